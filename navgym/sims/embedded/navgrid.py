@@ -1,0 +1,270 @@
+"""Navigability, geodesic distance and shortest paths on a fine grid built from scene geometry.
+
+For one storey (a floor height) every grid cell is tested with vertical rays:
+
+* *floor*: a ray cast down from ``floor + max_climb`` must meet an up-facing surface within
+  ``2 * max_climb`` (so stairs-like bumps up to ``max_climb`` are walkable);
+* *clearance*: a ray cast up from the floor + ``max_climb`` must not meet anything below the agent's
+  height, and its first hit must not be a back face (a back face seen from below means the ray
+  started inside a closed solid such as a wall or a cabinet).
+
+Rays are cast on a grid twice as fine as the navigation grid and pooled (any blocked sub-cell blocks
+the cell), then free space is eroded by the agent radius with a Euclidean distance transform.
+Geodesic distances come from the fast marching method (``scikit-fmm``), which gives any-angle
+distances like Habitat's navmesh rather than 8-connected grid lengths.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from scipy import ndimage
+
+from navgym.sims.base import TopDownMap
+
+
+class NavGrid:
+    """The navigable area of one storey for one agent body.
+
+    Args:
+        caster: A :class:`~navgym.sims.embedded.raycast.RayCaster` of the scene.
+        floor_height: The storey's floor height, metres.
+        radius, height, max_climb: The agent's body (see :class:`~navgym.sims.base.AgentSpec`).
+        cell_size: Grid resolution in metres (default 5 cm).
+    """
+
+    def __init__(self, caster, floor_height: float, radius: float, height: float, max_climb: float, cell_size: float = 0.05):
+        self.floor_height = float(floor_height)
+        self.cell_size = float(cell_size)
+        self.radius = float(radius)
+        lo, hi = caster.scene.bounds
+        margin = 2 * cell_size
+        self.origin = (float(lo[0]) - margin, float(lo[2]) - margin)
+        self.cols = int(np.ceil((hi[0] - lo[0] + 2 * margin) / cell_size))
+        self.rows = int(np.ceil((hi[2] - lo[2] + 2 * margin) / cell_size))
+        self.floor_y, self.free, self.floor_ok = self._probe(caster, radius, height, max_climb)
+        self.navigable = self._erode(self.free, radius)
+        labels, count = ndimage.label(self.navigable, structure=np.ones((3, 3)))
+        self.labels = labels
+        if count:
+            sizes = np.bincount(labels.ravel())[1:]
+            self.largest_label = int(np.argmax(sizes)) + 1
+        else:
+            self.largest_label = 0
+        self._fields: OrderedDict[tuple, np.ndarray] = OrderedDict()
+
+    # -- construction --------------------------------------------------------------------------
+    def _probe(self, caster, radius: float, height: float, max_climb: float):
+        sub = 2
+        fine = self.cell_size / sub
+        xs = self.origin[0] + (np.arange(self.cols * sub) + 0.5) * fine
+        zs = self.origin[1] + (np.arange(self.rows * sub) + 0.5) * fine
+        gx, gz = np.meshgrid(xs, zs)
+        n = gx.size
+        start_y = self.floor_height + max_climb
+        origins = np.stack([gx.ravel(), np.full(n, start_y), gz.ravel()], axis=1)
+
+        down = np.tile([0.0, -1.0, 0.0], (n, 1))
+        t, prim, _, _ = caster.cast(origins, down, max_distance=2 * max_climb + 1e-3)
+        hit = prim >= 0
+        normal_y = np.where(hit, caster.face_normals[np.where(hit, prim, 0), 1], 0.0)
+        floor_ok = hit & (normal_y > 0.5)
+        floor_y = np.where(floor_ok, start_y - t, np.nan)
+
+        up = np.tile([0.0, 1.0, 0.0], (n, 1))
+        t_up, prim_up, _, _ = caster.cast(origins, up)
+        hit_up = prim_up >= 0
+        up_normal_y = np.where(hit_up, caster.face_normals[np.where(hit_up, prim_up, 0), 1], -1.0)
+        blocked = hit_up & ((t_up < height - max_climb) | (up_normal_y > 0.0))
+
+        free_fine = (floor_ok & ~blocked).reshape(self.rows, sub, self.cols, sub)
+        floor_fine = floor_ok.reshape(self.rows, sub, self.cols, sub)
+        free = free_fine.all(axis=(1, 3))
+        floor_cells = floor_fine.any(axis=(1, 3))
+        heights = floor_y.reshape(self.rows, sub, self.cols, sub)
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                floor_height = np.nanmean(heights, axis=(1, 3))
+        floor_height = np.where(np.isnan(floor_height), self.floor_height, floor_height)
+        return floor_height, free, floor_cells
+
+    def _erode(self, free: np.ndarray, radius: float) -> np.ndarray:
+        clearance = ndimage.distance_transform_edt(free) * self.cell_size
+        # A cell's centre is half a cell from the nearest blocked cell's edge.
+        return clearance - 0.5 * self.cell_size >= radius
+
+    # -- coordinates ---------------------------------------------------------------------------
+    def to_cell(self, point) -> tuple[int, int]:
+        col = int(np.floor((point[0] - self.origin[0]) / self.cell_size))
+        row = int(np.floor((point[2] - self.origin[1]) / self.cell_size))
+        return row, col
+
+    def to_world(self, row: int, col: int) -> np.ndarray:
+        x = self.origin[0] + (col + 0.5) * self.cell_size
+        z = self.origin[1] + (row + 0.5) * self.cell_size
+        return np.array([x, float(self.floor_y[row, col]), z])
+
+    def inside(self, row: int, col: int) -> bool:
+        return 0 <= row < self.rows and 0 <= col < self.cols
+
+    def is_navigable(self, point) -> bool:
+        row, col = self.to_cell(point)
+        return self.inside(row, col) and bool(self.navigable[row, col])
+
+    def floor_at(self, point) -> float:
+        row, col = self.to_cell(point)
+        if not self.inside(row, col):
+            return self.floor_height
+        return float(self.floor_y[row, col])
+
+    def nearest_navigable(self, point, same_region: int | None = None) -> tuple[np.ndarray, float]:
+        """The nearest navigable cell centre to ``point`` and its horizontal distance."""
+        mask = self.navigable if same_region is None else self.labels == same_region
+        cells = np.argwhere(mask)
+        if len(cells) == 0:
+            raise ValueError(f"No navigable area on the storey at y={self.floor_height:.2f} m")
+        xz = np.stack(
+            [self.origin[0] + (cells[:, 1] + 0.5) * self.cell_size, self.origin[1] + (cells[:, 0] + 0.5) * self.cell_size],
+            axis=1,
+        )
+        d = np.hypot(xz[:, 0] - point[0], xz[:, 1] - point[2])
+        best = int(np.argmin(d))
+        row, col = cells[best]
+        return self.to_world(int(row), int(col)), float(d[best])
+
+    # -- geodesics -----------------------------------------------------------------------------
+    def distance_field(self, goals: np.ndarray) -> np.ndarray:
+        """Geodesic distance (metres) from every cell to the nearest goal; inf where unreachable.
+
+        Goals off the navigable area are first snapped to their nearest navigable cell. Fields are
+        cached (LRU of 32) by goal cells, since tasks ask for the same goals every step.
+        """
+        import skfmm
+
+        goals = np.atleast_2d(np.asarray(goals, dtype=np.float64))
+        cells = []
+        for goal in goals:
+            row, col = self.to_cell(goal)
+            if not (self.inside(row, col) and self.navigable[row, col]):
+                snapped, _ = self.nearest_navigable(goal)
+                row, col = self.to_cell(snapped)
+            cells.append((row, col))
+        key = tuple(sorted(set(cells)))
+        if key in self._fields:
+            self._fields.move_to_end(key)
+            return self._fields[key]
+        phi = np.ones((self.rows, self.cols))
+        for row, col in key:
+            phi[row, col] = -1.0
+        masked = np.ma.MaskedArray(phi, mask=~self.navigable)
+        try:
+            dist = skfmm.distance(masked, dx=self.cell_size)
+            field = np.ma.filled(dist, np.inf).astype(np.float64)
+            # The zero level set lies on the goal cell's edge: add back half a cell.
+            field = np.where(np.isfinite(field), np.abs(field) + 0.5 * self.cell_size, np.inf)
+        except ValueError:  # no zero contour: isolated goal cell
+            field = np.full((self.rows, self.cols), np.inf)
+        for row, col in key:
+            field[row, col] = 0.0
+        field[~self.navigable] = np.inf
+        # Cells not connected to any goal keep a finite value from skfmm only if connected; guard anyway.
+        goal_labels = {int(self.labels[r, c]) for r, c in key}
+        field[~np.isin(self.labels, list(goal_labels))] = np.inf
+        self._fields[key] = field
+        if len(self._fields) > 32:
+            self._fields.popitem(last=False)
+        return field
+
+    def geodesic_distance(self, start, goals) -> float:
+        field = self.distance_field(goals)
+        row, col = self.to_cell(start)
+        if not self.inside(row, col):
+            return float("inf")
+        if not self.navigable[row, col]:
+            snapped, _ = self.nearest_navigable(start)
+            row, col = self.to_cell(snapped)
+        value = float(field[row, col])
+        if not np.isfinite(value):
+            return float("inf")
+        # Sub-cell correction: never below the straight-line distance to the nearest goal.
+        euclid = float(np.min(np.hypot(np.atleast_2d(goals)[:, 0] - start[0], np.atleast_2d(goals)[:, 2] - start[2])))
+        return max(value, euclid)
+
+    def shortest_path(self, start, goal) -> np.ndarray:
+        """Waypoints from ``start`` to ``goal``: steepest descent on the distance field, then
+        shortened by line-of-sight so the path bends only at corners."""
+        field = self.distance_field(np.asarray(goal)[None])
+        row, col = self.to_cell(start)
+        if not (self.inside(row, col) and self.navigable[row, col]):
+            snapped, _ = self.nearest_navigable(start)
+            row, col = self.to_cell(snapped)
+        if not np.isfinite(field[row, col]):
+            return np.zeros((0, 3))
+        offsets = np.array([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)])
+        steps = np.hypot(offsets[:, 0], offsets[:, 1]) * self.cell_size
+        padded = np.pad(field, 1, constant_values=np.inf)
+        cells = [(row, col)]
+        for _ in range(self.rows * self.cols):
+            if field[row, col] == 0.0:
+                break
+            neighbour = padded[row + 1 + offsets[:, 0], col + 1 + offsets[:, 1]]
+            # Steepest descent per metre moved, so diagonals are not favoured.
+            slope = (neighbour - field[row, col]) / steps
+            best = int(np.argmin(slope))
+            if not neighbour[best] < field[row, col]:
+                break
+            row, col = row + offsets[best, 0], col + offsets[best, 1]
+            cells.append((row, col))
+        points = [np.asarray(start, dtype=np.float64)] + [self.to_world(r, c) for r, c in cells[1:]]
+        points[-1] = np.asarray(goal, dtype=np.float64) if self.is_navigable(goal) else points[-1]
+        return self._shorten(np.array(points))
+
+    def line_of_sight(self, a, b) -> bool:
+        """Whether the straight segment a→b stays on navigable cells."""
+        length = float(np.hypot(b[0] - a[0], b[2] - a[2]))
+        n = max(2, int(np.ceil(length / (0.5 * self.cell_size))) + 1)
+        ts = np.linspace(0.0, 1.0, n)
+        xs = a[0] + ts * (b[0] - a[0])
+        zs = a[2] + ts * (b[2] - a[2])
+        cols = np.floor((xs - self.origin[0]) / self.cell_size).astype(int)
+        rows = np.floor((zs - self.origin[1]) / self.cell_size).astype(int)
+        if rows.min() < 0 or cols.min() < 0 or rows.max() >= self.rows or cols.max() >= self.cols:
+            return False
+        return bool(self.navigable[rows, cols].all())
+
+    def _shorten(self, points: np.ndarray) -> np.ndarray:
+        if len(points) <= 2:
+            return points
+        kept = [points[0]]
+        i = 0
+        while i < len(points) - 1:
+            # Farthest point still visible from points[i] (binary-free linear scan backwards).
+            j = len(points) - 1
+            while j > i + 1 and not self.line_of_sight(points[i], points[j]):
+                j -= 1
+            kept.append(points[j])
+            i = j
+        return np.array(kept)
+
+    # -- maps ----------------------------------------------------------------------------------
+    def topdown_map(self) -> TopDownMap:
+        grid = np.zeros((self.rows, self.cols), dtype=np.uint8)
+        grid[self.floor_ok] = 1
+        grid[self.navigable] = 2
+        return TopDownMap(grid=grid, origin=self.origin, cell_size=self.cell_size)
+
+    def sample(self, rng: np.random.Generator) -> np.ndarray:
+        cells = np.flatnonzero(self.labels.ravel() == self.largest_label)
+        if len(cells) == 0:
+            raise ValueError(f"No navigable area on the storey at y={self.floor_height:.2f} m")
+        index = int(cells[rng.integers(len(cells))])
+        row, col = divmod(index, self.cols)
+        jitter = (rng.random(2) - 0.5) * self.cell_size
+        point = self.to_world(row, col)
+        point[0] += jitter[0]
+        point[2] += jitter[1]
+        return point
