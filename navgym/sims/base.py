@@ -232,6 +232,11 @@ class Simulator(ABC):
         """A uniformly drawn navigable point on the largest connected navigable region."""
 
     @abstractmethod
+    def navigable_points_near(self, bbox_min: Sequence[float], bbox_max: Sequence[float], distance: float) -> np.ndarray:
+        """Navigable points (N, 3) within ``distance`` (horizontally) of a box's footprint, on the
+        box's storey: the view points of an object goal when a dataset gives none."""
+
+    @abstractmethod
     def topdown_map(self, height: float | None = None) -> "TopDownMap":
         """A top-down occupancy map of the storey at ``height`` (the agent's by default)."""
 

@@ -250,6 +250,16 @@ class NavGrid:
             i = j
         return np.array(kept)
 
+    def cells_near_box(self, bbox_min, bbox_max, distance: float) -> np.ndarray:
+        """Centres (N, 3) of navigable cells within ``distance`` of the box footprint."""
+        xs = self.origin[0] + (np.arange(self.cols) + 0.5) * self.cell_size
+        zs = self.origin[1] + (np.arange(self.rows) + 0.5) * self.cell_size
+        dx = np.maximum(np.maximum(bbox_min[0] - xs, xs - bbox_max[0]), 0.0)
+        dz = np.maximum(np.maximum(bbox_min[2] - zs, zs - bbox_max[2]), 0.0)
+        near = (dz[:, None] ** 2 + dx[None, :] ** 2 <= distance**2) & self.navigable
+        rows, cols = np.nonzero(near)
+        return np.stack([xs[cols], self.floor_y[rows, cols], zs[rows]], axis=1)
+
     # -- maps ----------------------------------------------------------------------------------
     def topdown_map(self) -> TopDownMap:
         grid = np.zeros((self.rows, self.cols), dtype=np.uint8)

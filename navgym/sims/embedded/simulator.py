@@ -283,6 +283,13 @@ class EmbeddedSimulator(Simulator):
         grid = self.grid(y)
         return grid, grid.distance_field(np.atleast_2d(np.asarray(goals, dtype=np.float64)))
 
+    def navigable_points_near(self, bbox_min, bbox_max, distance: float) -> np.ndarray:
+        bbox_min = np.asarray(bbox_min, dtype=np.float64)
+        # The storey the object stands on: the highest floor not above its bottom.
+        below = [s for s in self.storey_heights() if s <= bbox_min[1] + 0.3]
+        storey = max(below) if below else self._storey_for(float(bbox_min[1]))
+        return self.grid(storey).cells_near_box(bbox_min, np.asarray(bbox_max, dtype=np.float64), distance)
+
     def sample_navigable_point(self, rng: np.random.Generator) -> np.ndarray:
         return self._main_grid().sample(rng)
 

@@ -1,0 +1,244 @@
+"""NavEnv: a Gymnasium env made of a simulator, a task and an episode dataset."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any, Callable, Sequence
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from navgym.sims.base import AgentState, CameraSpec, Simulator
+from navgym.tasks.base import Measures, Task, episode_start_state, wrap_angle
+from navgym.tasks.episodes import Episode, EpisodeDataset
+
+#: How many scenes' simulators an env keeps loaded at once.
+SIM_CACHE_SIZE = 4
+
+
+class NavEnv(gym.Env):
+    """Goal-oriented navigation: ImageNav, InstanceImageNav, ObjectNav or TextNav.
+
+    ## Description
+    Each episode places the agent at the dataset's start pose in a scene and gives it a goal (an
+    image, an object category or a sentence, by task). The agent acts until it calls ``stop`` or
+    runs out of steps (the time limit comes from the env spec's ``max_episode_steps``).
+
+    ## Action Space
+    ``Discrete``: 0 ``stop``, 1 ``move_forward``, 2 ``turn_left``, 3 ``turn_right`` (+ 4 ``look_up``,
+    5 ``look_down`` for ObjectNav). ``env.unwrapped.actions`` lists the names.
+
+    ## Observation Space
+    A ``Dict`` of the sensors asked for with ``sensors=`` (Habitat's names): ``rgb`` (H, W, 3) uint8,
+    ``depth`` (H, W, 1) float32 metres, ``semantic`` (H, W) int32 instance ids, ``gps`` (2,) float32
+    (forward, right) from the start, ``compass`` (1,) float32 yaw from the start (left positive),
+    plus the task's goal sensors.
+
+    ## Rewards
+    Habitat's default: ``2.5 * success - (d_t - d_{t-1}) - 0.01``, with d the geodesic distance to
+    the goal; constants are the task's ``success_reward`` and ``slack_reward``.
+
+    ## Starting State
+    The episode's start position and rotation. ``reset(options={"episode_id": ...})`` or
+    ``{"episode_index": i}`` picks an episode; otherwise one is drawn with ``self.np_random``.
+
+    ## Episode End
+    Terminated when the agent calls ``stop``; truncated by the time limit.
+
+    ## Arguments
+    See :func:`navgym.envs.factory.make_nav_env`.
+
+    ## Version History
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(
+        self,
+        task: Task,
+        dataset: EpisodeDataset,
+        sim_factory: Callable[[str], Simulator],
+        sensors: Sequence[str] | None = None,
+        render_mode: str | None = None,
+    ):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode={render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
+        if not dataset.episodes:
+            raise ValueError("The episode dataset is empty: no episode to run")
+        self.task = task
+        self.dataset = dataset
+        self.sim_factory = sim_factory
+        self.render_mode = render_mode
+        self.sensors = tuple(sensors) if sensors is not None else task.default_sensors
+        unknown = [s for s in self.sensors if s not in task.valid_sensors]
+        if unknown:
+            raise ValueError(f"sensors={list(self.sensors)} has unknown {unknown}; valid sensors for {task.name} are {list(task.valid_sensors)}")
+        self.actions = task.actions
+        self.action_space = spaces.Discrete(len(self.actions))
+        self.observation_space = spaces.Dict(self._observation_spaces())
+        camera_outputs = tuple(s for s in ("rgb", "depth", "semantic") if s in self.sensors)
+        self._camera = task.camera.with_(outputs=camera_outputs or ("rgb",))
+        self._sims: OrderedDict[str, Simulator] = OrderedDict()
+        self._sim: Simulator | None = None
+        self.episode: Episode | None = None
+        self.goal_camera: CameraSpec | None = None
+        self._goal_obs: dict[str, Any] = {}
+        self._goal_points = np.zeros((0, 3))
+        self.measures = Measures()
+        self._path: list[np.ndarray] = []
+        self._start = AgentState(np.zeros(3))
+        self._last_frame: dict[str, np.ndarray] = {}
+
+    # -- spaces --------------------------------------------------------------------------------
+    def _observation_spaces(self) -> dict[str, spaces.Space]:
+        cam = self.task.camera
+        available: dict[str, spaces.Space] = {
+            "rgb": spaces.Box(0, 255, (cam.height, cam.width, 3), dtype=np.uint8),
+            "depth": spaces.Box(cam.min_depth, cam.max_depth, (cam.height, cam.width, 1), dtype=np.float32),
+            "semantic": spaces.Box(0, np.iinfo(np.int32).max, (cam.height, cam.width), dtype=np.int32),
+            "gps": spaces.Box(-np.inf, np.inf, (2,), dtype=np.float32),
+            "compass": spaces.Box(-np.pi, np.pi, (1,), dtype=np.float32),
+        }
+        available.update(self.task.goal_observation_space())
+        return {name: available[name] for name in self.sensors}
+
+    # -- simulators ----------------------------------------------------------------------------
+    @property
+    def sim(self) -> Simulator:
+        if self._sim is None:
+            raise RuntimeError("Call reset() before using the simulator")
+        return self._sim
+
+    def _sim_for(self, scene_id: str) -> Simulator:
+        if scene_id in self._sims:
+            self._sims.move_to_end(scene_id)
+            return self._sims[scene_id]
+        sim = self.sim_factory(scene_id)
+        self._sims[scene_id] = sim
+        if len(self._sims) > SIM_CACHE_SIZE:
+            _, old = self._sims.popitem(last=False)
+            old.close()
+        return sim
+
+    # -- gymnasium API -------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self.episode = self._choose_episode(options or {})
+        self._sim = self._sim_for(self.episode.scene_id)
+        self._start = self.sim.set_agent_state(episode_start_state(self.episode), snap=True)
+        self._goal_points = self.task.goal_points(self.sim, self.episode)
+        self._goal_obs = self.task.goal_observations(self.sim, self.episode, self.goal_camera)
+        self.measures = self.task.start_measures(self.sim, self.episode, self._goal_points)
+        self._path = [self._start.position.copy()]
+        return self._observe(), self._info()
+
+    def step(self, action):
+        if self.episode is None:
+            raise RuntimeError("Call reset() before step()")
+        name = self._action_name(action)
+        previous = self.sim.get_agent_state().position
+        previous_distance = self.measures.distance_to_goal
+        stopped = name == "stop"
+        collided = False if stopped else self.sim.step(name)
+        self.task.update_measures(self.measures, self.sim, self.episode, self._goal_points, previous, collided, stopped)
+        self._path.append(self.sim.get_agent_state().position.copy())
+        reward = self.task.reward(self.measures, previous_distance)
+        info = self._info()
+        info["collided"] = collided
+        return self._observe(), reward, stopped, False, info
+
+    def _action_name(self, action) -> str:
+        if isinstance(action, str):
+            if action in self.actions:
+                return action
+        else:
+            try:
+                index = int(np.asarray(action).item())
+            except (TypeError, ValueError):
+                index = -1
+            if 0 <= index < len(self.actions) and float(np.asarray(action).item()) == index:
+                return self.actions[index]
+        valid = ", ".join(f"{i} {name}" for i, name in enumerate(self.actions))
+        raise ValueError(f"action={action!r} is not a valid action; valid actions are {valid}")
+
+    def _choose_episode(self, options: dict[str, Any]) -> Episode:
+        episodes = self.dataset.episodes
+        if "episode_id" in options:
+            return self.dataset.get(str(options["episode_id"]))
+        if "episode_index" in options:
+            index = int(options["episode_index"])
+            if not 0 <= index < len(episodes):
+                raise ValueError(f"options['episode_index']={index} is out of range; the dataset has {len(episodes)} episodes")
+            return episodes[index]
+        unknown = set(options) - {"episode_id", "episode_index"}
+        if unknown:
+            raise ValueError(f"Unknown reset options {sorted(unknown)}; valid options are 'episode_id' and 'episode_index'")
+        return episodes[int(self.np_random.integers(len(episodes)))]
+
+    def _observe(self) -> dict[str, Any]:
+        state = self.sim.get_agent_state()
+        obs: dict[str, Any] = {}
+        if any(s in self.sensors for s in ("rgb", "depth", "semantic")):
+            frame = self.sim.render([(state, self._camera)])[0]
+            self._last_frame = frame
+            obs.update({k: v for k, v in frame.items() if k in self.sensors})
+        else:
+            self._last_frame = {}
+        if "gps" in self.sensors or "compass" in self.sensors:
+            start_yaw = self._start.yaw
+            offset = state.position - self._start.position
+            # Habitat's EpisodicGPS: (forward, right) in the start frame; forward is -z at yaw 0.
+            cos_y, sin_y = math.cos(start_yaw), math.sin(start_yaw)
+            forward = -(offset[2] * cos_y + offset[0] * sin_y)
+            right = offset[0] * cos_y - offset[2] * sin_y
+            if "gps" in self.sensors:
+                obs["gps"] = np.array([forward, right], dtype=np.float32)
+            if "compass" in self.sensors:
+                obs["compass"] = np.array([wrap_angle(state.yaw - start_yaw)], dtype=np.float32)
+        for name in self.task.goal_sensors:
+            if name in self.sensors:
+                obs[name] = self._goal_obs[name]
+        return obs
+
+    def _info(self) -> dict[str, Any]:
+        info = self.measures.as_info()
+        info["episode_id"] = self.episode.episode_id if self.episode else None
+        info["scene_id"] = self.episode.scene_id if self.episode else None
+        return info
+
+    # -- goal camera (used by wrappers) -------------------------------------------------------
+    def set_goal_camera(self, camera: CameraSpec | None) -> None:
+        """Camera used for goal images from the next reset on (``None``: the task's own)."""
+        self.goal_camera = camera
+
+    def render_goal_observations(self, camera: CameraSpec | None = None) -> dict[str, Any]:
+        """Re-render the current episode's goal observations with another goal camera."""
+        if self.episode is None:
+            raise RuntimeError("Call reset() before render_goal_observations()")
+        return self.task.goal_observations(self.sim, self.episode, camera)
+
+    # -- privileged access (oracles, evaluation) -------------------------------------------------
+    @property
+    def goal_points(self) -> np.ndarray:
+        """Privileged: the points the distance to goal is measured to."""
+        return self._goal_points.copy()
+
+    # -- rendering ---------------------------------------------------------------------------------
+    def render(self):
+        if self.render_mode != "rgb_array":
+            return None
+        from navgym.envs.visualize import side_by_side
+
+        frame = self._last_frame.get("rgb")
+        if frame is None:
+            frame = self.sim.render([(self.sim.get_agent_state(), self._camera.with_(outputs=("rgb",)))])[0]["rgb"]
+        return side_by_side(frame, self.sim, self._path, self._goal_points, self.sim.get_agent_state())
+
+    def close(self) -> None:
+        for sim in self._sims.values():
+            sim.close()
+        self._sims.clear()
+        self._sim = None

@@ -1,0 +1,87 @@
+"""Scene ids to scenes: ProcHouse houses (generated once, cached on disk) and mesh files.
+
+Scene ids:
+    * ``"prochouse/<seed>"``: the ProcHouse house of that seed, generated on first use and cached
+      as ``.glb`` + ``.navgym.json`` under :func:`cache_dir`.
+    * a mesh path (``.glb``, ``.gltf``, ``.obj``, ``.ply``): absolute, or relative to the data root's
+      ``scene_datasets/`` folder as in Habitat's episode files.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from navgym.scenes.scene import Scene
+
+PROCHOUSE_PREFIX = "prochouse/"
+
+
+def cache_dir() -> Path:
+    """Where generated scenes and episodes are cached: ``$NAVGYM_CACHE`` or the user cache folder."""
+    env = os.environ.get("NAVGYM_CACHE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("navgym"))
+
+
+def prochouse_scene_id(seed: int) -> str:
+    return f"{PROCHOUSE_PREFIX}{int(seed)}"
+
+
+def prochouse_seed(scene_id: str) -> int:
+    tail = scene_id[len(PROCHOUSE_PREFIX) :]
+    if not tail.isdigit():
+        raise ValueError(f"scene id {scene_id!r} is not 'prochouse/<seed>' with a non-negative integer seed")
+    return int(tail)
+
+
+def load_prochouse(seed: int, use_cache: bool = True) -> Scene:
+    """The ProcHouse house of ``seed``, from the disk cache when it is there."""
+    from navgym.scenes.io import load_scene, save_scene
+    from navgym.scenes.prochouse import GENERATOR_VERSION, generate_house
+
+    path = cache_dir() / "scenes" / f"prochouse_v{GENERATOR_VERSION}" / f"{int(seed):07d}.glb"
+    if use_cache and path.exists():
+        try:
+            scene = load_scene(path)
+            scene.name = prochouse_scene_id(seed)
+            return scene
+        except ValueError:
+            pass  # a corrupt cache entry (e.g. an interrupted write): regenerate it below
+    scene = generate_house(int(seed))
+    scene.name = prochouse_scene_id(seed)
+    if use_cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.glb")
+        written = save_scene(scene, tmp)
+        for src in written:  # atomic publish: rename the finished files into place
+            os.replace(src, path.parent / src.name.replace(tmp.stem, path.stem))
+    return scene
+
+
+@lru_cache(maxsize=8)
+def _load_prochouse_cached(seed: int) -> Scene:
+    return load_prochouse(seed)
+
+
+def load_scene_by_id(scene_id: str, data_root: str | Path | None = None) -> Scene:
+    """Resolve a scene id (see module docs) to a :class:`Scene`."""
+    if scene_id.startswith(PROCHOUSE_PREFIX):
+        return _load_prochouse_cached(prochouse_seed(scene_id))
+    from navgym.scenes.io import load_scene
+
+    path = Path(scene_id)
+    if not path.is_absolute():
+        from navgym.envs.factory import data_root as default_root
+        from navgym.tasks.episodes import resolve_scene_path
+
+        root = Path(data_root) if data_root is not None else default_root()
+        path = resolve_scene_path(scene_id, root)
+    hint = "Scene meshes go under <data root>/scene_datasets/ (data_dir=... or NAVGYM_DATA); see docs/datasets.md."
+    scene = load_scene(path, hint=hint)
+    scene.name = scene_id
+    return scene
