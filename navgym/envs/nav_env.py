@@ -200,7 +200,9 @@ class NavEnv(gym.Env):
                 obs["compass"] = np.array([wrap_angle(state.yaw - start_yaw)], dtype=np.float32)
         for name in self.task.goal_sensors:
             if name in self.sensors:
-                obs[name] = self._goal_obs[name]
+                value = self._goal_obs[name]
+                # A fresh copy each step: users may keep and modify what they are given.
+                obs[name] = value.copy() if isinstance(value, np.ndarray) else value
         return obs
 
     def _info(self) -> dict[str, Any]:

@@ -195,9 +195,10 @@ class NavGrid:
         return max(value, euclid)
 
     def shortest_path(self, start, goal) -> np.ndarray:
-        """Waypoints from ``start`` to ``goal``: steepest descent on the distance field, then
+        """Waypoints from ``start`` to ``goal`` (a point, or (N, 3) points: the nearest): steepest descent on the distance field, then
         shortened by line-of-sight so the path bends only at corners."""
-        field = self.distance_field(np.asarray(goal)[None])
+        goals = np.atleast_2d(np.asarray(goal, dtype=np.float64))
+        field = self.distance_field(goals)
         row, col = self.to_cell(start)
         if not (self.inside(row, col) and self.navigable[row, col]):
             snapped, _ = self.nearest_navigable(start)
@@ -220,7 +221,8 @@ class NavGrid:
             row, col = row + offsets[best, 0], col + offsets[best, 1]
             cells.append((row, col))
         points = [np.asarray(start, dtype=np.float64)] + [self.to_world(r, c) for r, c in cells[1:]]
-        points[-1] = np.asarray(goal, dtype=np.float64) if self.is_navigable(goal) else points[-1]
+        if len(goals) == 1 and self.is_navigable(goals[0]):
+            points[-1] = goals[0]
         return self._shorten(np.array(points))
 
     def line_of_sight(self, a, b) -> bool:

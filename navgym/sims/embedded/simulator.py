@@ -276,6 +276,7 @@ class EmbeddedSimulator(Simulator):
         return self.grid(start[1]).geodesic_distance(np.asarray(start, dtype=np.float64), goals)
 
     def shortest_path(self, start: Sequence[float], goal: Sequence[float]) -> np.ndarray:
+        # ``goal`` may also be (N, 3) points: the path leads to the nearest.
         return self.grid(start[1]).shortest_path(np.asarray(start, dtype=np.float64), np.asarray(goal, dtype=np.float64))
 
     def distance_field(self, goals, y: float | None = None) -> tuple[NavGrid, np.ndarray]:
