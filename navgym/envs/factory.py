@@ -61,6 +61,13 @@ def find_episode_file(task: str, dataset: str, split: str, root: Path) -> Path:
             candidates = sorted(base.glob(f"*/{split}/{split}.json.gz")) + sorted(base.glob(f"*/{split}/{split}.json"))
             if candidates:
                 return candidates[-1]
+    if task == "TextNav" and dataset == "HM3D":
+        # PSL's text-goal set: datasets/instancenav/<split>/<split>_text.json.gz (HM3D only).
+        base = root / "datasets" / "instancenav" / split
+        looked.append(str(base / f"{split}_text.json.gz"))
+        for name in (f"{split}_text.json.gz", f"{split}_text.json"):
+            if (base / name).exists():
+                return base / name
     raise FileNotFoundError(
         f"No {task} episodes for {dataset} split {split!r}. Looked for:\n  "
         + "\n  ".join(looked)

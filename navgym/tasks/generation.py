@@ -280,7 +280,7 @@ def _instance_view(sim, inst: ObjectInstance, rng, camera: CameraSpec, tries: in
             best_coverage = coverage
             best = ImageGoalView(
                 position=_round(position), rotation=_round(yaw_to_quaternion(yaw)), hfov=hfov,
-                image_dimensions=[camera.width, camera.height], frame_coverage=round(coverage, 4),
+                image_dimensions=[camera.height, camera.width], frame_coverage=round(coverage, 4),
             )
         if coverage >= 0.05:
             break

@@ -59,8 +59,9 @@ class InstanceImageNavTask(Task):
         # The stored position is the camera's own position: render with zero mount height.
         pose = AgentState(np.asarray(view.position, dtype=np.float64), np.asarray(view.rotation, dtype=np.float64))
         if goal_camera is None:
-            width, height = (list(view.image_dimensions) + [self.camera.width, self.camera.height])[:2] if view.image_dimensions else (self.camera.width, self.camera.height)
-            camera = CameraSpec(int(width), int(height), float(view.hfov), 0.0, outputs=("rgb",))
+            # Rendered straight at the observation's size with the stored HFOV (Habitat stores
+            # image_dimensions as [height, width]; a square observation keeps the HFOV exact).
+            camera = CameraSpec(self.camera.width, self.camera.height, float(view.hfov), 0.0, outputs=("rgb",))
         else:
             camera = goal_camera.with_(outputs=("rgb",))
             pose.position = pose.position - np.array([0.0, camera.camera_height, 0.0])
