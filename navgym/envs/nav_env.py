@@ -84,7 +84,6 @@ class NavEnv(gym.Env):
         self._sims: OrderedDict[str, Simulator] = OrderedDict()
         self._sim: Simulator | None = None
         self.episode: Episode | None = None
-        self.goal_camera: CameraSpec | None = None
         self._goal_obs: dict[str, Any] = {}
         self._goal_points = np.zeros((0, 3))
         self.measures = Measures()
@@ -130,7 +129,7 @@ class NavEnv(gym.Env):
         self._sim = self._sim_for(self.episode.scene_id)
         self._start = self.sim.set_agent_state(episode_start_state(self.episode), snap=True)
         self._goal_points = self.task.goal_points(self.sim, self.episode)
-        self._goal_obs = self.task.goal_observations(self.sim, self.episode, self.goal_camera)
+        self._goal_obs = self.task.goal_observations(self.sim, self.episode)
         self.measures = self.task.start_measures(self.sim, self.episode, self._goal_points)
         self._path = [self._start.position.copy()]
         return self._observe(), self._info()
@@ -212,15 +211,17 @@ class NavEnv(gym.Env):
         return info
 
     # -- goal camera (used by wrappers) -------------------------------------------------------
-    def set_goal_camera(self, camera: CameraSpec | None) -> None:
-        """Camera used for goal images from the next reset on (``None``: the task's own)."""
-        self.goal_camera = camera
-
     def render_goal_observations(self, camera: CameraSpec | None = None) -> dict[str, Any]:
-        """Re-render the current episode's goal observations with another goal camera."""
+        """Render the current episode's goal observations with another goal camera (no change to the episode)."""
         if self.episode is None:
             raise RuntimeError("Call reset() before render_goal_observations()")
         return self.task.goal_observations(self.sim, self.episode, camera)
+
+    def retake_goal(self, camera: CameraSpec | None) -> dict[str, Any]:
+        """Re-take the current episode's goal with ``camera`` (``None``: the task's own); the new
+        goal observations are returned and used for the rest of the episode."""
+        self._goal_obs = self.render_goal_observations(camera)
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self._goal_obs.items() if k in self.sensors}
 
     # -- privileged access (oracles, evaluation) -------------------------------------------------
     @property

@@ -63,7 +63,9 @@ class InstanceImageNavTask(Task):
             # image_dimensions as [height, width]; a square observation keeps the HFOV exact).
             camera = CameraSpec(self.camera.width, self.camera.height, float(view.hfov), 0.0, outputs=("rgb",))
         else:
+            # Another camera at the same spot: its height counts from the floor, taken as the
+            # start's storey (IIN goals lie on the start's storey).
             camera = goal_camera.with_(outputs=("rgb",))
-            pose.position = pose.position - np.array([0.0, camera.camera_height, 0.0])
+            pose.position = np.array([pose.position[0], float(episode.start_position[1]), pose.position[2]])
         image = sim.render([(pose, camera)])[0]["rgb"]
         return {"instance_imagegoal": _fit(image, self.camera.height, self.camera.width)}
