@@ -1,0 +1,58 @@
+"""Speed measurements, side by side in one run: env steps/s against the simulator alone.
+
+Reported numbers in the docs come from ``navgym benchmark`` and ``benchmarks/sim_speed.py``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def _sim_alone_speed(env, steps: int) -> float:
+    """Steps/s of the env's own simulator doing what the env does per step: move, then render."""
+    nav = env.unwrapped
+    sim, camera = nav.sim, nav._camera
+    motions = [a for a in nav.actions if a != "stop"]
+    rng = np.random.default_rng(0)
+    start = sim.get_agent_state()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        sim.step(motions[int(rng.integers(len(motions)))])
+        sim.render([(sim.get_agent_state(), camera)])
+    elapsed = time.perf_counter() - t0
+    sim.set_agent_state(start)
+    return steps / elapsed
+
+
+def _env_speed(env, steps: int) -> float:
+    rng = np.random.default_rng(0)
+    n = env.action_space.n
+    env.reset(seed=0)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        _, _, terminated, truncated, _ = env.step(int(rng.integers(1, n)))  # never stop: measure steps
+        if terminated or truncated:
+            env.reset()
+    return steps / (time.perf_counter() - t0)
+
+
+def env_speed_table(tasks: list[str], steps: int = 300, resolution: int = 128) -> str:
+    """A table of steps/s per task: the env, the simulator alone, and their ratio."""
+    import gymnasium as gym
+
+    import navgym  # noqa: F401
+
+    rows = [f"{'env':<30}{'env steps/s':>13}{'sim alone':>11}{'env/sim':>9}", "-" * 63]
+    for task in tasks:
+        env_id = f"{task}-ProcHouse-v0"
+        env = gym.make(env_id, resolution=resolution, num_scenes=1, episodes_per_scene=5)
+        env.reset(seed=0)
+        _env_speed(env, 20)  # warm-up: caches, distance fields
+        env_fps = _env_speed(env, steps)
+        env.reset(seed=0)
+        sim_fps = _sim_alone_speed(env, steps)
+        rows.append(f"{env_id:<30}{env_fps:>13.0f}{sim_fps:>11.0f}{env_fps / sim_fps:>9.2f}")
+        env.close()
+    return "\n".join(rows)

@@ -1,0 +1,158 @@
+"""The ``navgym`` command: list, evaluate, benchmark, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Goal-oriented embodied navigation envs on the CPU.")
+
+
+def _parse_options(options: list[str]) -> dict[str, Any]:
+    """``key=value`` pairs; values are JSON when they parse (numbers, lists, true/false), else strings."""
+    parsed: dict[str, Any] = {}
+    for item in options:
+        if "=" not in item:
+            raise typer.BadParameter(f"{item!r} is not key=value", param_hint="--env-option/--agent-option")
+        key, value = item.split("=", 1)
+        try:
+            parsed[key] = json.loads(value)
+        except json.JSONDecodeError:
+            parsed[key] = value
+    return parsed
+
+
+def _make_env(env_id: str, split: str, render: bool, env_options: dict[str, Any]):
+    import gymnasium as gym
+
+    import navgym  # noqa: F401  (registers the ids)
+
+    try:
+        return gym.make(env_id, split=split, render_mode="rgb_array" if render else None, **env_options)
+    except gym.error.Error as exc:
+        raise typer.BadParameter(str(exc), param_hint="--env") from exc
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--env / --split / --env-option") from exc
+
+
+def _make_agent(name: str, env, agent_options: dict[str, Any]):
+    from navgym.agents import make
+    from navgym.wrappers.privileged import PrivilegedObservation
+
+    try:
+        agent = make(name, env=env, **agent_options)
+    except (ValueError, TypeError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--agent / --agent-option") from exc
+    if getattr(agent, "privileged", False):
+        typer.echo(f"note: agent {name!r} is PRIVILEGED (reads the shortest path): an upper bound, not a method", err=True)
+        env = PrivilegedObservation(env)
+    return agent, env
+
+
+@app.command("list")
+def list_command(data_dir: Optional[Path] = typer.Option(None, help="Habitat-style data root (default $NAVGYM_DATA or ./data).")) -> None:
+    """List env ids (and whether each can run here) and agents."""
+    from navgym.agents import agent_names
+    from navgym.envs.factory import HABITAT_DATASETS, data_root, find_episode_file
+    from navgym.envs.registration import env_ids
+
+    root = data_root(data_dir)
+    typer.echo(f"{'env id':<34} runs here?")
+    for env_id in env_ids():
+        task, dataset = env_id.split("-")[:2]
+        if dataset in HABITAT_DATASETS:
+            try:
+                find_episode_file(task, dataset, "val", root)
+                status = f"yes (data under {root})"
+            except FileNotFoundError:
+                status = f"needs {dataset} data under {root}/ (see docs/datasets.md)"
+        else:
+            status = "yes (embedded, generated)"
+        typer.echo(f"{env_id:<34} {status}")
+    typer.echo("\nagents:")
+    for name, description in agent_names().items():
+        typer.echo(f"  {name:<10} {description}")
+
+
+@app.command()
+def evaluate(
+    env: str = typer.Option(..., "--env", help="Env id, e.g. ObjectNav-ProcHouse-v0."),
+    agent: str = typer.Option(..., "--agent", help="Agent name (navgym list)."),
+    episodes: int = typer.Option(10, min=1, help="Number of episodes, in dataset order."),
+    split: str = typer.Option("val", help="Dataset split."),
+    seed: int = typer.Option(0, help="Base seed (episode i uses seed + i)."),
+    out: Optional[Path] = typer.Option(None, help="Output folder: episodes.jsonl, summary.json, videos/, maps/."),
+    video: bool = typer.Option(False, help="Write an mp4 per episode (egocentric view + top-down map)."),
+    maps: bool = typer.Option(False, help="Write a top-down map PNG per episode."),
+    resume: bool = typer.Option(False, help="Continue the run in --out, skipping finished episodes."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint for learned agents."),
+    env_option: list[str] = typer.Option([], "--env-option", help="key=value passed to gym.make (repeatable)."),
+    agent_option: list[str] = typer.Option([], "--agent-option", help="key=value passed to the agent (repeatable)."),
+) -> None:
+    """Run an agent on an env; print SR / SPL / SoftSPL with 95% confidence intervals."""
+    from navgym.evaluation import evaluate as run, format_summary
+
+    if (video or maps or resume) and out is None:
+        raise typer.BadParameter("--video, --maps and --resume need --out", param_hint="--out")
+    env_obj = _make_env(env, split, video or maps, _parse_options(env_option))
+    agent_options = _parse_options(agent_option)
+    if checkpoint is not None:
+        agent_options["checkpoint"] = str(checkpoint)
+    agent_obj, env_obj = _make_agent(agent, env_obj, agent_options)
+    try:
+        result = run(env_obj, agent_obj, episodes, out=out, seed=seed, resume=resume, video=video, maps=maps)
+    except KeyboardInterrupt:
+        typer.echo(f"\ninterrupted: finished episodes are kept in {out}/episodes.jsonl; rerun with --resume", err=True)
+        raise typer.Exit(130)
+    except (ValueError, FileExistsError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    finally:
+        env_obj.close()
+    typer.echo(format_summary(result.summary(), title=f"{agent} on {env} ({split})"))
+    if out is not None:
+        typer.echo(f"wrote {out}/episodes.jsonl and {out}/summary.json" + (f", videos in {out}/videos" if video else ""))
+
+
+@app.command()
+def benchmark(
+    steps: int = typer.Option(300, min=10, help="Steps per measurement."),
+    resolution: int = typer.Option(128, min=16, help="Square camera resolution."),
+    tasks: str = typer.Option("ImageNav,InstanceImageNav,ObjectNav,TextNav", help="Comma-separated tasks."),
+) -> None:
+    """Steps per second of each ProcHouse env and of the simulator alone, side by side."""
+    from navgym.benchmark import env_speed_table
+
+    typer.echo(env_speed_table([t.strip() for t in tasks.split(",") if t.strip()], steps=steps, resolution=resolution))
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("runs/demo"), help="Where the tables and videos go."),
+    episodes: int = typer.Option(5, min=1, help="Episodes per agent."),
+) -> None:
+    """The README's main job: frontier on ObjectNav-ProcHouse and the oracle on ImageNav-ProcHouse."""
+    from navgym.evaluation import evaluate as run, format_summary
+
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [("ObjectNav-ProcHouse-v0", "frontier"), ("ImageNav-ProcHouse-v0", "oracle")]
+    for env_id, agent_name in jobs:
+        run_dir = out / f"{agent_name}_{env_id.split('-')[0].lower()}"
+        env_obj = _make_env(env_id, "val", True, {})
+        agent_obj, env_obj = _make_agent(agent_name, env_obj, {})
+        result = run(env_obj, agent_obj, episodes, out=run_dir, resume=True, video=True)
+        env_obj.close()
+        typer.echo(format_summary(result.summary(), title=f"\n{agent_name} on {env_id} (val)"))
+        typer.echo(f"videos: {run_dir}/videos/")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="navgym")
+
+
+if __name__ == "__main__":
+    main()

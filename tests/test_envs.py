@@ -1,0 +1,218 @@
+"""Every registered ProcHouse env: Gymnasium's and SB3's checkers, seeding, pickling, oracles."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pickle
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import navgym
+from navgym.wrappers.privileged import PrivilegedObservation, follow_shortest_path
+
+TASKS = ("ImageNav", "InstanceImageNav", "ObjectNav", "TextNav")
+PROCHOUSE_IDS = [i for i in navgym.env_ids() if "ProcHouse" in i]
+SMALL = {"num_scenes": 2, "episodes_per_scene": 3}
+
+
+def make_small(env_id: str, **kwargs):
+    return gym.make(env_id, **{**SMALL, **kwargs})
+
+
+@pytest.mark.parametrize("env_id", PROCHOUSE_IDS)
+def test_gymnasium_check_env(env_id):
+    env = make_small(env_id, render_mode="rgb_array")
+    check_env(env.unwrapped, skip_render_check=False)
+    env.close()
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_stable_baselines3_check_env(task):
+    sb3_env_checker = pytest.importorskip("stable_baselines3.common.env_checker")
+    sensors = {"TextNav": ("rgb", "depth", "gps", "compass", "textgoal_category")}.get(task)
+    env = make_small(f"{task}-ProcHouse-v0", sensors=sensors)
+    sb3_env_checker.check_env(env.unwrapped, warn=True)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_same_seed_same_episode_and_frames(task):
+    env_a, env_b = make_small(f"{task}-ProcHouse-v0"), make_small(f"{task}-ProcHouse-v0")
+    obs_a, info_a = env_a.reset(seed=123)
+    obs_b, info_b = env_b.reset(seed=123)
+    assert info_a["episode_id"] == info_b["episode_id"]
+    for _ in range(5):
+        obs_a, *_ = env_a.step(1)
+        obs_b, *_ = env_b.step(1)
+    for key in obs_a:
+        if isinstance(obs_a[key], np.ndarray):
+            np.testing.assert_array_equal(obs_a[key], obs_b[key])
+        else:
+            assert obs_a[key] == obs_b[key]
+    # A different seed picks episodes differently somewhere in a few draws.
+    ids = {env_a.reset(seed=s)[1]["episode_id"] for s in range(6)}
+    assert len(ids) > 1
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_env_pickles(task):
+    env = make_small(f"{task}-ProcHouse-v0")
+    obs, _ = env.reset(seed=5)
+    clone = pickle.loads(pickle.dumps(env))
+    a, *_ = env.step(1)
+    b, *_ = clone.step(1)
+    np.testing.assert_array_equal(a["rgb"], b["rgb"])
+
+
+def run_oracle(env, episodes: int):
+    env = PrivilegedObservation(env)
+    results = []
+    for index in range(episodes):
+        obs, info = env.reset(seed=index, options={"episode_index": index})
+        done = False
+        while not done:
+            obs, _, terminated, truncated, info = env.step(obs["oracle_action"])
+            done = terminated or truncated
+        results.append(info)
+    return results
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_oracle_succeeds_on_val(task):
+    env = gym.make(f"{task}-ProcHouse-v0", split="val", num_scenes=5, episodes_per_scene=10)
+    results = run_oracle(env, len(env.unwrapped.dataset.episodes))
+    success = np.mean([r["success"] for r in results])
+    spl = np.mean([r["spl"] for r in results])
+    assert len(results) >= 45
+    assert success >= 0.98, f"{task}: oracle SR {success:.3f}"
+    assert spl > 0.9, f"{task}: oracle SPL {spl:.3f}"
+
+
+@pytest.mark.parametrize("task", ("ImageNav", "ObjectNav"))
+def test_random_agent_rarely_succeeds(task):
+    from navgym.agents import make
+
+    env = gym.make(f"{task}-ProcHouse-v0", split="val", num_scenes=3, episodes_per_scene=5)
+    agent = make("random", env=env, seed=0)
+    successes = []
+    for index in range(15):
+        obs, _ = env.reset(seed=index, options={"episode_index": index})
+        done = False
+        while not done:
+            obs, _, terminated, truncated, info = env.step(agent.policy(obs))
+            done = terminated or truncated
+        successes.append(info["success"])
+    assert np.mean(successes) <= 0.2
+
+
+def test_measures_and_reward_follow_habitat():
+    env = make_small("ImageNav-ProcHouse-v0")
+    obs, info = env.reset(seed=0, options={"episode_index": 0})
+    assert set(info) >= {"success", "spl", "soft_spl", "distance_to_goal", "angle_to_goal", "collisions", "num_steps", "path_length"}
+    d0 = info["distance_to_goal"]
+    action = env.unwrapped.actions.index(follow_shortest_path(env))
+    obs, reward, terminated, truncated, info = env.step(action)
+    assert reward == pytest.approx(d0 - info["distance_to_goal"] - 0.01)
+    assert info["num_steps"] == 1
+    # Stopping far from the goal: no success, no bonus, the episode ends.
+    obs, reward, terminated, truncated, info = env.step(0)
+    assert terminated and not truncated and info["success"] == 0.0
+    assert reward == pytest.approx(-0.01, abs=1e-9)
+
+
+def test_time_limit_truncates():
+    env = make_small("ObjectNav-ProcHouse-v0", max_episode_steps=7)
+    env.reset(seed=0)
+    for step in range(7):
+        _, _, terminated, truncated, _ = env.step(2)  # turning never ends an episode
+    assert truncated and not terminated
+
+
+def test_gps_and_compass_follow_habitat_conventions():
+    env = make_small("ObjectNav-ProcHouse-v0")
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_allclose(obs["gps"], [0.0, 0.0], atol=1e-6)
+    obs, *_ = env.step(env.unwrapped.actions.index("turn_left"))
+    assert obs["compass"][0] == pytest.approx(np.radians(30.0), abs=1e-5)
+    env.unwrapped.sim.set_agent_state(env.unwrapped.sim.get_agent_state())
+    nav = env.unwrapped
+    env.reset(seed=0)
+    before = nav.sim.get_agent_state()
+    obs, _, _, _, info = env.step(nav.actions.index("move_forward"))
+    if not info["collided"]:
+        assert obs["gps"][0] == pytest.approx(0.25, abs=1e-4)  # forward
+        assert obs["gps"][1] == pytest.approx(0.0, abs=1e-4)
+    assert nav.sim.get_agent_state().position[1] == pytest.approx(before.position[1])
+
+
+def test_bad_input_errors_are_clear():
+    with pytest.raises(gym.error.NameNotFound, match="Did you mean"):
+        gym.make("ImageNav-ProcHous-v0")
+    env = make_small("ImageNav-ProcHouse-v0")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="valid actions are 0 stop, 1 move_forward"):
+        env.step(9)
+    with pytest.raises(ValueError, match="valid sensors for ImageNav"):
+        make_small("ImageNav-ProcHouse-v0", sensors=("rgb", "lidar"))
+    with pytest.raises(ValueError, match="hfov"):
+        make_small("ImageNav-ProcHouse-v0", hfov=270)
+
+
+def test_missing_habitat_data_names_the_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("NAVGYM_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError) as excinfo:
+        gym.make("ImageNav-Gibson-v0")
+    message = str(excinfo.value)
+    assert str(tmp_path / "nowhere" / "datasets" / "imagenav" / "gibson") in message
+    assert "NAVGYM_DATA" in message and "data_dir" in message
+
+
+def test_env_id_without_prior_import_uses_module_prefix():
+    env = gym.make("navgym:ImageNav-ProcHouse-v0", **SMALL)
+    assert env.spec.max_episode_steps == 500
+
+
+def _habitat_root_with_scene(tmp_path):
+    """A Habitat-style data root holding one ProcHouse house as a Gibson-style .glb."""
+    from navgym.scenes.io import save_scene
+    from navgym.scenes.sources import load_prochouse
+
+    scene = load_prochouse(1_000_000)
+    scene_dir = tmp_path / "scene_datasets" / "gibson"
+    scene_dir.mkdir(parents=True)
+    glb, annotations = save_scene(scene, scene_dir / "Adrian.glb")
+    return tmp_path, scene
+
+
+def test_hand_written_habitat_imagenav_file_runs(tmp_path):
+    from navgym.sims.embedded.simulator import EmbeddedSimulator
+
+    root, scene = _habitat_root_with_scene(tmp_path)
+    sim = EmbeddedSimulator(scene)
+    rng = np.random.default_rng(0)
+    start, goal = sim.sample_navigable_point(rng), sim.sample_navigable_point(rng)
+    data = {
+        "episodes": [
+            {
+                "episode_id": "7",
+                "scene_id": "data/scene_datasets/gibson/Adrian.glb",
+                "start_position": start.tolist(),
+                "start_rotation": [0, 0, 0, 1],
+                "info": {"geodesic_distance": 1.0},
+                "goals": [{"position": goal.tolist(), "radius": None}],
+            }
+        ]
+    }
+    episode_dir = root / "datasets" / "pointnav" / "gibson" / "v1" / "val"
+    episode_dir.mkdir(parents=True)
+    with gzip.open(episode_dir / "val.json.gz", "wt") as f:
+        json.dump(data, f)
+    env = gym.make("ImageNav-Gibson-v0", data_dir=root)
+    obs, info = env.reset(seed=0)
+    assert info["episode_id"] == "7"
+    np.testing.assert_allclose(env.unwrapped.sim.get_agent_state().position[[0, 2]], start[[0, 2]], atol=1e-6)
+    assert obs["imagegoal"].shape == (128, 128, 3)
+    assert info["distance_to_goal"] == pytest.approx(sim.geodesic_distance(start, [goal]), rel=1e-6)
