@@ -90,12 +90,20 @@ def _make_sim_factory(sim: str, agent: AgentSpec, root: Path) -> Callable[[str],
         raise NotImplementedError(
             "The habitat-sim backend is not implemented yet (see docs/architecture.md); use sim='embedded'."
         )
-    from navgym.sims.embedded.simulator import EmbeddedSimulator
+    return EmbeddedSimFactory(agent, root)
 
-    def factory(scene_id: str) -> Simulator:
-        return EmbeddedSimulator(scene_id, agent_spec=agent, data_root=root)
 
-    return factory
+class EmbeddedSimFactory:
+    """Builds an embedded simulator per scene id (a class, not a closure, so envs pickle)."""
+
+    def __init__(self, agent: AgentSpec, root: Path):
+        self.agent = agent
+        self.root = root
+
+    def __call__(self, scene_id: str) -> Simulator:
+        from navgym.sims.embedded.simulator import EmbeddedSimulator
+
+        return EmbeddedSimulator(scene_id, agent_spec=self.agent, data_root=self.root)
 
 
 def make_nav_env(

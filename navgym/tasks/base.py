@@ -45,16 +45,19 @@ class Measures:
     called_stop: bool = False
 
     def as_info(self) -> dict[str, Any]:
-        return {
+        """The measures as ``info`` entries; ``angle_to_goal`` only where the task defines it."""
+        info = {
             "success": float(self.success),
             "spl": self.spl,
             "soft_spl": self.soft_spl,
             "distance_to_goal": self.distance_to_goal,
-            "angle_to_goal": self.angle_to_goal,
             "collisions": self.collisions,
             "num_steps": self.num_steps,
             "path_length": self.path_length,
         }
+        if not math.isnan(self.angle_to_goal):
+            info["angle_to_goal"] = self.angle_to_goal
+        return info
 
 
 @dataclass

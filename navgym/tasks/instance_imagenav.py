@@ -18,7 +18,7 @@ from navgym.sims.base import AgentState, CameraSpec, Simulator
 from navgym.tasks.base import Task, yaw_of
 from navgym.tasks.episodes import Episode
 from navgym.tasks.imagenav import _fit
-from navgym.tasks.objectnav import VIEW_POINT_RADIUS, object_goal_points
+from navgym.tasks.objectnav import HM3D_CATEGORIES, VIEW_POINT_RADIUS, object_goal_points
 
 
 @dataclass
@@ -30,6 +30,8 @@ class InstanceImageNavTask(Task):
     default_sensors: ClassVar[tuple[str, ...]] = ("rgb", "depth", "gps", "compass", "instance_imagegoal")
 
     camera: CameraSpec = field(default_factory=lambda: CameraSpec(128, 128, 79.0, 1.31, outputs=("rgb", "depth"), max_depth=5.0))
+    #: Categories goal instances are drawn from when generating episodes (HM3D IIN uses these six).
+    categories: tuple[str, ...] = HM3D_CATEGORIES
 
     def goal_points(self, sim: Simulator, episode: Episode) -> np.ndarray:
         return object_goal_points(sim, episode.goals[:1], self.success_distance)

@@ -63,5 +63,7 @@ class TextNavTask(Task):
     def goal_observations(self, sim: Simulator, episode: Episode, goal_camera: CameraSpec | None = None) -> dict[str, Any]:
         text = "".join(c for c in episode_text(episode) if c in _CHARSET)[:MAX_TEXT_LENGTH]
         category = episode.object_category
-        index = self.categories.index(category) if category in self.categories else 0
+        if category not in self.categories:
+            raise ValueError(f"Episode {episode.episode_id}: object_category={category!r} is not in this task's categories {self.categories}")
+        index = self.categories.index(category)
         return {"textgoal": text, "textgoal_category": index}
