@@ -1,0 +1,113 @@
+"""Embedded simulator speed: frames/s at 128x128 and 256x256, one and two processes; house generation
+time; memory per simulator. All numbers of one run are printed side by side.
+
+    python benchmarks/sim_speed.py [--frames 400] [--houses 5] [--out docs/results/sim_speed.json]
+
+Each process renders its own ProcHouse house from random navigable poses (single-threaded Embree
+calls). Two processes run at once to show the scaling on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+OUTPUTS = {"RGB-D": ("rgb", "depth"), "RGB-D+semantic": ("rgb", "depth", "semantic"), "depth only": ("depth",)}
+
+
+def _render_fps(seed: int, size: int, outputs: tuple[str, ...], frames: int) -> float:
+    from navgym.scenes.sources import load_prochouse
+    from navgym.sims.base import AgentState, CameraSpec
+    from navgym.sims.embedded.simulator import EmbeddedSimulator
+
+    sim = EmbeddedSimulator(load_prochouse(seed))
+    rng = np.random.default_rng(seed)
+    poses = [AgentState.from_yaw(sim.sample_navigable_point(rng), float(rng.uniform(0, 2 * np.pi))) for _ in range(64)]
+    spec = CameraSpec(size, size, 90.0, 1.25, outputs=outputs)
+    for pose in poses[:10]:  # warm-up
+        sim.render([(pose, spec)])
+    t0 = time.perf_counter()
+    for i in range(frames):
+        sim.render([(poses[i % len(poses)], spec)])
+    return frames / (time.perf_counter() - t0)
+
+
+def _worker(args):
+    return _render_fps(*args)
+
+
+def _memory_per_simulator(seed: int) -> float:
+    """Peak resident memory (MB) of a fresh process that loads one house, builds its grid and renders."""
+    from navgym.scenes.sources import load_prochouse
+    from navgym.sims.base import CameraSpec
+    from navgym.sims.embedded.simulator import EmbeddedSimulator
+
+    sim = EmbeddedSimulator(load_prochouse(seed))
+    sim.render_agent(CameraSpec(256, 256, outputs=("rgb", "depth", "semantic")))
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=400)
+    parser.add_argument("--houses", type=int, default=5, help="houses timed for generation")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    from navgym.scenes.prochouse import SPLITS, generate_house
+
+    seeds = list(SPLITS["val"][: args.houses])
+    gen_times, triangles = [], []
+    for seed in seeds:
+        t0 = time.perf_counter()
+        scene = generate_house(seed)
+        gen_times.append(time.perf_counter() - t0)
+        triangles.append(len(scene.faces))
+    from navgym.scenes.sources import load_prochouse
+
+    for seed in seeds[:2]:
+        load_prochouse(seed)  # fill the cache so workers only load
+    t0 = time.perf_counter()
+    load_prochouse(seeds[0])  # reads the .glb + JSON written above
+    cached_load = time.perf_counter() - t0
+
+    rows = []
+    for size in (128, 256):
+        for label, outputs in OUTPUTS.items():
+            one = _render_fps(seeds[0], size, outputs, args.frames)
+            with mp.get_context("spawn").Pool(2) as pool:
+                two = pool.map(_worker, [(seeds[0], size, outputs, args.frames), (seeds[1], size, outputs, args.frames)])
+            rows.append({"size": size, "outputs": label, "fps_1_process": one, "fps_2_processes_total": sum(two)})
+    with mp.get_context("spawn").Pool(1) as pool:
+        memory = pool.apply(_memory_per_simulator, (seeds[0],))
+
+    result = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "house_generation_s": {"median": float(np.median(gen_times)), "max": float(np.max(gen_times))},
+        "house_load_from_cache_s": cached_load,
+        "triangles_per_house": {"median": int(np.median(triangles)), "max": int(np.max(triangles))},
+        "memory_per_simulator_mb": memory,
+        "render": rows,
+    }
+    print(f"machine: {result['machine']}")
+    print(f"house generation: median {result['house_generation_s']['median']:.3f} s, max {result['house_generation_s']['max']:.3f} s "
+          f"({result['triangles_per_house']['median']} triangles median); load from cache {cached_load:.3f} s")
+    print(f"peak memory of a process with one simulator: {memory:.0f} MB")
+    print(f"{'size':>6} {'outputs':<16}{'1 process fps':>15}{'2 processes fps (total)':>26}")
+    for r in rows:
+        print(f"{r['size']:>6} {r['outputs']:<16}{r['fps_1_process']:>15.0f}{r['fps_2_processes_total']:>26.0f}")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
