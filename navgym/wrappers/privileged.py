@@ -43,14 +43,15 @@ def follow_shortest_path(env) -> str:
     return "move_forward"
 
 
-class PrivilegedObservation(gym.ObservationWrapper):
+class PrivilegedObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """Adds ``oracle_action`` (the shortest-path follower's next action index) to observations.
 
     Privileged: for oracles and upper bounds only, never for methods under evaluation.
     """
 
     def __init__(self, env: gym.Env):
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.ObservationWrapper.__init__(self, env)
         if not isinstance(env.observation_space, spaces.Dict):
             raise TypeError("PrivilegedObservation needs a Dict observation space (a navgym NavEnv)")
         self.observation_space = spaces.Dict({**env.observation_space.spaces, "oracle_action": spaces.Discrete(env.action_space.n)})
