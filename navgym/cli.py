@@ -26,11 +26,21 @@ def _parse_options(options: list[str]) -> dict[str, Any]:
     return parsed
 
 
-def _make_env(env_id: str, split: str, render: bool, env_options: dict[str, Any]):
+def _make_env(env_id: str, split: str, render: bool, env_options: dict[str, Any], agent: str | None = None):
     import gymnasium as gym
 
     import navgym  # noqa: F401  (registers the ids)
+    from navgym.agents import sensors_for
+    from navgym.envs.factory import TASKS
 
+    try:
+        spec = gym.spec(env_id)
+    except gym.error.Error as exc:
+        raise typer.BadParameter(str(exc), param_hint="--env") from exc
+    if agent is not None and "sensors" not in env_options and spec.kwargs.get("task") in TASKS:
+        sensors = sensors_for(agent, TASKS[spec.kwargs["task"]])
+        if sensors is not None:
+            env_options = {**env_options, "sensors": sensors}
     try:
         return gym.make(env_id, split=split, render_mode="rgb_array" if render else None, **env_options)
     except gym.error.Error as exc:
@@ -98,7 +108,7 @@ def evaluate(
 
     if (video or maps or resume) and out is None:
         raise typer.BadParameter("--video, --maps and --resume need --out", param_hint="--out")
-    env_obj = _make_env(env, split, video or maps, _parse_options(env_option))
+    env_obj = _make_env(env, split, video or maps, _parse_options(env_option), agent=agent)
     agent_options = _parse_options(agent_option)
     if checkpoint is not None:
         agent_options["checkpoint"] = str(checkpoint)
@@ -141,7 +151,7 @@ def demo(
     jobs = [("ObjectNav-ProcHouse-v0", "frontier"), ("ImageNav-ProcHouse-v0", "oracle")]
     for env_id, agent_name in jobs:
         run_dir = out / f"{agent_name}_{env_id.split('-')[0].lower()}"
-        env_obj = _make_env(env_id, "val", True, {})
+        env_obj = _make_env(env_id, "val", True, {}, agent=agent_name)
         agent_obj, env_obj = _make_agent(agent_name, env_obj, {})
         result = run(env_obj, agent_obj, episodes, out=run_dir, resume=True, video=True)
         env_obj.close()

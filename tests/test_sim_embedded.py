@@ -259,3 +259,14 @@ def test_topdown_map_marks_navigable_and_blocked_cells(room):
     row, col = top.world_to_cell(np.array([2.0, 0.0, 1.3]))  # under the table
     assert top.grid[row, col] != 2
     assert top.to_rgb().shape == top.grid.shape + (3,)
+
+
+def test_wall_interiors_are_blocked_even_where_walls_touch_the_ceiling(room):
+    # The room's walls reach exactly the ceiling's height: vertical rays alone tie there.
+    sim, _ = room
+    grid = sim.grid()
+    for point in ([-0.05, 0.0, 2.0], [4.05, 0.0, 2.0], [2.0, 0.0, -0.05], [2.0, 0.0, 3.05]):
+        assert not grid.free[grid.to_cell(point)], point
+    # The agent's centre stays a radius (plus half a cell) away from every wall.
+    assert not sim.is_navigable([0.15, 0.0, 2.0])
+    assert sim.is_navigable([0.25, 0.0, 2.0])

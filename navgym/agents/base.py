@@ -58,6 +58,17 @@ def make(name: str, env: gym.Env | None = None, **kwargs: Any) -> Agent:
     return _REGISTRY[name](env=env, **kwargs)
 
 
+def sensors_for(name: str, task: Any) -> tuple[str, ...] | None:
+    """The sensors an env should emit for agent ``name`` on ``task`` (a Task or its class): the
+    task's defaults plus what the agent declares with a ``needed_sensors(task)`` static method;
+    ``None`` when the agent declares nothing."""
+    _load_builtin_agents()
+    needed = getattr(_REGISTRY.get(name), "needed_sensors", None)
+    if needed is None:
+        return None
+    return tuple(dict.fromkeys(tuple(task.default_sensors) + tuple(needed(task))))
+
+
 def _load_builtin_agents() -> None:
     # Importing the modules runs their @register_agent decorators.
     from navgym.agents import frontier, oracle, random_agent  # noqa: F401

@@ -77,6 +77,7 @@ class NavGrid:
         hit_up = prim_up >= 0
         up_normal_y = np.where(hit_up, caster.face_normals[np.where(hit_up, prim_up, 0), 1], -1.0)
         blocked = hit_up & ((t_up < height - max_climb) | (up_normal_y > 0.0))
+        blocked |= self._inside_solid(caster, origins, 0.5 * (max_climb + height))
 
         free_fine = (floor_ok & ~blocked).reshape(self.rows, sub, self.cols, sub)
         floor_fine = floor_ok.reshape(self.rows, sub, self.cols, sub)
@@ -91,6 +92,22 @@ class NavGrid:
                 floor_height = np.nanmean(heights, axis=(1, 3))
         floor_height = np.where(np.isnan(floor_height), self.floor_height, floor_height)
         return floor_height, free, floor_cells
+
+    @staticmethod
+    def _inside_solid(caster, origins: np.ndarray, lift: float, reach: float = 1.0) -> np.ndarray:
+        """Whether each point, raised by ``lift``, lies inside a closed solid: a short horizontal
+        ray in any of four directions first meets a back face. Vertical rays alone cannot tell,
+        where a wall's top coincides with the ceiling (or its bottom with the floor)."""
+        n = len(origins)
+        raised = origins + np.array([0.0, lift, 0.0])
+        inside = np.zeros(n, dtype=bool)
+        for direction in ((1.0, 0.0, 0.0), (-1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.0, 0.0, -1.0)):
+            dirs = np.tile(direction, (n, 1))
+            _, prim, _, _ = caster.cast(raised, dirs, max_distance=reach)
+            hit = prim >= 0
+            facing = np.einsum("ij,j->i", caster.face_normals[np.where(hit, prim, 0)], np.asarray(direction, dtype=np.float32))
+            inside |= hit & (facing > 0.0)
+        return inside
 
     def _erode(self, free: np.ndarray, radius: float) -> np.ndarray:
         clearance = ndimage.distance_transform_edt(free) * self.cell_size
