@@ -52,7 +52,7 @@ class NavGrid:
             self.largest_label = int(np.argmax(sizes)) + 1
         else:
             self.largest_label = 0
-        self._fields: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._fields: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     # -- construction --------------------------------------------------------------------------
     def _probe(self, caster, radius: float, height: float, max_climb: float):
@@ -163,20 +163,14 @@ class NavGrid:
         import skfmm
 
         goals = np.atleast_2d(np.asarray(goals, dtype=np.float64))
-        cells = []
-        for goal in goals:
-            row, col = self.to_cell(goal)
-            if not (self.inside(row, col) and self.navigable[row, col]):
-                snapped, _ = self.nearest_navigable(goal)
-                row, col = self.to_cell(snapped)
-            cells.append((row, col))
-        key = tuple(sorted(set(cells)))
+        cells = self._goal_cells(goals)
+        key = cells.tobytes()
         if key in self._fields:
             self._fields.move_to_end(key)
             return self._fields[key]
+        rows, cols = np.divmod(cells, self.cols)
         phi = np.ones((self.rows, self.cols))
-        for row, col in key:
-            phi[row, col] = -1.0
+        phi[rows, cols] = -1.0
         masked = np.ma.MaskedArray(phi, mask=~self.navigable)
         try:
             dist = skfmm.distance(masked, dx=self.cell_size)
@@ -185,16 +179,27 @@ class NavGrid:
             field = np.where(np.isfinite(field), np.abs(field) + 0.5 * self.cell_size, np.inf)
         except ValueError:  # no zero contour: isolated goal cell
             field = np.full((self.rows, self.cols), np.inf)
-        for row, col in key:
-            field[row, col] = 0.0
+        field[rows, cols] = 0.0
         field[~self.navigable] = np.inf
-        # Cells not connected to any goal keep a finite value from skfmm only if connected; guard anyway.
-        goal_labels = {int(self.labels[r, c]) for r, c in key}
-        field[~np.isin(self.labels, list(goal_labels))] = np.inf
+        # Only cells connected to a goal are reachable.
+        field[~np.isin(self.labels, np.unique(self.labels[rows, cols]))] = np.inf
         self._fields[key] = field
         if len(self._fields) > 32:
             self._fields.popitem(last=False)
         return field
+
+    def _goal_cells(self, goals: np.ndarray) -> np.ndarray:
+        """Sorted unique flat indices of the goals' cells; goals off the navigable area are
+        snapped to their nearest navigable cell first."""
+        cols = np.floor((goals[:, 0] - self.origin[0]) / self.cell_size).astype(np.int64)
+        rows = np.floor((goals[:, 2] - self.origin[1]) / self.cell_size).astype(np.int64)
+        inside = (rows >= 0) & (cols >= 0) & (rows < self.rows) & (cols < self.cols)
+        ok = np.zeros(len(goals), dtype=bool)
+        ok[inside] = self.navigable[rows[inside], cols[inside]]
+        for index in np.flatnonzero(~ok):
+            snapped, _ = self.nearest_navigable(goals[index])
+            rows[index], cols[index] = self.to_cell(snapped)
+        return np.unique(rows * self.cols + cols)
 
     def geodesic_distance(self, start, goals) -> float:
         field = self.distance_field(goals)
@@ -261,10 +266,10 @@ class NavGrid:
         kept = [points[0]]
         i = 0
         while i < len(points) - 1:
-            # Farthest point still visible from points[i] (binary-free linear scan backwards).
-            j = len(points) - 1
-            while j > i + 1 and not self.line_of_sight(points[i], points[j]):
-                j -= 1
+            # Walk forward while the next point is still in sight of points[i] (a greedy funnel).
+            j = i + 1
+            while j + 1 < len(points) and self.line_of_sight(points[i], points[j + 1]):
+                j += 1
             kept.append(points[j])
             i = j
         return np.array(kept)
