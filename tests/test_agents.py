@@ -1,0 +1,39 @@
+"""The agent interface: make() by name, the SB3 adapter, the oracle's privileged requirement."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+
+import navgym
+from navgym.agents import SB3Agent, make
+from navgym.evaluation import evaluate
+
+
+def test_make_unknown_agent_suggests_the_closest_name():
+    with pytest.raises(ValueError, match="Did you mean 'frontier'"):
+        make("fronteir")
+
+
+def test_oracle_refuses_to_run_without_the_privileged_wrapper():
+    env = gym.make("ImageNav-ProcHouse-v0", num_scenes=1, episodes_per_scene=1)
+    obs, _ = env.reset(seed=0)
+    with pytest.raises(KeyError, match="PrivilegedObservation"):
+        make("oracle", env=env).policy(obs)
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_a_stable_baselines3_model_acts_as_an_agent(recurrent):
+    pytest.importorskip("stable_baselines3")
+    env = gym.make("ImageNav-ProcHouse-v0", num_scenes=1, episodes_per_scene=2, resolution=64, max_episode_steps=15)
+    if recurrent:
+        sb3_contrib = pytest.importorskip("sb3_contrib")
+        model = sb3_contrib.RecurrentPPO("MultiInputLstmPolicy", env, n_steps=16, seed=0)
+    else:
+        from stable_baselines3 import PPO
+
+        model = PPO("MultiInputPolicy", env, n_steps=16, seed=0)
+    agent = SB3Agent(model)
+    result = evaluate(env, agent, episodes=2, progress=False)
+    assert [r["episode_index"] for r in result.records] == [0, 1]
+    assert all(1 <= r["num_steps"] <= 15 for r in result.records)
