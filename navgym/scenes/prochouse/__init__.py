@@ -59,11 +59,13 @@ Furnishing priors (:mod:`.furnish`, :mod:`.planner`):
     0.9 m in front of each door (its width plus 0.15 m per side) free on both sides, avoid every
     other object's box, keep 0.6 m corridors between floor furniture of different groups
     (pieces side by side against the same wall may touch), and keep the room walkable for an
-    agent of radius 0.18 m: the free space on a 5 cm grid, eroded by 0.23 m, must stay one
-    region reaching every door and at least 20% of the floor. Wall-mounted things below 1.6 m
-    stick out at most 0.1 m (pictures 3.5 cm, TVs 6.4 cm, towels 9.5 cm); wall cabinets hang
-    above 1.6 m. Small things go on surfaces (tables, counters, desks, beds, sofa seats,
-    nightstands, shelves, mantels) and are recorded as ``on`` their support.
+    agent of radius 0.18 m: on a 5 cm grid of footprints, the free space eroded by 0.23 m must
+    be one region reaching every door and covering at least 20% of the floor, and no sizeable
+    pocket where the agent could stand may be cut off from it. Wall-mounted things below 1.6 m
+    stick out at most 0.1 m (pictures 3.5 cm, mirrors 3.2 cm, TVs 6.4 cm, towels 9.5 cm); wall
+    cabinets hang above 1.6 m. Small things go on surfaces (tables, counters, desks, beds, sofa
+    seats, nightstands, shelves, mantels) and are recorded as ``on`` their support. Bathtub
+    bottoms (0.28 m) and shower trays (0.22 m) are above a 0.2 m climb, so they are not floor.
 
 Annotations:
     * ``Scene.rooms``: ``Room(id, type, bounds, 0.0, name)``; ids 0..n-1, ``bounds`` the interior
@@ -93,12 +95,14 @@ Annotations:
 Geometry:
     Axis-aligned boxes and 12-segment cylinders, each closed and wound counter-clockwise seen
     from outside. Models are built facing +z and placed with quarter turns, so boxes stay
-    axis-aligned. Every face has its own vertices; UVs are world metres along the face divided
-    by the material's tile size (0.25-1 m), except pictures and screens whose texture spans the
-    face once. Materials (typically 40-70 per house) carry 64 x 64 procedural textures: wood
-    grain and planks, tiles with grout, carpet, paint, fabric weave, leather, brushed metal,
-    plastic, ceramic, glass, stone, leaves, soil, paper, screens, and one random colourful
-    composition per picture.
+    axis-aligned. No two faces share a plane with opposite normals where a ray could reach them:
+    parts touching inside a model sink 1 mm into each other, things against walls stand 2 mm off
+    them and kitchen units 2 mm apart (otherwise a grazing ray may report a back face). Every
+    face has its own vertices; UVs are world metres along the face divided by the material's tile
+    size (0.25-1 m), except pictures and screens whose texture spans the face once. Materials
+    (typically 40-70 per house) carry 64 x 64 procedural textures: wood grain and planks, tiles
+    with grout, carpet, paint, fabric weave, leather, brushed metal, plastic, ceramic, glass,
+    stone, leaves, soil, paper, screens, and one random colourful composition per picture.
 """
 
 from __future__ import annotations
