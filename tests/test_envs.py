@@ -206,12 +206,15 @@ def test_hand_written_habitat_imagenav_file_runs(tmp_path):
             }
         ]
     }
+    off_map = dict(data["episodes"][0], episode_id="8", start_position=[start[0] + 100.0, start[1], start[2]])
+    data["episodes"].insert(0, off_map)
     episode_dir = root / "datasets" / "pointnav" / "gibson" / "v1" / "val"
     episode_dir.mkdir(parents=True)
     with gzip.open(episode_dir / "val.json.gz", "wt") as f:
         json.dump(data, f)
     env = gym.make("ImageNav-Gibson-v0", data_dir=root)
-    obs, info = env.reset(seed=0)
+    with pytest.warns(UserWarning, match=r"Episode 8 .* starts off the navigable area .*\(1 skipped so far\)"):
+        obs, info = env.reset(seed=0, options={"episode_index": 0})
     assert info["episode_id"] == "7"
     np.testing.assert_allclose(env.unwrapped.sim.get_agent_state().position[[0, 2]], start[[0, 2]], atol=1e-6)
     assert obs["imagegoal"].shape == (128, 128, 3)

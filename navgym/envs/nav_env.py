@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
@@ -16,6 +17,8 @@ from navgym.tasks.episodes import Episode, EpisodeDataset
 
 #: How many scenes' simulators an env keeps loaded at once.
 SIM_CACHE_SIZE = 4
+#: Starts at most this far (metres) from the navigable area are snapped onto it; farther ones are skipped.
+START_SNAP_DISTANCE = 0.3
 
 
 class NavEnv(gym.Env):
@@ -43,6 +46,8 @@ class NavEnv(gym.Env):
     ## Starting State
     The episode's start position and rotation. ``reset(options={"episode_id": ...})`` or
     ``{"episode_index": i}`` picks an episode; otherwise one is drawn with ``self.np_random``.
+    Starts within 0.3 m of the navigable area are snapped onto it; episodes starting farther
+    away are skipped with a warning that counts them (the next episode is used instead).
 
     ## Episode End
     Terminated when the agent calls ``stop``; truncated by the time limit.
@@ -90,6 +95,7 @@ class NavEnv(gym.Env):
         self._path: list[np.ndarray] = []
         self._start = AgentState(np.zeros(3))
         self._last_frame: dict[str, np.ndarray] = {}
+        self._skipped: set[tuple[str, str]] = set()
 
     # -- spaces --------------------------------------------------------------------------------
     def _observation_spaces(self) -> dict[str, spaces.Space]:
@@ -125,9 +131,16 @@ class NavEnv(gym.Env):
     # -- gymnasium API -------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        self.episode = self._choose_episode(options or {})
-        self._sim = self._sim_for(self.episode.scene_id)
-        self._start = self.sim.set_agent_state(episode_start_state(self.episode), snap=True)
+        options = options or {}
+        episode = self._choose_episode(options)
+        for _ in range(len(self.dataset.episodes)):
+            self._sim = self._sim_for(episode.scene_id)
+            start = episode_start_state(episode)
+            if self._start_is_usable(start):
+                break
+            episode = self._skip(episode, options)
+        self.episode = episode
+        self._start = self.sim.set_agent_state(start, snap=True)
         self._goal_points = self.task.goal_points(self.sim, self.episode)
         self._goal_obs = self.task.goal_observations(self.sim, self.episode)
         self.measures = self.task.start_measures(self.sim, self.episode, self._goal_points)
@@ -162,6 +175,33 @@ class NavEnv(gym.Env):
                 return self.actions[index]
         valid = ", ".join(f"{i} {name}" for i, name in enumerate(self.actions))
         raise ValueError(f"action={action!r} is not a valid action; valid actions are {valid}")
+
+    def _start_is_usable(self, start: AgentState) -> bool:
+        """A start on (or within ``START_SNAP_DISTANCE`` of) the navigable area: grid navigability
+        and Habitat's navmesh differ by a few centimetres near walls, so such starts are snapped."""
+        if self.sim.is_navigable(start.position):
+            return True
+        snapped = self.sim.snap_point(start.position)
+        return float(np.linalg.norm((snapped - start.position)[[0, 2]])) <= START_SNAP_DISTANCE
+
+    def _skip(self, episode: Episode, options: dict[str, Any]) -> Episode:
+        """Mark an episode with an unusable start, warn with the running count, pick the next one."""
+        self._skipped.add((episode.scene_id, episode.episode_id))
+        warnings.warn(
+            f"Episode {episode.episode_id} of scene {episode.scene_id} starts off the navigable area "
+            f"(more than {START_SNAP_DISTANCE} m away): skipped ({len(self._skipped)} skipped so far)",
+            stacklevel=3,
+        )
+        episodes = self.dataset.episodes
+        if "episode_index" in options or "episode_id" in options:
+            index = next(i for i, e in enumerate(episodes) if e is episode)
+            candidates = episodes[index + 1 :] + episodes[:index]
+        else:
+            candidates = [episodes[int(i)] for i in self.np_random.permutation(len(episodes))]
+        for candidate in candidates:
+            if (candidate.scene_id, candidate.episode_id) not in self._skipped:
+                return candidate
+        raise RuntimeError("Every episode of the dataset starts off the navigable area")
 
     def _choose_episode(self, options: dict[str, Any]) -> Episode:
         episodes = self.dataset.episodes
