@@ -1,0 +1,68 @@
+"""The trained RSRNav policy as a navgym :class:`~navgym.agents.base.Agent` (``make("rsrnav", checkpoint=...)``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from navgym.agents.base import SB3Agent, register_agent
+
+#: The observations RSRNav reads; others (e.g. ``gps``) are dropped before the policy sees them.
+RSRNAV_SENSORS = ("rgb", "imagegoal")
+
+
+class RSRNavAgent(SB3Agent):
+    """An RSRNav policy (from :func:`~navgym.agents.rsrnav.model.load_policy`) acting step by step.
+
+    Args:
+        policy: A ``RecurrentActorCriticPolicy`` (or a ``RecurrentPPO`` model).
+        deterministic: Take the most likely action instead of sampling.
+    """
+
+    def __init__(self, policy: Any, deterministic: bool = True):
+        super().__init__(policy, deterministic=deterministic)
+
+    def policy(self, obs: dict[str, Any]) -> int:
+        return super().policy({key: obs[key] for key in RSRNAV_SENSORS})
+
+
+@register_agent("rsrnav", "RSRNav: correlation-based ImageNav policy trained with PPO (needs checkpoint=).")
+def make_rsrnav_agent(env: gym.Env | None = None, checkpoint: str | Path | None = None, deterministic: bool = True, device: str = "cpu") -> RSRNavAgent:
+    """Load a trained RSRNav agent from a checkpoint written by :func:`navgym.training.train`.
+
+    The checkpoint is read without unpickling (state dicts with ``torch.load(weights_only=True)``,
+    the architecture from JSON); see :mod:`navgym.agents.rsrnav.model`.
+
+    Args:
+        env: The env the agent will act in; checked against the checkpoint's spaces when given.
+        checkpoint: Path of ``checkpoint.zip``.
+        deterministic: Take the most likely action (default) instead of sampling.
+        device: Torch device.
+    """
+    if checkpoint is None:
+        raise ValueError("agent 'rsrnav' needs checkpoint=<path to checkpoint.zip> (train one with `navgym train`)")
+    from navgym.agents.rsrnav.model import load_policy
+
+    policy, meta = load_policy(checkpoint, device=device)
+    if env is not None:
+        _check_env(env, meta, checkpoint)
+    return RSRNavAgent(policy, deterministic=deterministic)
+
+
+def _check_env(env: gym.Env, meta: dict[str, Any], checkpoint: str | Path) -> None:
+    space = env.observation_space
+    if not isinstance(space, gym.spaces.Dict):
+        raise ValueError(f"agent 'rsrnav' needs a Dict observation space with {list(RSRNAV_SENSORS)}; got {space}")
+    for key in RSRNAV_SENSORS:
+        if key not in space.spaces:
+            raise ValueError(f"agent 'rsrnav' needs observation {key!r}; the env has {list(space.spaces)} (an ImageNav env?)")
+        expected = tuple(meta["observation_shapes"][key])
+        if tuple(space[key].shape) != expected:
+            raise ValueError(
+                f"observation {key!r} is {tuple(space[key].shape)} but checkpoint={str(checkpoint)!r} was trained on {expected}; "
+                f"make the env with resolution={expected[0]}"
+            )
+    if getattr(env.action_space, "n", None) != meta["n_actions"]:
+        raise ValueError(f"the env has {env.action_space} actions but the checkpoint has {meta['n_actions']}")

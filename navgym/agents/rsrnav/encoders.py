@@ -1,0 +1,390 @@
+"""RSRNav's perception and relationship step as a stable-baselines3 features extractor.
+
+One weight-shared ResNet-9-style CNN (no pre-training) encodes the egocentric ``rgb`` image and the
+``imagegoal`` image; a *head* turns the two encodings into the "cue" the recurrent policy reads:
+
+============  =============================================================  ===================
+head          cue (paper section)                                            cue size (default)
+============  =============================================================  ===================
+baseline      ZER-style: the two global feature vectors, concatenated        2·C = 256
+baseline_map  "Baseline*": the two 4x4 feature maps concatenated along        32·4·4 = 512
+              channels, fused by one 3x3 convolution
+minimalist    two normalised dot products, left and right halves (3.3.1)     2
+dense         all-pairs cross-correlation of 4x4 maps, flattened (3.3.2)     16·16 = 256
+direction     16x16 maps, 3-level correlation pyramid, centre-based          32·4·4 = 512
+              direction-aware look-up of radius r, fused by convs (3.3.3)
+============  =============================================================  ===================
+
+C is the trunk's last width (``8 * base_channels``; 128 by default). :class:`RSRNavEncoder` ends
+with ``Linear(cue, features_dim) + ReLU``, the input layer of the paper's policy network
+(the authors' code calls it ``visual_fc``), so every head hands the LSTM ``features_dim`` numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from gymnasium import spaces
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from torch import nn
+
+#: The heads :class:`RSRNavEncoder` can build, with a one-line description each.
+HEADS: dict[str, str] = {
+    "baseline": "ZER baseline: concatenated global feature vectors of observation and goal",
+    "baseline_map": "Baseline*: concatenated 4x4 feature maps, fused by a convolution",
+    "minimalist": "Minimalist relationship: two normalised dot-product scores (left and right halves)",
+    "dense": "Dense relationship: all-pairs cross-correlation of 4x4 feature maps",
+    "direction": "Direction-aware relationship: 16x16 correlation pyramid, centre-based look-up, conv fusion",
+}
+#: Feature-map side each head asks of the trunk at 128x128 input (1/32 or 1/8 of the image).
+FEATURE_MAP_STRIDE = {"baseline": 32, "baseline_map": 32, "minimalist": 32, "dense": 32, "direction": 8}
+
+
+# -- the shared trunk --------------------------------------------------------------------------------
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions with GroupNorm and a (1x1, strided) shortcut."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, groups: int):
+        super().__init__()
+        self.convs = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+            nn.GroupNorm(groups, out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.GroupNorm(groups, out_channels),
+        )
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.AvgPool2d(stride) if stride != 1 else nn.Identity(),
+                nn.Conv2d(in_channels, out_channels, 1, bias=False),
+                nn.GroupNorm(groups, out_channels),
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.convs(x) + self.shortcut(x))
+
+
+class ResNet9(nn.Module):
+    """A ResNet-9-style trunk: a stem plus four basic blocks (9 convolutions), no pre-training.
+
+    The stem is a 4x4 space-to-depth followed by a 1x1 convolution (as in the fast ResNet-9 of
+    ZER/FGPrompt/RSRNav's code), so the blocks start at 1/4 of the image; the blocks' strides give
+    the output stride: 8 (blocks 1, 2, 1, 1: 16x16 maps at 128 px) or 32 (1, 2, 2, 2: 4x4 maps).
+    At stride 8 the authors' code downsamples in the last block instead (1, 1, 1, 2); navgym
+    downsamples in the second, which is 2.7x cheaper on a CPU for the same output size.
+
+    Args:
+        base_channels: Width of the first block; the blocks are 1, 2, 4, 8 times as wide
+            (the authors use 32; navgym's default 16 keeps CPU training affordable).
+        output_stride: 8 or 32.
+    """
+
+    def __init__(self, base_channels: int = 16, output_stride: int = 32, in_channels: int = 3):
+        super().__init__()
+        if output_stride not in (8, 32):
+            raise ValueError(f"output_stride={output_stride!r} is not supported; use 8 (16x16 maps at 128 px) or 32 (4x4 maps)")
+        if base_channels < 4 or base_channels % 4:
+            raise ValueError(f"base_channels={base_channels!r} must be a positive multiple of 4 (GroupNorm groups)")
+        widths = [base_channels * m for m in (1, 2, 4, 8)]
+        strides = (1, 2, 1, 1) if output_stride == 8 else (1, 2, 2, 2)
+        groups = base_channels // 2
+        self.stem = nn.Sequential(
+            nn.PixelUnshuffle(4),
+            nn.Conv2d(in_channels * 16, base_channels, 1, bias=False),
+            nn.GroupNorm(groups, base_channels),
+            nn.ReLU(inplace=True),
+        )
+        blocks, previous = [], base_channels
+        for width, stride in zip(widths, strides):
+            blocks.append(BasicBlock(previous, width, stride, groups))
+            previous = width
+        self.blocks = nn.Sequential(*blocks)
+        self.out_channels = widths[-1]
+        self.output_stride = output_stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(self.stem(x))
+
+
+# -- correlations (pure functions, tested against loop references) ---------------------------------
+def all_pairs_correlation(observation: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+    """Eq. (1): ``C[b, i, j, k, l] = <F_o[b, :, i, j], F_g[b, :, k, l]> / sqrt(D)``.
+
+    Args:
+        observation, goal: Feature maps (B, D, H, W).
+
+    Returns:
+        (B, H, W, H, W): the similarity of every observation point to every goal point. The
+        ``1/sqrt(D)`` scale keeps values O(1) at any width (the authors' code uses it too).
+    """
+    b, d, h, w = observation.shape
+    corr = torch.einsum("bdn,bdm->bnm", observation.reshape(b, d, h * w), goal.reshape(b, d, h * w))
+    return corr.reshape(b, h, w, h, w) / math.sqrt(d)
+
+
+def correlation_pyramid(corr: torch.Tensor, levels: int) -> list[torch.Tensor]:
+    """Eq. (3): ``C^0 = C`` and ``C^k`` = 2x2 average pooling of ``C^{k-1}`` over the goal's two dims.
+
+    Args:
+        corr: (B, H, W, H, W) from :func:`all_pairs_correlation`.
+        levels: Number of levels (the paper's 3 at 16x16 maps: 16, 8 and 4 goal cells per side).
+
+    Returns:
+        ``levels`` tensors shaped (B·H·W, 1, H/2^k, W/2^k): one goal-side map per observation point.
+    """
+    b, h, w, hg, wg = corr.shape
+    if levels < 1 or min(hg, wg) // 2 ** (levels - 1) < 2:
+        raise ValueError(f"levels={levels!r} is out of range for {hg}x{wg} goal maps; the coarsest level needs at least 2x2 cells")
+    level = corr.reshape(b * h * w, 1, hg, wg)
+    pyramid = [level]
+    for _ in range(levels - 1):
+        level = F.avg_pool2d(level, 2, stride=2)
+        pyramid.append(level)
+    return pyramid
+
+
+def direction_lookup(pyramid: list[torch.Tensor], height: int, width: int, radius: int) -> torch.Tensor:
+    """Eq. (4): the centre-based, direction-aware look-up into each pyramid level.
+
+    For observation point ``x = (i, j)`` and level ``k`` the searching region is the
+    (2r+1)x(2r+1) square of goal cells centred on ``x / 2^k`` (the point's own position in that
+    level's coordinates), ``N_k(x) = {x / 2^k + (dy, dx) : dy, dx in [-r, r]}``. Each entry is the
+    level's correlation read at that sub-cell position by bilinear interpolation, 0 outside the
+    map. So entry ``(dy, dx)`` says how much point ``x`` of the observation looks like the goal
+    ``(dy, dx)`` cells away: a displacement, i.e. a direction.
+
+    Args:
+        pyramid: From :func:`correlation_pyramid`, built from a batch of B (height x width) maps.
+        height, width: The observation map's size.
+        radius: r.
+
+    Returns:
+        (B, L·(2r+1)², height, width): per point, level 0's (2r+1)² values (row offset major,
+        column offset minor), then level 1's, and so on.
+    """
+    if radius < 0:
+        raise ValueError(f"radius={radius!r} must be >= 0")
+    n = pyramid[0].shape[0]
+    batch = n // (height * width)
+    device, dtype = pyramid[0].device, pyramid[0].dtype
+    rows = torch.arange(height, device=device, dtype=dtype).repeat_interleave(width)
+    cols = torch.arange(width, device=device, dtype=dtype).repeat(height)
+    offsets = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
+    dy, dx = torch.meshgrid(offsets, offsets, indexing="ij")
+    out = []
+    for k, level in enumerate(pyramid):
+        hk, wk = level.shape[-2:]
+        y = rows[:, None, None] / 2**k + dy  # (H·W, 2r+1, 2r+1) in level-k cell coordinates
+        x = cols[:, None, None] / 2**k + dx
+        # grid_sample with align_corners=True maps -1..1 onto the first..last cell centres.
+        grid = torch.stack((2 * x / (wk - 1) - 1, 2 * y / (hk - 1) - 1), dim=-1).repeat(batch, 1, 1, 1)
+        sampled = F.grid_sample(level, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+        out.append(sampled.reshape(batch, height, width, -1))
+    return torch.cat(out, dim=-1).permute(0, 3, 1, 2).contiguous()
+
+
+def direction_correlation(observation: torch.Tensor, goal: torch.Tensor, levels: int = 3, radius: int = 1) -> torch.Tensor:
+    """Eqs. (1), (3), (4) together: (B, D, H, W) maps -> (B, levels·(2r+1)², H, W) correlation vectors."""
+    corr = all_pairs_correlation(observation, goal)
+    return direction_lookup(correlation_pyramid(corr, levels), observation.shape[2], observation.shape[3], radius)
+
+
+# -- heads ---------------------------------------------------------------------------------------
+class BaselineHead(nn.Module):
+    """ZER's baseline: a global feature vector per image (average over the 4x4 map), concatenated.
+
+    Semantic vectors without spatial layout: what the paper argues cannot tell the agent where the
+    goal lies.
+    """
+
+    def __init__(self, channels: int, map_size: int):
+        super().__init__()
+        self.cue_dim = 2 * channels
+
+    def forward(self, observation: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        return torch.cat((observation.mean(dim=(2, 3)), goal.mean(dim=(2, 3))), dim=1)
+
+
+class BaselineMapHead(nn.Module):
+    """Baseline*: the two feature maps concatenated along channels (spatial layout kept), fused by
+    a 3x3 convolution to 32 channels and flattened."""
+
+    def __init__(self, channels: int, map_size: int, fused_channels: int = 32):
+        super().__init__()
+        self.fuse = nn.Sequential(nn.Conv2d(2 * channels, fused_channels, 3, padding=1), nn.ReLU(inplace=True))
+        self.cue_dim = fused_channels * map_size * map_size
+
+    def forward(self, observation: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        return self.fuse(torch.cat((observation, goal), dim=1)).flatten(1)
+
+
+class MinimalistHead(nn.Module):
+    """Section 3.3.1: the cosine similarity of the observation's and the goal's left-half vectors,
+    and of their right-half vectors (each vector averages its half of the 4x4 map)."""
+
+    cue_dim = 2
+
+    def __init__(self, channels: int, map_size: int):
+        super().__init__()
+
+    @staticmethod
+    def halves(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        half = features.shape[3] // 2
+        return features[..., :half].mean(dim=(2, 3)), features[..., features.shape[3] - half :].mean(dim=(2, 3))
+
+    def forward(self, observation: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        (obs_left, obs_right), (goal_left, goal_right) = self.halves(observation), self.halves(goal)
+        return torch.stack((F.cosine_similarity(obs_left, goal_left, dim=1), F.cosine_similarity(obs_right, goal_right, dim=1)), dim=1)
+
+
+class DenseHead(nn.Module):
+    """Section 3.3.2, eqs. (1)-(2): the all-pairs correlation of the 4x4 maps, flattened (256 values)."""
+
+    def __init__(self, channels: int, map_size: int):
+        super().__init__()
+        self.cue_dim = map_size**4
+
+    def forward(self, observation: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        return all_pairs_correlation(observation, goal).flatten(1)
+
+
+class DirectionHead(nn.Module):
+    """Section 3.3.3, eqs. (3)-(5): correlation pyramid, direction-aware look-up, convolutional fusion.
+
+    Where the paper's text leaves a choice (its formulas are lost in navgym's copy), navgym follows
+    the paper's Fig. 3 and the authors' public code (``CorrBlock`` / ``MotionEncoder`` in
+    ``src/models.py`` of github.com/qinzheng2000/CompNav), re-implemented:
+
+    * the correlation is scaled by ``1/sqrt(D)``;
+    * the pyramid pools the goal's dims with 2x2 average pooling, 3 levels (16, 8, 4 cells);
+    * "centre-based" = the square is centred on the observation point's own position scaled to the
+      level, ``x / 2^k`` (RAFT's convention with zero flow), read by bilinear interpolation with zero
+      padding; radius r = 1 by default (the authors' value; the paper does not print it);
+    * the fusion is conv1x1 → 64, conv3x3/2 → 64, conv3x3/2 → 32 with ReLUs: 32x4x4 = 512 values
+      at 16x16 maps.
+
+    Args:
+        levels: Pyramid levels (the paper's Table 6 best: 3).
+        radius: Look-up radius r.
+    """
+
+    def __init__(self, channels: int, map_size: int, levels: int = 3, radius: int = 1):
+        super().__init__()
+        if map_size // 2 ** (levels - 1) < 2:
+            raise ValueError(f"levels={levels!r} is too many for {map_size}x{map_size} maps; at most {int(math.log2(map_size))}")
+        if not 0 <= radius <= map_size:
+            raise ValueError(f"radius={radius!r} is out of range; allowed 0..{map_size}")
+        self.levels, self.radius = levels, radius
+        lookup_channels = levels * (2 * radius + 1) ** 2
+        self.fuse = nn.Sequential(
+            nn.Conv2d(lookup_channels, 64, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(64, 64, 3, stride=2, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(64, 32, 3, stride=2, padding=1),
+            nn.ReLU(inplace=True),
+        )
+        side = (map_size + 3) // 4
+        self.cue_dim = 32 * side * side
+
+    def forward(self, observation: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        return self.fuse(direction_correlation(observation, goal, self.levels, self.radius)).flatten(1)
+
+
+_HEAD_CLASSES: dict[str, Callable[..., nn.Module]] = {
+    "baseline": BaselineHead,
+    "baseline_map": BaselineMapHead,
+    "minimalist": MinimalistHead,
+    "dense": DenseHead,
+    "direction": DirectionHead,
+}
+
+
+# -- the SB3 features extractor ------------------------------------------------------------------------
+def _image_shape(space: spaces.Space, key: str) -> tuple[int, int, int]:
+    """(C, H, W) of an image space given channel-first (SB3 transposes) or channel-last."""
+    if not isinstance(space, spaces.Box) or len(space.shape) != 3:
+        raise ValueError(f"observation_space[{key!r}] must be an image Box (H, W, 3) or (3, H, W); got {space}")
+    shape = tuple(int(n) for n in space.shape)
+    if shape[0] in (1, 3, 4):
+        return shape
+    return (shape[2], shape[0], shape[1])
+
+
+class RSRNavEncoder(BaseFeaturesExtractor):
+    """The weight-shared ResNet-9 on ``rgb`` and ``imagegoal``, a relationship head, and the policy's
+    input layer: ``Linear(head.cue_dim, features_dim) + ReLU``.
+
+    Pass it to SB3 with ``policy_kwargs={"features_extractor_class": RSRNavEncoder,
+    "features_extractor_kwargs": {"head": "direction"}}``. SB3 hands it images as float (B, 3, H, W)
+    in [0, 1] (it transposes channel-last spaces and divides by 255).
+
+    Args:
+        observation_space: A Dict with ``rgb`` and ``imagegoal`` images of the same size.
+        head: One of :data:`HEADS`.
+        features_dim: Output size (the paper's policy embedding: 128).
+        base_channels: Trunk width (see :class:`ResNet9`).
+        levels, radius: The direction head's pyramid levels and look-up radius.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Dict,
+        head: str = "direction",
+        features_dim: int = 128,
+        base_channels: int = 16,
+        levels: int = 3,
+        radius: int = 1,
+    ):
+        if head not in HEADS:
+            raise ValueError(f"head={head!r} is not an RSRNav head; valid heads are {list(HEADS)}")
+        if not isinstance(observation_space, spaces.Dict) or not {"rgb", "imagegoal"} <= set(observation_space.spaces):
+            raise ValueError("RSRNavEncoder needs a Dict observation space with 'rgb' and 'imagegoal' (an ImageNav env)")
+        rgb_shape, goal_shape = _image_shape(observation_space["rgb"], "rgb"), _image_shape(observation_space["imagegoal"], "imagegoal")
+        if rgb_shape != goal_shape:
+            raise ValueError(f"'rgb' {rgb_shape} and 'imagegoal' {goal_shape} must have the same shape for the shared encoder")
+        stride = FEATURE_MAP_STRIDE[head]
+        if rgb_shape[1] != rgb_shape[2] or rgb_shape[1] % stride or rgb_shape[1] // stride < 2:
+            raise ValueError(f"head={head!r} needs square images whose side is a multiple of {stride} (at least {2 * stride}); got {rgb_shape[1:]}")
+        super().__init__(observation_space, features_dim)
+        self.head_name = head
+        self.trunk = ResNet9(base_channels=base_channels, output_stride=stride, in_channels=rgb_shape[0])
+        self.map_size = rgb_shape[1] // stride
+        kwargs = {"levels": levels, "radius": radius} if head == "direction" else {}
+        self.head = _HEAD_CLASSES[head](self.trunk.out_channels, self.map_size, **kwargs)
+        self.projection = nn.Sequential(nn.Linear(self.head.cue_dim, features_dim), nn.ReLU(inplace=True))
+        self._channels_last = observation_space["rgb"].shape != rgb_shape
+
+    @property
+    def cue_dim(self) -> int:
+        """Size of the head's cue (before the input layer)."""
+        return int(self.head.cue_dim)
+
+    def cue(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The head's output: what the paper passes to the policy network."""
+        rgb, goal = observations["rgb"].float(), observations["imagegoal"].float()
+        if self._channels_last:
+            rgb, goal = rgb.permute(0, 3, 1, 2), goal.permute(0, 3, 1, 2)
+        features = self.trunk(torch.cat((rgb, goal), dim=0))  # one pass: the weights are shared
+        observation_features, goal_features = features.split(rgb.shape[0], dim=0)
+        return self.head(observation_features, goal_features)
+
+    def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
+        if self.training:
+            # sb3-contrib's recurrent PPO pads each minibatch's sequences to one length with
+            # all-zero observations and masks them out of the losses; early in training (many
+            # short episodes) most of a minibatch can be padding. Skip those rows: they get zero
+            # features. (Only while training: a real all-black observation *and* goal never
+            # occurs in navgym's scenes, and at worst would be one sample with a zero feature.)
+            rgb, goal = observations["rgb"], observations["imagegoal"]
+            real = rgb.flatten(1).any(dim=1) | goal.flatten(1).any(dim=1)
+            if not bool(real.all()):
+                features = rgb.new_zeros((rgb.shape[0], self.features_dim))
+                if bool(real.any()):
+                    features[real] = self.projection(self.cue({"rgb": rgb[real], "imagegoal": goal[real]}))
+                return features
+        return self.projection(self.cue(observations))

@@ -1,0 +1,268 @@
+"""RSRNav's model: the encoder, a 2-layer recurrent policy, PPO settings, and safe checkpoints.
+
+The policy is sb3-contrib's ``MultiInputLstmPolicy`` on :class:`~navgym.agents.rsrnav.encoders.RSRNavEncoder`.
+Differences from the paper, all forced or chosen for a CPU budget:
+
+* **LSTM, not GRU.** The paper (after ZER) uses a 2-layer GRU of size 128; sb3-contrib only has
+  LSTMs, so navgym uses a 2-layer LSTM of size 128.
+* **Separate actor and critic LSTMs over one shared encoder** (sb3-contrib's
+  ``enable_critic_lstm=True``). Its only shared-LSTM mode detaches the critic from the LSTM, so
+  the value loss would never train the encoder; a second LSTM costs little next to the CNN.
+* **No previous-action embedding.** The authors' code feeds a 32-d embedding of the last action
+  to the GRU; SB3 policies see observations only.
+* **Linear actor and critic heads** on the LSTM output (``net_arch=dict(pi=[], vf=[])``), as in
+  habitat-baselines.
+
+Checkpoints are SB3 ``.zip`` files plus ``navgym_rsrnav.json`` inside them (this module's
+config, the spaces and the step count). They are loaded **without unpickling**: SB3 2.9's
+``load_from_zip_file`` reads the ``.pth`` state dicts with ``torch.load(weights_only=True)``, but
+``RecurrentPPO.load`` also un-cloudpickles the ``data`` entry (spaces, schedules, policy class),
+which can run arbitrary code. :func:`load_policy` and :func:`restore_training_state` rebuild the
+model from the JSON instead and read only the ``.pth`` files, always with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from navgym.agents.rsrnav.encoders import HEADS, RSRNavEncoder
+
+#: Name of the JSON entry navgym adds to SB3's checkpoint zip.
+META_NAME = "navgym_rsrnav.json"
+#: Version of that JSON's layout.
+META_FORMAT = 1
+
+
+@dataclass
+class RSRNavConfig:
+    """The network and PPO settings of an RSRNav run (defaults: the paper's where it gives them,
+    habitat-baselines' ImageNav PPO otherwise, scaled down for a CPU).
+
+    Attributes:
+        head: Relationship head, one of :data:`~navgym.agents.rsrnav.encoders.HEADS`.
+        features_dim: Size of the policy's input embedding (paper: 128).
+        base_channels: Trunk width (authors: 32; 16 here for CPU speed).
+        levels, radius: Direction head's pyramid levels (paper: 3) and look-up radius (authors: 1).
+        lstm_hidden_size, n_lstm_layers: Recurrent state (paper: 2-layer GRU of 128; here LSTM).
+        learning_rate: Adam step size (habitat-baselines: 2.5e-4).
+        n_steps: Rollout length per env per update (authors: 128).
+        batch_size: Samples per minibatch (2 minibatches per update with 2 envs, as habitat's 2).
+        n_epochs: Passes over each rollout (habitat-baselines: 4; 2 here for CPU speed).
+        gamma, gae_lambda, clip_range, ent_coef, vf_coef, max_grad_norm: PPO (habitat-baselines'
+            ImageNav values: 0.99, 0.95, 0.2, 0.01, 0.5, 0.2).
+    """
+
+    head: str = "direction"
+    features_dim: int = 128
+    base_channels: int = 16
+    levels: int = 3
+    radius: int = 1
+    lstm_hidden_size: int = 128
+    n_lstm_layers: int = 2
+    learning_rate: float = 2.5e-4
+    n_steps: int = 128
+    batch_size: int = 128
+    n_epochs: int = 2
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float = 0.2
+    ent_coef: float = 0.01
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.head not in HEADS:
+            raise ValueError(f"head={self.head!r} is not an RSRNav head; valid heads are {list(HEADS)}")
+        for name in ("features_dim", "base_channels", "levels", "lstm_hidden_size", "n_lstm_layers", "n_steps", "batch_size", "n_epochs"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name}={getattr(self, name)!r} must be at least 1")
+        if self.n_steps < 2:
+            raise ValueError(f"n_steps={self.n_steps!r} must be at least 2 (PPO's advantage normalisation)")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "RSRNavConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"Unknown RSRNav settings {sorted(unknown)}; valid settings are {sorted(known)}")
+        return cls(**values)
+
+    def policy_kwargs(self) -> dict[str, Any]:
+        """``policy_kwargs`` for ``RecurrentPPO("MultiInputLstmPolicy", ...)``."""
+        return {
+            "features_extractor_class": RSRNavEncoder,
+            "features_extractor_kwargs": {
+                "head": self.head,
+                "features_dim": self.features_dim,
+                "base_channels": self.base_channels,
+                "levels": self.levels,
+                "radius": self.radius,
+            },
+            "lstm_hidden_size": self.lstm_hidden_size,
+            "n_lstm_layers": self.n_lstm_layers,
+            "enable_critic_lstm": True,
+            "shared_lstm": False,
+            "net_arch": {"pi": [], "vf": []},
+            "optimizer_kwargs": {"eps": 1e-5},
+        }
+
+    def ppo_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``RecurrentPPO`` besides policy, env and logging."""
+        return {
+            "learning_rate": self.learning_rate,
+            "n_steps": self.n_steps,
+            "batch_size": self.batch_size,
+            "n_epochs": self.n_epochs,
+            "gamma": self.gamma,
+            "gae_lambda": self.gae_lambda,
+            "clip_range": self.clip_range,
+            "ent_coef": self.ent_coef,
+            "vf_coef": self.vf_coef,
+            "max_grad_norm": self.max_grad_norm,
+        }
+
+
+def build_model(config: RSRNavConfig, env, seed: int | None = 0, tensorboard_log: str | None = None, device: str = "cpu"):
+    """A fresh ``RecurrentPPO`` with RSRNav's policy on a (vectorised) ImageNav env."""
+    from sb3_contrib import RecurrentPPO
+
+    return RecurrentPPO(
+        "MultiInputLstmPolicy",
+        env,
+        policy_kwargs=config.policy_kwargs(),
+        tensorboard_log=tensorboard_log,
+        seed=seed,
+        device=device,
+        verbose=0,
+        **config.ppo_kwargs(),
+    )
+
+
+def image_spaces(observation_space: spaces.Dict) -> dict[str, list[int]]:
+    """The (H, W, C) shapes of ``rgb`` and ``imagegoal`` as the env emits them (channel-last)."""
+    shapes = {}
+    for key in ("rgb", "imagegoal"):
+        if key not in observation_space.spaces:
+            raise ValueError(f"RSRNav needs observation '{key}'; the env has {list(observation_space.spaces)}")
+        shape = [int(n) for n in observation_space[key].shape]
+        shapes[key] = shape if shape[-1] in (1, 3, 4) else [shape[1], shape[2], shape[0]]
+    return shapes
+
+
+def policy_observation_space(shapes: dict[str, list[int]]) -> spaces.Dict:
+    """The channel-first Dict space the policy was built on (SB3 transposes image observations)."""
+    return spaces.Dict({key: spaces.Box(0, 255, (h_w_c[2], h_w_c[0], h_w_c[1]), dtype=np.uint8) for key, h_w_c in shapes.items()})
+
+
+# -- checkpoints ------------------------------------------------------------------------------------------
+def save_checkpoint(model, path: str | Path, config: RSRNavConfig, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Save ``model`` to ``path`` (atomically) with navgym's JSON inside; returns that JSON.
+
+    The JSON holds the config, the image shapes, the action count, ``num_timesteps`` and
+    ``n_updates`` (so training resumes from the same step) and ``extra``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "format": META_FORMAT,
+        "agent": "rsrnav",
+        "config": asdict(config),
+        "observation_shapes": image_spaces(model.observation_space),
+        "n_actions": int(model.action_space.n),
+        "num_timesteps": int(model.num_timesteps),
+        "n_updates": int(getattr(model, "_n_updates", 0)),
+        **(extra or {}),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    model.save(tmp)
+    saved = tmp if tmp.exists() else tmp.with_suffix(tmp.suffix + ".zip")  # SB3 appends .zip to odd suffixes
+    with zipfile.ZipFile(saved, "a") as archive:
+        archive.writestr(META_NAME, json.dumps(meta, indent=2))
+    os.replace(saved, path)
+    return meta
+
+
+def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
+    """navgym's JSON from a checkpoint zip (no unpickling)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint={str(path)!r} does not exist; train one with navgym.training.train(...)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if META_NAME not in archive.namelist():
+                raise ValueError(f"checkpoint={str(path)!r} has no {META_NAME}: it was not written by navgym's RSRNav training")
+            meta = json.loads(archive.read(META_NAME))
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"checkpoint={str(path)!r} is not a zip file (an SB3 checkpoint)") from exc
+    if meta.get("format") != META_FORMAT:
+        raise ValueError(f"checkpoint={str(path)!r} has format {meta.get('format')!r}; this navgym reads format {META_FORMAT}")
+    return meta
+
+
+def read_state_dicts(path: str | Path) -> dict[str, Any]:
+    """The ``.pth`` entries of an SB3 zip (``policy``, ``policy.optimizer``), each loaded with
+    ``torch.load(weights_only=True)``."""
+    out = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.endswith(".pth") and name != "pytorch_variables.pth":
+                out[name[: -len(".pth")]] = torch.load(io.BytesIO(archive.read(name)), map_location="cpu", weights_only=True)
+    return out
+
+
+def load_policy(path: str | Path, device: str = "cpu"):
+    """Rebuild a trained RSRNav policy from a checkpoint without unpickling anything.
+
+    Returns:
+        (policy, meta): an sb3-contrib ``RecurrentActorCriticPolicy`` in eval mode (it has
+        ``predict(obs, state, episode_start, deterministic)``) and the checkpoint's JSON.
+    """
+    from sb3_contrib.ppo_recurrent.policies import MultiInputLstmPolicy
+
+    meta = read_checkpoint_meta(path)
+    config = RSRNavConfig.from_dict(meta["config"])
+    observation_space = policy_observation_space(meta["observation_shapes"])
+    policy = MultiInputLstmPolicy(
+        observation_space, spaces.Discrete(int(meta["n_actions"])), lambda _: config.learning_rate, **config.policy_kwargs()
+    )
+    state = read_state_dicts(path)
+    if "policy" not in state:
+        raise ValueError(f"checkpoint={str(path)!r} has no policy.pth")
+    policy.load_state_dict(state["policy"], strict=True)
+    policy.to(device)
+    policy.set_training_mode(False)
+    return policy, meta
+
+
+def restore_training_state(model, path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint's weights, optimiser state and step count into a freshly built ``model``
+    (``weights_only=True`` loads only), so ``learn(..., reset_num_timesteps=False)`` continues it."""
+    meta = read_checkpoint_meta(path)
+    if meta.get("policy_only"):
+        raise ValueError(f"checkpoint={str(path)!r} is a policy-only export (no optimiser state); resume from the run's checkpoint.zip")
+    model.set_parameters(read_state_dicts(path), exact_match=True, device=model.device)
+    model.num_timesteps = int(meta["num_timesteps"])
+    model._n_updates = int(meta["n_updates"])
+    return meta
+
+
+def export_policy(checkpoint: str | Path, path: str | Path) -> Path:
+    """Write a policy-only copy of a checkpoint (no optimiser state: about a third of the size),
+    loadable by :func:`load_policy` and ``make("rsrnav", checkpoint=path)`` but not resumable."""
+    meta = read_checkpoint_meta(checkpoint)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(checkpoint) as source, zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        target.writestr("policy.pth", source.read("policy.pth"))
+        target.writestr(META_NAME, json.dumps({**meta, "policy_only": True}, indent=2))
+    return path

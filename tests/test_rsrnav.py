@@ -1,0 +1,331 @@
+"""RSRNav: encoder heads' sizes, the direction look-up against a loop reference, training with
+checkpoints that resume, safe loading as an agent, and learning on a trivial env."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="RSRNav needs torch (pip install navgym[rl])")
+pytest.importorskip("sb3_contrib", reason="RSRNav needs sb3-contrib (pip install navgym[rl])")
+
+import navgym  # noqa: E402,F401
+from navgym.agents.rsrnav.encoders import (  # noqa: E402
+    HEADS,
+    RSRNavEncoder,
+    all_pairs_correlation,
+    correlation_pyramid,
+    direction_correlation,
+)
+
+IMAGE_SPACE = gym.spaces.Dict(
+    {
+        "rgb": gym.spaces.Box(0, 255, (3, 128, 128), dtype=np.uint8),
+        "imagegoal": gym.spaces.Box(0, 255, (3, 128, 128), dtype=np.uint8),
+    }
+)
+#: The documented cue sizes at 128x128 with the default trunk (C = 128).
+CUE_SIZES = {"baseline": 256, "baseline_map": 512, "minimalist": 2, "dense": 256, "direction": 512}
+
+
+# -- encoders ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("head", list(HEADS))
+def test_head_output_sizes(head):
+    torch.manual_seed(0)
+    encoder = RSRNavEncoder(IMAGE_SPACE, head=head, features_dim=128)
+    observations = {"rgb": torch.rand(3, 3, 128, 128), "imagegoal": torch.rand(3, 3, 128, 128)}
+    assert encoder.cue_dim == CUE_SIZES[head]
+    assert encoder.cue(observations).shape == (3, CUE_SIZES[head])
+    features = encoder(observations)
+    assert features.shape == (3, 128) and encoder.features_dim == 128
+    features.sum().backward()  # gradients reach the shared trunk
+    assert all(p.grad is not None for p in encoder.trunk.parameters())
+
+
+def test_channel_last_spaces_and_bad_arguments():
+    hwc = gym.spaces.Dict({k: gym.spaces.Box(0, 255, (128, 128, 3), dtype=np.uint8) for k in ("rgb", "imagegoal")})
+    encoder = RSRNavEncoder(hwc, head="dense")
+    assert encoder({"rgb": torch.rand(2, 128, 128, 3), "imagegoal": torch.rand(2, 128, 128, 3)}).shape == (2, 128)
+    with pytest.raises(ValueError, match="head='densest'"):
+        RSRNavEncoder(IMAGE_SPACE, head="densest")
+    with pytest.raises(ValueError, match="imagegoal"):
+        RSRNavEncoder(gym.spaces.Dict({"rgb": IMAGE_SPACE["rgb"]}))
+    with pytest.raises(ValueError, match="levels=5"):
+        RSRNavEncoder(IMAGE_SPACE, head="direction", levels=5)
+
+
+def test_minimalist_scores_are_cosine_similarities_of_halves():
+    head = RSRNavEncoder(IMAGE_SPACE, head="minimalist").head
+    observation = torch.zeros(1, 2, 4, 4)
+    observation[0, 0, :, :2] = 1.0  # left half: channel 0
+    observation[0, 1, :, 2:] = 1.0  # right half: channel 1
+    goal = torch.zeros(1, 2, 4, 4)
+    goal[0, 0] = 3.0  # both halves: channel 0 (the scale does not matter)
+    assert torch.allclose(head(observation, goal), torch.tensor([[1.0, 0.0]]), atol=1e-6)
+
+
+def test_dense_head_is_the_flattened_all_pairs_correlation():
+    torch.manual_seed(1)
+    observation, goal = torch.randn(2, 5, 4, 4), torch.randn(2, 5, 4, 4)
+    dense = RSRNavEncoder(IMAGE_SPACE, head="dense").head(observation, goal).reshape(2, 4, 4, 4, 4)
+    for i, j, k, l in [(0, 0, 0, 0), (1, 2, 3, 0), (3, 3, 1, 2)]:
+        expected = (observation[:, :, i, j] * goal[:, :, k, l]).sum(1) / math.sqrt(5)
+        assert torch.allclose(dense[:, i, j, k, l], expected, atol=1e-5)
+
+
+def reference_direction_correlation(observation: torch.Tensor, goal: torch.Tensor, levels: int, radius: int) -> torch.Tensor:
+    """Eqs. (1), (3), (4) with Python loops: correlation, 2x2 average pyramid over the goal's dims,
+    and a (2r+1)² bilinear look-up (zero outside) centred on (i / 2^k, j / 2^k) at level k."""
+    b_size, depth, height, width = observation.shape
+    side = 2 * radius + 1
+    out = torch.zeros(b_size, levels * side * side, height, width, dtype=torch.float64)
+    obs, gl = observation.double(), goal.double()
+    for b in range(b_size):
+        for i in range(height):
+            for j in range(width):
+                level = [[sum(float(obs[b, d, i, j] * gl[b, d, k, l]) for d in range(depth)) / math.sqrt(depth) for l in range(width)] for k in range(height)]
+                for n in range(levels):
+                    if n > 0:
+                        level = [
+                            [(level[2 * y][2 * x] + level[2 * y][2 * x + 1] + level[2 * y + 1][2 * x] + level[2 * y + 1][2 * x + 1]) / 4 for x in range(len(level[0]) // 2)]
+                            for y in range(len(level) // 2)
+                        ]
+                    for a, dy in enumerate(range(-radius, radius + 1)):
+                        for c, dx in enumerate(range(-radius, radius + 1)):
+                            y, x = i / 2**n + dy, j / 2**n + dx
+                            value = 0.0
+                            for yy in (math.floor(y), math.floor(y) + 1):
+                                for xx in (math.floor(x), math.floor(x) + 1):
+                                    weight = max(0.0, 1 - abs(y - yy)) * max(0.0, 1 - abs(x - xx))
+                                    if weight > 0 and 0 <= yy < len(level) and 0 <= xx < len(level[0]):
+                                        value += weight * level[yy][xx]
+                            out[b, n * side * side + a * side + c, i, j] = value
+    return out
+
+
+@pytest.mark.parametrize("levels, radius", [(1, 1), (3, 1), (2, 2)])
+def test_direction_lookup_matches_loop_reference(levels, radius):
+    torch.manual_seed(levels * 10 + radius)
+    observation, goal = torch.randn(2, 3, 8, 8), torch.randn(2, 3, 8, 8)
+    fast = direction_correlation(observation, goal, levels=levels, radius=radius)
+    assert fast.shape == (2, levels * (2 * radius + 1) ** 2, 8, 8)
+    assert torch.allclose(fast.double(), reference_direction_correlation(observation, goal, levels, radius), atol=1e-5)
+
+
+def test_direction_lookup_points_at_the_goal_displacement():
+    """When the goal shows each observation cell 2 cells further right, the look-up peaks at
+    offset (0, +2) for every observation point."""
+    size = 8
+    observation = torch.eye(size * size).reshape(1, size * size, size, size)  # one-hot feature per cell
+    goal = torch.roll(observation, shifts=2, dims=3)  # goal[k, l] = observation[k, l - 2]
+    lookup = direction_correlation(observation, goal, levels=1, radius=2)
+    best = lookup[0, :, :, : size - 2].argmax(dim=0)  # columns whose match lies inside the goal map
+    assert torch.all(best == 2 * 5 + 4)  # row offset 0 (index 2 of 5), column offset +2 (index 4 of 5)
+
+
+def test_pyramid_levels_pool_the_goal_dims():
+    corr = all_pairs_correlation(torch.randn(1, 4, 8, 8), torch.randn(1, 4, 8, 8))
+    pyramid = correlation_pyramid(corr, 3)
+    assert [tuple(p.shape) for p in pyramid] == [(64, 1, 8, 8), (64, 1, 4, 4), (64, 1, 2, 2)]
+    assert torch.allclose(pyramid[2][:, 0, 0, 0], corr[0, :, :, :4, :4].reshape(64, 16).mean(1), atol=1e-5)
+    with pytest.raises(ValueError, match="levels=4"):
+        correlation_pyramid(corr, 4)
+
+
+# -- training, checkpoints, the agent ------------------------------------------------------------------------
+TINY_ENV = {"num_scenes": 1, "episodes_per_scene": 4}
+TINY_MODEL = {"n_steps": 16, "batch_size": 32, "n_epochs": 2}
+
+
+def _adam_steps(checkpoint) -> int:
+    from navgym.agents.rsrnav.model import read_state_dicts
+
+    state = read_state_dicts(checkpoint)["policy.optimizer"]["state"]
+    return int(next(iter(state.values()))["step"])
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """Two envs in subprocesses, one rollout of 2 x 16 steps, direction head."""
+    from navgym.training import train
+
+    out = tmp_path_factory.mktemp("rsrnav_run")
+    result = train(
+        head="direction", env_id="ImageNav-ProcHouseEasy-v0", timesteps=32, n_envs=2, out=out, seed=3,
+        eval_every=32, eval_episodes=2, checkpoint_every=32, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False,
+    )
+    return out, result
+
+
+def test_train_writes_checkpoint_logs_and_evaluations(tiny_run):
+    out, result = tiny_run
+    meta = json.loads((out / "checkpoint.json").read_text())
+    assert result.num_timesteps == meta["num_timesteps"] == 32
+    assert meta["n_updates"] == 2 and _adam_steps(out / "checkpoint.zip") == 2  # 2 epochs x 1 minibatch
+    assert meta["config"]["head"] == "direction" and meta["observation_shapes"]["rgb"] == [128, 128, 3]
+    evaluations = [json.loads(line) for line in (out / "eval.jsonl").read_text().splitlines()]
+    assert [e["timesteps"] for e in evaluations] == [32]
+    assert evaluations[0]["episodes"] == 2 and 0.0 <= evaluations[0]["success"] <= 1.0 and evaluations[0]["spl"] is not None
+    assert list((out / "tb").glob("*/events.out.tfevents.*"))
+    assert json.loads((out / "train_args.json").read_text())["head"] == "direction"
+
+
+def test_resume_continues_from_the_saved_step_and_optimiser_state(tiny_run, tmp_path):
+    import shutil
+
+    from navgym.agents.rsrnav.model import RSRNavConfig, build_model, read_state_dicts, restore_training_state
+    from navgym.training import TrainArgs, _make_vec_env, train
+
+    source, _ = tiny_run
+    out = tmp_path / "run"
+    shutil.copytree(source, out)
+    with pytest.raises(FileExistsError, match="resume"):
+        train(head="direction", timesteps=64, n_envs=2, out=out, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False)
+    with pytest.raises(ValueError, match="differs"):
+        train(head="dense", timesteps=64, n_envs=2, out=out, resume=True, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False)
+
+    # What resume loads: the saved weights, Adam moments and step counts, exactly.
+    vec_env = _make_vec_env(TrainArgs(n_envs=1, env_kwargs=TINY_ENV, model=TINY_MODEL))
+    try:
+        model = build_model(RSRNavConfig(head="direction", **TINY_MODEL), vec_env, seed=99)
+        restore_training_state(model, out / "checkpoint.zip")
+        saved = read_state_dicts(out / "checkpoint.zip")
+        assert model.num_timesteps == 32 and model._n_updates == 2
+        for key, tensor in saved["policy"].items():
+            assert torch.equal(model.policy.state_dict()[key], tensor), key
+        loaded_state = model.policy.optimizer.state_dict()["state"]
+        for index, moments in saved["policy.optimizer"]["state"].items():
+            for name, value in moments.items():
+                assert torch.equal(torch.as_tensor(loaded_state[index][name]), torch.as_tensor(value)), (index, name)
+    finally:
+        vec_env.close()
+
+    result = train(
+        head="direction", timesteps=64, n_envs=2, out=out, resume=True, seed=3, eval_every=0, eval_episodes=0,
+        checkpoint_every=32, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False,
+    )
+    meta = json.loads((out / "checkpoint.json").read_text())
+    assert result.start_timesteps == 32 and result.num_timesteps == meta["num_timesteps"] == 64
+    assert meta["n_updates"] == 4 and _adam_steps(out / "checkpoint.zip") == 4  # continued, not restarted
+
+
+def test_train_arguments_are_checked(tmp_path):
+    from navgym.training import TrainArgs
+
+    with pytest.raises(ValueError, match="agent='frontier'"):
+        TrainArgs(agent="frontier")
+    with pytest.raises(ValueError, match="goal_camera='phone'"):
+        TrainArgs(goal_camera="phone")
+    with pytest.raises(ValueError, match="head='bogus'"):
+        TrainArgs(head="bogus")
+    with pytest.raises(ValueError, match="n_envs=0"):
+        TrainArgs(n_envs=0)
+    with pytest.raises(ValueError, match="Unknown RSRNav settings"):
+        TrainArgs(model={"hidden": 3})
+    from navgym.training import train
+
+    with pytest.raises(FileNotFoundError, match="resume=True"):
+        train(out=tmp_path / "nothing", resume=True, progress=False)
+
+
+def test_loaded_agent_acts_on_a_real_env_without_unpickling(tiny_run, monkeypatch):
+    import pickle
+
+    import cloudpickle
+
+    import navgym.agents.rsrnav  # noqa: F401  (registers "rsrnav")
+    from navgym.agents import make
+    from navgym.agents.rsrnav.model import export_policy
+    from navgym.evaluation import evaluate
+
+    out, _ = tiny_run
+    real_load = torch.load
+
+    def checked_load(*args, **kwargs):
+        assert kwargs.get("weights_only") is True, "checkpoints must be read with weights_only=True"
+        return real_load(*args, **kwargs)
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("loading an RSRNav checkpoint must not unpickle")
+
+    monkeypatch.setattr(torch, "load", checked_load)
+    monkeypatch.setattr(cloudpickle, "loads", no_unpickling)
+    monkeypatch.setattr(pickle, "loads", no_unpickling)
+    env = gym.make("ImageNav-ProcHouseEasy-v0", split="val", **TINY_ENV)
+    for checkpoint in (out / "checkpoint.zip", export_policy(out / "checkpoint.zip", out / "policy_only.zip")):
+        agent = make("rsrnav", env=env, checkpoint=str(checkpoint))
+        result = evaluate(env, agent, episodes=1, progress=False)
+        record = result.records[0]
+        assert 1 <= record["num_steps"] <= 200 and record["success"] in (0.0, 1.0)
+    assert (out / "policy_only.zip").stat().st_size < 0.5 * (out / "checkpoint.zip").stat().st_size
+
+    with pytest.raises(ValueError, match="checkpoint="):
+        make("rsrnav", env=env)
+    small = gym.make("ImageNav-ProcHouseEasy-v0", split="val", resolution=64, **TINY_ENV)
+    with pytest.raises(ValueError, match="resolution=128"):
+        make("rsrnav", env=small, checkpoint=str(out / "checkpoint.zip"))
+
+
+# -- learning ------------------------------------------------------------------------------------------------
+def facing_goal_env(split: str = "val", start_distance: float = 1.4, **kwargs):
+    """A trivial ImageNav env: the agent starts 1.4 m from the goal on a free straight line,
+    facing it, and the goal photo looks the same way. "Forward 2 to 9 times, then stop" succeeds
+    (within 1 m); stopping at once, or never, fails."""
+    from navgym.envs.factory import make_nav_env
+    from navgym.sims.base import yaw_to_quaternion
+
+    env = make_nav_env("ImageNav", "ProcHouse", split=split, difficulty="easy", max_goal_distance=2.0, num_scenes=2, episodes_per_scene=20, **kwargs)
+    kept = []
+    for episode in env.dataset.episodes:
+        start, goal = np.array(episode.start_position), np.array(episode.goals[0].position)
+        offset = goal - start
+        length = math.hypot(offset[0], offset[2])
+        if episode.info["geodesic_distance"] > 1.05 * length:  # something in the way
+            continue
+        episode.start_position = [float(v) for v in goal - offset / length * start_distance]
+        facing = [float(v) for v in yaw_to_quaternion(math.atan2(-offset[0], -offset[2]))]
+        episode.start_rotation = facing
+        episode.info = {**episode.info, "goal_rotation": facing, "geodesic_distance": start_distance}
+        kept.append(episode)
+    env.dataset.episodes[:] = kept
+    return env
+
+
+@pytest.mark.slow
+def test_short_training_beats_random_on_a_trivial_env(tmp_path):
+    """~70 s of CPU: PPO on the dense head learns to walk up to a goal it faces and stop.
+
+    The sampled policy is evaluated (early on, the most likely action at the stopping point is
+    often still ``move_forward``, so the deterministic policy is not yet reliable)."""
+    from navgym.agents import make
+    from navgym.agents.rsrnav import make_rsrnav_agent
+    from navgym.evaluation import evaluate
+    from navgym.training import train
+
+    if "navgym-test/FacingGoal-v0" not in gym.registry:
+        gym.register("navgym-test/FacingGoal-v0", entry_point=facing_goal_env, max_episode_steps=20)
+    env = gym.make("navgym-test/FacingGoal-v0", split="val")
+    episodes = len(env.unwrapped.dataset.episodes)
+    assert episodes >= 5
+
+    def success_rate(make_agent, passes: int) -> float:
+        rates = []
+        for seed in range(passes):
+            torch.manual_seed(seed)
+            rates.append(evaluate(env, make_agent(seed), episodes, seed=seed, progress=False).summary()["success"]["mean"])
+        return float(np.mean(rates))
+
+    random_rate = success_rate(lambda seed: make("random", env=env, seed=seed), passes=5)
+    train(
+        head="dense", env_id="navgym-test/FacingGoal-v0", timesteps=2048, n_envs=1, out=tmp_path, seed=0,
+        eval_every=0, eval_episodes=0, checkpoint_every=0, progress=False,
+        model={"n_steps": 64, "batch_size": 64, "n_epochs": 4, "learning_rate": 2.5e-3},
+    )
+    checkpoint = tmp_path / "checkpoint.zip"
+    trained_rate = success_rate(lambda seed: make_rsrnav_agent(env, checkpoint=checkpoint, deterministic=False), passes=3)
+    assert random_rate < 0.35
+    assert trained_rate >= random_rate + 0.3, f"trained SR {trained_rate:.2f} vs random {random_rate:.2f}"
