@@ -57,6 +57,8 @@ class TrainArgs:
             ``num_scenes``, ``episodes_per_scene``, ``max_goal_distance``).
         eval_env_kwargs: Overrides of ``env_kwargs`` for the val env.
         torch_threads: Torch CPU threads (1 is fastest when envs and other jobs share few cores).
+        max_minutes: Stop at the first rollout boundary after this much training time (wall
+            clock minus evaluations), for equal-CPU comparisons; ``None``: no limit.
         progress: Show a progress bar.
         model: RSRNav network and PPO settings other than ``head`` (see
             :class:`navgym.agents.rsrnav.model.RSRNavConfig`), e.g. ``{"n_steps": 64}``.
@@ -78,6 +80,7 @@ class TrainArgs:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     eval_env_kwargs: dict[str, Any] = field(default_factory=dict)
     torch_threads: int | None = 1
+    max_minutes: float | None = None
     progress: bool = True
     model: dict[str, Any] = field(default_factory=dict)
 
@@ -93,6 +96,8 @@ class TrainArgs:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+        if self.max_minutes is not None and not (isinstance(self.max_minutes, (int, float)) and self.max_minutes > 0):
+            raise ValueError(f"max_minutes={self.max_minutes!r} must be a positive number of minutes, or None")
         if self.torch_threads is not None and self.torch_threads < 1:
             raise ValueError(f"torch_threads={self.torch_threads!r} must be >= 1, or None to keep torch's default")
         if "head" in self.model:
@@ -113,19 +118,21 @@ class TrainArgs:
 
 @dataclass
 class TrainResult:
-    """What :func:`train` did."""
+    """What :func:`train` did: where, from and to which step, in how many seconds (``wall_time``:
+    the whole call; ``training_seconds``: rollouts and updates only)."""
 
     out: Path
     checkpoint: Path
     num_timesteps: int
     start_timesteps: int
     wall_time: float
+    training_seconds: float
     evaluations: list[dict[str, Any]]
 
     @property
     def steps_per_second(self) -> float:
-        """Env steps per second of wall time in this call (rollouts, updates, evaluations)."""
-        return (self.num_timesteps - self.start_timesteps) / self.wall_time if self.wall_time > 0 else float("nan")
+        """Env steps per second of training (rollouts and updates; not env building or evaluations)."""
+        return (self.num_timesteps - self.start_timesteps) / self.training_seconds if self.training_seconds > 0 else float("nan")
 
 
 # -- envs ---------------------------------------------------------------------------------------------------
@@ -159,7 +166,8 @@ class _EnvFactory:
         return make_imagenav_env(a.env_id, "train", a.goal_camera, a.reward, monitor=True, **a.env_kwargs)
 
 
-def _make_vec_env(args: TrainArgs):
+def make_vec_env(args: TrainArgs):
+    """``args.n_envs`` training envs: ``SubprocVecEnv``, or ``DummyVecEnv`` for one env."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     factories: list[Callable[[], gym.Env]] = [_EnvFactory(args) for _ in range(args.n_envs)]
@@ -220,6 +228,9 @@ def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time
             self.next_checkpoint = 0
             self.next_eval = 0
             self.evaluations: list[dict[str, Any]] = []
+            self.eval_seconds = 0.0
+            self.out_of_time = False
+            self.first_step_of_rollout = False
 
         def _on_training_start(self) -> None:
             n = self.model.num_timesteps
@@ -231,12 +242,23 @@ def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time
                 self.bar = tqdm(total=args.timesteps, initial=n, unit="step", desc=f"rsrnav/{args.head}", dynamic_ncols=True)
 
         def _on_step(self) -> bool:
+            if self.out_of_time and self.first_step_of_rollout:
+                return False  # stop before this rollout is used: the last checkpoint stays the run's end
+            self.first_step_of_rollout = False
             if self.bar is not None:
                 self.bar.update(self.training_env.num_envs)
             return True
 
+        def training_seconds(self) -> float:
+            return time.time() - start_time - self.eval_seconds
+
         def _on_rollout_start(self) -> None:
             n = self.model.num_timesteps
+            self.first_step_of_rollout = True
+            if args.max_minutes is not None and self.training_seconds() >= 60.0 * args.max_minutes:
+                self.out_of_time = True
+                self.finish()
+                return
             if n >= self.next_checkpoint:
                 self.save()
                 self.next_checkpoint = (n // args.checkpoint_every + 1) * args.checkpoint_every
@@ -252,15 +274,20 @@ def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time
                 self.logger.record("rollout/spl", float(np.mean([info.get("spl", 0.0) for info in buffer])))
                 if self.bar is not None:
                     self.bar.set_postfix(train_SR=f"{success:.2f}", refresh=False)
-            elapsed = time.time() - start_time
-            self.logger.record("time/env_steps_per_second", (self.model.num_timesteps - start_steps) / max(elapsed, 1e-9))
+            self.logger.record("time/env_steps_per_second", (self.model.num_timesteps - start_steps) / max(self.training_seconds(), 1e-9))
 
         def _on_training_end(self) -> None:
-            self.save()
-            if args.eval_episodes and (not self.evaluations or self.evaluations[-1]["timesteps"] != self.model.num_timesteps):
-                self.evaluate()
+            if not self.out_of_time:
+                self.finish()
             if self.bar is not None:
                 self.bar.close()
+
+        def finish(self) -> None:
+            """The run's last checkpoint and evaluation (at a rollout boundary)."""
+            self.final_timesteps = int(self.model.num_timesteps)
+            self.save()
+            if args.eval_episodes and (not self.evaluations or self.evaluations[-1]["timesteps"] != self.final_timesteps):
+                self.evaluate()
 
         def save(self) -> None:
             meta = save_checkpoint(self.model, args.out / "checkpoint.zip", config, extra={"env_id": args.env_id, "seed": args.seed})
@@ -272,7 +299,14 @@ def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time
             began = time.time()
             summary = evaluate_policy_on(eval_env, self.model.policy, args.eval_episodes, seed=args.seed)
             self.model.policy.set_training_mode(False)
-            record = {"timesteps": int(self.model.num_timesteps), "wall_time": time.time() - start_time, "eval_seconds": time.time() - began, **summary}
+            self.eval_seconds += time.time() - began
+            record = {
+                "timesteps": int(self.model.num_timesteps),
+                "wall_time": time.time() - start_time,
+                "training_seconds": self.training_seconds(),
+                "eval_seconds": time.time() - began,
+                **summary,
+            }
             self.evaluations.append(record)
             with (args.out / "eval.jsonl").open("a") as f:
                 f.write(json.dumps(record) + "\n")
@@ -329,7 +363,7 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     eval_env = None
     if args.eval_episodes:
         eval_env = make_imagenav_env(args.env_id, "val", args.goal_camera, "env", **{**args.env_kwargs, **args.eval_env_kwargs})
-    vec_env = _make_vec_env(args)
+    vec_env = make_vec_env(args)
     try:
         model = build_model(config, vec_env, seed=args.seed, tensorboard_log=str(args.out / "tb"))
         start_steps = 0
@@ -337,7 +371,7 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             start_steps = int(restore_training_state(model, checkpoint)["num_timesteps"])
             # A fresh random stream: a resumed run does not replay the first run's actions.
             model.set_random_seed(args.seed + start_steps)
-        callback = _make_callback(args, config, eval_env, start_time, start_steps)
+        callback = _make_callback(args, config, eval_env, time.time(), start_steps)
         if start_steps < args.timesteps:
             model.learn(
                 total_timesteps=args.timesteps - start_steps,
@@ -345,7 +379,9 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
                 reset_num_timesteps=not args.resume,
                 tb_log_name="rsrnav",
             )
-        return TrainResult(args.out, checkpoint, int(model.num_timesteps), start_steps, time.time() - start_time, callback.evaluations)
+        final_steps = getattr(callback, "final_timesteps", int(model.num_timesteps))
+        training_seconds = callback.training_seconds() if start_steps < args.timesteps else 0.0
+        return TrainResult(args.out, checkpoint, final_steps, start_steps, time.time() - start_time, training_seconds, callback.evaluations)
     finally:
         vec_env.close()
         if eval_env is not None:

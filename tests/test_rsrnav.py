@@ -178,7 +178,7 @@ def test_resume_continues_from_the_saved_step_and_optimiser_state(tiny_run, tmp_
     import shutil
 
     from navgym.agents.rsrnav.model import RSRNavConfig, build_model, read_state_dicts, restore_training_state
-    from navgym.training import TrainArgs, _make_vec_env, train
+    from navgym.training import TrainArgs, make_vec_env, train
 
     source, _ = tiny_run
     out = tmp_path / "run"
@@ -189,7 +189,7 @@ def test_resume_continues_from_the_saved_step_and_optimiser_state(tiny_run, tmp_
         train(head="dense", timesteps=64, n_envs=2, out=out, resume=True, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False)
 
     # What resume loads: the saved weights, Adam moments and step counts, exactly.
-    vec_env = _make_vec_env(TrainArgs(n_envs=1, env_kwargs=TINY_ENV, model=TINY_MODEL))
+    vec_env = make_vec_env(TrainArgs(n_envs=1, env_kwargs=TINY_ENV, model=TINY_MODEL))
     try:
         model = build_model(RSRNavConfig(head="direction", **TINY_MODEL), vec_env, seed=99)
         restore_training_state(model, out / "checkpoint.zip")

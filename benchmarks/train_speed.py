@@ -1,0 +1,89 @@
+"""RSRNav PPO training speed: env steps per second end to end (rollouts + updates), at 128x128,
+with one env in-process and two envs in subprocesses, printed side by side.
+
+    python benchmarks/train_speed.py [--heads direction] [--rollouts 4] [--n-steps 128] [--threads 1]
+
+Each configuration builds the envs and the model, runs one warm-up rollout and update, then times
+``--rollouts`` more. "rollout" is the collection phase alone (env steps + policy inference),
+"update" the PPO epochs over one rollout. ``ImageNav-ProcHouseEasy-v0``, RSRNav reward, the
+default RSRNavConfig (2 epochs, 2 minibatches of 128 with 2 envs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import warnings
+
+
+def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int) -> dict[str, float]:
+    import torch
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from navgym.agents.rsrnav.model import build_model
+    from navgym.training import TrainArgs, make_imagenav_env, make_vec_env
+
+    torch.set_num_threads(threads)
+    args = TrainArgs(head=head, n_envs=n_envs, model={"n_steps": n_steps}, env_kwargs={"num_scenes": 4, "episodes_per_scene": 20})
+    make_imagenav_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
+    vec_env = make_vec_env(args)
+
+    class Phases(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.rollout = 0.0
+            self._start = 0.0
+
+        def _on_rollout_start(self) -> None:
+            self._start = time.perf_counter()
+
+        def _on_rollout_end(self) -> None:
+            self.rollout += time.perf_counter() - self._start
+
+        def _on_step(self) -> bool:
+            return True
+
+    try:
+        model = build_model(args.config(), vec_env, seed=0)
+        samples = n_steps * n_envs
+        model.learn(samples)  # warm-up: one rollout + one update
+        phases = Phases()
+        began = time.perf_counter()
+        model.learn(samples * rollouts, callback=phases, reset_num_timesteps=False)
+        total = time.perf_counter() - began
+    finally:
+        vec_env.close()
+    steps = samples * rollouts
+    return {
+        "steps_per_second": steps / total,
+        "rollout_steps_per_second": steps / phases.rollout,
+        "update_seconds": (total - phases.rollout) / rollouts,
+        "samples_per_update": samples,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--heads", default="direction", help="Comma-separated RSRNav heads.")
+    parser.add_argument("--rollouts", type=int, default=4, help="Timed rollouts (+ updates) per configuration.")
+    parser.add_argument("--n-steps", type=int, default=128, help="Rollout length per env.")
+    parser.add_argument("--threads", type=int, default=1, help="Torch CPU threads.")
+    options = parser.parse_args()
+    warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
+    heads = [h.strip() for h in options.heads.split(",") if h.strip()]
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads {options.threads}")
+    print(f"{'head':<14}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}")
+    for head in heads:
+        for n_envs in (1, 2):
+            r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads)
+            print(
+                f"{head:<14}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
+                f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

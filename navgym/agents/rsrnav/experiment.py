@@ -1,0 +1,203 @@
+"""The RSRNav experiment of ``docs/results/rsrnav.md``: heads trained with the same CPU budget on
+the easy ImageNav setting, evaluated under agent- and user-matched goal cameras against the random
+agent and the (privileged) oracle.
+
+    python -m navgym.agents.rsrnav.experiment train --head direction --minutes 12 --out runs/rsrnav_exp
+    python -m navgym.agents.rsrnav.experiment evaluate --out runs/rsrnav_exp --episodes 50
+    python -m navgym.agents.rsrnav.experiment plot --out runs/rsrnav_exp --png docs/results/rsrnav_learning_curve.png
+
+``train`` is :func:`navgym.training.train` with the experiment's settings; ``evaluate`` writes
+``evaluation.json`` and prints a Markdown table; ``plot`` draws the learning curves from each
+run's ``eval.jsonl`` (with Pillow, so no plotting library is needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+ENV_ID = "ImageNav-ProcHouseEasy-v0"
+#: Training scenes (of ProcHouse's train split); val uses its default 10 scenes.
+TRAIN_ENV_KWARGS = {"num_scenes": 8}
+#: PPO settings of the experiment (others: RSRNavConfig's defaults).
+MODEL = {"learning_rate": 1e-3}
+
+
+def train_head(head: str, minutes: float, out: Path, seed: int = 0, eval_every: int = 3000, eval_episodes: int = 20) -> dict[str, Any]:
+    """Train one head for ``minutes`` of training time (evaluations not counted)."""
+    from navgym.training import train
+
+    result = train(
+        head=head,
+        env_id=ENV_ID,
+        timesteps=10_000_000,
+        n_envs=1,
+        out=out / head,
+        seed=seed,
+        eval_every=eval_every,
+        eval_episodes=eval_episodes,
+        checkpoint_every=eval_every,
+        env_kwargs=TRAIN_ENV_KWARGS,
+        max_minutes=minutes,
+        model=MODEL,
+    )
+    summary = {
+        "head": head,
+        "timesteps": result.num_timesteps,
+        "training_seconds": result.training_seconds,
+        "wall_seconds": result.wall_time,
+        "steps_per_second": result.steps_per_second,
+    }
+    (out / head / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path | None = None) -> dict[str, Any]:
+    import gymnasium as gym
+
+    import navgym  # noqa: F401
+    import navgym.agents.rsrnav  # noqa: F401  (registers "rsrnav")
+    from navgym.agents import make
+    from navgym.evaluation import evaluate
+    from navgym.training import summarize_records
+    from navgym.wrappers import PrivilegedObservation, UserMatchedGoalCamera
+
+    env = gym.make(ENV_ID, split="val")
+    if goal_camera != "agent":
+        env = UserMatchedGoalCamera(env, goal_camera)
+    options = {"checkpoint": str(checkpoint)} if checkpoint is not None else {}
+    agent = make(agent_name, env=env, **options)
+    if getattr(agent, "privileged", False):
+        env = PrivilegedObservation(env)
+    result = evaluate(env, agent, episodes, seed=0, progress=False)
+    env.close()
+    summary = result.summary()
+    return {
+        **summarize_records(result.records),
+        "success_ci95": summary["success"]["ci95"],
+        "spl_ci95": summary["spl"]["ci95"],
+    }
+
+
+def evaluate_all(out: Path, episodes: int, heads: list[str]) -> dict[str, Any]:
+    """Every head's final checkpoint, random and oracle, under both goal cameras."""
+    rows = {}
+    for goal_camera in ("agent", "user"):
+        rows[f"random/{goal_camera}"] = _evaluate("random", goal_camera, episodes)
+        rows[f"oracle/{goal_camera}"] = _evaluate("oracle", goal_camera, episodes)
+        for head in heads:
+            rows[f"rsrnav-{head}/{goal_camera}"] = _evaluate("rsrnav", goal_camera, episodes, out / head / "checkpoint.zip")
+    (out / "evaluation.json").write_text(json.dumps(rows, indent=2))
+    return rows
+
+
+def markdown_table(rows: dict[str, Any], out: Path) -> str:
+    lines = [
+        "| agent | goal camera | training steps | SR | SPL | angle to goal at the end (°) | steps | episodes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, row in rows.items():
+        agent, camera = key.split("/")
+        steps = "-"
+        if agent.startswith("rsrnav-"):
+            summary = out / agent.removeprefix("rsrnav-") / "train_summary.json"
+            if summary.exists():
+                steps = f"{json.loads(summary.read_text())['timesteps']:,}"
+        angle = row["angle_to_goal_deg"]
+        lines.append(
+            f"| {agent} | {camera}-matched | {steps} | {row['success']:.3f} ± {row['success_ci95']:.3f} | "
+            f"{row['spl']:.3f} ± {row['spl_ci95']:.3f} | {'-' if angle is None else f'{angle:.0f}'} | {row['num_steps']:.0f} | {row['episodes']} |"
+        )
+    return "\n".join(lines)
+
+
+# -- plotting with Pillow ------------------------------------------------------------------------------------
+COLORS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14)]
+
+
+def plot_learning_curves(curves: dict[str, list[tuple[float, float, float]]], path: Path, title: str) -> Path:
+    """Two panels (SR and SPL against training steps), one line per run; ``curves[name]`` holds
+    (steps, SR, SPL) points."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height, margin = 1100, 460, 70
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default()
+    draw.text((margin, 12), title, fill="black", font=font)
+    max_steps = max((p[0] for points in curves.values() for p in points), default=1) or 1
+    panel_width = (width - 3 * margin) // 2
+    for panel, (label, index) in enumerate((("success rate", 1), ("SPL", 2))):
+        left = margin + panel * (panel_width + margin)
+        top, bottom, right = 50, height - 70, left + panel_width
+        draw.rectangle((left, top, right, bottom), outline="black")
+        draw.text((left, bottom + 30), f"{label} on val vs training env steps", fill="black", font=font)
+        for tick in range(6):
+            y = bottom - (bottom - top) * tick / 5
+            draw.line((left - 4, y, left, y), fill="black")
+            draw.text((left - 32, y - 6), f"{tick / 5:.1f}", fill="black", font=font)
+            x = left + (right - left) * tick / 5
+            draw.line((x, bottom, x, bottom + 4), fill="black")
+            draw.text((x - 14, bottom + 8), f"{max_steps * tick / 5 / 1000:.0f}k", fill="black", font=font)
+        for color, (name, points) in zip(COLORS, curves.items()):
+            xy = [(left + (right - left) * p[0] / max_steps, bottom - (bottom - top) * min(max(p[index], 0.0), 1.0)) for p in points]
+            if len(xy) > 1:
+                draw.line(xy, fill=color, width=2)
+            for x, y in xy:
+                draw.ellipse((x - 3, y - 3, x + 3, y + 3), fill=color)
+    for i, (color, name) in enumerate(zip(COLORS, curves)):
+        x = margin + 170 * i
+        draw.line((x, height - 18, x + 24, height - 18), fill=color, width=3)
+        draw.text((x + 30, height - 24), name, fill="black", font=font)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
+def read_curves(out: Path, heads: list[str]) -> dict[str, list[tuple[float, float, float]]]:
+    curves = {}
+    for head in heads:
+        log = out / head / "eval.jsonl"
+        if log.exists():
+            records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+            curves[head] = [(r["timesteps"], r["success"] or 0.0, r["spl"] or 0.0) for r in records]
+    return curves
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_train = sub.add_parser("train", help="Train one head for a time budget.")
+    p_train.add_argument("--head", required=True)
+    p_train.add_argument("--minutes", type=float, required=True)
+    p_train.add_argument("--out", type=Path, default=Path("runs/rsrnav_exp"))
+    p_train.add_argument("--seed", type=int, default=0)
+    p_eval = sub.add_parser("evaluate", help="Evaluate every trained head, random and oracle.")
+    p_eval.add_argument("--out", type=Path, default=Path("runs/rsrnav_exp"))
+    p_eval.add_argument("--episodes", type=int, default=50)
+    p_eval.add_argument("--heads", default="baseline,direction")
+    p_plot = sub.add_parser("plot", help="Draw the learning curves.")
+    p_plot.add_argument("--out", type=Path, default=Path("runs/rsrnav_exp"))
+    p_plot.add_argument("--heads", default="baseline,direction")
+    p_plot.add_argument("--png", type=Path, default=Path("docs/results/rsrnav_learning_curve.png"))
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
+    if args.command == "train":
+        print(json.dumps(train_head(args.head, args.minutes, args.out, seed=args.seed), indent=2))
+    elif args.command == "evaluate":
+        heads = [h for h in args.heads.split(",") if h]
+        rows = evaluate_all(args.out, args.episodes, heads)
+        print(markdown_table(rows, args.out))
+    else:
+        heads = [h for h in args.heads.split(",") if h]
+        curves = read_curves(args.out, heads)
+        if not curves or not any(curves.values()):
+            raise SystemExit(f"no eval.jsonl under {args.out}/<head>/")
+        print(plot_learning_curves(curves, args.png, f"RSRNav heads on {ENV_ID} (val, agent-matched goals), equal training time"))
+
+
+if __name__ == "__main__":
+    main()
