@@ -4,7 +4,8 @@ with one env in-process and two envs in subprocesses, printed side by side.
     python benchmarks/train_speed.py [--heads direction] [--rollouts 4] [--n-steps 128] [--threads 1]
 
 Each configuration builds the envs and the model, runs one warm-up rollout and update, then times
-``--rollouts`` more. "rollout" is the collection phase alone (env steps + policy inference),
+``--rollouts`` more, with navgym's training callback (it switches torch threads: ``--threads``
+while collecting, ``--update-threads`` (default: all cores) while updating). "rollout" is the collection phase alone (env steps + policy inference),
 "update" the PPO epochs over one rollout. ``ImageNav-ProcHouseEasy-v0``, RSRNav reward, the
 default RSRNavConfig (2 epochs, 2 minibatches of 128 with 2 envs).
 """
@@ -14,19 +15,26 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 
-def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int) -> dict[str, float]:
+def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None) -> dict[str, float]:
     import torch
-    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
     from navgym.agents.rsrnav.model import build_model
-    from navgym.training import TrainArgs, make_imagenav_env, make_vec_env
+    from navgym.training import TrainArgs, _make_callback, make_imagenav_env, make_vec_env
 
     torch.set_num_threads(threads)
-    args = TrainArgs(head=head, n_envs=n_envs, model={"n_steps": n_steps}, env_kwargs={"num_scenes": 4, "episodes_per_scene": 20})
+    out = Path(tempfile.mkdtemp(prefix="navgym_train_speed_"))
+    args = TrainArgs(
+        head=head, n_envs=n_envs, model={"n_steps": n_steps}, env_kwargs={"num_scenes": 4, "episodes_per_scene": 20},
+        out=out, torch_threads=threads, update_threads=update_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False,
+    )
     make_imagenav_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
     vec_env = make_vec_env(args)
 
@@ -50,11 +58,14 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int) -
         samples = n_steps * n_envs
         model.learn(samples)  # warm-up: one rollout + one update
         phases = Phases()
+        # navgym's training callback too: it switches torch threads between rollouts and updates.
+        callbacks = CallbackList([_make_callback(args, args.config(), None, time.time(), samples), phases])
         began = time.perf_counter()
-        model.learn(samples * rollouts, callback=phases, reset_num_timesteps=False)
+        model.learn(samples * rollouts, callback=callbacks, reset_num_timesteps=False)
         total = time.perf_counter() - began
     finally:
         vec_env.close()
+        shutil.rmtree(out, ignore_errors=True)
     steps = samples * rollouts
     return {
         "steps_per_second": steps / total,
@@ -69,15 +80,19 @@ def main() -> None:
     parser.add_argument("--heads", default="direction", help="Comma-separated RSRNav heads.")
     parser.add_argument("--rollouts", type=int, default=4, help="Timed rollouts (+ updates) per configuration.")
     parser.add_argument("--n-steps", type=int, default=128, help="Rollout length per env.")
-    parser.add_argument("--threads", type=int, default=1, help="Torch CPU threads.")
+    parser.add_argument("--threads", type=int, default=1, help="Torch CPU threads while collecting rollouts.")
+    parser.add_argument("--update-threads", type=int, default=None, help="Torch CPU threads during updates (default: all cores).")
     options = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads {options.threads}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; torch threads: {options.threads} in rollouts, "
+        f"{options.update_threads or 'all cores'} in updates; n_steps {options.n_steps} per env"
+    )
     print(f"{'head':<14}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}")
     for head in heads:
         for n_envs in (1, 2):
-            r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads)
+            r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads)
             print(
                 f"{head:<14}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
                 f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}",

@@ -1,4 +1,4 @@
-"""The ``navgym`` command: list, evaluate, benchmark, demo."""
+"""The ``navgym`` command: list, evaluate, train, benchmark, demo."""
 
 from __future__ import annotations
 
@@ -125,6 +125,67 @@ def evaluate(
     typer.echo(format_summary(result.summary(), title=f"{agent} on {env} ({split})"))
     if out is not None:
         typer.echo(f"wrote {out}/episodes.jsonl and {out}/summary.json" + (f", videos in {out}/videos" if video else ""))
+
+
+@app.command()
+def train(
+    agent: str = typer.Option("rsrnav", "--agent", help="Agent to train (only rsrnav)."),
+    head: str = typer.Option("direction", help="RSRNav head: baseline, baseline_map, minimalist, dense, direction."),
+    env: str = typer.Option("ImageNav-ProcHouseEasy-v0", "--env", help="ImageNav env id to train on."),
+    timesteps: int = typer.Option(100_000, min=1, help="Total env steps (a resumed run counts the steps already done)."),
+    n_envs: int = typer.Option(2, "--n-envs", min=1, help="Parallel envs (subprocesses; 1 runs in-process)."),
+    out: Path = typer.Option(..., "--out", help="Run folder: checkpoint.zip, eval.jsonl, tb/ (TensorBoard)."),
+    resume: bool = typer.Option(False, help="Continue the run in --out from its checkpoint."),
+    seed: int = typer.Option(0, help="Seed of the model and envs."),
+    goal_camera: str = typer.Option("agent", help="Goal camera: agent, user (FGPrompt ranges) or extreme."),
+    reward: str = typer.Option("rsrnav", help="Training reward: rsrnav (ZER-style shaping) or env (Habitat's)."),
+    eval_every: int = typer.Option(10_000, min=0, help="Evaluate SR/SPL on val every this many steps (0: at the end)."),
+    eval_episodes: int = typer.Option(20, min=0, help="Val episodes per evaluation (0: none)."),
+    checkpoint_every: int = typer.Option(5_000, min=0, help="Write checkpoint.zip every this many steps (and at the end)."),
+    max_minutes: Optional[float] = typer.Option(None, help="Stop after this much training time (minutes, evaluations excluded)."),
+    max_cpu_minutes: Optional[float] = typer.Option(None, help="Stop after this much CPU time of training (minutes; exact with --n-envs 1)."),
+    threads: int = typer.Option(1, min=1, help="Torch CPU threads while collecting rollouts."),
+    update_threads: Optional[int] = typer.Option(None, min=1, help="Torch CPU threads during updates (default: all cores)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+    env_option: list[str] = typer.Option([], "--env-option", help="key=value passed to gym.make for train and val envs (repeatable)."),
+    model_option: list[str] = typer.Option([], "--model-option", help="key=value RSRNav/PPO setting, e.g. n_steps=64 (repeatable)."),
+) -> None:
+    """Train a learned agent (RSRNav with recurrent PPO); resumable, logs to TensorBoard."""
+    import gymnasium as gym
+
+    from navgym.training import TrainArgs, TrainingInterrupted, train as run
+
+    try:
+        args = TrainArgs(
+            agent=agent, head=head, env_id=env, timesteps=timesteps, n_envs=n_envs, out=out, resume=resume, seed=seed,
+            goal_camera=goal_camera, reward=reward, eval_every=eval_every, eval_episodes=eval_episodes,
+            checkpoint_every=checkpoint_every, max_minutes=max_minutes, max_cpu_minutes=max_cpu_minutes, torch_threads=threads,
+            update_threads=update_threads, progress=progress,
+            env_kwargs=_parse_options(env_option), model=_parse_options(model_option),
+        )
+        import navgym  # noqa: F401  (registers the ids)
+
+        gym.spec(env)
+    except gym.error.Error as exc:
+        raise typer.BadParameter(str(exc), param_hint="--env") from exc
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    try:
+        result = run(args)
+    except TrainingInterrupted as exc:
+        typer.echo(f"\n{exc}", err=True)
+        raise typer.Exit(130)
+    except (ValueError, FileExistsError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(
+        f"trained {result.num_timesteps - result.start_timesteps} steps ({result.start_timesteps} -> {result.num_timesteps}) "
+        f"in {result.training_seconds:.0f} s ({result.steps_per_second:.1f} steps/s)"
+    )
+    if result.evaluations:
+        last = result.evaluations[-1]
+        typer.echo(f"val @ {last['timesteps']} steps: SR {last['success']:.3f}  SPL {last['spl']:.3f} ({last['episodes']} episodes)")
+    typer.echo(f"checkpoint: {result.checkpoint}\nevaluate: navgym evaluate --env {env} --agent rsrnav --checkpoint {result.checkpoint}")
+    typer.echo(f"TensorBoard: tensorboard --logdir {out / 'tb'}")
 
 
 @app.command()

@@ -56,7 +56,14 @@ class TrainArgs:
         env_kwargs: Keyword arguments of ``gym.make`` for the train and val envs (e.g.
             ``num_scenes``, ``episodes_per_scene``, ``max_goal_distance``).
         eval_env_kwargs: Overrides of ``env_kwargs`` for the val env.
-        torch_threads: Torch CPU threads (1 is fastest when envs and other jobs share few cores).
+        torch_threads: Torch CPU threads while collecting rollouts (1 is fastest when the envs
+            share the cores), ``None``: torch's default.
+        update_threads: Torch CPU threads during PPO updates, when the envs are idle; ``None``:
+            every core this process may use. Set 1 when several trainings share the machine.
+        max_cpu_minutes: Stop at the first rollout boundary after this much CPU time of this
+            process spent training (evaluations excluded). With ``n_envs=1`` (envs in-process)
+            and fixed thread counts it is a budget that other jobs on the machine do not change;
+            with subprocess envs it misses their CPU time.
         max_minutes: Stop at the first rollout boundary after this much training time (wall
             clock minus evaluations), for equal-CPU comparisons; ``None``: no limit.
         progress: Show a progress bar.
@@ -80,7 +87,9 @@ class TrainArgs:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     eval_env_kwargs: dict[str, Any] = field(default_factory=dict)
     torch_threads: int | None = 1
+    update_threads: int | None = None
     max_minutes: float | None = None
+    max_cpu_minutes: float | None = None
     progress: bool = True
     model: dict[str, Any] = field(default_factory=dict)
 
@@ -96,10 +105,14 @@ class TrainArgs:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name}={value!r} must be an integer >= {low}")
-        if self.max_minutes is not None and not (isinstance(self.max_minutes, (int, float)) and self.max_minutes > 0):
-            raise ValueError(f"max_minutes={self.max_minutes!r} must be a positive number of minutes, or None")
-        if self.torch_threads is not None and self.torch_threads < 1:
-            raise ValueError(f"torch_threads={self.torch_threads!r} must be >= 1, or None to keep torch's default")
+        for name in ("max_minutes", "max_cpu_minutes"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and value > 0):
+                raise ValueError(f"{name}={value!r} must be a positive number of minutes, or None")
+        for name in ("torch_threads", "update_threads"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+                raise ValueError(f"{name}={value!r} must be an integer >= 1, or None")
         if "head" in self.model:
             raise ValueError("pass the head as TrainArgs.head, not inside model=")
         self.config()  # validates the head and model settings early
@@ -128,6 +141,7 @@ class TrainResult:
     wall_time: float
     training_seconds: float
     evaluations: list[dict[str, Any]]
+    training_cpu_seconds: float = 0.0
 
     @property
     def steps_per_second(self) -> float:
@@ -209,11 +223,26 @@ def summarize_records(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 # -- callback ------------------------------------------------------------------------------------------------
-def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time: float, start_steps: int):
+def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time: float, start_steps: int, start_cpu: float | None = None):
     from stable_baselines3.common.callbacks import BaseCallback
 
+    import torch
+
     from navgym.agents.rsrnav.model import save_checkpoint
+
+    update_threads = args.update_threads or available_cores()
+    start_cpu = time.process_time() if start_cpu is None else start_cpu
 
     class TrainingCallback(BaseCallback):
         """Progress bar, success-rate logging, periodic checkpoints and evaluations.
@@ -229,8 +258,12 @@ def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time
             self.next_eval = 0
             self.evaluations: list[dict[str, Any]] = []
             self.eval_seconds = 0.0
+            self.eval_cpu_seconds = 0.0
             self.out_of_time = False
             self.first_step_of_rollout = False
+            # Between a rollout's start and its end the weights and optimiser still match the
+            # step count at the rollout's start: a checkpoint written then resumes exactly.
+            self.consistent_steps: int | None = None
 
         def _on_training_start(self) -> None:
             n = self.model.num_timesteps
@@ -252,10 +285,18 @@ def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time
         def training_seconds(self) -> float:
             return time.time() - start_time - self.eval_seconds
 
+        def training_cpu_seconds(self) -> float:
+            return time.process_time() - start_cpu - self.eval_cpu_seconds
+
         def _on_rollout_start(self) -> None:
+            if args.torch_threads is not None:
+                torch.set_num_threads(args.torch_threads)
             n = self.model.num_timesteps
+            self.consistent_steps = int(n)
             self.first_step_of_rollout = True
-            if args.max_minutes is not None and self.training_seconds() >= 60.0 * args.max_minutes:
+            if (args.max_minutes is not None and self.training_seconds() >= 60.0 * args.max_minutes) or (
+                args.max_cpu_minutes is not None and self.training_cpu_seconds() >= 60.0 * args.max_cpu_minutes
+            ):
                 self.out_of_time = True
                 self.finish()
                 return
@@ -267,6 +308,8 @@ def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time
                 self.next_eval = (n // args.eval_every + 1) * args.eval_every
 
         def _on_rollout_end(self) -> None:
+            self.consistent_steps = None  # the update that follows changes the weights
+            torch.set_num_threads(update_threads)
             buffer = self.model.ep_info_buffer
             if buffer:
                 success = float(np.mean([info.get("success", 0.0) for info in buffer]))
@@ -289,6 +332,16 @@ def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time
             if args.eval_episodes and (not self.evaluations or self.evaluations[-1]["timesteps"] != self.final_timesteps):
                 self.evaluate()
 
+        def save_interrupted(self) -> int | None:
+            """On Ctrl-C: a checkpoint at the last rollout boundary when the weights still match it
+            (interrupted while collecting or evaluating); returns its step count, or ``None`` when
+            interrupted inside an update (the previous checkpoint is then the run's end)."""
+            if self.consistent_steps is None:
+                return None
+            self.model.num_timesteps = self.consistent_steps
+            self.save()
+            return self.consistent_steps
+
         def save(self) -> None:
             meta = save_checkpoint(self.model, args.out / "checkpoint.zip", config, extra={"env_id": args.env_id, "seed": args.seed})
             (args.out / "checkpoint.json").write_text(json.dumps(meta, indent=2))
@@ -296,14 +349,16 @@ def _make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time
         def evaluate(self) -> None:
             if eval_env is None or not args.eval_episodes:
                 return
-            began = time.time()
+            began, began_cpu = time.time(), time.process_time()
             summary = evaluate_policy_on(eval_env, self.model.policy, args.eval_episodes, seed=args.seed)
             self.model.policy.set_training_mode(False)
             self.eval_seconds += time.time() - began
+            self.eval_cpu_seconds += time.process_time() - began_cpu
             record = {
                 "timesteps": int(self.model.num_timesteps),
                 "wall_time": time.time() - start_time,
                 "training_seconds": self.training_seconds(),
+                "training_cpu_seconds": self.training_cpu_seconds(),
                 "eval_seconds": time.time() - began,
                 **summary,
             }
@@ -331,6 +386,9 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
         FileNotFoundError: ``resume`` is true and ``out`` has no checkpoint.
         ValueError: a checkpoint to resume was trained with other settings.
     """
+    from navgym.agents.rsrnav.agent import require_rl
+
+    require_rl("navgym.training")
     if args is None:
         args = TrainArgs(**overrides)
     elif overrides:
@@ -373,17 +431,54 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             model.set_random_seed(args.seed + start_steps)
         callback = _make_callback(args, config, eval_env, time.time(), start_steps)
         if start_steps < args.timesteps:
-            model.learn(
-                total_timesteps=args.timesteps - start_steps,
-                callback=callback,
-                reset_num_timesteps=not args.resume,
-                tb_log_name="rsrnav",
-            )
+            try:
+                model.learn(
+                    total_timesteps=args.timesteps - start_steps,
+                    callback=callback,
+                    reset_num_timesteps=not args.resume,
+                    tb_log_name="rsrnav",
+                )
+            except KeyboardInterrupt:
+                saved = callback.save_interrupted()
+                if callback.bar is not None:
+                    callback.bar.close()
+                raise TrainingInterrupted(checkpoint, saved) from None
         final_steps = getattr(callback, "final_timesteps", int(model.num_timesteps))
-        training_seconds = callback.training_seconds() if start_steps < args.timesteps else 0.0
-        return TrainResult(args.out, checkpoint, final_steps, start_steps, time.time() - start_time, training_seconds, callback.evaluations)
+        trained = start_steps < args.timesteps
+        return TrainResult(
+            args.out, checkpoint, final_steps, start_steps, time.time() - start_time,
+            callback.training_seconds() if trained else 0.0, callback.evaluations,
+            callback.training_cpu_seconds() if trained else 0.0,
+        )
     finally:
-        vec_env.close()
+        _close_quietly(vec_env)
         if eval_env is not None:
             eval_env.close()
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train`. ``saved_timesteps``: the step count of the checkpoint written
+    on the way out, or ``None`` when the interrupt hit an update and the last periodic checkpoint
+    (if any) is kept instead. Resume with ``resume=True``."""
+
+    def __init__(self, checkpoint: Path, saved_timesteps: int | None):
+        self.checkpoint = checkpoint
+        self.saved_timesteps = saved_timesteps
+        if saved_timesteps is not None:
+            message = f"interrupted: saved {checkpoint} at {saved_timesteps} steps; continue with --resume"
+        elif checkpoint.exists():
+            message = f"interrupted during an update: the last periodic checkpoint {checkpoint} is kept; continue with --resume"
+        else:
+            message = "interrupted before the first checkpoint: nothing to resume"
+        super().__init__(message)
+
+
+def _close_quietly(vec_env) -> None:
+    """Close a vec env whose subprocesses may already have exited (Ctrl-C reaches them too)."""
+    try:
+        vec_env.close()
+    except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+        for process in getattr(vec_env, "processes", []):
+            if process.is_alive():
+                process.terminate()
 

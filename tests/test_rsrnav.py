@@ -329,3 +329,88 @@ def test_short_training_beats_random_on_a_trivial_env(tmp_path):
     trained_rate = success_rate(lambda seed: make_rsrnav_agent(env, checkpoint=checkpoint, deterministic=False), passes=3)
     assert random_rate < 0.35
     assert trained_rate >= random_rate + 0.3, f"trained SR {trained_rate:.2f} vs random {random_rate:.2f}"
+
+
+# -- the navgym command ---------------------------------------------------------------------------------------
+CLI_TINY = [
+    "--env", "ImageNav-ProcHouseEasy-v0", "--env-option", "num_scenes=1", "--env-option", "episodes_per_scene=4",
+    "--model-option", "n_steps=16", "--model-option", "batch_size=16", "--no-progress",
+]
+
+
+def navgym_cli(*args: str, timeout: int = 600):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TQDM_DISABLE": "1", "COLUMNS": "250"}
+    return subprocess.run([sys.executable, "-m", "navgym.cli", *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_cli_train_resume_and_evaluate_the_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    first = navgym_cli("train", "--head", "minimalist", "--timesteps", "32", "--n-envs", "1", "--out", str(out),
+                       "--eval-every", "0", "--eval-episodes", "1", *CLI_TINY)
+    assert first.returncode == 0, first.stderr
+    assert json.loads((out / "checkpoint.json").read_text())["num_timesteps"] == 32
+    assert "val @ 32 steps" in first.stdout and "navgym evaluate" in first.stdout
+    again = navgym_cli("train", "--head", "minimalist", "--timesteps", "64", "--n-envs", "1", "--out", str(out), *CLI_TINY)
+    assert again.returncode == 2 and "--resume" in again.stderr  # never overwrites a run silently
+    resumed = navgym_cli("train", "--head", "minimalist", "--timesteps", "64", "--n-envs", "1", "--out", str(out), "--resume",
+                         "--eval-episodes", "0", *CLI_TINY)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "(32 -> 64)" in resumed.stdout
+    meta = json.loads((out / "checkpoint.json").read_text())
+    assert meta["num_timesteps"] == 64 and meta["n_updates"] == 64 // 16 * meta["config"]["n_epochs"]  # 4 rollouts of 16
+
+    evaluated = navgym_cli("evaluate", "--env", "ImageNav-ProcHouseEasy-v0", "--agent", "rsrnav", "--checkpoint", str(out / "checkpoint.zip"),
+                           "--episodes", "2", "--out", str(tmp_path / "eval"), "--env-option", "num_scenes=1", "--env-option", "episodes_per_scene=2")
+    assert evaluated.returncode == 0, evaluated.stderr
+    records = [json.loads(line) for line in (tmp_path / "eval" / "episodes.jsonl").read_text().splitlines()]
+    assert len(records) == 2 and all(1 <= r["num_steps"] <= 200 for r in records)
+
+
+def test_cli_interrupted_training_keeps_a_resumable_checkpoint(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    args = ["train", "--head", "dense", "--timesteps", "100000", "--n-envs", "2", "--out", str(out), "--eval-episodes", "0",
+            "--checkpoint-every", "32", *CLI_TINY]
+    process = subprocess.Popen([sys.executable, "-m", "navgym.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TQDM_DISABLE": "1"})
+    meta_file = out / "checkpoint.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (meta_file.exists() and json.loads(meta_file.read_text() or "{}").get("num_timesteps", 0) >= 64):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "--resume" in stderr
+    saved = json.loads(meta_file.read_text())
+    assert saved["num_timesteps"] >= 64 and saved["num_timesteps"] % 32 == 0  # a rollout boundary (2 envs x 16 steps)
+    assert saved["n_updates"] == saved["num_timesteps"] // 32 * saved["config"]["n_epochs"]  # weights match the count
+
+    target = saved["num_timesteps"] + 32
+    resumed = navgym_cli(*[a if a != "100000" else str(target) for a in args], "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"({saved['num_timesteps']} -> {target})" in resumed.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--head", "densest"], "head='densest'"),
+        (["--env", "ImageNav-ProcHous-v0"], "Did you mean"),
+        (["--env", "ObjectNav-ProcHouse-v0"], "imagegoal"),
+        (["--goal-camera", "phone"], "goal_camera='phone'"),
+        (["--model-option", "hidden=3"], "Unknown RSRNav settings"),
+    ],
+)
+def test_cli_train_bad_arguments_exit_2_with_the_fix(tmp_path, args, message):
+    result = navgym_cli("train", "--out", str(tmp_path / "x"), "--timesteps", "16", "--n-envs", "1", "--no-progress", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr

@@ -71,7 +71,7 @@ def sensors_for(name: str, task: Any) -> tuple[str, ...] | None:
 
 def _load_builtin_agents() -> None:
     # Importing the modules runs their @register_agent decorators.
-    from navgym.agents import frontier, oracle, random_agent  # noqa: F401
+    from navgym.agents import frontier, oracle, random_agent, rsrnav  # noqa: F401  (rsrnav imports torch only when loading)
 
 
 class SB3Agent:

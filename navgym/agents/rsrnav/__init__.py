@@ -11,6 +11,6 @@ Train with :func:`navgym.training.train`. Importing this package registers the a
 import torch.
 """
 
-from navgym.agents.rsrnav.agent import RSRNavAgent, make_rsrnav_agent
+from navgym.agents.rsrnav.agent import RSRNavAgent, make_rsrnav_agent, require_rl
 
-__all__ = ["RSRNavAgent", "make_rsrnav_agent"]
+__all__ = ["RSRNavAgent", "make_rsrnav_agent", "require_rl"]

@@ -9,6 +9,18 @@ import gymnasium as gym
 
 from navgym.agents.base import SB3Agent, register_agent
 
+def require_rl(what: str = "RSRNav") -> None:
+    """Raise ``DependencyNotInstalled`` naming the ``rl`` extra when torch or sb3-contrib is missing."""
+    import importlib.util
+
+    missing = [name for name in ("torch", "stable_baselines3", "sb3_contrib") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise gym.error.DependencyNotInstalled(
+            f"{what} needs {', '.join(missing)}: pip install torch==2.13.0 && pip install 'navgym[rl]' "
+            "(install the CPU torch first, or pip pulls the CUDA build)"
+        )
+
+
 #: The observations RSRNav reads; others (e.g. ``gps``) are dropped before the policy sees them.
 RSRNAV_SENSORS = ("rgb", "imagegoal")
 
@@ -43,6 +55,7 @@ def make_rsrnav_agent(env: gym.Env | None = None, checkpoint: str | Path | None 
     """
     if checkpoint is None:
         raise ValueError("agent 'rsrnav' needs checkpoint=<path to checkpoint.zip> (train one with `navgym train`)")
+    require_rl("agent 'rsrnav'")
     from navgym.agents.rsrnav.model import load_policy
 
     policy, meta = load_policy(checkpoint, device=device)

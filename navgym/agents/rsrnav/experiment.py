@@ -2,7 +2,7 @@
 the easy ImageNav setting, evaluated under agent- and user-matched goal cameras against the random
 agent and the (privileged) oracle.
 
-    python -m navgym.agents.rsrnav.experiment train --head direction --minutes 12 --out runs/rsrnav_exp
+    python -m navgym.agents.rsrnav.experiment train --head direction --cpu-minutes 25 --out runs/rsrnav_exp
     python -m navgym.agents.rsrnav.experiment evaluate --out runs/rsrnav_exp --episodes 50
     python -m navgym.agents.rsrnav.experiment plot --out runs/rsrnav_exp --png docs/results/rsrnav_learning_curve.png
 
@@ -21,13 +21,20 @@ from typing import Any
 
 ENV_ID = "ImageNav-ProcHouseEasy-v0"
 #: Training scenes (of ProcHouse's train split); val uses its default 10 scenes.
-TRAIN_ENV_KWARGS = {"num_scenes": 8}
+TRAIN_ENV_KWARGS = {"num_scenes": 20}
+#: Periodic evaluations during training: 2 episodes in each of the 10 val houses.
+EVAL_ENV_KWARGS = {"num_scenes": 10, "episodes_per_scene": 2}
+#: Goal cameras of the evaluation (training always uses agent-matched goals, as the paper does).
+GOAL_CAMERAS = ("agent", "user", "extreme")
+#: Heads of the experiment.
+HEADS = ("baseline", "minimalist", "dense", "direction")
 #: PPO settings of the experiment (others: RSRNavConfig's defaults).
 MODEL = {"learning_rate": 1e-3}
 
 
-def train_head(head: str, minutes: float, out: Path, seed: int = 0, eval_every: int = 3000, eval_episodes: int = 20) -> dict[str, Any]:
-    """Train one head for ``minutes`` of training time (evaluations not counted)."""
+def train_head(head: str, cpu_minutes: float, out: Path, seed: int = 0, eval_every: int = 8000, eval_episodes: int = 20, resume: bool = False) -> dict[str, Any]:
+    """Train one head for ``cpu_minutes`` of CPU time (one env in-process, one torch thread, so
+    one core's worth; evaluations not counted)."""
     from navgym.training import train
 
     result = train(
@@ -36,20 +43,26 @@ def train_head(head: str, minutes: float, out: Path, seed: int = 0, eval_every: 
         timesteps=10_000_000,
         n_envs=1,
         out=out / head,
+        resume=resume,
         seed=seed,
         eval_every=eval_every,
         eval_episodes=eval_episodes,
-        checkpoint_every=eval_every,
+        checkpoint_every=2048,
         env_kwargs=TRAIN_ENV_KWARGS,
-        max_minutes=minutes,
+        eval_env_kwargs=EVAL_ENV_KWARGS,
+        torch_threads=1,
+        update_threads=1,
+        max_cpu_minutes=cpu_minutes,
+        progress=False,
         model=MODEL,
     )
     summary = {
         "head": head,
         "timesteps": result.num_timesteps,
+        "training_cpu_seconds": result.training_cpu_seconds,
         "training_seconds": result.training_seconds,
         "wall_seconds": result.wall_time,
-        "steps_per_second": result.steps_per_second,
+        "steps_per_cpu_second": (result.num_timesteps - result.start_timesteps) / max(result.training_cpu_seconds, 1e-9),
     }
     (out / head / "train_summary.json").write_text(json.dumps(summary, indent=2))
     return summary
@@ -85,7 +98,7 @@ def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path
 def evaluate_all(out: Path, episodes: int, heads: list[str]) -> dict[str, Any]:
     """Every head's final checkpoint, random and oracle, under both goal cameras."""
     rows = {}
-    for goal_camera in ("agent", "user"):
+    for goal_camera in GOAL_CAMERAS:
         rows[f"random/{goal_camera}"] = _evaluate("random", goal_camera, episodes)
         rows[f"oracle/{goal_camera}"] = _evaluate("oracle", goal_camera, episodes)
         for head in heads:
@@ -172,21 +185,22 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p_train = sub.add_parser("train", help="Train one head for a time budget.")
     p_train.add_argument("--head", required=True)
-    p_train.add_argument("--minutes", type=float, required=True)
+    p_train.add_argument("--cpu-minutes", type=float, required=True)
+    p_train.add_argument("--resume", action="store_true")
     p_train.add_argument("--out", type=Path, default=Path("runs/rsrnav_exp"))
     p_train.add_argument("--seed", type=int, default=0)
     p_eval = sub.add_parser("evaluate", help="Evaluate every trained head, random and oracle.")
     p_eval.add_argument("--out", type=Path, default=Path("runs/rsrnav_exp"))
     p_eval.add_argument("--episodes", type=int, default=50)
-    p_eval.add_argument("--heads", default="baseline,direction")
+    p_eval.add_argument("--heads", default=",".join(HEADS))
     p_plot = sub.add_parser("plot", help="Draw the learning curves.")
     p_plot.add_argument("--out", type=Path, default=Path("runs/rsrnav_exp"))
-    p_plot.add_argument("--heads", default="baseline,direction")
+    p_plot.add_argument("--heads", default=",".join(HEADS))
     p_plot.add_argument("--png", type=Path, default=Path("docs/results/rsrnav_learning_curve.png"))
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
     if args.command == "train":
-        print(json.dumps(train_head(args.head, args.minutes, args.out, seed=args.seed), indent=2))
+        print(json.dumps(train_head(args.head, args.cpu_minutes, args.out, seed=args.seed, resume=args.resume), indent=2))
     elif args.command == "evaluate":
         heads = [h for h in args.heads.split(",") if h]
         rows = evaluate_all(args.out, args.episodes, heads)
