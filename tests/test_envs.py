@@ -219,3 +219,24 @@ def test_hand_written_habitat_imagenav_file_runs(tmp_path):
     np.testing.assert_allclose(env.unwrapped.sim.get_agent_state().position[[0, 2]], start[[0, 2]], atol=1e-6)
     assert obs["imagegoal"].shape == (128, 128, 3)
     assert info["distance_to_goal"] == pytest.approx(sim.geodesic_distance(start, [goal]), rel=1e-6)
+
+
+def test_random_resets_stay_in_a_scene_for_scene_repeat_episodes():
+    env = gym.make("ObjectNav-ProcHouse-v0", split="val", num_scenes=3, episodes_per_scene=5, scene_repeat_episodes=4)
+    env.reset(seed=1)
+    scenes = [env.unwrapped.episode.scene_id]
+    for _ in range(79):
+        env.reset()
+        scenes.append(env.unwrapped.episode.scene_id)
+    switches = [i for i in range(1, len(scenes)) if scenes[i] != scenes[i - 1]]
+    assert all(i % 4 == 0 for i in switches)  # a new scene is drawn only every 4th reset
+    assert len(set(scenes)) == 3  # every scene is visited
+    every = gym.make("ObjectNav-ProcHouse-v0", split="val", num_scenes=3, episodes_per_scene=5, scene_repeat_episodes=1)
+    every.reset(seed=1)
+    drawn = set()
+    for _ in range(30):
+        every.reset()
+        drawn.add(every.unwrapped.episode.episode_id)
+    assert len(drawn) > 8
+    with pytest.raises(ValueError, match="scene_repeat_episodes=0"):
+        gym.make("ObjectNav-ProcHouse-v0", split="val", num_scenes=1, scene_repeat_episodes=0)

@@ -125,6 +125,7 @@ def make_nav_env(
     num_scenes: int | None = None,
     episodes_per_scene: int | None = None,
     max_goal_distance: float | None = None,
+    scene_repeat_episodes: int = 10,
     **task_kwargs: Any,
 ):
     """Build a :class:`~navgym.envs.nav_env.NavEnv` (``gym.make`` calls this).
@@ -145,6 +146,7 @@ def make_nav_env(
         success_distance: Success radius in metres.
         difficulty: ProcHouse: ``"easy"``, ``"medium"``, ``"hard"`` geodesic bins, or ``None`` for all.
         num_scenes, episodes_per_scene, max_goal_distance: ProcHouse episode generation.
+        scene_repeat_episodes: Random resets stay in one scene for this many episodes.
         **task_kwargs: Further task fields (e.g. ``categories``, ``success_reward``).
     """
     if task not in TASKS:
@@ -194,7 +196,10 @@ def make_nav_env(
         episodes = _with_resolved_scenes(episodes, root)
     from navgym.envs.nav_env import NavEnv
 
-    return NavEnv(task_obj, episodes, _make_sim_factory(sim, agent, root), sensors=sensors, render_mode=render_mode)
+    return NavEnv(
+        task_obj, episodes, _make_sim_factory(sim, agent, root), sensors=sensors, render_mode=render_mode,
+        scene_repeat_episodes=scene_repeat_episodes,
+    )
 
 
 def _with_resolved_scenes(dataset: EpisodeDataset, root: Path) -> EpisodeDataset:

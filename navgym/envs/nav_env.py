@@ -45,7 +45,10 @@ class NavEnv(gym.Env):
 
     ## Starting State
     The episode's start position and rotation. ``reset(options={"episode_id": ...})`` or
-    ``{"episode_index": i}`` picks an episode; otherwise one is drawn with ``self.np_random``.
+    ``{"episode_index": i}`` picks an episode; otherwise one is drawn with ``self.np_random``,
+    staying in one scene for ``scene_repeat_episodes`` draws (default 10, as Habitat's
+    ``max_scene_repeat_episodes``; 1 draws a new scene every time) because loading a scene costs
+    far more than an episode.
     Starts within 0.3 m of the navigable area are snapped onto it; episodes starting farther
     away are skipped with a warning that counts them (the next episode is used instead).
 
@@ -68,7 +71,11 @@ class NavEnv(gym.Env):
         sim_factory: Callable[[str], Simulator],
         sensors: Sequence[str] | None = None,
         render_mode: str | None = None,
+        scene_repeat_episodes: int = 10,
     ):
+        if not isinstance(scene_repeat_episodes, (int, np.integer)) or scene_repeat_episodes < 1:
+            raise ValueError(f"scene_repeat_episodes={scene_repeat_episodes!r} must be an integer >= 1 (1: a random scene every episode)")
+        self.scene_repeat_episodes = int(scene_repeat_episodes)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode={render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
         if not dataset.episodes:
@@ -96,6 +103,10 @@ class NavEnv(gym.Env):
         self._start = AgentState(np.zeros(3))
         self._last_frame: dict[str, np.ndarray] = {}
         self._skipped: set[tuple[str, str]] = set()
+        self._by_scene: dict[str, list[int]] = {}
+        self._by_scene_key: tuple[int, ...] = ()
+        self._scene_draws = 0
+        self._draw_scene: str | None = None
 
     # -- spaces --------------------------------------------------------------------------------
     def _observation_spaces(self) -> dict[str, spaces.Space]:
@@ -215,7 +226,22 @@ class NavEnv(gym.Env):
         unknown = set(options) - {"episode_id", "episode_index"}
         if unknown:
             raise ValueError(f"Unknown reset options {sorted(unknown)}; valid options are 'episode_id' and 'episode_index'")
-        return episodes[int(self.np_random.integers(len(episodes)))]
+        # Random draws stay in one scene for scene_repeat_episodes episodes (Habitat's
+        # max_scene_repeat_episodes): loading a scene costs far more than an episode's steps.
+        # The scene is drawn with probability proportional to its episode count, so every
+        # episode stays equally likely in the long run.
+        key = (id(episodes), len(episodes), id(episodes[0]), id(episodes[-1]))
+        if key != self._by_scene_key:  # the dataset's list was edited: index it again
+            self._by_scene = {}
+            for index, episode in enumerate(episodes):
+                self._by_scene.setdefault(episode.scene_id, []).append(index)
+            self._by_scene_key = key
+        if self._draw_scene is None or self._scene_draws >= self.scene_repeat_episodes or self._draw_scene not in self._by_scene:
+            self._draw_scene = episodes[int(self.np_random.integers(len(episodes)))].scene_id
+            self._scene_draws = 0
+        self._scene_draws += 1
+        in_scene = self._by_scene[self._draw_scene]
+        return episodes[in_scene[int(self.np_random.integers(len(in_scene)))]]
 
     def _observe(self) -> dict[str, Any]:
         state = self.sim.get_agent_state()
