@@ -100,6 +100,7 @@ def evaluate(
     maps: bool = typer.Option(False, help="Write a top-down map PNG per episode."),
     resume: bool = typer.Option(False, help="Continue the run in --out, skipping finished episodes."),
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint for learned agents."),
+    goal_camera: str = typer.Option("agent", help="ImageNav goal photos: agent, user (FGPrompt's ranges) or extreme camera."),
     env_option: list[str] = typer.Option([], "--env-option", help="key=value passed to gym.make (repeatable)."),
     agent_option: list[str] = typer.Option([], "--agent-option", help="key=value passed to the agent (repeatable)."),
 ) -> None:
@@ -109,6 +110,14 @@ def evaluate(
     if (video or maps or resume) and out is None:
         raise typer.BadParameter("--video, --maps and --resume need --out", param_hint="--out")
     env_obj = _make_env(env, split, video or maps, _parse_options(env_option), agent=agent)
+    if goal_camera != "agent":
+        from navgym.wrappers import UserMatchedGoalCamera
+
+        try:
+            env_obj = UserMatchedGoalCamera(env_obj, goal_camera)
+        except (ValueError, TypeError) as exc:
+            env_obj.close()
+            raise typer.BadParameter(str(exc), param_hint="--goal-camera") from exc
     agent_options = _parse_options(agent_option)
     if checkpoint is not None:
         agent_options["checkpoint"] = str(checkpoint)

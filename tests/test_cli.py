@@ -90,6 +90,8 @@ def test_interrupted_evaluation_resumes_without_repeats_or_losses(tmp_path):
         (["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "fronteir"], "Did you mean 'frontier'"),
         (["evaluate", "--env", "ObjectNav-ProcHous-v0", "--agent", "random"], "Did you mean"),
         (["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--episodes", "-3"], "episodes"),
+        (["evaluate", "--env", "ImageNav-ProcHouse-v0", "--agent", "random", "--goal-camera", "phone"], "'phone'"),
+        (["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--goal-camera", "user"], "ImageNav"),
     ],
 )
 def test_bad_arguments_exit_with_status_2_and_a_clear_message(args, message):

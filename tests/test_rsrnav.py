@@ -136,6 +136,44 @@ def test_pyramid_levels_pool_the_goal_dims():
         correlation_pyramid(corr, 4)
 
 
+def test_goal_deduplication_and_cache_change_no_value_or_gradient():
+    from navgym.agents.rsrnav.encoders import unique_images
+
+    torch.manual_seed(0)
+    goals = torch.rand(3, 3, 64, 64)
+    batch = goals[torch.tensor([2, 0, 2, 1, 0, 2])]
+    unique, inverse = unique_images(batch)
+    assert unique.shape[0] == 3 and torch.equal(unique[inverse], batch)
+    assert unique_images(goals)[1] is None  # all distinct: nothing to share
+
+    space = gym.spaces.Dict({k: gym.spaces.Box(0, 255, (3, 64, 64), dtype=np.uint8) for k in ("rgb", "imagegoal")})
+    encoder = RSRNavEncoder(space, head="dense")
+    observations = {"rgb": torch.rand(6, 3, 64, 64), "imagegoal": batch}
+
+    def reference(obs):  # every row's goal through the trunk, no sharing
+        features = encoder.trunk(torch.cat((obs["rgb"], obs["imagegoal"])))
+        return encoder.projection(encoder.head(features[:6], features[6:]))
+
+    expected = reference(observations)
+    expected.square().sum().backward()
+    expected_grads = [p.grad.clone() for p in encoder.trunk.parameters()]
+    encoder.zero_grad()
+    shared = encoder(observations)
+    shared.square().sum().backward()
+    assert torch.allclose(shared, expected, atol=1e-5)
+    for got, want in zip((p.grad for p in encoder.trunk.parameters()), expected_grads):
+        assert float((got - want).norm() / want.norm()) < 1e-4  # equal up to float summation order
+
+    with torch.no_grad():  # acting: cached goal features, then a weight change must clear them
+        assert torch.allclose(encoder(observations), expected, atol=1e-5)
+        assert torch.allclose(encoder(observations), expected, atol=1e-5)
+        for p in encoder.trunk.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+        changed = encoder(observations)
+    assert torch.allclose(changed, reference(observations), atol=1e-5)
+    assert not torch.allclose(changed, expected, atol=1e-3)
+
+
 # -- training, checkpoints, the agent ------------------------------------------------------------------------
 TINY_ENV = {"num_scenes": 1, "episodes_per_scene": 4}
 TINY_MODEL = {"n_steps": 16, "batch_size": 32, "n_epochs": 2}

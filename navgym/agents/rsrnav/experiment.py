@@ -26,6 +26,7 @@ TRAIN_ENV_KWARGS = {"num_scenes": 20}
 EVAL_ENV_KWARGS = {"num_scenes": 10, "episodes_per_scene": 2}
 #: Goal cameras of the evaluation (training always uses agent-matched goals, as the paper does).
 GOAL_CAMERAS = ("agent", "user", "extreme")
+CAMERA_LABELS = {"agent": "agent-matched", "user": "user-matched", "extreme": "extreme"}
 #: Heads of the experiment.
 HEADS = ("baseline", "minimalist", "dense", "direction")
 #: PPO settings of the experiment (others: RSRNavConfig's defaults).
@@ -68,16 +69,22 @@ def train_head(head: str, cpu_minutes: float, out: Path, seed: int = 0, eval_eve
     return summary
 
 
-def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path | None = None) -> dict[str, Any]:
+def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path | None, out: Path) -> dict[str, Any]:
+    """One (agent, goal camera) row; episodes go to ``out/episodes.jsonl`` and an interrupted
+    row resumes from it."""
+    import warnings
+
     import gymnasium as gym
+    import torch
 
     import navgym  # noqa: F401
-    import navgym.agents.rsrnav  # noqa: F401  (registers "rsrnav")
     from navgym.agents import make
     from navgym.evaluation import evaluate
     from navgym.training import summarize_records
     from navgym.wrappers import PrivilegedObservation, UserMatchedGoalCamera
 
+    warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
+    torch.set_num_threads(1)
     env = gym.make(ENV_ID, split="val")
     if goal_camera != "agent":
         env = UserMatchedGoalCamera(env, goal_camera)
@@ -85,7 +92,8 @@ def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path
     agent = make(agent_name, env=env, **options)
     if getattr(agent, "privileged", False):
         env = PrivilegedObservation(env)
-    result = evaluate(env, agent, episodes, seed=0, progress=False)
+    episodes = min(episodes, len(env.unwrapped.dataset.episodes))
+    result = evaluate(env, agent, episodes, seed=0, progress=False, out=out, resume=True)
     env.close()
     summary = result.summary()
     return {
@@ -95,21 +103,32 @@ def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path
     }
 
 
-def evaluate_all(out: Path, episodes: int, heads: list[str]) -> dict[str, Any]:
-    """Every head's final checkpoint, random and oracle, under both goal cameras."""
-    rows = {}
+def evaluate_all(out: Path, episodes: int, heads: list[str], jobs: int = 2) -> dict[str, Any]:
+    """Every head's final checkpoint, random and oracle, under each goal camera, ``jobs`` rows at
+    a time; writes ``out/evaluation.json`` (episodes under ``out/eval/<agent>_<camera>/``)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    tasks = {}
     for goal_camera in GOAL_CAMERAS:
-        rows[f"random/{goal_camera}"] = _evaluate("random", goal_camera, episodes)
-        rows[f"oracle/{goal_camera}"] = _evaluate("oracle", goal_camera, episodes)
+        tasks[f"random/{goal_camera}"] = ("random", goal_camera, None)
+        tasks[f"oracle/{goal_camera}"] = ("oracle", goal_camera, None)
         for head in heads:
-            rows[f"rsrnav-{head}/{goal_camera}"] = _evaluate("rsrnav", goal_camera, episodes, out / head / "checkpoint.zip")
+            tasks[f"rsrnav-{head}/{goal_camera}"] = ("rsrnav", goal_camera, out / head / "checkpoint.zip")
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            key: pool.submit(_evaluate, name, camera, episodes, checkpoint, out / "eval" / key.replace("/", "_"))
+            for key, (name, camera, checkpoint) in tasks.items()
+        }
+        rows = {key: future.result() for key, future in tqdm(futures.items(), desc="evaluations", unit="row")}
     (out / "evaluation.json").write_text(json.dumps(rows, indent=2))
     return rows
 
 
 def markdown_table(rows: dict[str, Any], out: Path) -> str:
     lines = [
-        "| agent | goal camera | training steps | SR | SPL | angle to goal at the end (°) | steps | episodes |",
+        "| agent | goal camera | training steps | SR | SPL | final angle to goal view, all / successes (°) | steps | episodes |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for key, row in rows.items():
@@ -119,10 +138,10 @@ def markdown_table(rows: dict[str, Any], out: Path) -> str:
             summary = out / agent.removeprefix("rsrnav-") / "train_summary.json"
             if summary.exists():
                 steps = f"{json.loads(summary.read_text())['timesteps']:,}"
-        angle = row["angle_to_goal_deg"]
+        angle = "/".join("-" if row[k] is None else f"{row[k]:.0f}" for k in ("angle_to_goal_deg", "angle_to_goal_success_deg"))
         lines.append(
-            f"| {agent} | {camera}-matched | {steps} | {row['success']:.3f} ± {row['success_ci95']:.3f} | "
-            f"{row['spl']:.3f} ± {row['spl_ci95']:.3f} | {'-' if angle is None else f'{angle:.0f}'} | {row['num_steps']:.0f} | {row['episodes']} |"
+            f"| {agent} | {CAMERA_LABELS[camera]} | {steps} | {row['success']:.3f} ± {row['success_ci95']:.3f} | "
+            f"{row['spl']:.3f} ± {row['spl_ci95']:.3f} | {angle} | {row['num_steps']:.0f} | {row['episodes']} |"
         )
     return "\n".join(lines)
 
@@ -131,32 +150,47 @@ def markdown_table(rows: dict[str, Any], out: Path) -> str:
 COLORS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14)]
 
 
-def plot_learning_curves(curves: dict[str, list[tuple[float, float, float]]], path: Path, title: str) -> Path:
-    """Two panels (SR and SPL against training steps), one line per run; ``curves[name]`` holds
-    (steps, SR, SPL) points."""
+def plot_learning_curves(curves: dict[str, list[dict[str, float]]], path: Path, title: str) -> Path:
+    """Three panels, one line per run: val SR against training env steps, val SPL against steps,
+    and val SR against training CPU minutes (the budget the runs share). ``curves[name]`` holds
+    the run's ``eval.jsonl`` records."""
     from PIL import Image, ImageDraw, ImageFont
 
-    width, height, margin = 1100, 460, 70
+    width, height, margin = 1500, 470, 60
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default()
     draw.text((margin, 12), title, fill="black", font=font)
-    max_steps = max((p[0] for points in curves.values() for p in points), default=1) or 1
-    panel_width = (width - 3 * margin) // 2
-    for panel, (label, index) in enumerate((("success rate", 1), ("SPL", 2))):
+    records = [r for points in curves.values() for r in points]
+    panels = (
+        ("val success rate vs training env steps", "timesteps", "success", 1.0),
+        ("val SPL vs training env steps", "timesteps", "spl", 1.0),
+        ("val success rate vs training CPU minutes", "cpu_minutes", "success", 1 / 60.0),
+    )
+    panel_width = (width - 4 * margin) // 3
+    for panel, (label, x_key, y_key, _) in enumerate(panels):
+        source_key = "training_cpu_seconds" if x_key == "cpu_minutes" else x_key
+        scale = 1 / 60.0 if x_key == "cpu_minutes" else 1.0
+        x_max = max((float(r.get(source_key) or 0.0) * scale for r in records), default=1.0) or 1.0
         left = margin + panel * (panel_width + margin)
-        top, bottom, right = 50, height - 70, left + panel_width
+        top, bottom, right = 50, height - 80, left + panel_width
         draw.rectangle((left, top, right, bottom), outline="black")
-        draw.text((left, bottom + 30), f"{label} on val vs training env steps", fill="black", font=font)
+        draw.text((left, bottom + 28), label, fill="black", font=font)
+        y_top = max(0.1, min(1.0, max((float(r.get(y_key) or 0.0) for r in records), default=0.1) * 1.2))
         for tick in range(6):
             y = bottom - (bottom - top) * tick / 5
             draw.line((left - 4, y, left, y), fill="black")
-            draw.text((left - 32, y - 6), f"{tick / 5:.1f}", fill="black", font=font)
+            draw.text((left - 34, y - 6), f"{y_top * tick / 5:.2f}", fill="black", font=font)
             x = left + (right - left) * tick / 5
             draw.line((x, bottom, x, bottom + 4), fill="black")
-            draw.text((x - 14, bottom + 8), f"{max_steps * tick / 5 / 1000:.0f}k", fill="black", font=font)
-        for color, (name, points) in zip(COLORS, curves.items()):
-            xy = [(left + (right - left) * p[0] / max_steps, bottom - (bottom - top) * min(max(p[index], 0.0), 1.0)) for p in points]
+            tick_value = x_max * tick / 5
+            draw.text((x - 14, bottom + 8), f"{tick_value / 1000:.1f}k" if x_key == "timesteps" else f"{tick_value:.1f}", fill="black", font=font)
+        for color, points in zip(COLORS, curves.values()):
+            xy = [
+                (left + (right - left) * float(r.get(source_key) or 0.0) * scale / x_max,
+                 bottom - (bottom - top) * min(max(float(r.get(y_key) or 0.0), 0.0), y_top) / y_top)
+                for r in points
+            ]
             if len(xy) > 1:
                 draw.line(xy, fill=color, width=2)
             for x, y in xy:
@@ -170,13 +204,13 @@ def plot_learning_curves(curves: dict[str, list[tuple[float, float, float]]], pa
     return path
 
 
-def read_curves(out: Path, heads: list[str]) -> dict[str, list[tuple[float, float, float]]]:
+def read_curves(out: Path, heads: list[str]) -> dict[str, list[dict[str, float]]]:
+    """Each head's ``eval.jsonl`` records (periodic evaluations on val)."""
     curves = {}
     for head in heads:
         log = out / head / "eval.jsonl"
         if log.exists():
-            records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-            curves[head] = [(r["timesteps"], r["success"] or 0.0, r["spl"] or 0.0) for r in records]
+            curves[head] = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     return curves
 
 
@@ -191,7 +225,8 @@ def main(argv: list[str] | None = None) -> None:
     p_train.add_argument("--seed", type=int, default=0)
     p_eval = sub.add_parser("evaluate", help="Evaluate every trained head, random and oracle.")
     p_eval.add_argument("--out", type=Path, default=Path("runs/rsrnav_exp"))
-    p_eval.add_argument("--episodes", type=int, default=50)
+    p_eval.add_argument("--episodes", type=int, default=100, help="Val episodes per row (the easy val split has 86).")
+    p_eval.add_argument("--jobs", type=int, default=2, help="Rows evaluated in parallel.")
     p_eval.add_argument("--heads", default=",".join(HEADS))
     p_plot = sub.add_parser("plot", help="Draw the learning curves.")
     p_plot.add_argument("--out", type=Path, default=Path("runs/rsrnav_exp"))
@@ -203,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(train_head(args.head, args.cpu_minutes, args.out, seed=args.seed, resume=args.resume), indent=2))
     elif args.command == "evaluate":
         heads = [h for h in args.heads.split(",") if h]
-        rows = evaluate_all(args.out, args.episodes, heads)
+        rows = evaluate_all(args.out, args.episodes, heads, jobs=args.jobs)
         print(markdown_table(rows, args.out))
     else:
         heads = [h for h in args.heads.split(",") if h]
