@@ -144,7 +144,7 @@ def make_nav_env(
         hfov, camera_height: The agent's camera.
         forward_step, turn_angle: The agent's motion.
         success_distance: Success radius in metres.
-        difficulty: ProcHouse: ``"easy"``, ``"medium"``, ``"hard"`` geodesic bins, or ``None`` for all.
+        difficulty: ProcHouse: ``"near"``, ``"easy"``, ``"medium"``, ``"hard"`` geodesic bins, or ``None`` (easy to hard).
         num_scenes, episodes_per_scene, max_goal_distance: ProcHouse episode generation.
         scene_repeat_episodes: Random resets stay in one scene for this many episodes.
         **task_kwargs: Further task fields (e.g. ``categories``, ``success_reward``).

@@ -16,6 +16,7 @@ MAX_EPISODE_STEPS = {"ImageNav": 500, "InstanceImageNav": 1000, "ObjectNav": 500
 VARIANTS = {
     # Small houses, goals within a few metres: learning shows within a CPU budget (RSRNav issue).
     "ImageNav-ProcHouseEasy-v0": ("ImageNav", "ProcHouse", {"difficulty": "easy", "max_goal_distance": 4.0}, 200),
+    "ImageNav-ProcHouseNear-v0": ("ImageNav", "ProcHouse", {"difficulty": "near"}, 100),
 }
 
 

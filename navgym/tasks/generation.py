@@ -1,7 +1,7 @@
 """ProcHouse episode datasets: generated per task and split, deterministic by seed, cached on disk.
 
 Like Habitat's generators, an episode needs a reachable start, a geodesic distance to the goal in
-the asked bin (easy 1.5-3 m, medium 3-5 m, hard 5-10 m, or any of them), and rejects most
+the asked bin (near 1.25-2 m, easy 1.5-3 m, medium 3-5 m, hard 5-10 m, or easy to hard), and rejects most
 near-straight episodes (geodesic / Euclidean below 1.1 is kept with probability 0.2). Episodes are
 written in Habitat's formats (:mod:`navgym.tasks.episodes`), so they can be read by habitat-lab too.
 """
@@ -33,7 +33,7 @@ from navgym.tasks.objectnav import object_goal_points
 
 #: Bump when generation changes: cached datasets of older versions are not reused.
 GENERATION_VERSION = 1
-DIFFICULTY_BINS = {"easy": (1.5, 3.0), "medium": (3.0, 5.0), "hard": (5.0, 10.0)}
+DIFFICULTY_BINS = {"near": (1.25, 2.0), "easy": (1.5, 3.0), "medium": (3.0, 5.0), "hard": (5.0, 10.0)}
 #: Scenes and episodes per scene of each split, by default.
 SPLIT_SIZES = {"train": (40, 50), "val": (10, 10), "test": (10, 10)}
 _KINDS = {"ImageNav": "imagenav", "ObjectNav": "objectnav", "InstanceImageNav": "instance_imagenav", "TextNav": "textnav"}

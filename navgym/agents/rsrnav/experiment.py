@@ -30,17 +30,20 @@ CAMERA_LABELS = {"agent": "agent-matched", "user": "user-matched", "extreme": "e
 #: Heads of the experiment.
 HEADS = ("baseline", "minimalist", "dense", "direction")
 #: PPO settings of the experiment (others: RSRNavConfig's defaults).
-MODEL = {"learning_rate": 1e-3}
+MODEL = {"learning_rate": 5e-4}
 
 
-def train_head(head: str, cpu_minutes: float, out: Path, seed: int = 0, eval_every: int = 8000, eval_episodes: int = 20, resume: bool = False) -> dict[str, Any]:
+def train_head(
+    head: str, cpu_minutes: float, out: Path, seed: int = 0, eval_every: int = 8000, eval_episodes: int = 20, resume: bool = False,
+    model: dict[str, Any] | None = None, env_id: str = ENV_ID,
+) -> dict[str, Any]:
     """Train one head for ``cpu_minutes`` of CPU time (one env in-process, one torch thread, so
     one core's worth; evaluations not counted)."""
     from navgym.training import train
 
     result = train(
         head=head,
-        env_id=ENV_ID,
+        env_id=env_id,
         timesteps=10_000_000,
         n_envs=1,
         out=out / head,
@@ -55,7 +58,7 @@ def train_head(head: str, cpu_minutes: float, out: Path, seed: int = 0, eval_eve
         update_threads=1,
         max_cpu_minutes=cpu_minutes,
         progress=False,
-        model=MODEL,
+        model={**MODEL, **(model or {})},
     )
     summary = {
         "head": head,
@@ -69,7 +72,7 @@ def train_head(head: str, cpu_minutes: float, out: Path, seed: int = 0, eval_eve
     return summary
 
 
-def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path | None, out: Path) -> dict[str, Any]:
+def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path | None, out: Path, env_id: str = ENV_ID) -> dict[str, Any]:
     """One (agent, goal camera) row; episodes go to ``out/episodes.jsonl`` and an interrupted
     row resumes from it."""
     import warnings
@@ -85,7 +88,7 @@ def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path
 
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
     torch.set_num_threads(1)
-    env = gym.make(ENV_ID, split="val")
+    env = gym.make(env_id, split="val")
     if goal_camera != "agent":
         env = UserMatchedGoalCamera(env, goal_camera)
     options = {"checkpoint": str(checkpoint)} if checkpoint is not None else {}
@@ -103,7 +106,7 @@ def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path
     }
 
 
-def evaluate_all(out: Path, episodes: int, heads: list[str], jobs: int = 2) -> dict[str, Any]:
+def evaluate_all(out: Path, episodes: int, heads: list[str], jobs: int = 2, env_id: str = ENV_ID) -> dict[str, Any]:
     """Every head's final checkpoint, random and oracle, under each goal camera, ``jobs`` rows at
     a time; writes ``out/evaluation.json`` (episodes under ``out/eval/<agent>_<camera>/``)."""
     from concurrent.futures import ProcessPoolExecutor
@@ -118,7 +121,7 @@ def evaluate_all(out: Path, episodes: int, heads: list[str], jobs: int = 2) -> d
             tasks[f"rsrnav-{head}/{goal_camera}"] = ("rsrnav", goal_camera, out / head / "checkpoint.zip")
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {
-            key: pool.submit(_evaluate, name, camera, episodes, checkpoint, out / "eval" / key.replace("/", "_"))
+            key: pool.submit(_evaluate, name, camera, episodes, checkpoint, out / "eval" / key.replace("/", "_"), env_id)
             for key, (name, camera, checkpoint) in tasks.items()
         }
         rows = {key: future.result() for key, future in tqdm(futures.items(), desc="evaluations", unit="row")}
@@ -163,24 +166,26 @@ def plot_learning_curves(curves: dict[str, list[dict[str, float]]], path: Path, 
     draw.text((margin, 12), title, fill="black", font=font)
     records = [r for points in curves.values() for r in points]
     panels = (
-        ("val success rate vs training env steps", "timesteps", "success", 1.0),
-        ("val SPL vs training env steps", "timesteps", "spl", 1.0),
-        ("val success rate vs training CPU minutes", "cpu_minutes", "success", 1 / 60.0),
+        ("training success rate (last 100 episodes) vs env steps", "timesteps", "train_success", 1.0),
+        ("training episode length (steps) vs env steps", "timesteps", "train_episode_length", 1.0),
+        ("val success rate (deterministic) vs training CPU minutes", "cpu_minutes", "success", 1 / 60.0),
     )
     panel_width = (width - 4 * margin) // 3
     for panel, (label, x_key, y_key, _) in enumerate(panels):
         source_key = "training_cpu_seconds" if x_key == "cpu_minutes" else x_key
         scale = 1 / 60.0 if x_key == "cpu_minutes" else 1.0
-        x_max = max((float(r.get(source_key) or 0.0) * scale for r in records), default=1.0) or 1.0
+        rows = [r for r in records if y_key in r]
+        x_max = max((float(r.get(source_key) or 0.0) * scale for r in rows), default=1.0) or 1.0
         left = margin + panel * (panel_width + margin)
         top, bottom, right = 50, height - 80, left + panel_width
         draw.rectangle((left, top, right, bottom), outline="black")
         draw.text((left, bottom + 28), label, fill="black", font=font)
-        y_top = max(0.1, min(1.0, max((float(r.get(y_key) or 0.0) for r in records), default=0.1) * 1.2))
+        y_max = max((float(r.get(y_key) or 0.0) for r in rows), default=0.1)
+        y_top = max(0.1, min(1.0, y_max * 1.2)) if y_key != "train_episode_length" else max(1.0, y_max * 1.1)
         for tick in range(6):
             y = bottom - (bottom - top) * tick / 5
             draw.line((left - 4, y, left, y), fill="black")
-            draw.text((left - 34, y - 6), f"{y_top * tick / 5:.2f}", fill="black", font=font)
+            draw.text((left - 34, y - 6), f"{y_top * tick / 5:.2f}" if y_top <= 1.0 else f"{y_top * tick / 5:.0f}", fill="black", font=font)
             x = left + (right - left) * tick / 5
             draw.line((x, bottom, x, bottom + 4), fill="black")
             tick_value = x_max * tick / 5
@@ -190,6 +195,7 @@ def plot_learning_curves(curves: dict[str, list[dict[str, float]]], path: Path, 
                 (left + (right - left) * float(r.get(source_key) or 0.0) * scale / x_max,
                  bottom - (bottom - top) * min(max(float(r.get(y_key) or 0.0), 0.0), y_top) / y_top)
                 for r in points
+                if y_key in r
             ]
             if len(xy) > 1:
                 draw.line(xy, fill=color, width=2)
@@ -205,22 +211,44 @@ def plot_learning_curves(curves: dict[str, list[dict[str, float]]], path: Path, 
 
 
 def read_curves(out: Path, heads: list[str]) -> dict[str, list[dict[str, float]]]:
-    """Each head's ``eval.jsonl`` records (periodic evaluations on val)."""
+    """Each head's ``eval.jsonl`` records (periodic evaluations on val) plus its TensorBoard
+    training curves (``rollout/success_rate``, ``rollout/ep_len_mean``), merged by step."""
     curves = {}
     for head in heads:
         log = out / head / "eval.jsonl"
-        if log.exists():
-            curves[head] = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        points = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
+        for step, success, length in _training_scalars(out / head / "tb"):
+            points.append({"timesteps": step, "train_success": success, "train_episode_length": length})
+        if points:
+            curves[head] = sorted(points, key=lambda r: r["timesteps"])
     return curves
+
+
+def _training_scalars(tb_dir: Path) -> list[tuple[int, float, float]]:
+    """(step, training success rate, mean episode length) from a run's TensorBoard files."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    rows = []
+    for run in sorted(tb_dir.glob("*")):
+        events = EventAccumulator(str(run))
+        events.Reload()
+        tags = events.Tags()["scalars"]
+        if "rollout/success_rate" not in tags or "rollout/ep_len_mean" not in tags:
+            continue
+        lengths = {e.step: e.value for e in events.Scalars("rollout/ep_len_mean")}
+        rows += [(e.step, e.value, lengths[e.step]) for e in events.Scalars("rollout/success_rate") if e.step in lengths]
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default=ENV_ID, help="ImageNav env id of the experiment.")
     sub = parser.add_subparsers(dest="command", required=True)
     p_train = sub.add_parser("train", help="Train one head for a time budget.")
     p_train.add_argument("--head", required=True)
     p_train.add_argument("--cpu-minutes", type=float, required=True)
     p_train.add_argument("--resume", action="store_true")
+    p_train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="Override an RSRNavConfig setting (repeatable).")
     p_train.add_argument("--out", type=Path, default=Path("runs/rsrnav_exp"))
     p_train.add_argument("--seed", type=int, default=0)
     p_eval = sub.add_parser("evaluate", help="Evaluate every trained head, random and oracle.")
@@ -235,17 +263,24 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
     if args.command == "train":
-        print(json.dumps(train_head(args.head, args.cpu_minutes, args.out, seed=args.seed, resume=args.resume), indent=2))
+        overrides = {}
+        for item in args.set:
+            key, _, value = item.partition("=")
+            try:
+                overrides[key] = json.loads(value)
+            except json.JSONDecodeError:
+                parser.error(f"--set {item!r}: the value must be a number or JSON")
+        print(json.dumps(train_head(args.head, args.cpu_minutes, args.out, seed=args.seed, resume=args.resume, model=overrides, env_id=args.env), indent=2))
     elif args.command == "evaluate":
         heads = [h for h in args.heads.split(",") if h]
-        rows = evaluate_all(args.out, args.episodes, heads, jobs=args.jobs)
+        rows = evaluate_all(args.out, args.episodes, heads, jobs=args.jobs, env_id=args.env)
         print(markdown_table(rows, args.out))
     else:
         heads = [h for h in args.heads.split(",") if h]
         curves = read_curves(args.out, heads)
         if not curves or not any(curves.values()):
             raise SystemExit(f"no eval.jsonl under {args.out}/<head>/")
-        print(plot_learning_curves(curves, args.png, f"RSRNav heads on {ENV_ID} (val, agent-matched goals), equal training time"))
+        print(plot_learning_curves(curves, args.png, f"RSRNav heads on {args.env}, agent-matched goals, equal CPU budget"))
 
 
 if __name__ == "__main__":

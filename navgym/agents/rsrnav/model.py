@@ -37,6 +37,8 @@ from gymnasium import spaces
 
 from navgym.agents.rsrnav.encoders import HEADS, RSRNavEncoder
 
+#: Index of ``stop`` in every navgym task's actions (Habitat's order).
+STOP_ACTION = 0
 #: Name of the JSON entry navgym adds to SB3's checkpoint zip.
 META_NAME = "navgym_rsrnav.json"
 #: Version of that JSON's layout.
@@ -60,6 +62,11 @@ class RSRNavConfig:
         n_epochs: Passes over each rollout (habitat-baselines: 4; 2 here for CPU speed).
         gamma, gae_lambda, clip_range, ent_coef, vf_coef, max_grad_norm: PPO (habitat-baselines'
             ImageNav values: 0.99, 0.95, 0.2, 0.01, 0.5, 0.2).
+        initial_stop_probability: The untrained policy's probability of ``stop`` (the other
+            actions share the rest), set through the actor's output bias. Uniform (0.25) makes
+            the untrained agent stop after ~4 steps, almost never near the goal, and PPO then
+            learns to stop at once (seen in docs/results/rsrnav.md); 0.05 lets it wander ~20
+            steps first. Only the initialisation changes, not the objective.
     """
 
     head: str = "direction"
@@ -79,6 +86,7 @@ class RSRNavConfig:
     ent_coef: float = 0.01
     vf_coef: float = 0.5
     max_grad_norm: float = 0.2
+    initial_stop_probability: float = 0.05
 
     def __post_init__(self) -> None:
         if self.head not in HEADS:
@@ -86,6 +94,8 @@ class RSRNavConfig:
         for name in ("features_dim", "base_channels", "levels", "lstm_hidden_size", "n_lstm_layers", "n_steps", "batch_size", "n_epochs"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be at least 1")
+        if not 0.0 < self.initial_stop_probability < 1.0:
+            raise ValueError(f"initial_stop_probability={self.initial_stop_probability!r} must be in (0, 1)")
         if self.n_steps < 2:
             raise ValueError(f"n_steps={self.n_steps!r} must be at least 2 (PPO's advantage normalisation)")
 
@@ -136,7 +146,7 @@ def build_model(config: RSRNavConfig, env, seed: int | None = 0, tensorboard_log
     """A fresh ``RecurrentPPO`` with RSRNav's policy on a (vectorised) ImageNav env."""
     from sb3_contrib import RecurrentPPO
 
-    return RecurrentPPO(
+    model = RecurrentPPO(
         "MultiInputLstmPolicy",
         env,
         policy_kwargs=config.policy_kwargs(),
@@ -146,6 +156,19 @@ def build_model(config: RSRNavConfig, env, seed: int | None = 0, tensorboard_log
         verbose=0,
         **config.ppo_kwargs(),
     )
+    set_initial_stop_probability(model.policy, config.initial_stop_probability)
+    return model
+
+
+def set_initial_stop_probability(policy, probability: float) -> None:
+    """Set the actor's output bias so the untrained policy calls ``stop`` (action 0, Habitat's
+    order) with ``probability`` and the other actions share the rest (the output weights start
+    near zero, gain 0.01, so the bias decides the first action distribution)."""
+    bias = policy.action_net.bias
+    n = bias.shape[0]
+    with torch.no_grad():
+        bias.zero_()
+        bias[STOP_ACTION] = float(np.log(probability * (n - 1) / (1.0 - probability)))
 
 
 def image_spaces(observation_space: spaces.Dict) -> dict[str, list[int]]:
