@@ -394,8 +394,9 @@ def test_cli_train_resume_and_evaluate_the_checkpoint(tmp_path):
     assert "val @ 32 steps" in first.stdout and "navgym evaluate" in first.stdout
     again = navgym_cli("train", "--head", "minimalist", "--timesteps", "64", "--n-envs", "1", "--out", str(out), *CLI_TINY)
     assert again.returncode == 2 and "--resume" in again.stderr  # never overwrites a run silently
+    # A curriculum step: the run continues on another ImageNav id (the last --env wins).
     resumed = navgym_cli("train", "--head", "minimalist", "--timesteps", "64", "--n-envs", "1", "--out", str(out), "--resume",
-                         "--eval-episodes", "0", *CLI_TINY)
+                         "--eval-episodes", "0", *CLI_TINY, "--env", "ImageNav-ProcHouseNear-v0")
     assert resumed.returncode == 0, resumed.stderr
     assert "(32 -> 64)" in resumed.stdout
     meta = json.loads((out / "checkpoint.json").read_text())
