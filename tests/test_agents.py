@@ -37,3 +37,14 @@ def test_a_stable_baselines3_model_acts_as_an_agent(recurrent):
     result = evaluate(env, agent, episodes=2, progress=False)
     assert [r["episode_index"] for r in result.records] == [0, 1]
     assert all(1 <= r["num_steps"] <= 15 for r in result.records)
+
+
+def test_rsrnav_without_the_rl_extra_names_it(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in ("torch", "sb3_contrib") else real(name, *a))
+    from navgym.agents import make
+
+    with pytest.raises(gym.error.DependencyNotInstalled, match=r"navgym\[rl\]"):
+        make("rsrnav", checkpoint="runs/x/checkpoint.zip")

@@ -365,6 +365,7 @@ def test_short_training_beats_random_on_a_trivial_env(tmp_path):
     )
     checkpoint = tmp_path / "checkpoint.zip"
     trained_rate = success_rate(lambda seed: make_rsrnav_agent(env, checkpoint=checkpoint, deterministic=False), passes=3)
+    print(f"\nfacing-goal env, {episodes} val episodes: random SR {random_rate:.3f} (5 passes), trained dense head SR {trained_rate:.3f} (3 passes, sampled actions), 2048 training steps")
     assert random_rate < 0.35
     assert trained_rate >= random_rate + 0.3, f"trained SR {trained_rate:.2f} vs random {random_rate:.2f}"
 

@@ -81,7 +81,7 @@ class ResNet9(nn.Module):
 
     Args:
         base_channels: Width of the first block; the blocks are 1, 2, 4, 8 times as wide
-            (the authors use 32; navgym's default 16 keeps CPU training affordable).
+            (the paper's text does not give it; navgym's default 16 keeps CPU training affordable).
         output_stride: 8 or 32.
     """
 

@@ -53,7 +53,7 @@ class RSRNavConfig:
     Attributes:
         head: Relationship head, one of :data:`~navgym.agents.rsrnav.encoders.HEADS`.
         features_dim: Size of the policy's input embedding (paper: 128).
-        base_channels: Trunk width (authors: 32; 16 here for CPU speed).
+        base_channels: Trunk width (not in the paper's text; 16 here for CPU speed).
         levels, radius: Direction head's pyramid levels (paper: 3) and look-up radius (authors: 1).
         lstm_hidden_size, n_lstm_layers: Recurrent state (paper: 2-layer GRU of 128; here LSTM).
         learning_rate: Adam step size (habitat-baselines: 2.5e-4).
