@@ -138,9 +138,9 @@ def markdown_table(rows: dict[str, Any], out: Path) -> str:
         agent, camera = key.split("/")
         steps = "-"
         if agent.startswith("rsrnav-"):
-            summary = out / agent.removeprefix("rsrnav-") / "train_summary.json"
-            if summary.exists():
-                steps = f"{json.loads(summary.read_text())['timesteps']:,}"
+            meta = out / agent.removeprefix("rsrnav-") / "checkpoint.json"  # the checkpoint evaluated
+            if meta.exists():
+                steps = f"{json.loads(meta.read_text())['num_timesteps']:,}"
         angle = "/".join("-" if row[k] is None else f"{row[k]:.0f}" for k in ("angle_to_goal_deg", "angle_to_goal_success_deg"))
         lines.append(
             f"| {agent} | {CAMERA_LABELS[camera]} | {steps} | {row['success']:.3f} ± {row['success_ci95']:.3f} | "
@@ -259,6 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     p_plot = sub.add_parser("plot", help="Draw the learning curves.")
     p_plot.add_argument("--out", type=Path, default=Path("runs/rsrnav_exp"))
     p_plot.add_argument("--heads", default=",".join(HEADS))
+    p_plot.add_argument("--title", default=None, help="Picture title (default: the env and 'equal CPU budget').")
     p_plot.add_argument("--png", type=Path, default=Path("docs/results/rsrnav_learning_curve.png"))
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
@@ -280,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
         curves = read_curves(args.out, heads)
         if not curves or not any(curves.values()):
             raise SystemExit(f"no eval.jsonl under {args.out}/<head>/")
-        print(plot_learning_curves(curves, args.png, f"RSRNav heads on {args.env}, agent-matched goals, equal CPU budget"))
+        print(plot_learning_curves(curves, args.png, args.title or f"RSRNav heads on {args.env}, agent-matched goals, equal CPU budget"))
 
 
 if __name__ == "__main__":
