@@ -1,14 +1,15 @@
 """The RSRNav experiment of ``docs/results/rsrnav.md``: heads trained with the same CPU budget on
-the easy ImageNav setting, evaluated under agent- and user-matched goal cameras against the random
-agent and the (privileged) oracle.
+a budget ImageNav setting, evaluated under agent-matched, user-matched and extreme goal cameras
+against the random agent and the (privileged) oracle.
 
-    python -m navgym.agents.rsrnav.experiment train --head direction --cpu-minutes 25 --out runs/rsrnav_exp
-    python -m navgym.agents.rsrnav.experiment evaluate --out runs/rsrnav_exp --episodes 50
-    python -m navgym.agents.rsrnav.experiment plot --out runs/rsrnav_exp --png docs/results/rsrnav_learning_curve.png
+    python -m navgym.agents.rsrnav.experiment --env ImageNav-ProcHouseNear-v0 train --head direction --cpu-minutes 12 --out runs/rsrnav_near
+    python -m navgym.agents.rsrnav.experiment --env ImageNav-ProcHouseNear-v0 evaluate --out runs/rsrnav_near --episodes 100
+    python -m navgym.agents.rsrnav.experiment --env ImageNav-ProcHouseNear-v0 plot --out runs/rsrnav_near --png docs/results/rsrnav_near_curves.png
 
-``train`` is :func:`navgym.training.train` with the experiment's settings; ``evaluate`` writes
-``evaluation.json`` and prints a Markdown table; ``plot`` draws the learning curves from each
-run's ``eval.jsonl`` (with Pillow, so no plotting library is needed).
+``train`` is :func:`navgym.training.train` with the experiment's settings (``--set key=value``
+overrides an ``RSRNavConfig`` setting); ``evaluate`` writes ``evaluation.json`` (and each row's
+episodes, resumable) and prints a Markdown table; ``plot`` draws the learning curves from each
+run's TensorBoard files and ``eval.jsonl`` (with Pillow, so no plotting library is needed).
 """
 
 from __future__ import annotations
