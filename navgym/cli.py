@@ -175,6 +175,9 @@ def train(
         import navgym  # noqa: F401  (registers the ids)
 
         gym.spec(env)
+    except gym.error.DependencyNotInstalled as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
     except gym.error.Error as exc:
         raise typer.BadParameter(str(exc), param_hint="--env") from exc
     except ValueError as exc:

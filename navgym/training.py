@@ -115,6 +115,9 @@ class TrainArgs:
                 raise ValueError(f"{name}={value!r} must be an integer >= 1, or None")
         if "head" in self.model:
             raise ValueError("pass the head as TrainArgs.head, not inside model=")
+        from navgym.agents.rsrnav.agent import require_rl
+
+        require_rl("navgym train")
         self.config()  # validates the head and model settings early
 
     def config(self):

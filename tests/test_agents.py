@@ -48,3 +48,7 @@ def test_rsrnav_without_the_rl_extra_names_it(monkeypatch):
 
     with pytest.raises(gym.error.DependencyNotInstalled, match=r"navgym\[rl\]"):
         make("rsrnav", checkpoint="runs/x/checkpoint.zip")
+    from navgym.training import TrainArgs  # what `navgym train` builds first
+
+    with pytest.raises(gym.error.DependencyNotInstalled, match=r"navgym\[rl\]"):
+        TrainArgs(out="runs/x")
