@@ -50,16 +50,14 @@ def _make_env(env_id: str, split: str, render: bool, env_options: dict[str, Any]
 
 
 def _make_agent(name: str, env, agent_options: dict[str, Any]):
-    from navgym.agents import make
-    from navgym.wrappers.privileged import PrivilegedObservation
+    from navgym.agents import make_for_env
 
     try:
-        agent = make(name, env=env, **agent_options)
+        agent, env = make_for_env(name, env, **agent_options)
     except (ValueError, TypeError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--agent / --agent-option") from exc
     if getattr(agent, "privileged", False):
         typer.echo(f"note: agent {name!r} is PRIVILEGED (reads the shortest path): an upper bound, not a method", err=True)
-        env = PrivilegedObservation(env)
     return agent, env
 
 

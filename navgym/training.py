@@ -389,9 +389,6 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
         FileNotFoundError: ``resume`` is true and ``out`` has no checkpoint.
         ValueError: a checkpoint to resume was trained with other settings.
     """
-    from navgym.agents.rsrnav.agent import require_rl
-
-    require_rl("navgym.training")
     if args is None:
         args = TrainArgs(**overrides)
     elif overrides:

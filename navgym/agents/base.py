@@ -58,6 +58,17 @@ def make(name: str, env: gym.Env | None = None, **kwargs: Any) -> Agent:
     return _REGISTRY[name](env=env, **kwargs)
 
 
+def make_for_env(name: str, env: gym.Env, **kwargs: Any) -> tuple[Agent, gym.Env]:
+    """:func:`make` plus the env the agent must act in: a privileged agent (``agent.privileged``,
+    e.g. the oracle) gets ``env`` wrapped in :class:`~navgym.wrappers.PrivilegedObservation`."""
+    agent = make(name, env=env, **kwargs)
+    if getattr(agent, "privileged", False):
+        from navgym.wrappers.privileged import PrivilegedObservation
+
+        env = PrivilegedObservation(env)
+    return agent, env
+
+
 def sensors_for(name: str, task: Any) -> tuple[str, ...] | None:
     """The sensors an env should emit for agent ``name`` on ``task`` (a Task or its class): the
     task's defaults plus what the agent declares with a ``needed_sensors(task)`` static method;

@@ -22,6 +22,7 @@ with ``Linear(cue, features_dim) + ReLU``, the input layer of the paper's policy
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections import OrderedDict
@@ -298,6 +299,12 @@ class DirectionHead(nn.Module):
         return self.fuse(direction_correlation(observation, goal, self.levels, self.radius)).flatten(1)
 
 
+@functools.lru_cache(maxsize=8)
+def _fingerprint_probe(size: int, device: str) -> torch.Tensor:
+    """A fixed random vector for :func:`unique_images`' fingerprints (made once per size)."""
+    return torch.rand(size, generator=torch.Generator().manual_seed(0), dtype=torch.float64).to(device)
+
+
 def unique_images(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The distinct images of a batch and, for each row, the index of its image among them.
 
@@ -309,8 +316,7 @@ def unique_images(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | No
     if n < 2:
         return images, None
     flat = images.reshape(n, -1)
-    generator = torch.Generator().manual_seed(0)
-    probe = torch.rand(flat.shape[1], generator=generator, dtype=torch.float64).to(flat.device)
+    probe = _fingerprint_probe(flat.shape[1], str(flat.device))
     keys, inverse = torch.unique(flat.double() @ probe, return_inverse=True)
     if keys.shape[0] == n:
         return images, None

@@ -82,10 +82,10 @@ def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path
     import torch
 
     import navgym  # noqa: F401
-    from navgym.agents import make
+    from navgym.agents import make_for_env
     from navgym.evaluation import evaluate
     from navgym.training import summarize_records
-    from navgym.wrappers import PrivilegedObservation, UserMatchedGoalCamera
+    from navgym.wrappers import UserMatchedGoalCamera
 
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
     torch.set_num_threads(1)
@@ -93,9 +93,7 @@ def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path
     if goal_camera != "agent":
         env = UserMatchedGoalCamera(env, goal_camera)
     options = {"checkpoint": str(checkpoint)} if checkpoint is not None else {}
-    agent = make(agent_name, env=env, **options)
-    if getattr(agent, "privileged", False):
-        env = PrivilegedObservation(env)
+    agent, env = make_for_env(agent_name, env, **options)
     episodes = min(episodes, len(env.unwrapped.dataset.episodes))
     result = evaluate(env, agent, episodes, seed=0, progress=False, out=out, resume=True)
     env.close()
