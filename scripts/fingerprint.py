@@ -1,0 +1,117 @@
+"""Fingerprint of every ProcHouse id: episodes, frames and metrics for fixed seeds and actions.
+
+Recorded before a refactor and compared after it (tests/envs/test_fingerprint.py):
+``python scripts/fingerprint.py --write tests/data/fingerprints.json`` writes it,
+``python scripts/fingerprint.py --check tests/data/fingerprints.json`` compares.
+Frames are hashed exactly (uint8 and int32 images; depth rounded to 1e-4 m); metrics rounded to 1e-6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+
+import gymnasium as gym
+import numpy as np
+
+import navgym  # noqa: F401
+
+SMALL = {"num_scenes": 2, "episodes_per_scene": 3}
+SEEDS = (0, 7)
+STEPS = 12
+
+
+def _hash_obs(obs: dict, digest) -> None:
+    for key in sorted(obs):
+        value = obs[key]
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind == "f":
+                value = np.round(value.astype(np.float64), 4)
+            digest.update(key.encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+        else:
+            digest.update(f"{key}={value!r}".encode())
+
+
+def _metrics(info: dict) -> dict:
+    out = {}
+    for key, value in sorted(info.items()):
+        if isinstance(value, (bool, np.bool_)):
+            out[key] = bool(value)
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            value = float(value)
+            out[key] = round(value, 6) if math.isfinite(value) else str(value)
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _episode_summary(episode) -> list:
+    goals = [[list(map(float, g.position)), getattr(g, "object_id", None)] for g in episode.goals]
+    info = {k: v for k, v in (episode.info or {}).items()}
+    return [episode.episode_id, episode.scene_id, list(map(float, episode.start_position)),
+            list(map(float, episode.start_rotation)), goals, episode.object_category, episode.instruction, info]
+
+
+def fingerprint(env_id: str) -> dict:
+    from navgym.wrappers.privileged import follow_shortest_path
+
+    probe = gym.make(env_id, **SMALL)
+    task = probe.unwrapped.task
+    sensors = tuple(task.valid_sensors)
+    probe.close()
+    env = gym.make(env_id, sensors=sensors, **SMALL)
+    nav = env.unwrapped
+    episodes = hashlib.sha256(json.dumps([_episode_summary(e) for e in nav.dataset.episodes]).encode()).hexdigest()[:16]
+    runs = []
+    for seed in SEEDS:
+        digest = hashlib.sha256()
+        obs, info = env.reset(seed=seed)
+        _hash_obs(obs, digest)
+        rng = np.random.default_rng(seed)
+        trace = [_metrics(info)]
+        for _ in range(STEPS):
+            action = int(rng.integers(1, env.action_space.n))
+            obs, reward, terminated, truncated, info = env.step(action)
+            _hash_obs(obs, digest)
+            trace.append({**_metrics(info), "reward": round(float(reward), 6)})
+        # Then follow the shortest path to the end (exercises geodesics, success, SPL).
+        done, steps = False, 0
+        while not done and steps < 200:
+            name = follow_shortest_path(env)
+            obs, reward, terminated, truncated, info = env.step(nav.actions.index(name))
+            _hash_obs(obs, digest)
+            done = terminated or truncated
+            steps += 1
+        trace.append({**_metrics(info), "reward": round(float(reward), 6)})
+        runs.append({"seed": seed, "frames": digest.hexdigest()[:24], "metrics": trace})
+    env.close()
+    return {"episodes": episodes, "sensors": list(sensors), "runs": runs}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--write")
+    group.add_argument("--check")
+    parser.add_argument("--ids", nargs="*")
+    args = parser.parse_args(argv)
+    ids = args.ids or [i for i in navgym.env_ids() if "ProcHouse" in i]
+    result = {env_id: fingerprint(env_id) for env_id in ids}
+    if args.write:
+        with open(args.write, "w") as f:
+            json.dump(result, f, indent=1, sort_keys=True)
+        print(f"wrote {len(result)} fingerprints to {args.write}")
+        return 0
+    with open(args.check) as f:
+        expected = json.load(f)
+    bad = [i for i in ids if expected.get(i) != result[i]]
+    print("fingerprints differ: " + ", ".join(bad) if bad else f"{len(ids)} fingerprints match")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
