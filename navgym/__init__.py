@@ -1,8 +1,14 @@
 """navgym: Gymnasium environments for goal-oriented embodied navigation.
 
-``import navgym`` registers the env ids (``ImageNav-ProcHouse-v0``, ``ObjectNav-HM3D-v0``, ...);
-see :func:`navgym.envs.registration.env_ids`.
+``import navgym`` registers the env ids (``ImageNav-ProcHouse-v0``, ``ObjectNav-HM3D-v0``, ...;
+see :func:`navgym.envs.registration.env_ids`). ``navgym.agents``, ``navgym.wrappers`` and the
+other subpackages are imported on first attribute access, so ``import navgym`` stays light.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from navgym.envs.registration import env_ids, register_envs
 
@@ -10,4 +16,13 @@ __version__ = "0.1.0"
 
 register_envs()
 
-__all__ = ["env_ids", "register_envs", "__version__"]
+_SUBPACKAGES = ("agents", "core", "datasets", "embodiments", "envs", "errors", "scenes", "sims", "tasks", "testing", "wrappers")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"navgym.{name}")
+    raise AttributeError(f"module 'navgym' has no attribute {name!r}")
+
+
+__all__ = ["env_ids", "register_envs", "__version__", *_SUBPACKAGES]

@@ -13,13 +13,13 @@ import numpy as np
 def _sim_alone_speed(env, steps: int) -> float:
     """Steps/s of the env's own simulator doing what the env does per step: move, then render."""
     nav = env.unwrapped
-    sim, camera = nav.sim, nav._camera
+    sim, camera, embodiment = nav.sim, nav._camera, nav.embodiment
     motions = [a for a in nav.actions if a != "stop"]
     rng = np.random.default_rng(0)
     start = sim.get_agent_state()
     t0 = time.perf_counter()
     for _ in range(steps):
-        sim.step(motions[int(rng.integers(len(motions)))])
+        embodiment.apply(sim, motions[int(rng.integers(len(motions)))])
         sim.render([(sim.get_agent_state(), camera)])
     elapsed = time.perf_counter() - t0
     sim.set_agent_state(start)

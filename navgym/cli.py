@@ -31,14 +31,14 @@ def _make_env(env_id: str, split: str, render: bool, env_options: dict[str, Any]
 
     import navgym  # noqa: F401  (registers the ids)
     from navgym.agents import sensors_for
-    from navgym.envs.factory import TASKS
+    from navgym.tasks import TASKS
 
     try:
         spec = gym.spec(env_id)
     except gym.error.Error as exc:
         raise typer.BadParameter(str(exc), param_hint="--env") from exc
     if agent is not None and "sensors" not in env_options and spec.kwargs.get("task") in TASKS:
-        sensors = sensors_for(agent, TASKS[spec.kwargs["task"]])
+        sensors = sensors_for(agent, TASKS.get(spec.kwargs["task"]))
         if sensors is not None:
             env_options = {**env_options, "sensors": sensors}
     try:
@@ -65,7 +65,9 @@ def _make_agent(name: str, env, agent_options: dict[str, Any]):
 def list_command(data_dir: Optional[Path] = typer.Option(None, help="Habitat-style data root (default $NAVGYM_DATA or ./data).")) -> None:
     """List env ids (and whether each can run here) and agents."""
     from navgym.agents import agent_names
-    from navgym.envs.factory import HABITAT_DATASETS, data_root, find_episode_file
+    from navgym.core.paths import data_root
+    from navgym.datasets.habitat import HABITAT_DATASETS
+    from navgym.envs.factory import habitat_episode_file
     from navgym.envs.registration import env_ids
 
     root = data_root(data_dir)
@@ -74,7 +76,7 @@ def list_command(data_dir: Optional[Path] = typer.Option(None, help="Habitat-sty
         task, dataset = env_id.split("-")[:2]
         if dataset in HABITAT_DATASETS:
             try:
-                find_episode_file(task, dataset, "val", root)
+                habitat_episode_file(task, dataset, "val", root)
                 status = f"yes (data under {root})"
             except FileNotFoundError:
                 status = f"needs {dataset} data under {root}/ (see docs/datasets.md)"

@@ -11,9 +11,14 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from navgym.sims.base import AgentState, CameraSpec, Simulator
-from navgym.tasks.base import Measures, Task, episode_start_state, wrap_angle
-from navgym.tasks.episodes import Episode, EpisodeDataset
+from navgym.core.geometry import wrap_angle
+from navgym.core.specs import AgentState, CameraSpec
+from navgym.datasets.episodes import Episode, EpisodeDataset
+from navgym.embodiments import Embodiment
+from navgym.errors import InvalidArgumentError
+from navgym.sims.base import Simulator
+from navgym.tasks.base import Task, episode_start_state
+from navgym.tasks.measures import StepContext
 
 #: How many scenes' simulators an env keeps loaded at once.
 SIM_CACHE_SIZE = 4
@@ -22,7 +27,7 @@ START_SNAP_DISTANCE = 0.3
 
 
 class NavEnv(gym.Env):
-    """Goal-oriented navigation: ImageNav, InstanceImageNav, ObjectNav or TextNav.
+    """Goal-oriented navigation: a simulator, a task, an embodiment and an episode dataset.
 
     ## Description
     Each episode places the agent at the dataset's start pose in a scene and gives it a goal (an
@@ -30,8 +35,10 @@ class NavEnv(gym.Env):
     runs out of steps (the time limit comes from the env spec's ``max_episode_steps``).
 
     ## Action Space
-    ``Discrete``: 0 ``stop``, 1 ``move_forward``, 2 ``turn_left``, 3 ``turn_right`` (+ 4 ``look_up``,
-    5 ``look_down`` for ObjectNav). ``env.unwrapped.actions`` lists the names.
+    The embodiment's. Habitat's discrete agent (the default): ``Discrete``: 0 ``stop``,
+    1 ``move_forward``, 2 ``turn_left``, 3 ``turn_right`` (+ 4 ``look_up``, 5 ``look_down`` for
+    ObjectNav); ``env.unwrapped.actions`` lists the names. ``embodiment="unicycle"``: a ``Box`` of
+    (linear, angular velocity, stop).
 
     ## Observation Space
     A ``Dict`` of the sensors asked for with ``sensors=`` (Habitat's names): ``rgb`` (H, W, 3) uint8,
@@ -56,7 +63,8 @@ class NavEnv(gym.Env):
     Terminated when the agent calls ``stop``; truncated by the time limit.
 
     ## Arguments
-    See :func:`navgym.envs.factory.make_nav_env`.
+    See :func:`navgym.envs.factory.make_nav_env`. ``NavEnv(task, dataset, sim_factory, ...,
+    embodiment=None)`` builds one directly (``embodiment`` defaults to the task's).
 
     ## Version History
     * v0: initial release.
@@ -72,33 +80,35 @@ class NavEnv(gym.Env):
         sensors: Sequence[str] | None = None,
         render_mode: str | None = None,
         scene_repeat_episodes: int = 10,
+        embodiment: Embodiment | None = None,
     ):
-        if not isinstance(scene_repeat_episodes, (int, np.integer)) or scene_repeat_episodes < 1:
-            raise ValueError(f"scene_repeat_episodes={scene_repeat_episodes!r} must be an integer >= 1 (1: a random scene every episode)")
+        if isinstance(scene_repeat_episodes, bool) or not isinstance(scene_repeat_episodes, (int, np.integer)) or scene_repeat_episodes < 1:
+            raise InvalidArgumentError(f"scene_repeat_episodes={scene_repeat_episodes!r} must be an integer >= 1 (1: a random scene every episode)")
         self.scene_repeat_episodes = int(scene_repeat_episodes)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
+            raise InvalidArgumentError(f"render_mode={render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
         if not dataset.episodes:
-            raise ValueError("The episode dataset is empty: no episode to run")
+            raise InvalidArgumentError("The episode dataset is empty: no episode to run")
         self.task = task
+        self.embodiment = embodiment if embodiment is not None else task.default_embodiment()
         self.dataset = dataset
         self.sim_factory = sim_factory
         self.render_mode = render_mode
         self.sensors = tuple(sensors) if sensors is not None else task.default_sensors
         unknown = [s for s in self.sensors if s not in task.valid_sensors]
         if unknown:
-            raise ValueError(f"sensors={list(self.sensors)} has unknown {unknown}; valid sensors for {task.name} are {list(task.valid_sensors)}")
-        self.actions = task.actions
-        self.action_space = spaces.Discrete(len(self.actions))
+            raise InvalidArgumentError(f"sensors={list(self.sensors)} has unknown {unknown}; valid sensors for {task.name} are {list(task.valid_sensors)}")
+        self.actions = self.embodiment.action_names
+        self.action_space = self.embodiment.action_space
         self.observation_space = spaces.Dict(self._observation_spaces())
         camera_outputs = tuple(s for s in ("rgb", "depth", "semantic") if s in self.sensors)
-        self._camera = task.camera.with_(outputs=camera_outputs or ("rgb",))
+        self._camera = self.embodiment.camera.with_(outputs=camera_outputs or ("rgb",))
         self._sims: OrderedDict[str, Simulator] = OrderedDict()
         self._sim: Simulator | None = None
         self.episode: Episode | None = None
         self._goal_obs: dict[str, Any] = {}
         self._goal_points = np.zeros((0, 3))
-        self.measures = Measures()
+        self.measures = task.new_measures()
         self._path: list[np.ndarray] = []
         self._start = AgentState(np.zeros(3))
         self._last_frame: dict[str, np.ndarray] = {}
@@ -110,7 +120,7 @@ class NavEnv(gym.Env):
 
     # -- spaces --------------------------------------------------------------------------------
     def _observation_spaces(self) -> dict[str, spaces.Space]:
-        cam = self.task.camera
+        cam = self.embodiment.camera
         available: dict[str, spaces.Space] = {
             "rgb": spaces.Box(0, 255, (cam.height, cam.width, 3), dtype=np.uint8),
             "depth": spaces.Box(cam.min_depth, cam.max_depth, (cam.height, cam.width, 1), dtype=np.float32),
@@ -118,7 +128,7 @@ class NavEnv(gym.Env):
             "gps": spaces.Box(-np.inf, np.inf, (2,), dtype=np.float32),
             "compass": spaces.Box(-np.pi, np.pi, (1,), dtype=np.float32),
         }
-        available.update(self.task.goal_observation_space())
+        available.update(self.task.goal_observation_space(cam))
         return {name: available[name] for name in self.sensors}
 
     # -- simulators ----------------------------------------------------------------------------
@@ -152,40 +162,30 @@ class NavEnv(gym.Env):
             episode = self._skip(episode, options)
         self.episode = episode
         self._start = self.sim.set_agent_state(start, snap=True)
+        self.embodiment.reset(self.sim, 0, self.np_random)
         self._goal_points = self.task.goal_points(self.sim, self.episode)
-        self._goal_obs = self.task.goal_observations(self.sim, self.episode)
-        self.measures = self.task.start_measures(self.sim, self.episode, self._goal_points)
+        self._goal_obs = self.task.goal_observations(self.sim, self.episode, self.embodiment.camera)
+        self.measures = self.task.new_measures()
+        self.measures.reset(self._context(self._start, self._start.position))
         self._path = [self._start.position.copy()]
         return self._observe(), self._info()
 
     def step(self, action):
         if self.episode is None:
             raise RuntimeError("Call reset() before step()")
-        name = self._action_name(action)
         previous = self.sim.get_agent_state().position
-        previous_distance = self.measures.distance_to_goal
-        stopped = name == "stop"
-        collided = False if stopped else self.sim.step(name)
-        self.task.update_measures(self.measures, self.sim, self.episode, self._goal_points, previous, collided, stopped)
-        self._path.append(self.sim.get_agent_state().position.copy())
+        previous_distance = self.measures["distance_to_goal"]
+        result = self.embodiment.apply(self.sim, action)
+        state = self.sim.get_agent_state()
+        self.measures.update(self._context(state, previous, result.collided, result.stopped))
+        self._path.append(state.position.copy())
         reward = self.task.reward(self.measures, previous_distance)
         info = self._info()
-        info["collided"] = collided
-        return self._observe(), reward, stopped, False, info
+        info["collided"] = result.collided
+        return self._observe(), reward, result.stopped, False, info
 
-    def _action_name(self, action) -> str:
-        if isinstance(action, str):
-            if action in self.actions:
-                return action
-        else:
-            try:
-                index = int(np.asarray(action).item())
-            except (TypeError, ValueError):
-                index = -1
-            if 0 <= index < len(self.actions) and float(np.asarray(action).item()) == index:
-                return self.actions[index]
-        valid = ", ".join(f"{i} {name}" for i, name in enumerate(self.actions))
-        raise ValueError(f"action={action!r} is not a valid action; valid actions are {valid}")
+    def _context(self, state: AgentState, previous: np.ndarray, collided: bool = False, stopped: bool = False) -> StepContext:
+        return StepContext(self.sim, self.task, self.episode, self._goal_points, state, previous, 0, collided, stopped)
 
     def _start_is_usable(self, start: AgentState) -> bool:
         """A start on (or within ``START_SNAP_DISTANCE`` of) the navigable area: grid navigability
@@ -221,11 +221,11 @@ class NavEnv(gym.Env):
         if "episode_index" in options:
             index = int(options["episode_index"])
             if not 0 <= index < len(episodes):
-                raise ValueError(f"options['episode_index']={index} is out of range; the dataset has {len(episodes)} episodes")
+                raise InvalidArgumentError(f"options['episode_index']={index} is out of range; the dataset has {len(episodes)} episodes")
             return episodes[index]
         unknown = set(options) - {"episode_id", "episode_index"}
         if unknown:
-            raise ValueError(f"Unknown reset options {sorted(unknown)}; valid options are 'episode_id' and 'episode_index'")
+            raise InvalidArgumentError(f"Unknown reset options {sorted(unknown)}; valid options are 'episode_id' and 'episode_index'")
         # Random draws stay in one scene for scene_repeat_episodes episodes (Habitat's
         # max_scene_repeat_episodes): loading a scene costs far more than an episode's steps.
         # The scene is drawn with probability proportional to its episode count, so every
@@ -281,7 +281,7 @@ class NavEnv(gym.Env):
         """Render the current episode's goal observations with another goal camera (no change to the episode)."""
         if self.episode is None:
             raise RuntimeError("Call reset() before render_goal_observations()")
-        return self.task.goal_observations(self.sim, self.episode, camera)
+        return self.task.goal_observations(self.sim, self.episode, self.embodiment.camera, camera)
 
     def retake_goal(self, camera: CameraSpec | None) -> dict[str, Any]:
         """Re-take the current episode's goal with ``camera`` (``None``: the task's own); the new

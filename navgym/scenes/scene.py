@@ -102,8 +102,54 @@ class Relation:
     object: int
 
 
+class _GraphQueries:
+    """Queries over ``instances``, ``rooms`` and ``relations`` (shared by Scene and SceneGraph)."""
+
+    instances: list[ObjectInstance]
+    rooms: list[Room]
+    relations: list[Relation]
+    name: str
+
+    def instance(self, instance_id: int) -> ObjectInstance:
+        for inst in self.instances:
+            if inst.id == instance_id:
+                return inst
+        raise KeyError(f"Scene {self.name!r} has no instance with id {instance_id}")
+
+    def room(self, room_id: int) -> Room:
+        for room in self.rooms:
+            if room.id == room_id:
+                return room
+        raise KeyError(f"Scene {self.name!r} has no room with id {room_id}")
+
+    def objects(self, category: str | None = None) -> list[ObjectInstance]:
+        """Non-structural instances, optionally of one category."""
+        return [
+            inst
+            for inst in self.instances
+            if not inst.structural and (category is None or inst.category == category)
+        ]
+
+    def relations_of(self, instance_id: int) -> list[Relation]:
+        return [r for r in self.relations if r.subject == instance_id]
+
+
 @dataclass
-class Scene:
+class SceneGraph(_GraphQueries):
+    """What a scene's annotations say: object instances, rooms and spatial relations.
+
+    Every simulator exposes one (:meth:`navgym.sims.base.Simulator.scene_graph`); episode
+    generation and the language describer read only this, never a backend's own scene.
+    """
+
+    instances: list[ObjectInstance] = field(default_factory=list)
+    rooms: list[Room] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    name: str = "scene"
+
+
+@dataclass
+class Scene(_GraphQueries):
     """A triangle-mesh scene with materials and semantic annotations.
 
     Attributes:
@@ -172,31 +218,7 @@ class Scene:
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return self.vertices.min(axis=0), self.vertices.max(axis=0)
 
-    def instance(self, instance_id: int) -> ObjectInstance:
-        for inst in self.instances:
-            if inst.id == instance_id:
-                return inst
-        raise KeyError(f"Scene {self.name!r} has no instance with id {instance_id}")
-
-    def room(self, room_id: int) -> Room:
-        for room in self.rooms:
-            if room.id == room_id:
-                return room
-        raise KeyError(f"Scene {self.name!r} has no room with id {room_id}")
-
-    def room_at(self, x: float, z: float) -> Room | None:
-        for room in self.rooms:
-            if room.contains(x, z):
-                return room
-        return None
-
-    def objects(self, category: str | None = None) -> list[ObjectInstance]:
-        """Non-structural instances, optionally of one category."""
-        return [
-            inst
-            for inst in self.instances
-            if not inst.structural and (category is None or inst.category == category)
-        ]
-
-    def relations_of(self, instance_id: int) -> list[Relation]:
-        return [r for r in self.relations if r.subject == instance_id]
+    @property
+    def graph(self) -> "SceneGraph":
+        """The scene's semantic annotations as a :class:`SceneGraph` (shared lists, no copies)."""
+        return SceneGraph(self.instances, self.rooms, self.relations, self.name)

@@ -13,19 +13,11 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from navgym.core.paths import cache_dir, resolve_scene_path
+from navgym.core.paths import data_root as default_data_root
 from navgym.scenes.scene import Scene
 
 PROCHOUSE_PREFIX = "prochouse/"
-
-
-def cache_dir() -> Path:
-    """Where generated scenes and episodes are cached: ``$NAVGYM_CACHE`` or the user cache folder."""
-    env = os.environ.get("NAVGYM_CACHE")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("navgym"))
 
 
 def prochouse_scene_id(seed: int) -> str:
@@ -76,10 +68,7 @@ def load_scene_by_id(scene_id: str, data_root: str | Path | None = None) -> Scen
 
     path = Path(scene_id)
     if not path.is_absolute():
-        from navgym.envs.factory import data_root as default_root
-        from navgym.tasks.episodes import resolve_scene_path
-
-        root = Path(data_root) if data_root is not None else default_root()
+        root = Path(data_root) if data_root is not None else default_data_root()
         path = resolve_scene_path(scene_id, root)
     hint = "Scene meshes go under <data root>/scene_datasets/ (data_dir=... or NAVGYM_DATA); see docs/datasets.md."
     scene = load_scene(path, hint=hint)

@@ -1,0 +1,17 @@
+"""Simulator backends behind one interface (:mod:`navgym.sims.base`), registered by name.
+
+``sim=`` of ``gym.make`` picks one from :data:`SIMULATORS`: ``"embedded"`` (CPU ray casting,
+always available; ``"auto"`` means it) and ``"habitat"`` (not implemented; needs habitat-sim).
+Third-party backends register under the ``navgym.simulators`` entry-point group: a class (or
+factory) called as ``factory(scene_id, body=BodySpec, data_root=Path)``.
+"""
+
+from navgym.core.registry import Registry
+from navgym.sims.base import AgentState, BodySpec, CameraSpec, Simulator, TopDownMap
+
+#: Simulator backends by name.
+SIMULATORS: Registry = Registry("simulator backend", "navgym.simulators", "sim")
+SIMULATORS.register("embedded", "navgym.sims.embedded.simulator:EmbeddedSimulator", "CPU ray casting (Embree) + navigability grid; runs anywhere")
+SIMULATORS.register("habitat", "navgym.sims.habitat:HabitatSimulator", "habitat-sim (not implemented yet; needs a conda install of habitat-sim)")
+
+__all__ = ["SIMULATORS", "AgentState", "BodySpec", "CameraSpec", "Simulator", "TopDownMap"]

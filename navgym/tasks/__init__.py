@@ -1,0 +1,18 @@
+"""Tasks: what the goal is (goal sensors, success, measures, reward) and how a ProcHouse episode
+of it is made. One module per task; :data:`TASKS` is the registry (entry-point group
+``navgym.tasks``) that env registration, the env factory and generation iterate.
+
+A new task is one module with a :class:`~navgym.tasks.base.Task` subclass plus one line here.
+"""
+
+from navgym.core.registry import Registry
+from navgym.tasks.base import Task
+
+#: Tasks by name (the ``{Task}`` of env ids).
+TASKS: Registry = Registry("task", "navgym.tasks", "task")
+TASKS.register("ImageNav", "navgym.tasks.imagenav:ImageNavTask", "Reach the place a goal photo was taken from")
+TASKS.register("InstanceImageNav", "navgym.tasks.instance_imagenav:InstanceImageNavTask", "Find the object instance shown in a goal photo")
+TASKS.register("ObjectNav", "navgym.tasks.objectnav:ObjectNavTask", "Find any instance of an object category")
+TASKS.register("TextNav", "navgym.tasks.textnav:TextNavTask", "Find the object instance a sentence describes")
+
+__all__ = ["TASKS", "Task"]

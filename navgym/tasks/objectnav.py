@@ -9,15 +9,20 @@ within 1 m of any instance of the category.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
 
-from navgym.sims.base import AgentSpec, CameraSpec, Simulator
+from navgym.core.specs import BodySpec, CameraSpec
+from navgym.datasets import prochouse as gen
+from navgym.datasets.episodes import Episode, EpisodeDataset
+from navgym.datasets.goals import object_goal_points
+from navgym.embodiments import Embodiment, HabitatDiscreteAgent
+from navgym.errors import InvalidArgumentError
+from navgym.sims.base import Simulator
 from navgym.tasks.base import Task
-from navgym.tasks.episodes import Episode
 
 #: HM3D ObjectNav's six goal categories, in the challenge's index order.
 HM3D_CATEGORIES = ("chair", "bed", "plant", "toilet", "tv_monitor", "sofa")
@@ -31,64 +36,82 @@ MP3D_CATEGORIES = (
 VIEW_POINT_RADIUS = 0.1
 
 
-def object_goal_points(sim: Simulator, goals: Sequence[Any], success_distance: float) -> np.ndarray:
-    """View points of object goals: the dataset's, or navigable points near each instance."""
-    points = [vp.position for goal in goals for vp in (getattr(goal, "view_points", None) or [])]
-    if points:
-        return np.asarray(points, dtype=np.float64)
-    by_id = {inst.id: inst for inst in sim.object_instances()}
-    chunks = []
-    for goal in goals:
-        inst = by_id.get(_instance_id(goal.object_id)) if getattr(goal, "object_id", None) is not None else None
-        if inst is not None:
-            lo, hi = inst.bbox_min, inst.bbox_max
-        else:  # no annotation: a box around the goal position
-            lo = hi = np.asarray(goal.position, dtype=np.float64)
-        chunks.append(sim.navigable_points_near(lo, hi, success_distance))
-    points_array = np.concatenate(chunks) if chunks else np.zeros((0, 3))
-    if len(points_array) == 0:
-        points_array = np.asarray([sim.snap_point(goal.position) for goal in goals], dtype=np.float64)
-    return points_array
-
-
-def _instance_id(object_id: Any) -> int | None:
-    """Habitat object ids are ints or strings like ``"chair_12"``: take the trailing integer."""
-    if isinstance(object_id, (int, np.integer)):
-        return int(object_id)
-    tail = str(object_id).rsplit("_", 1)[-1]
-    return int(tail) if tail.isdigit() else None
+def object_task_embodiment(camera_height: float) -> HabitatDiscreteAgent:
+    """The Habitat agent of the object-goal tasks: HFOV 79°, depth to 5 m, at ``camera_height``."""
+    return HabitatDiscreteAgent(camera=CameraSpec(128, 128, 79.0, camera_height, outputs=("rgb", "depth"), max_depth=5.0))
 
 
 @dataclass
-class ObjectNavTask(Task):
-    """Navigate to any instance of a goal category.
+class ObjectGoalTask(Task):
+    """What the object-goal tasks share: a category vocabulary and view-point success (0.1 m).
 
     Attributes:
-        categories: The goal vocabulary; ``objectgoal`` is an index into it.
+        categories: The goal vocabulary (``objectgoal`` indexes it); on MP3D and Gibson data the
+            default is MP3D's 21 categories.
     """
 
-    name: ClassVar[str] = "ObjectNav"
-    goal_sensors: ClassVar[tuple[str, ...]] = ("objectgoal",)
-    default_sensors: ClassVar[tuple[str, ...]] = ("rgb", "depth", "gps", "compass", "objectgoal")
-    uses_tilt: ClassVar[bool] = True
-
-    camera: CameraSpec = field(default_factory=lambda: CameraSpec(128, 128, 79.0, 0.88, outputs=("rgb", "depth"), max_depth=5.0))
-    agent: AgentSpec = field(default_factory=lambda: AgentSpec(radius=0.18, height=0.88, tilt_angle=30.0))
     categories: tuple[str, ...] = HM3D_CATEGORIES
 
-    def goal_points(self, sim: Simulator, episode: Episode) -> np.ndarray:
-        return object_goal_points(sim, episode.goals, self.success_distance)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.categories = tuple(self.categories)
+
+    @classmethod
+    def dataset_defaults(cls, dataset: str) -> dict[str, Any]:
+        return {"categories": MP3D_CATEGORIES} if dataset in ("MP3D", "Gibson") else {}
+
+    def goal_points(self, sim: Simulator, episode: Episode, agent_id: int = 0) -> np.ndarray:
+        return object_goal_points(sim, episode.goals[:1], self.success_distance, agent_id)
 
     def goal_radius(self, episode: Episode) -> float:
         return VIEW_POINT_RADIUS
 
-    def category_index(self, category: str) -> int:
+    def category_index(self, category: str, episode: Episode | None = None) -> int:
         if category not in self.categories:
-            raise ValueError(f"object_category={category!r} is not in this task's categories {self.categories}")
+            where = f"Episode {episode.episode_id}: " if episode is not None else ""
+            raise InvalidArgumentError(f"{where}object_category={category!r} is not in this task's categories {self.categories}")
         return self.categories.index(category)
 
-    def goal_observation_space(self) -> dict[str, spaces.Space]:
+
+@dataclass
+class ObjectNavTask(ObjectGoalTask):
+    """Navigate to any instance of a goal category."""
+
+    name: ClassVar[str] = "ObjectNav"
+    goal_sensors: ClassVar[tuple[str, ...]] = ("objectgoal",)
+    default_sensors: ClassVar[tuple[str, ...]] = ("rgb", "depth", "gps", "compass", "objectgoal")
+    max_episode_steps: ClassVar[int] = 500
+    episode_kind: ClassVar[str] = "objectnav"
+    habitat_dirs: ClassVar[tuple[str, ...]] = ("objectnav",)
+    generation_salt: ClassVar[int] = 13
+
+    def default_embodiment(self) -> Embodiment:
+        agent = object_task_embodiment(0.88)
+        return agent.with_(body=BodySpec(radius=0.18, height=0.88), tilt_actions=True)
+
+    def prepare_dataset(self, dataset: EpisodeDataset) -> None:
+        dataset.category_to_task_category_id = {c: i for i, c in enumerate(self.categories)}
+
+    def goal_points(self, sim: Simulator, episode: Episode, agent_id: int = 0) -> np.ndarray:
+        return object_goal_points(sim, episode.goals, self.success_distance, agent_id)
+
+    def goal_observation_space(self, camera: CameraSpec) -> dict[str, spaces.Space]:
         return {"objectgoal": spaces.Discrete(len(self.categories))}
 
-    def goal_observations(self, sim: Simulator, episode: Episode, goal_camera: CameraSpec | None = None) -> dict[str, Any]:
+    def goal_observations(self, sim: Simulator, episode: Episode, camera: CameraSpec, goal_camera: CameraSpec | None = None) -> dict[str, Any]:
         return {"objectgoal": self.category_index(episode.object_category)}
+
+    def make_prochouse_episode(self, sim, rng, distance_bin, episode_id, embodiment) -> Episode | None:
+        graph = sim.scene_graph()
+        reach = self.success_distance
+        present = [c for c in self.categories if any(gen.reachable(sim, i, reach) for i in graph.objects(c))]
+        if not present:
+            return None
+        category = present[int(rng.integers(len(present)))]
+        goals = [gen.object_goal(inst, graph) for inst in graph.objects(category) if gen.reachable(sim, inst, reach)]
+        points = object_goal_points(sim, goals, reach)
+        start, rotation = gen.random_start(sim, rng)
+        geodesic = gen.accept_distance(sim, rng, np.asarray(start), points, distance_bin)
+        if geodesic is None:
+            return None
+        return gen.make_episode(sim, episode_id, start, rotation, goals, geodesic, object_category=category)

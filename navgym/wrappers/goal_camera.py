@@ -25,7 +25,7 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 
-from navgym.sims.base import CameraSpec
+from navgym.core.specs import CameraSpec
 
 #: Goal sensors whose image this wrapper can re-take.
 IMAGE_GOAL_SENSORS = ("imagegoal", "instance_imagegoal")
@@ -127,7 +127,7 @@ def goal_camera_info(camera: CameraSpec, setting: str) -> dict[str, Any]:
 def _task_goal_camera_info(nav) -> dict[str, Any]:
     """``info["goal_camera"]`` for the task's own goal image: the agent's camera (ImageNav), or
     the episode's stored goal view (InstanceImageNav: its HFOV and height above the start's floor)."""
-    info = goal_camera_info(nav.task.camera, "agent")
+    info = goal_camera_info(nav.embodiment.camera, "agent")
     if hasattr(nav.task, "image_goal"):
         view = nav.task.image_goal(nav.episode)
         info.update(
@@ -198,7 +198,7 @@ class UserMatchedGoalCamera(gym.Wrapper, gym.utils.RecordConstructorArgs):
             self.goal_camera = None
             info["goal_camera"] = _task_goal_camera_info(nav)
             return obs, info
-        self.goal_camera = draw_goal_camera(self.ranges, nav.task.camera, self._spawn_rng())
+        self.goal_camera = draw_goal_camera(self.ranges, nav.embodiment.camera, self._spawn_rng())
         new_goal = nav.retake_goal(self.goal_camera)
         obs = {**obs, **{k: new_goal[k] for k in self.goal_sensors}}
         info["goal_camera"] = goal_camera_info(self.goal_camera, self.setting_name)

@@ -14,7 +14,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from navgym.tasks.base import wrap_angle
+from navgym.core.geometry import wrap_angle, yaw_toward
 
 
 def follow_shortest_path(env) -> str:
@@ -25,7 +25,7 @@ def follow_shortest_path(env) -> str:
     radius = task.goal_radius(nav.episode)
     distance = sim.geodesic_distance(state.position, goals)
     # Stop well inside the success radius (any-angle distances on a 5 cm grid are approximate).
-    if distance <= 0.75 * radius or (distance <= radius and distance <= 0.5 * task.agent.forward_step):
+    if distance <= 0.75 * radius or (distance <= radius and distance <= 0.5 * nav.embodiment.forward_step):
         return "stop"
     if not math.isfinite(distance):
         return "stop"
@@ -33,9 +33,9 @@ def follow_shortest_path(env) -> str:
     if len(path) < 2:
         return "stop"
     target = next((p for p in path[1:] if np.hypot(p[0] - state.position[0], p[2] - state.position[2]) > 0.05), path[-1])
-    heading = math.atan2(-(target[0] - state.position[0]), -(target[2] - state.position[2]))
+    heading = yaw_toward(state.position, target)
     error = wrap_angle(heading - state.yaw)
-    half_turn = math.radians(task.agent.turn_angle) / 2.0
+    half_turn = math.radians(nav.embodiment.turn_angle) / 2.0
     if error > half_turn + 1e-6:
         return "turn_left"
     if error < -half_turn - 1e-6:

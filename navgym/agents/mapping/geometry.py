@@ -18,10 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-
-def wrap_angle(angle: float | np.ndarray) -> float | np.ndarray:
-    """Wrap angles to [-pi, pi)."""
-    return (angle + math.pi) % (2.0 * math.pi) - math.pi
+from navgym.core.geometry import wrap_angle
 
 
 @dataclass(frozen=True)

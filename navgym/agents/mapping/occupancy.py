@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from navgym.agents.mapping.geometry import Pose2D, camera_to_start_frame, depth_to_camera_points, wrap_angle, yaw_of_direction
-from navgym.sims.base import CameraSpec
+from navgym.core.specs import CameraSpec
 
 #: Cell states of :attr:`OccupancyMap.grid`.
 UNKNOWN, FREE, OBSTACLE = 0, 1, 2

@@ -7,7 +7,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from navgym.agents.base import SB3Agent, register_agent
+from navgym.agents.base import SB3Agent
 
 def require_rl(what: str = "RSRNav") -> None:
     """Raise ``DependencyNotInstalled`` naming the ``rl`` extra when torch or sb3-contrib is missing."""
@@ -40,7 +40,6 @@ class RSRNavAgent(SB3Agent):
         return super().policy({key: obs[key] for key in RSRNAV_SENSORS})
 
 
-@register_agent("rsrnav", "RSRNav: correlation-based ImageNav policy trained with PPO (needs checkpoint=).")
 def make_rsrnav_agent(env: gym.Env | None = None, checkpoint: str | Path | None = None, deterministic: bool = True, device: str = "cpu") -> RSRNavAgent:
     """Load a trained RSRNav agent from a checkpoint written by :func:`navgym.training.train`.
 

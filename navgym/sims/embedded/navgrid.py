@@ -30,7 +30,7 @@ class NavGrid:
     Args:
         caster: A :class:`~navgym.sims.embedded.raycast.RayCaster` of the scene.
         floor_height: The storey's floor height, metres.
-        radius, height, max_climb: The agent's body (see :class:`~navgym.sims.base.AgentSpec`).
+        radius, height, max_climb: The agent's body (see :class:`~navgym.core.specs.BodySpec`).
         cell_size: Grid resolution in metres (default 5 cm).
     """
 

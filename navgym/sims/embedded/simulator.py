@@ -9,17 +9,11 @@ from typing import Sequence
 
 import numpy as np
 
-from navgym.scenes.scene import ObjectInstance, Scene
-from navgym.sims.base import (
-    MOTION_ACTIONS,
-    AgentSpec,
-    AgentState,
-    CameraSpec,
-    Simulator,
-    TopDownMap,
-    heading_vector,
-    yaw_to_quaternion,
-)
+from navgym.core.checks import check_range
+from navgym.core.geometry import yaw_to_quaternion
+from navgym.errors import InvalidArgumentError
+from navgym.scenes.scene import ObjectInstance, Scene, SceneGraph
+from navgym.sims.base import AgentState, BodySpec, CameraSpec, Simulator, TopDownMap
 from navgym.sims.embedded.navgrid import NavGrid
 from navgym.sims.embedded.raycast import RayCaster, camera_rotation
 
@@ -33,7 +27,7 @@ class EmbeddedSimulator(Simulator):
     Args:
         scene: A scene, or a scene id that :func:`navgym.scenes.sources.load_scene_by_id` resolves
             (``"prochouse/42"``, or a mesh path relative to ``data_root``).
-        agent_spec: The agent's body and discrete motion.
+        body: Agent 0's body (navigability is computed per body).
         data_root: Root of the user's Habitat-style data folder, for scene ids that are paths.
         cell_size: Navigation grid resolution, metres.
     """
@@ -41,18 +35,18 @@ class EmbeddedSimulator(Simulator):
     def __init__(
         self,
         scene: Scene | str,
-        agent_spec: AgentSpec | None = None,
+        body: BodySpec | None = None,
         data_root: str | Path | None = None,
         cell_size: float = 0.05,
     ):
-        self.agent_spec = agent_spec or AgentSpec()
+        if body is not None and not isinstance(body, BodySpec):
+            raise InvalidArgumentError(f"body={body!r} must be a navgym BodySpec(radius, height, max_climb)")
+        self._bodies: dict[int, BodySpec] = {0: body or BodySpec()}
         self.data_root = data_root
-        self.cell_size = float(cell_size)
-        if not 0.01 <= self.cell_size <= 0.5:
-            raise ValueError(f"cell_size={cell_size!r} is out of range; allowed [0.01, 0.5] metres")
+        self.cell_size = check_range("cell_size", cell_size, 0.01, 0.5)
         self._scene: Scene | None = None
         self._caster: RayCaster | None = None
-        self._grids: dict[float, NavGrid] = {}
+        self._grids: dict[tuple[float, BodySpec], NavGrid] = {}
         self._warned_unannotated = False
         self.load_scene(scene)
 
@@ -72,8 +66,7 @@ class EmbeddedSimulator(Simulator):
         self._grids = {}
         self._storeys: list[float] | None = None
         self._warned_unannotated = False
-        centre = self._default_start()
-        self._state = AgentState(centre, yaw_to_quaternion(0.0))
+        self._states = {agent_id: AgentState(self._default_start(agent_id), yaw_to_quaternion(0.0)) for agent_id in self._bodies}
 
     @property
     def scene(self) -> Scene:
@@ -92,6 +85,9 @@ class EmbeddedSimulator(Simulator):
 
     def object_instances(self) -> list[ObjectInstance]:
         return list(self.scene.instances)
+
+    def scene_graph(self) -> SceneGraph:
+        return self.scene.graph
 
     # -- storeys -------------------------------------------------------------------------------
     def storey_heights(self) -> list[float]:
@@ -125,20 +121,22 @@ class EmbeddedSimulator(Simulator):
         storeys = self.storey_heights()
         return min(storeys, key=lambda s: abs(s - y))
 
-    def grid(self, y: float | None = None) -> NavGrid:
-        """The navigation grid of the storey nearest to height ``y`` (the agent's by default)."""
-        storey = self._storey_for(self._state.position[1] if y is None else y)
-        if storey not in self._grids:
-            spec = self.agent_spec
-            self._grids[storey] = NavGrid(self.caster, storey, spec.radius, spec.height, spec.max_climb, self.cell_size)
-        return self._grids[storey]
+    def grid(self, y: float | None = None, agent_id: int = 0) -> NavGrid:
+        """The navigation grid of an agent's body on the storey nearest to height ``y`` (the
+        agent's own storey by default). Agents with equal bodies share grids."""
+        body = self.body(agent_id)
+        storey = self._storey_for(self._states[agent_id].position[1] if y is None else y)
+        key = (storey, body)
+        if key not in self._grids:
+            self._grids[key] = NavGrid(self.caster, storey, body.radius, body.height, body.max_climb, self.cell_size)
+        return self._grids[key]
 
-    def _main_grid(self) -> NavGrid:
-        grids = [self.grid(s) for s in self.storey_heights()]
+    def _main_grid(self, agent_id: int = 0) -> NavGrid:
+        grids = [self.grid(s, agent_id) for s in self.storey_heights()]
         return max(grids, key=lambda g: int(g.navigable.sum()))
 
-    def _default_start(self) -> np.ndarray:
-        grid = self._main_grid()
+    def _default_start(self, agent_id: int) -> np.ndarray:
+        grid = self._main_grid(agent_id)
         cells = np.argwhere(grid.labels == grid.largest_label)
         if len(cells) == 0:
             lo, hi = self.scene.bounds
@@ -146,17 +144,38 @@ class EmbeddedSimulator(Simulator):
         row, col = cells[len(cells) // 2]
         return grid.to_world(int(row), int(col))
 
-    # -- agent ---------------------------------------------------------------------------------
-    def get_agent_state(self) -> AgentState:
-        return self._state.copy()
+    # -- agents --------------------------------------------------------------------------------
+    @property
+    def agent_ids(self) -> tuple[int, ...]:
+        return tuple(self._bodies)
 
-    def set_agent_state(self, state: AgentState, snap: bool = False) -> AgentState:
+    def add_agent(self, body: BodySpec, state: AgentState | None = None) -> int:
+        if not isinstance(body, BodySpec):
+            raise InvalidArgumentError(f"body={body!r} must be a navgym BodySpec(radius, height, max_climb)")
+        agent_id = max(self._bodies) + 1
+        self._bodies[agent_id] = body
+        self._states[agent_id] = AgentState(self._default_start(agent_id), yaw_to_quaternion(0.0))
+        if state is not None:
+            self.set_agent_state(state, snap=True, agent_id=agent_id)
+        return agent_id
+
+    def body(self, agent_id: int = 0) -> BodySpec:
+        try:
+            return self._bodies[agent_id]
+        except (KeyError, TypeError):
+            raise InvalidArgumentError(f"agent_id={agent_id!r} is not an agent of this simulator; its agents are {self.agent_ids}") from None
+
+    def get_agent_state(self, agent_id: int = 0) -> AgentState:
+        self.body(agent_id)
+        return self._states[agent_id].copy()
+
+    def set_agent_state(self, state: AgentState, snap: bool = False, agent_id: int = 0) -> AgentState:
         state = state.copy()
-        grid = self.grid(state.position[1])
+        grid = self.grid(state.position[1], agent_id)
         if not grid.is_navigable(state.position):
             nearest, distance = grid.nearest_navigable(state.position)
             if not snap:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"Agent position {np.round(state.position, 3).tolist()} is not navigable; the nearest "
                     f"navigable point is {distance:.3f} m away at {np.round(nearest, 3).tolist()}. "
                     "Pass snap=True to move there."
@@ -164,7 +183,7 @@ class EmbeddedSimulator(Simulator):
             state.position = nearest
         state.position[1] = grid.floor_at(state.position)
         state.tilt = float(np.clip(state.tilt, -90.0, 90.0))
-        self._state = state
+        self._states[agent_id] = state
         return state.copy()
 
     def _walk(self, grid: NavGrid, start: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, float]:
@@ -189,11 +208,15 @@ class EmbeddedSimulator(Simulator):
         end[0], end[2] = xs[done - 1], zs[done - 1]
         return end, done / n
 
-    def _move(self, delta: np.ndarray) -> bool:
-        """Translate the agent by ``delta`` with Habitat-like sliding; returns whether it collided."""
-        grid = self.grid()
-        position = self._state.position
-        end, fraction = self._walk(grid, position, delta)
+    def move_agent(self, displacement: Sequence[float], agent_id: int = 0) -> bool:
+        """Translate with Habitat-like sliding: stop at the obstacle, then slide along the axis
+        with more of the remaining motion (or the other one); returns whether it collided."""
+        delta = np.asarray(displacement, dtype=np.float64).reshape(3)
+        if not np.isfinite(delta).all():
+            raise InvalidArgumentError(f"displacement={delta.tolist()} must be finite")
+        grid = self.grid(agent_id=agent_id)
+        state = self._states[agent_id]
+        end, fraction = self._walk(grid, state.position, delta)
         collided = fraction < 1.0
         if collided:
             remaining = delta * (1.0 - fraction)
@@ -206,39 +229,18 @@ class EmbeddedSimulator(Simulator):
                     end = slid
                     break
         end[1] = grid.floor_at(end)
-        self._state.position = end
+        state.position = end
         return collided
 
-    def _turn(self, angle_deg: float) -> None:
-        self._state.rotation = yaw_to_quaternion(self._state.yaw + math.radians(angle_deg))
-
-    def step(self, action: str) -> bool:
-        spec = self.agent_spec
-        if action == "move_forward":
-            return self._move(heading_vector(self._state.yaw) * spec.forward_step)
-        if action == "turn_left":
-            self._turn(spec.turn_angle)
-        elif action == "turn_right":
-            self._turn(-spec.turn_angle)
-        elif action == "look_up":
-            self._state.tilt = min(self._state.tilt + spec.tilt_angle, 90.0)
-        elif action == "look_down":
-            self._state.tilt = max(self._state.tilt - spec.tilt_angle, -90.0)
-        else:
-            raise ValueError(f"action={action!r} is not a motion; valid motions are {MOTION_ACTIONS}")
-        return False
-
-    def velocity_step(self, linear_velocity: float, angular_velocity: float, dt: float) -> bool:
-        for name, value in (("linear_velocity", linear_velocity), ("angular_velocity", angular_velocity), ("dt", dt)):
-            if not math.isfinite(value):
-                raise ValueError(f"{name}={value!r} must be finite")
-        if not 0.0 < dt <= 10.0:
-            raise ValueError(f"dt={dt!r} is out of range; allowed (0, 10] seconds")
-        start_yaw = self._state.yaw
-        mid_yaw = start_yaw + 0.5 * angular_velocity * dt
-        collided = self._move(heading_vector(mid_yaw) * linear_velocity * dt)
-        self._state.rotation = yaw_to_quaternion(start_yaw + angular_velocity * dt)
-        return collided
+    def turn_agent(self, yaw: float, tilt: float = 0.0, agent_id: int = 0) -> None:
+        if not (math.isfinite(yaw) and math.isfinite(tilt)):
+            raise InvalidArgumentError(f"turn_agent(yaw={yaw!r}, tilt={tilt!r}) needs finite angles")
+        self.body(agent_id)
+        state = self._states[agent_id]
+        if yaw:
+            state.rotation = yaw_to_quaternion(state.yaw + yaw)
+        if tilt:
+            state.tilt = float(min(max(state.tilt + tilt, -90.0), 90.0))
 
     # -- cameras -------------------------------------------------------------------------------
     def render(self, requests: Sequence[tuple[AgentState, CameraSpec]]) -> list[dict[str, np.ndarray]]:
@@ -260,42 +262,36 @@ class EmbeddedSimulator(Simulator):
         return self.caster.render(cameras, outputs, ranges)
 
     # -- geometry ------------------------------------------------------------------------------
-    def is_navigable(self, point: Sequence[float]) -> bool:
-        return self.grid(point[1]).is_navigable(point)
+    def is_navigable(self, point: Sequence[float], agent_id: int = 0) -> bool:
+        return self.grid(point[1], agent_id).is_navigable(point)
 
-    def snap_point(self, point: Sequence[float]) -> np.ndarray:
-        grid = self.grid(point[1])
+    def snap_point(self, point: Sequence[float], agent_id: int = 0) -> np.ndarray:
+        grid = self.grid(point[1], agent_id)
         if grid.is_navigable(point):
             snapped = np.asarray(point, dtype=np.float64).copy()
             snapped[1] = grid.floor_at(snapped)
             return snapped
         return grid.nearest_navigable(point)[0]
 
-    def geodesic_distance(self, start: Sequence[float], goals) -> float:
+    def geodesic_distance(self, start: Sequence[float], goals, agent_id: int = 0) -> float:
         goals = np.atleast_2d(np.asarray(goals, dtype=np.float64))
-        return self.grid(start[1]).geodesic_distance(np.asarray(start, dtype=np.float64), goals)
+        return self.grid(start[1], agent_id).geodesic_distance(np.asarray(start, dtype=np.float64), goals)
 
-    def shortest_path(self, start: Sequence[float], goal: Sequence[float]) -> np.ndarray:
-        # ``goal`` may also be (N, 3) points: the path leads to the nearest.
-        return self.grid(start[1]).shortest_path(np.asarray(start, dtype=np.float64), np.asarray(goal, dtype=np.float64))
+    def shortest_path(self, start: Sequence[float], goal, agent_id: int = 0) -> np.ndarray:
+        return self.grid(start[1], agent_id).shortest_path(np.asarray(start, dtype=np.float64), np.asarray(goal, dtype=np.float64))
 
-    def distance_field(self, goals, y: float | None = None) -> tuple[NavGrid, np.ndarray]:
-        """The grid and the geodesic distance field to ``goals`` (for oracles and planners)."""
-        grid = self.grid(y)
-        return grid, grid.distance_field(np.atleast_2d(np.asarray(goals, dtype=np.float64)))
-
-    def navigable_points_near(self, bbox_min, bbox_max, distance: float) -> np.ndarray:
+    def navigable_points_near(self, bbox_min, bbox_max, distance: float, agent_id: int = 0) -> np.ndarray:
         bbox_min = np.asarray(bbox_min, dtype=np.float64)
         # The storey the object stands on: the highest floor not above its bottom.
         below = [s for s in self.storey_heights() if s <= bbox_min[1] + 0.3]
         storey = max(below) if below else self._storey_for(float(bbox_min[1]))
-        return self.grid(storey).cells_near_box(bbox_min, np.asarray(bbox_max, dtype=np.float64), distance)
+        return self.grid(storey, agent_id).cells_near_box(bbox_min, np.asarray(bbox_max, dtype=np.float64), distance)
 
-    def sample_navigable_point(self, rng: np.random.Generator) -> np.ndarray:
-        return self._main_grid().sample(rng)
+    def sample_navigable_point(self, rng: np.random.Generator, agent_id: int = 0) -> np.ndarray:
+        return self._main_grid(agent_id).sample(rng)
 
-    def topdown_map(self, height: float | None = None) -> TopDownMap:
-        return self.grid(height).topdown_map()
+    def topdown_map(self, height: float | None = None, agent_id: int = 0) -> TopDownMap:
+        return self.grid(height, agent_id).topdown_map()
 
     # -- pickling: Embree scenes are rebuilt on demand -----------------------------------------
     def __getstate__(self):

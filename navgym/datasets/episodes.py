@@ -88,8 +88,11 @@ import math
 import os
 import posixpath
 from dataclasses import dataclass, field
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping, get_args
+
+from navgym.core.paths import resolve_scene_path
+from navgym.errors import DataNotFoundError, DatasetFormatError, InvalidArgumentError
 
 __all__ = [
     "KINDS",
@@ -349,51 +352,6 @@ def _psl_goal_key(scene_id: str, goal_object_id: int | str) -> str:
     return f"{scene_name(scene_id)}_{goal_object_id}"
 
 
-def resolve_scene_path(scene_id: str, data_root: str | os.PathLike[str]) -> Path:
-    """Map a Habitat scene id to a path inside the data root.
-
-    A leading ``data/`` is stripped; the rest is joined under ``<data_root>/scene_datasets/``
-    unless it already starts with ``scene_datasets/``::
-
-        "data/scene_datasets/gibson/Adrian.glb"  -> <root>/scene_datasets/gibson/Adrian.glb
-        "hm3d/val/00800-TEEsavR23oF/TEEsavR23oF.basis.glb"
-                                                 -> <root>/scene_datasets/hm3d/val/00800-.../...
-        "mp3d/17DRP5sb8fy/17DRP5sb8fy.glb"       -> <root>/scene_datasets/mp3d/17DRP5sb8fy/...
-
-    The check is lexical (``..`` is collapsed, symlinks inside the root are trusted). The result
-    is absolute; whether it exists is not checked.
-
-    Raises:
-        ValueError: The scene id is empty, absolute, or escapes the data root with ``..``.
-    """
-    root = Path(os.path.abspath(os.fspath(data_root)))
-    text = str(scene_id)
-
-    def reject(reason: str) -> ValueError:
-        return ValueError(f"scene_id {text!r} {reason}; scene paths must resolve inside the data root {root}")
-
-    if not text.strip():
-        raise reject("is empty")
-    if "\x00" in text:
-        raise reject("contains a NUL byte")
-    posix = text.replace("\\", "/")
-    if posix.startswith("/") or PureWindowsPath(text).drive or PureWindowsPath(text).root or os.path.isabs(text):
-        raise reject("is an absolute path")
-    while posix.startswith("./"):
-        posix = posix[2:]
-    if posix.startswith("data/"):
-        posix = posix[len("data/") :]
-    if not (posix == "scene_datasets" or posix.startswith("scene_datasets/")):
-        posix = "scene_datasets/" + posix
-    normalized = posixpath.normpath(posix)
-    if normalized == ".." or normalized.startswith("../") or normalized in (".", ""):
-        raise reject("escapes the data root")
-    return root.joinpath(*normalized.split("/"))
-
-
-# --------------------------------------------------------------------------- validation helpers
-
-
 def _show(value: Any, limit: int = 100) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=True)
@@ -411,7 +369,7 @@ _VECTOR_NAMES = {3: "[x, y, z]", 4: "[x, y, z, w]"}
 
 def _vector(value: Any, n: int, where: str, name: str) -> list[float]:
     if not isinstance(value, (list, tuple)) or len(value) != n or not all(_is_number(v) for v in value):
-        raise ValueError(f"{where}: {name} must be {n} numbers {_VECTOR_NAMES[n]}, got {_show(value)}")
+        raise DatasetFormatError(f"{where}: {name} must be {n} numbers {_VECTOR_NAMES[n]}, got {_show(value)}")
     return [float(v) for v in value]
 
 
@@ -419,7 +377,7 @@ def _opt_number(value: Any, where: str, name: str) -> float | None:
     if value is None:
         return None
     if not _is_number(value):
-        raise ValueError(f"{where}: {name} must be a number or null, got {_show(value)}")
+        raise DatasetFormatError(f"{where}: {name} must be a number or null, got {_show(value)}")
     return value
 
 
@@ -427,7 +385,7 @@ def _opt_str(value: Any, where: str, name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError(f"{where}: {name} must be a string or null, got {_show(value)}")
+        raise DatasetFormatError(f"{where}: {name} must be a string or null, got {_show(value)}")
     return value
 
 
@@ -435,7 +393,7 @@ def _opt_int(value: Any, where: str, name: str) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"{where}: {name} must be an integer or null, got {_show(value)}")
+        raise DatasetFormatError(f"{where}: {name} must be an integer or null, got {_show(value)}")
     return value
 
 
@@ -443,7 +401,7 @@ def _opt_id(value: Any, where: str, name: str) -> int | str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(f"{where}: {name} must be an integer or a string, got {_show(value)}")
+        raise DatasetFormatError(f"{where}: {name} must be an integer or a string, got {_show(value)}")
     return value
 
 
@@ -451,7 +409,7 @@ def _opt_dict(value: Any, where: str, name: str) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise ValueError(f"{where}: {name} must be an object or null, got {_show(value)}")
+        raise DatasetFormatError(f"{where}: {name} must be an object or null, got {_show(value)}")
     return value
 
 
@@ -459,19 +417,19 @@ def _list(value: Any, where: str, name: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ValueError(f"{where}: {name} must be a list, got {_show(value)}")
+        raise DatasetFormatError(f"{where}: {name} must be a list, got {_show(value)}")
     return value
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ValueError(f"{where}: must be an object, got {_show(value)}")
+        raise DatasetFormatError(f"{where}: must be an object, got {_show(value)}")
     return value
 
 
 def _check_kind(kind: Any) -> Kind:
     if kind not in KINDS:
-        raise ValueError(f"kind={kind!r} is not a valid kind; valid kinds are {', '.join(KINDS)}")
+        raise InvalidArgumentError(f"kind={kind!r} is not a valid kind; valid kinds are {', '.join(KINDS)}")
     return kind
 
 
@@ -512,10 +470,10 @@ def _parse_image_goal(raw: Any, where: str) -> ImageGoalView:
     raw = _object(raw, where)
     hfov = raw.get("hfov")
     if not _is_number(hfov) or hfov <= 0:
-        raise ValueError(f"{where}: hfov must be a positive number (degrees), got {_show(hfov)}")
+        raise DatasetFormatError(f"{where}: hfov must be a positive number (degrees), got {_show(hfov)}")
     dims = raw.get("image_dimensions")
     if not (isinstance(dims, (list, tuple)) and len(dims) == 2 and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims)):
-        raise ValueError(f"{where}: image_dimensions must be 2 positive integers [height, width], got {_show(dims)}")
+        raise DatasetFormatError(f"{where}: image_dimensions must be 2 positive integers [height, width], got {_show(dims)}")
     return ImageGoalView(
         position=_vector(raw.get("position"), 3, where, "position"),
         rotation=_vector(raw.get("rotation"), 4, where, "rotation"),
@@ -565,16 +523,16 @@ def _parse_episode(raw: Any, where: str) -> Episode:
     raw = _object(raw, where)
     episode_id = raw.get("episode_id")
     if isinstance(episode_id, bool) or not isinstance(episode_id, (str, int)):
-        raise ValueError(f"{where}: episode_id must be a string or an integer, got {_show(episode_id)}")
+        raise DatasetFormatError(f"{where}: episode_id must be a string or an integer, got {_show(episode_id)}")
     scene_id = raw.get("scene_id")
     if not isinstance(scene_id, str) or not scene_id:
-        raise ValueError(f"{where}: scene_id must be a non-empty string, got {_show(scene_id)}")
+        raise DatasetFormatError(f"{where}: scene_id must be a non-empty string, got {_show(scene_id)}")
     config = raw.get("scene_dataset_config")
     if config is not None and not isinstance(config, str):
-        raise ValueError(f"{where}: scene_dataset_config must be a string, got {_show(config)}")
+        raise DatasetFormatError(f"{where}: scene_dataset_config must be a string, got {_show(config)}")
     paths = _list(raw.get("additional_obj_config_paths"), where, "additional_obj_config_paths")
     if not all(isinstance(p, str) for p in paths):
-        raise ValueError(f"{where}: additional_obj_config_paths must be a list of strings, got {_show(paths)}")
+        raise DatasetFormatError(f"{where}: additional_obj_config_paths must be a list of strings, got {_show(paths)}")
     goals = _list(raw.get("goals"), where, "goals")
     attributes = _opt_dict(raw.get("goal_attributes"), where, "goal_attributes")
     return Episode(
@@ -602,9 +560,9 @@ def _parse_episode(raw: Any, where: str) -> Episode:
 
 def _load_json(path: Path) -> dict[str, Any]:
     if not path.exists():
-        raise FileNotFoundError(f"Episode dataset file not found: {path}")
+        raise DataNotFoundError(f"Episode dataset file not found: {path}")
     if path.is_dir():
-        raise ValueError(f"{path}: is a directory; pass the <split>.json.gz file")
+        raise DatasetFormatError(f"{path}: is a directory; pass the <split>.json.gz file")
     try:
         if path.name.endswith(".gz"):
             with gzip.open(path, "rt", encoding="utf-8") as f:
@@ -613,13 +571,13 @@ def _load_json(path: Path) -> dict[str, Any]:
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+        raise DatasetFormatError(f"{path}: not valid JSON ({exc})") from exc
     except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot be read as {'gzip-compressed ' if path.name.endswith('.gz') else ''}JSON ({exc})") from exc
+        raise DatasetFormatError(f"{path}: cannot be read as {'gzip-compressed ' if path.name.endswith('.gz') else ''}JSON ({exc})") from exc
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: the top level must be a JSON object with an 'episodes' list, got {type(data).__name__}")
+        raise DatasetFormatError(f"{path}: the top level must be a JSON object with an 'episodes' list, got {type(data).__name__}")
     if not isinstance(data.get("episodes"), list):
-        raise ValueError(f"{path}: episodes must be a list, got {_show(data.get('episodes'))}")
+        raise DatasetFormatError(f"{path}: episodes must be a list, got {_show(data.get('episodes'))}")
     return data
 
 
@@ -643,7 +601,7 @@ def _content_file_for(content_dir: Path, scene: str) -> Path:
             if candidate.is_file():
                 return candidate
             tried.append(str(candidate))
-    raise FileNotFoundError(f"No content file for scene {scene!r}: tried {', '.join(tried)}")
+    raise DataNotFoundError(f"No content file for scene {scene!r}: tried {', '.join(tried)}")
 
 
 def _scene_matches(scene_id: str, wanted: set[str]) -> bool:
@@ -738,7 +696,7 @@ def read_dataset(
     top = _load_json(path)
     wanted = None if scenes is None else {str(s) for s in ([scenes] if isinstance(scenes, str) else scenes)}
     if wanted is not None and not wanted:
-        raise ValueError(f"{path}: scenes is empty; pass scene names or leave scenes=None for all")
+        raise DatasetFormatError(f"{path}: scenes is empty; pass scene names or leave scenes=None for all")
 
     docs: list[tuple[Path, dict[str, Any]]] = [(path, top)]
     content_dir = path.parent / _CONTENT_DIR
@@ -771,7 +729,7 @@ def read_dataset(
         instance_goals = doc.get("goals")
         if instance_goals is not None:
             if not isinstance(instance_goals, dict):
-                raise ValueError(f"{file}: goals must be an object mapping goal_key to a goal, got {_show(instance_goals)}")
+                raise DatasetFormatError(f"{file}: goals must be an object mapping goal_key to a goal, got {_show(instance_goals)}")
             for key, goal in instance_goals.items():
                 if isinstance(goal, list):  # tolerate a one-goal list
                     goal = goal[0] if goal else None
@@ -792,17 +750,17 @@ def read_dataset(
                 try:
                     resolve_scene_path(episode.scene_id, data_root)
                 except ValueError as exc:
-                    raise ValueError(f"{where}: {exc}") from None
+                    raise DatasetFormatError(f"{where}: {exc}") from None
             dataset.episodes.append(episode)
     if wanted is not None and not dataset.episodes and top["episodes"]:
         names = sorted({scene_name(_object(e, str(path)).get("scene_id", "")) for e in top["episodes"]})
-        raise ValueError(f"{path}: no episodes in scenes {sorted(wanted)}; its scenes are {names}")
+        raise DatasetFormatError(f"{path}: no episodes in scenes {sorted(wanted)}; its scenes are {names}")
     return dataset
 
 
 def _category_map(value: Any, where: str) -> dict[str, int]:
     if not isinstance(value, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
-        raise ValueError(f"{where}: must map category names to integers, got {_show(value)}")
+        raise DatasetFormatError(f"{where}: must map category names to integers, got {_show(value)}")
     return dict(value)
 
 
@@ -813,34 +771,34 @@ def _fill_goals(dataset: EpisodeDataset, episode: Episode, where: str) -> None:
         if episode.object_category is None and episode.goals and isinstance(episode.goals[0], ObjectGoal):
             episode.object_category = episode.goals[0].object_category  # habitat's dedup_goals
         if episode.object_category is None:
-            raise ValueError(f"{where}: object_category must be a string for an ObjectNav episode, got null")
+            raise DatasetFormatError(f"{where}: object_category must be a string for an ObjectNav episode, got null")
         key = objectnav_goals_key(episode.scene_id, episode.object_category)
         if episode.goals:  # inline goals (old files): de-duplicate by key
             episode.goals = dataset.goals_by_category.setdefault(key, episode.goals)  # type: ignore[arg-type]
         elif key in dataset.goals_by_category:
             episode.goals = dataset.goals_by_category[key]  # type: ignore[assignment]
         else:
-            raise ValueError(f"{where}: object_category: no goals_by_category entry {key!r} for this scene and category")
+            raise DatasetFormatError(f"{where}: object_category: no goals_by_category entry {key!r} for this scene and category")
     elif kind in _INSTANCE_KINDS:
         if episode.goal_object_id is None:
-            raise ValueError(f"{where}: goal_object_id must be set for a {kind} episode, got null")
+            raise DatasetFormatError(f"{where}: goal_object_id must be set for a {kind} episode, got null")
         key = instance_goal_key(episode.scene_id, episode.goal_object_id)
         if not episode.goals:
             goal = dataset.goals.get(key) or dataset.goals.get(_psl_goal_key(episode.scene_id, episode.goal_object_id))
             if goal is None:
-                raise ValueError(f"{where}: goal_object_id: no goals entry {key!r} for this scene and object")
+                raise DatasetFormatError(f"{where}: goal_object_id: no goals entry {key!r} for this scene and object")
             episode.goals = [goal]
         else:
             dataset.goals.setdefault(key, episode.goals[0])  # type: ignore[arg-type]
         goal = episode.goals[0]
         if kind == "instance_imagenav":  # habitat requires both (not_none_validator)
             if episode.goal_image_id is None:
-                raise ValueError(f"{where}: goal_image_id must be an integer for an instance_imagenav episode, got null")
+                raise DatasetFormatError(f"{where}: goal_image_id must be an integer for an instance_imagenav episode, got null")
             if not isinstance(goal, InstanceImageGoal) or not goal.image_goals:
-                raise ValueError(f"{where}: goals: the goal {key!r} has no image_goals")
+                raise DatasetFormatError(f"{where}: goals: the goal {key!r} has no image_goals")
         if episode.goal_image_id is not None and isinstance(goal, InstanceImageGoal) and goal.image_goals:
             if not 0 <= episode.goal_image_id < len(goal.image_goals):
-                raise ValueError(
+                raise DatasetFormatError(
                     f"{where}: goal_image_id {episode.goal_image_id} does not index the goal's {len(goal.image_goals)} image_goals"
                 )
         if kind == "textnav" and episode.goal_attributes is None:
@@ -848,7 +806,7 @@ def _fill_goals(dataset: EpisodeDataset, episode: Episode, where: str) -> None:
                 _psl_goal_key(episode.scene_id, episode.goal_object_id)
             )
             if episode.goal_attributes is None and episode.instruction is None:
-                raise ValueError(f"{where}: goal_attributes: no attribute_data entry {key!r} and no instruction")
+                raise DatasetFormatError(f"{where}: goal_attributes: no attribute_data entry {key!r} and no instruction")
 
 
 # --------------------------------------------------------------------------- writing
@@ -951,7 +909,7 @@ def _serialize(
         episode_docs = []
         for i, ep in enumerate(episodes):
             if ep.object_category is None:
-                raise ValueError(f"{where}: episode {i}: object_category must be a string for an ObjectNav episode, got null")
+                raise DatasetFormatError(f"{where}: episode {i}: object_category must be a string for an ObjectNav episode, got null")
             key = objectnav_goals_key(ep.scene_id, ep.object_category)
             if key not in table:
                 table[key] = dataset.goals_by_category.get(key) or ep.goals  # type: ignore[assignment]
@@ -965,12 +923,12 @@ def _serialize(
         episode_docs = []
         for i, ep in enumerate(episodes):
             if ep.goal_object_id is None:
-                raise ValueError(f"{where}: episode {i}: goal_object_id must be set for a {kind} episode, got null")
+                raise DatasetFormatError(f"{where}: episode {i}: goal_object_id must be set for a {kind} episode, got null")
             key = instance_goal_key(ep.scene_id, ep.goal_object_id)
             if key not in goals:
                 goal = dataset.goals.get(key) or (ep.goals[0] if ep.goals else None)
                 if goal is None:
-                    raise ValueError(f"{where}: episode {i}: goals: no goal for goal_key {key!r}")
+                    raise DatasetFormatError(f"{where}: episode {i}: goals: no goal for goal_key {key!r}")
                 goals[key] = goal
             episode_docs.append(_episode_json(ep, kind, [], attributes, f"{where}: episode {i}"))
         doc["episodes"] = episode_docs
@@ -1000,7 +958,7 @@ def _write_json(doc: dict[str, Any], path: Path) -> None:
     try:
         text = json.dumps(doc, indent=2 if path.name.endswith(".json") else None, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: the dataset cannot be written as JSON ({exc})") from exc
+        raise DatasetFormatError(f"{path}: the dataset cannot be written as JSON ({exc})") from exc
     data = text.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -1041,7 +999,7 @@ def write_dataset(dataset: EpisodeDataset, path: str | os.PathLike[str], *, per_
     ext = _content_ext(path)
     for name, episodes in by_scene.items():
         if not name or name in (".", ".."):
-            raise ValueError(f"{path}: cannot name a content file after scene_id {episodes[0].scene_id!r}")
+            raise DatasetFormatError(f"{path}: cannot name a content file after scene_id {episodes[0].scene_id!r}")
         file = path.parent / _CONTENT_DIR / f"{name}{ext}"
         _write_json(_serialize(dataset, episodes, attributes, str(file), top_level=False), file)
     top = _serialize(dataset, [], attributes, str(path), top_level=True)

@@ -7,10 +7,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from navgym.agents.base import register_agent
 
 
-@register_agent("random", "Uniformly random motions; calls stop with probability stop_probability.")
 class RandomAgent:
     """Uniformly random motions; stops with probability ``stop_probability`` per step.
 

@@ -10,10 +10,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from navgym.agents.base import register_agent
 
 
-@register_agent("oracle", "PRIVILEGED shortest-path follower (needs the PrivilegedObservation wrapper); an upper bound.")
 class OracleAgent:
     """Takes the shortest-path follower's action from the privileged observation."""
 

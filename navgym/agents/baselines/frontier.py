@@ -31,25 +31,21 @@ import gymnasium as gym
 import numpy as np
 from scipy import ndimage
 
-from navgym.agents.base import register_agent
 from navgym.agents.mapping import GoalRecognizer, OccupancyMap, Pose2D, SceneInstanceCategories, SemanticGoalRecognizer, bearing_to
 from navgym.agents.mapping.semantic import CATEGORY_KEYS
 from navgym.agents.planning import action_toward, descend, distance_field, find_frontiers, inflate_obstacles, nearest_frontier
-from navgym.sims.base import CameraSpec
+from navgym.core.checks import check_range
+from navgym.core.specs import CameraSpec
 
 #: Habitat's discrete actions, used when no env is given.
 DEFAULT_ACTIONS = ("stop", "move_forward", "turn_left", "turn_right")
 
 
-@register_agent(
-    "frontier",
-    "Frontier exploration on a depth occupancy map; goes to the goal once the semantic sensor sees it (ground-truth perception).",
-)
 class FrontierAgent:
     """Maps with depth, explores the nearest frontier, goes to the goal once recognised, stops near it.
 
-    Camera and motion settings come from ``env`` (``env.unwrapped.task.camera`` and
-    ``.task.agent``) when it is given; the keyword arguments override them, so the agent can also
+    Camera and motion settings come from ``env`` (``env.unwrapped.embodiment``: its camera and
+    motion) when it is given; the keyword arguments override them, so the agent can also
     be built without an env. The image size is read from each depth observation.
 
     Goal recognition is ground-truth semantic perception, not privileged position information: by
@@ -113,26 +109,25 @@ class FrontierAgent:
         unknown_cost: float = 2.0,
         initial_spin: bool = True,
     ):
-        task = env.unwrapped.task if env is not None else None
-        base_camera = task.camera if task is not None else CameraSpec()
+        embodiment = getattr(env.unwrapped, "embodiment", None) if env is not None else None
+        base_camera = embodiment.camera if embodiment is not None else CameraSpec()
         camera_changes = {"hfov": hfov, "camera_height": camera_height, "min_depth": min_depth, "max_depth": max_depth}
         self.camera: CameraSpec = base_camera.with_(**{k: float(v) for k, v in camera_changes.items() if v is not None})
-        body = task.agent if task is not None else None
-        self.forward_step = float(forward_step if forward_step is not None else (body.forward_step if body else 0.25))
-        self.turn_angle = float(turn_angle if turn_angle is not None else (body.turn_angle if body else 30.0))
+        body = embodiment.body if embodiment is not None else None
+        self.forward_step = float(forward_step if forward_step is not None else getattr(embodiment, "forward_step", 0.25))
+        self.turn_angle = float(turn_angle if turn_angle is not None else getattr(embodiment, "turn_angle", 30.0))
         self.agent_radius = float(agent_radius if agent_radius is not None else (body.radius if body else 0.18))
         self.agent_height = float(agent_height if agent_height is not None else (body.height if body else 1.5))
-        self.tilt_angle = float(body.tilt_angle) if body else 30.0
+        self.tilt_angle = float(getattr(embodiment, "tilt_angle", 30.0))
         self.actions = tuple(actions if actions is not None else (env.unwrapped.actions if env is not None else DEFAULT_ACTIONS))
-        _check("forward_step", self.forward_step, 0.0, 5.0)
-        _check("turn_angle", self.turn_angle, 0.0, 180.0)
-        _check("agent_radius", self.agent_radius, 0.0, 2.0)
-        _check("stop_distance", stop_distance, 0.0, 10.0)
-        _check("min_frontier_size", min_frontier_size, 0.0, 10.0, low_open=False)
-        _check("lookahead", lookahead, 0.0, 10.0)
-        _check("obstacle_margin", obstacle_margin, 0.0, 1.0, low_open=False)
-        if not 1.0 <= unknown_cost <= 100.0:
-            raise ValueError(f"unknown_cost={unknown_cost!r} is out of range; allowed [1, 100]")
+        check_range("forward_step", self.forward_step, 0.0, 5.0, low_open=True)
+        check_range("turn_angle", self.turn_angle, 0.0, 180.0, low_open=True)
+        check_range("agent_radius", self.agent_radius, 0.0, 2.0, low_open=True)
+        check_range("stop_distance", stop_distance, 0.0, 10.0, low_open=True)
+        check_range("min_frontier_size", min_frontier_size, 0.0, 10.0)
+        check_range("lookahead", lookahead, 0.0, 10.0, low_open=True)
+        check_range("obstacle_margin", obstacle_margin, 0.0, 1.0)
+        check_range("unknown_cost", unknown_cost, 1.0, 100.0)
         missing = [a for a in ("stop", "move_forward", "turn_left", "turn_right") if a not in self.actions]
         if missing:
             raise ValueError(f"actions={list(self.actions)} lacks {missing}; the frontier agent needs stop, move_forward, turn_left, turn_right")
@@ -168,7 +163,7 @@ class FrontierAgent:
     def needed_sensors(task: Any, goal_recognition: bool = True) -> tuple[str, ...]:
         """The sensors the agent needs on a task (a :class:`~navgym.tasks.base.Task` or its class):
         ``depth``, ``gps``, ``compass``, and for the default goal recognition ``semantic`` and the
-        task's goal-category sensor, e.g. ``gym.make(id, sensors=FrontierAgent.needed_sensors(TASKS["ObjectNav"]))``."""
+        task's goal-category sensor, e.g. ``gym.make(id, sensors=FrontierAgent.needed_sensors(TASKS.get("ObjectNav")))``."""
         needed = ["depth", "gps", "compass"]
         category_keys = [key for key in CATEGORY_KEYS if key in task.goal_sensors][:1]
         if goal_recognition and category_keys:
@@ -412,10 +407,3 @@ class FrontierAgent:
         self.ignored[rows[ok], cols[ok]] = True
         self.target = None
         self._target_steps = 0
-
-
-def _check(name: str, value: float, low: float, high: float, low_open: bool = True) -> None:
-    ok = (low < value if low_open else low <= value) and value <= high and math.isfinite(value)
-    if not ok:
-        raise ValueError(f"{name}={value!r} is out of range; allowed {'(' if low_open else '['}{low}, {high}]")
-

@@ -1,0 +1,69 @@
+"""Agents by name: navgym's own (imported on first use) and third parties' through the
+``navgym.agents`` entry-point group, e.g. in a package's ``pyproject.toml``::
+
+    [project.entry-points."navgym.agents"]
+    myagent = "mypackage.agent:MyAgent"
+
+A registered object is called as ``factory(env=env, **options)`` and returns an
+:class:`~navgym.agents.base.Agent`. It may declare ``needed_sensors(task)`` (a static method: the
+sensors it needs beyond the task's defaults) and, on the agent, ``privileged = True``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import gymnasium as gym
+
+from navgym.agents.base import Agent
+from navgym.core.registry import Registry
+
+#: Agents by name.
+AGENTS: Registry = Registry("agent", "navgym.agents", "agent")
+AGENTS.register("random", "navgym.agents.baselines.random:RandomAgent", "Uniformly random motions; calls stop with probability stop_probability.")
+AGENTS.register("oracle", "navgym.agents.baselines.oracle:OracleAgent", "PRIVILEGED shortest-path follower (needs the PrivilegedObservation wrapper); an upper bound.")
+AGENTS.register(
+    "frontier", "navgym.agents.baselines.frontier:FrontierAgent",
+    "Frontier exploration on a depth occupancy map; goes to the goal once the semantic sensor sees it (ground-truth perception).",
+)
+AGENTS.register("rsrnav", "navgym.agents.rsrnav.agent:make_rsrnav_agent", "RSRNav: correlation-based ImageNav policy trained with PPO (needs checkpoint=).")
+
+
+def register_agent(name: str, description: str = "") -> Callable:
+    """Decorator: make an agent class or factory buildable as ``make(name, ...)``."""
+    return AGENTS.decorator(name, description)
+
+
+def agent_names() -> dict[str, str]:
+    """Registered agent names and one-line descriptions."""
+    return {name: AGENTS.describe(name) for name in AGENTS.names()}
+
+
+def make(name: str, env: gym.Env | None = None, **kwargs: Any) -> Agent:
+    """Build a registered agent by name; ``env`` gives it the action and observation spaces.
+
+    Raises:
+        UnknownNameError: (a ``ValueError``) for an unknown name, with the closest registered names.
+    """
+    return AGENTS.get(name)(env=env, **kwargs)
+
+
+def make_for_env(name: str, env: gym.Env, **kwargs: Any) -> tuple[Agent, gym.Env]:
+    """:func:`make` plus the env the agent must act in: a privileged agent (``agent.privileged``,
+    e.g. the oracle) gets ``env`` wrapped in :class:`~navgym.wrappers.PrivilegedObservation`."""
+    agent = make(name, env=env, **kwargs)
+    if getattr(agent, "privileged", False):
+        from navgym.wrappers.privileged import PrivilegedObservation
+
+        env = PrivilegedObservation(env)
+    return agent, env
+
+
+def sensors_for(name: str, task: Any) -> tuple[str, ...] | None:
+    """The sensors an env should emit for agent ``name`` on ``task`` (a Task or its class): the
+    task's defaults plus what the agent declares with a ``needed_sensors(task)`` static method;
+    ``None`` when the agent declares nothing."""
+    needed = getattr(AGENTS.get(name), "needed_sensors", None)
+    if needed is None:
+        return None
+    return tuple(dict.fromkeys(tuple(task.default_sensors) + tuple(needed(task))))

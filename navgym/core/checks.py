@@ -1,0 +1,24 @@
+"""The one range checker: errors name the parameter, the value and the allowed range."""
+
+from __future__ import annotations
+
+import math
+
+from navgym.errors import InvalidArgumentError
+
+
+def check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a float when it is a finite number in [low, high] (or open ends as asked).
+
+    Raises:
+        InvalidArgumentError: (a ``ValueError``) naming ``name``, the value and the range.
+    """
+    bracket = ("(" if low_open else "[", ")" if high_open else "]")
+    allowed = f"allowed {bracket[0]}{low}, {high}{bracket[1]}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+        raise InvalidArgumentError(f"{name}={value!r} is not a number; {allowed}")
+    number = float(value)
+    ok = (low < number if low_open else low <= number) and (number < high if high_open else number <= high)
+    if not ok or not math.isfinite(number):
+        raise InvalidArgumentError(f"{name}={value!r} is out of range; {allowed}")
+    return number

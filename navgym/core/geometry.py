@@ -1,0 +1,38 @@
+"""Angles and rotations in Habitat's convention: y up, yaw about +y, yaw 0 faces -z,
+quaternions stored [x, y, z, w]."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+
+def wrap_angle(angle):
+    """Wrap an angle (radians; a float or an array) to [-pi, pi)."""
+    return (angle + math.pi) % (2.0 * math.pi) - math.pi
+
+
+def yaw_to_quaternion(yaw: float) -> np.ndarray:
+    """Quaternion [x, y, z, w] of a rotation by ``yaw`` radians about +y."""
+    return np.array([0.0, math.sin(yaw / 2.0), 0.0, math.cos(yaw / 2.0)])
+
+
+def quaternion_to_yaw(q: Sequence[float]) -> float:
+    """Yaw (radians, about +y) of quaternion [x, y, z, w]; pitch/roll parts are ignored."""
+    x, y, z, w = (float(c) for c in q)
+    # Heading of the rotated -z axis projected on the floor.
+    fx = -(2.0 * (x * z + w * y))
+    fz = -(1.0 - 2.0 * (x * x + y * y))
+    return math.atan2(-fx, -fz)
+
+
+def heading_vector(yaw: float) -> np.ndarray:
+    """Unit (x, 0, z) vector the agent faces at ``yaw``; yaw 0 faces -z."""
+    return np.array([-math.sin(yaw), 0.0, -math.cos(yaw)])
+
+
+def yaw_toward(source: Sequence[float], target: Sequence[float]) -> float:
+    """Yaw that faces ``target`` from ``source`` (both (x, y, z); y is ignored)."""
+    return math.atan2(-(target[0] - source[0]), -(target[2] - source[2]))

@@ -1,0 +1,68 @@
+"""Where navgym reads data and writes caches, and the rule that keeps dataset paths inside the
+data root."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path, PureWindowsPath
+
+from navgym.errors import InvalidArgumentError
+
+
+def data_root(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The data root: ``data_dir``, else ``$NAVGYM_DATA``, else ``./data`` (Habitat's default)."""
+    return Path(data_dir or os.environ.get("NAVGYM_DATA") or "data").expanduser()
+
+
+def cache_dir() -> Path:
+    """Where generated scenes and episodes are cached: ``$NAVGYM_CACHE`` or the user cache folder."""
+    env = os.environ.get("NAVGYM_CACHE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("navgym"))
+
+
+def resolve_scene_path(scene_id: str, root: str | os.PathLike[str]) -> Path:
+    """Map a Habitat scene id to a path inside the data root.
+
+    A leading ``data/`` is stripped; the rest is joined under ``<root>/scene_datasets/``
+    unless it already starts with ``scene_datasets/``::
+
+        "data/scene_datasets/gibson/Adrian.glb"  -> <root>/scene_datasets/gibson/Adrian.glb
+        "hm3d/val/00800-TEEsavR23oF/TEEsavR23oF.basis.glb"
+                                                 -> <root>/scene_datasets/hm3d/val/00800-.../...
+        "mp3d/17DRP5sb8fy/17DRP5sb8fy.glb"       -> <root>/scene_datasets/mp3d/17DRP5sb8fy/...
+
+    The check is lexical (``..`` is collapsed, symlinks inside the root are trusted). The result
+    is absolute; whether it exists is not checked.
+
+    Raises:
+        InvalidArgumentError: (a ``ValueError``) the scene id is empty, absolute, or escapes the
+            data root with ``..``.
+    """
+    root_path = Path(os.path.abspath(os.fspath(root)))
+    text = str(scene_id)
+
+    def reject(reason: str) -> InvalidArgumentError:
+        return InvalidArgumentError(f"scene_id {text!r} {reason}; scene paths must resolve inside the data root {root_path}")
+
+    if not text.strip():
+        raise reject("is empty")
+    if "\x00" in text:
+        raise reject("contains a NUL byte")
+    posix = text.replace("\\", "/")
+    if posix.startswith("/") or PureWindowsPath(text).drive or PureWindowsPath(text).root or os.path.isabs(text):
+        raise reject("is an absolute path")
+    while posix.startswith("./"):
+        posix = posix[2:]
+    if posix.startswith("data/"):
+        posix = posix[len("data/") :]
+    if not (posix == "scene_datasets" or posix.startswith("scene_datasets/")):
+        posix = "scene_datasets/" + posix
+    normalized = posixpath.normpath(posix)
+    if normalized == ".." or normalized.startswith("../") or normalized in (".", ""):
+        raise reject("escapes the data root")
+    return root_path.joinpath(*normalized.split("/"))

@@ -1,0 +1,32 @@
+"""navgym's errors: a small hierarchy under :class:`NavgymError` that also subclasses the
+built-ins, so ``except ValueError`` / ``except KeyError`` / ``except FileNotFoundError`` written
+against earlier versions keep working.
+
+This module imports nothing from navgym: every layer may raise these.
+"""
+
+from __future__ import annotations
+
+
+class NavgymError(Exception):
+    """Base class of every error navgym raises on purpose."""
+
+
+class InvalidArgumentError(NavgymError, ValueError):
+    """An argument has a bad value; the message names the parameter, the value and the fix."""
+
+
+class UnknownNameError(NavgymError, ValueError, KeyError):
+    """A name (env id, task, simulator, embodiment, agent) is not registered; the message lists
+    the closest registered names. A ``ValueError`` and a ``KeyError``."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DataNotFoundError(NavgymError, FileNotFoundError):
+    """A scene, episode file or checkpoint is missing; the message says where navgym looked."""
+
+
+class DatasetFormatError(NavgymError, ValueError):
+    """An episode or scene file does not follow its documented format."""

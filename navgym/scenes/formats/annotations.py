@@ -1,0 +1,419 @@
+"""navgym's annotation file, ``<stem>.navgym.json`` beside the scene's ``<stem>.glb``.
+
+The file holds what glTF cannot: the materials' kinds and navgym colours, which of the scene's
+vertices and triangles each glTF primitive holds (so the original order comes back), rooms,
+object instances with their triangles, relations and metadata. This module writes the pair of
+files as bytes and reads them back into the exact scene, checking the format name, the version
+and every field; the layout is documented in ``docs/scene_format.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from navgym.scenes.formats.gltf import (
+    Primitive,
+    encode_glb,
+    read_glb,
+    read_primitives,
+    read_texture,
+    sorted_unique,
+    split_primitives,
+)
+from navgym.scenes.scene import Material, ObjectInstance, Relation, Room, Scene
+
+#: ``format`` field of the annotation file.
+FORMAT_NAME = "navgym-scene"
+#: ``version`` field of the annotation file; bumped on incompatible changes.
+FORMAT_VERSION = 1
+#: Suffix of the annotation file written beside ``<stem>.glb``.
+ANNOTATION_SUFFIX = ".navgym.json"
+
+
+def annotation_path(mesh_path: str | Path) -> Path:
+    """The annotation file that belongs beside a mesh: ``dir/<stem>.navgym.json``."""
+    mesh_path = Path(mesh_path)
+    return mesh_path.with_name(mesh_path.stem + ANNOTATION_SUFFIX)
+
+
+# -- writing ---------------------------------------------------------------------------------------
+def encode_scene(scene: Scene, mesh_name: str, annotation_name: str) -> tuple[bytes, bytes]:
+    """The ``.glb`` and annotation file of ``scene``, byte-identical for the same scene.
+
+    Args:
+        scene: The scene to encode (checked first: see :func:`navgym.scenes.io.save_scene`).
+        mesh_name: File name of the ``.glb``, recorded in the annotations.
+        annotation_name: File name of the annotations, recorded in the ``.glb``.
+
+    Raises:
+        ValueError: The scene is invalid, has no triangles, has ``face_instance`` ids without an
+            instance, or holds values that cannot be written.
+    """
+    scene.validate()
+    if len(scene.faces) == 0:
+        raise ValueError(f"save_scene: scene {scene.name!r} has no triangles; nothing to write")
+    unknown = np.setdiff1d(sorted_unique(scene.face_instance), [0] + [inst.id for inst in scene.instances])
+    if len(unknown):
+        raise ValueError(
+            f"save_scene: scene {scene.name!r} has face_instance ids {unknown.tolist()[:10]} with no "
+            "ObjectInstance; add the instances or set those faces to 0"
+        )
+    primitives = split_primitives(scene)
+    glb = encode_glb(
+        scene, primitives, generator=f"navgym {FORMAT_NAME} {FORMAT_VERSION}", annotation_name=annotation_name
+    )
+    doc = _annotation_doc(scene, primitives, mesh_name)
+    return glb, _dump_json(doc).encode("utf-8")
+
+
+def _annotation_doc(scene: Scene, primitives: list[Primitive], mesh_name: str) -> dict[str, Any]:
+    """The annotation file's content (see ``docs/scene_format.md``)."""
+    instance_faces = _faces_by_value(scene.face_instance)
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "name": scene.name,
+        "mesh": mesh_name,
+        "annotated": bool(scene.annotated),
+        "vertex_count": len(scene.vertices),
+        "face_count": len(scene.faces),
+        "metadata": _jsonable(scene.metadata, "metadata"),
+        "materials": [
+            {
+                "name": m.name,
+                "kind": m.kind,
+                "color": [int(c) for c in m.color],
+                "gltf_material": i,
+                "texture_shape": None if m.texture is None else list(np.shape(m.texture)),
+            }
+            for i, m in enumerate(scene.materials)
+        ],
+        "primitives": [
+            {"material": p.material, "vertices": _to_ranges(p.vertices), "triangles": _to_ranges(p.faces)}
+            for p in primitives
+        ],
+        "rooms": [
+            {
+                "id": int(r.id),
+                "type": r.type,
+                "bounds": [float(b) for b in r.bounds],
+                "floor_height": float(r.floor_height),
+                "name": r.name,
+            }
+            for r in scene.rooms
+        ],
+        "instances": [
+            {
+                "id": int(inst.id),
+                "category": inst.category,
+                "room_id": None if inst.room_id is None else int(inst.room_id),
+                "bbox_min": [float(x) for x in np.asarray(inst.bbox_min).ravel()],
+                "bbox_max": [float(x) for x in np.asarray(inst.bbox_max).ravel()],
+                "attributes": _jsonable(inst.attributes, f"instances[{i}].attributes"),
+                "front": None if inst.front is None else [float(x) for x in inst.front],
+                "triangles": _to_ranges(instance_faces.get(int(inst.id), np.zeros(0, dtype=np.int64))),
+            }
+            for i, inst in enumerate(scene.instances)
+        ],
+        "relations": [
+            {"subject": int(r.subject), "relation": r.relation, "object": int(r.object)}
+            for r in scene.relations
+        ],
+    }
+
+
+def _faces_by_value(values: np.ndarray) -> dict[int, np.ndarray]:
+    """Ascending indices of each non-zero value, in O(n log n) whatever the number of values."""
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    return {int(sorted_values[s]): order[s:e] for s, e in zip(starts, ends) if sorted_values[s] != 0}
+
+
+def _to_ranges(indices: np.ndarray) -> list[list[int]]:
+    """Ascending unique indices as half-open runs ``[[start, end), ...]``."""
+    if len(indices) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(indices) != 1) + 1
+    starts = indices[np.r_[0, breaks]]
+    ends = indices[np.r_[breaks - 1, len(indices) - 1]] + 1
+    return np.stack([starts, ends], axis=1).astype(np.int64).tolist()
+
+
+def _jsonable(value: Any, field: str) -> Any:
+    """``value`` as plain JSON types (numpy scalars/arrays converted); ValueError naming ``field``."""
+
+    def convert(obj: Any) -> Any:
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+        raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+
+    try:
+        return json.loads(json.dumps(value, default=convert, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"save_scene: {field} must be JSON-serialisable: {exc}") from exc
+
+
+def _dump_json(doc: dict[str, Any]) -> str:
+    """Pretty JSON with one line per list item, so large files stay readable and diffable."""
+    lines = ["{"]
+    for n, (key, value) in enumerate(doc.items()):
+        comma = "," if n < len(doc) - 1 else ""
+        if isinstance(value, list) and value:
+            items = [json.dumps(item, separators=(", ", ": ")) for item in value]
+            lines.append(f"  {json.dumps(key)}: [")
+            lines.extend(f"    {item}," for item in items[:-1])
+            lines.append(f"    {items[-1]}")
+            lines.append(f"  ]{comma}")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value, separators=(', ', ': '))}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def load_annotated(mesh_path: Path, json_path: Path) -> Scene:
+    """The exact scene saved as ``mesh_path`` (a navgym ``.glb``) with annotations ``json_path``.
+
+    Raises:
+        ValueError: Either file is malformed or they do not match; the message names the file
+            and the field.
+    """
+    doc = _Annotations(json_path)
+    if mesh_path.suffix.lower() != ".glb":
+        raise ValueError(
+            f"{json_path}: annotations describe the '.glb' written by save_scene, but the mesh is "
+            f"{mesh_path}; load the .glb, or pass annotations=None for an unannotated mesh"
+        )
+    gltf, binary = read_glb(mesh_path)
+    arrays = read_primitives(gltf, binary, mesh_path)
+
+    face_count = sum(len(faces) for _, _, faces in arrays)
+    if doc.field(doc.root, "face_count", int) != face_count:
+        doc.fail("face_count", f"is {doc.root['face_count']} but {mesh_path.name} has {face_count} triangles")
+    vertex_count = doc.field(doc.root, "vertex_count", int)
+    if vertex_count < 0:
+        doc.fail("vertex_count", f"is {vertex_count}, must be >= 0")
+    vertices, uvs, faces, face_material = _assemble_primitives(
+        doc, arrays, vertex_count, face_count, mesh_path
+    )
+    materials = [
+        _read_material(doc, item, k, gltf, binary, mesh_path)
+        for k, item in enumerate(doc.field(doc.root, "materials", list))
+    ]
+    instances = []
+    face_instance = np.zeros(face_count, dtype=np.int32)
+    for k, item in enumerate(doc.field(doc.root, "instances", list)):
+        instance = _read_instance(doc, item, k)
+        triangles = doc.ranges(item, "triangles", face_count, f"instances[{k}]")
+        if (face_instance[triangles] != 0).any():
+            doc.fail(f"instances[{k}].triangles", "overlaps the triangles of another instance")
+        face_instance[triangles] = instance.id
+        instances.append(instance)
+    rooms = [
+        Room(
+            id=doc.field(item, "id", int, f"rooms[{k}]"),
+            type=doc.field(item, "type", str, f"rooms[{k}]"),
+            bounds=tuple(float(b) for b in doc.vector(item, "bounds", 4, f"rooms[{k}]")),
+            floor_height=float(doc.field(item, "floor_height", float, f"rooms[{k}]")),
+            name=doc.field(item, "name", str, f"rooms[{k}]"),
+        )
+        for k, item in enumerate(doc.field(doc.root, "rooms", list))
+    ]
+    relations = [
+        Relation(
+            subject=doc.field(item, "subject", int, f"relations[{k}]"),
+            relation=doc.field(item, "relation", str, f"relations[{k}]"),
+            object=doc.field(item, "object", int, f"relations[{k}]"),
+        )
+        for k, item in enumerate(doc.field(doc.root, "relations", list))
+    ]
+    try:
+        return Scene(
+            vertices=vertices,
+            faces=faces,
+            uvs=uvs,
+            face_material=face_material,
+            face_instance=face_instance,
+            materials=materials,
+            instances=instances,
+            rooms=rooms,
+            relations=relations,
+            name=doc.field(doc.root, "name", str),
+            metadata=doc.field(doc.root, "metadata", dict),
+            annotated=doc.field(doc.root, "annotated", bool),
+        )
+    except ValueError as exc:
+        raise ValueError(f"{json_path}: the annotated scene is inconsistent: {exc}") from exc
+
+
+def _assemble_primitives(
+    doc: _Annotations,
+    arrays: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    vertex_count: int,
+    face_count: int,
+    mesh_path: Path,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Scatter the glTF primitives back to the scene's vertex and face order.
+
+    Returns:
+        vertices, uvs, faces and face_material of the scene.
+    """
+    primitive_docs = doc.field(doc.root, "primitives", list)
+    if len(primitive_docs) != len(arrays):
+        doc.fail(
+            "primitives", f"lists {len(primitive_docs)} primitives but {mesh_path.name} has {len(arrays)}"
+        )
+    vertices = np.zeros((vertex_count, 3), dtype=np.float32)
+    uvs = np.zeros((vertex_count, 2), dtype=np.float32)
+    faces = np.zeros((face_count, 3), dtype=np.int32)
+    face_material = np.zeros(face_count, dtype=np.int32)
+    all_faces, all_vertices = [], []
+    for k, (item, (p_vertices, p_uvs, p_faces)) in enumerate(zip(primitive_docs, arrays)):
+        where = f"primitives[{k}]"
+        global_vertices = doc.ranges(item, "vertices", vertex_count, where)
+        global_faces = doc.ranges(item, "triangles", face_count, where)
+        if len(global_vertices) != len(p_vertices):
+            doc.fail(
+                f"{where}.vertices",
+                f"covers {len(global_vertices)} vertices, glTF primitive {k} has {len(p_vertices)}",
+            )
+        if len(global_faces) != len(p_faces):
+            doc.fail(
+                f"{where}.triangles",
+                f"covers {len(global_faces)} triangles, glTF primitive {k} has {len(p_faces)}",
+            )
+        if len(p_faces) and p_faces.max() >= len(p_vertices):
+            raise ValueError(f"{mesh_path}: glTF primitive {k} indexes vertices beyond its {len(p_vertices)}")
+        vertices[global_vertices] = p_vertices
+        uvs[global_vertices] = p_uvs
+        faces[global_faces] = global_vertices[p_faces]
+        face_material[global_faces] = doc.field(item, "material", int, where)
+        all_faces.append(global_faces)
+        all_vertices.append(global_vertices)
+    if (np.bincount(np.concatenate(all_faces), minlength=face_count) != 1).any():
+        doc.fail("primitives", f"triangles must cover each of the {face_count} triangles exactly once")
+    if (np.bincount(np.concatenate(all_vertices), minlength=vertex_count) == 0).any():
+        doc.fail("primitives", f"vertices must cover all {vertex_count} vertices")
+    return vertices, uvs, faces, face_material
+
+
+def _read_instance(doc: _Annotations, item: dict[str, Any], k: int) -> ObjectInstance:
+    """``instances[k]`` as an :class:`ObjectInstance` (its triangles are read by the caller)."""
+    where = f"instances[{k}]"
+    front = None
+    if doc.field(item, "front", (list, type(None)), where) is not None:
+        front = tuple(float(v) for v in doc.vector(item, "front", 2, where))
+    return ObjectInstance(
+        id=doc.field(item, "id", int, where),
+        category=doc.field(item, "category", str, where),
+        room_id=doc.field(item, "room_id", (int, type(None)), where),
+        bbox_min=doc.vector(item, "bbox_min", 3, where),
+        bbox_max=doc.vector(item, "bbox_max", 3, where),
+        attributes=doc.field(item, "attributes", dict, where),
+        front=front,
+    )
+
+
+def _read_material(
+    doc: _Annotations, item: dict[str, Any], k: int, gltf: dict[str, Any], binary: bytes, mesh_path: Path
+) -> Material:
+    """``materials[k]`` with its texture from the ``.glb``, checked against ``texture_shape``."""
+    where = f"materials[{k}]"
+    color = doc.field(item, "color", list, where)
+    bytes_ = all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in color)
+    if len(color) != 3 or not bytes_:
+        doc.fail(f"{where}.color", f"must be 3 integers in [0, 255], got {color!r:.60}")
+    shape = doc.field(item, "texture_shape", (list, type(None)), where)
+    gltf_material = doc.field(item, "gltf_material", int, where)
+    try:
+        texture = read_texture(gltf, binary, gltf_material)
+    except (KeyError, IndexError, TypeError, OSError) as exc:
+        raise ValueError(
+            f"{mesh_path}: cannot read the texture of glTF material {gltf_material} ({where}): {exc!r}"
+        ) from exc
+    if (shape is None) != (texture is None) or (texture is not None and list(texture.shape) != shape):
+        doc.fail(
+            f"{where}.texture_shape",
+            f"is {shape} but glTF material {gltf_material} has "
+            f"{'no texture' if texture is None else f'a {list(texture.shape)} texture'}",
+        )
+    name, kind = doc.field(item, "name", str, where), doc.field(item, "kind", str, where)
+    return Material(name, kind, tuple(color), texture)
+
+
+class _Annotations:
+    """A parsed annotation file with field accessors whose errors name the file and the field."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.root = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not a valid JSON annotation file: {exc}") from exc
+        if not isinstance(self.root, dict):
+            raise ValueError(f"{path}: not a navgym annotation file (top level is not a JSON object)")
+        if self.root.get("format") != FORMAT_NAME:
+            self.fail("format", f"is {self.root.get('format')!r}, expected {FORMAT_NAME!r}")
+        if self.root.get("version") != FORMAT_VERSION:
+            self.fail(
+                "version",
+                f"is {self.root.get('version')!r}, this navgym reads version {FORMAT_VERSION}; "
+                "re-save the scene with this navgym version",
+            )
+
+    def fail(self, field: str, problem: str) -> None:
+        """Raise a ValueError naming the file and ``field``."""
+        raise ValueError(f"{self.path}: field '{field}' {problem}")
+
+    def field(self, obj: dict[str, Any], key: str, types: type | tuple[type, ...], where: str = "") -> Any:
+        """``obj[key]`` checked against ``types`` (``bool`` is not an ``int`` here)."""
+        name = f"{where}.{key}" if where else key
+        if not isinstance(obj, dict):
+            self.fail(where, f"must be a JSON object, got {obj!r:.60}")
+        if key not in obj:
+            self.fail(name, "is missing")
+        value = obj[key]
+        types = types if isinstance(types, tuple) else (types,)
+        if float in types and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            self.fail(name, f"must be {expected}, got {value!r:.60}")
+        return value
+
+    def vector(self, obj: dict[str, Any], key: str, length: int, where: str) -> np.ndarray:
+        """A list of ``length`` numbers as float64."""
+        values = self.field(obj, key, list, where)
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if len(values) != length or not numbers:
+            self.fail(f"{where}.{key}", f"must be {length} numbers, got {values!r:.60}")
+        return np.asarray(values, dtype=np.float64)
+
+    def ranges(self, obj: dict[str, Any], key: str, limit: int, where: str) -> np.ndarray:
+        """Half-open ``[[start, end), ...]`` runs within ``[0, limit)`` as one index array."""
+        runs = self.field(obj, key, list, where)
+        if not runs:
+            return np.zeros(0, dtype=np.int64)
+        try:
+            pairs = np.asarray(runs)
+        except (ValueError, TypeError, OverflowError):  # ragged or absurd values
+            pairs = np.zeros(0)
+        if pairs.dtype.kind not in "iu" or pairs.ndim != 2 or pairs.shape[1] != 2:
+            self.fail(f"{where}.{key}", f"must be a list of [start, end) integer pairs, got {runs!r:.60}")
+        bad = ~((pairs[:, 0] >= 0) & (pairs[:, 0] < pairs[:, 1]) & (pairs[:, 1] <= limit))
+        if bad.any():
+            self.fail(
+                f"{where}.{key}",
+                f"has run {runs[int(np.argmax(bad))]}; runs are [start, end) with "
+                f"0 <= start < end <= {limit}",
+            )
+        lengths = pairs[:, 1] - pairs[:, 0]
+        return np.repeat(pairs[:, 0] + lengths - np.cumsum(lengths), lengths) + np.arange(lengths.sum())
