@@ -27,7 +27,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
     from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
     from navgym.agents.rsrnav.model import build_model
-    from navgym.training import TrainArgs, _make_callback, make_imagenav_env, make_vec_env
+    from navgym.training import TrainArgs, make_callback, make_training_env, make_vec_env
 
     torch.set_num_threads(threads)
     out = Path(tempfile.mkdtemp(prefix="navgym_train_speed_"))
@@ -35,7 +35,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
         head=head, n_envs=n_envs, model={"n_steps": n_steps}, env_kwargs={"num_scenes": 4, "episodes_per_scene": 20},
         out=out, torch_threads=threads, update_threads=update_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False,
     )
-    make_imagenav_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
+    make_training_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
     vec_env = make_vec_env(args)
 
     class Phases(BaseCallback):
@@ -59,7 +59,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
         model.learn(samples)  # warm-up: one rollout + one update
         phases = Phases()
         # navgym's training callback too: it switches torch threads between rollouts and updates.
-        callbacks = CallbackList([_make_callback(args, args.config(), None, time.time(), samples), phases])
+        callbacks = CallbackList([make_callback(args, args.config(), None, time.time(), samples), phases])
         began = time.perf_counter()
         model.learn(samples * rollouts, callback=callbacks, reset_num_timesteps=False)
         total = time.perf_counter() - began

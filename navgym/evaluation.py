@@ -30,6 +30,11 @@ class EvaluationResult:
         return summarize(self.records)
 
 
+def _finite(records: list[dict[str, Any]], key: str) -> np.ndarray:
+    """The finite values of one measure over records (missing and None skipped)."""
+    return np.array([float(r[key]) for r in records if r.get(key) is not None and math.isfinite(float(r[key]))])
+
+
 def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Mean and 95% confidence half-width (Student t) of each measure over episodes."""
     from scipy import stats
@@ -37,13 +42,36 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     n = len(records)
     for key in SUMMARY_KEYS:
-        values = np.array([float(r[key]) for r in records if key in r and r[key] is not None and math.isfinite(float(r[key]))])
+        values = _finite(records, key)
         if len(values) == 0:
             continue
         half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
         out[key] = {"mean": float(values.mean()), "ci95": half, "n": float(len(values))}
     out["episodes"] = {"mean": float(n), "ci95": 0.0, "n": float(n)}
     return out
+
+
+def mean_measures(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Plain means of an evaluation's records (``None`` where no episode has the measure): SR,
+    SPL, SoftSPL, distance to goal, steps, and the angle to the goal view in degrees over all
+    episodes and over successful ones (for training logs and results tables)."""
+
+    def mean(key: str, rows=records) -> float | None:
+        values = _finite(rows, key)
+        return float(values.mean()) if len(values) else None
+
+    successes = [r for r in records if r.get("success")]
+    angle_all, angle_success = mean("angle_to_goal"), mean("angle_to_goal", successes)
+    return {
+        "episodes": len(records),
+        "success": mean("success"),
+        "spl": mean("spl"),
+        "soft_spl": mean("soft_spl"),
+        "distance_to_goal": mean("distance_to_goal"),
+        "angle_to_goal_deg": None if angle_all is None else math.degrees(angle_all),
+        "angle_to_goal_success_deg": None if angle_success is None else math.degrees(angle_success),
+        "num_steps": mean("num_steps"),
+    }
 
 
 def format_summary(summary: dict[str, dict[str, float]], title: str = "") -> str:

@@ -1,4 +1,4 @@
-"""Reading and writing Habitat episode datasets (navgym.tasks.episodes) on hand-written fixtures."""
+"""Reading and writing Habitat episode datasets (navgym.datasets.episodes) on hand-written fixtures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from navgym.tasks.episodes import (
+from navgym.datasets.episodes import (
     KINDS,
     Episode,
     EpisodeDataset,

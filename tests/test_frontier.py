@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from navgym.agents.frontier import FrontierAgent
+from navgym.agents.baselines.frontier import FrontierAgent
 from navgym.agents.mapping import FREE, OBSTACLE, UNKNOWN, OccupancyMap, Pose2D, SemanticGoalRecognizer, camera_to_start_frame, depth_to_camera_points
 from navgym.agents.planning import action_toward, distance_field, find_frontiers, frontier_mask, inflate_obstacles, nearest_frontier, plan_path
 from navgym.sims.base import CameraSpec
@@ -307,7 +307,7 @@ def test_rendered_walls_land_where_they_are_after_turning():
     assert len(north) > 50
     np.testing.assert_allclose(north[:, 1], -2.5, atol=0.03)  # start frame: 2.5 m forward
     for _ in range(3):
-        sim.step("turn_left")  # 90° left: now faces the west wall, 2 m ahead
+        sim.turn_agent(math.radians(30.0))  # 3 x 30° left: now faces the west wall, 2 m ahead
     yaw = sim.get_agent_state().yaw - start.yaw
     grid_map.reset()
     grid_map.integrate(sim.render_agent(camera)["depth"], Pose2D.from_gps_compass([0.0, 0.0], [yaw]), camera)
@@ -322,7 +322,7 @@ def two_room_env():
     from navgym.envs.nav_env import NavEnv
     from navgym.scenes.builder import SceneBuilder
     from navgym.sims.base import yaw_to_quaternion
-    from navgym.tasks.episodes import Episode, EpisodeDataset, ObjectGoal
+    from navgym.datasets.episodes import Episode, EpisodeDataset, ObjectGoal
     from navgym.tasks.objectnav import ObjectNavTask
 
     b = SceneBuilder("two_rooms")

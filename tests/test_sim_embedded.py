@@ -9,8 +9,16 @@ import numpy as np
 import pytest
 
 from navgym.scenes.builder import SceneBuilder
-from navgym.sims.base import AgentSpec, AgentState, CameraSpec
+from navgym.embodiments import HabitatDiscreteAgent, UnicycleAgent
+from navgym.sims.base import AgentState, CameraSpec
 from navgym.sims.embedded.simulator import EmbeddedSimulator
+
+#: Habitat's discrete agent drives the simulator in these tests (the simulator knows no actions).
+AGENT = HabitatDiscreteAgent(tilt_actions=True)
+
+
+def step(sim, action: str) -> bool:
+    return AGENT.apply(sim, action).collided
 
 ALL = ("rgb", "depth", "semantic")
 
@@ -82,7 +90,7 @@ def test_a_left_turn_of_ninety_degrees_faces_the_west_wall(room):
     before = sim.render_agent(spec)
     assert before["semantic"][64, 64] == ids["wall_north"]
     for _ in range(3):  # 3 x 30°
-        assert sim.step("turn_left") is False
+        assert step(sim, "turn_left") is False
     after = sim.render_agent(spec)
     assert after["semantic"][64, 64] == ids["wall_west"]
     assert after["depth"][64, 64, 0] == pytest.approx(2.0, abs=1e-4)
@@ -102,7 +110,7 @@ def test_rgb_is_textured_and_lit():
 
 def test_geodesic_distance_in_an_l_corridor_equals_its_known_length():
     sim = EmbeddedSimulator(l_corridor_scene())
-    r = sim.agent_spec.radius
+    r = sim.body().radius
     a, b = np.array([0.5, 0.0, 0.5]), np.array([4.5, 0.0, 4.5])
     corner = np.array([4.0, 1.0])  # the inner corner; the free space of the centre bends around it at r
 
@@ -137,15 +145,15 @@ def test_geodesic_distance_is_never_below_the_euclidean_one(room):
 def test_walking_into_a_wall_never_crosses_it(room):
     sim, _ = room
     sim.set_agent_state(AgentState.from_yaw([3.5, 0.0, 2.0], 0.0))
-    collided = [sim.step("move_forward") for _ in range(40)]
+    collided = [step(sim, "move_forward") for _ in range(40)]
     z = sim.get_agent_state().position[2]
     assert any(collided)
-    assert z >= sim.agent_spec.radius - 0.05  # stopped in front of the wall at z = 0
+    assert z >= sim.body().radius - 0.05  # stopped in front of the wall at z = 0
     assert z < 0.5
     rng = np.random.default_rng(0)
     actions = ["move_forward", "move_forward", "turn_left", "turn_right"]
     for action in rng.choice(actions, size=1500):
-        sim.step(str(action))
+        step(sim, str(action))
         p = sim.get_agent_state().position
         assert 0.0 < p[0] < 4.0 and 0.0 < p[2] < 3.0
         assert not (1.5 < p[0] < 2.5 and 1.0 < p[2] < 1.6), "walked into the table"
@@ -157,23 +165,25 @@ def test_collision_slides_along_the_wall(room):
     # 45° between -z and -x, close to the north wall: the motion slides west along it.
     sim.set_agent_state(AgentState.from_yaw([3.5, 0.0, 0.3], math.radians(45.0)))
     before = sim.get_agent_state().position
-    collided = sim.step("move_forward")
+    collided = step(sim, "move_forward")
     after = sim.get_agent_state().position
     assert collided
     assert after[0] < before[0] - 0.1  # slid along x
-    assert after[2] >= sim.agent_spec.radius - 0.05
+    assert after[2] >= sim.body().radius - 0.05
 
 
 def test_velocity_commands_move_and_turn(room):
     sim, _ = room
     sim.set_agent_state(AgentState.from_yaw([3.5, 0.0, 2.5], 0.0))
-    collided = sim.velocity_step(0.5, 0.0, 1.0)
-    assert not collided
+    body = UnicycleAgent(max_linear_velocity=1.0, max_angular_velocity=2.0, dt=1.0)
+    result = body.apply(sim, [0.5, 0.0, 0.0])
+    assert not result.collided and not result.stopped
     np.testing.assert_allclose(sim.get_agent_state().position, [3.5, 0.0, 2.0], atol=1e-6)
-    sim.velocity_step(0.0, math.pi / 2, 1.0)
+    body.apply(sim, [0.0, math.pi / 2, 0.0])
     assert sim.get_agent_state().yaw == pytest.approx(math.pi / 2)
+    assert body.apply(sim, [0.0, 0.0, 1.0]).stopped
     with pytest.raises(ValueError, match="dt"):
-        sim.velocity_step(0.1, 0.0, -1.0)
+        UnicycleAgent(dt=-1.0)
 
 
 def test_cameras_render_at_any_pose_in_one_batch(room):
@@ -191,8 +201,8 @@ def test_cameras_render_at_any_pose_in_one_batch(room):
 def test_look_up_and_down_tilt_the_camera(room):
     sim, ids = room
     sim.set_agent_state(AgentState.from_yaw([2.0, 0.0, 2.5], 0.0))
-    sim.step("look_down")
-    sim.step("look_down")
+    step(sim, "look_down")
+    step(sim, "look_down")
     assert sim.get_agent_state().tilt == -60.0
     frame = sim.render_agent(CameraSpec(outputs=ALL))
     assert frame["semantic"][64, 64] in (ids["floor"], ids["table"])
@@ -208,9 +218,9 @@ def test_bad_camera_and_motion_parameters_name_the_parameter():
     with pytest.raises(ValueError, match="outputs"):
         CameraSpec(outputs=("thermal",))
     with pytest.raises(ValueError, match="turn_angle"):
-        AgentSpec(turn_angle=-5.0)
+        HabitatDiscreteAgent(turn_angle=-5.0)
     with pytest.raises(ValueError, match="forward_step"):
-        AgentSpec(forward_step=0.0)
+        HabitatDiscreteAgent(forward_step=0.0)
 
 
 def test_placing_the_agent_off_the_navigable_area(room):
@@ -222,7 +232,7 @@ def test_placing_the_agent_off_the_navigable_area(room):
     assert sim.is_navigable(placed.position)
     assert np.linalg.norm(placed.position - inside_table.position) < 0.6
     with pytest.raises(ValueError, match="move_backward"):
-        sim.step("move_backward")
+        step(sim, "move_backward")
 
 
 def test_simulator_pickles_and_renders_the_same(room):

@@ -16,7 +16,7 @@ from navgym.envs.nav_env import NavEnv
 from navgym.scenes.builder import SceneBuilder
 from navgym.sims.base import AgentState, CameraSpec
 from navgym.sims.embedded.simulator import EmbeddedSimulator
-from navgym.tasks.episodes import Episode, EpisodeDataset, NavigationGoal
+from navgym.datasets.episodes import Episode, EpisodeDataset, NavigationGoal
 from navgym.tasks.imagenav import ImageNavTask
 from navgym.wrappers import (
     EXTREME,

@@ -2,9 +2,9 @@
 a budget ImageNav setting, evaluated under agent-matched, user-matched and extreme goal cameras
 against the random agent and the (privileged) oracle.
 
-    python -m navgym.agents.rsrnav.experiment --env ImageNav-ProcHouseNear-v0 train --head direction --cpu-minutes 12 --out runs/rsrnav_near
-    python -m navgym.agents.rsrnav.experiment --env ImageNav-ProcHouseNear-v0 evaluate --out runs/rsrnav_near --episodes 100
-    python -m navgym.agents.rsrnav.experiment --env ImageNav-ProcHouseNear-v0 plot --out runs/rsrnav_near --png docs/results/rsrnav_near_curves.png
+    python experiments/rsrnav.py --env ImageNav-ProcHouseNear-v0 train --head direction --cpu-minutes 12 --out runs/rsrnav_near
+    python experiments/rsrnav.py --env ImageNav-ProcHouseNear-v0 evaluate --out runs/rsrnav_near --episodes 100
+    python experiments/rsrnav.py --env ImageNav-ProcHouseNear-v0 plot --out runs/rsrnav_near --png docs/results/rsrnav_near_curves.png
 
 ``train`` is :func:`navgym.training.train` with the experiment's settings (``--set key=value``
 overrides an ``RSRNavConfig`` setting); ``evaluate`` writes ``evaluation.json`` (and each row's
@@ -20,13 +20,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from navgym.wrappers.goal_camera import GOAL_CAMERA_SETTINGS
+
 ENV_ID = "ImageNav-ProcHouseEasy-v0"
 #: Training scenes (of ProcHouse's train split); val uses its default 10 scenes.
 TRAIN_ENV_KWARGS = {"num_scenes": 20}
 #: Periodic evaluations during training: 2 episodes in each of the 10 val houses.
 EVAL_ENV_KWARGS = {"num_scenes": 10, "episodes_per_scene": 2}
 #: Goal cameras of the evaluation (training always uses agent-matched goals, as the paper does).
-GOAL_CAMERAS = ("agent", "user", "extreme")
+GOAL_CAMERAS = tuple(GOAL_CAMERA_SETTINGS)
 CAMERA_LABELS = {"agent": "agent-matched", "user": "user-matched", "extreme": "extreme"}
 #: Heads of the experiment.
 HEADS = ("baseline", "minimalist", "dense", "direction")
@@ -84,7 +86,7 @@ def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path
     import navgym  # noqa: F401
     from navgym.agents import make_for_env
     from navgym.evaluation import evaluate
-    from navgym.training import summarize_records
+    from navgym.evaluation import mean_measures
     from navgym.wrappers import UserMatchedGoalCamera
 
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
@@ -99,7 +101,7 @@ def _evaluate(agent_name: str, goal_camera: str, episodes: int, checkpoint: Path
     env.close()
     summary = result.summary()
     return {
-        **summarize_records(result.records),
+        **mean_measures(result.records),
         "success_ci95": summary["success"]["ci95"],
         "spl_ci95": summary["spl"]["ci95"],
     }

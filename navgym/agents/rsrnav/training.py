@@ -1,0 +1,72 @@
+"""What :func:`navgym.training.train` needs to know about RSRNav: its config, its network, its
+checkpoints (safe loading) and which envs it trains on. Registered as the ``"rsrnav"`` trainer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+
+class RSRNavTrainer:
+    """RSRNav with sb3-contrib's recurrent PPO (see :mod:`navgym.agents.rsrnav.model`)."""
+
+    name = "rsrnav"
+
+    @staticmethod
+    def require() -> None:
+        from navgym.agents.rsrnav.agent import require_rl
+
+        require_rl("navgym train")
+
+    @staticmethod
+    def config(head: str, model: dict[str, Any]):
+        """The :class:`~navgym.agents.rsrnav.model.RSRNavConfig` of a run (validates it)."""
+        from navgym.agents.rsrnav.model import RSRNavConfig
+
+        if "head" in model:
+            raise ValueError("pass the head as TrainArgs.head, not inside model=")
+        return RSRNavConfig.from_dict({"head": head, **model})
+
+    @staticmethod
+    def config_dict(config) -> dict[str, Any]:
+        return asdict(config)
+
+    @staticmethod
+    def check_env(env: gym.Env, env_id: str) -> None:
+        if "imagegoal" not in env.observation_space.spaces:
+            raise ValueError(f"env_id={env_id!r} has no 'imagegoal' observation; RSRNav trains on ImageNav ids")
+
+    @staticmethod
+    def build_model(config, vec_env, seed: int, tensorboard_log: str):
+        from navgym.agents.rsrnav.model import build_model
+
+        return build_model(config, vec_env, seed=seed, tensorboard_log=tensorboard_log)
+
+    @staticmethod
+    def save(model, path: Path, config, extra: dict[str, Any]) -> dict[str, Any]:
+        from navgym.agents.rsrnav.model import save_checkpoint
+
+        return save_checkpoint(model, path, config, extra=extra)
+
+    @staticmethod
+    def read_meta(path: Path) -> dict[str, Any]:
+        from navgym.agents.rsrnav.model import read_checkpoint_meta
+
+        return read_checkpoint_meta(path)
+
+    @staticmethod
+    def restore(model, path: Path) -> int:
+        """Load weights and optimiser state; returns the checkpoint's step count."""
+        from navgym.agents.rsrnav.model import restore_training_state
+
+        return int(restore_training_state(model, path)["num_timesteps"])
+
+    @staticmethod
+    def agent(policy):
+        """An :class:`~navgym.agents.Agent` acting with ``policy`` (for periodic evaluation)."""
+        from navgym.agents.rsrnav.agent import RSRNavAgent
+
+        return RSRNavAgent(policy, deterministic=True)

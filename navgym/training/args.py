@@ -1,0 +1,139 @@
+"""The arguments and the result of a training run (every ``navgym train`` option is a field)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from navgym.core.registry import Registry
+from navgym.wrappers.goal_camera import GOAL_CAMERA_SETTINGS
+
+#: Trainable agents: each names a trainer object with ``require``, ``config``, ``config_dict``,
+#: ``check_env``, ``build_model``, ``save``, ``read_meta``, ``restore`` and ``agent``
+#: (see :class:`navgym.agents.rsrnav.training.RSRNavTrainer`). Entry-point group ``navgym.trainers``.
+TRAINERS: Registry = Registry("trainable agent", "navgym.trainers", "agent")
+TRAINERS.register("rsrnav", "navgym.agents.rsrnav.training:RSRNavTrainer", "RSRNav with recurrent PPO (sb3-contrib)")
+#: Training rewards: RSRNav's shaped reward or the env's own.
+REWARDS = ("rsrnav", "env")
+
+
+@dataclass
+class TrainArgs:
+    """Everything a training run needs (the ``navgym train`` options).
+
+    Attributes:
+        agent: What to train: a registered trainer (:data:`navgym.training.TRAINERS`; ``"rsrnav"``).
+        head: RSRNav head: ``baseline``, ``baseline_map``, ``minimalist``, ``dense``, ``direction``.
+        env_id: A navgym ImageNav id (``ImageNav-ProcHouseEasy-v0``: goals 1.5-3 m, 200 steps).
+        timesteps: Total env steps to train to (counted over all envs; a resumed run counts the
+            steps already done). Training stops at the first rollout boundary at or past it.
+        n_envs: Parallel envs (``SubprocVecEnv``; 1 runs in-process).
+        out: Output folder.
+        resume: Continue the run in ``out`` from its checkpoint.
+        seed: Seed of the model and envs (env i is reset with ``seed + i``).
+        eval_every: Evaluate every this many steps (0: only at the end).
+        eval_episodes: Val episodes per evaluation (0: no evaluation).
+        goal_camera: Goal camera while training and evaluating: ``agent``, ``user``, ``extreme``.
+        reward: ``rsrnav`` (ZER-style shaping, :class:`navgym.wrappers.RSRNavReward`) or ``env``.
+        checkpoint_every: Write ``checkpoint.zip`` every this many steps (and at the end).
+        env_kwargs: Keyword arguments of ``gym.make`` for the train and val envs (e.g.
+            ``num_scenes``, ``episodes_per_scene``, ``max_goal_distance``).
+        eval_env_kwargs: Overrides of ``env_kwargs`` for the val env.
+        torch_threads: Torch CPU threads while collecting rollouts (1 is fastest when the envs
+            share the cores), ``None``: torch's default.
+        update_threads: Torch CPU threads during PPO updates, when the envs are idle; ``None``:
+            every core this process may use. Set 1 when several trainings share the machine.
+        max_cpu_minutes: Stop at the first rollout boundary after this much CPU time of this
+            process spent training (evaluations excluded). With ``n_envs=1`` (envs in-process)
+            and fixed thread counts it is a budget that other jobs on the machine do not change;
+            with subprocess envs it misses their CPU time.
+        max_minutes: Stop at the first rollout boundary after this much training time (wall
+            clock minus evaluations), for equal-CPU comparisons; ``None``: no limit.
+        progress: Show a progress bar.
+        model: RSRNav network and PPO settings other than ``head`` (see
+            :class:`navgym.agents.rsrnav.model.RSRNavConfig`), e.g. ``{"n_steps": 64}``.
+    """
+
+    agent: str = "rsrnav"
+    head: str = "direction"
+    env_id: str = "ImageNav-ProcHouseEasy-v0"
+    timesteps: int = 100_000
+    n_envs: int = 2
+    out: Path = Path("runs/rsrnav")
+    resume: bool = False
+    seed: int = 0
+    eval_every: int = 10_000
+    eval_episodes: int = 20
+    goal_camera: str = "agent"
+    reward: str = "rsrnav"
+    checkpoint_every: int = 5_000
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    eval_env_kwargs: dict[str, Any] = field(default_factory=dict)
+    torch_threads: int | None = 1
+    update_threads: int | None = None
+    max_minutes: float | None = None
+    max_cpu_minutes: float | None = None
+    progress: bool = True
+    model: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if self.agent not in TRAINERS:
+            raise ValueError(f"agent={self.agent!r} cannot be trained here; trainable agents are {TRAINERS.names()}")
+        if self.goal_camera not in GOAL_CAMERA_SETTINGS:
+            raise ValueError(f"goal_camera={self.goal_camera!r} is not a goal-camera setting; use one of {list(GOAL_CAMERA_SETTINGS)}")
+        if self.reward not in REWARDS:
+            raise ValueError(f"reward={self.reward!r} is not a training reward; use one of {list(REWARDS)}")
+        for name, low in (("timesteps", 1), ("n_envs", 1), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+        for name in ("max_minutes", "max_cpu_minutes"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and value > 0):
+                raise ValueError(f"{name}={value!r} must be a positive number of minutes, or None")
+        for name in ("torch_threads", "update_threads"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+                raise ValueError(f"{name}={value!r} must be an integer >= 1, or None")
+        self.trainer.require()
+        self.config()  # validates the head and model settings early
+
+    @property
+    def trainer(self):
+        """The registered trainer of ``agent`` (e.g. :class:`navgym.agents.rsrnav.training.RSRNavTrainer`)."""
+        return TRAINERS.get(self.agent)
+
+    def config(self):
+        """The trainer's model config of this run (RSRNav: :class:`~navgym.agents.rsrnav.model.RSRNavConfig`)."""
+        return self.trainer.config(self.head, self.model)
+
+    def to_json(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["out"] = str(self.out)
+        return values
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` did: where, from and to which step, in how many seconds (``wall_time``:
+    the whole call; ``training_seconds``: rollouts and updates only)."""
+
+    out: Path
+    checkpoint: Path
+    num_timesteps: int
+    start_timesteps: int
+    wall_time: float
+    training_seconds: float
+    evaluations: list[dict[str, Any]]
+    training_cpu_seconds: float = 0.0
+
+    @property
+    def steps_per_second(self) -> float:
+        """Env steps per second of training (rollouts and updates; not env building or evaluations)."""
+        return (self.num_timesteps - self.start_timesteps) / self.training_seconds if self.training_seconds > 0 else float("nan")
+
+

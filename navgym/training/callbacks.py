@@ -1,0 +1,169 @@
+"""The training callback: progress bar, time budgets, checkpoints and evaluations at rollout
+boundaries (so a checkpoint always resumes exactly), TensorBoard scalars."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from navgym.evaluation import evaluate, mean_measures
+from navgym.training.args import TrainArgs
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time: float, start_steps: int, start_cpu: float | None = None):
+    """The SB3 callback of a run: progress bar, budgets, periodic checkpoints and evaluations."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    import torch
+
+    trainer = args.trainer
+    update_threads = args.update_threads or available_cores()
+    start_cpu = time.process_time() if start_cpu is None else start_cpu
+
+    class TrainingCallback(BaseCallback):
+        """Progress bar, success-rate logging, periodic checkpoints and evaluations.
+
+        Checkpoints and evaluations happen at rollout starts, i.e. right after an update, when
+        the weights, the optimiser and ``num_timesteps`` agree.
+        """
+
+        def __init__(self):
+            super().__init__()
+            self.bar = None
+            self.next_checkpoint = 0
+            self.next_eval = 0
+            self.evaluations: list[dict[str, Any]] = []
+            self.eval_seconds = 0.0
+            self.eval_cpu_seconds = 0.0
+            self.out_of_time = False
+            self.first_step_of_rollout = False
+            # Between a rollout's start and its end the weights and optimiser still match the
+            # step count at the rollout's start: a checkpoint written then resumes exactly.
+            self.consistent_steps: int | None = None
+
+        def _on_training_start(self) -> None:
+            n = self.model.num_timesteps
+            self.next_checkpoint = (n // args.checkpoint_every + 1) * args.checkpoint_every if args.checkpoint_every else math.inf
+            self.next_eval = (n // args.eval_every + 1) * args.eval_every if args.eval_every else math.inf
+            if args.progress:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=args.timesteps, initial=n, unit="step", desc=f"{args.agent}/{args.head}", dynamic_ncols=True)
+
+        def _on_step(self) -> bool:
+            if self.out_of_time and self.first_step_of_rollout:
+                return False  # stop before this rollout is used: the last checkpoint stays the run's end
+            self.first_step_of_rollout = False
+            if self.bar is not None:
+                self.bar.update(self.training_env.num_envs)
+            return True
+
+        def training_seconds(self) -> float:
+            return time.time() - start_time - self.eval_seconds
+
+        def training_cpu_seconds(self) -> float:
+            return time.process_time() - start_cpu - self.eval_cpu_seconds
+
+        def _on_rollout_start(self) -> None:
+            if args.torch_threads is not None:
+                torch.set_num_threads(args.torch_threads)
+            n = self.model.num_timesteps
+            self.consistent_steps = int(n)
+            self.first_step_of_rollout = True
+            if (args.max_minutes is not None and self.training_seconds() >= 60.0 * args.max_minutes) or (
+                args.max_cpu_minutes is not None and self.training_cpu_seconds() >= 60.0 * args.max_cpu_minutes
+            ):
+                self.out_of_time = True
+                self.finish()
+                return
+            if n >= self.next_checkpoint:
+                self.save()
+                self.next_checkpoint = (n // args.checkpoint_every + 1) * args.checkpoint_every
+            if n >= self.next_eval:
+                self.evaluate()
+                self.next_eval = (n // args.eval_every + 1) * args.eval_every
+
+        def _on_rollout_end(self) -> None:
+            self.consistent_steps = None  # the update that follows changes the weights
+            torch.set_num_threads(update_threads)
+            buffer = self.model.ep_info_buffer
+            if buffer:
+                success = float(np.mean([info.get("success", 0.0) for info in buffer]))
+                self.logger.record("rollout/success_rate", success)
+                self.logger.record("rollout/spl", float(np.mean([info.get("spl", 0.0) for info in buffer])))
+                if self.bar is not None:
+                    self.bar.set_postfix(train_SR=f"{success:.2f}", refresh=False)
+            self.logger.record("time/env_steps_per_second", (self.model.num_timesteps - start_steps) / max(self.training_seconds(), 1e-9))
+
+        def _on_training_end(self) -> None:
+            if not self.out_of_time:
+                self.finish()
+            if self.bar is not None:
+                self.bar.close()
+
+        def finish(self) -> None:
+            """The run's last checkpoint and evaluation (at a rollout boundary)."""
+            self.final_timesteps = int(self.model.num_timesteps)
+            self.save()
+            if args.eval_episodes and (not self.evaluations or self.evaluations[-1]["timesteps"] != self.final_timesteps):
+                self.evaluate()
+
+        def save_interrupted(self) -> int | None:
+            """On Ctrl-C: a checkpoint at the last rollout boundary when the weights still match it
+            (interrupted while collecting or evaluating); returns its step count, or ``None`` when
+            interrupted inside an update (the previous checkpoint is then the run's end)."""
+            if self.consistent_steps is None:
+                return None
+            self.model.num_timesteps = self.consistent_steps
+            self.save()
+            return self.consistent_steps
+
+        def save(self) -> None:
+            meta = trainer.save(self.model, args.out / "checkpoint.zip", config, {"env_id": args.env_id, "seed": args.seed})
+            (args.out / "checkpoint.json").write_text(json.dumps(meta, indent=2))
+
+        def evaluate(self) -> None:
+            if eval_env is None or not args.eval_episodes:
+                return
+            began, began_cpu = time.time(), time.process_time()
+            episodes = min(args.eval_episodes, len(eval_env.unwrapped.dataset.episodes))
+            result = evaluate(eval_env, trainer.agent(self.model.policy), episodes, seed=args.seed, progress=False)
+            summary = mean_measures(result.records)
+            self.model.policy.set_training_mode(False)
+            self.eval_seconds += time.time() - began
+            self.eval_cpu_seconds += time.process_time() - began_cpu
+            record = {
+                "timesteps": int(self.model.num_timesteps),
+                "wall_time": time.time() - start_time,
+                "training_seconds": self.training_seconds(),
+                "training_cpu_seconds": self.training_cpu_seconds(),
+                "eval_seconds": time.time() - began,
+                **summary,
+            }
+            self.evaluations.append(record)
+            with (args.out / "eval.jsonl").open("a") as f:
+                f.write(json.dumps(record) + "\n")
+            for key in ("success", "spl", "angle_to_goal_deg"):
+                if summary[key] is not None:
+                    self.logger.record(f"eval/{key}", summary[key])
+            if self.bar is not None:
+                self.bar.write(f"eval @ {record['timesteps']} steps: SR {summary['success']:.2f}  SPL {summary['spl']:.2f}")
+
+    return TrainingCallback()
+
+

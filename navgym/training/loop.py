@@ -1,0 +1,118 @@
+"""The training entry point: :func:`train` (resume, Ctrl-C, budgets, envs, evaluation)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from navgym.training.args import TrainArgs, TrainResult
+from navgym.training.callbacks import make_callback
+from navgym.training.envs import make_training_env, make_vec_env
+
+
+def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
+    """Train a learned agent (RSRNav: recurrent PPO); see :class:`TrainArgs` and the package docstring.
+
+    Example:
+        >>> train(head="dense", timesteps=20_000, n_envs=2, out="runs/dense")  # doctest: +SKIP
+
+    Raises:
+        FileExistsError: ``out`` already has a checkpoint and ``resume`` is false.
+        FileNotFoundError: ``resume`` is true and ``out`` has no checkpoint.
+        ValueError: a checkpoint to resume was trained with other settings.
+    """
+    if args is None:
+        args = TrainArgs(**overrides)
+    elif overrides:
+        args = TrainArgs(**{**asdict(args), **overrides})
+    import torch
+
+    trainer = args.trainer
+    config = args.config()
+    checkpoint = args.out / "checkpoint.zip"
+    if args.resume:
+        if not checkpoint.exists():
+            raise FileNotFoundError(f"resume=True but {checkpoint} does not exist; start a new run without resume")
+        meta = trainer.read_meta(checkpoint)
+        if meta["config"] != trainer.config_dict(config):
+            raise ValueError(
+                f"{checkpoint} was trained with {meta['config']}, which differs from this run's {trainer.config_dict(config)}; "
+                "resume with the same head and model settings, or choose another out"
+            )
+    elif checkpoint.exists():
+        raise FileExistsError(f"{checkpoint} exists: pass resume=True (--resume) to continue it, or choose another out")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "train_args.json").write_text(json.dumps(args.to_json(), indent=2))
+    if args.torch_threads is not None:
+        torch.set_num_threads(args.torch_threads)
+
+    start_time = time.time()
+    # One train env built here first generates (and caches) the houses once, not in every subprocess.
+    make_training_env(args.env_id, "train", args.goal_camera, args.reward, agent=args.agent, **args.env_kwargs).close()
+    eval_env = None
+    if args.eval_episodes:
+        eval_env = make_training_env(args.env_id, "val", args.goal_camera, "env", agent=args.agent, **{**args.env_kwargs, **args.eval_env_kwargs})
+    vec_env = make_vec_env(args)
+    try:
+        model = trainer.build_model(config, vec_env, args.seed, str(args.out / "tb"))
+        start_steps = 0
+        if args.resume:
+            start_steps = trainer.restore(model, checkpoint)
+            # A fresh random stream: a resumed run does not replay the first run's actions.
+            model.set_random_seed(args.seed + start_steps)
+        callback = make_callback(args, config, eval_env, time.time(), start_steps)
+        if start_steps < args.timesteps:
+            try:
+                model.learn(
+                    total_timesteps=args.timesteps - start_steps,
+                    callback=callback,
+                    reset_num_timesteps=not args.resume,
+                    tb_log_name=args.agent,
+                )
+            except KeyboardInterrupt:
+                saved = callback.save_interrupted()
+                if callback.bar is not None:
+                    callback.bar.close()
+                raise TrainingInterrupted(checkpoint, saved) from None
+        final_steps = getattr(callback, "final_timesteps", int(model.num_timesteps))
+        trained = start_steps < args.timesteps
+        return TrainResult(
+            args.out, checkpoint, final_steps, start_steps, time.time() - start_time,
+            callback.training_seconds() if trained else 0.0, callback.evaluations,
+            callback.training_cpu_seconds() if trained else 0.0,
+        )
+    finally:
+        _close_quietly(vec_env)
+        if eval_env is not None:
+            eval_env.close()
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train`. ``saved_timesteps``: the step count of the checkpoint written
+    on the way out, or ``None`` when the interrupt hit an update and the last periodic checkpoint
+    (if any) is kept instead. Resume with ``resume=True``."""
+
+    def __init__(self, checkpoint: Path, saved_timesteps: int | None):
+        self.checkpoint = checkpoint
+        self.saved_timesteps = saved_timesteps
+        if saved_timesteps is not None:
+            message = f"interrupted: saved {checkpoint} at {saved_timesteps} steps; continue with --resume"
+        elif checkpoint.exists():
+            message = f"interrupted during an update: the last periodic checkpoint {checkpoint} is kept; continue with --resume"
+        else:
+            message = "interrupted before the first checkpoint: nothing to resume"
+        super().__init__(message)
+
+
+def _close_quietly(vec_env) -> None:
+    """Close a vec env whose subprocesses may already have exited (Ctrl-C reaches them too)."""
+    try:
+        vec_env.close()
+    except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+        for process in getattr(vec_env, "processes", []):
+            if process.is_alive():
+                process.terminate()
+
