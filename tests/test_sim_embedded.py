@@ -10,7 +10,7 @@ import pytest
 
 from navgym.scenes.builder import SceneBuilder
 from navgym.embodiments import HabitatDiscreteAgent, UnicycleAgent
-from navgym.sims.base import AgentState, CameraSpec
+from navgym.sims.base import AgentState, BodySpec, CameraSpec
 from navgym.sims.embedded.simulator import EmbeddedSimulator
 
 #: Habitat's discrete agent drives the simulator in these tests (the simulator knows no actions).
@@ -280,3 +280,24 @@ def test_wall_interiors_are_blocked_even_where_walls_touch_the_ceiling(room):
     # The agent's centre stays a radius (plus half a cell) away from every wall.
     assert not sim.is_navigable([0.15, 0.0, 2.0])
     assert sim.is_navigable([0.25, 0.0, 2.0])
+
+
+def test_agents_are_addressed_by_id_each_with_its_own_body(room):
+    sim, _ = room
+    sim.set_agent_state(AgentState.from_yaw([1.0, 0.0, 2.5], 0.0))
+    wide = sim.add_agent(BodySpec(radius=0.45, height=1.5), AgentState.from_yaw([3.0, 0.0, 2.5], 0.0))
+    try:
+        assert wide in sim.agent_ids and sim.body(wide).radius == 0.45
+        assert step(sim, "move_forward") is False  # agent 0 moves ...
+        np.testing.assert_allclose(sim.get_agent_state(wide).position, [3.0, 0.0, 2.5], atol=1e-9)  # ... the other stays
+        AGENT.apply(sim, "turn_left", wide)
+        assert sim.get_agent_state(wide).yaw == pytest.approx(math.radians(30.0))
+        assert sim.get_agent_state().yaw == pytest.approx(0.0)
+        # A point 0.3 m from the east wall: navigable for the 0.18 m body, not for the 0.45 m one.
+        near_wall = [3.7, 0.0, 2.0]
+        assert sim.is_navigable(near_wall) and not sim.is_navigable(near_wall, agent_id=wide)
+        with pytest.raises(ValueError, match="agent_id=99"):
+            sim.get_agent_state(99)
+    finally:
+        sim._bodies.pop(wide)
+        sim._states.pop(wide)

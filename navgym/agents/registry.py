@@ -62,7 +62,9 @@ def make_for_env(name: str, env: gym.Env, **kwargs: Any) -> tuple[Agent, gym.Env
 def sensors_for(name: str, task: Any) -> tuple[str, ...] | None:
     """The sensors an env should emit for agent ``name`` on ``task`` (a Task or its class): the
     task's defaults plus what the agent declares with a ``needed_sensors(task)`` static method;
-    ``None`` when the agent declares nothing."""
+    ``None`` when the agent declares nothing or is not registered (:func:`make` then says so)."""
+    if name not in AGENTS:
+        return None
     needed = getattr(AGENTS.get(name), "needed_sensors", None)
     if needed is None:
         return None
