@@ -86,6 +86,13 @@ def list_command(data_dir: Optional[Path] = typer.Option(None, help="Habitat-sty
     typer.echo("\nagents:")
     for name, description in agent_names().items():
         typer.echo(f"  {name:<10} {description}")
+    from navgym.embodiments import EMBODIMENTS
+    from navgym.sims import SIMULATORS
+
+    for title, registry in (("embodiments (embodiment=)", EMBODIMENTS), ("simulator backends (sim=)", SIMULATORS)):
+        typer.echo(f"\n{title}:")
+        for name in registry.names():
+            typer.echo(f"  {name:<10} {registry.describe(name)}")
 
 
 @app.command()

@@ -321,7 +321,7 @@ def two_room_env():
     """Two 4 m x 4 m rooms joined by a 1 m door; the chair is in the far room, behind the wall."""
     from navgym.envs.nav_env import NavEnv
     from navgym.scenes.builder import SceneBuilder
-    from navgym.sims.base import yaw_to_quaternion
+    from navgym.core.geometry import yaw_to_quaternion
     from navgym.datasets.episodes import Episode, EpisodeDataset, ObjectGoal
     from navgym.tasks.objectnav import ObjectNavTask
 

@@ -314,7 +314,7 @@ def facing_goal_env(split: str = "val", start_distance: float = 1.4, **kwargs):
     facing it, and the goal photo looks the same way. "Forward 2 to 9 times, then stop" succeeds
     (within 1 m); stopping at once, or never, fails."""
     from navgym.envs.factory import make_nav_env
-    from navgym.sims.base import yaw_to_quaternion
+    from navgym.core.geometry import yaw_to_quaternion
 
     env = make_nav_env("ImageNav", "ProcHouse", split=split, difficulty="easy", max_goal_distance=2.0, num_scenes=2, episodes_per_scene=20, **kwargs)
     kept = []

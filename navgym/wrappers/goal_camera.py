@@ -25,7 +25,9 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 
+from navgym.core.checks import check_range
 from navgym.core.specs import CameraSpec
+from navgym.errors import InvalidArgumentError
 
 #: Goal sensors whose image this wrapper can re-take.
 IMAGE_GOAL_SENSORS = ("imagegoal", "instance_imagegoal")
@@ -37,14 +39,11 @@ def _check_interval(name: str, interval: Any, low: float, high: float, *, low_op
     try:
         lo, hi = (float(v) for v in interval)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"GoalCameraRanges.{name}={interval!r} is not a (low, high) pair of numbers") from exc
-    bracket = "(" if low_open else "["
+        raise InvalidArgumentError(f"GoalCameraRanges.{name}={interval!r} is not a (low, high) pair of numbers") from exc
     for value in (lo, hi):
-        inside = (low < value if low_open else low <= value) and value <= high
-        if not (math.isfinite(value) and inside):
-            raise ValueError(f"GoalCameraRanges.{name}={interval!r} is out of range; both ends must lie in {bracket}{low}, {high}]")
+        check_range(f"GoalCameraRanges.{name}={interval!r}: each end", value, low, high, low_open=low_open)
     if lo > hi:
-        raise ValueError(f"GoalCameraRanges.{name}={interval!r} has low > high; write it as ({hi}, {lo})")
+        raise InvalidArgumentError(f"GoalCameraRanges.{name}={interval!r} has low > high; write it as ({hi}, {lo})")
     return lo, hi
 
 

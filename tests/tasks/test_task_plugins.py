@@ -93,6 +93,8 @@ def test_unknown_task_and_dataset_names_suggest_the_registered_ones():
         make_nav_env("ObjectNavv", "ProcHouse")
     with pytest.raises(UnknownNameError, match="Did you mean 'ProcHouse'"):
         make_nav_env("ObjectNav", "Prochouse")
+    with pytest.raises(UnknownNameError, match="sim='embeded' is not a registered simulator backend. Did you mean 'embedded'"):
+        make_nav_env("ObjectNav", "ProcHouse", sim="embeded", num_scenes=1, episodes_per_scene=1)
     with pytest.raises(gym.error.Error, match="Did you mean: `ObjectNav-ProcHouse`"):
         gym.make("ObjectNav-ProcHous-v0")
 

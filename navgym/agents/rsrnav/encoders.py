@@ -301,23 +301,29 @@ class DirectionHead(nn.Module):
 
 @functools.lru_cache(maxsize=8)
 def _fingerprint_probe(size: int, device: str) -> torch.Tensor:
-    """A fixed random vector for :func:`unique_images`' fingerprints (made once per size)."""
-    return torch.rand(size, generator=torch.Generator().manual_seed(0), dtype=torch.float64).to(device)
+    """Fixed random integer weights in [1, 1024) for :func:`unique_images`' fingerprints (made
+    once per size)."""
+    return torch.randint(1, 1024, (size,), generator=torch.Generator().manual_seed(0), dtype=torch.int64).to(device)
 
 
 def unique_images(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The distinct images of a batch and, for each row, the index of its image among them.
 
-    Rows are grouped by a random-projection fingerprint and then compared exactly, so the result
-    is exact: ``unique[inverse]`` equals ``images``. Returns ``(images, None)`` when every row is
-    distinct (or, never in practice, when two different images share a fingerprint).
+    Rows are grouped by a fingerprint and then compared exactly, so the result is exact:
+    ``unique[inverse]`` equals ``images``. The fingerprint is an integer weighted sum of the
+    pixels' float32 bit patterns: exact integer arithmetic, so identical rows always get identical
+    fingerprints (a float matrix product did not: BLAS kernels sum rows in different orders, and
+    the last bits of identical rows differed on some CPUs). Returns ``(images, None)`` when every
+    row is distinct (or, never in practice, when two different images share a fingerprint).
     """
     n = images.shape[0]
     if n < 2:
         return images, None
     flat = images.reshape(n, -1)
     probe = _fingerprint_probe(flat.shape[1], str(flat.device))
-    keys, inverse = torch.unique(flat.double() @ probe, return_inverse=True)
+    # |bits| < 2^31, weights < 2^10, rows < 2^22 values: the sum stays far inside int64.
+    bits = flat.detach().float().contiguous().view(torch.int32).long()
+    keys, inverse = torch.unique((bits * probe).sum(dim=1), return_inverse=True)
     if keys.shape[0] == n:
         return images, None
     first = torch.full((keys.shape[0],), n, dtype=torch.long, device=flat.device)
