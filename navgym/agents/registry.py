@@ -60,11 +60,15 @@ def make_for_env(name: str, env: gym.Env, **kwargs: Any) -> tuple[Agent, gym.Env
 
 
 def sensors_for(name: str, task: Any) -> tuple[str, ...] | None:
-    """The sensors an env should emit for agent ``name`` on ``task`` (a Task or its class): the
+    """The sensors an env should emit for agent ``name`` on ``task`` (a task name, a Task or its class): the
     task's defaults plus what the agent declares with a ``needed_sensors(task)`` static method;
     ``None`` when the agent declares nothing or is not registered (:func:`make` then says so)."""
     if name not in AGENTS:
         return None
+    if isinstance(task, str):
+        from navgym.tasks import TASKS
+
+        task = TASKS.get(task)
     needed = getattr(AGENTS.get(name), "needed_sensors", None)
     if needed is None:
         return None

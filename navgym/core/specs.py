@@ -26,7 +26,8 @@ class CameraSpec:
         hfov: Horizontal field of view, degrees.
         camera_height: Height of the optical centre above the body's floor position, metres.
         pitch: Tilt in degrees, positive looks up (added to the agent's own look up/down state).
-        roll: Roll in degrees, positive rotates the image counter-clockwise.
+        roll: Roll in degrees; positive rolls the camera counter-clockwise about its optical axis
+            (so the scene appears rotated clockwise in the image, as in Habitat).
         outputs: Which of ``"rgb"``, ``"depth"``, ``"semantic"`` to produce.
         min_depth, max_depth: Depth range in metres; further or missing hits read ``max_depth``.
     """

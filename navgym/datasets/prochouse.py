@@ -101,10 +101,12 @@ def prochouse_dataset(
 def _cache_key(task, embodiment, split: str, difficulty, num_scenes: int, per_scene: int, bin_: tuple[float, float]) -> str:
     from navgym.scenes.prochouse import GENERATOR_VERSION
 
-    body = embodiment.body
+    body, camera = embodiment.body, embodiment.camera
     parts = [
         f"g{GENERATION_VERSION}h{GENERATOR_VERSION}", split, difficulty or "all", f"s{num_scenes}", f"e{per_scene}",
-        f"d{bin_[0]:g}-{bin_[1]:g}", f"r{body.radius:g}", f"ht{body.height:g}", f"sd{task.success_distance:g}",
+        f"d{bin_[0]:g}-{bin_[1]:g}", f"r{body.radius:g}", f"ht{body.height:g}", f"mc{body.max_climb:g}", f"sd{task.success_distance:g}",
+        # Goal views are probed and sized with the embodiment's camera.
+        f"cam{camera.width}x{camera.height}f{camera.hfov:g}h{camera.camera_height:g}p{camera.pitch:g}",
     ]
     if hasattr(task, "categories"):
         parts.append(f"c{zlib.crc32(json.dumps(list(task.categories)).encode()):08x}")
