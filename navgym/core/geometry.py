@@ -36,3 +36,16 @@ def heading_vector(yaw: float) -> np.ndarray:
 def yaw_toward(source: Sequence[float], target: Sequence[float]) -> float:
     """Yaw that faces ``target`` from ``source`` (both (x, y, z); y is ignored)."""
     return math.atan2(-(target[0] - source[0]), -(target[2] - source[2]))
+
+
+def camera_rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """World-from-camera rotation (3x3): yaw about +y, then pitch about the camera's x (positive
+    looks up), then roll about its z axis (radians; Habitat's sensor order: positive roll turns the
+    camera counter-clockwise as seen from behind it, so the scene appears turned clockwise)."""
+    cy, sy = math.cos(yaw), math.sin(yaw)
+    cp, sp = math.cos(pitch), math.sin(pitch)
+    cr, sr = math.cos(roll), math.sin(roll)
+    r_yaw = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    r_pitch = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+    r_roll = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+    return r_yaw @ r_pitch @ r_roll

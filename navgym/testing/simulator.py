@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from navgym.core.geometry import wrap_angle
+from navgym.core.geometry import camera_rotation, wrap_angle
 from navgym.core.specs import AgentState, BodySpec, CameraSpec
 from navgym.errors import InvalidArgumentError
 from navgym.scenes.builder import SceneBuilder
@@ -150,19 +150,6 @@ def l_corridor_scene() -> BoxScene:
 
 
 # -- the analytic camera -------------------------------------------------------------------------
-def _camera_rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """World-from-camera rotation: yaw about +y, then pitch about the camera's x (positive up),
-    then roll about its z axis (Habitat's sensor order; positive roll turns the camera
-    counter-clockwise as seen from behind it, so the scene appears turned clockwise)."""
-    cy, sy = math.cos(yaw), math.sin(yaw)
-    cp, sp = math.cos(pitch), math.sin(pitch)
-    cr, sr = math.cos(roll), math.sin(roll)
-    r_yaw = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    r_pitch = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
-    r_roll = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
-    return r_yaw @ r_pitch @ r_roll
-
-
 def analytic_frame(boxes: dict[str, tuple[np.ndarray, np.ndarray, int]], state: AgentState, spec: CameraSpec,
                    ids: dict[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact z-depth (H, W) and instance ids (H, W) of a pinhole camera in a box scene.
@@ -188,7 +175,7 @@ def analytic_frame(boxes: dict[str, tuple[np.ndarray, np.ndarray, int]], state: 
     xs, ys = np.meshgrid(cols, rows)
     local = np.stack([xs, ys, -np.ones_like(xs)], axis=-1).reshape(-1, 3)
     pitch = float(np.clip(spec.pitch + state.tilt, -90.0, 90.0))
-    rotation = _camera_rotation(state.yaw, math.radians(pitch), math.radians(spec.roll))
+    rotation = camera_rotation(state.yaw, math.radians(pitch), math.radians(spec.roll))
     directions = local @ rotation.T
     origin = np.asarray(state.position, dtype=np.float64) + np.array([0.0, spec.camera_height, 0.0])
     best = np.full(len(directions), np.inf)

@@ -28,17 +28,6 @@ def _resize_texture(texture: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(texture[..., :3]).resize((size, size), Image.BILINEAR))
 
 
-def camera_rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """World-from-camera rotation for yaw about +y, then pitch about x, then roll about z (radians)."""
-    cy, sy = math.cos(yaw), math.sin(yaw)
-    cp, sp = math.cos(pitch), math.sin(pitch)
-    cr, sr = math.cos(roll), math.sin(roll)
-    r_yaw = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    r_pitch = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
-    r_roll = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
-    return r_yaw @ r_pitch @ r_roll
-
-
 def pixel_directions(width: int, height: int, hfov_deg: float) -> np.ndarray:
     """(H*W, 3) camera-frame ray directions with z = -1, so a hit's ``t`` is its z-depth."""
     focal = (width / 2.0) / math.tan(math.radians(hfov_deg) / 2.0)

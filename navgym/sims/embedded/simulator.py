@@ -10,12 +10,12 @@ from typing import Sequence
 import numpy as np
 
 from navgym.core.checks import check_range
-from navgym.core.geometry import yaw_to_quaternion
+from navgym.core.geometry import camera_rotation, yaw_to_quaternion
 from navgym.errors import InvalidArgumentError
 from navgym.scenes.scene import ObjectInstance, Scene, SceneGraph
 from navgym.sims.base import AgentState, BodySpec, CameraSpec, Simulator, TopDownMap
 from navgym.sims.embedded.navgrid import NavGrid
-from navgym.sims.embedded.raycast import RayCaster, camera_rotation
+from navgym.sims.embedded.raycast import RayCaster
 
 #: Up-facing surface area (as a share of the largest) that makes a height a storey.
 _STOREY_AREA_SHARE = 0.25
