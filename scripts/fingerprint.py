@@ -1,6 +1,8 @@
 """Fingerprint of every ProcHouse id: episodes, frames and metrics for fixed seeds and actions.
 
-Recorded before a refactor and compared after it (tests/envs/test_fingerprint.py):
+Recorded before a refactor and compared after it (tests/envs/test_fingerprint.py); each seed
+runs in a fresh env. tests/data/fingerprints.json was written by the code before the
+embodiment/registry restructuring (commit 6c36409):
 ``python scripts/fingerprint.py --write tests/data/fingerprints.json`` writes it,
 ``python scripts/fingerprint.py --check tests/data/fingerprints.json`` compares.
 Frames are hashed exactly (uint8 and int32 images; depth rounded to 1e-4 m); metrics rounded to 1e-6.
@@ -63,11 +65,11 @@ def fingerprint(env_id: str) -> dict:
     task = probe.unwrapped.task
     sensors = tuple(task.valid_sensors)
     probe.close()
-    env = gym.make(env_id, sensors=sensors, **SMALL)
-    nav = env.unwrapped
-    episodes = hashlib.sha256(json.dumps([_episode_summary(e) for e in nav.dataset.episodes]).encode()).hexdigest()[:16]
-    runs = []
-    for seed in SEEDS:
+    runs, episodes = [], None
+    for seed in SEEDS:  # a fresh env per seed: Gymnasium's contract says a used env must agree
+        env = gym.make(env_id, sensors=sensors, **SMALL)
+        nav = env.unwrapped
+        episodes = hashlib.sha256(json.dumps([_episode_summary(e) for e in nav.dataset.episodes]).encode()).hexdigest()[:16]
         digest = hashlib.sha256()
         obs, info = env.reset(seed=seed)
         _hash_obs(obs, digest)
@@ -88,7 +90,7 @@ def fingerprint(env_id: str) -> dict:
             steps += 1
         trace.append({**_metrics(info), "reward": round(float(reward), 6)})
         runs.append({"seed": seed, "frames": digest.hexdigest()[:24], "metrics": trace})
-    env.close()
+        env.close()
     return {"episodes": episodes, "sensors": list(sensors), "runs": runs}
 
 
