@@ -152,6 +152,8 @@ class NavEnv(gym.Env):
     # -- gymnasium API -------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
+        if seed is not None:  # Gymnasium's contract: a used env reseeded behaves as a fresh one
+            self._draw_scene, self._scene_draws = None, 0
         options = options or {}
         episode = self._choose_episode(options)
         for _ in range(len(self.dataset.episodes)):
