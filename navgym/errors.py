@@ -7,6 +7,8 @@ This module imports nothing from navgym: every layer may raise these.
 
 from __future__ import annotations
 
+from gymnasium.error import ResetNeeded
+
 
 class NavgymError(Exception):
     """Base class of every error navgym raises on purpose."""
@@ -30,3 +32,8 @@ class DataNotFoundError(NavgymError, FileNotFoundError):
 
 class DatasetFormatError(NavgymError, ValueError):
     """An episode or scene file does not follow its documented format."""
+
+
+class ResetNeededError(NavgymError, ResetNeeded, RuntimeError):
+    """``step()`` before ``reset()``, or after the episode ended (the agent called ``stop``).
+    Gymnasium's ``ResetNeeded`` and a ``RuntimeError``."""

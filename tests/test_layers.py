@@ -27,4 +27,4 @@ def test_the_bottom_layer_imports_no_other_navgym_module():
         for line in path.read_text().splitlines():
             if line.startswith(("from navgym", "import navgym")):
                 assert line.startswith(("from navgym.core", "from navgym.errors")), f"{path.name}: {line}"
-    assert "from navgym" not in (ROOT / "navgym" / "errors.py").read_text()
+    assert "from navgym" not in (ROOT / "navgym" / "errors.py").read_text() and "import navgym" not in (ROOT / "navgym" / "errors.py").read_text()

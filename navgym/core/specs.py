@@ -91,8 +91,17 @@ class AgentState:
     tilt: float = 0.0
 
     def __post_init__(self) -> None:
-        self.position = np.asarray(self.position, dtype=np.float64).reshape(3)
-        self.rotation = np.asarray(self.rotation, dtype=np.float64).reshape(4)
+        try:
+            self.position = np.asarray(self.position, dtype=np.float64).reshape(3)
+            self.rotation = np.asarray(self.rotation, dtype=np.float64).reshape(4)
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(
+                f"AgentState(position={self.position!r}, rotation={self.rotation!r}) needs 3 numbers [x, y, z] and 4 numbers [x, y, z, w]"
+            ) from None
+        if not np.isfinite(self.position).all():
+            raise InvalidArgumentError(f"AgentState.position={self.position.tolist()} must be finite numbers [x, y, z] in metres")
+        if isinstance(self.tilt, bool) or not isinstance(self.tilt, (int, float, np.floating, np.integer)) or not np.isfinite(self.tilt):
+            raise InvalidArgumentError(f"AgentState.tilt={self.tilt!r} must be a finite number of degrees")
         norm = float(np.linalg.norm(self.rotation))
         if not math.isfinite(norm) or norm < 1e-6:
             raise InvalidArgumentError(f"AgentState.rotation={self.rotation.tolist()} is not a valid quaternion [x, y, z, w]")

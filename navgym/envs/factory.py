@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from navgym.core.checks import check_range
 from navgym.core.paths import data_root
 from navgym.core.registry import did_you_mean
 from navgym.core.specs import BodySpec
@@ -126,7 +127,7 @@ def make_nav_env(
     if dataset != "ProcHouse":
         task_kwargs = {**task_cls.dataset_defaults(dataset), **task_kwargs}
     if success_distance is not None:
-        task_kwargs["success_distance"] = float(success_distance)
+        task_kwargs["success_distance"] = check_range("success_distance", success_distance, 0.0, 10.0, low_open=True)
     try:
         task_obj = task_cls(**task_kwargs)
     except TypeError as exc:
@@ -138,10 +139,14 @@ def make_nav_env(
         height, width = _resolution(resolution)
         camera_changes.update(width=width, height=height)
     if hfov is not None:
-        camera_changes["hfov"] = float(hfov)
+        camera_changes["hfov"] = check_range("hfov", hfov, 0.0, 179.0, low_open=True)
     if camera_height is not None:
-        camera_changes["camera_height"] = float(camera_height)
-    motion = {k: float(v) for k, v in (("forward_step", forward_step), ("turn_angle", turn_angle)) if v is not None}
+        camera_changes["camera_height"] = check_range("camera_height", camera_height, 0.0, 10.0)
+    motion = {}
+    if forward_step is not None:
+        motion["forward_step"] = check_range("forward_step", forward_step, 0.0, 5.0, low_open=True)
+    if turn_angle is not None:
+        motion["turn_angle"] = check_range("turn_angle", turn_angle, 0.0, 180.0, low_open=True)
     body = body.with_(camera=body.camera.with_(**camera_changes), **motion)
 
     root = data_root(data_dir)
@@ -149,15 +154,20 @@ def make_nav_env(
     if dataset == "ProcHouse" and dataset_path is None:
         from navgym.datasets.prochouse import prochouse_dataset
 
+        _check_prochouse_categories(task_obj)
         episodes = prochouse_dataset(
             task_obj, body, split, sim_factory,
             difficulty=difficulty, num_scenes=num_scenes, episodes_per_scene=episodes_per_scene, max_goal_distance=max_goal_distance,
         )
+        source = f"ProcHouse generation ({split} split, difficulty={difficulty!r}, num_scenes={num_scenes}, episodes_per_scene={episodes_per_scene})"
     else:
         from navgym.datasets.episodes import read_dataset
 
         path = Path(dataset_path) if dataset_path is not None else habitat_episode_file(task, dataset, split, root)
         episodes = _with_resolved_scenes(read_dataset(path, data_root=root), root)
+        source = f"the episode file {path}"
+    if not episodes.episodes:
+        raise InvalidArgumentError(f"{source} gave no {task} episodes; check the file, or for ProcHouse the task's settings (categories, difficulty)")
     from navgym.envs.nav_env import NavEnv
 
     return NavEnv(
@@ -172,6 +182,23 @@ def habitat_episode_file(task: str, dataset: str, split: str, root: Path) -> Pat
     task_cls = TASKS.get(task)
     extra = task_cls.extra_episode_files(dataset, split, root)
     return find_episode_file(task, task_cls.habitat_dirs, dataset, split, root, extra)
+
+
+def _check_prochouse_categories(task) -> None:
+    """ProcHouse houses hold only the generator's categories: an object-goal task asking for
+    others would generate nothing."""
+    categories = getattr(task, "categories", None)
+    if categories is None:
+        return
+    from navgym.scenes.prochouse import CATEGORIES
+
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        hints = "".join(did_you_mean(str(c), sorted(CATEGORIES)) for c in unknown[:3])
+        raise InvalidArgumentError(
+            f"categories={list(categories)} has {unknown}, which ProcHouse houses never contain.{hints} "
+            f"ProcHouse categories: {sorted(CATEGORIES)}"
+        )
 
 
 def _with_resolved_scenes(dataset: EpisodeDataset, root: Path) -> EpisodeDataset:

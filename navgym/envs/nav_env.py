@@ -15,7 +15,7 @@ from navgym.core.geometry import wrap_angle
 from navgym.core.specs import AgentState, CameraSpec
 from navgym.datasets.episodes import Episode, EpisodeDataset
 from navgym.embodiments import Embodiment
-from navgym.errors import InvalidArgumentError
+from navgym.errors import InvalidArgumentError, ResetNeededError
 from navgym.sims.base import Simulator
 from navgym.tasks.base import Task, episode_start_state
 from navgym.tasks.measures import StepContext
@@ -94,7 +94,11 @@ class NavEnv(gym.Env):
         self.dataset = dataset
         self.sim_factory = sim_factory
         self.render_mode = render_mode
+        if isinstance(sensors, str):
+            raise InvalidArgumentError(f"sensors={sensors!r} must be a list of sensor names, e.g. sensors=({sensors!r},)")
         self.sensors = tuple(sensors) if sensors is not None else task.default_sensors
+        if not self.sensors:
+            raise InvalidArgumentError(f"sensors=() asks for no observation; valid sensors for {task.name} are {list(task.valid_sensors)}")
         unknown = [s for s in self.sensors if s not in task.valid_sensors]
         if unknown:
             raise InvalidArgumentError(f"sensors={list(self.sensors)} has unknown {unknown}; valid sensors for {task.name} are {list(task.valid_sensors)}")
@@ -117,6 +121,8 @@ class NavEnv(gym.Env):
         self._by_scene_key: tuple[int, ...] = ()
         self._scene_draws = 0
         self._draw_scene: str | None = None
+        self._episode_over = False
+        self._checked_ceiling: set[str] = set()
 
     # -- spaces --------------------------------------------------------------------------------
     def _observation_spaces(self) -> dict[str, spaces.Space]:
@@ -170,11 +176,17 @@ class NavEnv(gym.Env):
         self.measures = self.task.new_measures()
         self.measures.reset(self._context(self._start, self._start.position))
         self._path = [self._start.position.copy()]
+        self._episode_over = False
+        self._warn_if_camera_above_ceiling()
         return self._observe(), self._info()
 
     def step(self, action):
         if self.episode is None:
-            raise RuntimeError("Call reset() before step()")
+            raise ResetNeededError("Call reset() before step()")
+        if self._episode_over:
+            raise ResetNeededError(
+                f"The episode ended when the agent called stop (success={bool(self.measures['success'])}); call reset() before step()"
+            )
         previous = self.sim.get_agent_state().position
         previous_distance = self.measures["distance_to_goal"]
         result = self.embodiment.apply(self.sim, action)
@@ -184,7 +196,26 @@ class NavEnv(gym.Env):
         reward = self.task.reward(self.measures, previous_distance)
         info = self._info()
         info["collided"] = result.collided
+        self._episode_over = result.stopped
         return self._observe(), reward, result.stopped, False, info
+
+    def _warn_if_camera_above_ceiling(self) -> None:
+        """Warn once per scene when the camera sits above what is over the start (e.g.
+        ``camera_height=8`` in a 2.5 m house): its frames would show the house from outside."""
+        scene_id = self.episode.scene_id
+        if scene_id in self._checked_ceiling or "rgb" not in self._camera.outputs and "depth" not in self._camera.outputs:
+            return
+        self._checked_ceiling.add(scene_id)
+        up = CameraSpec(1, 1, 5.0, 0.05, pitch=90.0, outputs=("depth",), max_depth=1000.0)
+        state = self.sim.get_agent_state()
+        state.tilt = 0.0
+        clearance = float(self.sim.render([(state, up)])[0]["depth"][0, 0, 0]) + 0.05
+        if clearance < self._camera.camera_height and clearance < 999.0:
+            warnings.warn(
+                f"camera_height={self._camera.camera_height:g} m is above the ceiling ({clearance:.2f} m over the start of "
+                f"episode {self.episode.episode_id} in {scene_id}): the camera sees the house from outside; use a lower camera_height",
+                stacklevel=3,
+            )
 
     def _context(self, state: AgentState, previous: np.ndarray, collided: bool = False, stopped: bool = False) -> StepContext:
         return StepContext(self.sim, self.task, self.episode, self._goal_points, state, previous, 0, collided, stopped)

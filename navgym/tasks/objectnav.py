@@ -54,6 +54,8 @@ class ObjectGoalTask(Task):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if isinstance(self.categories, str) or not all(isinstance(c, str) for c in self.categories) or not self.categories:
+            raise InvalidArgumentError(f"categories={self.categories!r} must be a non-empty list of category names, e.g. ['chair', 'bed']")
         self.categories = tuple(self.categories)
 
     @classmethod
