@@ -360,7 +360,7 @@ def test_short_training_beats_random_on_a_trivial_env(tmp_path):
     random_rate = success_rate(lambda seed: make("random", env=env, seed=seed), passes=5)
     train(
         head="dense", env_id="navgym-test/FacingGoal-v0", timesteps=2048, n_envs=1, out=tmp_path, seed=0,
-        eval_every=0, eval_episodes=0, checkpoint_every=0, progress=False,
+        eval_every=0, eval_episodes=0, checkpoint_every=0, progress=False, torch_threads=1, update_threads=1,  # same sums on any CPU
         model={"n_steps": 64, "batch_size": 64, "n_epochs": 4, "learning_rate": 2.5e-3, "initial_stop_probability": 0.25},
     )
     checkpoint = tmp_path / "checkpoint.zip"
