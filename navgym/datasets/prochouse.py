@@ -16,7 +16,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
+import tempfile
 import zlib
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -90,12 +93,23 @@ def prochouse_dataset(
     dataset = EpisodeDataset(episodes=episodes, kind=task.episode_kind)
     task.prepare_dataset(dataset)
     if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.json.gz")
-        write_dataset(dataset, tmp)
-        os.replace(tmp, path)
+        _write_cache(dataset, path)
         return read_dataset(path)
     return dataset
+
+
+def _write_cache(dataset: EpisodeDataset, path) -> None:
+    """Write ``dataset`` under its final name in a private folder beside ``path``, then rename it
+    into place: readers never see half a file, and nothing temporary (a process id, a temporary
+    name) gets into the bytes, so a cached dataset is byte-identical whichever process wrote it
+    (``write_dataset``'s gzip header has no file name and mtime 0)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".navgym-write-", dir=path.parent))
+    try:
+        write_dataset(dataset, staging / path.name)
+        os.replace(staging / path.name, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _cache_key(task, embodiment, split: str, difficulty, num_scenes: int, per_scene: int, bin_: tuple[float, float]) -> str:

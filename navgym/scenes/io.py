@@ -16,6 +16,8 @@ directly, so a round trip is bit-exact. External meshes go through trimesh.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from navgym.scenes.formats.annotations import (
@@ -35,7 +37,14 @@ __all__ = ["COLOR_PALETTE_SIZE", "annotation_path", "load_scene", "save_scene"]
 
 
 def save_scene(scene: Scene, path: str | Path) -> tuple[Path, Path]:
-    """Write ``<stem>.glb`` and ``<stem>.navgym.json``; the output is byte-identical per scene.
+    """Write ``<stem>.glb`` and ``<stem>.navgym.json``; the output is byte-identical per scene and path name.
+
+    The two files name each other (the ``.glb``'s ``asset.extras.navgym_annotations`` and the
+    annotations' ``mesh``) by their final names, and the annotations hold the ``.glb``'s SHA-256.
+    Both are written complete into a private temporary folder beside ``path`` and then renamed
+    into place, annotations first: a reader never sees half a file, never a ``.glb`` without its
+    annotations when there were none before, and :func:`load_scene` refuses a pair mixed by two
+    writers of different scenes (the hash does not match) instead of loading it.
 
     Args:
         scene: The scene to write. Every non-zero id in ``face_instance`` must be an instance's id;
@@ -58,8 +67,7 @@ def save_scene(scene: Scene, path: str | Path) -> tuple[Path, Path]:
     json_path = annotation_path(path)
     glb, annotations = encode_scene(scene, path.name, json_path.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, glb)
-    _write_atomic(json_path, annotations)
+    _publish(path.parent, [(json_path.name, annotations), (path.name, glb)])
     return path, json_path
 
 
@@ -119,8 +127,14 @@ def _require_file(path: Path, what: str, hint: str) -> None:
         raise FileNotFoundError(f"{message}. {hint}" if hint else message)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file so readers never see a half-written scene."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def _publish(directory: Path, files: list[tuple[str, bytes]]) -> None:
+    """Write each ``(name, data)`` under its final name in a private folder inside ``directory``
+    (so nothing written can carry a temporary name), then rename them into place in order."""
+    staging = Path(tempfile.mkdtemp(prefix=".navgym-save-", dir=directory))
+    try:
+        for name, data in files:
+            (staging / name).write_bytes(data)
+        for name, _ in files:
+            os.replace(staging / name, directory / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -9,7 +9,6 @@ Scene ids:
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,26 +31,30 @@ def prochouse_seed(scene_id: str) -> int:
 
 
 def load_prochouse(seed: int, use_cache: bool = True) -> Scene:
-    """The ProcHouse house of ``seed``, from the disk cache when it is there."""
-    from navgym.scenes.io import load_scene, save_scene
+    """The ProcHouse house of ``seed``, from the disk cache when it is there.
+
+    The cache holds ``<seed>.glb`` + ``<seed>.navgym.json`` as :func:`~navgym.scenes.io.save_scene`
+    writes them under those names, so a seed's files are byte-identical whichever process wrote
+    them. An entry that does not load, or whose files do not name each other (e.g. written by an
+    older navgym under temporary names), is regenerated and rewritten.
+    """
+    from navgym.scenes.formats.annotations import check_cross_references
+    from navgym.scenes.io import annotation_path, load_scene, save_scene
     from navgym.scenes.prochouse import GENERATOR_VERSION, generate_house
 
     path = cache_dir() / "scenes" / f"prochouse_v{GENERATOR_VERSION}" / f"{int(seed):07d}.glb"
     if use_cache and path.exists():
         try:
-            scene = load_scene(path)
+            scene = load_scene(path, annotation_path(path))
+            check_cross_references(path, annotation_path(path))
             scene.name = prochouse_scene_id(seed)
             return scene
-        except ValueError:
-            pass  # a corrupt cache entry (e.g. an interrupted write): regenerate it below
+        except (ValueError, FileNotFoundError):
+            pass  # a corrupt or stale cache entry: regenerate it below
     scene = generate_house(int(seed))
     scene.name = prochouse_scene_id(seed)
     if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.glb")
-        written = save_scene(scene, tmp)
-        for src in written:  # atomic publish: rename the finished files into place
-            os.replace(src, path.parent / src.name.replace(tmp.stem, path.stem))
+        save_scene(scene, path)  # writes both files complete, then renames them into place
     return scene
 
 

@@ -9,16 +9,19 @@ and every field; the layout is documented in ``docs/scene_format.md``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from navgym.errors import DatasetFormatError
 from navgym.scenes.formats.gltf import (
     Primitive,
     encode_glb,
     read_glb,
+    read_glb_json,
     read_primitives,
     read_texture,
     sorted_unique,
@@ -66,11 +69,11 @@ def encode_scene(scene: Scene, mesh_name: str, annotation_name: str) -> tuple[by
     glb = encode_glb(
         scene, primitives, generator=f"navgym {FORMAT_NAME} {FORMAT_VERSION}", annotation_name=annotation_name
     )
-    doc = _annotation_doc(scene, primitives, mesh_name)
+    doc = _annotation_doc(scene, primitives, mesh_name, hashlib.sha256(glb).hexdigest())
     return glb, _dump_json(doc).encode("utf-8")
 
 
-def _annotation_doc(scene: Scene, primitives: list[Primitive], mesh_name: str) -> dict[str, Any]:
+def _annotation_doc(scene: Scene, primitives: list[Primitive], mesh_name: str, mesh_sha256: str) -> dict[str, Any]:
     """The annotation file's content (see ``docs/scene_format.md``)."""
     instance_faces = _faces_by_value(scene.face_instance)
     return {
@@ -78,6 +81,7 @@ def _annotation_doc(scene: Scene, primitives: list[Primitive], mesh_name: str) -
         "version": FORMAT_VERSION,
         "name": scene.name,
         "mesh": mesh_name,
+        "mesh_sha256": mesh_sha256,
         "annotated": bool(scene.annotated),
         "vertex_count": len(scene.vertices),
         "face_count": len(scene.faces),
@@ -179,6 +183,29 @@ def _dump_json(doc: dict[str, Any]) -> str:
 
 
 # -- reading ---------------------------------------------------------------------------------------
+def check_cross_references(mesh_path: Path, json_path: Path) -> None:
+    """Raise ``DatasetFormatError`` unless the pair names each other by the names they have.
+
+    :func:`load_annotated` does not ask this (a pair renamed by hand still loads); caches, whose
+    files are only ever written by :func:`~navgym.scenes.io.save_scene`, do.
+    """
+    try:
+        root = json.loads(json_path.read_text(encoding="utf-8"))
+        mesh_name = root["mesh"] if isinstance(root, dict) else None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError) as exc:
+        raise DatasetFormatError(f"{json_path}: cannot read field 'mesh': {exc!r}") from exc
+    if mesh_name != mesh_path.name:
+        raise DatasetFormatError(f"{json_path}: field 'mesh' is {mesh_name!r}, but the mesh is {mesh_path.name!r}")
+    gltf = read_glb_json(mesh_path)
+    asset = gltf.get("asset") if isinstance(gltf, dict) else None
+    extras = asset.get("extras") if isinstance(asset, dict) else None
+    named = extras.get("navgym_annotations") if isinstance(extras, dict) else None
+    if named != json_path.name:
+        raise DatasetFormatError(
+            f"{mesh_path}: asset.extras.navgym_annotations is {named!r}, but the annotations are {json_path.name!r}"
+        )
+
+
 def load_annotated(mesh_path: Path, json_path: Path) -> Scene:
     """The exact scene saved as ``mesh_path`` (a navgym ``.glb``) with annotations ``json_path``.
 
@@ -192,7 +219,17 @@ def load_annotated(mesh_path: Path, json_path: Path) -> Scene:
             f"{json_path}: annotations describe the '.glb' written by save_scene, but the mesh is "
             f"{mesh_path}; load the .glb, or pass annotations=None for an unannotated mesh"
         )
-    gltf, binary = read_glb(mesh_path)
+    data = mesh_path.read_bytes()
+    gltf, binary = read_glb(mesh_path, data)  # a truncated file gets its own, more precise error
+    # Files written before this field existed have none and load unchecked.
+    expected = doc.field(doc.root, "mesh_sha256", str) if "mesh_sha256" in doc.root else None
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        raise DatasetFormatError(
+            f"{json_path}: field 'mesh_sha256' does not match {mesh_path} (SHA-256 "
+            f"{hashlib.sha256(data).hexdigest()[:16]}..., annotations expect {expected[:16]}...): the .glb "
+            "was replaced after its annotations were written (another save to the same path at the same "
+            "time, or an edit in another tool); save the scene again"
+        )
     arrays = read_primitives(gltf, binary, mesh_path)
 
     face_count = sum(len(faces) for _, _, faces in arrays)

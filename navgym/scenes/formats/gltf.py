@@ -216,9 +216,15 @@ def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
 
 
 # -- reading ---------------------------------------------------------------------------------------
-def read_glb(path: Path) -> tuple[dict[str, Any], bytes]:
-    """The JSON and binary chunks of a glTF binary; ValueError naming the file when malformed."""
-    data = path.read_bytes()
+def read_glb(path: Path, data: bytes | None = None) -> tuple[dict[str, Any], bytes]:
+    """The JSON and binary chunks of a glTF binary; ValueError naming the file when malformed.
+
+    Args:
+        path: The file (read unless ``data`` is given; named in errors).
+        data: The file's bytes, when the caller has read them already.
+    """
+    if data is None:
+        data = path.read_bytes()
     if len(data) < 12 or data[:4] != _GLB_MAGIC:
         raise ValueError(f"{path}: not a glTF binary file (missing the 'glTF' header)")
     version, length = struct.unpack_from("<II", data, 4)
@@ -245,6 +251,22 @@ def read_glb(path: Path) -> tuple[dict[str, Any], bytes]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: glTF JSON chunk is not valid JSON: {exc}") from exc
     return gltf, chunks.get(_CHUNK_BIN, b"")
+
+
+def read_glb_json(path: Path) -> Any:
+    """The JSON chunk of a glTF binary, reading only the file's head (ValueError when malformed)."""
+    with open(path, "rb") as f:
+        head = f.read(20)
+        if len(head) < 20 or head[:4] != _GLB_MAGIC:
+            raise ValueError(f"{path}: not a glTF binary file (missing the 'glTF' header)")
+        size, kind = struct.unpack_from("<II", head, 12)
+        text = f.read(size)
+    if kind != _CHUNK_JSON or len(text) != size:
+        raise ValueError(f"{path}: glTF binary does not start with a complete JSON chunk")
+    try:
+        return json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: glTF JSON chunk is not valid JSON: {exc}") from exc
 
 
 def read_primitives(
