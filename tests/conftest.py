@@ -20,3 +20,36 @@ def fresh_navgym_cache(tmp_path_factory):
         os.environ.pop("NAVGYM_CACHE", None)
     else:
         os.environ["NAVGYM_CACHE"] = previous
+
+
+@pytest.fixture
+def fill_caches_in_processes():
+    """The function below, for tests that check caches are byte-identical across processes."""
+    return _fill_caches_in_processes
+
+
+def _fill_caches_in_processes(tmp_path, code: str, count: int = 3):
+    """Run ``code`` in ``count`` separate Python processes (other pids and hash seeds), each with a
+    fresh NAVGYM_CACHE under ``tmp_path``; returns the cache folders and, per cache, the sha256
+    of every file in it (relative path -> digest)."""
+    import hashlib
+    import subprocess
+    import sys
+
+    caches = [tmp_path / f"cache{i}" for i in range(count)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env={**os.environ, "NAVGYM_CACHE": str(cache), "PYTHONHASHSEED": str(i)},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        for i, cache in enumerate(caches)
+    ]
+    for proc in procs:
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out
+    digests = [
+        {str(p.relative_to(cache)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(cache.rglob("*")) if p.is_file()}
+        for cache in caches
+    ]
+    return caches, digests

@@ -4,37 +4,13 @@ temporary (a process id, a temporary file name, a time) gets into the gzip file 
 from __future__ import annotations
 
 import gzip
-import hashlib
-import os
 import struct
-import subprocess
-import sys
-from pathlib import Path
 
 CODE = "import gymnasium as gym, navgym; gym.make('ImageNav-ProcHouse-v0', num_scenes=1, episodes_per_scene=3)"
 
 
-def _digests(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file()
-    }
-
-
-def test_a_cached_episode_dataset_is_byte_identical_from_any_process(tmp_path):
-    caches = [tmp_path / f"cache{i}" for i in range(3)]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", CODE],
-            env={**os.environ, "NAVGYM_CACHE": str(c), "PYTHONHASHSEED": str(i)},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        for i, c in enumerate(caches)
-    ]
-    for proc in procs:
-        out, _ = proc.communicate(timeout=300)
-        assert proc.returncode == 0, out
-    digests = [_digests(c) for c in caches]
+def test_a_cached_episode_dataset_is_byte_identical_from_any_process(tmp_path, fill_caches_in_processes):
+    caches, digests = fill_caches_in_processes(tmp_path, CODE)
     assert digests[0] == digests[1] == digests[2]
     datasets = sorted((caches[0] / "episodes").rglob("*"))
     files = [p for p in datasets if p.is_file()]

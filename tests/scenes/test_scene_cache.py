@@ -7,11 +7,8 @@ tests are what makes that true for the cache (issue 19, item 8).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,14 +23,6 @@ from navgym.scenes.scene import Scene
 from navgym.scenes.sources import load_prochouse
 
 SEED = 1000000  # the first val house
-
-
-def _digests(root: Path) -> dict[str, str]:
-    """sha256 of every file under ``root``, by path relative to it."""
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file()
-    }
 
 
 def _cache_files(cache: Path, seed: int = SEED) -> tuple[Path, Path]:
@@ -53,23 +42,11 @@ def cache(tmp_path, monkeypatch) -> Path:
     return tmp_path / "cache"
 
 
-def test_a_seed_gives_byte_identical_cache_files_from_any_process(tmp_path):
+def test_a_seed_gives_byte_identical_cache_files_from_any_process(tmp_path, fill_caches_in_processes):
     """Three processes (different pids and hash seeds) fill three fresh caches with one seed: the
     same file names, the same sha256 for every file, and nothing temporary left behind."""
     code = f"from navgym.scenes.sources import load_prochouse; load_prochouse({SEED})"
-    caches = [tmp_path / f"cache{i}" for i in range(3)]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code],
-            env={**os.environ, "NAVGYM_CACHE": str(c), "PYTHONHASHSEED": str(i)},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        for i, c in enumerate(caches)
-    ]
-    for proc in procs:
-        out, _ = proc.communicate(timeout=300)
-        assert proc.returncode == 0, out
-    digests = [_digests(c) for c in caches]
+    caches, digests = fill_caches_in_processes(tmp_path, code)
     glb, annotations = _cache_files(caches[0])
     assert sorted(digests[0]) == [str(p.relative_to(caches[0])) for p in (glb, annotations)]
     assert digests[0] == digests[1] == digests[2]
