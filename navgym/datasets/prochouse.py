@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import shutil
 import tempfile
 import zlib
@@ -85,7 +86,11 @@ def prochouse_dataset(
         except ValueError:
             pass  # corrupt cache entry: regenerate
     episodes: list[Episode] = []
-    for seed in tqdm(list(SPLITS[split][:num_scenes]), desc=f"Generating {task.name} {split} episodes", disable=None, leave=False):
+    # Shown off a terminal too (logs of a training job), there updated every 10 s instead of redrawn.
+    interactive = sys.stderr.isatty()
+    seeds = tqdm(list(SPLITS[split][:num_scenes]), desc=f"Generating {task.name} {split} episodes", leave=interactive,
+                 mininterval=0.1 if interactive else 10.0)
+    for seed in seeds:
         sim = sim_factory(prochouse_scene_id(seed))
         rng = np.random.default_rng([seed, task.generation_salt])
         episodes.extend(generate_scene_episodes(task, embodiment, sim, rng, f"{seed}", episodes_per_scene, (low, high)))

@@ -30,3 +30,16 @@ def test_generation_reads_only_the_simulator_interface():
 
     source = inspect.getsource(generation)
     assert "EmbeddedSimulator" not in source and "sim.scene." not in source and "sims.embedded" not in source
+
+
+def test_generation_shows_progress_off_a_terminal_too(tmp_path):
+    # Issue 19: a training job logging to a file showed nothing for minutes while episodes generated.
+    import os
+    import subprocess
+    import sys
+
+    code = "import gymnasium as gym, navgym; gym.make('ObjectNav-ProcHouse-v0', num_scenes=1, episodes_per_scene=2)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "NAVGYM_CACHE": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Generating ObjectNav val episodes" in result.stderr
