@@ -1,23 +1,82 @@
-"""The ``navgym`` command: list, evaluate, train, benchmark, demo."""
+"""The ``navgym`` command: list, evaluate, train, benchmark, demo.
+
+Errors: a user error (a bad option value, an unwritable ``--out``, a missing or unsafe checkpoint,
+a run folder that does not match) is ONE line on stderr, ``error: <message>``, and exit status 2;
+a bug keeps its traceback (exit 1). The rule lives in :func:`main` and :func:`_user_input`:
+
+* anything navgym raises on purpose (:class:`navgym.errors.NavgymError`) and click's usage errors
+  are user errors wherever they come from;
+* ``ValueError``, ``TypeError``, ``OSError`` and ``gymnasium.error.Error`` are user errors only
+  where they come from user input: parsing options, building the env and the agent, checking
+  ``--out`` (the blocks wrapped in :func:`_user_input`). Raised while episodes or training run,
+  they are bugs and keep their tracebacks.
+
+``NAVGYM_DEBUG=1`` shows the traceback of user errors too.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Goal-oriented embodied navigation envs on the CPU.")
 
 
-def _parse_options(options: list[str]) -> dict[str, Any]:
+def _click_errors():
+    """The click exception classes typer raises (typer >= 0.20 vendors click as ``typer._click``)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # older typer: click itself
+        from click import exceptions
+    return exceptions
+
+
+@contextmanager
+def _user_input(param_hint: str | None = None) -> Iterator[None]:
+    """Turn the errors a block raises from user input into one-line usage errors (exit 2)."""
+    import gymnasium as gym
+
+    try:
+        yield
+    except _click_errors().ClickException:
+        raise
+    except gym.error.DependencyNotInstalled:
+        raise  # main() shows it as one line
+    except (ValueError, TypeError, OSError, gym.error.Error) as exc:
+        raise typer.BadParameter(str(exc), param_hint=param_hint) from exc
+
+
+def _check_out(path: Path, option: str = "--out") -> None:
+    """Fail now, with one line, when ``path`` cannot be a writable folder (creates nothing)."""
+    import tempfile
+
+    path = path.expanduser()
+    if path.exists() and not path.is_dir():
+        raise typer.BadParameter(f"{path} exists and is not a folder", param_hint=option)
+    ancestor = path
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise typer.BadParameter(f"cannot create {path}: {ancestor} is not a folder", param_hint=option)
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".navgym-write-test-", dir=ancestor))
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot write {path}: {exc.strerror or exc} in {ancestor}", param_hint=option) from exc
+
+
+def _parse_options(options: list[str], hint: str = "--env-option/--agent-option") -> dict[str, Any]:
     """``key=value`` pairs; values are JSON when they parse (numbers, lists, true/false), else strings."""
     parsed: dict[str, Any] = {}
     for item in options:
         if "=" not in item:
-            raise typer.BadParameter(f"{item!r} is not key=value", param_hint="--env-option/--agent-option")
+            raise typer.BadParameter(f"{item!r} is not key=value", param_hint=hint)
         key, value = item.split("=", 1)
         try:
             parsed[key] = json.loads(value)
@@ -33,32 +92,28 @@ def _make_env(env_id: str, split: str, render: bool, env_options: dict[str, Any]
     from navgym.agents import sensors_for
     from navgym.tasks import TASKS
 
-    try:
+    with _user_input("--env"):
         spec = gym.spec(env_id)
-    except gym.error.Error as exc:
-        raise typer.BadParameter(str(exc), param_hint="--env") from exc
     if agent is not None and "sensors" not in env_options and spec.kwargs.get("task") in TASKS:
-        sensors = sensors_for(agent, TASKS.get(spec.kwargs["task"]))
+        with _user_input("--agent"):
+            sensors = sensors_for(agent, TASKS.get(spec.kwargs["task"]))
         if sensors is not None:
             env_options = {**env_options, "sensors": sensors}
-    try:
+    with _user_input("--env / --split / --env-option"):
         return gym.make(env_id, split=split, render_mode="rgb_array" if render else None, **env_options)
-    except gym.error.Error as exc:
-        raise typer.BadParameter(str(exc), param_hint="--env") from exc
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="--env / --split / --env-option") from exc
 
 
 def _make_agent(name: str, env, agent_options: dict[str, Any]):
     from navgym.agents import make_for_env
 
-    try:
+    with _user_input("--agent / --agent-option / --checkpoint"):
         agent, env = make_for_env(name, env, **agent_options)
-    except (ValueError, TypeError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="--agent / --agent-option") from exc
+    return agent, env
+
+
+def _note_privileged(name: str, agent) -> None:
     if getattr(agent, "privileged", False):
         typer.echo(f"note: agent {name!r} is PRIVILEGED (reads the shortest path): an upper bound, not a method", err=True)
-    return agent, env
 
 
 @app.command("list")
@@ -101,46 +156,66 @@ def evaluate(
     agent: str = typer.Option(..., "--agent", help="Agent name (navgym list)."),
     episodes: int = typer.Option(10, min=1, help="Number of episodes, in dataset order."),
     split: str = typer.Option("val", help="Dataset split."),
-    seed: int = typer.Option(0, help="Base seed (episode i uses seed + i)."),
-    out: Optional[Path] = typer.Option(None, help="Output folder: episodes.jsonl, summary.json, videos/, maps/."),
+    seed: int = typer.Option(0, min=0, help="Base seed (episode i uses seed + i)."),
+    out: Optional[Path] = typer.Option(None, help="Output folder: run.json, episodes.jsonl, summary.json, videos/, maps/."),
     video: bool = typer.Option(False, help="Write an mp4 per episode (egocentric view + top-down map)."),
     maps: bool = typer.Option(False, help="Write a top-down map PNG per episode."),
-    resume: bool = typer.Option(False, help="Continue the run in --out, skipping finished episodes."),
+    resume: bool = typer.Option(
+        False, help="Continue the run in --out, skipping finished episodes; refused when its run.json records other options."
+    ),
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint for learned agents."),
     goal_camera: str = typer.Option("agent", help="ImageNav goal photos: agent, user (FGPrompt's ranges) or extreme camera."),
+    threads: int = typer.Option(1, min=1, help="Torch CPU threads of this process (1: several runs side by side do not oversubscribe the cores)."),
     env_option: list[str] = typer.Option([], "--env-option", help="key=value passed to gym.make (repeatable)."),
     agent_option: list[str] = typer.Option([], "--agent-option", help="key=value passed to the agent (repeatable)."),
 ) -> None:
     """Run an agent on an env; print SR / SPL / SoftSPL with 95% confidence intervals."""
-    from navgym.evaluation import evaluate as run, format_summary
+    from navgym.evaluation import evaluate as run
+    from navgym.evaluation import format_summary
 
     if (video or maps or resume) and out is None:
         raise typer.BadParameter("--video, --maps and --resume need --out", param_hint="--out")
-    env_obj = _make_env(env, split, video or maps, _parse_options(env_option), agent=agent)
-    if goal_camera != "agent":
-        from navgym.wrappers import UserMatchedGoalCamera
-
-        try:
-            env_obj = UserMatchedGoalCamera(env_obj, goal_camera)
-        except (ValueError, TypeError) as exc:
-            env_obj.close()
-            raise typer.BadParameter(str(exc), param_hint="--goal-camera") from exc
-    agent_options = _parse_options(agent_option)
-    if checkpoint is not None:
-        agent_options["checkpoint"] = str(checkpoint)
-    agent_obj, env_obj = _make_agent(agent, env_obj, agent_options)
+    if out is not None:
+        _check_out(out)
+    if checkpoint is not None and not checkpoint.is_file():
+        what = "is a folder, not a file" if checkpoint.is_dir() else "does not exist"
+        raise typer.BadParameter(f"{checkpoint} {what}; give the checkpoint.zip a training run wrote", param_hint="--checkpoint")
+    env_obj = _make_env(env, split, video or maps, _parse_options(env_option, "--env-option"), agent=agent)
     try:
-        result = run(env_obj, agent_obj, episodes, out=out, seed=seed, resume=resume, video=video, maps=maps)
+        if goal_camera != "agent":
+            from navgym.wrappers import UserMatchedGoalCamera
+
+            with _user_input("--goal-camera"):
+                env_obj = UserMatchedGoalCamera(env_obj, goal_camera)
+        agent_options = _parse_options(agent_option, "--agent-option")
+        if checkpoint is not None:
+            agent_options["checkpoint"] = str(checkpoint)
+        agent_obj, env_obj = _make_agent(agent, env_obj, agent_options)
+        run_info = {"agent": agent, "agent_options": agent_options, "goal_camera": goal_camera, "checkpoint": agent_options.get("checkpoint")}
+        result = run(env_obj, agent_obj, episodes, out=out, seed=seed, resume=resume, video=video, maps=maps, run_info=run_info, threads=threads)
     except KeyboardInterrupt:
-        typer.echo(f"\ninterrupted: finished episodes are kept in {out}/episodes.jsonl; rerun with --resume", err=True)
+        kept = f"finished episodes are kept in {out}/episodes.jsonl; rerun with --resume" if out is not None else "nothing kept (no --out)"
+        typer.echo(f"\ninterrupted: {kept}", err=True)
         raise typer.Exit(130)
-    except (ValueError, FileExistsError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
     finally:
         env_obj.close()
     typer.echo(format_summary(result.summary(), title=f"{agent} on {env} ({split})"))
+    _note_privileged(agent, agent_obj)
+    _report_reuse(result, out)
     if out is not None:
         typer.echo(f"wrote {out}/episodes.jsonl and {out}/summary.json" + (f", videos in {out}/videos" if video else ""))
+
+
+def _report_reuse(result, out: Path | None, fresh_hint: str = "") -> None:
+    """Say which reported episodes were read from the run folder rather than run now."""
+    if out is None or not result.reused:
+        return
+    n = len(result.records)
+    typer.echo(
+        f"note: {result.reused} of these {n} episodes were read from {out}/episodes.jsonl (finished earlier by a run with the same "
+        f"setup, per {out}/run.json); {n - result.reused} ran now{fresh_hint}",
+        err=True,
+    )
 
 
 @app.command()
@@ -152,7 +227,7 @@ def train(
     n_envs: int = typer.Option(2, "--n-envs", min=1, help="Parallel envs (subprocesses; 1 runs in-process)."),
     out: Path = typer.Option(..., "--out", help="Run folder: checkpoint.zip, eval.jsonl, tb/ (TensorBoard)."),
     resume: bool = typer.Option(False, help="Continue the run in --out from its checkpoint."),
-    seed: int = typer.Option(0, help="Seed of the model and envs."),
+    seed: int = typer.Option(0, min=0, help="Seed of the model and envs."),
     goal_camera: str = typer.Option("agent", help="Goal camera: agent, user (FGPrompt ranges) or extreme."),
     reward: str = typer.Option("rsrnav", help="Training reward: rsrnav (ZER-style shaping) or env (Habitat's)."),
     eval_every: int = typer.Option(10_000, min=0, help="Evaluate SR/SPL on val every this many steps (0: at the end)."),
@@ -160,42 +235,36 @@ def train(
     checkpoint_every: int = typer.Option(5_000, min=0, help="Write checkpoint.zip every this many steps (and at the end)."),
     max_minutes: Optional[float] = typer.Option(None, help="Stop after this much training time (minutes, evaluations excluded)."),
     max_cpu_minutes: Optional[float] = typer.Option(None, help="Stop after this much CPU time of training (minutes; exact with --n-envs 1)."),
-    threads: int = typer.Option(1, min=1, help="Torch CPU threads while collecting rollouts."),
+    threads: int = typer.Option(1, min=1, help="Torch CPU threads while collecting rollouts and evaluating (env workers use 1)."),
     update_threads: Optional[int] = typer.Option(None, min=1, help="Torch CPU threads during updates (default: all cores)."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    progress: bool = typer.Option(True, help="Show progress bars (training, and each evaluation on val)."),
     env_option: list[str] = typer.Option([], "--env-option", help="key=value passed to gym.make for train and val envs (repeatable)."),
     model_option: list[str] = typer.Option([], "--model-option", help="key=value RSRNav/PPO setting, e.g. n_steps=64 (repeatable)."),
 ) -> None:
     """Train a learned agent (RSRNav with recurrent PPO); resumable, logs to TensorBoard."""
     import gymnasium as gym
 
-    from navgym.training import TrainArgs, TrainingInterrupted, train as run
+    from navgym.training import TrainArgs, TrainingInterrupted
+    from navgym.training import train as run
 
-    try:
+    _check_out(out)
+    with _user_input("--env"):
+        import navgym  # noqa: F401  (registers the ids)
+
+        gym.spec(env)
+    with _user_input():
         args = TrainArgs(
             agent=agent, head=head, env_id=env, timesteps=timesteps, n_envs=n_envs, out=out, resume=resume, seed=seed,
             goal_camera=goal_camera, reward=reward, eval_every=eval_every, eval_episodes=eval_episodes,
             checkpoint_every=checkpoint_every, max_minutes=max_minutes, max_cpu_minutes=max_cpu_minutes, torch_threads=threads,
             update_threads=update_threads, progress=progress,
-            env_kwargs=_parse_options(env_option), model=_parse_options(model_option),
+            env_kwargs=_parse_options(env_option, "--env-option"), model=_parse_options(model_option, "--model-option"),
         )
-        import navgym  # noqa: F401  (registers the ids)
-
-        gym.spec(env)
-    except gym.error.DependencyNotInstalled as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1)
-    except gym.error.Error as exc:
-        raise typer.BadParameter(str(exc), param_hint="--env") from exc
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
     try:
-        result = run(args)
+        result = run(args)  # its setup errors are NavgymErrors (one line, from main); later errors are bugs
     except TrainingInterrupted as exc:
         typer.echo(f"\n{exc}", err=True)
         raise typer.Exit(130)
-    except (ValueError, FileExistsError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc)) from exc
     typer.echo(
         f"trained {result.num_timesteps - result.start_timesteps} steps ({result.start_timesteps} -> {result.num_timesteps}) "
         f"in {result.training_seconds:.0f} s ({result.steps_per_second:.1f} steps/s)"
@@ -215,33 +284,117 @@ def benchmark(
 ) -> None:
     """Steps per second of each ProcHouse env and of the simulator alone, side by side."""
     from navgym.benchmark import env_speed_table
+    from navgym.tasks import TASKS
 
-    typer.echo(env_speed_table([t.strip() for t in tasks.split(",") if t.strip()], steps=steps, resolution=resolution))
+    names = [t.strip() for t in tasks.split(",") if t.strip()]
+    if not names:
+        raise typer.BadParameter("no task given; e.g. --tasks ObjectNav,ImageNav", param_hint="--tasks")
+    with _user_input("--tasks"):
+        for name in names:
+            TASKS.get(name)
+    typer.echo(env_speed_table(names, steps=steps, resolution=resolution))
+
+
+#: What ``navgym demo`` runs: (env id, agent).
+DEMO_JOBS = (("ObjectNav-ProcHouse-v0", "frontier"), ("ImageNav-ProcHouse-v0", "oracle"))
 
 
 @app.command()
 def demo(
     out: Path = typer.Option(Path("runs/demo"), help="Where the tables and videos go."),
     episodes: int = typer.Option(5, min=1, help="Episodes per agent."),
+    fresh: bool = typer.Option(False, help="Delete the results an earlier demo left in --out and run every episode again."),
 ) -> None:
-    """The README's main job: frontier on ObjectNav-ProcHouse and the oracle on ImageNav-ProcHouse."""
-    from navgym.evaluation import evaluate as run, format_summary
+    """The README's main job: frontier on ObjectNav-ProcHouse and the oracle on ImageNav-ProcHouse.
 
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = [("ObjectNav-ProcHouse-v0", "frontier"), ("ImageNav-ProcHouse-v0", "oracle")]
-    for env_id, agent_name in jobs:
+    Run again into the same --out, it reuses the episodes an earlier demo finished there (only when
+    each folder's run.json matches: same env, agent, seed, navgym version), runs the missing ones,
+    and says how many were reused; --fresh reruns everything."""
+    from navgym.evaluation import RunFolderError, format_summary
+    from navgym.evaluation import evaluate as run
+
+    _check_out(out)
+    for env_id, agent_name in DEMO_JOBS:
         run_dir = out / f"{agent_name}_{env_id.split('-')[0].lower()}"
+        if fresh:
+            _remove_run(run_dir)
         env_obj = _make_env(env_id, "val", True, {}, agent=agent_name)
-        agent_obj, env_obj = _make_agent(agent_name, env_obj, {})
-        result = run(env_obj, agent_obj, episodes, out=run_dir, resume=True, video=True)
-        env_obj.close()
+        try:
+            agent_obj, env_obj = _make_agent(agent_name, env_obj, {})
+            run_info = {"agent": agent_name, "agent_options": {}, "goal_camera": "agent"}
+            result = run(env_obj, agent_obj, episodes, out=run_dir, resume=True, video=True, run_info=run_info)
+        except RunFolderError as exc:
+            raise typer.BadParameter(f"{exc}; or pass --fresh to rerun the demo there", param_hint="--out") from exc
+        finally:
+            env_obj.close()
         typer.echo(format_summary(result.summary(), title=f"\n{agent_name} on {env_id} (val)"))
+        _note_privileged(agent_name, agent_obj)
+        _report_reuse(result, run_dir, fresh_hint="; --fresh reruns them")
         typer.echo(f"videos: {run_dir}/videos/")
 
 
+def _remove_run(run_dir: Path) -> None:
+    """Delete what an evaluation wrote in ``run_dir`` (and nothing else)."""
+    from navgym.evaluation import MANIFEST_NAME, RECORDS_NAME, SUMMARY_NAME
+
+    for name in (RECORDS_NAME, SUMMARY_NAME, MANIFEST_NAME):  # run.json last: a half-removed folder stays refusable
+        (run_dir / name).unlink(missing_ok=True)
+    for sub, patterns in (("videos", ("episode_*.mp4", "episode_*.gif")), ("maps", ("episode_*.png",))):
+        for pattern in patterns:
+            for path in (run_dir / sub).glob(pattern):
+                path.unlink()
+
+
+def _one_line(message: str) -> str:
+    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {_one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None, _default=warnings.showwarning) -> None:
+    """navgym's run-folder warnings as one line (``warning: ...``); others as Python shows them."""
+    from navgym.evaluation import RunFolderWarning
+
+    if issubclass(category, RunFolderWarning):
+        typer.echo(f"warning: {_one_line(str(message))}", err=True)
+    else:
+        _default(message, category, filename, lineno, file, line)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point."""
-    app(args=argv if argv is not None else sys.argv[1:], prog_name="navgym")
+    """Console entry point: runs the command, then exits 0, 2 with one ``error:`` line for a user
+    error (see the module docstring), 130 on Ctrl-C, or 1 with a traceback for a bug."""
+    import gymnasium as gym
+
+    from navgym.errors import NavgymError
+
+    click = _click_errors()
+    debug = bool(os.environ.get("NAVGYM_DEBUG"))
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            code = app(args=argv if argv is not None else sys.argv[1:], prog_name="navgym", standalone_mode=False)
+        except click.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help(), err=True)
+            sys.exit(2)
+        except click.UsageError as exc:
+            message = exc.format_message()
+            if exc.ctx is not None and not isinstance(exc, click.BadParameter):
+                message += f" (see '{exc.ctx.command_path} --help')"
+            _fail(message)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        except (NavgymError, gym.error.DependencyNotInstalled) as exc:
+            if debug:
+                raise
+            _fail(str(exc))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

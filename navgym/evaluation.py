@@ -1,14 +1,31 @@
 """Evaluate an agent on an env the way the papers report it: SR, SPL, SoftSPL with 95% intervals.
 
-Every finished episode is appended to ``episodes.jsonl`` at once (flushed), so an interrupted run
-keeps what it finished and ``resume=True`` continues without repeating or losing episodes.
+A run folder (``out``) holds:
+
+* ``run.json``: what made the run (env id and kwargs, split, agent and its options, seed, episodes
+  asked, goal camera, checkpoint path and sha256, navgym version), written before the first
+  episode;
+* ``episodes.jsonl``: one line per finished episode, appended (and flushed) as each one ends, so
+  an interrupted run keeps what it finished;
+* ``summary.json``: the summary of the folder's episodes; ``videos/``, ``maps/``.
+
+``resume=True`` continues a folder only when its ``run.json`` matches this run (the number of
+episodes may differ: more continues the run, fewer reports exactly the first ones and runs
+nothing else) and otherwise refuses, naming each differing field with both values. A crash at any
+byte leaves the folder readable: JSON files are written to a temporary name and renamed, and a
+cut-off last line of ``episodes.jsonl`` is dropped (with a warning) and its episode run again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
+import sys
+import warnings
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +33,54 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
+from navgym.errors import InvalidArgumentError, NavgymError
+
 #: The measures summarised, in the order printed.
 SUMMARY_KEYS = ("success", "spl", "soft_spl", "distance_to_goal", "num_steps", "collisions")
+#: File names in a run folder.
+MANIFEST_NAME, RECORDS_NAME, SUMMARY_NAME = "run.json", "episodes.jsonl", "summary.json"
+#: Version of ``run.json``'s layout.
+MANIFEST_FORMAT = 1
+#: ``run.json`` fields that must match for ``resume`` (``episodes`` may differ; ``checkpoint``, the
+#: path, may move while its ``checkpoint_sha256`` stays).
+MANIFEST_KEYS = (
+    "navgym_version", "env_id", "env_kwargs", "split", "agent", "agent_options", "goal_camera", "wrappers", "seed", "checkpoint_sha256",
+)
+#: Env kwargs that do not change results (left out of ``run.json``).
+_IGNORED_ENV_KWARGS = ("render_mode", "split")
+
+
+class RunFolderError(NavgymError, ValueError):
+    """A run folder cannot be continued as asked (another setup, an unreadable record); the
+    message names the folder and the fix."""
+
+
+class RunExistsError(NavgymError, FileExistsError):
+    """The output folder already holds a run and ``resume`` is false."""
+
+
+class RunFolderWarning(UserWarning):
+    """Something a user should know about a run folder: a repaired file, episodes reported from an
+    earlier run."""
 
 
 @dataclass
 class EvaluationResult:
-    """Per-episode records and their summary (mean and 95% confidence half-width per measure)."""
+    """Per-episode records and their summary (mean and 95% confidence half-width per measure).
+
+    Attributes:
+        records: One dict per episode asked, in episode order.
+        reused: How many of ``records`` were read from the run folder (finished by an earlier,
+            matching run) rather than run now.
+        folder_episodes: Episodes recorded in the run folder after this call (0 without ``out``);
+            more than ``len(records)`` when a resume asked for fewer episodes than the folder has.
+        repaired: Cut-off lines dropped from ``episodes.jsonl`` (their episodes were run again).
+    """
 
     records: list[dict[str, Any]] = field(default_factory=list)
+    reused: int = 0
+    folder_episodes: int = 0
+    repaired: int = 0
 
     def summary(self) -> dict[str, dict[str, float]]:
         return summarize(self.records)
@@ -118,6 +174,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidArgumentError(f"{name}={value!r} must be an integer >= {low}")
+    if value < low:
+        raise InvalidArgumentError(f"{name}={value!r} must be an integer >= {low}")
+    return int(value)
+
+
 def evaluate(
     env: gym.Env,
     agent,
@@ -128,6 +192,10 @@ def evaluate(
     video: bool = False,
     maps: bool = False,
     progress: bool = True,
+    *,
+    run_info: dict[str, Any] | None = None,
+    threads: int | None = 1,
+    desc: str = "episodes",
 ) -> EvaluationResult:
     """Evaluate ``agent`` on the first ``episodes`` episodes of ``env``'s dataset.
 
@@ -135,60 +203,314 @@ def evaluate(
         env: A navgym env (``gym.make`` output); ``render_mode="rgb_array"`` is needed for video/maps.
         agent: Anything with ``reset()`` and ``policy(obs)``.
         episodes: How many episodes (in dataset order).
-        out: Output folder for ``episodes.jsonl``, ``summary.json``, ``videos/`` and ``maps/``.
-        seed: Base seed; episode i is reset with ``seed + i``.
-        resume: Keep the episodes already in ``out/episodes.jsonl`` and run only the rest.
+        out: Output folder for ``run.json``, ``episodes.jsonl``, ``summary.json``, ``videos/``, ``maps/``.
+        seed: Base seed (an integer >= 0); episode i is reset with ``seed + i``.
+        resume: Keep the episodes already in ``out`` and run only the rest. Refused (a
+            :class:`RunFolderError`, a ``ValueError``) when ``out/run.json`` records another setup;
+            with fewer ``episodes`` than the folder holds, the first ``episodes`` are reported
+            (a :class:`RunFolderWarning` says so) and the folder's files keep all of them.
         video, maps: Write an mp4 per episode / a top-down map PNG of each episode's end.
+        progress: Show a progress bar (tqdm, on stderr) titled ``desc``.
+        run_info: What the caller knows about the run beyond the env, recorded in ``run.json``
+            and compared on resume: ``agent`` (a name; default: the agent's class), ``agent_options``,
+            ``goal_camera``, ``checkpoint`` (a path; hashed). The CLI passes all of them.
+        threads: Torch CPU threads while evaluating (when torch is in use), restored afterwards;
+            ``None`` leaves torch's setting alone. One per process avoids oversubscription when
+            several evaluations or envs share the cores.
+
+    Raises:
+        InvalidArgumentError: a bad ``episodes``, ``seed`` or ``threads``.
+        RunExistsError: ``out`` holds a run and ``resume`` is false (a ``FileExistsError``).
+        RunFolderError: ``resume`` into a folder made by another setup, or with an unreadable record.
     """
     total = len(env.unwrapped.dataset.episodes)
-    if episodes < 1:
-        raise ValueError(f"episodes={episodes} must be at least 1")
+    episodes = _check_int("episodes", episodes, 1)
+    seed = _check_int("seed", seed, 0)
+    if threads is not None:
+        threads = _check_int("threads", threads, 1)
     if episodes > total:
-        raise ValueError(f"episodes={episodes} exceeds the {total} episodes of this split; ask for at most {total}")
+        raise InvalidArgumentError(f"episodes={episodes} exceeds the {total} episodes of this split; ask for at most {total}")
     out_dir = Path(out) if out is not None else None
     records: list[dict[str, Any]] = []
-    done: set[int] = set()
+    repaired = 0
     log_path = None
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        log_path = out_dir / "episodes.jsonl"
-        if log_path.exists():
-            if not resume:
-                raise FileExistsError(f"{log_path} exists: pass resume=True (--resume) to continue it, or choose another --out")
-            records = _read_records(log_path)
-            done = {r["episode_index"] for r in records}
+        manifest = run_manifest(env, agent, episodes, seed, run_info)
+        records, repaired = _open_run_folder(out_dir, manifest, resume)
+        log_path = out_dir / RECORDS_NAME
+    done = {r["episode_index"] for r in records}
     todo = [i for i in range(episodes) if i not in done]
+    reported = [r for r in records if r["episode_index"] < episodes]
+    reused = len(reported)
+    if out_dir is not None and resume and len(done) > episodes:
+        warnings.warn(
+            f"{out_dir} holds {len(done)} finished episodes; reporting the first {episodes} as asked "
+            f"(its {SUMMARY_NAME} keeps all {len(done)})",
+            RunFolderWarning,
+            stacklevel=2,
+        )
     want_frames = video or maps
-    with tqdm(total=episodes, initial=episodes - len(todo), desc="episodes", disable=not progress, unit="ep") as bar:
+    with _TorchThreads(threads), tqdm(total=episodes, initial=episodes - len(todo), desc=desc, disable=not progress, unit="ep") as bar:
         for index in todo:
             record, frames = run_episode(env, agent, index, seed, video=want_frames)
             records.append(record)
-            if out_dir is not None:
+            reported.append(record)
+            if log_path is not None:
                 _write_media(out_dir, record, frames, video, maps)
-                with log_path.open("a") as f:
-                    f.write(json.dumps(record) + "\n")
-                    f.flush()
+                append_jsonl(log_path, record)
             bar.update(1)
-            bar.set_postfix(SR=f"{np.mean([r['success'] for r in records]):.2f}")
-    result = EvaluationResult(sorted(records, key=lambda r: r["episode_index"]))
+            bar.set_postfix(SR=f"{np.mean([r['success'] for r in reported]):.2f}")
+    folder = sorted(records, key=lambda r: r["episode_index"])
     if out_dir is not None:
-        (out_dir / "summary.json").write_text(json.dumps(result.summary(), indent=2))
+        write_json_atomic(out_dir / SUMMARY_NAME, summarize(folder))
+    result = EvaluationResult(
+        sorted(reported, key=lambda r: r["episode_index"]), reused=reused, folder_episodes=len(folder) if out_dir is not None else 0,
+        repaired=repaired,
+    )
     return result
 
 
-def _read_records(path: Path) -> list[dict[str, Any]]:
-    records = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
+# -- run folders: manifest, records, atomic writes ------------------------------------------------------------
+def run_manifest(env: gym.Env, agent: Any, episodes: int, seed: int, run_info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``run.json`` of an evaluation: what made it (see the module docstring)."""
+    import navgym
+
+    info = dict(run_info or {})
+    unknown = set(info) - {"agent", "agent_options", "goal_camera", "checkpoint"}
+    if unknown:
+        raise InvalidArgumentError(f"run_info has unknown keys {sorted(unknown)}; use agent, agent_options, goal_camera, checkpoint")
+    spec = env.spec or env.unwrapped.spec
+    kwargs = dict(spec.kwargs) if spec is not None else {}
+    agent_options = dict(info.get("agent_options") or {})
+    checkpoint = info.get("checkpoint") or agent_options.pop("checkpoint", None) or getattr(agent, "checkpoint", None)
+    agent_options.pop("checkpoint", None)
+    checkpoint_hash = file_sha256(checkpoint) if checkpoint is not None and Path(checkpoint).is_file() else None
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "navgym_version": navgym.__version__,
+        "env_id": spec.id if spec is not None else None,
+        "env_kwargs": {k: v for k, v in kwargs.items() if k not in _IGNORED_ENV_KWARGS},
+        "split": kwargs.get("split", getattr(env.unwrapped, "split", None)),
+        "agent": info.get("agent") or f"{type(agent).__module__}:{type(agent).__qualname__}",
+        "agent_options": agent_options,
+        "goal_camera": info.get("goal_camera") or _goal_camera(env),
+        "wrappers": _wrappers(env),
+        "seed": seed,
+        "episodes": episodes,
+        "checkpoint": None if checkpoint is None else str(Path(checkpoint).resolve()),
+        "checkpoint_sha256": checkpoint_hash,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return json.loads(json.dumps(manifest, default=_json_default))  # as it reads back from the file
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    text = repr(value)
+    return text if " at 0x" not in text else f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def _goal_camera(env: gym.Env) -> str:
+    """The goal-camera setting of the wrappers around ``env`` (``"agent"`` without one)."""
+    while isinstance(env, gym.Wrapper):
+        if hasattr(env, "setting_name") and hasattr(env, "ranges"):
+            return str(env.setting_name)
+        env = env.env
+    return "agent"
+
+
+def _wrappers(env: gym.Env) -> list[str]:
+    """The wrapper classes around the env, outermost first."""
+    names = []
+    while isinstance(env, gym.Wrapper):
+        names.append(type(env).__qualname__)
+        env = env.env
+    return names
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest_differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """``"field: <recorded> (folder) vs <current> (now)"`` for each compared field that differs
+    (dict fields by key, e.g. ``env_kwargs.num_scenes``)."""
+    diffs = []
+    for key in MANIFEST_KEYS:
+        old, new = recorded.get(key), current.get(key)
+        if old == new:
             continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            # A line cut by an interruption: everything before it is kept, it is run again.
-            if number == len(path.read_text().splitlines()):
-                break
-            raise ValueError(f"{path}: line {number} is not valid JSON; fix or remove it before --resume")
-    return records
+        if isinstance(old, dict) and isinstance(new, dict):
+            for sub in sorted(set(old) | set(new)):
+                if old.get(sub, "<unset>") != new.get(sub, "<unset>"):
+                    diffs.append(f"{key}.{sub}: {_show(old.get(sub, '<unset>'))} (folder) vs {_show(new.get(sub, '<unset>'))} (now)")
+        else:
+            diffs.append(f"{key}: {_show(old)} (folder) vs {_show(new)} (now)")
+    return diffs
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) or value.startswith("<") else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _open_run_folder(out_dir: Path, manifest: dict[str, Any], resume: bool) -> tuple[list[dict[str, Any]], int]:
+    """Check ``out_dir`` against ``manifest``, (re)write its ``run.json``; returns the records
+    already in it and how many cut-off lines were dropped."""
+    manifest_path, log_path = out_dir / MANIFEST_NAME, out_dir / RECORDS_NAME
+    records: list[dict[str, Any]] = []
+    repaired = 0
+    if manifest_path.exists() or log_path.exists():
+        if not resume:
+            raise RunExistsError(f"{out_dir} already holds a run ({MANIFEST_NAME}, {RECORDS_NAME}): pass resume=True (--resume) to continue it, or choose another --out")
+        if not manifest_path.exists():
+            raise RunFolderError(
+                f"{log_path} exists but {manifest_path.name} does not (a folder from navgym before 0.1.0's run manifests, or another tool): "
+                "nothing says which env and agent made it, so it cannot be resumed safely; evaluate into a new --out"
+            )
+        recorded = _read_manifest(manifest_path)
+        diffs = manifest_differences(recorded, manifest)
+        if diffs:
+            raise RunFolderError(f"cannot resume {out_dir}: it was made by another setup: {'; '.join(diffs)}; use the same options or another --out")
+        if log_path.exists():
+            records, repaired = read_records(log_path)
+        manifest = {**manifest, "episodes": max(int(recorded.get("episodes", 0)), manifest["episodes"]), "created": recorded.get("created")}
+        if manifest == recorded:
+            return records, repaired
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(manifest_path, manifest)
+    return records, repaired
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunFolderError(f"{path} is not valid JSON ({exc}); it cannot say what made the run, so the folder cannot be resumed") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise RunFolderError(f"{path} is not a format-{MANIFEST_FORMAT} navgym run manifest; evaluate into another --out")
+    return manifest
+
+
+def read_records(path: str | Path) -> tuple[list[dict[str, Any]], int]:
+    """The records of an ``episodes.jsonl`` and how many cut-off lines were dropped.
+
+    A last line that is not a complete record (a write cut by a crash or a kill) is dropped, the
+    file truncated to the records before it, and a :class:`RunFolderWarning` says how many bytes
+    went; that episode has no record, so a resume runs it again. A bad line before the last one
+    is not a cut-off write and raises :class:`RunFolderError` naming it. Repeated episode indices
+    keep their first record.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    parsed: list[tuple[int, int, dict[str, Any] | None]] = []  # (line number, start byte, record or None)
+    start = 0
+    for number, raw in enumerate(lines, 1):
+        if raw.strip():
+            parsed.append((number, start, _parse_record(raw)))
+        start += len(raw) + 1
+    records: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    dropped = 0
+    for position, (number, begin, record) in enumerate(parsed):
+        if record is None:
+            if position < len(parsed) - 1:
+                raise RunFolderError(
+                    f"{path}: line {number} is not a complete episode record and records follow it (not a cut-off write); "
+                    "remove that line (its episode then runs again) and resume"
+                )
+            dropped = len(data) - begin
+            with open(path, "r+b") as f:
+                f.truncate(begin)
+                f.flush()
+                os.fsync(f.fileno())
+            warnings.warn(
+                f"{path}: dropped 1 cut-off last line ({dropped} bytes, an interrupted write); its episode runs again",
+                RunFolderWarning,
+                stacklevel=2,
+            )
+            return records, 1
+        if record["episode_index"] not in seen:
+            seen.add(record["episode_index"])
+            records.append(record)
+    return records, 0
+
+
+def _parse_record(raw: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    index = record.get("episode_index") if isinstance(record, dict) else None
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        return None
+    return record
+
+
+def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
+    """Append ``record`` as one JSON line, flushed and synced. The line starts on a line of its
+    own even when the file ends in a cut-off write (so that write stays one bad last line and is
+    never glued to this record)."""
+    line = (json.dumps(record, default=_json_default) + "\n").encode()
+    with open(path, "a+b") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() > 0:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                line = b"\n" + line
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_json_atomic(path: str | Path, value: Any, indent: int | None = 2) -> Path:
+    """Write ``value`` as JSON to a temporary file next to ``path``, then rename it onto ``path``:
+    readers see the old file or the new one, never a half-written one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w") as f:
+            json.dump(value, f, indent=indent, default=_json_default)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+class _TorchThreads:
+    """Sets torch's CPU threads for a block when torch is in use, and restores them after."""
+
+    def __init__(self, threads: int | None):
+        self.threads = threads
+        self.previous: int | None = None
+
+    def __enter__(self) -> _TorchThreads:
+        torch = sys.modules.get("torch")
+        if self.threads is not None and torch is not None:
+            self.previous = torch.get_num_threads()
+            if self.previous != self.threads:
+                torch.set_num_threads(self.threads)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        torch = sys.modules.get("torch")
+        if self.previous is not None and torch is not None and torch.get_num_threads() != self.previous:
+            torch.set_num_threads(self.previous)
 
 
 def _write_media(out_dir: Path, record: dict[str, Any], frames: list[np.ndarray], video: bool, maps: bool) -> None:

@@ -104,3 +104,154 @@ def test_benchmark_prints_env_and_sim_speed():
     result = run("benchmark", "--steps", "20", "--tasks", "ObjectNav")
     assert result.returncode == 0, result.stderr
     assert "ObjectNav-ProcHouse-v0" in result.stdout and "sim alone" in result.stdout
+
+
+# -- run folders: what made them, resume rules, crash safety (issue 19) ------------------------------------
+SMALL = ["--env-option", "num_scenes=1", "--env-option", "episodes_per_scene=4", "--env-option", "resolution=32"]
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    """The single ``error: ...`` line a user error prints (exit 2, no traceback)."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_resume_refuses_a_folder_made_by_another_agent(tmp_path):
+    out = tmp_path / "run"
+    first = run("evaluate", "--env", "ImageNav-ProcHouse-v0", "--agent", "random", "--episodes", "2", "--out", str(out), *SMALL)
+    assert first.returncode == 0, first.stderr
+    assert json.loads((out / "run.json").read_text())["agent"] == "random"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    other = run("evaluate", "--env", "ImageNav-ProcHouse-v0", "--agent", "oracle", "--episodes", "2", "--out", str(out), "--resume", *SMALL)
+    line = one_error_line(other)
+    assert "agent: 'random' (folder) vs 'oracle' (now)" in line and str(out) in line
+    assert "SR" not in other.stdout  # no table under the new agent's name
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    env = run("evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--episodes", "2", "--out", str(out), "--resume", *SMALL)
+    assert "env_id: 'ImageNav-ProcHouse-v0' (folder) vs 'ObjectNav-ProcHouse-v0' (now)" in one_error_line(env)
+
+
+def test_resume_with_fewer_episodes_reports_exactly_that_many(tmp_path):
+    out = tmp_path / "run"
+    args = ["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--out", str(out), *SMALL]
+    assert run(*args, "--episodes", "4").returncode == 0
+    fewer = run(*args, "--episodes", "2", "--resume")
+    assert fewer.returncode == 0, fewer.stderr
+    assert "episodes             2" in fewer.stdout
+    assert "reporting the first 2" in fewer.stderr and "2 of these 2 episodes were read from" in fewer.stderr
+    three = run(*args, "--episodes", "3", "--resume")
+    assert three.returncode == 0, three.stderr
+    assert "episodes             3" in three.stdout and "reporting the first 3" in three.stderr
+
+
+def test_evaluate_resume_repairs_a_cut_off_results_file(tmp_path):
+    out = tmp_path / "run"
+    args = ["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--episodes", "3", "--out", str(out), *SMALL]
+    assert run(*args).returncode == 0
+    log = out / "episodes.jsonl"
+    data = log.read_bytes()
+    log.write_bytes(data[: len(data) - 40])  # killed mid-write of the last record
+    resumed = run(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "warning: " in resumed.stderr and "dropped 1 cut-off last line" in resumed.stderr
+    assert sorted(json.loads(line)["episode_index"] for line in log.read_text().splitlines()) == [0, 1, 2]
+
+
+def test_demo_twice_reuses_honestly_and_fresh_reruns(tmp_path):
+    out = tmp_path / "demo"
+    first = run("demo", "--episodes", "1", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    assert "read from" not in first.stderr
+    again = run("demo", "--episodes", "1", "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("1 of these 1 episodes were read from") == 2 and "--fresh reruns them" in again.stderr
+    fresh = run("demo", "--episodes", "1", "--out", str(out), "--fresh")
+    assert fresh.returncode == 0, fresh.stderr
+    assert "read from" not in fresh.stderr
+    assert len(list((out / "frontier_objectnav" / "videos").glob("episode_*"))) == 1
+
+
+def test_evaluate_accepts_threads(tmp_path):
+    result = run("evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--episodes", "1", "--threads", "1", *SMALL)
+    assert result.returncode == 0, result.stderr
+
+
+def _pickled_checkpoint(path):
+    """A checkpoint zip whose policy.pth holds a pickled Python object (not only tensors)."""
+    import fractions
+    import io
+    import zipfile
+    from dataclasses import asdict
+
+    torch = pytest.importorskip("torch")
+    from navgym.agents.rsrnav.model import META_FORMAT, META_NAME, RSRNavConfig
+
+    meta = {
+        "format": META_FORMAT, "agent": "rsrnav", "config": asdict(RSRNavConfig()), "n_actions": 4, "num_timesteps": 0, "n_updates": 0,
+        "observation_shapes": {"rgb": [128, 128, 3], "imagegoal": [128, 128, 3]},
+    }
+    buffer = io.BytesIO()
+    torch.save({"weight": fractions.Fraction(1, 3)}, buffer)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(META_NAME, json.dumps(meta))
+        archive.writestr("policy.pth", buffer.getvalue())
+    return path
+
+
+USER_ERRORS = {
+    "evaluate --out under a file": (
+        lambda d: ["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--out", str(d / "file" / "out")], "--out",
+    ),
+    "evaluate --out in /proc": (lambda d: ["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--out", "/proc/navgym"], "/proc/navgym"),
+    "demo --out under a file": (lambda d: ["demo", "--episodes", "1", "--out", str(d / "file" / "demo")], "--out"),
+    "train --out under a file": (lambda d: ["train", "--timesteps", "16", "--out", str(d / "file" / "run")], "--out"),
+    "missing --checkpoint": (
+        lambda d: ["evaluate", "--env", "ImageNav-ProcHouseEasy-v0", "--agent", "rsrnav", "--checkpoint", str(d / "nope.zip")], "nope.zip does not exist",
+    ),
+    "pickled checkpoint": (
+        lambda d: ["evaluate", "--env", "ImageNav-ProcHouseEasy-v0", "--agent", "rsrnav", "--checkpoint", str(_pickled_checkpoint(d / "evil.zip")),
+                   "--env-option", "num_scenes=1", "--env-option", "episodes_per_scene=2"],
+        "evil.zip': entry 'policy.pth' cannot be loaded safely: it holds pickled Python objects (fractions.Fraction)",
+    ),
+    "evaluate --seed -1": (lambda d: ["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--seed", "-1"], "--seed"),
+    "train --seed -1": (lambda d: ["train", "--out", str(d / "run"), "--seed", "-1"], "--seed"),
+    "benchmark --tasks Bogus": (lambda d: ["benchmark", "--tasks", "ObjectNav,Bogus"], "task='Bogus'"),
+    "--env-option resolution=abc": (
+        lambda d: ["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--env-option", "resolution=abc"], "resolution='abc'",
+    ),
+    "--model-option n_steps=abc": (
+        lambda d: ["train", "--out", str(d / "run"), "--timesteps", "16", "--model-option", "n_steps=abc"], "n_steps='abc' must be an integer",
+    ),
+    "evaluate into a used folder": (
+        lambda d: ["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--out", str(d / "used")], "--resume",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(USER_ERRORS))
+def test_user_errors_are_one_line_and_exit_2(tmp_path, case):
+    (tmp_path / "file").write_text("a file, not a folder")
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "run.json").write_text("{}")
+    make_args, message = USER_ERRORS[case]
+    line = one_error_line(run(*make_args(tmp_path)))
+    assert message in line, line
+    assert not (tmp_path / "run").exists()  # nothing written
+
+
+def test_a_bug_keeps_its_traceback(tmp_path):
+    """Errors raised while episodes run are bugs: exit 1 with the traceback, not one line."""
+    script = (
+        "from navgym.agents import register_agent\n"
+        "from navgym.cli import main\n"
+        "@register_agent('buggy')\n"
+        "class Buggy:\n"
+        "    def __init__(self, env=None): pass\n"
+        "    def reset(self): pass\n"
+        "    def policy(self, obs): raise ValueError('a bug in policy()')\n"
+        f"main(['evaluate', '--env', 'ObjectNav-ProcHouse-v0', '--agent', 'buggy', '--episodes', '1', *{SMALL!r}])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env={**os.environ, "TQDM_DISABLE": "1"})
+    assert result.returncode == 1 and "Traceback" in result.stderr and "a bug in policy()" in result.stderr, result.stderr

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from navgym.core.registry import Registry
+from navgym.errors import InvalidArgumentError
 from navgym.wrappers.goal_camera import GOAL_CAMERA_SETTINGS
 
 #: Trainable agents: each names a trainer object with ``require``, ``config``, ``config_dict``,
@@ -33,7 +34,7 @@ class TrainArgs:
         n_envs: Parallel envs (``SubprocVecEnv``; 1 runs in-process).
         out: Output folder.
         resume: Continue the run in ``out`` from its checkpoint.
-        seed: Seed of the model and envs (env i is reset with ``seed + i``).
+        seed: Seed of the model and envs (an integer >= 0; env i is reset with ``seed + i``).
         eval_every: Evaluate every this many steps (0: only at the end).
         eval_episodes: Val episodes per evaluation (0: no evaluation).
         goal_camera: Goal camera while training and evaluating: ``agent``, ``user``, ``extreme``.
@@ -42,8 +43,9 @@ class TrainArgs:
         env_kwargs: Keyword arguments of ``gym.make`` for the train and val envs (e.g.
             ``num_scenes``, ``episodes_per_scene``, ``max_goal_distance``).
         eval_env_kwargs: Overrides of ``env_kwargs`` for the val env.
-        torch_threads: Torch CPU threads while collecting rollouts (1 is fastest when the envs
-            share the cores), ``None``: torch's default.
+        torch_threads: Torch CPU threads while collecting rollouts and evaluating (1 is fastest
+            when the envs share the cores), ``None``: torch's default. Env worker subprocesses
+            always use one.
         update_threads: Torch CPU threads during PPO updates, when the envs are idle; ``None``:
             every core this process may use. Set 1 when several trainings share the machine.
         max_cpu_minutes: Stop at the first rollout boundary after this much CPU time of this
@@ -52,7 +54,7 @@ class TrainArgs:
             with subprocess envs it misses their CPU time.
         max_minutes: Stop at the first rollout boundary after this much training time (wall
             clock minus evaluations), for equal-CPU comparisons; ``None``: no limit.
-        progress: Show a progress bar.
+        progress: Show progress bars (tqdm, on stderr): training, and each evaluation on val.
         model: RSRNav network and PPO settings other than ``head`` (see
             :class:`navgym.agents.rsrnav.model.RSRNavConfig`), e.g. ``{"n_steps": 64}``.
     """
@@ -82,23 +84,23 @@ class TrainArgs:
     def __post_init__(self) -> None:
         self.out = Path(self.out)
         if self.agent not in TRAINERS:
-            raise ValueError(f"agent={self.agent!r} cannot be trained here; trainable agents are {TRAINERS.names()}")
+            raise InvalidArgumentError(f"agent={self.agent!r} cannot be trained here; trainable agents are {TRAINERS.names()}")
         if self.goal_camera not in GOAL_CAMERA_SETTINGS:
-            raise ValueError(f"goal_camera={self.goal_camera!r} is not a goal-camera setting; use one of {list(GOAL_CAMERA_SETTINGS)}")
+            raise InvalidArgumentError(f"goal_camera={self.goal_camera!r} is not a goal-camera setting; use one of {list(GOAL_CAMERA_SETTINGS)}")
         if self.reward not in REWARDS:
-            raise ValueError(f"reward={self.reward!r} is not a training reward; use one of {list(REWARDS)}")
-        for name, low in (("timesteps", 1), ("n_envs", 1), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0)):
+            raise InvalidArgumentError(f"reward={self.reward!r} is not a training reward; use one of {list(REWARDS)}")
+        for name, low in (("timesteps", 1), ("n_envs", 1), ("seed", 0), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0)):
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise InvalidArgumentError(f"{name}={value!r} must be an integer >= {low}")
         for name in ("max_minutes", "max_cpu_minutes"):
             value = getattr(self, name)
-            if value is not None and not (isinstance(value, (int, float)) and value > 0):
-                raise ValueError(f"{name}={value!r} must be a positive number of minutes, or None")
+            if value is not None and (isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 < value < float("inf"))):
+                raise InvalidArgumentError(f"{name}={value!r} must be a positive number of minutes, or None")
         for name in ("torch_threads", "update_threads"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
-                raise ValueError(f"{name}={value!r} must be an integer >= 1, or None")
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+                raise InvalidArgumentError(f"{name}={value!r} must be an integer >= 1, or None")
         self.trainer.require()
         self.config()  # validates the head and model settings early
 

@@ -1,9 +1,8 @@
-"""The training callback: progress bar, time budgets, checkpoints and evaluations at rollout
+"""The training callback: progress bars, time budgets, checkpoints and evaluations at rollout
 boundaries (so a checkpoint always resumes exactly), TensorBoard scalars."""
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from navgym.evaluation import evaluate, mean_measures
+from navgym.evaluation import append_jsonl, evaluate, mean_measures, write_json_atomic
 from navgym.training.args import TrainArgs
 
 
@@ -121,7 +120,7 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
             self.final_timesteps = int(self.model.num_timesteps)
             self.save()
             if args.eval_episodes and (not self.evaluations or self.evaluations[-1]["timesteps"] != self.final_timesteps):
-                self.evaluate()
+                self.evaluate(final=True)
 
         def save_interrupted(self) -> int | None:
             """On Ctrl-C: a checkpoint at the last rollout boundary when the weights still match it
@@ -135,14 +134,19 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
 
         def save(self) -> None:
             meta = trainer.save(self.model, args.out / "checkpoint.zip", config, {"env_id": args.env_id, "seed": args.seed})
-            (args.out / "checkpoint.json").write_text(json.dumps(meta, indent=2))
+            write_json_atomic(args.out / "checkpoint.json", meta)
 
-        def evaluate(self) -> None:
+        def evaluate(self, final: bool = False) -> None:
+            """SR / SPL on ``eval_episodes`` val episodes, with a progress bar of its own (the
+            final one, after the last update, can take minutes with nothing else moving)."""
             if eval_env is None or not args.eval_episodes:
                 return
             began, began_cpu = time.time(), time.process_time()
             episodes = min(args.eval_episodes, len(eval_env.unwrapped.dataset.episodes))
-            result = evaluate(eval_env, trainer.agent(self.model.policy), episodes, seed=args.seed, progress=False)
+            desc = f"{'final ' if final else ''}evaluation @ {int(self.model.num_timesteps)} steps (val)"
+            result = evaluate(
+                eval_env, trainer.agent(self.model.policy), episodes, seed=args.seed, progress=args.progress, threads=args.torch_threads, desc=desc,
+            )
             summary = mean_measures(result.records)
             self.model.policy.set_training_mode(False)
             self.eval_seconds += time.time() - began
@@ -156,8 +160,7 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
                 **summary,
             }
             self.evaluations.append(record)
-            with (args.out / "eval.jsonl").open("a") as f:
-                f.write(json.dumps(record) + "\n")
+            append_jsonl(args.out / "eval.jsonl", record)
             for key in ("success", "spl", "angle_to_goal_deg"):
                 if summary[key] is not None:
                     self.logger.record(f"eval/{key}", summary[key])

@@ -8,6 +8,7 @@ import gymnasium as gym
 
 from navgym.training.args import TRAINERS, TrainArgs
 
+
 def make_training_env(env_id: str, split: str, goal_camera: str = "agent", reward: str = "rsrnav", monitor: bool = False,
                       agent: str = "rsrnav", **env_kwargs: Any) -> gym.Env:
     """One training or evaluation env: ``gym.make`` + goal camera + reward (+ SB3 ``Monitor``),
@@ -28,24 +29,43 @@ def make_training_env(env_id: str, split: str, goal_camera: str = "agent", rewar
     return env
 
 
-class _EnvFactory:
-    """A picklable env constructor for ``SubprocVecEnv``."""
+#: Torch CPU threads of each env worker subprocess: the envs step on the CPU next to the learner
+#: and each other, so more threads per worker would only oversubscribe the cores.
+WORKER_THREADS = 1
 
-    def __init__(self, args: TrainArgs):
+
+class _EnvFactory:
+    """A picklable env constructor for ``SubprocVecEnv``; ``worker=True`` (it runs in its own
+    subprocess) also limits that process's torch threads to :data:`WORKER_THREADS`."""
+
+    def __init__(self, args: TrainArgs, worker: bool = False):
         self.args = args
+        self.worker = worker
 
     def __call__(self) -> gym.Env:
+        if self.worker:
+            limit_worker_threads()
         a = self.args
         return make_training_env(a.env_id, "train", a.goal_camera, a.reward, monitor=True, agent=a.agent, **a.env_kwargs)
 
 
+def limit_worker_threads(threads: int = WORKER_THREADS) -> None:
+    """Set this process's torch CPU threads when torch is loaded (SB3's worker imports it)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 def make_vec_env(args: TrainArgs):
-    """``args.n_envs`` training envs: ``SubprocVecEnv``, or ``DummyVecEnv`` for one env."""
+    """``args.n_envs`` training envs: ``SubprocVecEnv`` (workers with one torch thread each), or
+    ``DummyVecEnv`` for one env (in this process, whose threads :func:`train` sets)."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-    factories: list[Callable[[], gym.Env]] = [_EnvFactory(args) for _ in range(args.n_envs)]
     if args.n_envs == 1:
-        return DummyVecEnv(factories)
+        return DummyVecEnv([_EnvFactory(args)])
+    factories: list[Callable[[], gym.Env]] = [_EnvFactory(args, worker=True) for _ in range(args.n_envs)]
     return SubprocVecEnv(factories)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from navgym.errors import DataNotFoundError, InvalidArgumentError, NavgymError
+from navgym.evaluation import RunExistsError, write_json_atomic
 from navgym.training.args import TrainArgs, TrainResult
 from navgym.training.callbacks import make_callback
 from navgym.training.envs import make_training_env, make_vec_env
@@ -22,7 +23,10 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     Raises:
         FileExistsError: ``out`` already has a checkpoint and ``resume`` is false.
         FileNotFoundError: ``resume`` is true and ``out`` has no checkpoint.
-        ValueError: a checkpoint to resume was trained with other settings.
+        ValueError: a checkpoint to resume was trained with other settings, or the env cannot be
+            built from ``env_id`` and ``env_kwargs`` (or is not one ``agent`` trains on).
+
+    All of these are :class:`navgym.errors.NavgymError` and are raised before anything is written.
     """
     if args is None:
         args = TrainArgs(**overrides)
@@ -35,26 +39,38 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     checkpoint = args.out / "checkpoint.zip"
     if args.resume:
         if not checkpoint.exists():
-            raise FileNotFoundError(f"resume=True but {checkpoint} does not exist; start a new run without resume")
+            raise DataNotFoundError(f"resume=True but {checkpoint} does not exist; start a new run without resume")
         meta = trainer.read_meta(checkpoint)
         if meta["config"] != trainer.config_dict(config):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{checkpoint} was trained with {meta['config']}, which differs from this run's {trainer.config_dict(config)}; "
                 "resume with the same head and model settings, or choose another out"
             )
     elif checkpoint.exists():
-        raise FileExistsError(f"{checkpoint} exists: pass resume=True (--resume) to continue it, or choose another out")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "train_args.json").write_text(json.dumps(args.to_json(), indent=2))
+        raise RunExistsError(f"{checkpoint} exists: pass resume=True (--resume) to continue it, or choose another out")
     if args.torch_threads is not None:
         torch.set_num_threads(args.torch_threads)
 
     start_time = time.time()
-    # One train env built here first generates (and caches) the houses once, not in every subprocess.
-    make_training_env(args.env_id, "train", args.goal_camera, args.reward, agent=args.agent, **args.env_kwargs).close()
+    # One train env built here first generates (and caches) the houses once, not in every
+    # subprocess, and checks env_id and env_kwargs before anything is written.
     eval_env = None
-    if args.eval_episodes:
-        eval_env = make_training_env(args.env_id, "val", args.goal_camera, "env", agent=args.agent, **{**args.env_kwargs, **args.eval_env_kwargs})
+    try:
+        make_training_env(args.env_id, "train", args.goal_camera, args.reward, agent=args.agent, **args.env_kwargs).close()
+        if args.eval_episodes:
+            eval_env = make_training_env(args.env_id, "val", args.goal_camera, "env", agent=args.agent, **{**args.env_kwargs, **args.eval_env_kwargs})
+    except NavgymError:
+        raise
+    except (ValueError, TypeError) as exc:
+        message = str(exc) if "env_id" in str(exc) else f"env_id={args.env_id!r} with env_kwargs={args.env_kwargs}: {exc}"
+        raise InvalidArgumentError(message) from exc
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(args.out / "train_args.json", args.to_json())
+    except BaseException:
+        if eval_env is not None:
+            eval_env.close()
+        raise
     vec_env = make_vec_env(args)
     try:
         model = trainer.build_model(config, vec_env, args.seed, str(args.out / "tb"))

@@ -308,6 +308,91 @@ def test_loaded_agent_acts_on_a_real_env_without_unpickling(tiny_run, monkeypatc
         make("rsrnav", env=small, checkpoint=str(out / "checkpoint.zip"))
 
 
+# -- threads and progress (issue 19) -------------------------------------------------------------------------
+def _untrained_checkpoint(path):
+    """A checkpoint of an untrained minimalist model (seconds, no training)."""
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from navgym.agents.rsrnav.model import RSRNavConfig, build_model, save_checkpoint
+
+    vec_env = DummyVecEnv([lambda: gym.make("ImageNav-ProcHouseEasy-v0", split="val", **TINY_ENV)])
+    try:
+        config = RSRNavConfig(head="minimalist", n_steps=16, batch_size=16)
+        save_checkpoint(build_model(config, vec_env, seed=0), path, config)
+    finally:
+        vec_env.close()
+    return path
+
+
+def test_agent_sets_torch_threads_to_one_unless_told(tmp_path):
+    """Acting is one observation at a time: torch's default threads only oversubscribe the cores
+    (~500 ms a policy call under load against 6-9 ms with one)."""
+    from navgym.agents import make
+
+    checkpoint = str(_untrained_checkpoint(tmp_path / "checkpoint.zip"))
+    env = gym.make("ImageNav-ProcHouseEasy-v0", split="val", **TINY_ENV)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        make("rsrnav", env=env, checkpoint=checkpoint)
+        assert torch.get_num_threads() == 1
+        make("rsrnav", env=env, checkpoint=checkpoint, threads=2)
+        assert torch.get_num_threads() == 2
+        make("rsrnav", env=env, checkpoint=checkpoint, threads=None)
+        assert torch.get_num_threads() == 2
+        with pytest.raises(ValueError, match="threads=0"):
+            make("rsrnav", env=env, checkpoint=checkpoint, threads=0)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_env_worker_processes_use_one_torch_thread():
+    from navgym.training import TrainArgs
+    from navgym.training.envs import _EnvFactory
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        _EnvFactory(TrainArgs(n_envs=2, env_kwargs=TINY_ENV, model=TINY_MODEL))().close()  # in-process (DummyVecEnv): untouched
+        assert torch.get_num_threads() == 2
+        _EnvFactory(TrainArgs(n_envs=2, env_kwargs=TINY_ENV, model=TINY_MODEL), worker=True)().close()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_final_evaluation_shows_a_progress_bar(tmp_path, capsys):
+    """The final evaluation, after the last update, runs for minutes on real settings: it has a
+    progress bar (stderr) of its own."""
+    import time
+
+    from navgym.training import TrainArgs, make_callback, make_training_env
+
+    class Policy:  # stops at once: one step per episode
+        def predict(self, obs, state=None, episode_start=None, deterministic=True):
+            return np.array([0]), None
+
+        def set_training_mode(self, mode):
+            pass
+
+    class Logger:
+        def record(self, *args, **kwargs):
+            pass
+
+    class Model:
+        num_timesteps, policy, logger = 16, Policy(), Logger()
+
+    args = TrainArgs(out=tmp_path, eval_every=0, eval_episodes=2, checkpoint_every=0, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=True)
+    eval_env = make_training_env(args.env_id, "val", reward="env", **TINY_ENV)
+    callback = make_callback(args, args.config(), eval_env, time.time(), 0)
+    callback.init_callback(Model())
+    callback.save = lambda: None  # no real model to save
+    callback.finish()
+    err = capsys.readouterr().err
+    assert "final evaluation @ 16 steps (val)" in err and "2/2" in err, err
+    assert json.loads((tmp_path / "eval.jsonl").read_text())["episodes"] == 2
+
+
 # -- learning ------------------------------------------------------------------------------------------------
 def facing_goal_env(split: str = "val", start_distance: float = 1.4, **kwargs):
     """A trivial ImageNav env: the agent starts 1.4 m from the goal on a free straight line,

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import pickle
+import re
 import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -36,6 +39,8 @@ import torch
 from gymnasium import spaces
 
 from navgym.agents.rsrnav.encoders import HEADS, RSRNavEncoder
+from navgym.core.checks import check_range
+from navgym.errors import DataNotFoundError, InvalidArgumentError
 
 #: Index of ``stop`` in every navgym task's actions (Habitat's order).
 STOP_ACTION = 0
@@ -90,21 +95,36 @@ class RSRNavConfig:
 
     def __post_init__(self) -> None:
         if self.head not in HEADS:
-            raise ValueError(f"head={self.head!r} is not an RSRNav head; valid heads are {list(HEADS)}")
-        for name in ("features_dim", "base_channels", "levels", "lstm_hidden_size", "n_lstm_layers", "n_steps", "batch_size", "n_epochs"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name}={getattr(self, name)!r} must be at least 1")
-        if not 0.0 < self.initial_stop_probability < 1.0:
-            raise ValueError(f"initial_stop_probability={self.initial_stop_probability!r} must be in (0, 1)")
+            raise InvalidArgumentError(f"head={self.head!r} is not an RSRNav head; valid heads are {list(HEADS)}")
+        for name in ("features_dim", "base_channels", "levels", "radius", "lstm_hidden_size", "n_lstm_layers", "n_steps", "batch_size", "n_epochs"):
+            value = getattr(self, name)
+            low = 0 if name == "radius" else 1
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise InvalidArgumentError(f"{name}={value!r} must be an integer >= {low}")
+            setattr(self, name, int(value))
+        for name, low, high, open_ends in (
+            ("learning_rate", 0.0, math.inf, (True, True)),
+            ("gamma", 0.0, 1.0, (False, False)),
+            ("gae_lambda", 0.0, 1.0, (False, False)),
+            ("clip_range", 0.0, math.inf, (True, True)),
+            ("ent_coef", 0.0, math.inf, (False, True)),
+            ("vf_coef", 0.0, math.inf, (False, True)),
+            ("max_grad_norm", 0.0, math.inf, (True, True)),
+            ("initial_stop_probability", 0.0, 1.0, (True, True)),
+        ):
+            value = getattr(self, name)
+            if math.isinf(high) and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isinf(value):
+                raise InvalidArgumentError(f"{name}={value!r} must be a finite number")
+            setattr(self, name, check_range(name, value, low, high, low_open=open_ends[0], high_open=open_ends[1]))
         if self.n_steps < 2:
-            raise ValueError(f"n_steps={self.n_steps!r} must be at least 2 (PPO's advantage normalisation)")
+            raise InvalidArgumentError(f"n_steps={self.n_steps!r} must be at least 2 (PPO's advantage normalisation)")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "RSRNavConfig":
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
-            raise ValueError(f"Unknown RSRNav settings {sorted(unknown)}; valid settings are {sorted(known)}")
+            raise InvalidArgumentError(f"Unknown RSRNav settings {sorted(unknown)}; valid settings are {sorted(known)}")
         return cls(**values)
 
     def policy_kwargs(self) -> dict[str, Any]:
@@ -219,16 +239,20 @@ def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
     """navgym's JSON from a checkpoint zip (no unpickling)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"checkpoint={str(path)!r} does not exist; train one with navgym.training.train(...)")
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise DataNotFoundError(f"checkpoint={str(path)!r} {what}; give the checkpoint.zip a training run wrote (train one with `navgym train`)")
     try:
         with zipfile.ZipFile(path) as archive:
             if META_NAME not in archive.namelist():
-                raise ValueError(f"checkpoint={str(path)!r} has no {META_NAME}: it was not written by navgym's RSRNav training")
+                raise InvalidArgumentError(f"checkpoint={str(path)!r} has no {META_NAME}: it was not written by navgym's RSRNav training")
             meta = json.loads(archive.read(META_NAME))
     except zipfile.BadZipFile as exc:
-        raise ValueError(f"checkpoint={str(path)!r} is not a zip file (an SB3 checkpoint)") from exc
-    if meta.get("format") != META_FORMAT:
-        raise ValueError(f"checkpoint={str(path)!r} has format {meta.get('format')!r}; this navgym reads format {META_FORMAT}")
+        raise InvalidArgumentError(f"checkpoint={str(path)!r} is not a zip file (an SB3 checkpoint)") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidArgumentError(f"checkpoint={str(path)!r}: its {META_NAME} is not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != META_FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise InvalidArgumentError(f"checkpoint={str(path)!r} has format {found!r}; this navgym reads format {META_FORMAT}")
     return meta
 
 
@@ -239,8 +263,22 @@ def read_state_dicts(path: str | Path) -> dict[str, Any]:
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
             if name.endswith(".pth") and name != "pytorch_variables.pth":
-                out[name[: -len(".pth")]] = torch.load(io.BytesIO(archive.read(name)), map_location="cpu", weights_only=True)
+                out[name[: -len(".pth")]] = _load_weights(path, name, archive.read(name))
     return out
+
+
+def _load_weights(path: str | Path, entry: str, data: bytes) -> Any:
+    """One ``.pth`` entry with ``torch.load(weights_only=True)``; an entry holding anything but
+    tensors and plain containers (a pickle) is refused, naming the file and the entry."""
+    try:
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        reason = f"it holds pickled Python objects ({found.group(1)})" if found else f"it is not a weights-only state dict ({type(exc).__name__})"
+        raise InvalidArgumentError(
+            f"checkpoint={str(path)!r}: entry {entry!r} cannot be loaded safely: {reason}. navgym reads checkpoints with "
+            "torch.load(weights_only=True) and never unpickles them (that could run code); use a checkpoint written by navgym train"
+        ) from exc
 
 
 def load_policy(path: str | Path, device: str = "cpu"):
@@ -260,7 +298,7 @@ def load_policy(path: str | Path, device: str = "cpu"):
     )
     state = read_state_dicts(path)
     if "policy" not in state:
-        raise ValueError(f"checkpoint={str(path)!r} has no policy.pth")
+        raise InvalidArgumentError(f"checkpoint={str(path)!r} has no policy.pth")
     policy.load_state_dict(state["policy"], strict=True)
     policy.to(device)
     policy.set_training_mode(False)
@@ -272,7 +310,7 @@ def restore_training_state(model, path: str | Path) -> dict[str, Any]:
     (``weights_only=True`` loads only), so ``learn(..., reset_num_timesteps=False)`` continues it."""
     meta = read_checkpoint_meta(path)
     if meta.get("policy_only"):
-        raise ValueError(f"checkpoint={str(path)!r} is a policy-only export (no optimiser state); resume from the run's checkpoint.zip")
+        raise InvalidArgumentError(f"checkpoint={str(path)!r} is a policy-only export (no optimiser state); resume from the run's checkpoint.zip")
     model.set_parameters(read_state_dicts(path), exact_match=True, device=model.device)
     model.num_timesteps = int(meta["num_timesteps"])
     model._n_updates = int(meta["n_updates"])
@@ -285,7 +323,13 @@ def export_policy(checkpoint: str | Path, path: str | Path) -> Path:
     meta = read_checkpoint_meta(checkpoint)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(checkpoint) as source, zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        target.writestr("policy.pth", source.read("policy.pth"))
-        target.writestr(META_NAME, json.dumps({**meta, "policy_only": True}, indent=2))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(checkpoint) as source, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as target:
+            target.writestr("policy.pth", source.read("policy.pth"))
+            target.writestr(META_NAME, json.dumps({**meta, "policy_only": True}, indent=2))
+        os.replace(tmp, path)  # a crash never leaves half a zip under the final name
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
