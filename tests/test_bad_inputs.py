@@ -151,3 +151,18 @@ def test_unknown_agents_and_agent_ids_are_named(env):
     env.reset(seed=0)
     with pytest.raises(ValueError, match="agent_id=5 is not an agent"):
         env.sim.get_agent_state(5)
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "text"),
+    [
+        ("random", {"stop_probability": "x"}, "stop_probability='x'"),
+        ("random", {"stop_probability": 2}, "stop_probability=2"),
+        ("random", {"seed": "a"}, "seed='a'"),
+        ("frontier", {"hfov": "x"}, "hfov='x'"),
+        ("frontier", {"stop_distance": -1}, "stop_distance=-1"),
+    ],
+)
+def test_bad_agent_options_name_the_option(env, name, options, text):
+    with pytest.raises(ValueError, match=text):
+        navgym.agents.make(name, env=env, **options)

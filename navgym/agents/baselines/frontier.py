@@ -112,7 +112,7 @@ class FrontierAgent:
         embodiment = getattr(env.unwrapped, "embodiment", None) if env is not None else None
         base_camera = embodiment.camera if embodiment is not None else CameraSpec()
         camera_changes = {"hfov": hfov, "camera_height": camera_height, "min_depth": min_depth, "max_depth": max_depth}
-        self.camera: CameraSpec = base_camera.with_(**{k: float(v) for k, v in camera_changes.items() if v is not None})
+        self.camera: CameraSpec = base_camera.with_(**{k: check_range(k, v, 0.0, 1000.0) for k, v in camera_changes.items() if v is not None})
         body = embodiment.body if embodiment is not None else None
         self.forward_step = float(forward_step if forward_step is not None else getattr(embodiment, "forward_step", 0.25))
         self.turn_angle = float(turn_angle if turn_angle is not None else getattr(embodiment, "turn_angle", 30.0))

@@ -7,6 +7,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from navgym.core.checks import check_range
+from navgym.errors import InvalidArgumentError
+
 
 
 class RandomAgent:
@@ -19,11 +22,14 @@ class RandomAgent:
     """
 
     def __init__(self, env: gym.Env | None = None, seed: int | None = 0, stop_probability: float = 0.01, num_actions: int | None = None):
-        if not 0.0 <= stop_probability <= 1.0:
-            raise ValueError(f"stop_probability={stop_probability!r} is out of range; allowed [0, 1]")
+        stop_probability = check_range("stop_probability", stop_probability, 0.0, 1.0)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise InvalidArgumentError(f"seed={seed!r} must be a non-negative integer or None")
         if num_actions is None:
             if env is None:
-                raise ValueError("RandomAgent needs env= or num_actions=")
+                raise InvalidArgumentError("RandomAgent needs env= or num_actions=")
+            if not hasattr(env.action_space, "n"):
+                raise InvalidArgumentError(f"the random agent needs a Discrete action space; this env's is {env.action_space}")
             num_actions = int(env.action_space.n)
         self.num_actions = num_actions
         self.stop_probability = stop_probability
