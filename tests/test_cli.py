@@ -52,6 +52,7 @@ def test_oracle_on_imagenav_val_has_high_success(tmp_path):
     assert summary["success"]["mean"] > 0.95
 
 
+@pytest.mark.slow  # about a minute or more on 2 cores
 def test_frontier_beats_random_on_objectnav(tmp_path):
     rates = {}
     for agent in ("random", "frontier"):

@@ -271,6 +271,7 @@ def test_train_arguments_are_checked(tmp_path):
         train(out=tmp_path / "nothing", resume=True, progress=False)
 
 
+@pytest.mark.slow  # about a minute or more on 2 cores
 def test_loaded_agent_acts_on_a_real_env_without_unpickling(tiny_run, monkeypatch):
     import pickle
 
@@ -478,6 +479,7 @@ def navgym_cli(*args: str, timeout: int = 600):
     return subprocess.run([sys.executable, "-m", "navgym.cli", *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
+@pytest.mark.slow  # about a minute or more on 2 cores
 def test_cli_train_resume_and_evaluate_the_checkpoint(tmp_path):
     out = tmp_path / "run"
     first = navgym_cli("train", "--head", "minimalist", "--timesteps", "32", "--n-envs", "1", "--out", str(out),
@@ -502,6 +504,7 @@ def test_cli_train_resume_and_evaluate_the_checkpoint(tmp_path):
     assert len(records) == 2 and all(1 <= r["num_steps"] <= 200 for r in records)
 
 
+@pytest.mark.slow  # about a minute or more on 2 cores
 def test_cli_interrupted_training_keeps_a_resumable_checkpoint(tmp_path):
     import os
     import signal
