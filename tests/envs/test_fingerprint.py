@@ -17,3 +17,16 @@ def test_every_prochouse_id_matches_its_recorded_fingerprint():
     )
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "6 fingerprints match" in result.stdout
+
+
+def test_the_tolerant_comparison_accepts_last_bit_noise_and_rejects_real_changes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fingerprint", ROOT / "scripts" / "fingerprint.py")
+    fingerprint = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fingerprint)
+    stats = [{"rgb": 101.23456, "depth": 2.5, "semantic": 0.8}]
+    assert fingerprint._close(stats, [{"rgb": 101.24, "depth": 2.5004, "semantic": 0.8005}])
+    assert not fingerprint._close(stats, [{"rgb": 101.5, "depth": 2.5, "semantic": 0.8}])  # a visible change
+    assert not fingerprint._close(stats, [{"rgb": 101.23456, "depth": 2.51, "semantic": 0.8}])
+    assert not fingerprint._close([{"success": 1.0, "spl": 0.5}], [{"success": 0.0, "spl": 0.5}])
