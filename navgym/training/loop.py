@@ -72,6 +72,7 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             eval_env.close()
         raise
     vec_env = make_vec_env(args)
+    interrupted = False
     try:
         model = trainer.build_model(config, vec_env, args.seed, str(args.out / "tb"))
         start_steps = 0
@@ -89,6 +90,7 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
                     tb_log_name=args.agent,
                 )
             except KeyboardInterrupt:
+                interrupted = True
                 saved = callback.save_interrupted()
                 if callback.bar is not None:
                     callback.bar.close()
@@ -101,7 +103,7 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             callback.training_cpu_seconds() if trained else 0.0,
         )
     finally:
-        _close_quietly(vec_env)
+        _close_quietly(vec_env, interrupted)
         if eval_env is not None:
             eval_env.close()
 
@@ -123,12 +125,25 @@ class TrainingInterrupted(KeyboardInterrupt):
         super().__init__(message)
 
 
-def _close_quietly(vec_env) -> None:
-    """Close a vec env whose subprocesses may already have exited (Ctrl-C reaches them too)."""
+def _close_quietly(vec_env, interrupted: bool = False) -> None:
+    """Close a vec env whose subprocesses may already have exited (Ctrl-C reaches them too).
+
+    After an interrupt the workers are terminated instead of asked to close: a Ctrl-C that lands
+    inside ``step_wait`` leaves SB3's vec env waiting for a step result the worker already sent,
+    and its ``close()`` would then wait forever (seen in CI: the interrupted-training test hung)."""
+    processes = getattr(vec_env, "processes", [])
+    if interrupted and processes:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+        vec_env.closed = True
+        return
     try:
         vec_env.close()
     except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
-        for process in getattr(vec_env, "processes", []):
+        for process in processes:
             if process.is_alive():
                 process.terminate()
 
