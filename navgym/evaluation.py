@@ -33,6 +33,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
+from navgym.core.checks import check_int
 from navgym.errors import InvalidArgumentError, NavgymError
 
 #: The measures summarised, in the order printed.
@@ -174,14 +175,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidArgumentError(f"{name}={value!r} must be an integer >= {low}")
-    if value < low:
-        raise InvalidArgumentError(f"{name}={value!r} must be an integer >= {low}")
-    return int(value)
-
-
 def evaluate(
     env: gym.Env,
     agent,
@@ -224,10 +217,10 @@ def evaluate(
         RunFolderError: ``resume`` into a folder made by another setup, or with an unreadable record.
     """
     total = len(env.unwrapped.dataset.episodes)
-    episodes = _check_int("episodes", episodes, 1)
-    seed = _check_int("seed", seed, 0)
+    episodes = check_int("episodes", episodes, 1)
+    seed = check_int("seed", seed, 0)
     if threads is not None:
-        threads = _check_int("threads", threads, 1)
+        threads = check_int("threads", threads, 1)
     if episodes > total:
         raise InvalidArgumentError(f"episodes={episodes} exceeds the {total} episodes of this split; ask for at most {total}")
     out_dir = Path(out) if out is not None else None

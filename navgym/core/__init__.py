@@ -4,7 +4,7 @@ Nothing here imports another navgym module (except :mod:`navgym.errors`), so eve
 can use it. See ``docs/architecture.md`` for the layers.
 """
 
-from navgym.core.checks import check_range
+from navgym.core.checks import check_int, check_range
 from navgym.core.geometry import heading_vector, quaternion_to_yaw, wrap_angle, yaw_to_quaternion
 from navgym.core.paths import cache_dir, data_root, resolve_scene_path
 from navgym.core.registry import Registry
@@ -17,6 +17,7 @@ __all__ = [
     "CameraSpec",
     "Registry",
     "cache_dir",
+    "check_int",
     "check_range",
     "data_root",
     "heading_vector",

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from navgym.errors import InvalidArgumentError
+
+
+def check_int(name: str, value, low: int) -> int:
+    """``value`` as an int when it is an integer (not a bool) ``>= low``.
+
+    Raises:
+        InvalidArgumentError: (a ``ValueError``) "``name=value`` must be an integer >= low".
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise InvalidArgumentError(f"{name}={value!r} must be an integer >= {low}")
+    return int(value)
 
 
 def check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> float:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from navgym.core.checks import check_int
 from navgym.core.registry import Registry
 from navgym.errors import InvalidArgumentError
 from navgym.wrappers.goal_camera import GOAL_CAMERA_SETTINGS
@@ -90,9 +91,7 @@ class TrainArgs:
         if self.reward not in REWARDS:
             raise InvalidArgumentError(f"reward={self.reward!r} is not a training reward; use one of {list(REWARDS)}")
         for name, low in (("timesteps", 1), ("n_envs", 1), ("seed", 0), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise InvalidArgumentError(f"{name}={value!r} must be an integer >= {low}")
+            check_int(name, getattr(self, name), low)
         for name in ("max_minutes", "max_cpu_minutes"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 < value < float("inf"))):

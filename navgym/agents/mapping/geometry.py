@@ -112,3 +112,20 @@ def camera_to_start_frame(points: np.ndarray, pose: Pose2D, camera_height: float
     out[..., 1] = y1 + camera_height
     out[..., 2] = -sy * x + cy * z1 + pose.z
     return out
+
+
+def grid_world_to_cell(xz: np.ndarray, origin: Sequence[float], cell_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """(..., 2) (x, z) -> integer (rows, cols) of a grid whose cell (0, 0) has its corner at
+    ``origin``; may lie outside the grid."""
+    xz = np.asarray(xz, dtype=np.float64)
+    cols = np.floor((xz[..., 0] - origin[0]) / cell_size).astype(np.int64)
+    rows = np.floor((xz[..., 1] - origin[1]) / cell_size).astype(np.int64)
+    return rows, cols
+
+
+def grid_cell_to_world(rows: np.ndarray, cols: np.ndarray, origin: Sequence[float], cell_size: float) -> np.ndarray:
+    """Integer (rows, cols) -> (..., 2) (x, z) of the cell centres (the inverse of
+    :func:`grid_world_to_cell`)."""
+    x = origin[0] + (np.asarray(cols) + 0.5) * cell_size
+    z = origin[1] + (np.asarray(rows) + 0.5) * cell_size
+    return np.stack([x, z], axis=-1)

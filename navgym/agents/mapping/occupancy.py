@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from navgym.agents.mapping.geometry import Pose2D, camera_to_start_frame, depth_to_camera_points, wrap_angle, yaw_of_direction
+from navgym.agents.mapping.geometry import (
+    Pose2D,
+    camera_to_start_frame,
+    depth_to_camera_points,
+    grid_cell_to_world,
+    grid_world_to_cell,
+    wrap_angle,
+    yaw_of_direction,
+)
 from navgym.core.specs import CameraSpec
 
 #: Cell states of :attr:`OccupancyMap.grid`.
@@ -95,16 +103,11 @@ class OccupancyMap:
 
     def world_to_cell(self, xz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(..., 2) world (x, z) -> integer (rows, cols); may lie outside the map."""
-        xz = np.asarray(xz, dtype=np.float64)
-        cols = np.floor((xz[..., 0] - self.origin[0]) / self.cell_size).astype(np.int64)
-        rows = np.floor((xz[..., 1] - self.origin[1]) / self.cell_size).astype(np.int64)
-        return rows, cols
+        return grid_world_to_cell(xz, self.origin, self.cell_size)
 
     def cell_to_world(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Integer (rows, cols) -> (..., 2) world (x, z) of the cell centres."""
-        x = self.origin[0] + (np.asarray(cols) + 0.5) * self.cell_size
-        z = self.origin[1] + (np.asarray(rows) + 0.5) * self.cell_size
-        return np.stack([x, z], axis=-1)
+        return grid_cell_to_world(rows, cols, self.origin, self.cell_size)
 
     def inside(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Which cells lie on the map."""

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from navgym.core.checks import check_range
+from navgym.core.checks import check_int, check_range
 from navgym.errors import InvalidArgumentError
 
 #: The extra that brings OpenCV.
@@ -108,8 +108,7 @@ class KeypointMatcher:
         if geometry not in ("homography", "fundamental"):
             raise InvalidArgumentError(f"geometry={geometry!r} is not one of 'homography', 'fundamental'")
         for name, value, low in (("max_features", max_features, 8), ("min_size", min_size, 16), ("min_matches", min_matches, 4)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise InvalidArgumentError(f"{name}={value!r} must be an integer >= {low}")
+            check_int(name, value, low)
         self.cv2 = require_cv2()
         self.method = method
         self.geometry = geometry

@@ -39,7 +39,7 @@ import torch
 from gymnasium import spaces
 
 from navgym.agents.rsrnav.encoders import HEADS, RSRNavEncoder
-from navgym.core.checks import check_range
+from navgym.core.checks import check_int, check_range
 from navgym.errors import DataNotFoundError, InvalidArgumentError
 
 #: Index of ``stop`` in every navgym task's actions (Habitat's order).
@@ -99,9 +99,7 @@ class RSRNavConfig:
         for name in ("features_dim", "base_channels", "levels", "radius", "lstm_hidden_size", "n_lstm_layers", "n_steps", "batch_size", "n_epochs"):
             value = getattr(self, name)
             low = 0 if name == "radius" else 1
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise InvalidArgumentError(f"{name}={value!r} must be an integer >= {low}")
-            setattr(self, name, int(value))
+            setattr(self, name, check_int(name, value, low))
         for name, low, high, open_ends in (
             ("learning_rate", 0.0, math.inf, (True, True)),
             ("gamma", 0.0, 1.0, (False, False)),

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from navgym.agents.mapping.geometry import grid_cell_to_world, grid_world_to_cell
 from navgym.agents.mapping.occupancy import OccupancyMap
 from navgym.core.checks import check_range
 
@@ -119,15 +120,10 @@ class RegionMap:
 
     def world_to_cell(self, xz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(..., 2) start-frame (x, z) -> coarse (rows, cols)."""
-        xz = np.asarray(xz, dtype=np.float64)
-        cols = np.floor((xz[..., 0] - self.origin[0]) / self._step).astype(np.int64)
-        rows = np.floor((xz[..., 1] - self.origin[1]) / self._step).astype(np.int64)
-        return rows, cols
+        return grid_world_to_cell(xz, self.origin, self._step)
 
     def cell_to_world(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        x = self.origin[0] + (np.asarray(cols) + 0.5) * self._step
-        z = self.origin[1] + (np.asarray(rows) + 0.5) * self._step
-        return np.stack([x, z], axis=-1)
+        return grid_cell_to_world(rows, cols, self.origin, self._step)
 
     # -- segmentation --------------------------------------------------------------------------
     def update(self, occupancy: OccupancyMap) -> dict[int, RegionNode]:
