@@ -6,7 +6,9 @@
 
 A registered object is called as ``factory(env=env, **options)`` and returns an
 :class:`~navgym.agents.base.Agent`. It may declare ``needed_sensors(task)`` (a static method: the
-sensors it needs beyond the task's defaults) and, on the agent, ``privileged = True``.
+sensors it needs beyond the task's defaults) and, on the agent, ``privileged = True`` (an oracle: it
+gets :class:`~navgym.wrappers.PrivilegedObservation`) or a ``wrap_env(env) -> env`` method (the
+wrappers its perception needs, e.g. UniGoal's :class:`~navgym.agents.perception.GoalImageSemantics`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ AGENTS.register("oracle", "navgym.agents.baselines.oracle:OracleAgent", "PRIVILE
 AGENTS.register(
     "frontier", "navgym.agents.baselines.frontier:FrontierAgent",
     "Frontier exploration on a depth occupancy map; goes to the goal once the semantic sensor sees it (ground-truth perception).",
+)
+AGENTS.register(
+    "unigoal", "navgym.agents.unigoal.agent:UniGoalAgent",
+    "UniGoal: scene graph + goal graph matching + three-stage exploration; one zero-shot agent for ObjectNav, InstanceImageNav, TextNav.",
 )
 AGENTS.register("rsrnav", "navgym.agents.rsrnav.agent:make_rsrnav_agent", "RSRNav: correlation-based ImageNav policy trained with PPO (needs checkpoint=).")
 
@@ -49,9 +55,13 @@ def make(name: str, env: gym.Env | None = None, **kwargs: Any) -> Agent:
 
 
 def make_for_env(name: str, env: gym.Env, **kwargs: Any) -> tuple[Agent, gym.Env]:
-    """:func:`make` plus the env the agent must act in: a privileged agent (``agent.privileged``,
-    e.g. the oracle) gets ``env`` wrapped in :class:`~navgym.wrappers.PrivilegedObservation`."""
+    """:func:`make` plus the env the agent must act in: ``agent.wrap_env(env)`` when the agent has
+    one; a privileged agent (``agent.privileged``, e.g. the oracle) gets ``env`` wrapped in
+    :class:`~navgym.wrappers.PrivilegedObservation`."""
     agent = make(name, env=env, **kwargs)
+    wrap = getattr(agent, "wrap_env", None)
+    if callable(wrap):
+        env = wrap(env)
     if getattr(agent, "privileged", False):
         from navgym.wrappers.privileged import PrivilegedObservation
 

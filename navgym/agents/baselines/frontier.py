@@ -350,7 +350,7 @@ class FrontierAgent:
         from_agent = distance_field(traversable, start, self.map.cell_size, speed)
         for _ in range(8):  # a few rounds in case targets are given up on
             frontiers = find_frontiers(grid, self.min_frontier_cells, ignore=self.ignored[window], obstacle_clearance=2)
-            choice = nearest_frontier(frontiers, from_agent)
+            choice = self._choose_frontier(frontiers, from_agent, origin)
             if choice is None:
                 return None
             _, cell, best = choice
@@ -380,6 +380,12 @@ class FrontierAgent:
                 return action
             self._give_up_target()
         return None
+
+    def _choose_frontier(self, frontiers: list, from_agent: np.ndarray, origin: np.ndarray) -> tuple[int, np.ndarray, float] | None:
+        """The frontier to explore: ``(index, cell in the window, geodesic distance)``; the nearest
+        here (subclasses score frontiers, e.g. UniGoal's stage 1). ``origin`` is the window's
+        (row, col) offset in the map."""
+        return nearest_frontier(frontiers, from_agent)
 
     def _keep_target(self, frontiers: list, from_agent: np.ndarray, origin: np.ndarray, best: float) -> np.ndarray | None:
         """The frontier cell next to the current target, if it is still (nearly) the nearest."""
