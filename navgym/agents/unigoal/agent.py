@@ -214,7 +214,7 @@ class UniGoalAgent(FrontierAgent):
             return truth
         given = {"miss_rate": miss_rate, "false_positives_per_frame": fp, "confusion_rate": confusion, "position_noise": position_noise}
         noise = {**NOISE, **{k: v for k, v in given.items() if v is not None}}
-        return NoisyPerception(truth, seed=check_int("noise_seed", noise_seed, 0), **noise)
+        return NoisyPerception(truth, seed=check_int("noise_seed", seed, 0), **noise)
 
     @staticmethod
     def needed_sensors(task: Any, goal_recognition: bool = True) -> tuple[str, ...]:
