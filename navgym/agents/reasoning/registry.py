@@ -27,7 +27,7 @@ REASONERS.register(
 )
 REASONERS.register(
     "llama", "navgym.agents.reasoning.llama:LlamaReasoner",
-    "PLACEHOLDER: in-process llama.cpp with the packaged SmolLM2 (navgym[llama]); not implemented yet.",
+    "In-process llama.cpp with the packaged SmolLM2-135M (navgym[llama]): the openai backend's questions, no server; counted fallbacks.",
 )
 
 _METHODS = ("similarity", "score_options", "parse_goal", "complete")

