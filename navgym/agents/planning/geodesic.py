@@ -40,7 +40,8 @@ def distance_field(traversable: np.ndarray, targets: np.ndarray, cell_size: floa
     if not targets.any():
         return out
     open_cells = traversable | targets
-    if not (open_cells & ~targets).any():
+    if not (open_cells & ~targets & ndimage.binary_dilation(targets)).any():
+        # No open cell touches a target (none left, or the targets are walled in): nothing can reach them.
         out[targets] = 0.0
         return out
     phi = np.ma.MaskedArray(np.where(targets, -1.0, 1.0), mask=~open_cells)

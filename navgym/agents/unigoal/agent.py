@@ -42,7 +42,7 @@ exploration); ``stage2=False`` (the simplified multi-stage policy: exploration t
 approach); ``simple_matching=True`` (stages switch on matched pairs alone, no score).
 
 Parameters the paper gives: ``tau = 0.9``, ``sigma1 = 0.5``, ``sigma2 = 0.9``. Ours where it gives
-none: ``verify_threshold = 1.5``, ``verify_lambda = 0.05`` per metre, ``stage3_steps = 200``,
+none: ``verify_threshold = 1.5``, ``verify_lambda = 0.05`` per metre, ``stage3_steps = 100`` (steps near the target), ``verify_turns = 6``, ``stop_distance = 0.7`` m,
 ``semantic_weight = 5`` m, ``semantic_radius = 3`` m, ``anchor_reach = 1`` m, ``anchor_steps = 80``.
 """
 
@@ -57,7 +57,7 @@ import numpy as np
 from navgym.agents.baselines.frontier import FrontierAgent
 from navgym.agents.mapping import Pose2D
 from navgym.agents.perception.goal_image import GOAL_KEY, GoalImageSemantics, goal_image_detections
-from navgym.agents.planning import distance_field, nearest_frontier
+from navgym.agents.planning import action_toward, distance_field, nearest_frontier
 from navgym.agents.reasoning import make_reasoner
 from navgym.agents.scene_graph import OnlineSceneGraph
 from navgym.agents.unigoal.goal import UniGoalGoal, decompose, image_goal, object_goal, project_coordinates, text_goal
@@ -100,7 +100,9 @@ class UniGoalAgent(FrontierAgent):
         noise_seed, miss_rate, false_positives_per_frame, confusion_rate, position_noise: The noise
             of ``perception="noisy"`` (defaults :data:`NOISE`).
         tau, sigma1, sigma2: Matching threshold and stage thresholds.
-        verify_threshold, verify_lambda, stage3_steps: Goal verification (eq. 8).
+        verify_threshold, verify_lambda, stage3_steps: Goal verification (eq. 8); a target not
+            verified within ``stage3_steps`` steps spent within 3 m of it is blacklisted (a
+            verified one is pursued until it proves unreachable).
         blacklist, stage1, stage2, simple_matching: Ablations (module docstring).
         frontier_scoring: ``"similarity"``, ``"distance"`` (ask the reasoner the paper's distance
             question; needs a language model) or ``"auto"`` (distance for a reasoner that writes
@@ -115,6 +117,10 @@ class UniGoalAgent(FrontierAgent):
         stop_distance: Stop this close (straight line) to the target's footprint, metres: 0.7
             because the footprint is the box of the *visible* points, a little inside the
             object's, and success is judged 1 m from the whole object by geodesic distance.
+            The agent stops only where it saw the target from close by (within the last 10
+            steps), so never behind a wall from it.
+        verify_turns: Arrived at an unverified target (or at one it cannot see), turn toward it for
+            up to this many steps before blacklisting it (or trying another approach cell).
         **kwargs: Passed to :class:`~navgym.agents.baselines.frontier.FrontierAgent` (camera,
             motion, map and planner settings).
     """
@@ -144,7 +150,7 @@ class UniGoalAgent(FrontierAgent):
         sigma2: float = 0.9,
         verify_threshold: float = 1.5,
         verify_lambda: float = 0.05,
-        stage3_steps: int = 200,
+        stage3_steps: int = 100,
         blacklist: bool = True,
         stage1: str = "scored",
         stage2: bool = True,
@@ -158,6 +164,7 @@ class UniGoalAgent(FrontierAgent):
         keypoint_method: str = "orb",
         categories: Sequence[str] | None = None,
         stop_distance: float = 0.7,
+        verify_turns: int = 6,
         **kwargs: Any,
     ):
         super().__init__(env, goal_recognizer=lambda obs: None, stop_distance=stop_distance, **kwargs)
@@ -187,6 +194,7 @@ class UniGoalAgent(FrontierAgent):
         self.anchor_reach = check_range("anchor_reach", anchor_reach, 0.0, 10.0, low_open=True)
         self.anchor_steps = check_int("anchor_steps", anchor_steps, 1)
         self.keypoint_method = _choice("keypoint_method", keypoint_method, ("orb", "sift"))
+        self.verify_turns = check_int("verify_turns", verify_turns, 0)
         self.env = env
         self.categories = tuple(categories) if categories is not None else (tuple(env.unwrapped.task.categories) if env is not None else ())
         self.perception = self._make_perception(env, perception, noise_seed, miss_rate, false_positives_per_frame, confusion_rate, position_noise)
@@ -258,6 +266,7 @@ class UniGoalAgent(FrontierAgent):
         self.graph.reset()
         self.blacklist = Blacklist()
         self.goal: UniGoalGoal | None = None
+        self._goal_read = False
         self.subgoals = []
         self.goal_coords: dict[str, np.ndarray] | None = None
         self.match = GraphMatch()
@@ -268,6 +277,7 @@ class UniGoalAgent(FrontierAgent):
         self._stage3: dict[str, Any] | None = None
         self._goal_features = None
         self._chosen_frontier: np.ndarray | None = None
+        self._target_cells: dict[int, np.ndarray] = {}
         self.episode_stats = {"stage_steps": [0, 0, 0], "blacklisted": 0, "verifications_failed": 0, "anchor_goals": 0}
         if hasattr(self.perception, "reset_noise"):
             self.perception.reset_noise()
@@ -277,13 +287,16 @@ class UniGoalAgent(FrontierAgent):
             if key not in obs:
                 raise KeyError(f"The unigoal agent needs obs[{key!r}]; make the env with {key!r} in sensors=")
         pose = Pose2D.from_gps_compass(obs["gps"], obs["compass"])
-        if self.goal is None:
+        if self.goal is None and not self._goal_read:
             self._start_episode(obs)
+            self._goal_read = True
         self._handle_collision(pose)
         self.map.integrate(obs["depth"], pose, self.camera, pitch=self.tilt)
         self.map.mark_free_disk(pose.position, self.agent_radius)
         detections = self.perception.detect(obs, pose, pitch=self.tilt)
-        self._touched = set(self.graph.update(detections, step=self.steps, occupancy=self.map))
+        touched = self.graph.update(detections, step=self.steps, occupancy=self.map)
+        self._touched = set(touched)
+        self._remember_target_cells(obs, pose, detections, touched)
         if self.use_blacklist and self.blacklist.nodes:
             self.blacklist.correct(self.graph)
         if self.goal is not None:
@@ -393,7 +406,8 @@ class UniGoalAgent(FrontierAgent):
     def _stage3_action(self, pose: Pose2D, obs: dict[str, Any]) -> str | None:
         if self._stage3 is None:
             node_id = self.match.scene_node(self.goal.target)
-            self._stage3 = {"node": node_id, "steps": 0, "path": 0.0, "last": pose.position, "verified": False, "best": -np.inf, "keypoints": 0.0}
+            self._stage3 = {"node": node_id, "steps": 0, "path": 0.0, "last": pose.position, "verified": False, "best": -np.inf, "keypoints": 0.0, "looks": 0, "seen_close": -100, "near_steps": 0}
+            self._no_view = np.zeros(self.map.shape, dtype=bool)
             self._stage2 = None
         s3 = self._stage3
         node = self.graph.nodes[s3["node"]]
@@ -401,17 +415,38 @@ class UniGoalAgent(FrontierAgent):
         s3["path"] += float(np.hypot(*(pose.position - s3["last"])))
         s3["last"] = pose.position
         self._paint_goal(node)
+        if not self.map.goal.any():
+            self._fail("unreachable")  # its box lies off the map
+            return None
         confidence = self._verification(node, obs)
         s3["best"] = max(s3["best"], confidence)
         s3["verified"] |= confidence >= self.verify_threshold
         self.mode = "goal"
-        if self._goal_distance(pose, np.zeros((0, 3))) <= self.stop_distance:
-            if s3["verified"]:
-                self.mode = "stop"
-                return "stop"
-            self._fail("verification")
-            return None
-        if s3["steps"] > self.stage3_steps:
+        straight = self._goal_distance(pose, np.zeros((0, 3)))
+        if node.id in self._touched and straight <= self.stop_distance + 0.5:
+            s3["seen_close"] = s3["steps"]
+        if straight <= self.stop_distance:
+            # Stop only where the target was seen from close by (just now, or in the last 10 steps):
+            # straight-line distance alone let the agent stop behind a wall from it.
+            seen = s3["steps"] - s3["seen_close"] <= 10
+            face = self._face_goal(pose)
+            if seen:
+                if s3["verified"]:
+                    self.mode = "stop"
+                    return "stop"
+                if s3["looks"] < self.verify_turns:  # arrived unverified: look at it again
+                    s3["looks"] += 1
+                    return face if face != "move_forward" else "turn_left"
+                self._fail("verification")
+                return None
+            if face != "move_forward" and s3["looks"] < self.verify_turns:
+                s3["looks"] += 1
+                return face
+            self._mark_no_view(pose)  # facing it and not seeing it: something hides it from here
+            s3["looks"] = 0
+        if straight <= 3.0:
+            s3["near_steps"] += 1
+        if s3["near_steps"] > self.stage3_steps and not s3["verified"]:
             self._fail("timeout")
             return None
         action = self._with_fallbacks(self._go_to_goal, pose)
@@ -419,9 +454,60 @@ class UniGoalAgent(FrontierAgent):
             self._fail("unreachable")
         return action
 
+    def _face_goal(self, pose: Pose2D) -> str:
+        rows, cols = np.nonzero(self.map.goal)
+        points = self.map.cell_to_world(rows, cols)
+        return action_toward(pose, points[np.argmin(np.hypot(*(points - pose.position).T))], self.turn_angle)
+
+    def _mark_no_view(self, pose: Pose2D) -> None:
+        """Cells near here are no approach target for this target any more (it cannot be seen from them)."""
+        n = int(math.ceil(0.3 / self.map.cell_size))
+        r, c = self.map.cell_of(pose)
+        rr, cc = np.mgrid[-n : n + 1, -n : n + 1]
+        disk = rr**2 + cc**2 <= n * n
+        rows, cols = r + rr[disk], c + cc[disk]
+        ok = self.map.inside(rows, cols)
+        self._no_view[rows[ok], cols[ok]] = True
+
+    def _approach_excluded(self, window: tuple[slice, slice]) -> np.ndarray | None:
+        return self._no_view[window]
+
+    def _remember_target_cells(self, obs: dict[str, Any], pose: Pose2D, detections: list, touched: list[int]) -> None:
+        """Map cells of the points seen on objects that could be the target (category similar to
+        it): where the agent stops is judged against these, not against the object's box, whose
+        corners (an axis-aligned box in the start frame) can lie far from the object."""
+        if self.goal is None:
+            return
+        located = [d for d in detections if d.position is not None and d.extent is not None]
+        pairs = [(d, n) for d, n in zip(located, touched) if d.mask is not None]
+        if not pairs:
+            return
+        target = [n.id for n in self.goal.graph.nodes].index(self.goal.target)
+        sim = self.matcher.category_similarity([self.graph.nodes[n].label for _, n in pairs])[:, target]
+        pairs = [pair for pair, value in zip(pairs, sim) if value >= self.matcher.tau]
+        if not pairs:
+            return
+        from navgym.agents.perception.detection import FramePoints
+
+        frame = FramePoints(obs["depth"], self.camera, pose, self.tilt)
+        for det, node_id in pairs:
+            points = frame.points[np.asarray(det.mask, dtype=bool) & frame.valid]
+            if len(points) == 0:
+                continue
+            rows, cols = self.map.world_to_cell(points[:, [0, 2]])
+            inside = self.map.inside(rows, cols)
+            flat = np.unique(rows[inside] * self.map.cells + cols[inside])
+            known = self._target_cells.get(node_id)
+            self._target_cells[node_id] = flat if known is None else np.union1d(known, flat)
+
     def _paint_goal(self, node: Any) -> None:
-        """The goal layer = the target node's footprint (its box on the floor)."""
+        """The goal layer = the map cells of the target's seen points, or its footprint (its box
+        on the floor) when none were kept."""
         self.map.goal[:] = False
+        cells = self._target_cells.get(node.id)
+        if cells is not None and len(cells):
+            self.map.goal.reshape(-1)[cells] = True
+            return
         step = self.map.cell_size / 2.0
         xs = np.arange(node.lo[0], node.hi[0] + step, step)
         zs = np.arange(node.lo[2], node.hi[2] + step, step)

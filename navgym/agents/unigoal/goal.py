@@ -245,9 +245,10 @@ def project_coordinates(goal: UniGoalGoal, reasoner: Any | None = None, use_reas
 
 
 def _ask_offset(reasoner: Any, child: str, edge: GoalEdge, parent: str, at: np.ndarray) -> np.ndarray | None:
-    """The paper's projection prompt; ``None`` when the answer has no "(x, y)" or the model fails."""
+    """The paper's projection prompt (in its frame: X towards the viewer = our z, Y right = our x);
+    ``None`` when the answer has no "(x, y)" or the model fails."""
     prompt = (
-        f"{edge.subject} is {edge.relation} {edge.object}. The coordinate of {parent} is ({at[0]:.1f}, {at[1]:.1f}); "
+        f"{edge.subject} is {edge.relation} {edge.object}. The coordinate of {parent} is ({at[1]:.1f}, {at[0]:.1f}); "
         f"the X-axis and Y-axis are positive towards yourself and the right respectively. "
         f"What is the coordinate of {child}? Answer with (x, y) in metres."
     )

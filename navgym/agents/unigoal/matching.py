@@ -67,9 +67,10 @@ class Blacklist:
         changed = [n for n, category in self.nodes.items() if n in graph.nodes and graph.nodes[n].category != category]
         if not changed:
             return []
+        changed_set = set(changed)
         lifted = set(changed)
-        for edge in self.edges:
-            if edge.subject in lifted or edge.object in lifted:
+        for edge in self.edges:  # neighbours of the changed nodes only (not of their neighbours)
+            if edge.subject in changed_set or edge.object in changed_set:
                 lifted.update((edge.subject, edge.object))
         self.edges = {e for e in self.edges if e.subject not in lifted and e.object not in lifted}
         for n in lifted:
