@@ -167,6 +167,9 @@ class UniGoalAgent(FrontierAgent):
         verify_turns: int = 6,
         **kwargs: Any,
     ):
+        from navgym.agents.reasoning.minilm import require
+
+        require("The unigoal agent", {"cv2": "opencv-python-headless", "networkx": "networkx"})
         super().__init__(env, goal_recognizer=lambda obs: None, stop_distance=stop_distance, **kwargs)
         options = dict(reasoner_options or {})
         for key, value in (("base_url", base_url), ("model", model), ("api_key", api_key), ("timeout", timeout)):

@@ -178,3 +178,16 @@ def test_without_blacklist_nothing_is_ever_listed(envs):
     assert agent.episode_stats["verifications_failed"] > 0  # the same failures happened ...
     assert max(seen) == 0 and agent.episode_stats["blacklisted"] == 0  # ... and listed nothing
     assert agent.episode_stats["stage_steps"][2] > 1  # the target stays the goal: stage 3 again and again
+
+
+def test_missing_zeroshot_packages_name_the_extra(monkeypatch):
+    import importlib.util
+
+    from gymnasium.error import DependencyNotInstalled
+
+    from navgym.agents.unigoal import UniGoalAgent
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "networkx" else real(name, *a))
+    with pytest.raises(DependencyNotInstalled, match=r"networkx: pip install 'navgym\[zeroshot\]'"):
+        UniGoalAgent(None, perception=object.__new__(type("P", (), {"detect": lambda *a: []})))
