@@ -100,3 +100,26 @@ def test_smollm2_through_the_openai_backend(llama_server):
         assert stats.calls[method] == stats.answered.get(method, 0) + stats.fallbacks.get(method, 0) + stats.raised.get(method, 0)
     assert stats.answered.get("complete") == 1
     reasoner.close()
+
+
+def test_unigoal_from_the_cli_against_the_server(llama_server, tmp_path):
+    """``navgym evaluate --agent unigoal --agent-option reasoner=openai --agent-option base_url=...``
+    as docs/agents.md writes it: one short TextNav episode (its goal is parsed by the model; frontier
+    questions go to it too), and the run folder records the options."""
+    import json
+
+    out = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "navgym.cli", "evaluate", "--env", "TextNav-ProcHouse-v0", "--agent", "unigoal",
+        "--agent-option", "reasoner=openai", "--agent-option", f"base_url={llama_server}", "--agent-option", "timeout=120",
+        "--episodes", "1", "--env-option", "max_episode_steps=25", "--out", str(out),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    # the model was reached: fallbacks for bad replies are warned about, transport failures would be too
+    assert "connection_error" not in result.stderr and "timeout" not in result.stderr and "http_error" not in result.stderr
+    records = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    assert len(records) == 1 and records[0]["num_steps"] <= 25
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["agent"] == "unigoal" and manifest["agent_options"]["reasoner"] == "openai"
+    assert manifest["agent_options"]["base_url"] == llama_server
