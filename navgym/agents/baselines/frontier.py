@@ -329,9 +329,6 @@ class FrontierAgent:
         traversable, speed, agent = self._planning_grid(pose, window, inflation)
         approach = max(self.stop_distance - 0.2, self.map.cell_size)
         targets = (ndimage.distance_transform_edt(~goal) * self.map.cell_size <= approach) & traversable
-        excluded = self._approach_excluded(window)
-        if excluded is not None:
-            targets &= ~excluded
         if not targets.any():
             return None
         field = distance_field(traversable, targets, self.map.cell_size, speed)
@@ -341,10 +338,6 @@ class FrontierAgent:
             points = self.map.cell_to_world(rows + window[0].start, cols + window[1].start)
             return action_toward(pose, points[np.argmin(np.hypot(*(points - pose.position).T))], self.turn_angle)
         return self._steer(pose, field, agent, window)
-
-    def _approach_excluded(self, window: tuple[slice, slice]) -> np.ndarray | None:
-        """Cells (inside ``window``) that may not end an approach to the goal; none here."""
-        return None
 
     def _explore(self, pose: Pose2D, inflation: float) -> str | None:
         """Steer to the nearest frontier (kept while it stays nearly the nearest)."""

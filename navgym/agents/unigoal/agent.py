@@ -42,8 +42,8 @@ exploration); ``stage2=False`` (the simplified multi-stage policy: exploration t
 approach); ``simple_matching=True`` (stages switch on matched pairs alone, no score).
 
 Parameters the paper gives: ``tau = 0.9``, ``sigma1 = 0.5``, ``sigma2 = 0.9``. Ours where it gives
-none: ``verify_threshold = 1.5``, ``verify_lambda = 0.05`` per metre, ``stage3_steps = 100`` (steps near the target), ``verify_turns = 6``, ``stop_distance = 0.7`` m,
-``semantic_weight = 5`` m, ``semantic_radius = 3`` m, ``anchor_reach = 1`` m, ``anchor_steps = 80``.
+none: ``verify_threshold = 1.5``, ``verify_lambda = 0.05`` per metre, ``stage3_steps = 100`` (steps near the target), ``verify_turns = 6``, ``stop_distance = 0.9`` m,
+``semantic_weight = 5`` m, ``semantic_radius = 3`` m, ``anchor_reach = 1`` m, ``anchor_steps = 80``, ``max_anchor_pairs = 3``.
 """
 
 from __future__ import annotations
@@ -112,15 +112,16 @@ class UniGoalAgent(FrontierAgent):
             each object's contribution decaying as ``exp(-d / radius)``.
         anchor_reach, anchor_steps: Stage 2: an anchor goal is done within this distance or after
             this many steps.
+        max_anchor_pairs: Stage 2 tries at most this many anchor pairs (the best first: matched
+            edges, then pairs of the most similar nodes) before blacklisting them.
         keypoint_method: ``"orb"`` or ``"sift"`` for image-goal verification.
         categories: The ObjectNav goal vocabulary (default the env's task's).
-        stop_distance: Stop this close (straight line) to the target's footprint, metres: 0.7
-            because the footprint is the box of the *visible* points, a little inside the
-            object's, and success is judged 1 m from the whole object by geodesic distance.
-            The agent stops only where it saw the target from close by (within the last 10
-            steps), so never behind a wall from it.
-        verify_turns: Arrived at an unverified target (or at one it cannot see), turn toward it for
-            up to this many steps before blacklisting it (or trying another approach cell).
+        stop_distance: Stop this close (straight line) to the map cells of the points seen on the
+            target, metres (the frontier agent's rule; the box of an object, axis-aligned in the
+            start frame, has corners far from a rotated object, which let an agent stop 1.2 m
+            from a sofa).
+        verify_turns: Arrived at an unverified target, turn toward it for up to this many steps
+            before blacklisting it.
         **kwargs: Passed to :class:`~navgym.agents.baselines.frontier.FrontierAgent` (camera,
             motion, map and planner settings).
     """
@@ -161,9 +162,10 @@ class UniGoalAgent(FrontierAgent):
         semantic_radius: float = 3.0,
         anchor_reach: float = 1.0,
         anchor_steps: int = 80,
+        max_anchor_pairs: int = 3,
         keypoint_method: str = "orb",
         categories: Sequence[str] | None = None,
-        stop_distance: float = 0.7,
+        stop_distance: float = 0.9,
         verify_turns: int = 6,
         **kwargs: Any,
     ):
@@ -196,6 +198,7 @@ class UniGoalAgent(FrontierAgent):
         self.semantic_radius = check_range("semantic_radius", semantic_radius, 0.0, 100.0, low_open=True)
         self.anchor_reach = check_range("anchor_reach", anchor_reach, 0.0, 10.0, low_open=True)
         self.anchor_steps = check_int("anchor_steps", anchor_steps, 1)
+        self.max_anchor_pairs = check_int("max_anchor_pairs", max_anchor_pairs, 1)
         self.keypoint_method = _choice("keypoint_method", keypoint_method, ("orb", "sift"))
         self.verify_turns = check_int("verify_turns", verify_turns, 0)
         self.env = env
@@ -409,8 +412,7 @@ class UniGoalAgent(FrontierAgent):
     def _stage3_action(self, pose: Pose2D, obs: dict[str, Any]) -> str | None:
         if self._stage3 is None:
             node_id = self.match.scene_node(self.goal.target)
-            self._stage3 = {"node": node_id, "steps": 0, "path": 0.0, "last": pose.position, "verified": False, "best": -np.inf, "keypoints": 0.0, "looks": 0, "seen_close": -100, "near_steps": 0}
-            self._no_view = np.zeros(self.map.shape, dtype=bool)
+            self._stage3 = {"node": node_id, "steps": 0, "path": 0.0, "last": pose.position, "verified": False, "best": -np.inf, "keypoints": 0.0, "looks": 0, "near_steps": 0}
             self._stage2 = None
         s3 = self._stage3
         node = self.graph.nodes[s3["node"]]
@@ -426,27 +428,16 @@ class UniGoalAgent(FrontierAgent):
         s3["verified"] |= confidence >= self.verify_threshold
         self.mode = "goal"
         straight = self._goal_distance(pose, np.zeros((0, 3)))
-        if node.id in self._touched and straight <= self.stop_distance + 0.5:
-            s3["seen_close"] = s3["steps"]
         if straight <= self.stop_distance:
-            # Stop only where the target was seen from close by (just now, or in the last 10 steps):
-            # straight-line distance alone let the agent stop behind a wall from it.
-            seen = s3["steps"] - s3["seen_close"] <= 10
-            face = self._face_goal(pose)
-            if seen:
-                if s3["verified"]:
-                    self.mode = "stop"
-                    return "stop"
-                if s3["looks"] < self.verify_turns:  # arrived unverified: look at it again
-                    s3["looks"] += 1
-                    return face if face != "move_forward" else "turn_left"
-                self._fail("verification")
-                return None
-            if face != "move_forward" and s3["looks"] < self.verify_turns:
+            if s3["verified"]:
+                self.mode = "stop"
+                return "stop"
+            if s3["looks"] < self.verify_turns:  # arrived unverified: look at it again
                 s3["looks"] += 1
-                return face
-            self._mark_no_view(pose)  # facing it and not seeing it: something hides it from here
-            s3["looks"] = 0
+                face = self._face_goal(pose)
+                return face if face != "move_forward" else "turn_left"
+            self._fail("verification")
+            return None
         if straight <= 3.0:
             s3["near_steps"] += 1
         if s3["near_steps"] > self.stage3_steps and not s3["verified"]:
@@ -461,19 +452,6 @@ class UniGoalAgent(FrontierAgent):
         rows, cols = np.nonzero(self.map.goal)
         points = self.map.cell_to_world(rows, cols)
         return action_toward(pose, points[np.argmin(np.hypot(*(points - pose.position).T))], self.turn_angle)
-
-    def _mark_no_view(self, pose: Pose2D) -> None:
-        """Cells near here are no approach target for this target any more (it cannot be seen from them)."""
-        n = int(math.ceil(0.3 / self.map.cell_size))
-        r, c = self.map.cell_of(pose)
-        rr, cc = np.mgrid[-n : n + 1, -n : n + 1]
-        disk = rr**2 + cc**2 <= n * n
-        rows, cols = r + rr[disk], c + cc[disk]
-        ok = self.map.inside(rows, cols)
-        self._no_view[rows[ok], cols[ok]] = True
-
-    def _approach_excluded(self, window: tuple[slice, slice]) -> np.ndarray | None:
-        return self._no_view[window]
 
     def _remember_target_cells(self, obs: dict[str, Any], pose: Pose2D, detections: list, touched: list[int]) -> None:
         """Map cells of the points seen on objects that could be the target (category similar to
@@ -545,7 +523,7 @@ class UniGoalAgent(FrontierAgent):
         if self._stage2 is None:
             if self.goal_coords is None:
                 self.goal_coords = project_coordinates(self.goal, self.reasoner, self.projection == "reasoner")
-            self._stage2 = {"pairs": list(self.match.anchor_pairs), "index": 0, "steps": 0, "point": None}
+            self._stage2 = {"pairs": list(self.match.anchor_pairs)[: self.max_anchor_pairs], "index": 0, "steps": 0, "point": None}
         s2 = self._stage2
         while s2["index"] < len(s2["pairs"]):
             if s2["point"] is None:
