@@ -152,7 +152,9 @@ def check_agent(
       ``policy``).
     * ``privileged``: a privileged agent (``privileged = True``) acts in the env wrapped by
       :class:`~navgym.wrappers.privileged.PrivilegedObservation`, as ``make_for_env`` does (an
-      instance is wrapped the same way here); other agents act in the env as given.
+      instance is wrapped the same way here); an agent with ``wrap_env(env)`` acts in what that
+      returns (the keys its wrappers add count as declared), which must not be the privileged
+      observation unless the agent is privileged; other agents act in the env as given.
     * ``needed_sensors``: when the agent declares ``needed_sensors(task)``, its names are sensors
       of the task, the env emits them, and the policy reads nothing else: it is given only the
       task's default sensors, the declared ones and privileged keys. (Skipped when it declares
@@ -192,7 +194,9 @@ def check_agent(
         if agent_kwargs:
             c.fail("agent_kwargs only apply to an agent given by name")
         agent, run_env = agent_or_name, env
-        if getattr(agent, "privileged", False) and not _has_privileged_keys(env):
+        if callable(getattr(agent, "wrap_env", None)):
+            run_env = agent.wrap_env(run_env)
+        if getattr(agent, "privileged", False) and not _has_privileged_keys(run_env):
             from navgym.wrappers.privileged import PrivilegedObservation
 
             run_env = PrivilegedObservation(env)
@@ -216,6 +220,9 @@ def check_agent(
         if is_privileged:
             c.expect(_has_privileged_keys(run_env), f"a privileged agent acts in {run_env} without the privileged observation {list(PRIVILEGED_KEYS)}")
             c.note("privileged: runs through PrivilegedObservation")
+        elif callable(getattr(agent, "wrap_env", None)):
+            c.expect(not _has_privileged_keys(run_env), "a non-privileged agent's wrap_env gave it the privileged observation")
+            c.note(f"acts in agent.wrap_env(env): {type(run_env).__name__}")
         else:
             c.expect(run_env is env, "a non-privileged agent got a wrapped env")
 
@@ -240,6 +247,8 @@ def check_agent(
             allowed = _declared_sensors(declaration, needed, run_env)
         except Exception as exc:  # noqa: BLE001 - a raising declaration is a failed check
             declaration.fail(f"needed_sensors(task) raised {type(exc).__name__}: {exc}")
+    if allowed is not None and run_env is not env and isinstance(run_env.observation_space, spaces.Dict) and isinstance(env.observation_space, spaces.Dict):
+        allowed |= set(run_env.observation_space.spaces) - set(env.observation_space.spaces)  # keys its wrappers add
     episodes_run.run(agent, run_env, allowed, episodes, max_steps, seed)
 
     def sensors(c: Check) -> None:

@@ -191,3 +191,12 @@ def test_missing_zeroshot_packages_name_the_extra(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "networkx" else real(name, *a))
     with pytest.raises(DependencyNotInstalled, match=r"networkx: pip install 'navgym\[zeroshot\]'"):
         UniGoalAgent(None, perception=object.__new__(type("P", (), {"detect": lambda *a: []})))
+
+
+@pytest.mark.parametrize("task", ["ObjectNav", "InstanceImageNav", "TextNav"])
+def test_passes_the_agent_conformance_check(task):
+    from navgym.testing import check_agent
+
+    env = gym.make(f"{task}-ProcHouse-v0", split="val", sensors=sensors_for("unigoal", task))
+    report = check_agent("unigoal", env, episodes=1, max_steps=20)  # raises ConformanceError on a failed check
+    assert "7 passed, 0 failed" in str(report)
