@@ -47,6 +47,7 @@ def run(task: str, episodes: int, seed: int, options: dict) -> dict:
             obs, _, terminated, truncated, _ = env.step(action)
             done, t = terminated or truncated, t + 1
     env.close()
+    reasoner_stats = agent.reasoner.stats.as_dict() if hasattr(getattr(agent.reasoner, "stats", None), "as_dict") else None
 
     def stats(values: list[float]) -> dict:
         if not values:
@@ -54,7 +55,8 @@ def run(task: str, episodes: int, seed: int, options: dict) -> dict:
         ms = np.asarray(values) * 1000.0
         return {"n": int(ms.size), "median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)), "mean_ms": float(ms.mean())}
 
-    return {"steps": stats(steps), "first_step": stats(first), "by_stage": {str(k): stats(v) for k, v in by_stage.items()}, "raw": steps}
+    return {"steps": stats(steps), "first_step": stats(first), "by_stage": {str(k): stats(v) for k, v in by_stage.items()},
+            "reasoner_stats": reasoner_stats, "raw": steps}
 
 
 def main() -> int:
