@@ -106,6 +106,29 @@ def table(out: Path, variants: list[str], episodes: int, llm_episodes: int, llm_
     return "\n".join(lines), "\n".join(commands)
 
 
+def paired(out: Path, task: str, a: str, b: str) -> str | None:
+    """``a - b`` in SR and SPL over the episodes both runs finished (same episode index), mean
+    and 95% half-width of a paired Student t interval; ``None`` when either run is missing."""
+    import numpy as np
+    from scipy import stats
+
+    runs = []
+    for variant in (a, b):
+        path = out / f"{task}_{variant}" / "episodes.jsonl"
+        if not path.exists():
+            return None
+        runs.append({r["episode_index"]: r for r in map(json.loads, path.read_text().splitlines())})
+    common = sorted(set(runs[0]) & set(runs[1]))
+    if len(common) < 2:
+        return None
+    cells = []
+    for key in ("success", "spl"):
+        d = np.array([float(runs[0][i][key]) - float(runs[1][i][key]) for i in common])
+        half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if d.std() > 0 else 0.0
+        cells.append(f"{d.mean():+.3f} ± {half:.3f}")
+    return f"| {task} | {LABELS[a]} − {LABELS[b]} | {cells[0]} | {cells[1]} | {len(common)} |"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--episodes", type=int, default=100)
@@ -137,11 +160,16 @@ def main() -> int:
             if server is not None:
                 server.terminate()
     rows, commands = table(args.out, variants, args.episodes, args.llm_episodes, llm_url)
+    pairs = [("unigoal", "frontier"), ("unigoal_noisy", "frontier"), ("unigoal", "unigoal_noisy"), ("unigoal_llm", "unigoal"),
+             ("no_blacklist", "unigoal"), ("stage1_frontier", "unigoal"), ("no_stage2", "unigoal")]
+    paired_rows = [row for task in TASKS for a, b in pairs if (row := paired(args.out, task, a, b))]
     args.table.parent.mkdir(parents=True, exist_ok=True)
     args.table.write_text(
         "<!-- written by scripts/run_unigoal_results.py; docs/results/unigoal.md discusses it -->\n\n"
         "Commands (each also takes `--resume`):\n\n```\n" + commands + "\n```\n\n"
-        "Mean ± 95% confidence half-width over episodes (Student t).\n\n" + rows + "\n"
+        "Mean ± 95% confidence half-width over episodes (Student t).\n\n" + rows + "\n\n"
+        "Paired differences on the same episodes (mean ± 95% half-width, paired Student t):\n\n"
+        "| task | difference | SR | SPL | episodes |\n|---|---|---|---|---|\n" + "\n".join(paired_rows) + "\n"
     )
     print(f"wrote {args.table}")
     return 0
