@@ -20,10 +20,11 @@ Method (a morphological room segmentation, on a grid coarsened to ``cell_size``)
 Ids stay stable between calls: each new region takes the id of the previous region it overlaps
 most (greedily, largest overlap first); others get fresh ids.
 
-Measured on three explored ProcHouse houses (``docs/perception.md``): 86-99 % of the labelled
-cells lie in their region's majority room with the defaults; the result is sensitive to
-``door_width`` (0.8 m merged most rooms of two houses), because ProcHouse doors are 0.9-1.05 m
-wide and cluttered rooms have little clearance.
+Measured on three explored ProcHouse houses by ``python scripts/bench_perception.py``
+(``docs/perception.md``): 86-99.5 % of the labelled cells lie in their region's majority room with
+the defaults; the result is sensitive to ``door_width`` (at 0.8 m two of the houses became 2
+regions for 7 rooms and 3 for 6), because ProcHouse doors are 0.9-1.05 m wide and cluttered rooms
+have little clearance.
 """
 
 from __future__ import annotations
