@@ -36,6 +36,19 @@ from navgym.agents.mapping.semantic import CATEGORY_KEYS
 from navgym.agents.planning import action_toward, descend, distance_field, find_frontiers, inflate_obstacles, nearest_frontier
 from navgym.core.checks import check_range
 from navgym.core.specs import CameraSpec
+from navgym.errors import InvalidArgumentError
+
+def require_sensors(env: gym.Env, needed: Sequence[str], who: str) -> None:
+    """Raise :class:`~navgym.errors.InvalidArgumentError` (a ``ValueError``) naming the sensors of
+    ``needed`` that ``env`` does not emit, and the ``sensors=`` to make it with."""
+    sensors = tuple(getattr(env.unwrapped, "sensors", ()))
+    missing = [s for s in needed if s not in sensors]
+    if missing:
+        raise InvalidArgumentError(
+            f"{who[:1].upper()}{who[1:]} needs the sensors {missing}, which this env does not emit (sensors={list(sensors)}); "
+            f"make it with sensors={tuple(dict.fromkeys(list(sensors) + missing))}"
+        )
+
 
 #: Habitat's discrete actions, used when no env is given.
 DEFAULT_ACTIONS = ("stop", "move_forward", "turn_left", "turn_right")
@@ -171,14 +184,7 @@ class FrontierAgent:
         return tuple(needed)
 
     def _check_sensors(self, env: gym.Env) -> None:
-        sensors = tuple(getattr(env.unwrapped, "sensors", ()))
-        needed = self.needed_sensors(env.unwrapped.task, isinstance(self.goal_recognizer, SemanticGoalRecognizer))
-        missing = [s for s in needed if s not in sensors]
-        if missing:
-            raise ValueError(
-                f"The frontier agent needs the sensors {missing}, which this env does not emit (sensors={list(sensors)}). "
-                f"Make it with sensors={tuple(dict.fromkeys(list(sensors) + missing))}"
-            )
+        require_sensors(env, self.needed_sensors(env.unwrapped.task, isinstance(self.goal_recognizer, SemanticGoalRecognizer)), "the frontier agent")
 
     # -- Agent interface -----------------------------------------------------------------------
     def reset(self) -> None:
@@ -255,6 +261,12 @@ class FrontierAgent:
                 if action is not None:
                     return action
         return None
+
+    def _nearest_goal_point(self, pose: Pose2D) -> np.ndarray:
+        """World (x, z) of the mapped goal cell nearest the agent (straight line)."""
+        rows, cols = np.nonzero(self.map.goal)
+        points = self.map.cell_to_world(rows, cols)
+        return points[np.argmin(np.hypot(*(points - pose.position).T))]
 
     def _goal_distance(self, pose: Pose2D, goal_points: np.ndarray) -> float:
         """Straight-line floor distance to the nearest goal point seen now or mapped before."""
@@ -334,9 +346,7 @@ class FrontierAgent:
         field = distance_field(traversable, targets, self.map.cell_size, speed)
         if field[agent] == 0.0:
             # In the approach zone but not yet within stop_distance: face the goal and step.
-            rows, cols = np.nonzero(goal)
-            points = self.map.cell_to_world(rows + window[0].start, cols + window[1].start)
-            return action_toward(pose, points[np.argmin(np.hypot(*(points - pose.position).T))], self.turn_angle)
+            return action_toward(pose, self._nearest_goal_point(pose), self.turn_angle)
         return self._steer(pose, field, agent, window)
 
     def _explore(self, pose: Pose2D, inflation: float) -> str | None:

@@ -54,7 +54,7 @@ from typing import Any, Sequence
 import gymnasium as gym
 import numpy as np
 
-from navgym.agents.baselines.frontier import FrontierAgent
+from navgym.agents.baselines.frontier import FrontierAgent, require_sensors
 from navgym.agents.mapping import Pose2D
 from navgym.agents.perception.goal_image import GOAL_KEY, GoalImageSemantics, goal_image_detections
 from navgym.agents.planning import action_toward, distance_field, nearest_frontier
@@ -68,6 +68,8 @@ from navgym.errors import InvalidArgumentError
 #: Distances offered to a language model for "the most likely distance between A and B" (metres).
 DISTANCE_OPTIONS = (0.5, 1.0, 2.0, 4.0, 8.0)
 PERCEPTIONS = ("ground_truth", "noisy")
+#: The goal sensors UniGoal reads (one per task).
+GOAL_SENSORS = ("objectgoal", "textgoal", GOAL_KEY)
 #: Default noise of ``perception="noisy"``.
 NOISE = {"miss_rate": 0.2, "false_positives_per_frame": 0.1, "confusion_rate": 0.1, "position_noise": 0.05, "drop_instance_ids": True}
 
@@ -234,26 +236,16 @@ class UniGoalAgent(FrontierAgent):
     def needed_sensors(task: Any, goal_recognition: bool = True) -> tuple[str, ...]:
         """``rgb`` (image-goal verification), ``depth``, ``semantic`` (ground-truth perception),
         ``gps``, ``compass`` and the task's goal sensors."""
-        goal = tuple(s for s in task.goal_sensors if s in ("objectgoal", "textgoal", GOAL_KEY))
-        return ("rgb", "depth", "semantic", "gps", "compass") + goal
+        return ("rgb", "depth", "semantic", "gps", "compass") + tuple(s for s in task.goal_sensors if s in GOAL_SENSORS)
 
     def _check_sensors(self, env: gym.Env) -> None:
         """(The frontier agent's check, run by its constructor: UniGoal checks after building its perception.)"""
 
     def _check_unigoal_sensors(self, env: gym.Env) -> None:
-        sensors = tuple(getattr(env.unwrapped, "sensors", ()))
-        task = env.unwrapped.task
-        needed = ["rgb", "depth", "gps", "compass"] + [s for s in task.goal_sensors if s in ("objectgoal", "textgoal", GOAL_KEY)]
-        if self.ground_truth_perception:
-            needed.append("semantic")
-        missing = [s for s in needed if s not in sensors]
-        if missing:
-            raise InvalidArgumentError(
-                f"The unigoal agent needs the sensors {missing}, which this env does not emit (sensors={list(sensors)}); "
-                f"make it with sensors={tuple(dict.fromkeys(list(sensors) + missing))}"
-            )
-        if not any(s in sensors for s in ("objectgoal", "textgoal", GOAL_KEY)):
-            raise InvalidArgumentError(f"The unigoal agent needs an objectgoal, textgoal or {GOAL_KEY} sensor; this env has {list(sensors)}")
+        goal = [s for s in env.unwrapped.task.goal_sensors if s in GOAL_SENSORS]
+        if not goal:
+            raise InvalidArgumentError(f"The unigoal agent needs one of the goal sensors {list(GOAL_SENSORS)}; this task has {list(env.unwrapped.task.goal_sensors)}")
+        require_sensors(env, ["rgb", "depth", "gps", "compass", *goal] + (["semantic"] if self.ground_truth_perception else []), "the unigoal agent")
 
     def wrap_env(self, env: gym.Env) -> gym.Env:
         """The env the agent must act in: with ground-truth perception on InstanceImageNav, ``env``
@@ -449,9 +441,7 @@ class UniGoalAgent(FrontierAgent):
         return action
 
     def _face_goal(self, pose: Pose2D) -> str:
-        rows, cols = np.nonzero(self.map.goal)
-        points = self.map.cell_to_world(rows, cols)
-        return action_toward(pose, points[np.argmin(np.hypot(*(points - pose.position).T))], self.turn_angle)
+        return action_toward(pose, self._nearest_goal_point(pose), self.turn_angle)
 
     def _remember_target_cells(self, obs: dict[str, Any], pose: Pose2D, detections: list, touched: list[int]) -> None:
         """Map cells of the points seen on objects that could be the target (category similar to
