@@ -256,3 +256,13 @@ def test_a_bug_keeps_its_traceback(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env={**os.environ, "TQDM_DISABLE": "1"})
     assert result.returncode == 1 and "Traceback" in result.stderr and "a bug in policy()" in result.stderr, result.stderr
+
+
+def test_unigoal_evaluates_on_textnav_as_documented(tmp_path):
+    # docs/agents.md: `navgym evaluate --env TextNav-ProcHouse-v0 --agent unigoal` (capped at 20 steps here)
+    out = tmp_path / "unigoal"
+    result = run("evaluate", "--env", "TextNav-ProcHouse-v0", "--agent", "unigoal", "--episodes", "1",
+                 "--env-option", "max_episode_steps=20", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    record = json.loads((out / "episodes.jsonl").read_text().splitlines()[0])
+    assert record["num_steps"] <= 20 and json.loads((out / "run.json").read_text())["agent"] == "unigoal"
