@@ -19,10 +19,10 @@ from navgym.agents.reasoning.base import (
     ReasonerUnavailableError,
     goal_graph_from_dict,
 )
-from navgym.agents.reasoning.registry import REASONERS, make_reasoner, reasoner_names
+from navgym.agents.reasoning.registry import REASONERS, make_reasoner, make_reasoner_with, reasoner_names
 from navgym.agents.reasoning.rules import parse_goal_rules
 
 __all__ = [
     "REASONERS", "CompletionUnsupportedError", "GoalEdge", "GoalGraph", "GoalGraphSchemaError", "GoalNode", "Reasoner",
-    "ReasonerStats", "ReasonerUnavailableError", "goal_graph_from_dict", "make_reasoner", "parse_goal_rules", "reasoner_names",
+    "ReasonerStats", "ReasonerUnavailableError", "goal_graph_from_dict", "make_reasoner", "make_reasoner_with", "parse_goal_rules", "reasoner_names",
 ]

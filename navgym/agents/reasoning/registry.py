@@ -60,6 +60,27 @@ def make_reasoner(name_or_instance: Any = "embedded", **options: Any) -> Any:
     return name_or_instance
 
 
+def make_reasoner_with(
+    reasoner: Any = "embedded",
+    *,
+    base_url: str | None = None,
+    model: str | None = None,
+    api_key: str | None = None,
+    timeout: float | None = None,
+    options: dict[str, Any] | None = None,
+) -> Any:
+    """:func:`make_reasoner` for agents' keyword arguments: ``base_url``, ``model``, ``api_key`` and
+    ``timeout`` belong to ``reasoner="openai"`` (an error names them otherwise); ``options`` are
+    passed to any backend's constructor."""
+    merged = dict(options or {})
+    for key, value in (("base_url", base_url), ("model", model), ("api_key", api_key), ("timeout", timeout)):
+        if value is not None:
+            if reasoner != "openai":
+                raise InvalidArgumentError(f"{key}= is an option of reasoner='openai'; got reasoner={reasoner!r}")
+            merged[key] = value
+    return make_reasoner(reasoner, **merged)
+
+
 def reasoner_names() -> dict[str, str]:
     """Registered reasoner names and one-line descriptions."""
     return {name: REASONERS.describe(name) for name in REASONERS.names()}

@@ -58,35 +58,19 @@ from navgym.agents.baselines.frontier import FrontierAgent, require_sensors
 from navgym.agents.mapping import Pose2D
 from navgym.agents.perception.goal_image import GOAL_KEY, GoalImageSemantics, goal_image_detections
 from navgym.agents.planning import action_toward, distance_field, nearest_frontier
-from navgym.agents.reasoning import make_reasoner
+from navgym.agents.perception.factory import make_perception
+from navgym.agents.reasoning import make_reasoner_with
 from navgym.agents.scene_graph import OnlineSceneGraph
 from navgym.agents.unigoal.goal import UniGoalGoal, decompose, image_goal, object_goal, project_coordinates, text_goal
 from navgym.agents.unigoal.matching import Blacklist, GraphMatch, GraphMatcher
 from navgym.core.checks import check_int, check_range
+from navgym.core.options import choice, flag
 from navgym.errors import InvalidArgumentError
 
 #: Distances offered to a language model for "the most likely distance between A and B" (metres).
 DISTANCE_OPTIONS = (0.5, 1.0, 2.0, 4.0, 8.0)
-PERCEPTIONS = ("ground_truth", "noisy")
 #: The goal sensors UniGoal reads (one per task).
 GOAL_SENSORS = ("objectgoal", "textgoal", GOAL_KEY)
-#: Default noise of ``perception="noisy"``.
-NOISE = {"miss_rate": 0.2, "false_positives_per_frame": 0.1, "confusion_rate": 0.1, "position_noise": 0.05, "drop_instance_ids": True}
-
-
-def _flag(name: str, value: Any) -> bool:
-    """A boolean option that may arrive as a CLI string."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
-        return value.lower() in ("true", "1", "yes")
-    raise InvalidArgumentError(f"{name}={value!r} must be true or false")
-
-
-def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise InvalidArgumentError(f"{name}={value!r} is not one of {list(allowed)}")
-    return value
 
 
 class UniGoalAgent(FrontierAgent):
@@ -100,7 +84,7 @@ class UniGoalAgent(FrontierAgent):
         reasoner_options: More options for the reasoner's constructor.
         perception: ``"ground_truth"``, ``"noisy"`` or a Perception instance.
         noise_seed, miss_rate, false_positives_per_frame, confusion_rate, position_noise: The noise
-            of ``perception="noisy"`` (defaults :data:`NOISE`).
+            of ``perception="noisy"`` (defaults :data:`navgym.agents.perception.factory.NOISE`).
         tau, sigma1, sigma2: Matching threshold and stage thresholds.
         verify_threshold, verify_lambda, stage3_steps: Goal verification (eq. 8); a target not
             verified within ``stage3_steps`` steps spent within 3 m of it is blacklisted (a
@@ -175,37 +159,34 @@ class UniGoalAgent(FrontierAgent):
 
         require("The unigoal agent", {"cv2": "opencv-python-headless", "networkx": "networkx"})
         super().__init__(env, goal_recognizer=lambda obs: None, stop_distance=stop_distance, **kwargs)
-        options = dict(reasoner_options or {})
-        for key, value in (("base_url", base_url), ("model", model), ("api_key", api_key), ("timeout", timeout)):
-            if value is not None:
-                if reasoner != "openai":
-                    raise InvalidArgumentError(f"{key}= is an option of reasoner='openai'; got reasoner={reasoner!r}")
-                options[key] = value
-        self.reasoner = make_reasoner(reasoner, **options)
+        self.reasoner = make_reasoner_with(reasoner, base_url=base_url, model=model, api_key=api_key, timeout=timeout, options=reasoner_options)
         self.sigma1 = check_range("sigma1", sigma1, 0.0, 1.0)
         self.sigma2 = check_range("sigma2", sigma2, self.sigma1, 1.0)
         self.matcher = GraphMatcher(self.reasoner, tau=tau)
         self.verify_threshold = check_range("verify_threshold", verify_threshold, 0.0, 4.0)
         self.verify_lambda = check_range("verify_lambda", verify_lambda, 0.0, 10.0)
         self.stage3_steps = check_int("stage3_steps", stage3_steps, 1)
-        self.use_blacklist = _flag("blacklist", blacklist)
-        self.stage1 = _choice("stage1", stage1, ("scored", "frontier"))
-        self.use_stage2 = _flag("stage2", stage2)
-        self.simple_matching = _flag("simple_matching", simple_matching)
-        self.frontier_scoring = _choice("frontier_scoring", frontier_scoring, ("auto", "similarity", "distance"))
+        self.use_blacklist = flag("blacklist", blacklist)
+        self.stage1 = choice("stage1", stage1, ("scored", "frontier"))
+        self.use_stage2 = flag("stage2", stage2)
+        self.simple_matching = flag("simple_matching", simple_matching)
+        self.frontier_scoring = choice("frontier_scoring", frontier_scoring, ("auto", "similarity", "distance"))
         if self.frontier_scoring == "auto":
             self.frontier_scoring = "distance" if getattr(self.reasoner, "supports_completion", False) else "similarity"
-        self.projection = _choice("projection", projection, ("rules", "reasoner"))
+        self.projection = choice("projection", projection, ("rules", "reasoner"))
         self.semantic_weight = check_range("semantic_weight", semantic_weight, 0.0, 100.0)
         self.semantic_radius = check_range("semantic_radius", semantic_radius, 0.0, 100.0, low_open=True)
         self.anchor_reach = check_range("anchor_reach", anchor_reach, 0.0, 10.0, low_open=True)
         self.anchor_steps = check_int("anchor_steps", anchor_steps, 1)
         self.max_anchor_pairs = check_int("max_anchor_pairs", max_anchor_pairs, 1)
-        self.keypoint_method = _choice("keypoint_method", keypoint_method, ("orb", "sift"))
+        self.keypoint_method = choice("keypoint_method", keypoint_method, ("orb", "sift"))
         self.verify_turns = check_int("verify_turns", verify_turns, 0)
         self.env = env
         self.categories = tuple(categories) if categories is not None else (tuple(env.unwrapped.task.categories) if env is not None else ())
-        self.perception = self._make_perception(env, perception, noise_seed, miss_rate, false_positives_per_frame, confusion_rate, position_noise)
+        self.perception = make_perception(
+            env, perception, noise_seed, who="the unigoal agent", miss_rate=miss_rate, false_positives_per_frame=false_positives_per_frame,
+            confusion_rate=confusion_rate, position_noise=position_noise,
+        )
         self.ground_truth_perception = bool(getattr(self.perception, "privileged", False))
         self.graph = OnlineSceneGraph()
         self._matcher_kp = None
@@ -214,24 +195,6 @@ class UniGoalAgent(FrontierAgent):
         self.reset()
 
     # -- construction --------------------------------------------------------------------------
-    @staticmethod
-    def _make_perception(env, perception, seed, miss_rate, fp, confusion, position_noise):
-        if not isinstance(perception, str):
-            if not callable(getattr(perception, "detect", None)):
-                raise InvalidArgumentError(f"perception={perception!r} is neither one of {list(PERCEPTIONS)} nor a Perception (no detect())")
-            return perception
-        _choice("perception", perception, PERCEPTIONS)
-        if env is None:
-            raise InvalidArgumentError(f"perception={perception!r} reads the env's semantic labels: pass env=, or a Perception instance")
-        from navgym.agents.perception import GroundTruthPerception, NoisyPerception
-
-        truth = GroundTruthPerception.from_env(env, attributes=True)
-        if perception == "ground_truth":
-            return truth
-        given = {"miss_rate": miss_rate, "false_positives_per_frame": fp, "confusion_rate": confusion, "position_noise": position_noise}
-        noise = {**NOISE, **{k: v for k, v in given.items() if v is not None}}
-        return NoisyPerception(truth, seed=check_int("noise_seed", seed, 0), **noise)
-
     @staticmethod
     def needed_sensors(task: Any, goal_recognition: bool = True) -> tuple[str, ...]:
         """``rgb`` (image-goal verification), ``depth``, ``semantic`` (ground-truth perception),

@@ -1,0 +1,43 @@
+"""Agent options that may arrive as strings from the CLI (``--agent-option visibility=false``):
+booleans, one choice of a list, and lists of names, each checked with an error that names the
+parameter, the value and what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from navgym.errors import InvalidArgumentError
+
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def flag(name: str, value: Any) -> bool:
+    """A boolean option; ``"true"``/``"false"``/``"1"``/``"0"``/``"yes"``/``"no"`` strings are accepted."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    raise InvalidArgumentError(f"{name}={value!r} must be true or false")
+
+
+def choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    """``value`` if it is one of ``allowed``."""
+    if value not in allowed:
+        raise InvalidArgumentError(f"{name}={value!r} is not one of {list(allowed)}")
+    return value
+
+
+def names(name: str, value: Any, allowed: Sequence[str]) -> tuple[str, ...]:
+    """A subset of ``allowed``: a list, or a string separated by commas or ``+`` (``"room+region"``;
+    ``""`` or ``"none"`` for none)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        items = [] if text in ("", "none") else [v.strip() for v in text.replace("+", ",").split(",") if v.strip()]
+    elif isinstance(value, (list, tuple)):
+        items = [str(v) for v in value]
+    else:
+        raise InvalidArgumentError(f"{name}={value!r} must be a list of names from {list(allowed)}")
+    unknown = [v for v in items if v not in allowed]
+    if unknown:
+        raise InvalidArgumentError(f"{name}={value!r}: {unknown} are not in {list(allowed)}")
+    return tuple(dict.fromkeys(items))
