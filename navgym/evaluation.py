@@ -148,13 +148,13 @@ def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool 
     """Run one episode (picked by index) to its end; returns its final measures and frames."""
     obs, info = env.reset(seed=seed + episode_index, options={"episode_index": episode_index})
     agent.reset()
-    frames = [env.render()] if video else []
+    frames = [with_agent_panel(env.render(), agent)] if video else []
     total_reward, terminated, truncated = 0.0, False, False
     while not (terminated or truncated):
         obs, reward, terminated, truncated, info = env.step(agent.policy(obs))
         total_reward += float(reward)
         if video:
-            frames.append(env.render())
+            frames.append(with_agent_panel(env.render(), agent))
     record = {
         "episode_index": episode_index,
         "episode_id": info.get("episode_id"),
@@ -164,6 +164,23 @@ def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool 
         "truncated": bool(truncated),
     }
     return record, frames
+
+
+def with_agent_panel(frame: np.ndarray, agent: Any) -> np.ndarray:
+    """``frame`` with the agent's own picture (``agent.render()``, e.g. BeliefMapNav's belief map)
+    to its right, scaled to the frame's height; ``frame`` itself for agents without ``render``."""
+    render = getattr(agent, "render", None)
+    if frame is None or not callable(render):
+        return frame
+    panel = np.asarray(render())
+    if panel.ndim != 3 or panel.shape[2] != 3:
+        return frame
+    from PIL import Image
+
+    height = frame.shape[0]
+    width = max(1, round(panel.shape[1] * height / panel.shape[0]))
+    panel = np.asarray(Image.fromarray(panel.astype(np.uint8)).resize((width, height), Image.NEAREST))
+    return np.concatenate([frame, panel], axis=1)
 
 
 def _plain(value: Any) -> Any:

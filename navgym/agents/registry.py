@@ -32,6 +32,14 @@ AGENTS.register(
     "unigoal", "navgym.agents.unigoal.agent:UniGoalAgent",
     "UniGoal: scene graph + goal graph matching + three-stage exploration; one zero-shot agent for ObjectNav, InstanceImageNav, TextNav.",
 )
+AGENTS.register(
+    "beliefmapnav", "navgym.agents.beliefmap.agent:BeliefMapNavAgent",
+    "BeliefMapNav: 3D voxel belief map (semantics + LLM landmarks + visibility), frontiers ordered by expected search distance; ObjectNav.",
+)
+AGENTS.register(
+    "vlfm", "navgym.agents.baselines.vlfm:VLFMAgent",
+    "VLFM-style baseline: 2D value map of text-image similarity of what is seen, greedy best frontier; ObjectNav.",
+)
 AGENTS.register("rsrnav", "navgym.agents.rsrnav.agent:make_rsrnav_agent", "RSRNav: correlation-based ImageNav policy trained with PPO (needs checkpoint=).")
 
 

@@ -1,0 +1,230 @@
+"""Multi-scale patch features and the hierarchical feature scorers of BeliefMapNav (paper §3.3.1,
+appendix A.1-A.2), on navgym's perception seam.
+
+The paper splits each RGB image into ``2^(k-1) x 2^(k-1)`` patches at scales ``k = 1..3``, embeds
+every patch with CLIP, counts its instances with SAM and measures its point cloud (volume ``V``,
+density ``rho``) from depth. Three scorers pick, per pixel, the scale whose patch best fits each
+semantic level:
+
+* scene:  ``S = w1 * V + w2 * n``           (large patches with many instances)
+* region: ``S = w3 * n / V + w4 * rho``     (dense groups of instances)
+* object: ``S = rho / n``                    (one dense object)
+
+with ``w1..w4 = 0.05, 0.1, 2, 0.01`` (paper §4.1). Each pixel then carries, per level, the feature
+of its best-scoring patch and that score; the voxel map keeps, per voxel and level, the feature
+with the highest score seen so far.
+
+What a patch's feature *is* goes through one seam, :class:`SemanticFeatures`: ``describe`` gives
+each patch a hashable key (``None``: nothing to store) and ``similarity`` compares text queries
+with keys. No CLIP weights can be downloaded here, so the default, :class:`DetectionCaptions`,
+keys a patch by a caption of what the perception seam detected in it ("sink, toilet, towel": the
+three largest, in alphabetical order) and compares captions with landmark phrases by the reasoner's similarity (MiniLM
+cosine by default): a text-space stand-in for CLIP's image-text space. An image-feature backend
+(CLIP, BLIP-2) implements the same two methods with feature-vector keys. The instance count ``n``
+comes from the detections' masks (SAM's role in the paper) for every backend.
+
+Difference from the paper: patches with no key (no detection in them) are skipped when a pixel's
+scale is chosen, since a caption of nothing carries no semantics; a CLIP backend returns a key for
+every patch and so behaves as the paper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Hashable, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from navgym.errors import InvalidArgumentError
+
+#: The semantic levels of the voxel map (paper: L_s).
+LEVELS = ("scene", "region", "object")
+#: Scorer weights w1..w4 (paper §4.1).
+SCORER_WEIGHTS = (0.05, 0.1, 2.0, 0.01)
+#: Smallest side of a patch's point-cloud box, metres (a flat wall would have volume 0).
+MIN_SIDE = 0.05
+
+
+@runtime_checkable
+class SemanticFeatures(Protocol):
+    """The feature seam of the semantic voxel map."""
+
+    def describe(self, obs: dict[str, Any], detections: Sequence[Any], boxes: Sequence[tuple[int, int, int, int]], counts: np.ndarray) -> list[Hashable | None]:
+        """One key per pixel box ``(row0, row1, col0, col1)`` (ends exclusive) of ``obs``; ``None``
+        where the patch has nothing to store. ``counts[i, j]`` is how many pixels of detection
+        ``i``'s mask (or box) lie in box ``j`` (:func:`instance_pixels`)."""
+        ...
+
+    def similarity(self, queries: list[str], keys: list[Hashable]) -> np.ndarray:
+        """``(len(queries), len(keys))`` similarities in [-1, 1] of text queries to stored keys."""
+        ...
+
+
+class DetectionCaptions:
+    """A patch's key is a caption of the largest detections covering it, in alphabetical order
+    ("sink, toilet": the order carries little meaning for a sentence embedding, and a sorted
+    caption recurs more often, so its embedding is computed once and reused).
+
+    Args:
+        reasoner: Anything with the reasoner seam's ``similarity(a, b)`` (captions vs phrases).
+        max_objects: At most this many categories per caption.
+        min_pixels: A detection counts in a patch when at least this many of its mask pixels (box
+            pixels for box-only detections) lie in it.
+    """
+
+    def __init__(self, reasoner: Any, max_objects: int = 3, min_pixels: int = 8):
+        if not callable(getattr(reasoner, "similarity", None)):
+            raise InvalidArgumentError(f"reasoner={reasoner!r} has no similarity(a, b); pass a navgym reasoner")
+        self.reasoner = reasoner
+        self.max_objects = int(max_objects)
+        self.min_pixels = int(min_pixels)
+
+    def describe(self, obs: dict[str, Any], detections: Sequence[Any], boxes: Sequence[tuple[int, int, int, int]], counts: np.ndarray | None = None) -> list[Hashable | None]:
+        if counts is None:
+            counts = instance_pixels(detections, boxes, _image_shape(obs))
+        keys: list[Hashable | None] = []
+        for j in range(len(boxes)):
+            order = np.argsort(-counts[:, j], kind="stable") if len(detections) else []
+            names: list[str] = []
+            for i in order:
+                if counts[i, j] < self.min_pixels:
+                    break
+                name = str(detections[i].category).replace("_", " ")
+                if name not in names:
+                    names.append(name)
+                if len(names) == self.max_objects:
+                    break
+            keys.append(", ".join(sorted(names)) if names else None)
+        return keys
+
+    def similarity(self, queries: list[str], keys: list[Hashable]) -> np.ndarray:
+        return np.asarray(self.reasoner.similarity(list(queries), [str(k) for k in keys]), dtype=np.float32)
+
+
+def _image_shape(obs: dict[str, Any]) -> tuple[int, int]:
+    for key in ("depth", "rgb", "semantic"):
+        if key in obs:
+            return tuple(np.asarray(obs[key]).shape[:2])  # type: ignore[return-value]
+    raise KeyError("obs has no depth, rgb or semantic image")
+
+
+def instance_pixels(detections: Sequence[Any], boxes: Sequence[tuple[int, int, int, int]], shape: tuple[int, int]) -> np.ndarray:
+    """``(len(detections), len(boxes))`` pixels of each detection's mask (or box) inside each box."""
+    counts = np.zeros((len(detections), len(boxes)), dtype=np.int64)
+    for i, det in enumerate(detections):
+        if det.mask is not None:
+            mask = np.asarray(det.mask, dtype=bool)
+            if mask.shape != shape:
+                raise ValueError(f"detection mask has shape {mask.shape}; expected the image's {shape}")
+            # Integral image: every box's count in O(1).
+            integral = np.pad(mask.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+            for j, (r0, r1, c0, c1) in enumerate(boxes):
+                counts[i, j] = integral[r1, c1] - integral[r0, c1] - integral[r1, c0] + integral[r0, c0]
+        elif det.box is not None:
+            x0, y0, x1, y1 = det.box
+            for j, (r0, r1, c0, c1) in enumerate(boxes):
+                counts[i, j] = max(0, min(y1, r1) - max(y0, r0)) * max(0, min(x1, c1) - max(x0, c0))
+    return counts
+
+
+def patch_boxes(height: int, width: int, scales: int) -> tuple[list[tuple[int, int, int, int]], list[np.ndarray]]:
+    """Every scale's patches: boxes ``(row0, row1, col0, col1)`` (scale 1 first), and per scale an
+    ``(H, W)`` image of the index (into the box list) of the patch covering each pixel."""
+    boxes: list[tuple[int, int, int, int]] = []
+    index_images: list[np.ndarray] = []
+    for k in range(1, scales + 1):
+        n = 2 ** (k - 1)
+        rows = np.linspace(0, height, n + 1).astype(int)
+        cols = np.linspace(0, width, n + 1).astype(int)
+        first = len(boxes)
+        boxes += [(int(rows[a]), int(rows[a + 1]), int(cols[b]), int(cols[b + 1])) for a in range(n) for b in range(n)]
+        row_bin = np.minimum(np.arange(height) * n // height, n - 1)
+        col_bin = np.minimum(np.arange(width) * n // width, n - 1)
+        index_images.append(first + row_bin[:, None] * n + col_bin[None, :])
+    return boxes, index_images
+
+
+@dataclass
+class PixelFeatures:
+    """Per pixel and level: the chosen patch's key index (into :attr:`keys`, -1 for none) and score.
+
+    Attributes:
+        keys: The frame's distinct keys.
+        key_index: ``(L, H, W)`` int32 index into ``keys`` (-1: no feature at that level).
+        score: ``(L, H, W)`` float32 scorer value of the chosen patch (-inf where none).
+        patch_scores: ``(L, P)`` every patch's scores (for inspection and tests).
+        instances: ``(P,)`` instance counts per patch.
+    """
+
+    keys: list[Hashable]
+    key_index: np.ndarray
+    score: np.ndarray
+    patch_scores: np.ndarray
+    instances: np.ndarray
+
+
+def score_patches(points: np.ndarray, valid: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], instances: np.ndarray, weights: Sequence[float] = SCORER_WEIGHTS) -> np.ndarray:
+    """``(3, P)`` scene / region / object scores of each patch from its point cloud (``points``:
+    ``(H, W, 3)`` metres, ``valid``: usable depth) and instance count (paper §3.3.1): the volume
+    ``V`` is that of the box around the patch's points (sides at least :data:`MIN_SIDE`), the
+    density ``rho`` its points per cubic metre. Patches with fewer than 4 points score -inf."""
+    w1, w2, w3, w4 = weights
+    big = np.float64(1e9)
+    lo_points = np.where(valid[..., None], points, big)
+    hi_points = np.where(valid[..., None], points, -big)
+    cumulative = np.pad(valid.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    volume = np.ones(len(boxes))
+    count = np.zeros(len(boxes))
+    for j, (r0, r1, c0, c1) in enumerate(boxes):
+        count[j] = cumulative[r1, c1] - cumulative[r0, c1] - cumulative[r1, c0] + cumulative[r0, c0]
+        if count[j] >= 4:
+            lo = lo_points[r0:r1, c0:c1].reshape(-1, 3).min(axis=0)
+            hi = hi_points[r0:r1, c0:c1].reshape(-1, 3).max(axis=0)
+            volume[j] = float(np.prod(np.maximum(hi - lo, MIN_SIDE)))
+    density = count / volume
+    n = np.asarray(instances, dtype=np.float64)
+    out = np.stack([w1 * volume + w2 * n, w3 * n / volume + w4 * density, density / np.maximum(n, 1.0)])
+    out[:, count < 4] = -np.inf
+    return out
+
+
+def pixel_features(
+    obs: dict[str, Any],
+    detections: Sequence[Any],
+    points: np.ndarray,
+    valid: np.ndarray,
+    features: SemanticFeatures,
+    scales: int = 3,
+    weights: Sequence[float] = SCORER_WEIGHTS,
+    min_pixels: int = 8,
+) -> PixelFeatures:
+    """Multi-scale extraction, scoring and per-pixel selection for one frame (paper A.1-A.2)."""
+    height, width = valid.shape
+    boxes, index_images = patch_boxes(height, width, scales)
+    counts = instance_pixels(detections, boxes, (height, width))
+    instances = (counts >= min_pixels).sum(axis=0)
+    patch_keys = features.describe(obs, detections, boxes, counts)
+    if len(patch_keys) != len(boxes):
+        raise ValueError(f"{type(features).__name__}.describe returned {len(patch_keys)} keys for {len(boxes)} patches")
+    keys: list[Hashable] = []
+    key_of_patch = np.full(len(boxes), -1, dtype=np.int32)
+    for j, key in enumerate(patch_keys):
+        if key is None:
+            continue
+        if key not in keys:
+            keys.append(key)
+        key_of_patch[j] = keys.index(key)
+    scores = score_patches(points, valid, boxes, instances, weights)
+    scores[:, key_of_patch < 0] = -np.inf  # a patch with nothing to store is never chosen
+    stack = np.stack(index_images)  # (S, H, W) patch index per scale
+    key_index = np.full((len(LEVELS), height, width), -1, dtype=np.int32)
+    score = np.full((len(LEVELS), height, width), -np.inf, dtype=np.float32)
+    for level in range(len(LEVELS)):
+        per_scale = scores[level][stack]  # (S, H, W)
+        best = np.argmax(per_scale, axis=0)
+        chosen = np.take_along_axis(stack, best[None], axis=0)[0]
+        value = scores[level][chosen]
+        ok = np.isfinite(value)
+        key_index[level][ok] = key_of_patch[chosen[ok]]
+        score[level][ok] = value[ok]
+    return PixelFeatures(keys, key_index, score, scores, instances)

@@ -1,0 +1,233 @@
+"""BeliefMapNav's 3D voxel maps: hierarchical semantics, prior belief, visibility, posterior
+(paper §3.3.1, §3.3.3, §3.4.1, appendix A.2 and A.4).
+
+One dense grid of ``(rows, cols, heights)`` voxels in the episode's start frame, aligned with the
+occupancy map (:class:`~navgym.agents.mapping.OccupancyMap`: rows along +z, columns along +x, the
+same centre), so one voxel column covers ``voxel_size / cell_size`` squared map cells. Per voxel:
+
+* per semantic level (scene, region, object): the key of the stored feature (an index into
+  :attr:`VoxelBeliefMap.keys`) and its scorer confidence; a new feature replaces the stored one
+  only with a higher confidence (paper A.2);
+* ``prior``: the belief ``b_u = sum_i alpha_i max_l sim(E_i, v_u^l) + max_l sim(E_target, v_u^l)``
+  over the landmark queries (paper §3.3.3), kept up to date for the voxels a frame changes;
+* ``visibility``: ``p^v_u = min over frames of (1 - C_p)`` of the pixels that hit the voxel, with
+  the detection confidence ``C_p = C_d * C_horizontal * C_vertical`` (paper A.4); 1 = never seen;
+* the posterior ``b_u * p^v_u`` (paper §3.4.2).
+
+Similarities are computed once per (key, query) and cached in a table, so a voxel stores two
+small numbers per level instead of a feature vector: 0.25 m voxels over a 40 m x 40 m x 3 m
+volume take about 8 MB (:meth:`VoxelBeliefMap.memory_bytes`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Hashable, Sequence
+
+import numpy as np
+
+from navgym.agents.beliefmap.features import LEVELS, PixelFeatures, SemanticFeatures
+from navgym.core.checks import check_range
+from navgym.errors import InvalidArgumentError
+
+
+def detection_confidence(
+    depth: np.ndarray, hfov: float, d_min: float, d_max: float, alpha: float = 0.5
+) -> np.ndarray:
+    """``(H, W)`` detection confidence ``C_p`` of each pixel (paper A.4): ``cos^2(theta / hfov * pi)``
+    horizontally and vertically (1 at the image centre, 0 at its edges) times ``C_d`` = 1 inside
+    ``[d_min, d_max]`` metres and ``exp(-alpha * (distance to that range)^2)`` outside it."""
+    height, width = depth.shape
+    focal = (width / 2.0) / math.tan(math.radians(hfov) / 2.0)
+    half_h = math.atan((width / 2.0) / focal)
+    half_v = math.atan((height / 2.0) / focal)
+    theta = np.arctan((np.arange(width) + 0.5 - width / 2.0) / focal)
+    phi = np.arctan((np.arange(height) + 0.5 - height / 2.0) / focal)
+    c_h = np.cos(theta / (2.0 * half_h) * math.pi) ** 2
+    c_v = np.cos(phi / (2.0 * half_v) * math.pi) ** 2
+    below = np.clip(d_min - depth, 0.0, None)
+    above = np.clip(depth - d_max, 0.0, None)
+    c_d = np.exp(-alpha * np.maximum(below, above) ** 2)
+    return (c_v[:, None] * c_h[None, :] * c_d).astype(np.float32)
+
+
+class VoxelBeliefMap:
+    """Semantic voxel map + prior belief + visibility map (module docstring).
+
+    Args:
+        features: The feature seam (what keys mean; how text queries compare with them).
+        size: Side of the square map, metres, centred on the start (as the occupancy map's).
+        voxel_size: Side of a voxel, metres (0.25 as in the paper).
+        height_range: ``(low, high)`` heights above the agent's floor covered, metres.
+        similarity_floor: Similarities below this count as no evidence: each landmark term uses
+            ``max(0, sim - floor) / (1 - floor)`` (0 = the paper's raw cosine).
+    """
+
+    def __init__(
+        self,
+        features: SemanticFeatures,
+        size: float = 40.0,
+        voxel_size: float = 0.25,
+        height_range: tuple[float, float] = (0.0, 3.0),
+        similarity_floor: float = 0.0,
+    ):
+        check_range("voxel_size", voxel_size, 0.02, 2.0)
+        low, high = (float(v) for v in height_range)
+        if not high > low:
+            raise InvalidArgumentError(f"height_range={height_range!r} must be (low, high) with high > low, metres")
+        self.features = features
+        self.voxel_size = float(voxel_size)
+        self.cells = int(math.ceil(size / voxel_size))
+        self.size = self.cells * self.voxel_size
+        self.origin = (-self.size / 2.0, -self.size / 2.0)
+        self.low = low
+        self.layers = max(1, int(math.ceil((high - low) / voxel_size)))
+        self.similarity_floor = check_range("similarity_floor", similarity_floor, 0.0, 0.99)
+        self.queries: list[str] = []
+        self.alphas = np.zeros(0)
+        #: Which semantic levels feed the prior (:meth:`use_levels`; kept across resets).
+        self.level_mask = np.ones(len(LEVELS), dtype=bool)
+        self.reset()
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.cells, self.cells, self.layers)
+
+    def reset(self) -> None:
+        """Forget every voxel (the query table is kept)."""
+        shape = self.shape
+        self.key = np.full((len(LEVELS), *shape), -1, dtype=np.int32)
+        self.confidence = np.full((len(LEVELS), *shape), -np.inf, dtype=np.float32)
+        self.visibility = np.ones(shape, dtype=np.float32)
+        self.prior = np.zeros(shape, dtype=np.float32)
+        self.keys: list[Hashable] = []
+        self._key_ids: dict[Hashable, int] = {}
+        self._sims = np.zeros((0, len(self.queries)), dtype=np.float32)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the voxel arrays and the similarity table."""
+        return int(self.key.nbytes + self.confidence.nbytes + self.visibility.nbytes + self.prior.nbytes + self._sims.nbytes)
+
+    # -- queries -------------------------------------------------------------------------------
+    def set_queries(self, phrases: Sequence[str], alphas: Sequence[float]) -> None:
+        """The belief's text queries and weights (target first with weight 1, then the landmarks);
+        recomputes the similarity table and every voxel's prior."""
+        phrases = [str(p) for p in phrases]
+        alphas = np.asarray(alphas, dtype=np.float64)
+        if len(phrases) != len(alphas) or not phrases:
+            raise InvalidArgumentError(f"set_queries needs as many alphas as phrases (got {len(phrases)} phrases, {len(alphas)} alphas)")
+        self.queries, self.alphas = phrases, alphas
+        self._sims = self._similarities(self.keys)
+        self._refresh_prior(np.ones(self.shape, dtype=bool))
+
+    def _similarities(self, keys: list[Hashable]) -> np.ndarray:
+        if not keys or not self.queries:
+            return np.zeros((len(keys), len(self.queries)), dtype=np.float32)
+        sims = np.asarray(self.features.similarity(self.queries, list(keys)), dtype=np.float32).T  # (K, Q)
+        floor = self.similarity_floor
+        return (np.clip(sims - floor, 0.0, None) / (1.0 - floor)).astype(np.float32)
+
+    def _key_ids_of(self, keys: list[Hashable]) -> np.ndarray:
+        new = [k for k in keys if k not in self._key_ids]
+        for k in new:
+            self._key_ids[k] = len(self.keys)
+            self.keys.append(k)
+        if new:
+            self._sims = np.concatenate([self._sims, self._similarities(new)])
+        return np.array([self._key_ids[k] for k in keys], dtype=np.int32)
+
+    def _refresh_prior(self, where: np.ndarray | tuple) -> None:
+        """Recompute ``prior`` at ``where`` (a mask or an index tuple) from the stored keys."""
+        if not len(self.queries):
+            return
+        keys = self.key[(slice(None), *where)] if isinstance(where, tuple) else self.key[:, where]  # (L, N)
+        sims = np.zeros((keys.shape[1], len(self.queries)), dtype=np.float32)
+        table = np.concatenate([self._sims, np.zeros((1, len(self.queries)), dtype=np.float32)])  # row -1 = no feature
+        for level in range(len(LEVELS)):
+            if self.level_mask[level]:
+                np.maximum(sims, table[keys[level]], out=sims)
+        value = (sims @ self.alphas.astype(np.float32)).astype(np.float32)
+        if isinstance(where, tuple):
+            self.prior[where] = value
+        else:
+            self.prior[where] = value
+
+    def use_levels(self, levels: Sequence[str]) -> None:
+        """Only these semantic levels feed the prior (an ablation); recomputes it."""
+        unknown = [lv for lv in levels if lv not in LEVELS]
+        if unknown:
+            raise InvalidArgumentError(f"levels={list(levels)!r}: {unknown} are not semantic levels {list(LEVELS)}")
+        self.level_mask = np.array([lv in levels for lv in LEVELS])
+        self._refresh_prior(np.ones(self.shape, dtype=bool))
+
+    # -- frames --------------------------------------------------------------------------------
+    def voxel_of(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 3) start-frame points -> ((N, 3) int (row, col, layer), inside mask)."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        rows = np.floor((points[:, 2] - self.origin[1]) / self.voxel_size).astype(np.int64)
+        cols = np.floor((points[:, 0] - self.origin[0]) / self.voxel_size).astype(np.int64)
+        layers = np.floor((points[:, 1] - self.low) / self.voxel_size).astype(np.int64)
+        index = np.stack([rows, cols, layers], axis=1)
+        inside = (index >= 0).all(axis=1) & (rows < self.cells) & (cols < self.cells) & (layers < self.layers)
+        return index, inside
+
+    def integrate(self, points: np.ndarray, valid: np.ndarray, pixels: PixelFeatures | None, confidence: np.ndarray | None, stride: int = 1) -> int:
+        """Add one frame: ``points`` ``(H, W, 3)`` start-frame points, ``valid`` their usable-depth
+        mask, the frame's per-pixel features (``None``: visibility only) and detection confidence
+        ``C_p`` (``None``: semantics only). Every ``stride``-th pixel row and column is used.
+        Returns how many voxels changed features."""
+        sel = (slice(None, None, stride), slice(None, None, stride))
+        ok = np.asarray(valid, dtype=bool)[sel]
+        index, inside = self.voxel_of(np.asarray(points)[sel][ok])
+        index = index[inside]
+        if len(index) == 0:
+            return 0
+        flat = np.ravel_multi_index(index.T, self.shape)
+        if confidence is not None:
+            seen = (1.0 - np.asarray(confidence, dtype=np.float32)[sel][ok][inside]).astype(np.float32)
+            vis = self.visibility.reshape(-1)
+            np.minimum.at(vis, flat, seen)
+        if pixels is None or not pixels.keys:
+            return 0
+        ids = self._key_ids_of(pixels.keys)
+        changed = np.zeros(0, dtype=np.int64)
+        for level in range(len(LEVELS)):
+            key = pixels.key_index[level][sel][ok][inside]
+            score = pixels.score[level][sel][ok][inside]
+            has = key >= 0
+            if not has.any():
+                continue
+            v, k, s = flat[has], ids[key[has]], score[has]
+            # The best-scored pixel per voxel in this frame (sort by voxel, then score).
+            order = np.lexsort((s, v))
+            v, k, s = v[order], k[order], s[order]
+            last = np.r_[v[1:] != v[:-1], True]
+            v, k, s = v[last], k[last], s[last]
+            stored = self.confidence[level].reshape(-1)
+            better = s > stored[v]
+            if better.any():
+                stored[v[better]] = s[better]
+                self.key[level].reshape(-1)[v[better]] = k[better]
+                changed = np.union1d(changed, v[better])
+        if len(changed):
+            self._refresh_prior(np.unravel_index(changed, self.shape))
+        return int(len(changed))
+
+    # -- maps ----------------------------------------------------------------------------------
+    @property
+    def posterior(self) -> np.ndarray:
+        """``prior * visibility`` per voxel."""
+        return self.prior * self.visibility
+
+    def column_sum(self, values: np.ndarray) -> np.ndarray:
+        """``(rows, cols)`` sum over heights."""
+        return values.sum(axis=2)
+
+    def column_max(self, values: np.ndarray) -> np.ndarray:
+        """``(rows, cols)`` max over heights (pictures)."""
+        return values.max(axis=2)
+
+    @property
+    def has_feature(self) -> np.ndarray:
+        """Voxels with a feature at any level."""
+        return (self.key >= 0).any(axis=0)
