@@ -111,7 +111,7 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         height_range: tuple[float, float] = (0.0, 3.0),
         scales: int = 3,
         pixel_stride: int = 2,
-        similarity_floor: float = 0.2,
+        similarity_floor: float = 0.45,
         landmarks: str = "auto",
         n_landmarks: int = 3,
         landmark_levels: Any = LANDMARK_LEVELS,

@@ -134,12 +134,12 @@ def patch_boxes(height: int, width: int, scales: int) -> tuple[list[tuple[int, i
     index_images: list[np.ndarray] = []
     for k in range(1, scales + 1):
         n = 2 ** (k - 1)
-        rows = np.linspace(0, height, n + 1).astype(int)
-        cols = np.linspace(0, width, n + 1).astype(int)
+        rows = np.arange(n + 1) * height // n
+        cols = np.arange(n + 1) * width // n
         first = len(boxes)
         boxes += [(int(rows[a]), int(rows[a + 1]), int(cols[b]), int(cols[b + 1])) for a in range(n) for b in range(n)]
-        row_bin = np.minimum(np.arange(height) * n // height, n - 1)
-        col_bin = np.minimum(np.arange(width) * n // width, n - 1)
+        row_bin = np.searchsorted(rows, np.arange(height), side="right") - 1
+        col_bin = np.searchsorted(cols, np.arange(width), side="right") - 1
         index_images.append(first + row_bin[:, None] * n + col_bin[None, :])
     return boxes, index_images
 

@@ -16,7 +16,7 @@ same centre), so one voxel column covers ``voxel_size / cell_size`` squared map 
 
 Similarities are computed once per (key, query) and cached in a table, so a voxel stores two
 small numbers per level instead of a feature vector: 0.25 m voxels over a 40 m x 40 m x 3 m
-volume take about 8 MB (:meth:`VoxelBeliefMap.memory_bytes`).
+volume take about 10 MB (:meth:`VoxelBeliefMap.memory_bytes`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class VoxelBeliefMap:
         voxel_size: Side of a voxel, metres (0.25 as in the paper).
         height_range: ``(low, high)`` heights above the agent's floor covered, metres.
         similarity_floor: Similarities below this count as no evidence: each landmark term uses
-            ``max(0, sim - floor) / (1 - floor)`` (0 = the paper's raw cosine).
+            ``max(0, sim - floor) / (1 - floor)`` (0 = the paper's raw cosine, clipped at 0).
     """
 
     def __init__(
