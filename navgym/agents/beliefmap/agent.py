@@ -85,6 +85,8 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         distance_alpha: ``alpha`` of the detection confidence outside that range.
         max_frontiers: Order at most this many frontiers (those with the highest ``P_obs``).
         sa_steps: Simulated-annealing steps per decision (warm-started from the previous order).
+        switch_margin: Keep the current frontier while starting with it costs at most this much
+            more (relative) than the best order (0: always take the best, as the paper).
         confirm_frames: Frames that must see the target on the same map cells before the agent
             goes to it (default 1 with ground-truth perception, else 2).
         seed: Seeds the annealing.
@@ -124,6 +126,7 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         distance_alpha: float = 0.5,
         max_frontiers: int = 10,
         sa_steps: int = 200,
+        switch_margin: float = 0.2,
         confirm_frames: int | None = None,
         seed: int = 0,
         categories: Sequence[str] | None = None,
@@ -163,6 +166,7 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         self.distance_alpha = check_range("distance_alpha", distance_alpha, 0.0, 100.0)
         self.max_frontiers = check_int("max_frontiers", max_frontiers, 1)
         self.sa_steps = check_int("sa_steps", sa_steps, 1)
+        self.switch_margin = check_range("switch_margin", switch_margin, 0.0, 10.0)
         self.seed = check_int("seed", seed, 0)
         self.offsets = plan.sector_offsets(self.camera.hfov, self.sector_range, self.voxels.voxel_size)
         self.reset()
@@ -244,12 +248,30 @@ class BeliefMapNavAgent(ObjectSearchAgent):
             top = np.argsort(-p_obs, kind="stable")[: self.max_frontiers]
             distances = plan.pairwise_distances(coarse(self._traversable_full[fine_window], self.block), columns[top], voxels.voxel_size)
             initial = self._warm_start(fine[top])
-            sub_order, _ = plan.optimize_order(d0[top], distances, p_obs[top], seed=self.seed + self.steps, initial=initial, steps=self.sa_steps)
+            sub_order, cost = plan.optimize_order(d0[top], distances, p_obs[top], seed=self.seed + self.steps, initial=initial, steps=self.sa_steps)
+            sub_order = self._commit(sub_order, cost, fine[top], d0[top], distances, p_obs[top])
             order = [int(top[i]) for i in sub_order]
             k = order[0]
             self._order_cells = fine[order]
         self.frontier_info = {"cells": fine, "p_obs": p_obs, "direction": direction, "order": order, "distance": d0}
         return reps[k][0], reps[k][1], reps[k][2]
+
+    def _commit(self, order: list[int], cost: float, cells: np.ndarray, d0: np.ndarray, distances: np.ndarray, p_obs: np.ndarray) -> list[int]:
+        """Keep heading for the current frontier while the best order that starts with it costs at
+        most ``1 + switch_margin`` times the optimum (the order beyond its first frontier as the
+        optimum's): beliefs shift a little with every step, and chasing each shift is what the
+        paper's sequence objective is meant to prevent, but with fresh annealing every step it
+        still flips between near-equal orders."""
+        if self.target is None or not self.switch_margin or not len(order):
+            return order
+        d = np.hypot(*(cells - self.target).T) * self.map.cell_size
+        j = int(np.argmin(d))
+        if d[j] > 1.0 or order[0] == j:
+            return order
+        committed = [j] + [i for i in order if i != j]
+        if plan.expected_search_cost(committed, d0, distances, p_obs) <= (1.0 + self.switch_margin) * cost:
+            return committed
+        return order
 
     def _warm_start(self, cells: np.ndarray) -> list[int] | None:
         """The previous order mapped onto the current frontiers (each old frontier to the nearest
