@@ -35,7 +35,7 @@ unless a text-writing reasoner gives one, ``distance_alpha = 0.5``.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -63,10 +63,6 @@ class BeliefMapNavAgent(ObjectSearchAgent):
     Args:
         env: The env (camera, motion, goal vocabulary; ground-truth perception reads its scene's
             instance labels).
-        reasoner, base_url, model, api_key, timeout, reasoner_options: The reasoner (landmarks,
-            detection range, feature similarity): ``"embedded"`` (default), ``"openai"`` (with
-            ``base_url``...), ``"llama"`` or an instance.
-        perception: ``"ground_truth"``, ``"noisy"`` or a Perception; ``noise_seed`` seeds the noise.
         features: A :class:`~navgym.agents.beliefmap.features.SemanticFeatures` (default: captions
             of the detections compared by the reasoner).
         voxel_size, height_range: The voxel map (metres).
@@ -87,11 +83,12 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         sa_steps: Simulated-annealing steps per decision (warm-started from the previous order).
         switch_margin: Keep the current frontier while starting with it costs at most this much
             more (relative) than the best order (0: always take the best, as the paper).
-        confirm_frames: Frames that must see the target on the same map cells before the agent
-            goes to it (default 1 with ground-truth perception, else 2).
         seed: Seeds the annealing.
-        categories: The ObjectNav goal vocabulary (default the env's task's).
-        **kwargs: Passed to :class:`~navgym.agents.baselines.frontier.FrontierAgent`.
+        **kwargs: Passed to :class:`~navgym.agents.baselines.object_search.ObjectSearchAgent`: the
+            reasoner (landmarks, detection range, feature similarity: ``reasoner``, ``base_url``,
+            ``model``, ``api_key``, ``timeout``, ``reasoner_options``), ``perception`` and
+            ``noise_seed``, ``confirm_frames``, ``categories``, ``stop_distance``, and the frontier
+            agent's camera, motion, map and planner settings.
     """
 
     who = "the beliefmapnav agent"
@@ -100,14 +97,6 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         self,
         env: gym.Env | None = None,
         *,
-        reasoner: Any = "embedded",
-        base_url: str | None = None,
-        model: str | None = None,
-        api_key: str | None = None,
-        timeout: float | None = None,
-        reasoner_options: dict[str, Any] | None = None,
-        perception: Any = "ground_truth",
-        noise_seed: int = 0,
         features: SemanticFeatures | None = None,
         voxel_size: float = 0.25,
         height_range: tuple[float, float] = (0.0, 3.0),
@@ -127,19 +116,13 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         max_frontiers: int = 10,
         sa_steps: int = 200,
         switch_margin: float = 0.2,
-        confirm_frames: int | None = None,
         seed: int = 0,
-        categories: Sequence[str] | None = None,
-        stop_distance: float = 0.9,
         **kwargs: Any,
     ):
         from navgym.agents.reasoning.minilm import require
 
         require("The beliefmapnav agent", {"simanneal": "simanneal"})
-        super().__init__(
-            env, reasoner=reasoner, base_url=base_url, model=model, api_key=api_key, timeout=timeout, reasoner_options=reasoner_options,
-            perception=perception, noise_seed=noise_seed, confirm_frames=confirm_frames, categories=categories, stop_distance=stop_distance, **kwargs,
-        )
+        super().__init__(env, **kwargs)
         self.features = features if features is not None else DetectionCaptions(self.reasoner)
         self.scales = check_int("scales", scales, 1)
         self.pixel_stride = check_int("pixel_stride", pixel_stride, 1)
