@@ -28,7 +28,10 @@ ENV_ID = "ObjectNav-ProcHouse-v0"
 SPLIT = "val"
 SEED = 0
 #: ``navgym evaluate`` arguments of every run (its defaults too, so no run ever writes videos or maps).
-EXTRA_ARGS = ("--no-video", "--no-maps")
+#: The val split has 10 houses x 10 episodes by default; 20 per house gives the issue's 200 episodes
+#: (the same 10 val houses, twice as many start/goal pairs in each).
+EPISODES_PER_SCENE = 20
+EXTRA_ARGS = ("--env-option", f"episodes_per_scene={EPISODES_PER_SCENE}", "--no-video", "--no-maps")
 #: variant -> (agent, agent options).
 VARIANTS = {
     "beliefmapnav": ("beliefmapnav", []),
