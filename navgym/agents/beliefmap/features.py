@@ -111,19 +111,23 @@ def _image_shape(obs: dict[str, Any]) -> tuple[int, int]:
 def instance_pixels(detections: Sequence[Any], boxes: Sequence[tuple[int, int, int, int]], shape: tuple[int, int]) -> np.ndarray:
     """``(len(detections), len(boxes))`` pixels of each detection's mask (or box) inside each box."""
     counts = np.zeros((len(detections), len(boxes)), dtype=np.int64)
+    if not len(detections) or not len(boxes):
+        return counts
+    b = np.asarray(boxes, dtype=np.int64)
+    r0, r1, c0, c1 = b.T
+    masked = [i for i, det in enumerate(detections) if det.mask is not None]
+    if masked:
+        masks = np.stack([np.asarray(detections[i].mask, dtype=bool) for i in masked])
+        if masks.shape[1:] != tuple(shape):
+            raise ValueError(f"detection mask has shape {masks.shape[1:]}; expected the image's {tuple(shape)}")
+        # Integral images of all masks at once: every box's count in O(1).
+        integral = np.zeros((len(masked), shape[0] + 1, shape[1] + 1), dtype=np.int64)
+        integral[:, 1:, 1:] = masks.cumsum(1).cumsum(2)
+        counts[masked] = integral[:, r1, c1] - integral[:, r0, c1] - integral[:, r1, c0] + integral[:, r0, c0]
     for i, det in enumerate(detections):
-        if det.mask is not None:
-            mask = np.asarray(det.mask, dtype=bool)
-            if mask.shape != shape:
-                raise ValueError(f"detection mask has shape {mask.shape}; expected the image's {shape}")
-            # Integral image: every box's count in O(1).
-            integral = np.pad(mask.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-            for j, (r0, r1, c0, c1) in enumerate(boxes):
-                counts[i, j] = integral[r1, c1] - integral[r0, c1] - integral[r1, c0] + integral[r0, c0]
-        elif det.box is not None:
+        if det.mask is None and det.box is not None:
             x0, y0, x1, y1 = det.box
-            for j, (r0, r1, c0, c1) in enumerate(boxes):
-                counts[i, j] = max(0, min(y1, r1) - max(y0, r0)) * max(0, min(x1, c1) - max(x0, c0))
+            counts[i] = np.clip(np.minimum(y1, r1) - np.maximum(y0, r0), 0, None) * np.clip(np.minimum(x1, c1) - np.maximum(x0, c0), 0, None)
     return counts
 
 

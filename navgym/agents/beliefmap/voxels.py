@@ -21,6 +21,7 @@ volume take about 10 MB (:meth:`VoxelBeliefMap.memory_bytes`).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Hashable, Sequence
 
@@ -31,13 +32,9 @@ from navgym.core.checks import check_range
 from navgym.errors import InvalidArgumentError
 
 
-def detection_confidence(
-    depth: np.ndarray, hfov: float, d_min: float, d_max: float, alpha: float = 0.5
-) -> np.ndarray:
-    """``(H, W)`` detection confidence ``C_p`` of each pixel (paper A.4): ``cos^2(theta / hfov * pi)``
-    horizontally and vertically (1 at the image centre, 0 at its edges) times ``C_d`` = 1 inside
-    ``[d_min, d_max]`` metres and ``exp(-alpha * (distance to that range)^2)`` outside it."""
-    height, width = depth.shape
+@functools.lru_cache(maxsize=8)
+def _angular_confidence(height: int, width: int, hfov: float) -> np.ndarray:
+    """``C_vertical * C_horizontal`` of every pixel (fixed for a camera; cached)."""
     focal = (width / 2.0) / math.tan(math.radians(hfov) / 2.0)
     half_h = math.atan((width / 2.0) / focal)
     half_v = math.atan((height / 2.0) / focal)
@@ -45,10 +42,22 @@ def detection_confidence(
     phi = np.arctan((np.arange(height) + 0.5 - height / 2.0) / focal)
     c_h = np.cos(theta / (2.0 * half_h) * math.pi) ** 2
     c_v = np.cos(phi / (2.0 * half_v) * math.pi) ** 2
+    out = (c_v[:, None] * c_h[None, :]).astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
+def detection_confidence(
+    depth: np.ndarray, hfov: float, d_min: float, d_max: float, alpha: float = 0.5
+) -> np.ndarray:
+    """``(H, W)`` detection confidence ``C_p`` of each pixel (paper A.4): ``cos^2(theta / hfov * pi)``
+    horizontally and vertically (1 at the image centre, 0 at its edges) times ``C_d`` = 1 inside
+    ``[d_min, d_max]`` metres and ``exp(-alpha * (distance to that range)^2)`` outside it."""
+    height, width = depth.shape
     below = np.clip(d_min - depth, 0.0, None)
     above = np.clip(depth - d_max, 0.0, None)
     c_d = np.exp(-alpha * np.maximum(below, above) ** 2)
-    return (c_v[:, None] * c_h[None, :] * c_d).astype(np.float32)
+    return (_angular_confidence(height, width, float(hfov)) * c_d).astype(np.float32)
 
 
 class VoxelBeliefMap:
