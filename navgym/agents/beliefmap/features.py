@@ -177,18 +177,50 @@ def score_patches(points: np.ndarray, valid: np.ndarray, boxes: Sequence[tuple[i
     lo_points = np.where(valid[..., None], points, big)
     hi_points = np.where(valid[..., None], points, -big)
     cumulative = np.pad(valid.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    volume = np.ones(len(boxes))
-    count = np.zeros(len(boxes))
-    for j, (r0, r1, c0, c1) in enumerate(boxes):
-        count[j] = cumulative[r1, c1] - cumulative[r0, c1] - cumulative[r1, c0] + cumulative[r0, c0]
-        if count[j] >= 4:
-            lo = lo_points[r0:r1, c0:c1].reshape(-1, 3).min(axis=0)
-            hi = hi_points[r0:r1, c0:c1].reshape(-1, 3).max(axis=0)
-            volume[j] = float(np.prod(np.maximum(hi - lo, MIN_SIDE)))
+    b = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    r0, r1, c0, c1 = b.T
+    count = (cumulative[r1, c1] - cumulative[r0, c1] - cumulative[r1, c0] + cumulative[r0, c0]).astype(np.float64)
+    lo = np.empty((len(b), 3))
+    hi = np.empty((len(b), 3))
+    done = np.zeros(len(b), dtype=bool)
+    # Patches that tile the image in a grid (those of patch_boxes) in one reduceat per scale.
+    for row_edges, col_edges, members in _grids(b, valid.shape):
+        lo[members] = np.minimum.reduceat(np.minimum.reduceat(lo_points, row_edges, axis=0), col_edges, axis=1).reshape(-1, 3)
+        hi[members] = np.maximum.reduceat(np.maximum.reduceat(hi_points, row_edges, axis=0), col_edges, axis=1).reshape(-1, 3)
+        done[members] = True
+    for j in np.flatnonzero(~done):
+        lo[j] = lo_points[r0[j] : r1[j], c0[j] : c1[j]].reshape(-1, 3).min(axis=0)
+        hi[j] = hi_points[r0[j] : r1[j], c0[j] : c1[j]].reshape(-1, 3).max(axis=0)
+    ok = count >= 4
+    volume = np.where(ok, np.prod(np.maximum(hi - lo, MIN_SIDE), axis=1), 1.0)
     density = count / volume
     n = np.asarray(instances, dtype=np.float64)
     out = np.stack([w1 * volume + w2 * n, w3 * n / volume + w4 * density, density / np.maximum(n, 1.0)])
-    out[:, count < 4] = -np.inf
+    out[:, ~ok] = -np.inf
+    return out
+
+
+def _grids(b: np.ndarray, shape: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Runs of boxes that tile the whole image row by row as an n x n grid (one scale of
+    :func:`patch_boxes`): (row starts, column starts, box indices)."""
+    out = []
+    j = 0
+    while j < len(b):
+        for n in range(int(np.sqrt(len(b) - j)), 0, -1):
+            block = b[j : j + n * n].reshape(n, n, 4)
+            rows, cols = block[:, 0, 0], block[0, :, 2]
+            if (
+                (block[:, :, 0] == rows[:, None]).all() and (block[:, :, 2] == cols[None, :]).all()
+                and (block[:-1, 0, 1] == rows[1:]).all() and (block[0, :-1, 3] == cols[1:]).all()
+                and (block[:, :, 1] == block[:, :1, 1]).all() and (block[:, :, 3] == block[:1, :, 3]).all()
+                and (block[:, :, 1] > block[:, :, 0]).all() and (block[:, :, 3] > block[:, :, 2]).all()
+                and rows[0] == 0 and cols[0] == 0 and block[-1, 0, 1] == shape[0] and block[0, -1, 3] == shape[1]
+            ):
+                out.append((rows, cols, np.arange(j, j + n * n)))
+                j += n * n
+                break
+        else:
+            j += 1
     return out
 
 
