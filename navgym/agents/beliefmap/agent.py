@@ -83,6 +83,8 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         sa_steps: Simulated-annealing steps per decision (warm-started from the previous order).
         switch_margin: Keep the current frontier while starting with it costs at most this much
             more (relative) than the best order (0: always take the best, as the paper).
+        replan_every: Order the frontiers every this many exploration steps (1, the paper's: every
+            step); in between the agent keeps heading for the planned frontier while it exists.
         seed: Seeds the annealing.
         **kwargs: Passed to :class:`~navgym.agents.baselines.object_search.ObjectSearchAgent`: the
             reasoner (landmarks, detection range, feature similarity: ``reasoner``, ``base_url``,
@@ -116,6 +118,7 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         max_frontiers: int = 10,
         sa_steps: int = 200,
         switch_margin: float = 0.2,
+        replan_every: int = 1,
         seed: int = 0,
         **kwargs: Any,
     ):
@@ -150,6 +153,7 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         self.max_frontiers = check_int("max_frontiers", max_frontiers, 1)
         self.sa_steps = check_int("sa_steps", sa_steps, 1)
         self.switch_margin = check_range("switch_margin", switch_margin, 0.0, 10.0)
+        self.replan_every = check_int("replan_every", replan_every, 1)
         self.seed = check_int("seed", seed, 0)
         self.offsets = plan.sector_offsets(self.camera.hfov, self.sector_range, self.voxels.voxel_size)
         self.reset()
@@ -164,6 +168,7 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         self.detection_range = self.fixed_detection_range or (0.5, 3.5)
         self.frontier_info: dict[str, Any] = {}
         self._order_cells: np.ndarray | None = None
+        self._plan_age = 0
         self._traversable_full = np.zeros(self.map.shape, dtype=bool)
 
     def _start_target(self, target: str) -> None:
@@ -212,6 +217,13 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         if not reps:
             return None
         fine = np.array([cell for _, cell, _ in reps]) + origin
+        if self.replan_every > 1 and self.target is not None and self._plan_age < self.replan_every - 1:
+            near = np.hypot(*(fine - self.target).T) * self.map.cell_size
+            j = int(np.argmin(near))
+            if near[j] <= 1.0:  # the planned frontier is still there: keep it until the next replan
+                self._plan_age += 1
+                return reps[j]
+        self._plan_age = 0
         fine_window, window = self._block_window()
         corner = np.array([window[0].start, window[1].start])
         columns = fine // self.block - corner

@@ -198,3 +198,23 @@ def test_wrong_env_is_refused():
             BeliefMapNavAgent(other)
     finally:
         other.close()
+
+
+def test_replan_every_orders_the_frontiers_less_often(env):
+    plans = {}
+    for every in (1, 4):
+        agent = make("beliefmapnav", env=env, replan_every=every)
+        obs, _ = env.reset(seed=0, options={"episode_index": 0})
+        agent.reset()
+        seen, explore_steps = [], 0
+        for _ in range(60):
+            obs, _, terminated, truncated, _ = env.step(agent.policy(obs))
+            if agent.mode == "explore" and agent.frontier_info:
+                explore_steps += 1
+                if not seen or agent.frontier_info is not seen[-1]:
+                    seen.append(agent.frontier_info)
+            if terminated or truncated:
+                break
+        plans[every] = (len(seen), explore_steps)
+    assert plans[1][0] >= 0.9 * plans[1][1]  # a new plan (nearly) every exploration step
+    assert plans[4][0] <= plans[4][1] / 4 + 2  # one plan per 4 exploration steps (or a lost frontier)
