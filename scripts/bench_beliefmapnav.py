@@ -5,7 +5,8 @@
 
 Latency: the wall time of ``agent.policy(obs)`` per step (``time.perf_counter``) on ObjectNav
 ProcHouse val episodes ``0 .. episodes-1`` (``env.reset(seed=i, options={"episode_index": i})``).
-The agents take turns per episode (beliefmapnav, vlfm, frontier, beliefmapnav, ...), so whatever
+The agents take turns per episode (beliefmapnav, beliefmapnav with ``replan_every=3``, vlfm,
+frontier, beliefmapnav, ...), so whatever
 else runs on the machine slows them alike. The first episode (cold MiniLM phrase cache, landmark
 generation for a new target) is reported apart from the later ones, and the first step of every
 episode apart from the rest. BeliefMapNav's time is broken into its parts by wrapping the
@@ -37,7 +38,9 @@ from typing import Any, Callable
 import numpy as np
 
 ENV_ID = "ObjectNav-ProcHouse-v0"
-AGENTS = ("beliefmapnav", "vlfm", "frontier")
+AGENTS = ("beliefmapnav", "beliefmapnav_replan3", "vlfm", "frontier")
+#: Benchmark entries that are a registered agent with options: name -> (agent, options).
+VARIANTS = {"beliefmapnav_replan3": ("beliefmapnav", {"replan_every": 3})}
 VOXEL_SIZES = (0.25, 0.2, 0.15, 0.1)
 #: BeliefMapNav parts: (label, owner attribute path or "" for the agent, method name).
 PARTS = (
@@ -103,7 +106,8 @@ def make_env(name: str) -> Any:
     from navgym.agents import sensors_for
     from navgym.tasks import TASKS
 
-    return gym.make(ENV_ID, split="val", sensors=sensors_for(name, TASKS.get("ObjectNav")), render_mode="rgb_array")
+    agent = VARIANTS.get(name, (name, {}))[0]
+    return gym.make(ENV_ID, split="val", sensors=sensors_for(agent, TASKS.get("ObjectNav")), render_mode="rgb_array")
 
 
 def run_episode(agent: Any, env: Any, index: int, max_steps: int | None) -> tuple[list[float], dict[str, Any]]:
@@ -190,7 +194,8 @@ def main() -> int:
     rss_after = rss_bytes()
     built["beliefmapnav"] = agent
     for name in AGENTS[1:]:
-        built[name], envs[name] = make_for_env(name, envs[name])
+        agent_name, options = VARIANTS.get(name, (name, {}))
+        built[name], envs[name] = make_for_env(agent_name, envs[name], **options)
     part_times = time_parts(built["beliefmapnav"])
 
     times: dict[str, dict[str, list[float]]] = {name: {"first_episode": [], "later_episodes": [], "first_step": [], "rest": []} for name in AGENTS}
