@@ -33,3 +33,27 @@ def test_smollm2_in_process_answers_or_counts_every_call():
         assert set(stats.failures) <= {"malformed", "refusal"}  # never a transport failure in process
     finally:
         reasoner.close()
+
+
+def test_smollm2_beliefmapnav_landmarks_and_range():
+    """BeliefMapNav's landmark and detection-range prompts (paper A.3) to the real SmolLM2: the
+    answer is parsed, or the failure is counted and the options ranking answers; the range is the
+    model's or the default, always a valid (d_min, d_max)."""
+    pytest.importorskip("simanneal")
+    from navgym.agents.beliefmap.landmarks import LEVELS, LandmarkGenerator
+    from navgym.agents.reasoning import make_reasoner
+
+    reasoner = make_reasoner("llama", max_tokens=200)
+    try:
+        generator = LandmarkGenerator(reasoner, max_tokens=200, range_tokens=24)
+        marks = generator.get("toilet")
+        assert marks.source in ("prompt", "fallback")
+        assert generator.stats["prompt_ok"] + generator.stats["fallback"] == 1
+        for level in LEVELS:
+            pairs = marks.levels()[level]
+            assert pairs and abs(sum(a for _, a in pairs) - 1.0) < 1e-6 and all(p.strip() for p, _ in pairs)
+        low, high = generator.detection_range("toilet")
+        assert 0.0 <= low < high <= 20.0
+        assert generator.get("toilet") is marks and generator.stats["cached"] == 1
+    finally:
+        reasoner.close()
