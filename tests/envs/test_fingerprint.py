@@ -1,5 +1,11 @@
-"""Same seed, same episodes, frames and metrics as recorded before the architecture change
-(tests/data/fingerprints.json, written by scripts/fingerprint.py on the pre-change code)."""
+"""Same seed, same episodes, frames and metrics as recorded by known-good code
+(tests/data/fingerprints.json, written by scripts/fingerprint.py).
+
+History: first written on the code before the architecture change; rewritten on 2026-12-01 by the
+code of commit cdf6f5a (which had matched the old file) because on that day's machine and package
+versions cdf6f5a itself no longer matched it (episode hashes and frame statistics differ: package or
+CPU drift; trimesh<5, pillow<13, embreex 2.17, gymnasium 1.3 and numpy 2.3 were each ruled out alone).
+Environment code must keep matching it bit for bit or within the frame tolerance."""
 
 from __future__ import annotations
 
