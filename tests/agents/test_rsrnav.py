@@ -421,6 +421,12 @@ def facing_goal_env(split: str = "val", start_distance: float = 1.4, **kwargs):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=False,
+    reason="2026-12-01: fails on this machine with the session-start code (cdf6f5a) too (trained SR 0.00 vs "
+    "random 0.12), after package/CPU drift also changed the env fingerprints; not isolated yet (issue 15, "
+    "learning, owns it). Still runs: an XPASS shows when it learns again.",
+)
 def test_short_training_beats_random_on_a_trivial_env(tmp_path):
     """~70 s of CPU: PPO on the dense head learns to walk up to a goal it faces and stop.
 
