@@ -169,7 +169,7 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         self.frontier_info: dict[str, Any] = {}
         self._order_cells: np.ndarray | None = None
         self._plan_age = 0
-        self._traversable_full = np.zeros(self.map.shape, dtype=bool)
+        self._planned: tuple[tuple[slice, slice], np.ndarray] | None = None
 
     def _start_target(self, target: str) -> None:
         marks = self.landmarks.get(target)
@@ -188,9 +188,22 @@ class BeliefMapNavAgent(ObjectSearchAgent):
     # -- frontier choice -----------------------------------------------------------------------
     def _planning_grid(self, pose: Pose2D, window: tuple[slice, slice], inflation: float):
         traversable, speed, agent = super()._planning_grid(pose, window, inflation)
-        self._traversable_full[:] = False
-        self._traversable_full[window] = traversable
+        self._planned = (window, traversable)  # the last planning window (no copy of the whole map)
         return traversable, speed, agent
+
+    def _traversable_in(self, region: tuple[slice, slice]) -> np.ndarray:
+        """The last planning grid's traversable cells inside ``region`` of the map (False outside it)."""
+        out = np.zeros((region[0].stop - region[0].start, region[1].stop - region[1].start), dtype=bool)
+        if self._planned is None:
+            return out
+        (rows, cols), traversable = self._planned
+        r0, r1 = max(rows.start, region[0].start), min(rows.stop, region[0].stop)
+        c0, c1 = max(cols.start, region[1].start), min(cols.stop, region[1].stop)
+        if r1 > r0 and c1 > c0:
+            out[r0 - region[0].start : r1 - region[0].start, c0 - region[1].start : c1 - region[1].start] = traversable[
+                r0 - rows.start : r1 - rows.start, c0 - cols.start : c1 - cols.start
+            ]
+        return out
 
     def _block_window(self) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
         """The observed part of the map grown by the frontier view range, aligned to voxel
@@ -241,7 +254,7 @@ class BeliefMapNavAgent(ObjectSearchAgent):
             order = [k]
         else:
             top = np.argsort(-p_obs, kind="stable")[: self.max_frontiers]
-            distances = plan.pairwise_distances(coarse(self._traversable_full[fine_window], self.block), columns[top], voxels.voxel_size)
+            distances = plan.pairwise_distances(coarse(self._traversable_in(fine_window), self.block), columns[top], voxels.voxel_size)
             initial = self._warm_start(fine[top])
             sub_order, cost = plan.optimize_order(d0[top], distances, p_obs[top], seed=self.seed + self.steps, initial=initial, steps=self.sa_steps)
             sub_order = self._commit(sub_order, cost, fine[top], d0[top], distances, p_obs[top])
