@@ -38,6 +38,9 @@ VARIANTS = {
     "beliefmapnav_noisy": ("beliefmapnav", ["perception=noisy"]),
     "vlfm": ("vlfm", []),
     "frontier": ("frontier", []),
+    "frontier_cell0125": ("frontier", ["cell_size=0.125"]),
+    "beliefmapnav_cell005": ("beliefmapnav", ["cell_size=0.05"]),
+    "vlfm_cell005": ("vlfm", ["cell_size=0.05"]),
     "random": ("random", []),
     "oracle": ("oracle", []),
     "no_visibility": ("beliefmapnav", ["visibility=false"]),
@@ -53,7 +56,10 @@ LABELS = {
     "beliefmapnav": "BeliefMapNav (embedded reasoner, GT perception)",
     "beliefmapnav_noisy": "BeliefMapNav, noisy perception",
     "vlfm": "VLFM-style value map (GT perception)",
-    "frontier": "frontier baseline (GT perception)",
+    "frontier": "frontier baseline (GT perception; 0.05 m map, its default)",
+    "frontier_cell0125": "frontier baseline on a 0.125 m map (the zero-shot agents' default)",
+    "beliefmapnav_cell005": "BeliefMapNav on a 0.05 m planning map (the default until 2026-12-01)",
+    "vlfm_cell005": "VLFM-style on a 0.05 m planning map",
     "random": "random",
     "oracle": "oracle (PRIVILEGED upper bound)",
     "no_visibility": "ablation: without visibility map (posterior = prior)",
@@ -64,7 +70,8 @@ LABELS = {
     "landmarks_room_region": "ablation: room + region landmarks (no object landmarks)",
 }
 #: Paired differences ``a - b`` in the table.
-PAIRS = [("beliefmapnav", "vlfm"), ("beliefmapnav", "frontier"), ("vlfm", "frontier"),
+PAIRS = [("beliefmapnav", "vlfm"), ("beliefmapnav", "frontier"), ("beliefmapnav", "frontier_cell0125"), ("vlfm", "frontier"),
+         ("beliefmapnav", "beliefmapnav_cell005"), ("vlfm", "vlfm_cell005"), ("frontier_cell0125", "frontier"),
          *[(ablation, "beliefmapnav") for ablation in ABLATIONS], ("beliefmapnav_noisy", "beliefmapnav")]
 
 

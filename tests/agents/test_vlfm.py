@@ -185,7 +185,7 @@ def test_value_fusion_follows_vlfm_formulas(agent):
     "options,name",
     [
         ({"value_cell": 0.07}, "value_cell"),
-        ({"value_cell": 0.3}, "value_cell"),  # 6 cells: does not divide the 800-cell map
+        ({"value_cell": 0.3}, "value_cell"),  # 2.4 cells of 0.125 m: not a whole multiple
         ({"value_cell": 0.0}, "value_cell"),
         ({"prompt": "Is there one ahead?"}, "prompt"),
         ({"keep_margin": 2.0}, "keep_margin"),
