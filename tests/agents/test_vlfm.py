@@ -198,7 +198,8 @@ def test_bad_options_raise(env, reasoner, options, name):
 
 def test_good_options_are_used(env, reasoner):
     agent = VLFMAgent(env, reasoner=reasoner, value_cell=0.5, prompt="a photo of a {target}")
-    assert agent.block == 10 and agent.value.shape == (agent.map.cells // 10,) * 2
+    assert agent.map.cell_size == 0.125  # the zero-shot agents plan on a 0.125 m map by default
+    assert agent.block == 4 and agent.value.shape == (agent.map.cells // 4,) * 2
     agent._start_target("sofa")
     assert agent._text == "a photo of a sofa"
 
