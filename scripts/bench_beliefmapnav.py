@@ -5,8 +5,8 @@
 
 Latency: the wall time of ``agent.policy(obs)`` per step (``time.perf_counter``) on ObjectNav
 ProcHouse val episodes ``0 .. episodes-1`` (``env.reset(seed=i, options={"episode_index": i})``).
-The agents take turns per episode (beliefmapnav, beliefmapnav with ``replan_every=3``, vlfm,
-frontier, beliefmapnav, ...), so whatever
+The agents take turns per episode (beliefmapnav, beliefmapnav on a 0.05 m planning map,
+beliefmapnav with ``replan_every=3``, vlfm, frontier, beliefmapnav, ...), so whatever
 else runs on the machine slows them alike. The first episode (cold MiniLM phrase cache, landmark
 generation for a new target) is reported apart from the later ones, and the first step of every
 episode apart from the rest. BeliefMapNav's time is broken into its parts by wrapping the
@@ -38,9 +38,12 @@ from typing import Any, Callable
 import numpy as np
 
 ENV_ID = "ObjectNav-ProcHouse-v0"
-AGENTS = ("beliefmapnav", "beliefmapnav_replan3", "vlfm", "frontier")
+AGENTS = ("beliefmapnav", "beliefmapnav_cell005", "beliefmapnav_replan3", "vlfm", "frontier")
 #: Benchmark entries that are a registered agent with options: name -> (agent, options).
-VARIANTS = {"beliefmapnav_replan3": ("beliefmapnav", {"replan_every": 3})}
+VARIANTS = {
+    "beliefmapnav_cell005": ("beliefmapnav", {"cell_size": 0.05}),  # the planning map of the frontier agent (0.125 m is the default)
+    "beliefmapnav_replan3": ("beliefmapnav", {"replan_every": 3}),
+}
 VOXEL_SIZES = (0.25, 0.2, 0.15, 0.1)
 #: BeliefMapNav parts: (label, owner attribute path or "" for the agent, method name).
 PARTS = (
@@ -209,7 +212,7 @@ def main() -> int:
             times[name]["first_step"].extend(t[:1])
             times[name]["rest"].extend(t[1:])
             episodes[name].append({"episode_index": i, **info, "median_ms": float(np.median(t) * 1000) if t else None})
-            print(f"episode {i} {name:13s} {info['steps']:4d} steps, median {episodes[name][-1]['median_ms']:.1f} ms, success={info['success']}", flush=True)
+            print(f"episode {i} {name:20s} {info['steps']:4d} steps, median {episodes[name][-1]['median_ms']:.1f} ms, success={info['success']}", flush=True)
     rss_end = rss_bytes()
     rss_first = rss_first if args.episodes else rss_end
 
@@ -246,10 +249,10 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
 
-    print(f"\n{'agent':13s} {'steps':>6s} {'median':>8s} {'p95':>8s} {'mean':>8s} {'ep1 med':>8s} {'later med':>9s} {'1st step':>9s}  (ms)")
+    print(f"\n{'agent':20s} {'steps':>6s} {'median':>8s} {'p95':>8s} {'mean':>8s} {'ep1 med':>8s} {'later med':>9s} {'1st step':>9s}  (ms)")
     for name, r in latency.items():
         a, f, later, first = r["all_steps"], r["first_episode"], r["later_episodes"], r["first_step"]
-        print(f"{name:13s} {a.get('n', 0):6d} {a.get('median_ms', float('nan')):8.1f} {a.get('p95_ms', float('nan')):8.1f} {a.get('mean_ms', float('nan')):8.1f} "
+        print(f"{name:20s} {a.get('n', 0):6d} {a.get('median_ms', float('nan')):8.1f} {a.get('p95_ms', float('nan')):8.1f} {a.get('mean_ms', float('nan')):8.1f} "
               f"{f.get('median_ms', float('nan')):8.1f} {later.get('median_ms', float('nan')):9.1f} {first.get('median_ms', float('nan')):9.1f}")
     print(f"\n{'BeliefMapNav part':34s} {'calls':>6s} {'median':>8s} {'p95':>8s} {'share':>6s}")
     for label, p in parts.items():

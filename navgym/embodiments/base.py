@@ -58,6 +58,12 @@ class Embodiment(ABC):
     def reset(self, sim: Simulator, agent_id: int = 0, rng: np.random.Generator | None = None) -> None:
         """Forget motion state at the start of an episode (locomotion models keep some)."""
 
+    def mounted_camera(self, camera: CameraSpec, agent_id: int = 0) -> CameraSpec:
+        """``camera`` as mounted on the body right now: legged bodies bob and sway it with their
+        gait (height, pitch, roll). The env renders observations through this; the default
+        returns ``camera`` itself."""
+        return camera
+
     @abstractmethod
     def apply(self, sim: Simulator, action: Any, agent_id: int = 0) -> ActionResult:
         """Carry out one action in ``sim`` (through ``move_agent`` / ``set_agent_state``).
@@ -69,7 +75,7 @@ class Embodiment(ABC):
 
     def with_(self, **changes: Any) -> "Embodiment":
         """A validated copy with some fields changed; unknown fields are a clear error."""
-        names = {f.name for f in dataclasses.fields(self)}
+        names = {f.name for f in dataclasses.fields(self) if f.init}
         unknown = sorted(set(changes) - names)
         if unknown:
             raise InvalidArgumentError(

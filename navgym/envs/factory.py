@@ -108,7 +108,8 @@ def make_nav_env(
             third-party backend registered under the ``navgym.simulators`` entry points.
         data_dir: Habitat-style data root (default ``$NAVGYM_DATA`` or ``./data``).
         dataset_path: An explicit episode file (``.json.gz``), overriding the data-root lookup.
-        embodiment: Who acts: a registered name (``"habitat"``, ``"unicycle"``) or an
+        embodiment: Who acts: a registered name (``"habitat"``, ``"unicycle"``, ``"jetbot"``,
+            ``"h1"``, ``"aliengo"``; docs/embodiments.md) or an
             :class:`~navgym.embodiments.Embodiment`; default: the task's (Habitat's discrete agent).
         resolution: Square side or (height, width) of the embodiment's camera.
         hfov, camera_height: The embodiment's camera.

@@ -38,7 +38,8 @@ class NavEnv(gym.Env):
     The embodiment's. Habitat's discrete agent (the default): ``Discrete``: 0 ``stop``,
     1 ``move_forward``, 2 ``turn_left``, 3 ``turn_right`` (+ 4 ``look_up``, 5 ``look_down`` for
     ObjectNav); ``env.unwrapped.actions`` lists the names. ``embodiment="unicycle"``: a ``Box`` of
-    (linear, angular velocity, stop).
+    (linear, angular velocity, stop); ``"jetbot"``, ``"h1"``, ``"aliengo"``: ``Box`` velocity
+    commands with a locomotion model (docs/embodiments.md).
 
     ## Observation Space
     A ``Dict`` of the sensors asked for with ``sensors=`` (Habitat's names): ``rgb`` (H, W, 3) uint8,
@@ -280,7 +281,8 @@ class NavEnv(gym.Env):
         state = self.sim.get_agent_state()
         obs: dict[str, Any] = {}
         if any(s in self.sensors for s in ("rgb", "depth", "semantic")):
-            frame = self.sim.render([(state, self._camera)])[0]
+            # The camera as mounted now (legged bodies bob it with their gait).
+            frame = self.sim.render([(state, self.embodiment.mounted_camera(self._camera))])[0]
             self._last_frame = frame
             obs.update({k: v for k, v in frame.items() if k in self.sensors})
         else:
@@ -336,7 +338,8 @@ class NavEnv(gym.Env):
 
         frame = self._last_frame.get("rgb")
         if frame is None:
-            frame = self.sim.render([(self.sim.get_agent_state(), self._camera.with_(outputs=("rgb",)))])[0]["rgb"]
+            camera = self.embodiment.mounted_camera(self._camera.with_(outputs=("rgb",)))
+            frame = self.sim.render([(self.sim.get_agent_state(), camera)])[0]["rgb"]
         return side_by_side(frame, self.sim, self._path, self._goal_points, self.sim.get_agent_state())
 
     def close(self) -> None:

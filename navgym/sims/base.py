@@ -110,6 +110,29 @@ class Simulator(ABC):
     def is_navigable(self, point: Sequence[float], agent_id: int = 0) -> bool:
         """Whether the agent's centre can stand at ``point``."""
 
+    def footprint_collisions(self, position: Sequence[float], yaw: float, length: float, width: float, agent_id: int = 0) -> int:
+        """How many sample points of a rectangular footprint lie on obstacles (0: it is free).
+
+        The rectangle is ``length`` metres along the heading ``yaw`` and ``width`` across it,
+        centred at ``position``; obstacles are what blocks the agent's body (its height and
+        climb). Embodiments with a rectangular body (the quadruped) call it after each motion;
+        the count, not just a yes/no, lets them refuse only motions that make an overlap worse.
+
+        This default approximates the rectangle by the agent's own cylinder swept along the
+        rectangle's longer axis: :meth:`is_navigable` at points 5 cm apart on that axis, up to
+        ``(max(length, width) / 2 - body radius)`` from the centre (exact for a round body).
+        Backends with an occupancy grid override it with the rectangle itself (the embedded
+        simulator does).
+        """
+        long_side = max(length, width)
+        axis_yaw = yaw if length >= width else yaw + np.pi / 2
+        reach = max(0.0, long_side / 2 - self.body(agent_id).radius)
+        count = max(1, int(np.ceil(2 * reach / 0.05)) + 1)
+        offsets = np.linspace(-reach, reach, count)
+        direction = np.array([-np.sin(axis_yaw), 0.0, -np.cos(axis_yaw)])
+        centre = np.asarray(position, dtype=np.float64)
+        return sum(not self.is_navigable(centre + t * direction, agent_id) for t in offsets)
+
     @abstractmethod
     def snap_point(self, point: Sequence[float], agent_id: int = 0) -> np.ndarray:
         """The nearest navigable point (on the storey of ``point``)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from pathlib import Path
@@ -19,6 +20,26 @@ from navgym.sims.embedded.raycast import RayCaster
 
 #: Up-facing surface area (as a share of the largest) that makes a height a storey.
 _STOREY_AREA_SHARE = 0.25
+
+
+@functools.lru_cache(maxsize=64)
+def _footprint_samples(length: float, width: float, radius: float, cell_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Body-frame sample points (along, across) of a rectangle for
+    :meth:`EmbeddedSimulator.footprint_collisions`: every quarter cell, the rectangle shrunk by
+    half a cell per side, the points within ``radius`` of the centre left out."""
+    margin = 0.5 * cell_size
+    half_length, half_width = 0.5 * length - margin, 0.5 * width - margin
+    if half_length <= 0.0 or half_width <= 0.0:
+        return np.zeros(0), np.zeros(0)
+    step = 0.25 * cell_size
+    along = np.linspace(-half_length, half_length, max(2, int(math.ceil(2 * half_length / step)) + 1))
+    across = np.linspace(-half_width, half_width, max(2, int(math.ceil(2 * half_width / step)) + 1))
+    u, v = (a.ravel() for a in np.meshgrid(along, across))
+    outside = u * u + v * v > radius * radius
+    u, v = u[outside], v[outside]
+    u.flags.writeable = False
+    v.flags.writeable = False
+    return u, v
 
 
 class EmbeddedSimulator(Simulator):
@@ -264,6 +285,42 @@ class EmbeddedSimulator(Simulator):
     # -- geometry ------------------------------------------------------------------------------
     def is_navigable(self, point: Sequence[float], agent_id: int = 0) -> bool:
         return self.grid(point[1], agent_id).is_navigable(point)
+
+    def footprint_collisions(self, position: Sequence[float], yaw: float, length: float, width: float, agent_id: int = 0) -> int:
+        """The rectangle itself against the navigation grid's *free* cells (floor within the
+        body's climb, nothing below its height; not eroded by the radius), at the grid's
+        resolution. Returns how many distinct cells under it are blocked (0: free).
+
+        * The rectangle is sampled every quarter cell, shrunk by half a cell on each side (the
+          grid places obstacle boundaries to within a cell).
+        * Points within the agent's body radius of the centre are not tested: the navigable
+          grid keeps that disc clear already (it is what :meth:`move_agent` enforces), and
+          testing it again cell by cell would report contacts along walls that the disc model
+          lets the body touch. A round footprint (``length == width == 2 * radius``) is
+          therefore always free here; a quadruped's rectangle collides by its ends and corners.
+        """
+        centre = np.asarray(position, dtype=np.float64).reshape(3)
+        values = (float(yaw), float(length), float(width))
+        if not (np.isfinite(centre).all() and all(math.isfinite(v) for v in values)) or length <= 0 or width <= 0:
+            raise InvalidArgumentError(
+                f"footprint_collisions(position={centre.tolist()}, yaw={yaw!r}, length={length!r}, width={width!r}) "
+                "needs a finite position and yaw and positive length and width"
+            )
+        grid = self.grid(centre[1], agent_id)
+        u, v = _footprint_samples(float(length), float(width), self.body(agent_id).radius, grid.cell_size)
+        if len(u) == 0:
+            return 0
+        sin_y, cos_y = math.sin(yaw), math.cos(yaw)
+        # Forward is (-sin, -cos) in (x, z) at yaw; right is (cos, -sin).
+        xs = centre[0] - u * sin_y + v * cos_y
+        zs = centre[2] - u * cos_y - v * sin_y
+        cols = np.floor((xs - grid.origin[0]) / grid.cell_size).astype(np.int64)
+        rows = np.floor((zs - grid.origin[1]) / grid.cell_size).astype(np.int64)
+        inside = (rows >= 0) & (cols >= 0) & (rows < grid.rows) & (cols < grid.cols)
+        cells = np.unique(np.where(inside, rows * grid.cols + cols, -1 - np.arange(len(rows))))
+        outside_grid = int((cells < 0).sum())
+        cells = cells[cells >= 0]
+        return outside_grid + int((~grid.free.ravel()[cells]).sum())
 
     def snap_point(self, point: Sequence[float], agent_id: int = 0) -> np.ndarray:
         grid = self.grid(point[1], agent_id)
