@@ -30,6 +30,7 @@ every patch and so behaves as the paper.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Hashable, Protocol, Sequence, runtime_checkable
 
@@ -83,13 +84,22 @@ class DetectionCaptions:
         if counts is None:
             counts = instance_pixels(detections, boxes, _image_shape(obs))
         keys: list[Hashable | None] = []
+        if not len(detections):
+            return [None] * len(boxes)
+        # Per box, the detections by decreasing pixel count (stable: the first detection on ties);
+        # one argsort for every box, and the loop on Python numbers.
+        orders = np.argsort(-counts, axis=0, kind="stable").T.tolist()
+        by_box = counts.T.tolist()
+        category_names: dict[int, str] = {}
         for j in range(len(boxes)):
-            order = np.argsort(-counts[:, j], kind="stable") if len(detections) else []
+            column = by_box[j]
             names: list[str] = []
-            for i in order:
-                if counts[i, j] < self.min_pixels:
+            for i in orders[j]:
+                if column[i] < self.min_pixels:
                     break
-                name = str(detections[i].category).replace("_", " ")
+                name = category_names.get(i)
+                if name is None:
+                    name = category_names[i] = str(detections[i].category).replace("_", " ")
                 if name not in names:
                     names.append(name)
                 if len(names) == self.max_objects:
@@ -120,10 +130,21 @@ def instance_pixels(detections: Sequence[Any], boxes: Sequence[tuple[int, int, i
         masks = np.stack([np.asarray(detections[i].mask, dtype=bool) for i in masked])
         if masks.shape[1:] != tuple(shape):
             raise ValueError(f"detection mask has shape {masks.shape[1:]}; expected the image's {tuple(shape)}")
-        # Integral images of all masks at once: every box's count in O(1).
-        integral = np.zeros((len(masked), shape[0] + 1, shape[1] + 1), dtype=np.int64)
-        integral[:, 1:, 1:] = masks.cumsum(1).cumsum(2)
-        counts[masked] = integral[:, r1, c1] - integral[:, r0, c1] - integral[:, r1, c0] + integral[:, r0, c0]
+        layout = _box_layout(b.tobytes(), int(shape[0]), int(shape[1]))
+        if layout is not None:
+            # The pixels of every cell between the boxes' edges (two reduceat), then integral
+            # images over those few cells: the same integer counts as over all pixels.
+            cells = np.add.reduceat(masks.view(np.uint8), layout.col_starts, axis=2, dtype=np.int32)
+            cells = np.add.reduceat(cells, layout.row_starts, axis=1, dtype=np.int64)
+            integral = np.zeros((len(masked), len(layout.row_starts) + 1, len(layout.col_starts) + 1), dtype=np.int64)
+            integral[:, 1:, 1:] = cells.cumsum(1).cumsum(2)
+            i0, i1, j0, j1 = layout.cell_r0, layout.cell_r1, layout.cell_c0, layout.cell_c1
+            counts[masked] = integral[:, i1, j1] - integral[:, i0, j1] - integral[:, i1, j0] + integral[:, i0, j0]
+        else:
+            # Integral images of all masks at once: every box's count in O(1).
+            integral = np.zeros((len(masked), shape[0] + 1, shape[1] + 1), dtype=np.int64)
+            integral[:, 1:, 1:] = masks.cumsum(1).cumsum(2)
+            counts[masked] = integral[:, r1, c1] - integral[:, r0, c1] - integral[:, r1, c0] + integral[:, r0, c0]
     for i, det in enumerate(detections):
         if det.mask is None and det.box is not None:
             x0, y0, x1, y1 = det.box
@@ -146,6 +167,105 @@ def patch_boxes(height: int, width: int, scales: int) -> tuple[list[tuple[int, i
         col_bin = np.searchsorted(cols, np.arange(width), side="right") - 1
         index_images.append(first + row_bin[:, None] * n + col_bin[None, :])
     return boxes, index_images
+
+
+@dataclass(frozen=True)
+class _PatchLayout:
+    """:func:`patch_boxes` of one image size, cached (arrays read-only), plus the finest scale's
+    patch of each pixel (``cell_image``, ``(H, W)``) and the patch of every scale covering each
+    finest patch (``cell_patch``, ``(S, C)``; ``None`` when a pixel's patches are not a function
+    of its finest patch)."""
+
+    boxes: tuple[tuple[int, int, int, int], ...]
+    index_images: tuple[np.ndarray, ...]
+    cell_image: np.ndarray
+    cell_patch: np.ndarray | None
+    #: Pixel rows / columns of each row / column of finest patches (``None``: not a grid).
+    cell_rows: np.ndarray | None
+    cell_cols: np.ndarray | None
+
+    def to_image(self, per_cell: np.ndarray) -> np.ndarray:
+        """``(L, C)`` values of the finest patches -> ``(L, H, W)`` those of each pixel."""
+        if self.cell_rows is not None and self.cell_cols is not None:
+            grid = per_cell.reshape(len(per_cell), len(self.cell_rows), len(self.cell_cols))
+            return np.repeat(np.repeat(grid, self.cell_rows, axis=1), self.cell_cols, axis=2)
+        return np.take(per_cell, self.cell_image, axis=1)
+
+
+@functools.lru_cache(maxsize=16)
+def _patch_layout(height: int, width: int, scales: int) -> _PatchLayout:
+    boxes, index_images = patch_boxes(height, width, scales)
+    stack = np.stack(index_images)  # (S, H, W)
+    n_cells = 4 ** (scales - 1)
+    first = len(boxes) - n_cells
+    cell_image = (index_images[-1] - first).astype(np.intp)
+    cell_patch: np.ndarray | None = np.zeros((scales, n_cells), dtype=np.intp)
+    # The patches nest (a coarse scale's edges are some of the finest scale's edges), so every
+    # pixel of a finest patch lies in the same patch of each scale: checked here once.
+    cell_patch[:, cell_image.ravel()] = stack.reshape(scales, -1)
+    if not np.array_equal(cell_patch[:, cell_image], stack):
+        cell_patch = None
+    # The finest patches tile the image as a grid: rows * width + column, checked.
+    n = 2 ** (scales - 1)
+    cell_rows: np.ndarray | None = np.diff(np.arange(n + 1) * height // n)
+    cell_cols: np.ndarray | None = np.diff(np.arange(n + 1) * width // n)
+    grid = np.arange(n_cells).reshape(n, n)
+    if not np.array_equal(np.repeat(np.repeat(grid, cell_rows, axis=0), cell_cols, axis=1), cell_image):
+        cell_rows = cell_cols = None
+    images = tuple(index_images)
+    for array in (*images, cell_image, cell_patch, cell_rows, cell_cols):
+        if array is not None:
+            array.flags.writeable = False
+    return _PatchLayout(tuple(boxes), images, cell_image, cell_patch, cell_rows, cell_cols)
+
+
+@dataclass(frozen=True)
+class _BoxLayout:
+    """Boxes as ranges of the cells between their edges: ``row_starts`` / ``col_starts`` the cells'
+    first rows / columns (every distinct box edge, and 0), ``cell_r0 .. cell_c1`` each box's
+    first and end cell (exclusive) per axis, ``members`` ``(P, K)`` each box's cells (flat
+    indices, padded by repeating its first cell)."""
+
+    row_starts: np.ndarray
+    col_starts: np.ndarray
+    cell_r0: np.ndarray
+    cell_r1: np.ndarray
+    cell_c0: np.ndarray
+    cell_c1: np.ndarray
+    members: np.ndarray
+
+
+#: :func:`_box_layout` gives up (the per-pixel code runs) beyond this many (box, cell) pairs.
+_MAX_BOX_CELLS = 1 << 16
+
+
+@functools.lru_cache(maxsize=64)
+def _box_layout(box_bytes: bytes, height: int, width: int) -> _BoxLayout | None:
+    """The cell layout of int64 boxes ``(row0, row1, col0, col1)`` (as bytes) on an image of
+    ``height x width``; ``None`` unless every box is non-empty and inside the image."""
+    b = np.frombuffer(box_bytes, dtype=np.int64).reshape(-1, 4)
+    r0, r1, c0, c1 = b.T
+    if height <= 0 or width <= 0 or not len(b):
+        return None
+    if not ((0 <= r0) & (r0 < r1) & (r1 <= height) & (0 <= c0) & (c0 < c1) & (c1 <= width)).all():
+        return None
+    row_edges = np.unique(np.concatenate([[0, height], r0, r1]))
+    col_edges = np.unique(np.concatenate([[0, width], c0, c1]))
+    i0, i1 = np.searchsorted(row_edges, r0), np.searchsorted(row_edges, r1)
+    j0, j1 = np.searchsorted(col_edges, c0), np.searchsorted(col_edges, c1)
+    n_cols = len(col_edges) - 1
+    sizes = (i1 - i0) * (j1 - j0)
+    if len(b) * int(sizes.max()) > _MAX_BOX_CELLS:
+        return None
+    members = np.empty((len(b), int(sizes.max())), dtype=np.intp)
+    for p in range(len(b)):
+        cells = (np.arange(i0[p], i1[p])[:, None] * n_cols + np.arange(j0[p], j1[p])[None, :]).ravel()
+        members[p] = cells[0]
+        members[p, : len(cells)] = cells
+    arrays = (row_edges[:-1], col_edges[:-1], i0, i1, j0, j1, members)
+    for array in arrays:
+        array.flags.writeable = False
+    return _BoxLayout(*arrays)
 
 
 @dataclass
@@ -176,8 +296,24 @@ def score_patches(points: np.ndarray, valid: np.ndarray, boxes: Sequence[tuple[i
     big = np.float64(1e9)
     lo_points = np.where(valid[..., None], points, big)
     hi_points = np.where(valid[..., None], points, -big)
-    cumulative = np.pad(valid.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     b = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    layout = _box_layout(b.tobytes(), *(int(v) for v in valid.shape)) if valid.ndim == 2 and lo_points.shape == (*valid.shape, 3) else None
+    if layout is not None:
+        # Count, min and max over the cells between the boxes' edges (one reduceat per axis),
+        # then over each box's cells: the same numbers as over its pixels (integer sums; min
+        # and max do not depend on the grouping).
+        cells = np.add.reduceat(valid.view(np.uint8) if valid.dtype == bool else valid.astype(np.int64), layout.col_starts, axis=1, dtype=np.int64)
+        cells = np.add.reduceat(cells, layout.row_starts, axis=0)
+        cumulative = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1), dtype=np.int64)
+        cumulative[1:, 1:] = cells.cumsum(0).cumsum(1)
+        i0, i1, j0, j1 = layout.cell_r0, layout.cell_r1, layout.cell_c0, layout.cell_c1
+        count = (cumulative[i1, j1] - cumulative[i0, j1] - cumulative[i1, j0] + cumulative[i0, j0]).astype(np.float64)
+        cell_lo = np.minimum.reduceat(np.minimum.reduceat(lo_points, layout.col_starts, axis=1), layout.row_starts, axis=0).reshape(-1, 3)
+        cell_hi = np.maximum.reduceat(np.maximum.reduceat(hi_points, layout.col_starts, axis=1), layout.row_starts, axis=0).reshape(-1, 3)
+        lo = cell_lo[layout.members].min(axis=1)
+        hi = cell_hi[layout.members].max(axis=1)
+        return _scores(count, lo, hi, instances, weights)
+    cumulative = np.pad(valid.astype(np.int64).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     r0, r1, c0, c1 = b.T
     count = (cumulative[r1, c1] - cumulative[r0, c1] - cumulative[r1, c0] + cumulative[r0, c0]).astype(np.float64)
     lo = np.empty((len(b), 3))
@@ -191,6 +327,12 @@ def score_patches(points: np.ndarray, valid: np.ndarray, boxes: Sequence[tuple[i
     for j in np.flatnonzero(~done):
         lo[j] = lo_points[r0[j] : r1[j], c0[j] : c1[j]].reshape(-1, 3).min(axis=0)
         hi[j] = hi_points[r0[j] : r1[j], c0[j] : c1[j]].reshape(-1, 3).max(axis=0)
+    return _scores(count, lo, hi, instances, weights)
+
+
+def _scores(count: np.ndarray, lo: np.ndarray, hi: np.ndarray, instances: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """:func:`score_patches` from each patch's point count and point-cloud box ``lo`` .. ``hi``."""
+    w1, w2, w3, w4 = weights
     ok = count >= 4
     volume = np.where(ok, np.prod(np.maximum(hi - lo, MIN_SIDE), axis=1), 1.0)
     density = count / volume
@@ -236,7 +378,8 @@ def pixel_features(
 ) -> PixelFeatures:
     """Multi-scale extraction, scoring and per-pixel selection for one frame (paper A.1-A.2)."""
     height, width = valid.shape
-    boxes, index_images = patch_boxes(height, width, scales)
+    layout = _patch_layout(int(height), int(width), int(scales))
+    boxes = list(layout.boxes)
     counts = instance_pixels(detections, boxes, (height, width))
     instances = (counts >= min_pixels).sum(axis=0)
     patch_keys = features.describe(obs, detections, boxes, counts)
@@ -252,7 +395,20 @@ def pixel_features(
         key_of_patch[j] = keys.index(key)
     scores = score_patches(points, valid, boxes, instances, weights)
     scores[:, key_of_patch < 0] = -np.inf  # a patch with nothing to store is never chosen
-    stack = np.stack(index_images)  # (S, H, W) patch index per scale
+    if layout.cell_patch is not None:
+        # A pixel's patches are those of its finest patch: choose per finest patch (the first
+        # scale on ties, as argmax), then one gather onto the image per level.
+        cell_patch = layout.cell_patch  # (S, C)
+        best = np.argmax(scores[:, cell_patch], axis=1)  # (L, C)
+        chosen = cell_patch[best, np.arange(cell_patch.shape[1])[None, :]]  # (L, C)
+        value = np.take_along_axis(scores, chosen, axis=1)  # (L, C)
+        ok = np.isfinite(value)
+        cell_key = np.where(ok, key_of_patch[chosen], np.int32(-1)).astype(np.int32)
+        cell_score = np.where(ok, value, -np.inf).astype(np.float32)
+        key_index = layout.to_image(cell_key)
+        score = layout.to_image(cell_score)
+        return PixelFeatures(keys, key_index, score, scores, instances)
+    stack = np.stack(layout.index_images)  # (S, H, W) patch index per scale
     key_index = np.full((len(LEVELS), height, width), -1, dtype=np.int32)
     score = np.full((len(LEVELS), height, width), -np.inf, dtype=np.float32)
     for level in range(len(LEVELS)):

@@ -150,16 +150,30 @@ class VoxelBeliefMap:
         if not len(self.queries):
             return
         keys = self.key[(slice(None), *where)] if isinstance(where, tuple) else self.key[:, where]  # (L, N)
+        value = self._prior_of(keys)
+        if isinstance(where, tuple):
+            self.prior[where] = value
+        else:
+            self.prior[where] = value
+
+    def _refresh_prior_at(self, flat: np.ndarray) -> None:
+        """:meth:`_refresh_prior` at flat voxel indices (sorted, distinct)."""
+        if not (self.key.flags.c_contiguous and self.prior.flags.c_contiguous):
+            self._refresh_prior(np.unravel_index(flat, self.shape))
+            return
+        if not len(self.queries):
+            return
+        value = self._prior_of(np.take(self.key.reshape(len(LEVELS), -1), flat, axis=1))
+        self.prior.reshape(-1)[flat] = value
+
+    def _prior_of(self, keys: np.ndarray) -> np.ndarray:
+        """The prior of voxels holding ``keys`` ``(L, N)``."""
         sims = np.zeros((keys.shape[1], len(self.queries)), dtype=np.float32)
         table = np.concatenate([self._sims, np.zeros((1, len(self.queries)), dtype=np.float32)])  # row -1 = no feature
         for level in range(len(LEVELS)):
             if self.level_mask[level]:
                 np.maximum(sims, table[keys[level]], out=sims)
-        value = (sims @ self.alphas.astype(np.float32)).astype(np.float32)
-        if isinstance(where, tuple):
-            self.prior[where] = value
-        else:
-            self.prior[where] = value
+        return (sims @ self.alphas.astype(np.float32)).astype(np.float32)
 
     def use_levels(self, levels: Sequence[str]) -> None:
         """Only these semantic levels feed the prior (an ablation); recomputes it."""
@@ -187,40 +201,67 @@ class VoxelBeliefMap:
         Returns how many voxels changed features."""
         sel = (slice(None, None, stride), slice(None, None, stride))
         ok = np.asarray(valid, dtype=bool)[sel]
-        index, inside = self.voxel_of(np.asarray(points)[sel][ok])
-        index = index[inside]
-        if len(index) == 0:
+        used = np.asarray(points)[sel]
+        if used.shape == (*ok.shape, 3):
+            # The same points as used[ok], by one np.take (faster than a mask on a strided view).
+            pixel = np.flatnonzero(ok)
+            flat, inside = self._flat_voxels(np.take(used.reshape(-1, 3), pixel, axis=0))
+            pixel = pixel[inside]  # the used pixels (flat indices into the strided image)
+        else:  # the mask's error, or voxel_of's reshape
+            flat, inside = self._flat_voxels(used[ok])
+            pixel = np.flatnonzero(ok)[inside]
+        if len(flat) == 0:
             return 0
-        flat = np.ravel_multi_index(index.T, self.shape)
         if confidence is not None:
-            seen = (1.0 - np.asarray(confidence, dtype=np.float32)[sel][ok][inside]).astype(np.float32)
+            conf = np.asarray(confidence, dtype=np.float32)[sel]
+            picked = np.take(conf, pixel) if conf.shape == ok.shape else conf[ok][inside]
+            seen = (1.0 - picked).astype(np.float32)
             vis = self.visibility.reshape(-1)
             np.minimum.at(vis, flat, seen)
         if pixels is None or not pixels.keys:
             return 0
         ids = self._key_ids_of(pixels.keys)
-        changed = np.zeros(0, dtype=np.int64)
+        changed: list[np.ndarray] = []
         for level in range(len(LEVELS)):
-            key = pixels.key_index[level][sel][ok][inside]
-            score = pixels.score[level][sel][ok][inside]
+            key_image, score_image = pixels.key_index[level][sel], pixels.score[level][sel]
+            if key_image.shape == ok.shape and score_image.shape == ok.shape:
+                key, score = np.take(key_image, pixel), np.take(score_image, pixel)
+            else:  # the error of a mismatched image
+                key, score = key_image[ok][inside], score_image[ok][inside]
             has = key >= 0
             if not has.any():
                 continue
             v, k, s = flat[has], ids[key[has]], score[has]
-            # The best-scored pixel per voxel in this frame (sort by voxel, then score).
-            order = np.lexsort((s, v))
+            # The best-scored pixel per voxel in this frame (sort by voxel, then score; the last
+            # pixel of the best score on ties).
+            order = _voxel_score_order(v, s)
             v, k, s = v[order], k[order], s[order]
-            last = np.r_[v[1:] != v[:-1], True]
+            last = np.empty(len(v), dtype=bool)
+            np.not_equal(v[1:], v[:-1], out=last[:-1])
+            last[-1] = True
             v, k, s = v[last], k[last], s[last]
             stored = self.confidence[level].reshape(-1)
             better = s > stored[v]
             if better.any():
                 stored[v[better]] = s[better]
                 self.key[level].reshape(-1)[v[better]] = k[better]
-                changed = np.union1d(changed, v[better])
-        if len(changed):
-            self._refresh_prior(np.unravel_index(changed, self.shape))
-        return int(len(changed))
+                changed.append(v[better])
+        if not changed:
+            return 0
+        voxels = np.unique(np.concatenate(changed)) if len(changed) > 1 else changed[0]  # each sorted and distinct
+        self._refresh_prior_at(voxels)
+        return int(len(voxels))
+
+    def _flat_voxels(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`voxel_of` as flat voxel indices of the points inside the map, and that mask."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        # (x, y, z) -> (col, layer, row): the same float operations as voxel_of, on all at once.
+        shift = np.array([self.origin[0], self.low, self.origin[1]])
+        index = np.floor((points - shift) / self.voxel_size).astype(np.int64)
+        col, layer, row = index.T
+        inside = (row >= 0) & (col >= 0) & (layer >= 0) & (row < self.cells) & (col < self.cells) & (layer < self.layers)
+        flat = (row[inside] * self.cells + col[inside]) * self.layers + layer[inside]
+        return flat, inside
 
     # -- maps ----------------------------------------------------------------------------------
     @property
@@ -240,3 +281,16 @@ class VoxelBeliefMap:
     def has_feature(self) -> np.ndarray:
         """Voxels with a feature at any level."""
         return (self.key >= 0).any(axis=0)
+
+
+def _voxel_score_order(v: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """``np.lexsort((s, v))`` (int64 voxels ``v``, float32 scores ``s``), by one stable argsort of a
+    combined int64 key when the scores have no NaN: the voxel in the high 32 bits, the score's
+    bits mapped to an order-preserving integer in the low ones (-0.0 as 0.0, equal as lexsort
+    compares them)."""
+    if s.dtype != np.float32 or v.dtype != np.int64 or not len(v) or v.min() < 0 or v.max() >= 2**31 or np.isnan(s).any():
+        return np.lexsort((s, v))
+    bits = (s + np.float32(0.0)).view(np.int32)  # -0.0 + 0.0 = 0.0
+    ordered = bits ^ ((bits >> 31) & np.int32(0x7FFFFFFF))  # float order as int32 order
+    key = (v << 32) + (ordered.astype(np.int64) + 2**31)
+    return np.argsort(key, kind="stable")
