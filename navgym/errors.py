@@ -37,3 +37,9 @@ class DatasetFormatError(NavgymError, ValueError):
 class ResetNeededError(NavgymError, ResetNeeded, RuntimeError):
     """``step()`` before ``reset()``, or after the episode ended (the agent called ``stop``).
     Gymnasium's ``ResetNeeded`` and a ``RuntimeError``."""
+
+
+class EpisodeGenerationError(NavgymError, RuntimeError):
+    """Episode generation cannot make what was asked within its bounded number of tries (e.g.
+    no start pose shows the target to the body's camera); the message says what was tried and
+    which setting to relax."""

@@ -36,8 +36,9 @@ from tqdm.auto import tqdm
 from navgym.core.checks import check_int
 from navgym.errors import InvalidArgumentError, NavgymError
 
-#: The measures summarised, in the order printed.
-SUMMARY_KEYS = ("success", "spl", "soft_spl", "distance_to_goal", "num_steps", "collisions")
+#: The measures summarised, in the order printed (those an env does not report are left out:
+#: ``navigation_error``, NE, is SemanticNav's).
+SUMMARY_KEYS = ("success", "spl", "soft_spl", "distance_to_goal", "navigation_error", "num_steps", "collisions")
 #: File names in a run folder.
 MANIFEST_NAME, RECORDS_NAME, SUMMARY_NAME = "run.json", "episodes.jsonl", "summary.json"
 #: Version of ``run.json``'s layout.
@@ -133,7 +134,10 @@ def mean_measures(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def format_summary(summary: dict[str, dict[str, float]], title: str = "") -> str:
     """A small text table: measure, mean ± 95% CI."""
-    names = {"success": "SR", "spl": "SPL", "soft_spl": "SoftSPL", "distance_to_goal": "DTG (m)", "num_steps": "steps", "collisions": "collisions"}
+    names = {
+        "success": "SR", "spl": "SPL", "soft_spl": "SoftSPL", "distance_to_goal": "DTG (m)", "navigation_error": "NE (m)",
+        "num_steps": "steps", "collisions": "collisions",
+    }  # fmt: skip
     lines = [title] if title else []
     lines.append(f"{'measure':<12}{'mean':>10}{'± 95% CI':>12}")
     for key in SUMMARY_KEYS:
@@ -159,7 +163,11 @@ def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool 
         "episode_index": episode_index,
         "episode_id": info.get("episode_id"),
         "scene_id": info.get("scene_id"),
-        **{k: _plain(info[k]) for k in ("success", "spl", "soft_spl", "distance_to_goal", "angle_to_goal", "num_steps", "collisions", "path_length") if k in info},
+        **{
+            k: _plain(info[k])
+            for k in ("success", "spl", "soft_spl", "distance_to_goal", "navigation_error", "angle_to_goal", "num_steps", "collisions", "path_length")
+            if k in info
+        },
         "reward": total_reward,
         "truncated": bool(truncated),
     }

@@ -1,5 +1,9 @@
 """Fingerprint of every ProcHouse id: episodes, frames and metrics for fixed seeds and actions.
 
+"Every" means every id whose embodiment takes Habitat's discrete actions (the script drives envs
+with random discrete actions and the shortest-path follower); ids of velocity-commanded bodies
+(the SemanticNav ids, Jetbot / H1 / Aliengo) are listed as not fingerprinted.
+
 Recorded before a refactor and compared after it (tests/envs/test_fingerprint.py); each seed
 runs in a fresh env. tests/data/fingerprints.json was written by the code before the
 embodiment/registry restructuring (commit 6c36409):
@@ -85,6 +89,18 @@ def _episode_summary(episode) -> list:
             list(map(float, episode.start_rotation)), goals, episode.object_category, episode.instruction, info]
 
 
+def discrete_actions(env_id: str) -> bool:
+    """Whether an id's embodiment (its registered ``embodiment=`` or its task's default) takes
+    discrete actions, without building the env."""
+    from navgym.embodiments import EMBODIMENTS
+    from navgym.tasks import TASKS
+
+    kwargs = gym.spec(env_id).kwargs
+    name = kwargs.get("embodiment")
+    body = TASKS.get(kwargs["task"])().default_embodiment() if name is None else EMBODIMENTS.get(name)()
+    return isinstance(body.action_space, gym.spaces.Discrete)
+
+
 def fingerprint(env_id: str) -> dict:
     from navgym.wrappers.privileged import follow_shortest_path
 
@@ -131,7 +147,10 @@ def main(argv=None) -> int:
     group.add_argument("--check")
     parser.add_argument("--ids", nargs="*")
     args = parser.parse_args(argv)
-    ids = args.ids or [i for i in navgym.env_ids() if "ProcHouse" in i]
+    prochouse = [i for i in navgym.env_ids() if "ProcHouse" in i]
+    ids = args.ids or [i for i in prochouse if discrete_actions(i)]
+    if not args.ids and len(ids) < len(prochouse):
+        print("not fingerprinted (continuous actions): " + ", ".join(i for i in prochouse if i not in ids))
     result = {env_id: fingerprint(env_id) for env_id in ids}
     if args.write:
         with open(args.write, "w") as f:

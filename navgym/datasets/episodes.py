@@ -54,6 +54,16 @@ Every episode (``habitat.core.dataset.Episode`` + ``habitat.tasks.nav.nav.Naviga
     ``instruction`` string; the writer only emits ``instruction`` when set, and inline
     ``goal_attributes`` only when they differ from ``attribute_data``.
 
+``semantic_nav`` (navgym's own, the SemanticNav task; no Habitat counterpart): InstanceImageNav's
+    layout (``goal_object_id``, ``object_category``, the top-level ``goals`` dict whose goals carry
+    ``image_goals``) plus, per episode, ``prompt_kind`` (one of :data:`PROMPT_KINDS`: ``"text"``,
+    ``"image"``, ``"interleaved"``), ``instruction`` (the prompt's text as the agent reads it;
+    interleaved prompts hold :data:`IMAGE_TOKEN` where the image goes; absent for image prompts),
+    ``goal_image_id`` (the prompt image's index in the goal's ``image_goals``; needed by image and
+    interleaved prompts) and ``goal_attributes`` inline (the referring expression's parts,
+    ``intrinsic_attributes`` "the chair" and ``extrinsic_attributes`` "next to the bed"). An
+    episode with ``prompt_kind`` is detected as this kind.
+
 Differences from habitat-lab, on purpose: ``episode_id`` is kept as written (as a str; habitat's
 ObjectNav loader renumbers it ``str(i)`` per file); ``scene_id`` is kept as written (use
 :func:`resolve_scene_path`); floats are written at full precision (habitat rounds to 5 decimals)
@@ -96,6 +106,8 @@ from navgym.errors import DataNotFoundError, DatasetFormatError, InvalidArgument
 
 __all__ = [
     "KINDS",
+    "PROMPT_KINDS",
+    "IMAGE_TOKEN",
     "DEFAULT_SCENE_PATH_PREFIX",
     "Kind",
     "NavigationGoal",
@@ -114,13 +126,17 @@ __all__ = [
     "instance_goal_key",
 ]
 
-Kind = Literal["pointnav", "imagenav", "objectnav", "instance_imagenav", "textnav"]
+Kind = Literal["pointnav", "imagenav", "objectnav", "instance_imagenav", "textnav", "semantic_nav"]
 #: The dataset kinds, in the order error messages list them.
 KINDS: tuple[str, ...] = get_args(Kind)
 #: Habitat's prefix of scene ids written relative to the working directory.
 DEFAULT_SCENE_PATH_PREFIX = "data/scene_datasets/"
 _CONTENT_DIR = "content"
-_INSTANCE_KINDS = ("instance_imagenav", "textnav")
+_INSTANCE_KINDS = ("instance_imagenav", "textnav", "semantic_nav")
+#: The prompt kinds of ``semantic_nav`` episodes: a text, an image, or a text holding an image token.
+PROMPT_KINDS: tuple[str, ...] = ("text", "image", "interleaved")
+#: Where the image goes in an interleaved prompt's text.
+IMAGE_TOKEN = "<image>"
 
 
 # --------------------------------------------------------------------------- data classes
@@ -223,7 +239,9 @@ class Episode:
         goal_object_id: InstanceImageNav / TextNav goal instance id.
         goal_image_id: Index into ``goals[0].image_goals`` of the goal image.
         goal_attributes: TextNav ``{"intrinsic_attributes", "extrinsic_attributes"}``.
-        instruction: Free-text goal description (navgym extension for TextNav).
+        instruction: Free-text goal description (navgym extension for TextNav; SemanticNav's
+            prompt text).
+        prompt_kind: SemanticNav's prompt kind (:data:`PROMPT_KINDS`), None for other tasks.
         scene_dataset_config: Habitat SceneDataset config path, ``"default"`` when none.
         additional_obj_config_paths: Extra object config paths (habitat field).
         start_room: Habitat's (unused) start room.
@@ -242,6 +260,7 @@ class Episode:
     goal_image_id: int | None = None
     goal_attributes: dict[str, Any] | None = None
     instruction: str | None = None
+    prompt_kind: str | None = None
     scene_dataset_config: str = "default"
     additional_obj_config_paths: list[str] = field(default_factory=list)
     start_room: str | None = None
@@ -445,7 +464,7 @@ _IMAGE_GOAL_KEYS = ("position", "rotation", "hfov", "image_dimensions", "frame_c
 _EPISODE_KEYS = (
     "episode_id", "scene_id", "scene_dataset_config", "additional_obj_config_paths", "start_position",
     "start_rotation", "info", "goals", "start_room", "shortest_paths", "object_category", "goal_object_id",
-    "goal_image_id", "goal_attributes", "instruction",
+    "goal_image_id", "goal_attributes", "instruction", "prompt_kind",
 )  # fmt: skip
 
 
@@ -547,6 +566,7 @@ def _parse_episode(raw: Any, where: str) -> Episode:
         goal_image_id=_opt_int(raw.get("goal_image_id"), where, "goal_image_id"),
         goal_attributes=attributes,
         instruction=_opt_str(raw.get("instruction"), where, "instruction"),
+        prompt_kind=_opt_str(raw.get("prompt_kind"), where, "prompt_kind"),
         scene_dataset_config="default" if config is None else config,
         additional_obj_config_paths=list(paths),
         start_room=_opt_id(raw.get("start_room"), where, "start_room"),
@@ -626,7 +646,7 @@ def _path_says_imagenav(path: Path | None) -> bool:
 def detect_kind(data: Mapping[str, Any] | Iterable[Mapping[str, Any]], path: str | os.PathLike[str] | None = None) -> Kind:
     """The dataset kind its fields imply (one document, or several: a top level and its content).
 
-    ``attribute_data`` / ``goal_attributes`` / ``instruction`` -> textnav; a top-level ``goals``
+    ``prompt_kind`` -> semantic_nav; ``attribute_data`` / ``goal_attributes`` / ``instruction`` -> textnav; a top-level ``goals``
     dict, ``goal_object_id`` + ``goal_image_id`` or ``image_goals`` -> instance_imagenav;
     ``goals_by_category`` / ``category_to_task_category_id`` / ``object_category`` / object goals
     -> objectnav; otherwise pointnav, or imagenav when a folder of ``path`` below ``datasets/``
@@ -644,6 +664,8 @@ def detect_kind(data: Mapping[str, Any] | Iterable[Mapping[str, Any]], path: str
         for ep in doc.get("episodes") or []:
             if not isinstance(ep, dict):
                 continue
+            if ep.get("prompt_kind") is not None:
+                found.add("semantic_nav")
             if ep.get("goal_attributes") is not None or ep.get("instruction") is not None:
                 found.add("textnav")
             if "goal_object_id" in ep and "goal_image_id" in ep:
@@ -655,7 +677,7 @@ def detect_kind(data: Mapping[str, Any] | Iterable[Mapping[str, Any]], path: str
                     found.add("instance_imagenav")
                 elif isinstance(goal, dict) and ("view_points" in goal or "object_category" in goal):
                     found.add("objectnav")
-    for kind in ("textnav", "instance_imagenav", "objectnav"):
+    for kind in ("semantic_nav", "textnav", "instance_imagenav", "objectnav"):
         if kind in found:
             return kind  # type: ignore[return-value]
     return "imagenav" if _path_says_imagenav(Path(path) if path is not None else None) else "pointnav"
@@ -801,12 +823,32 @@ def _fill_goals(dataset: EpisodeDataset, episode: Episode, where: str) -> None:
                 raise DatasetFormatError(
                     f"{where}: goal_image_id {episode.goal_image_id} does not index the goal's {len(goal.image_goals)} image_goals"
                 )
+        if kind == "semantic_nav":
+            _check_prompt(episode, goal, where)
         if kind == "textnav" and episode.goal_attributes is None:
             episode.goal_attributes = dataset.attribute_data.get(key) or dataset.attribute_data.get(
                 _psl_goal_key(episode.scene_id, episode.goal_object_id)
             )
             if episode.goal_attributes is None and episode.instruction is None:
                 raise DatasetFormatError(f"{where}: goal_attributes: no attribute_data entry {key!r} and no instruction")
+
+
+def _check_prompt(episode: Episode, goal: NavigationGoal, where: str) -> None:
+    """A ``semantic_nav`` episode's prompt fields are complete for its kind."""
+    kind = episode.prompt_kind
+    if kind not in PROMPT_KINDS:
+        raise DatasetFormatError(f"{where}: prompt_kind must be one of {list(PROMPT_KINDS)}, got {_show(kind)}")
+    if kind in ("text", "interleaved") and not episode.instruction:
+        raise DatasetFormatError(f"{where}: instruction: a {kind!r} prompt needs its text, got {_show(episode.instruction)}")
+    if kind == "interleaved" and IMAGE_TOKEN not in str(episode.instruction):
+        raise DatasetFormatError(f"{where}: instruction: an interleaved prompt's text must hold {IMAGE_TOKEN!r}, got {_show(episode.instruction)}")
+    if kind in ("image", "interleaved"):
+        images = goal.image_goals if isinstance(goal, InstanceImageGoal) else []
+        if episode.goal_image_id is None or not 0 <= episode.goal_image_id < len(images):
+            raise DatasetFormatError(
+                f"{where}: goal_image_id: a {kind!r} prompt needs an index into the goal's {len(images)} image_goals, "
+                f"got {_show(episode.goal_image_id)}"
+            )
 
 
 # --------------------------------------------------------------------------- writing
@@ -867,6 +909,7 @@ def _episode_json(episode: Episode, kind: str, goals: list[Any], attribute_data:
         "objectnav": ("object_category",),
         "instance_imagenav": ("goal_object_id", "goal_image_id", "object_category"),
         "textnav": ("goal_object_id", "goal_image_id", "object_category"),
+        "semantic_nav": ("goal_object_id", "goal_image_id", "object_category"),
     }.get(kind, ())
     for name in ("goal_object_id", "goal_image_id", "object_category"):
         value = getattr(episode, name)
@@ -880,6 +923,8 @@ def _episode_json(episode: Episode, kind: str, goals: list[Any], attribute_data:
             out["goal_attributes"] = episode.goal_attributes
     if episode.instruction is not None:
         out["instruction"] = episode.instruction
+    if episode.prompt_kind is not None:
+        out["prompt_kind"] = episode.prompt_kind
     out.update(episode.extra)
     return out
 

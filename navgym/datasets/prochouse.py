@@ -74,6 +74,9 @@ def prochouse_dataset(
     check_range("num_scenes", num_scenes, 1, len(SPLITS[split]))
     check_range("episodes_per_scene", episodes_per_scene, 1, 10_000)
     low, high = DIFFICULTY_BINS[difficulty] if difficulty else (DIFFICULTY_BINS["easy"][0], DIFFICULTY_BINS["hard"][1])
+    cap = getattr(task, "default_max_goal_distance", None)
+    if max_goal_distance is None and cap is not None and cap > low:
+        high = min(high, float(cap))  # the task's own cap (SemanticNav: targets in view)
     if max_goal_distance is not None:
         if not max_goal_distance > low:
             raise InvalidArgumentError(f"max_goal_distance={max_goal_distance} must exceed the bin's minimum {low} m")
@@ -129,6 +132,9 @@ def _cache_key(task, embodiment, split: str, difficulty, num_scenes: int, per_sc
     ]
     if hasattr(task, "categories"):
         parts.append(f"c{zlib.crc32(json.dumps(list(task.categories)).encode()):08x}")
+    extra = task.generation_key(embodiment) if hasattr(task, "generation_key") else ""
+    if extra:  # task settings beyond the shared ones (none for the first four tasks: their keys are unchanged)
+        parts.append(extra)
     return "_".join(parts)
 
 

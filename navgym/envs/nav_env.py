@@ -219,7 +219,9 @@ class NavEnv(gym.Env):
             )
 
     def _context(self, state: AgentState, previous: np.ndarray, collided: bool = False, stopped: bool = False) -> StepContext:
-        return StepContext(self.sim, self.task, self.episode, self._goal_points, state, previous, 0, collided, stopped)
+        return StepContext(
+            self.sim, self.task, self.episode, self._goal_points, state, previous, 0, collided, stopped, embodiment=self.embodiment
+        )
 
     def _start_is_usable(self, start: AgentState) -> bool:
         """A start on (or within ``START_SNAP_DISTANCE`` of) the navigable area: grid navigability

@@ -13,11 +13,16 @@ import gymnasium as gym
 from navgym.datasets import DATASETS
 from navgym.tasks import TASKS
 
-#: Extra variants: id -> (task, dataset, kwargs, max steps).
+#: Extra variants: id -> (task, dataset, kwargs, max steps; ``None``: the task's).
 VARIANTS = {
     # Goals within a few metres: learning shows within a CPU budget (RSRNav issue).
     "ImageNav-ProcHouseEasy-v0": ("ImageNav", "ProcHouse", {"difficulty": "easy", "max_goal_distance": 4.0}, 200),
     "ImageNav-ProcHouseNear-v0": ("ImageNav", "ProcHouse", {"difficulty": "near"}, 100),
+    # One id per body of the dual-heatmap paper (SemanticNav-ProcHouse-v0 takes embodiment= as well).
+    **{
+        f"SemanticNav-ProcHouse-{label}-v0": ("SemanticNav", "ProcHouse", {"embodiment": body}, None)
+        for label, body in (("Jetbot", "jetbot"), ("H1", "h1"), ("Aliengo", "aliengo"))
+    },
 }
 
 
@@ -27,7 +32,11 @@ def _table() -> dict[str, tuple[str, str, dict, int]]:
         steps = TASKS.get(task).max_episode_steps
         for dataset in DATASETS:
             table[f"{task}-{dataset}-v0"] = (task, dataset, {}, steps)
-    return {**table, **VARIANTS}
+    variants = {
+        env_id: (task, dataset, kwargs, TASKS.get(task).max_episode_steps if steps is None else steps)
+        for env_id, (task, dataset, kwargs, steps) in VARIANTS.items()
+    }
+    return {**table, **variants}
 
 
 def env_ids() -> list[str]:

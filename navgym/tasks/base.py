@@ -52,6 +52,9 @@ class Task:
     habitat_dirs: ClassVar[tuple[str, ...]] = ()
     #: Seeds ProcHouse generation's random stream, so tasks draw different episodes.
     generation_salt: ClassVar[int] = 0
+    #: ProcHouse: caps the start-goal distance bin when ``max_goal_distance`` is not given (and
+    #: the cap is above the bin's minimum); ``None``: the bins as they are.
+    default_max_goal_distance: ClassVar[float | None] = None
 
     success_distance: float = 1.0
     success_reward: float = 2.5
@@ -82,6 +85,11 @@ class Task:
 
     def prepare_dataset(self, dataset: EpisodeDataset) -> None:
         """Fill dataset-level tables after ProcHouse generation (e.g. category ids)."""
+
+    def generation_key(self, embodiment: Embodiment) -> str:
+        """Settings beyond the shared ones (body, camera, distances, categories) that change the
+        ProcHouse episodes this task generates, as a short string for the cache key; ``""``: none."""
+        return ""
 
     # -- what a task module defines --------------------------------------------------------------
     def goal_points(self, sim: Simulator, episode: Episode, agent_id: int = 0) -> np.ndarray:

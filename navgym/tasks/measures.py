@@ -31,6 +31,7 @@ class StepContext:
         previous_position: Its position before the step (the start position at reset).
         collided, stopped: What the step's action did.
         measures: The episode's measures so far, by name (earlier ones already updated).
+        embodiment: Who acts (its footprint, camera), or ``None`` where the caller has none.
     """
 
     sim: Any
@@ -43,6 +44,7 @@ class StepContext:
     collided: bool = False
     stopped: bool = False
     measures: "MeasureSet" = field(default_factory=lambda: MeasureSet([]))
+    embodiment: Any = None
 
 
 @runtime_checkable
