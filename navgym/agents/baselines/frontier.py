@@ -52,6 +52,9 @@ def require_sensors(env: gym.Env, needed: Sequence[str], who: str) -> None:
 
 #: Habitat's discrete actions, used when no env is given.
 DEFAULT_ACTIONS = ("stop", "move_forward", "turn_left", "turn_right")
+#: Metres around mapped obstacles where free cells never count as frontier: the unknown cells
+#: seen through the gaps of a wall mapped at a glancing angle are not a way out.
+FRONTIER_CLEARANCE = 0.1
 
 
 class FrontierAgent:
@@ -149,6 +152,9 @@ class FrontierAgent:
         self.stop_distance = float(stop_distance)
         self.min_frontier_cells = max(1, int(round(min_frontier_size / cell_size)))
         self.lookahead_cells = max(1, int(round(lookahead / cell_size)))
+        #: Frontier cells within this many cells of an obstacle do not count (a metric 0.1 m:
+        #: 2 cells at 0.05 m, 1 at 0.125 m; a fixed 2 cells hid the doorways of a 0.125 m map).
+        self.frontier_clearance_cells = max(1, int(math.ceil(FRONTIER_CLEARANCE / cell_size - 1e-9)))
         #: Obstacle inflations tried in turn: with the safety margin, the bare radius, a bit less.
         self.inflations = (self.agent_radius + float(obstacle_margin), self.agent_radius, max(self.agent_radius - cell_size, cell_size))
         self.unknown_cost = float(unknown_cost)
@@ -359,7 +365,7 @@ class FrontierAgent:
         start[agent] = True
         from_agent = distance_field(traversable, start, self.map.cell_size, speed)
         for _ in range(8):  # a few rounds in case targets are given up on
-            frontiers = find_frontiers(grid, self.min_frontier_cells, ignore=self.ignored[window], obstacle_clearance=2)
+            frontiers = find_frontiers(grid, self.min_frontier_cells, ignore=self.ignored[window], obstacle_clearance=self.frontier_clearance_cells)
             choice = self._choose_frontier(frontiers, from_agent, origin)
             if choice is None:
                 return None
