@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 register_envs()
 
-_SUBPACKAGES = ("agents", "core", "datasets", "embodiments", "envs", "errors", "scenes", "sims", "tasks", "testing", "wrappers")
+_SUBPACKAGES = ("agents", "core", "datasets", "embodiments", "envs", "errors", "scenes", "semnav", "sims", "tasks", "testing", "wrappers")
 
 
 def __getattr__(name: str) -> Any:

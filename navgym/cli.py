@@ -1,4 +1,4 @@
-"""The ``navgym`` command: list, evaluate, train, benchmark, demo.
+"""The ``navgym`` command: list, evaluate, train, benchmark, semnav-data, demo.
 
 Errors: a user error (a bad option value, an unwritable ``--out``, a missing or unsafe checkpoint,
 a run folder that does not match) is ONE line on stderr, ``error: <message>``, and exit status 2;
@@ -293,6 +293,58 @@ def benchmark(
         for name in names:
             TASKS.get(name)
     typer.echo(env_speed_table(names, steps=steps, resolution=resolution))
+
+
+@app.command("semnav-data")
+def semnav_data(
+    houses: int = typer.Option(..., "--houses", min=1, max=1000, help="ProcHouse houses, split train/val/test by house."),
+    out: Path = typer.Option(..., "--out", help="Dataset folder: manifest.json, houses/h<seed>/<body>/ (new, empty, or one to resume)."),
+    bodies: list[str] = typer.Option(
+        ["jetbot", "h1", "aliengo"], "--bodies", help="Bodies, comma-separated or repeated: --bodies jetbot,h1 or --bodies jetbot --bodies h1."
+    ),
+    views_per_house: int = typer.Option(10, "--views-per-house", min=1, max=10_000, help="Views (positive samples) per house and body."),
+    split_seed: int = typer.Option(0, "--split-seed", min=0, help="0: the first seeds of each ProcHouse split; else a seeded draw of houses."),
+    split_fractions: tuple[float, float, float] = typer.Option((0.7, 0.15, 0.15), "--split-fractions", help="Train, val, test shares of the houses."),
+    resolution: Optional[int] = typer.Option(None, "--resolution", min=16, max=1024, help="Image width in pixels, each body's aspect kept (default: the body's camera)."),
+    negative_fraction: float = typer.Option(0.1, "--negative-fraction", min=0.0, max=1.0, help="Share of views that also get a negative sample (target not in view)."),
+    progress: bool = typer.Option(True, help="Show a progress bar over (house, body) pairs."),
+) -> None:
+    """Write SemanticNav grounding data: each body's view, text/image/interleaved prompts and the
+    navigation and facing heatmaps (docs/semnav_data.md). Rerun the same command to resume."""
+    from navgym.semnav.data import DataOptions, generate, house_key, resolve_bodies
+
+    _check_out(out)
+    with _user_input("--bodies"):
+        names = resolve_bodies(bodies)
+    with _user_input():
+        options = DataOptions(
+            views_per_house=views_per_house, split_seed=split_seed, split_fractions=split_fractions, resolution=resolution,
+            negative_fraction=negative_fraction,
+        )  # fmt: skip
+    try:
+        result = generate(out, houses, names, options, progress=progress)  # folder mismatches are NavgymErrors (one line)
+    except KeyboardInterrupt:
+        typer.echo(f"\ninterrupted: finished houses are kept in {out}; rerun the same command to continue", err=True)
+        raise typer.Exit(130)
+    counts = result.manifest["counts"]
+    by_split = ", ".join(f"{split} {counts['by_split'].get(split, 0)}" for split in ("train", "val", "test"))
+    typer.echo(f"{counts['samples']} samples ({by_split}; {counts['negatives']} negative) from {counts['houses']} house{'s' if counts['houses'] != 1 else ''} in {out}")
+    if result.skipped:
+        typer.echo(f"note: {len(result.skipped)} house-body pairs were already finished in {out} and kept", err=True)
+    if result.made:
+        per_body: dict[str, list[tuple[float, float]]] = {}
+        for seed, body in result.made:
+            pair = result.manifest["houses"][house_key(seed)]["bodies"][body]
+            per_body.setdefault(body, []).append((pair["seconds"], pair["cpu_seconds"]))
+        typer.echo(
+            "per house (wall / CPU seconds): "
+            + ", ".join(f"{b} {sum(w for w, _ in s) / len(s):.1f} / {sum(c for _, c in s) / len(s):.1f}" for b, s in per_body.items())
+        )
+    for key, house in result.manifest["houses"].items():
+        for body, pair in house["bodies"].items():
+            if pair.get("note") and (house["seed"], body) in result.made:
+                typer.echo(f"note: {key} {body}: {pair['note']}", err=True)
+    typer.echo(f"manifest: {out / 'manifest.json'}")
 
 
 #: What ``navgym demo`` runs: (env id, agent).

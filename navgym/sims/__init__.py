@@ -1,7 +1,9 @@
 """Simulator backends behind one interface (:mod:`navgym.sims.base`), registered by name.
 
 ``sim=`` of ``gym.make`` picks one from :data:`SIMULATORS`: ``"embedded"`` (CPU ray casting,
-always available; ``"auto"`` means it) and ``"habitat"`` (not implemented; needs habitat-sim).
+always available; ``"auto"`` means it), ``"isaac"`` (Isaac Sim / Isaac Lab, imported only when
+used; unverified without an RTX GPU, docs/isaac.md) and ``"habitat"`` (not implemented; needs
+habitat-sim).
 Third-party backends register under the ``navgym.simulators`` entry-point group: a class (or
 factory) called as ``factory(scene_id, body=BodySpec, data_root=Path)``.
 """
@@ -12,6 +14,7 @@ from navgym.sims.base import AgentState, BodySpec, CameraSpec, Simulator, TopDow
 #: Simulator backends by name.
 SIMULATORS: Registry = Registry("simulator backend", "navgym.simulators", "sim")
 SIMULATORS.register("embedded", "navgym.sims.embedded.simulator:EmbeddedSimulator", "CPU ray casting (Embree) + navigability grid; runs anywhere")
+SIMULATORS.register("isaac", "navgym.sims.isaac.simulator:IsaacSimulator", "Isaac Sim 5.1 / Isaac Lab 2.3 (RTX GPU; never run by navgym's developers, see docs/isaac.md)")
 SIMULATORS.register("habitat", "navgym.sims.habitat:HabitatSimulator", "habitat-sim (not implemented yet; needs a conda install of habitat-sim)")
 
 __all__ = ["SIMULATORS", "AgentState", "BodySpec", "CameraSpec", "Simulator", "TopDownMap"]
