@@ -25,6 +25,10 @@ AGENTS: Registry = Registry("agent", "navgym.agents", "agent")
 AGENTS.register("random", "navgym.agents.baselines.random:RandomAgent", "Uniformly random motions; calls stop with probability stop_probability.")
 AGENTS.register("oracle", "navgym.agents.baselines.oracle:OracleAgent", "PRIVILEGED shortest-path follower (needs the PrivilegedObservation wrapper); an upper bound.")
 AGENTS.register(
+    "semnav-oracle", "navgym.agents.baselines.semantic_oracle:SemanticOracleAgent",
+    "PRIVILEGED SemanticNav upper bound for velocity-commanded bodies: the shortest path followed by the MPPI planner, then face the target and stop.",
+)
+AGENTS.register(
     "frontier", "navgym.agents.baselines.frontier:FrontierAgent",
     "Frontier exploration on a depth occupancy map; goes to the goal once the semantic sensor sees it (ground-truth perception).",
 )

@@ -21,8 +21,9 @@ from navgym.testing._report import Check, ConformanceReport, Runner
 
 __all__ = ["PRIVILEGED_KEYS", "check_agent"]
 
-#: Observation keys that privileged wrappers add (not sensors, so not declared in needed_sensors).
-PRIVILEGED_KEYS = ("oracle_action",)
+#: Observation keys that privileged wrappers add (not sensors, so not declared in needed_sensors):
+#: ``oracle_action`` for discrete action spaces, the ego path, distance and facing target for ``Box`` ones.
+PRIVILEGED_KEYS = ("oracle_action", "oracle_path", "oracle_distance", "oracle_facing")
 
 
 def _short(value: Any) -> str:
@@ -273,4 +274,6 @@ def check_agent(
 
 def _has_privileged_keys(env: gym.Env) -> bool:
     space = env.observation_space
-    return isinstance(space, spaces.Dict) and all(key in space.spaces for key in PRIVILEGED_KEYS)
+    from navgym.wrappers.privileged import CONTINUOUS_KEYS, DISCRETE_KEYS
+
+    return isinstance(space, spaces.Dict) and any(all(key in space.spaces for key in keys) for keys in (DISCRETE_KEYS, CONTINUOUS_KEYS))
