@@ -44,6 +44,14 @@ AGENTS.register(
     "vlfm", "navgym.agents.baselines.vlfm:VLFMAgent",
     "VLFM-style baseline: 2D value map of text-image similarity of what is seen, greedy best frontier; ObjectNav.",
 )
+AGENTS.register(
+    "dual-heatmap", "navgym.agents.grounding.agent:DualHeatmapAgent",
+    "SemanticNav: dual-heatmap grounding (navigation + facing heatmaps) projected through depth, driven by the MPPI planner (needs checkpoint=).",
+)
+AGENTS.register(
+    "point-regression", "navgym.agents.grounding.agent:PointRegressionAgent",
+    "SemanticNav baseline: one regressed navigation point (and facing point) driven by the same MPPI planner (needs checkpoint=).",
+)
 AGENTS.register("rsrnav", "navgym.agents.rsrnav.agent:make_rsrnav_agent", "RSRNav: correlation-based ImageNav policy trained with PPO (needs checkpoint=).")
 
 

@@ -9,6 +9,8 @@ text, image or interleaved prompt into where to stand and what to face.
 * :mod:`~navgym.agents.grounding.metrics`: the paper's Table 1 metrics (Nav / Facing / Overall
   precision, recall, F1 under its TP rule, AR, MSE).
 * :mod:`~navgym.agents.grounding.data`: ``navgym semnav-data`` folders as preloaded tensors.
+* :mod:`~navgym.agents.grounding.agent`: the SemanticNav agents ``dual-heatmap`` and
+  ``point-regression`` (a checkpoint's goal projected through depth, driven by the MPPI planner).
 * :mod:`~navgym.agents.grounding.train` and :mod:`~navgym.agents.grounding.evaluate`: supervised
   training under a CPU-time budget (resumable) and evaluation on a split
   (``scripts/train_grounding.py``, ``scripts/eval_grounding.py``).
