@@ -41,10 +41,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from navgym.agents.mapping.geometry import Pose2D
 from navgym.agents.mapping.occupancy import OccupancyMap
 from navgym.agents.planning.mppi import (
-    BodyModel, Costmap, LocalGrid, MPPIPlanner, obstacles_from_depth, obstacles_from_map, path_potential,
+    BodyModel, Costmap, LocalGrid, MPPIPlanner, ego_obstacles, path_potential,
 )  # fmt: skip
 from navgym.core.checks import check_int, check_range
 from navgym.errors import InvalidArgumentError
@@ -190,14 +189,9 @@ class SemanticOracleAgent:
 
     def _obstacles(self, obs: dict[str, Any]) -> np.ndarray | None:
         """The ego obstacle grid: this depth frame's, plus the map's (updated with it)."""
-        if "depth" not in obs or self.obstacle_source == "none":
+        if self.obstacle_source == "none":
             return None
-        obstacles = obstacles_from_depth(obs["depth"], self.camera, self.grid, min_height=self.min_height, max_height=self.max_height)
-        if self.map is not None and "gps" in obs and "compass" in obs:
-            pose = Pose2D.from_gps_compass(obs["gps"], obs["compass"])
-            self.map.integrate(obs["depth"], pose, self.camera)
-            obstacles |= obstacles_from_map(self.map, pose, self.grid)
-        return obstacles
+        return ego_obstacles(obs, self.camera, self.grid, self.map, min_height=self.min_height, max_height=self.max_height)
 
     def _turn_toward(self, point: np.ndarray) -> np.ndarray:
         """Turn in place toward an ego point (proportional, saturated)."""

@@ -51,11 +51,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from navgym.agents.mapping.geometry import Pose2D
 from navgym.agents.mapping.occupancy import OccupancyMap
 from navgym.agents.planning.mppi import (
     BodyModel, Costmap, GroundPoints, LocalGrid, MPPIPlanner, ego_points_from_depth, heatmap_facing_point, heatmap_to_ground,
-    obstacles_from_depth, obstacles_from_map,
+    ego_obstacles,
 )  # fmt: skip
 from navgym.core.checks import check_int, check_range
 from navgym.errors import InvalidArgumentError
@@ -318,14 +317,7 @@ class GroundingAgent:
 
     def _obstacles(self, obs: dict[str, Any], pose: np.ndarray) -> np.ndarray | None:
         """The ego obstacle grid: this depth frame's, plus the map's (with gps / compass)."""
-        if "depth" not in obs:
-            return None
-        obstacles = obstacles_from_depth(obs["depth"], self.camera, self.grid, min_height=self.min_height, max_height=self.max_height)
-        if "gps" in obs and "compass" in obs:
-            map_pose = Pose2D.from_gps_compass(obs["gps"], obs["compass"])
-            self.map.integrate(obs["depth"], map_pose, self.camera)
-            obstacles |= obstacles_from_map(self.map, map_pose, self.grid)
-        return obstacles
+        return ego_obstacles(obs, self.camera, self.grid, self.map, min_height=self.min_height, max_height=self.max_height)
 
 
 class DualHeatmapAgent(GroundingAgent):

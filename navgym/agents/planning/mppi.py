@@ -1117,3 +1117,19 @@ class MPPIPlanner:
         if costmap is not None and costmap.potential is not None:
             here = float(costmap.potential_at(np.zeros(1), np.zeros(1))[0])
         return PlanResult(command, sequence, best_cost, here, model, np.asarray(v0, dtype=np.float64).copy())
+
+
+def ego_obstacles(obs: dict, camera: CameraSpec, grid: LocalGrid, occupancy: Any = None, *, min_height: float, max_height: float) -> np.ndarray | None:
+    """The ego obstacle grid of one step: this depth frame's (:func:`obstacles_from_depth`), plus
+    ``occupancy``'s (an ``OccupancyMap``, updated with the frame first) when ``obs`` has ``gps``
+    and ``compass``; ``None`` without ``depth``. The SemanticNav agents' shared obstacle source."""
+    if "depth" not in obs:
+        return None
+    obstacles = obstacles_from_depth(obs["depth"], camera, grid, min_height=min_height, max_height=max_height)
+    if occupancy is not None and "gps" in obs and "compass" in obs:
+        from navgym.agents.mapping.geometry import Pose2D
+
+        pose = Pose2D.from_gps_compass(obs["gps"], obs["compass"])
+        occupancy.integrate(obs["depth"], pose, camera)
+        obstacles |= obstacles_from_map(occupancy, pose, grid)
+    return obstacles
