@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -34,6 +35,8 @@ class SimFactory:
     def __init__(self, sim: str, body: BodySpec, root: Path):
         self.sim = "embedded" if sim == "auto" else SIMULATORS.check(sim)
         backend = SIMULATORS.get(self.sim)
+        while isinstance(backend, functools.partial):  # a backend registered with preset options
+            backend = backend.func
         require = getattr(backend, "require", None)
         if require is not None:  # a backend that cannot run here says why, at make time
             require()

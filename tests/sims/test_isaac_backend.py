@@ -71,6 +71,21 @@ def test_sim_isaac_without_isaac_raises_dependency_not_installed(monkeypatch):
         IsaacSimulator("prochouse/1000000")
 
 
+def test_a_backend_registered_with_preset_options_still_fails_at_make_time(monkeypatch):
+    """docs/isaac.md registers ``functools.partial(IsaacSimulator, motion="velocity")``: gym.make
+    must still say what is missing, not defer the error to the first reset."""
+    import functools
+
+    from navgym.sims import SIMULATORS
+    from navgym.sims.isaac.simulator import IsaacSimulator
+
+    _hide_isaac(monkeypatch)
+    monkeypatch.setattr(SIMULATORS, "_entries", dict(SIMULATORS._entries))  # the registration ends with the test
+    SIMULATORS.register("isaac-preset-test", functools.partial(functools.partial(IsaacSimulator, motion="velocity"), show_robots=True))
+    with pytest.raises(gym.error.DependencyNotInstalled, match="isaaclab"):
+        gym.make("ObjectNav-ProcHouse-v0", sim="isaac-preset-test", num_scenes=1, episodes_per_scene=1)
+
+
 # -- frames --------------------------------------------------------------------------------------
 def test_nav_to_isaac_is_a_proper_rotation_taking_y_up_to_z_up():
     m = frames.NAV_TO_ISAAC
