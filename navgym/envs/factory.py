@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -32,19 +32,45 @@ class SimFactory:
         root: The data root, for scene ids that are paths.
     """
 
-    def __init__(self, sim: str, body: BodySpec, root: Path):
+    def __init__(self, sim: str, body: BodySpec, root: Path, options: Mapping[str, Any] | None = None):
         self.sim = "embedded" if sim == "auto" else SIMULATORS.check(sim)
+        if options is not None and not isinstance(options, Mapping):
+            raise InvalidArgumentError(f"sim_options={options!r} must be a dict of backend keyword arguments, e.g. {{'port': 41451}}")
+        self.options = dict(options or {})
         backend = SIMULATORS.get(self.sim)
         while isinstance(backend, functools.partial):  # a backend registered with preset options
             backend = backend.func
         require = getattr(backend, "require", None)
         if require is not None:  # a backend that cannot run here says why, at make time
             require()
+        if self.options:
+            _check_backend_options(self.sim, backend, self.options)
         self.body = body
         self.root = root
 
     def __call__(self, scene_id: str) -> Simulator:
-        return SIMULATORS.get(self.sim)(scene_id, body=self.body, data_root=self.root)
+        return SIMULATORS.get(self.sim)(scene_id, body=self.body, data_root=self.root, **self.options)
+
+
+def _check_backend_options(name: str, backend: Any, options: Mapping[str, Any]) -> None:
+    """Unknown ``sim_options`` keys are an error naming the backend's keyword arguments (a backend
+    taking ``**kwargs`` checks its own)."""
+    import inspect
+
+    try:
+        params = inspect.signature(backend).parameters
+    except (TypeError, ValueError):  # a builtin or an odd callable: let it check its own
+        return
+    fixed = {"scene", "body", "data_root"}
+    accepted = [n for n, p in params.items() if n not in fixed and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    clash = sorted(set(options) & fixed)
+    if clash:
+        raise InvalidArgumentError(f"sim_options {clash} are set by the env itself; pass data_dir= / embodiment= to gym.make instead")
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InvalidArgumentError(f"sim_options {unknown} are not options of sim={name!r}; it takes {accepted}")
 
 
 def resolve_embodiment(task, embodiment: str | Embodiment | None) -> Embodiment:
@@ -82,6 +108,7 @@ def make_nav_env(
     sensors: Sequence[str] | None = None,
     render_mode: str | None = None,
     sim: str = "auto",
+    sim_options: Mapping[str, Any] | None = None,
     data_dir: str | Path | None = None,
     dataset_path: str | Path | None = None,
     embodiment: str | Embodiment | None = None,
@@ -109,6 +136,9 @@ def make_nav_env(
         render_mode: ``"rgb_array"`` for egocentric view + top-down map frames.
         sim: Simulator backend: ``"auto"``/``"embedded"`` (CPU ray casting), ``"habitat"``, or a
             third-party backend registered under the ``navgym.simulators`` entry points.
+        sim_options: Keyword arguments for the backend's constructor, e.g. ``{"port": 41452}``
+            for ``sim="airsim"`` or ``{"motion": "velocity"}`` for ``sim="isaac"`` (each backend's
+            docs list them; an unknown one is the backend's error).
         data_dir: Habitat-style data root (default ``$NAVGYM_DATA`` or ``./data``).
         dataset_path: An explicit episode file (``.json.gz``), overriding the data-root lookup.
         embodiment: Who acts: a registered name (``"habitat"``, ``"unicycle"``, ``"jetbot"``,
@@ -154,7 +184,7 @@ def make_nav_env(
     body = body.with_(camera=body.camera.with_(**camera_changes), **motion)
 
     root = data_root(data_dir)
-    sim_factory = SimFactory(sim, body.body, root)
+    sim_factory = SimFactory(sim, body.body, root, sim_options)
     if dataset == "ProcHouse" and dataset_path is None:
         from navgym.datasets.prochouse import prochouse_dataset
 
