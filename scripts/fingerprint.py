@@ -119,8 +119,11 @@ def fingerprint(env_id: str) -> dict:
         stats = [_frame_stats(obs)]
         rng = np.random.default_rng(seed)
         trace = [_metrics(info)]
+        # Random moves and turns: never stop, nor MultiGoalVLN's found (a wrong one ends the
+        # episode); for the Habitat ids this draws exactly what integers(1, n) drew before.
+        moves = [i for i, name in enumerate(nav.actions) if name not in ("stop", "found")]
         for _ in range(STEPS):
-            action = int(rng.integers(1, env.action_space.n))
+            action = moves[int(rng.integers(0, len(moves)))]
             obs, reward, terminated, truncated, info = env.step(action)
             _hash_obs(obs, digest)
             stats.append(_frame_stats(obs))

@@ -29,6 +29,10 @@ AGENTS.register(
     "PRIVILEGED SemanticNav upper bound for velocity-commanded bodies: the shortest path followed by the MPPI planner, then face the target and stop.",
 )
 AGENTS.register(
+    "multigoal-oracle", "navgym.agents.multigoal_oracle:MultiGoalOracleAgent",
+    "PRIVILEGED MultiGoalVLN upper bound: the sub-goals in the shortest feasible order along shortest paths, found / stop on arrival.",
+)
+AGENTS.register(
     "frontier", "navgym.agents.baselines.frontier:FrontierAgent",
     "Frontier exploration on a depth occupancy map; goes to the goal once the semantic sensor sees it (ground-truth perception).",
 )
@@ -53,6 +57,8 @@ AGENTS.register(
     "SemanticNav baseline: one regressed navigation point (and facing point) driven by the same MPPI planner (needs checkpoint=).",
 )
 AGENTS.register("rsrnav", "navgym.agents.rsrnav.agent:make_rsrnav_agent", "RSRNav: correlation-based ImageNav policy trained with PPO (needs checkpoint=).")
+AGENTS.register("ragnav", "navgym.agents.ragnav.agent:RAGNavAgent", "RAGNav (MultiGoalVLN): explore, topological map + semantic forest memory, anchor-guided retrieval, eq. 4 visiting order; forest/topology/spatial/neighbours=false ablate.")
+AGENTS.register("naive-rag", "navgym.agents.ragnav.agent:NaiveRAGAgent", "NaiveRAG (MultiGoalVLN): RAGNav's exploration and memory, flat top-1 embedding retrieval over node fingerprints.")
 
 
 def register_agent(name: str, description: str = "") -> Callable:

@@ -64,6 +64,13 @@ Every episode (``habitat.core.dataset.Episode`` + ``habitat.tasks.nav.nav.Naviga
     ``intrinsic_attributes`` "the chair" and ``extrinsic_attributes`` "next to the bed"). An
     episode with ``prompt_kind`` is detected as this kind.
 
+``multigoal_vln`` (navgym's own, the MultiGoalVLN task; no Habitat counterpart): PointNav's layout
+    with the goals inline: ``goals`` is the list of sub-goals **in order**, each an ObjectGoal
+    (``object_id``, ``object_category``, ``position``, ``view_points`` ...) plus ``description``
+    (its phrase) and ``constraints`` (``{"category", "color", "material", "room", "near"}``, the
+    set ones); the episode adds ``instruction`` and ``instruction_kind`` (``"sequential"``,
+    ``"any_order"``, ``"spatial"``). An episode with ``instruction_kind`` is detected as this kind.
+
 Differences from habitat-lab, on purpose: ``episode_id`` is kept as written (as a str; habitat's
 ObjectNav loader renumbers it ``str(i)`` per file); ``scene_id`` is kept as written (use
 :func:`resolve_scene_path`); floats are written at full precision (habitat rounds to 5 decimals)
@@ -126,7 +133,7 @@ __all__ = [
     "instance_goal_key",
 ]
 
-Kind = Literal["pointnav", "imagenav", "objectnav", "instance_imagenav", "textnav", "semantic_nav"]
+Kind = Literal["pointnav", "imagenav", "objectnav", "instance_imagenav", "textnav", "semantic_nav", "multigoal_vln"]
 #: The dataset kinds, in the order error messages list them.
 KINDS: tuple[str, ...] = get_args(Kind)
 #: Habitat's prefix of scene ids written relative to the working directory.
@@ -646,7 +653,7 @@ def _path_says_imagenav(path: Path | None) -> bool:
 def detect_kind(data: Mapping[str, Any] | Iterable[Mapping[str, Any]], path: str | os.PathLike[str] | None = None) -> Kind:
     """The dataset kind its fields imply (one document, or several: a top level and its content).
 
-    ``prompt_kind`` -> semantic_nav; ``attribute_data`` / ``goal_attributes`` / ``instruction`` -> textnav; a top-level ``goals``
+    ``instruction_kind`` -> multigoal_vln; ``prompt_kind`` -> semantic_nav; ``attribute_data`` / ``goal_attributes`` / ``instruction`` -> textnav; a top-level ``goals``
     dict, ``goal_object_id`` + ``goal_image_id`` or ``image_goals`` -> instance_imagenav;
     ``goals_by_category`` / ``category_to_task_category_id`` / ``object_category`` / object goals
     -> objectnav; otherwise pointnav, or imagenav when a folder of ``path`` below ``datasets/``
@@ -666,6 +673,8 @@ def detect_kind(data: Mapping[str, Any] | Iterable[Mapping[str, Any]], path: str
                 continue
             if ep.get("prompt_kind") is not None:
                 found.add("semantic_nav")
+            if ep.get("instruction_kind") is not None:
+                found.add("multigoal_vln")
             if ep.get("goal_attributes") is not None or ep.get("instruction") is not None:
                 found.add("textnav")
             if "goal_object_id" in ep and "goal_image_id" in ep:
@@ -677,7 +686,7 @@ def detect_kind(data: Mapping[str, Any] | Iterable[Mapping[str, Any]], path: str
                     found.add("instance_imagenav")
                 elif isinstance(goal, dict) and ("view_points" in goal or "object_category" in goal):
                     found.add("objectnav")
-    for kind in ("semantic_nav", "textnav", "instance_imagenav", "objectnav"):
+    for kind in ("multigoal_vln", "semantic_nav", "textnav", "instance_imagenav", "objectnav"):
         if kind in found:
             return kind  # type: ignore[return-value]
     return "imagenav" if _path_says_imagenav(Path(path) if path is not None else None) else "pointnav"

@@ -23,6 +23,8 @@ VARIANTS = {
         f"SemanticNav-ProcHouse-{label}-v0": ("SemanticNav", "ProcHouse", {"embodiment": body}, None)
         for label, body in (("Jetbot", "jetbot"), ("H1", "h1"), ("Aliengo", "aliengo"))
     },
+    # RAGNav's setting: MultiGoalVLN on the AirSim backend (sim="airsim", docs/tasks.md), ProcHouse episodes.
+    "MultiGoalVLN-AirSim-v0": ("MultiGoalVLN", "ProcHouse", {"sim": "airsim"}, None),
 }
 
 

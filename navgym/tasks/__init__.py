@@ -14,6 +14,7 @@ TASKS.register("ImageNav", "navgym.tasks.imagenav:ImageNavTask", "Reach the plac
 TASKS.register("InstanceImageNav", "navgym.tasks.instance_imagenav:InstanceImageNavTask", "Find the object instance shown in a goal photo")
 TASKS.register("ObjectNav", "navgym.tasks.objectnav:ObjectNavTask", "Find any instance of an object category")
 TASKS.register("TextNav", "navgym.tasks.textnav:TextNavTask", "Find the object instance a sentence describes")
+TASKS.register("MultiGoalVLN", "navgym.tasks.multigoal_vln:MultiGoalVLNTask", "Visit the 2-4 object instances an instruction names, in its order when it has one")
 TASKS.register("SemanticNav", "navgym.tasks.semantic_nav:SemanticNavTask", "Reach and face the in-view target a text, image or interleaved prompt names")
 
 __all__ = ["TASKS", "Task"]
