@@ -15,6 +15,7 @@ from navgym.sims.base import AgentState, BodySpec, CameraSpec, Simulator, TopDow
 SIMULATORS: Registry = Registry("simulator backend", "navgym.simulators", "sim")
 SIMULATORS.register("embedded", "navgym.sims.embedded.simulator:EmbeddedSimulator", "CPU ray casting (Embree) + navigability grid; runs anywhere")
 SIMULATORS.register("isaac", "navgym.sims.isaac.simulator:IsaacSimulator", "Isaac Sim 5.1 / Isaac Lab 2.3 (RTX GPU; never run by navgym's developers, see docs/isaac.md)")
+SIMULATORS.register("airsim", "navgym.sims.airsim.simulator:AirSimSimulator", "an AirSim server (Cosys-AirSim client; `navgym airsim-server` or Unreal AirSim, docs/airsim.md)")
 SIMULATORS.register("habitat", "navgym.sims.habitat:HabitatSimulator", "habitat-sim (not implemented yet; needs a conda install of habitat-sim)")
 
 __all__ = ["SIMULATORS", "AgentState", "BodySpec", "CameraSpec", "Simulator", "TopDownMap"]

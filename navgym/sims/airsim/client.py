@@ -1,0 +1,115 @@
+"""The backend's connection to an AirSim server: cosysairsim's msgpack-rpc client, with errors that
+name the host, the port and the fix.
+
+The backend calls the server through ``cosysairsim.VehicleClient.client.call`` (the client's own
+transport) with plain dicts (the wire format of AirSim's ``Pose`` / ``ImageRequest``), and checks
+every reply itself: cosysairsim's ``from_msgpack`` fills fields missing from a malformed reply
+with defaults (a missing position reads as the origin), which would hide a broken server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from navgym.errors import NavgymError
+
+START_HINT = (
+    "start one with `navgym airsim-server --scene prochouse:SEED --port {port}` (navgym's embedded AirSim server), "
+    "or start your Unreal AirSim map with \"ApiServerPort\": {port} in settings.json; the backend's host/port come from "
+    "host=/port= or NAVGYM_AIRSIM_HOST / NAVGYM_AIRSIM_PORT"
+)
+
+
+class AirSimConnectionError(NavgymError, ConnectionError):
+    """No AirSim server answers (not running, wrong port, died, or too slow); the message names
+    the host, the port and how to start one."""
+
+
+class AirSimServerError(NavgymError, RuntimeError):
+    """The server answered a call with an error (its message is included)."""
+
+
+class AirSimProtocolError(NavgymError, RuntimeError):
+    """The server's reply does not have AirSim's shape (names the call and what was wrong)."""
+
+
+class Connection:
+    """A cosysairsim client to ``host:port`` that turns transport failures into
+    :class:`AirSimConnectionError` and reconnects on the next call after one.
+
+    Args:
+        host, port: The server.
+        timeout: Seconds a call may take before it fails (cosysairsim's default is an hour).
+    """
+
+    def __init__(self, host: str, port: int, timeout: float = 60.0):
+        self.host = host
+        self.port = int(port)
+        self.timeout = float(timeout)
+        self._client = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _new_client(self):
+        import cosysairsim
+
+        # cosysairsim counts its timeout in whole seconds (a periodic check each second).
+        return cosysairsim.VehicleClient(ip=self.host, port=self.port, timeout_value=max(1, int(round(self.timeout))))
+
+    @property
+    def client(self):
+        """The cosysairsim ``VehicleClient`` (created on first use)."""
+        if self._client is None:
+            self._client = self._new_client()
+        return self._client
+
+    def call(self, method: str, *args: Any) -> Any:
+        """``method(*args)`` on the server; raises :class:`AirSimConnectionError` or
+        :class:`AirSimServerError`."""
+        from msgpackrpc.error import RPCError, TimeoutError, TransportError
+
+        try:
+            return self.client.client.call(method, *args)
+        except TimeoutError as exc:
+            self.close()
+            raise AirSimConnectionError(
+                f"the AirSim server at {self.address} did not answer {method} within {self.timeout:g} s ({exc}); it may have "
+                f"died or hung. Restart it, or raise timeout= if it is only slow; {START_HINT.format(port=self.port)}"
+            ) from None
+        except TransportError as exc:
+            self.close()
+            raise AirSimConnectionError(
+                f"no AirSim server answers at {self.address} ({method}: {exc}): it is not running, it stopped, or it listens "
+                f"on another port; {START_HINT.format(port=self.port)}"
+            ) from None
+        except OSError as exc:  # name resolution of a bad host
+            self.close()
+            raise AirSimConnectionError(f"cannot reach the AirSim server at {self.address} ({method}: {exc}); check host=") from None
+        except RPCError as exc:
+            message = exc.args[0] if exc.args else str(exc)
+            raise AirSimServerError(f"the AirSim server at {self.address} answered {method} with an error: {message}") from None
+
+    def has_method(self, method: str, *args: Any) -> tuple[bool, Any]:
+        """(True, reply) when the server implements ``method``; (False, None) when it answers
+        that it has no such function (rpclib's 'could not find function')."""
+        try:
+            return True, self.call(method, *args)
+        except AirSimServerError as exc:
+            if "could not find function" in str(exc):
+                return False, None
+            raise
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.client.close()
+            except Exception:  # closing a half-dead client is best effort
+                pass
+        self._client = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_client"] = None
+        return state

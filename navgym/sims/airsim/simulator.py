@@ -1,0 +1,410 @@
+"""The AirSim backend (``sim="airsim"``): navgym's :class:`~navgym.sims.base.Simulator` over an
+AirSim server in computer-vision mode, through the Cosys-AirSim client (``cosysairsim``).
+
+What each part is (docs/airsim.md has the full story and what is verified):
+
+* **Agents**: one AirSim vehicle per agent (agent 0: ``vehicle=``, ``""`` = the server's default
+  vehicle; added agents: ``simAddVehicle``). Poses go out with ``simSetVehiclePose`` and come back
+  with ``simGetVehiclePose`` (the vehicle stands at the agent's floor point, turned to its yaw);
+  the camera tilt is kept by the backend.
+* **Motion**: ``motion="pose"`` (default): navgym's motion rule (Habitat-like sliding on the
+  navigation grid) decides where the agent goes, and the pose is set. ``motion="velocity"``:
+  ``move_agent`` becomes ``moveByVelocity`` (world NED velocity for one second) and the pose is
+  read back; collided = less than 90 % of the asked displacement was done.
+* **Cameras**: ``render`` aims the camera (``camera=``) of agent 0's vehicle at each requested
+  pose with ``simSetCameraPose`` (relative to the vehicle) and ``simSetCameraFov``, then
+  ``simGetImages``: ``Scene`` (uncompressed, or PNG with ``image_compression="png"``) for rgb,
+  ``DepthPlanar`` as floats for depth, ``Segmentation`` for semantic (colours -> instance ids
+  through Cosys-AirSim's colormap). The image size is the camera's: navgym's server takes
+  ``navgymSetCameraResolution``; against Unreal AirSim, set ``CaptureSettings`` in settings.json
+  to the embodiment's size (a mismatch is a clear error).
+* **Geometry** (navigability, geodesics, sampling, top-down maps) and **annotations** come from
+  a navgym scene: the same scene id the server serves when it is navgym's (``navgymSceneId``;
+  ``simLoadLevel`` switches it), or, for an Unreal map, a mesh you export from it (with
+  annotations, docs/scene_format.md) given as the scene id. AirSim itself has no navmesh API.
+
+AirSim is NED (z down); every conversion is in :mod:`navgym.sims.airsim.frames`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from navgym.core.specs import AgentState, BodySpec, CameraSpec
+from navgym.errors import InvalidArgumentError
+from navgym.scenes.scene import ObjectInstance, Scene, SceneGraph
+from navgym.sims.airsim import frames
+from navgym.sims.airsim.client import AirSimProtocolError, AirSimServerError, Connection
+from navgym.sims.base import Simulator, TopDownMap
+
+#: AirSim image types (``cosysairsim.ImageType``) the backend asks for.
+_SCENE, _DEPTH_PLANAR, _SEGMENTATION = 0, 1, 5
+INSTALL_HINT = 'pip install "navgym[airsim]" (the Cosys-AirSim client cosysairsim 3.5, which brings rpc-msgpack)'
+
+
+class AirSimSimulator(Simulator):
+    """navgym's simulator interface over an AirSim server (see the module docstring).
+
+    Args:
+        scene: A navgym ``Scene`` or scene id: what the geometry and annotations come from
+            (and, on navgym's server, which scene it serves).
+        body: Agent 0's body.
+        data_root: Data root for scene ids that are paths.
+        host: Server address (default ``$NAVGYM_AIRSIM_HOST`` or ``127.0.0.1``).
+        port: Server port (default ``$NAVGYM_AIRSIM_PORT`` or AirSim's 41451).
+        vehicle: Agent 0's vehicle name (``""``: the server's default vehicle).
+        camera: The camera that renders every request (``"0"`` is AirSim's ``front_center``).
+        motion: ``"pose"`` or ``"velocity"`` (module docstring).
+        image_compression: ``"none"`` (raw BGR bytes) or ``"png"`` for rgb frames.
+        timeout: Seconds one RPC call may take.
+        cell_size: Navigation grid resolution, metres.
+
+    Raises:
+        gymnasium.error.DependencyNotInstalled: cosysairsim is not installed.
+        AirSimConnectionError: No server answers at host:port (the message says how to start one).
+    """
+
+    def __init__(
+        self,
+        scene: Scene | str,
+        body: BodySpec | None = None,
+        data_root: str | Path | None = None,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        vehicle: str = "",
+        camera: str = "0",
+        motion: str = "pose",
+        image_compression: str = "none",
+        timeout: float = 60.0,
+        cell_size: float = 0.05,
+    ):
+        self.require()
+        from navgym.sims.embedded.simulator import EmbeddedSimulator
+
+        host = host if host is not None else os.environ.get("NAVGYM_AIRSIM_HOST", "127.0.0.1")
+        if port is None:
+            raw = os.environ.get("NAVGYM_AIRSIM_PORT", "41451")
+            if not raw.strip().isdigit():
+                raise InvalidArgumentError(f"NAVGYM_AIRSIM_PORT={raw!r} must be a port number, e.g. 41451")
+            port = int(raw)
+        if isinstance(port, bool) or not isinstance(port, (int, np.integer)) or not 1 <= int(port) <= 65535:
+            raise InvalidArgumentError(f"port={port!r} must be an integer in [1, 65535] (AirSim's default is 41451)")
+        if not isinstance(host, str) or not host:
+            raise InvalidArgumentError(f"host={host!r} must be a host name or address, e.g. '127.0.0.1'")
+        if motion not in ("pose", "velocity"):
+            raise InvalidArgumentError(f"motion={motion!r} must be 'pose' (set poses) or 'velocity' (moveByVelocity)")
+        if image_compression not in ("none", "png"):
+            raise InvalidArgumentError(f"image_compression={image_compression!r} must be 'none' or 'png'")
+        if not (isinstance(timeout, (int, float)) and 1.0 <= float(timeout) <= 3600.0):
+            raise InvalidArgumentError(f"timeout={timeout!r} must be in [1, 3600] seconds")
+        self.host, self.port = host, int(port)
+        self.vehicle, self.camera = str(vehicle), str(camera)
+        self.motion, self.image_compression = motion, image_compression
+        self._conn = Connection(host, self.port, float(timeout))
+        self._conn.call("ping")
+        self.server_scene_id = self._server_scene()
+        if isinstance(scene, Scene):
+            if self.server_scene_id is not None and self.server_scene_id != scene.name:
+                raise InvalidArgumentError(
+                    f"scene {scene.name!r} is not what the navgym AirSim server at {self._conn.address} serves "
+                    f"({self.server_scene_id!r}); serve this Scene object with navgym.sims.airsim.server.EmbeddedAirSimServer(scene)"
+                )
+        elif isinstance(scene, str):
+            if self.server_scene_id is not None and self.server_scene_id != scene:
+                self._conn.call("simLoadLevel", scene)
+                self.server_scene_id = self._server_scene()
+        else:
+            raise TypeError(f"scene must be a navgym Scene or a scene id string, got {type(scene).__name__}")
+        self._geo = EmbeddedSimulator(scene, body=body, data_root=data_root, cell_size=cell_size)
+        self._vehicles: dict[int, str] = {0: self.vehicle}
+        self._tilts: dict[int, float] = {0: 0.0}
+        self._resolution: tuple[int, int] | None = None
+        self._lut: tuple[np.ndarray, np.ndarray] | None = None
+        self._set_body(0)
+        self._push(0, self._geo.get_agent_state(0))
+
+    # -- dependency check ------------------------------------------------------------------------
+    @classmethod
+    def require(cls) -> None:
+        """Raise ``DependencyNotInstalled`` naming the extra when cosysairsim is missing."""
+        import importlib.util
+
+        from gymnasium.error import DependencyNotInstalled
+
+        missing = [m for m in ("cosysairsim", "msgpackrpc") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise DependencyNotInstalled(
+                f"sim='airsim' needs the Cosys-AirSim client; missing Python modules: {', '.join(missing)}. {INSTALL_HINT}. "
+                "Use sim='embedded' (the default) to run without it."
+            )
+
+    # -- server helpers -------------------------------------------------------------------------
+    @property
+    def is_navgym_server(self) -> bool:
+        """Whether the server is navgym's own (it answers ``navgymSceneId``)."""
+        return self.server_scene_id is not None
+
+    def _server_scene(self) -> str | None:
+        found, reply = self._conn.has_method("navgymSceneId")
+        if not found:
+            return None
+        if not isinstance(reply, str):
+            raise AirSimProtocolError(f"navgymSceneId from {self._conn.address} returned {reply!r}; expected a scene id string")
+        return reply
+
+    def _set_body(self, agent_id: int) -> None:
+        if self.is_navgym_server:
+            body = self._geo.body(agent_id)
+            self._conn.call("navgymSetVehicleBody", body.radius, body.height, body.max_climb, self._vehicles[agent_id])
+
+    def _read_pose(self, method: str, reply: Any) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            position, quat = frames.read_pose(reply, "Pose")
+        except ValueError as exc:
+            raise AirSimProtocolError(f"{method} from {self._conn.address} returned a malformed Pose: {exc}") from None
+        if not (np.isfinite(position).all() and np.isfinite(quat).all()) or np.linalg.norm(quat) < 1e-9:
+            raise AirSimProtocolError(f"{method} from {self._conn.address} returned the pose {position.tolist()}, {quat.tolist()}; expected finite numbers and a rotation")
+        return position, quat
+
+    def _vehicle_pose(self, agent_id: int) -> tuple[np.ndarray, np.ndarray]:
+        vehicle = self._vehicles[agent_id]
+        return self._read_pose("simGetVehiclePose", self._conn.call("simGetVehiclePose", vehicle))
+
+    def _push(self, agent_id: int, state: AgentState) -> None:
+        position, quat = frames.vehicle_pose(state)
+        self._conn.call("simSetVehiclePose", frames.pose_msg(position, quat), True, self._vehicles[agent_id])
+        self._tilts[agent_id] = float(state.tilt)
+
+    def _sync(self, agent_id: int) -> AgentState:
+        """The agent's state from the server, copied into the local geometry (snapped to it)."""
+        state = self.get_agent_state(agent_id)
+        return self._geo.set_agent_state(state, snap=True, agent_id=agent_id)
+
+    # -- scene ----------------------------------------------------------------------------------
+    @property
+    def scene_id(self) -> str:
+        return self._geo.scene_id
+
+    @property
+    def scene(self) -> Scene:
+        """The navgym scene behind the geometry."""
+        return self._geo.scene
+
+    def object_instances(self) -> list[ObjectInstance]:
+        return self._geo.object_instances()
+
+    def scene_graph(self) -> SceneGraph:
+        return self._geo.scene_graph()
+
+    def server_objects(self, name_regex: str = ".*") -> dict[str, np.ndarray]:
+        """Object names the server lists (``simListSceneObjects``) and their positions in navgym's
+        frame (``simGetObjectPose``): what an AirSim map knows of its objects."""
+        names = self._conn.call("simListSceneObjects", name_regex)
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise AirSimProtocolError(f"simListSceneObjects from {self._conn.address} returned {str(names)[:200]}; expected a list of names")
+        out = {}
+        for name in names:
+            position, _ = frames.read_pose(self._conn.call("simGetObjectPose", name, True), f"simGetObjectPose({name!r})")
+            out[name] = frames.ned_to_nav(position)
+        return out
+
+    # -- agents ---------------------------------------------------------------------------------
+    @property
+    def agent_ids(self) -> tuple[int, ...]:
+        return self._geo.agent_ids
+
+    def add_agent(self, body: BodySpec, state: AgentState | None = None) -> int:
+        agent_id = self._geo.add_agent(body, state)
+        name = f"navgym_agent_{agent_id}"
+        placed = self._geo.get_agent_state(agent_id)
+        position, quat = frames.vehicle_pose(placed)
+        self._conn.call("simAddVehicle", name, "ComputerVision", frames.pose_msg(position, quat), "")
+        self._vehicles[agent_id] = name
+        self._set_body(agent_id)
+        self._push(agent_id, placed)
+        return agent_id
+
+    def body(self, agent_id: int = 0) -> BodySpec:
+        return self._geo.body(agent_id)
+
+    def get_agent_state(self, agent_id: int = 0) -> AgentState:
+        self.body(agent_id)
+        position, quat = self._vehicle_pose(agent_id)
+        return frames.state_from_vehicle_pose(position, quat, self._tilts.get(agent_id, 0.0))
+
+    def set_agent_state(self, state: AgentState, snap: bool = False, agent_id: int = 0) -> AgentState:
+        placed = self._geo.set_agent_state(state, snap=snap, agent_id=agent_id)
+        self._push(agent_id, placed)
+        return placed
+
+    def move_agent(self, displacement: Sequence[float], agent_id: int = 0) -> bool:
+        delta = np.asarray(displacement, dtype=np.float64).reshape(3)
+        if not np.isfinite(delta).all():
+            raise InvalidArgumentError(f"displacement={delta.tolist()} must be finite")
+        before = self._sync(agent_id)
+        if self.motion == "pose":
+            collided = self._geo.move_agent(delta, agent_id)
+            self._push(agent_id, self._geo.get_agent_state(agent_id))
+            return collided
+        velocity = frames.nav_to_ned([delta[0], 0.0, delta[2]])
+        yaw_mode = {"is_rate": True, "yaw_or_rate": 0.0}
+        self._conn.call("moveByVelocity", float(velocity[0]), float(velocity[1]), 0.0, 1.0, 0, yaw_mode, self._vehicles[agent_id])
+        after = self._sync(agent_id)
+        asked = float(np.hypot(delta[0], delta[2]))
+        if asked == 0.0:
+            return False
+        moved = np.array([after.position[0] - before.position[0], after.position[2] - before.position[2]])
+        return float(moved @ np.array([delta[0], delta[2]])) / asked < 0.9 * asked
+
+    def turn_agent(self, yaw: float, tilt: float = 0.0, agent_id: int = 0) -> None:
+        self._sync(agent_id)
+        self._geo.turn_agent(yaw, tilt, agent_id)
+        self._push(agent_id, self._geo.get_agent_state(agent_id))
+
+    # -- cameras --------------------------------------------------------------------------------
+    def _segmentation_lut(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted packed colours and their instance ids (Cosys-AirSim's colormap: id i is colour i)."""
+        if self._lut is None:
+            from navgym.sims.airsim.server import segmentation_colormap
+
+            top = max([inst.id for inst in self.object_instances()] + [0])
+            colours = np.asarray(segmentation_colormap()[: top + 1], dtype=np.int64)
+            packed = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
+            order = np.argsort(packed, kind="stable")
+            self._lut = (packed[order], order.astype(np.int32))
+        return self._lut
+
+    def _decode(self, response: Any, kind: int, spec: CameraSpec) -> np.ndarray:
+        where = f"simGetImages from {self._conn.address}"
+        if not isinstance(response, dict):
+            raise AirSimProtocolError(f"{where} returned {str(response)[:200]} for an image; expected an ImageResponse dict")
+        width, height = response.get("width"), response.get("height")
+        if (width, height) != (spec.width, spec.height):
+            hint = ("" if self.is_navgym_server else
+                    f" Set the camera '{self.camera}' CaptureSettings Width/Height in the server's settings.json to {spec.width}x{spec.height}.")
+            raise AirSimProtocolError(f"{where} returned a {width}x{height} image; the camera spec asks for {spec.width}x{spec.height}.{hint}")
+        if kind == _DEPTH_PLANAR:
+            data = response.get("image_data_float")
+            if not isinstance(data, (list, tuple)) or len(data) != width * height:
+                raise AirSimProtocolError(f"{where}: DepthPlanar image_data_float has {len(data) if isinstance(data, (list, tuple)) else type(data).__name__} values; expected {width}x{height} = {width * height} floats")
+            depth = np.asarray(data, dtype=np.float32).reshape(height, width)
+            depth = np.where(np.isfinite(depth), depth, spec.max_depth)
+            return np.clip(depth, spec.min_depth, spec.max_depth).astype(np.float32)[..., None]
+        data = response.get("image_data_uint8")
+        if not isinstance(data, (bytes, bytearray)):
+            raise AirSimProtocolError(f"{where}: image_data_uint8 is {type(data).__name__}; expected bytes")
+        if response.get("compress"):
+            image = _decode_png(bytes(data), where)
+        else:
+            if len(data) != width * height * 3:
+                raise AirSimProtocolError(f"{where}: image_data_uint8 has {len(data)} bytes; expected {width}x{height}x3 = {width * height * 3} (BGR)")
+            image = np.frombuffer(bytes(data), dtype=np.uint8).reshape(height, width, 3)[..., ::-1]
+        if image.shape != (height, width, 3):
+            raise AirSimProtocolError(f"{where}: the decoded image is {image.shape}; expected ({height}, {width}, 3)")
+        if kind == _SCENE:
+            return np.ascontiguousarray(image, dtype=np.uint8)
+        packed_lut, ids = self._segmentation_lut()
+        colours = image.astype(np.int64)
+        packed = ((colours[..., 0] << 16) | (colours[..., 1] << 8) | colours[..., 2]).ravel()
+        index = np.clip(np.searchsorted(packed_lut, packed), 0, len(packed_lut) - 1)
+        found = packed_lut[index] == packed
+        return np.where(found, ids[index], 0).astype(np.int32).reshape(height, width)
+
+    def render(self, requests: Sequence[tuple[AgentState, CameraSpec]]) -> list[dict[str, np.ndarray]]:
+        if not requests:
+            return []
+        vehicle = self._vehicles[0]
+        parent_position, parent_quat = self._vehicle_pose(0)
+        results = []
+        for state, spec in requests:
+            eye, rotation = frames.camera_world_pose(state, spec)
+            offset, offset_quat = frames.relative_pose(parent_position, parent_quat, eye, rotation)
+            self._conn.call("simSetCameraPose", self.camera, frames.pose_msg(offset, offset_quat), vehicle)
+            self._conn.call("simSetCameraFov", self.camera, float(spec.hfov), vehicle)
+            if self.is_navgym_server and self._resolution != (spec.width, spec.height):
+                self._conn.call("navgymSetCameraResolution", self.camera, int(spec.width), int(spec.height), vehicle)
+                self._resolution = (spec.width, spec.height)
+            kinds = {"rgb": _SCENE, "depth": _DEPTH_PLANAR, "semantic": _SEGMENTATION}
+            wanted = [o for o in ("rgb", "depth", "semantic") if o in spec.outputs]
+            image_requests = [
+                {"camera_name": self.camera, "image_type": kinds[o], "pixels_as_float": o == "depth",
+                 "compress": o == "rgb" and self.image_compression == "png", "annotation_name": ""}
+                for o in wanted
+            ]
+            responses = self._conn.call("simGetImages", image_requests, vehicle) if image_requests else []
+            if not isinstance(responses, list) or len(responses) != len(image_requests):
+                raise AirSimProtocolError(
+                    f"simGetImages from {self._conn.address} returned {type(responses).__name__} "
+                    f"{len(responses) if isinstance(responses, list) else ''}; expected a list of {len(image_requests)} ImageResponse"
+                )
+            results.append({o: self._decode(r, kinds[o], spec) for o, r in zip(wanted, responses)})
+        return results
+
+    # -- geometry (navgym's grid over the scene's mesh) -------------------------------------------
+    def is_navigable(self, point: Sequence[float], agent_id: int = 0) -> bool:
+        return self._geo.is_navigable(point, agent_id)
+
+    def footprint_collisions(self, position: Sequence[float], yaw: float, length: float, width: float, agent_id: int = 0) -> int:
+        return self._geo.footprint_collisions(position, yaw, length, width, agent_id)
+
+    def snap_point(self, point: Sequence[float], agent_id: int = 0) -> np.ndarray:
+        return self._geo.snap_point(point, agent_id)
+
+    def geodesic_distance(self, start: Sequence[float], goals, agent_id: int = 0) -> float:
+        return self._geo.geodesic_distance(start, goals, agent_id)
+
+    def shortest_path(self, start: Sequence[float], goal, agent_id: int = 0) -> np.ndarray:
+        return self._geo.shortest_path(start, goal, agent_id)
+
+    def sample_navigable_point(self, rng: np.random.Generator, agent_id: int = 0) -> np.ndarray:
+        return self._geo.sample_navigable_point(rng, agent_id)
+
+    def navigable_points_near(self, bbox_min, bbox_max, distance: float, agent_id: int = 0) -> np.ndarray:
+        return self._geo.navigable_points_near(bbox_min, bbox_max, distance, agent_id)
+
+    def topdown_map(self, height: float | None = None, agent_id: int = 0) -> TopDownMap:
+        return self._geo.topdown_map(height, agent_id)
+
+    # -- lidar ----------------------------------------------------------------------------------
+    def lidar(self, agent_id: int = 0, lidar_name: str = "") -> np.ndarray:
+        """One ``getLidarData`` sweep of the agent's vehicle, as (N, 3) float32 points in navgym's
+        world frame."""
+        reply = self._conn.call("getLidarData", lidar_name, self._vehicles[agent_id])
+        cloud = reply.get("point_cloud") if isinstance(reply, dict) else None
+        if not isinstance(cloud, (list, tuple)) or len(cloud) % 3:
+            raise AirSimProtocolError(f"getLidarData from {self._conn.address} returned point_cloud {str(cloud)[:100]}; expected a flat list of x, y, z")
+        if len(cloud) <= 3:  # AirSim sends [0.0] (or nothing) for an empty sweep
+            return np.zeros((0, 3), dtype=np.float32)
+        return frames.ned_to_nav(np.asarray(cloud, dtype=np.float64).reshape(-1, 3)).astype(np.float32)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def __getstate__(self):
+        """Pickles without the connection; the copy connects to the same server (and drives the
+        same vehicles) on its first call."""
+        state = self.__dict__.copy()
+        state["_lut"] = None
+        return state
+
+    def close(self) -> None:
+        self._conn.close()
+        self._geo.close()
+
+
+def _decode_png(data: bytes, where: str) -> np.ndarray:
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise AirSimProtocolError(f"{where}: a compressed image is not a PNG ({exc})") from None
+
+
+__all__ = ["AirSimSimulator", "AirSimServerError"]
