@@ -1,4 +1,4 @@
-"""The ``navgym`` command: list, evaluate, train, benchmark, semnav-data, demo.
+"""The ``navgym`` command: list, evaluate (one agent, or a team: ``--agent a,b``), train, benchmark, semnav-data, airsim-server, demo.
 
 Errors: a user error (a bad option value, an unwritable ``--out``, a missing or unsafe checkpoint,
 a run folder that does not match) is ONE line on stderr, ``error: <message>``, and exit status 2;
@@ -180,6 +180,11 @@ def evaluate(
     if checkpoint is not None and not checkpoint.is_file():
         what = "is a folder, not a file" if checkpoint.is_dir() else "does not exist"
         raise typer.BadParameter(f"{checkpoint} {what}; give the checkpoint.zip a training run wrote", param_hint="--checkpoint")
+    if "," in agent or "," in env:  # a team: one agent per seat (docs/multiagent.md)
+        if checkpoint is not None or goal_camera != "agent":
+            raise typer.BadParameter("a team (comma-separated --agent) takes no --checkpoint or --goal-camera; pass them per agent with --agent-option", param_hint="--agent")
+        _evaluate_team(env, agent, episodes, split, seed, out, video, maps, resume, env_option, agent_option)
+        return
     env_obj = _make_env(env, split, video or maps, _parse_options(env_option, "--env-option"), agent=agent)
     try:
         if goal_camera != "agent":
@@ -204,6 +209,40 @@ def evaluate(
     _report_reuse(result, out)
     if out is not None:
         typer.echo(f"wrote {out}/episodes.jsonl and {out}/summary.json" + (f", videos in {out}/videos" if video else ""))
+
+
+def _evaluate_team(env: str, agent: str, episodes: int, split: str, seed: int, out: Optional[Path], video: bool, maps: bool, resume: bool,
+                   env_option: list[str], agent_option: list[str]) -> None:
+    """``navgym evaluate`` with several agents in one scene: ``--agent a,b`` (one per seat),
+    ``--env`` one id or one per seat; per-agent and team rows (navgym.multiagent.evaluate)."""
+    names = [n.strip() for n in agent.split(",")]
+    ids = [i.strip() for i in env.split(",")]
+    if "" in names or "" in ids:
+        raise typer.BadParameter(f"--agent {agent!r} / --env {env!r} has an empty name; write e.g. --agent frontier,random", param_hint="--agent")
+    if len(ids) not in (1, len(names)):
+        raise typer.BadParameter(f"--env lists {len(ids)} ids for {len(names)} agents; give one id, or one per agent", param_hint="--env")
+    with _user_input("--env / --split / --env-option"):
+        from navgym.multiagent import parallel_env
+        from navgym.multiagent.evaluate import evaluate_team, format_team_summary, make_team
+
+        options = _parse_options(env_option, "--env-option")
+        par = parallel_env(ids if len(ids) > 1 else ids[0], len(names), split=split, render_mode="rgb_array" if video or maps else None, **options)
+    try:
+        agent_options = _parse_options(agent_option, "--agent-option")
+        with _user_input("--agent / --agent-option"):
+            team = make_team(par, names, [agent_options] * len(names))
+        run_info = {"agents": names, "agent_options": agent_options}
+        result = evaluate_team(par, team, episodes, out=out, seed=seed, resume=resume, video=video, maps=maps, run_info=run_info)
+    except KeyboardInterrupt:
+        kept = f"finished episodes are kept in {out}/episodes.jsonl; rerun with --resume" if out is not None else "nothing kept (no --out)"
+        typer.echo(f"\ninterrupted: {kept}", err=True)
+        raise typer.Exit(130)
+    finally:
+        par.close()
+    typer.echo(format_team_summary(result.summary(), title=f"{agent} on {env} ({split}), agents {', '.join(par.possible_agents)}"))
+    _report_reuse(result, out)
+    if out is not None:
+        typer.echo(f"wrote {out}/episodes.jsonl (per-agent and team measures) and {out}/summary.json" + (f", videos in {out}/videos" if video else ""))
 
 
 def _report_reuse(result, out: Path | None, fresh_hint: str = "") -> None:
@@ -383,6 +422,30 @@ def demo(
         _note_privileged(agent_name, agent_obj)
         _report_reuse(result, run_dir, fresh_hint="; --fresh reruns them")
         typer.echo(f"videos: {run_dir}/videos/")
+
+
+@app.command("airsim-server")
+def airsim_server(
+    scene: str = typer.Option("prochouse:1000003", "--scene", help="What to serve: prochouse:SEED, or a mesh path under the data root."),
+    port: int = typer.Option(41451, "--port", min=0, max=65535, help="TCP port on 127.0.0.1 (AirSim's default 41451; 0: a free port)."),
+    data_dir: Optional[Path] = typer.Option(None, help="Habitat-style data root for mesh paths (default $NAVGYM_DATA or ./data)."),
+) -> None:
+    """Serve a navgym scene over AirSim's RPC API on 127.0.0.1, for AirSim-API code (cosysairsim)
+    and sim="airsim" (docs/airsim.md). Ctrl-C stops it."""
+    from navgym.sims.airsim.server import EmbeddedAirSimServer
+    from navgym.sims.airsim.simulator import AirSimSimulator
+
+    AirSimSimulator.require()
+    with _user_input("--scene"):
+        server = EmbeddedAirSimServer(scene, port=port, data_root=data_dir)
+    with _user_input("--port"):
+        server.serve_forever(
+            on_ready=lambda s: typer.echo(
+                f"navgym airsim-server: serving {s.service.scene_id} over the AirSim API on {s.host}:{s.port} "
+                f"(cosysairsim.ComputerVisionClient(ip='{s.host}', port={s.port})); Ctrl-C stops it",
+                err=False,
+            )
+        )
 
 
 def _remove_run(run_dir: Path) -> None:

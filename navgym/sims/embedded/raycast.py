@@ -108,10 +108,12 @@ class RayCaster:
         cameras: Sequence[tuple[np.ndarray, np.ndarray, int, int, float]],
         outputs: Sequence[Sequence[str]],
         depth_ranges: Sequence[tuple[float, float]],
+        bodies: Sequence = (),
     ) -> list[dict[str, np.ndarray]]:
         """Render cameras given as ``(position, world_from_camera rotation, width, height, hfov)``.
 
-        All rays of all cameras go to Embree in one call.
+        All rays of all cameras go to Embree in one call. ``bodies``: other agents' solids
+        (:class:`navgym.sims.embedded.bodies.SolidBody`) drawn over the scene where closer.
         """
         origin_chunks, direction_chunks, unit_chunks, sizes = [], [], [], []
         for position, rotation, width, height, hfov in cameras:
@@ -128,6 +130,21 @@ class RayCaster:
         safe_prim = np.where(hit, prim, 0)
         want_rgb = any("rgb" in o for o in outputs)
         rgb_all = self._shade(np.concatenate(unit_chunks), safe_prim, u, v, hit, t) if want_rgb else None
+        body_hit = None
+        if bodies:
+            from navgym.sims.embedded import bodies as solids
+
+            body_t, body_index, body_normal = solids.intersect(origins, directions, list(bodies))
+            body_hit = body_t < np.where(hit, t, np.inf)
+            if body_hit.any():
+                t = np.where(body_hit, body_t, t).astype(np.float32)
+                hit = hit | body_hit
+                if rgb_all is not None:
+                    units = np.concatenate(unit_chunks)[body_hit]
+                    rgb_all[body_hit] = solids.shade(list(bodies), body_index[body_hit], body_normal[body_hit], units, body_t[body_hit])
+                body_ids = np.array([solids.AGENT_SEMANTIC_BASE + b.agent_id for b in bodies], dtype=np.int64)[np.maximum(body_index, 0)]
+            else:
+                body_hit = None
 
         results, start = [], 0
         for (height, width), wanted, (min_depth, max_depth) in zip(sizes, outputs, depth_ranges):
@@ -138,6 +155,8 @@ class RayCaster:
                 frame["depth"] = np.clip(depth, min_depth, max_depth).astype(np.float32).reshape(height, width, 1)
             if "semantic" in wanted:
                 ids = np.where(hit[start:stop], self.face_instance.take(safe_prim[start:stop]), 0)
+                if body_hit is not None:
+                    ids = np.where(body_hit[start:stop], body_ids[start:stop], ids)
                 frame["semantic"] = ids.astype(np.int32).reshape(height, width)
             if "rgb" in wanted:
                 frame["rgb"] = rgb_all[start:stop].reshape(height, width, 3)

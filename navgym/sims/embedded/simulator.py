@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
@@ -69,6 +70,9 @@ class EmbeddedSimulator(Simulator):
         self._caster: RayCaster | None = None
         self._grids: dict[tuple[float, BodySpec], NavGrid] = {}
         self._warned_unannotated = False
+        #: Agents that other agents see and bump into: id -> rectangular footprint or None (cylinder).
+        self._solid: dict[int, tuple[float, float] | None] = {}
+        self._bodies_hidden = False
         self.load_scene(scene)
 
     # -- scene ---------------------------------------------------------------------------------
@@ -190,6 +194,62 @@ class EmbeddedSimulator(Simulator):
         self.body(agent_id)
         return self._states[agent_id].copy()
 
+    # -- several agents: solid bodies ----------------------------------------------------------
+    def set_agent_solid(self, agent_id: int, solid: bool = True, footprint: tuple[float, float] | None = None) -> None:
+        """Make an agent a solid the *other* agents see in their cameras (rgb, depth, semantic id
+        ``AGENT_SEMANTIC_BASE + agent_id``) and collide with (sliding, as against walls): an
+        upright cylinder of its body, or a box of ``footprint`` = (length, width) along its
+        heading. Agents are not solid until this is called (a scene with none renders and moves
+        exactly as before); ``solid=False`` makes it a ghost again.
+        """
+        self.body(agent_id)
+        if not solid:
+            self._solid.pop(agent_id, None)
+            return
+        if footprint is not None:
+            try:
+                length, width = (float(v) for v in footprint)
+            except (TypeError, ValueError):
+                raise InvalidArgumentError(f"footprint={footprint!r} must be (length, width) in metres, or None for the body's cylinder") from None
+            check_range("footprint length", length, 0.0, 5.0, low_open=True)
+            check_range("footprint width", width, 0.0, 5.0, low_open=True)
+            footprint = (length, width)
+        self._solid[agent_id] = footprint
+
+    @property
+    def solid_agents(self) -> tuple[int, ...]:
+        """Ids of the agents made solid with :meth:`set_agent_solid`."""
+        return tuple(self._solid)
+
+    @contextmanager
+    def bodies_hidden(self):
+        """Within the block, cameras do not see agents' bodies (e.g. goal photos taken "before"
+        the agents arrived); collisions are unchanged."""
+        previous, self._bodies_hidden = self._bodies_hidden, True
+        try:
+            yield
+        finally:
+            self._bodies_hidden = previous
+
+    def solid_bodies(self, exclude: int | None = None):
+        """The solid agents' bodies at their current poses (:class:`~navgym.sims.embedded.bodies.SolidBody`)."""
+        from navgym.sims.embedded.bodies import SolidBody
+
+        out = []
+        for agent_id, footprint in self._solid.items():
+            if agent_id == exclude:
+                continue
+            state, body = self._states[agent_id], self._bodies[agent_id]
+            out.append(SolidBody(agent_id, state.position.copy(), state.yaw, body.radius, body.height, footprint))
+        return out
+
+    def _others_near(self, agent_id: int, height: float):
+        """The other solid agents on the storey at ``height`` (blocking ``agent_id``'s motion)."""
+        if not self._solid or (len(self._solid) == 1 and agent_id in self._solid):
+            return []
+        reach = self._bodies[agent_id].height
+        return [b for b in self.solid_bodies(exclude=agent_id) if abs(b.position[1] - height) < max(reach, b.height)]
+
     def set_agent_state(self, state: AgentState, snap: bool = False, agent_id: int = 0) -> AgentState:
         state = state.copy()
         grid = self.grid(state.position[1], agent_id)
@@ -207,8 +267,10 @@ class EmbeddedSimulator(Simulator):
         self._states[agent_id] = state
         return state.copy()
 
-    def _walk(self, grid: NavGrid, start: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, float]:
-        """Move as far as possible along ``delta``; returns the end point and the fraction done."""
+    def _walk(self, grid: NavGrid, start: np.ndarray, delta: np.ndarray, others=(), radius: float = 0.0) -> tuple[np.ndarray, float]:
+        """Move as far as possible along ``delta``; returns the end point and the fraction done.
+        ``others``: solid agents' bodies, kept at least ``radius`` + their radius away (a body
+        already closer may not get closer still)."""
         length = float(np.hypot(delta[0], delta[2]))
         if length == 0.0:
             return start, 1.0
@@ -221,6 +283,11 @@ class EmbeddedSimulator(Simulator):
         inside = (rows >= 0) & (cols >= 0) & (rows < grid.rows) & (cols < grid.cols)
         ok = np.zeros(n, dtype=bool)
         ok[inside] = grid.navigable[rows[inside], cols[inside]]
+        for other in others:
+            reach = radius + other.radius
+            now = math.hypot(start[0] - other.position[0], start[2] - other.position[2])
+            limit = min(reach, now)  # overlapping already: only moving closer is blocked
+            ok &= (xs - other.position[0]) ** 2 + (zs - other.position[2]) ** 2 >= limit * limit
         blocked = np.flatnonzero(~ok)
         done = n if len(blocked) == 0 else int(blocked[0])
         if done == 0:
@@ -237,7 +304,10 @@ class EmbeddedSimulator(Simulator):
             raise InvalidArgumentError(f"displacement={delta.tolist()} must be finite")
         grid = self.grid(agent_id=agent_id)
         state = self._states[agent_id]
-        end, fraction = self._walk(grid, state.position, delta)
+        # Other agents block as discs of their body radius (only agents made solid; none: as before).
+        others = self._others_near(agent_id, state.position[1]) if agent_id in self._solid else []
+        radius = self._bodies[agent_id].radius
+        end, fraction = self._walk(grid, state.position, delta, others, radius)
         collided = fraction < 1.0
         if collided:
             remaining = delta * (1.0 - fraction)
@@ -245,7 +315,7 @@ class EmbeddedSimulator(Simulator):
             for axis in axes:
                 along = np.zeros(3)
                 along[axis] = remaining[axis]
-                slid, moved = self._walk(grid, end, along)
+                slid, moved = self._walk(grid, end, along, others, radius)
                 if moved > 0.0:
                     end = slid
                     break
@@ -280,6 +350,10 @@ class EmbeddedSimulator(Simulator):
                     stacklevel=2,
                 )
                 self._warned_unannotated = True
+        if self._solid and not self._bodies_hidden:
+            # Each camera sees every solid body except one it sits inside (its own).
+            bodies = self.solid_bodies()
+            return self.caster.render(cameras, outputs, ranges, bodies=bodies)
         return self.caster.render(cameras, outputs, ranges)
 
     # -- geometry ------------------------------------------------------------------------------
@@ -320,7 +394,17 @@ class EmbeddedSimulator(Simulator):
         cells = np.unique(np.where(inside, rows * grid.cols + cols, -1 - np.arange(len(rows))))
         outside_grid = int((cells < 0).sum())
         cells = cells[cells >= 0]
-        return outside_grid + int((~grid.free.ravel()[cells]).sum())
+        count = outside_grid + int((~grid.free.ravel()[cells]).sum())
+        if agent_id in self._solid:
+            # Cells under the rectangle that other solid agents' bodies cover count as blocked too.
+            under = np.zeros(len(xs), dtype=bool)
+            for other in self._others_near(agent_id, centre[1]):
+                under |= other.covers(xs, zs)
+            if under.any():
+                covered = np.unique(np.where(inside, rows * grid.cols + cols, -1)[under])
+                covered = covered[covered >= 0]
+                count += int(grid.free.ravel()[covered].sum())  # not counted above already
+        return count
 
     def snap_point(self, point: Sequence[float], agent_id: int = 0) -> np.ndarray:
         grid = self.grid(point[1], agent_id)

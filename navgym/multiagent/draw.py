@@ -1,0 +1,111 @@
+"""Pictures of a team: the top-down map with every agent (body to scale, heading, path, goal
+points in its colour) and every agent's view beside it."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from navgym.sims.embedded.bodies import agent_color
+
+if TYPE_CHECKING:  # pragma: no cover
+    from navgym.multiagent.parallel import NavParallelEnv
+
+
+def _light(color: tuple[int, int, int], share: float = 0.5) -> tuple[int, int, int]:
+    return tuple(int(c + (255 - c) * share) for c in color)
+
+
+def team_topdown(env: "NavParallelEnv", size: int = 256) -> np.ndarray:
+    """The storey of seat 0 cropped to the floor, longer side ``size`` pixels, with each agent's
+    goal points (light), path (line) and body (its cylinder or footprint to scale, with a heading
+    tick) in its colour (:func:`navgym.sims.embedded.bodies.agent_color`)."""
+    sim = env.sim
+    lead = sim.get_agent_state(env.seats[0].agent_id)
+    top = sim.topdown_map(lead.position[1], env.seats[0].agent_id)
+    grid_rgb = top.to_rgb()
+    rows, cols = np.nonzero(top.grid > 0)
+    if len(rows):
+        r0, r1 = max(rows.min() - 4, 0), min(rows.max() + 5, top.grid.shape[0])
+        c0, c1 = max(cols.min() - 4, 0), min(cols.max() + 5, top.grid.shape[1])
+    else:
+        r0, r1, c0, c1 = 0, top.grid.shape[0], 0, top.grid.shape[1]
+    crop = grid_rgb[r0:r1, c0:c1]
+    scale = size / max(crop.shape[:2])
+    image = Image.fromarray(crop).resize((max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))), Image.NEAREST)
+    draw = ImageDraw.Draw(image)
+    metres = scale / top.cell_size  # pixels per metre
+
+    def to_pixel(points: np.ndarray) -> np.ndarray:
+        points = np.atleast_2d(points)
+        col = ((points[:, 0] - top.origin[0]) / top.cell_size - c0) * scale
+        row = ((points[:, 2] - top.origin[1]) / top.cell_size - r0) * scale
+        return np.stack([col, row], axis=1)
+
+    for s in env.seats:
+        color = agent_color(s.agent_id)
+        goals = s.goal_points
+        if len(goals):
+            for x, y in to_pixel(goals)[:: max(1, len(goals) // 200)]:
+                draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=_light(color))
+    for s in env.seats:
+        color = agent_color(s.agent_id)
+        if len(s.path) > 1:
+            draw.line([tuple(p) for p in to_pixel(np.asarray(s.path))], fill=color, width=2)
+    for s in env.seats:
+        color = agent_color(s.agent_id)
+        state = sim.get_agent_state(s.agent_id)
+        (x, y), yaw = to_pixel(state.position)[0], state.yaw
+        footprint = getattr(s.embodiment, "footprint", None)
+        radius = max(2.0, sim.body(s.agent_id).radius * metres)
+        if footprint is None:
+            draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=color, outline=(0, 0, 0))
+        else:
+            half_l, half_w = 0.5 * footprint[0] * metres, 0.5 * footprint[1] * metres
+            fwd = np.array([-math.sin(yaw), -math.cos(yaw)])
+            right = np.array([math.cos(yaw), -math.sin(yaw)])
+            corners = [tuple(np.array([x, y]) + a * half_l * fwd + b * half_w * right) for a, b in ((1, 1), (1, -1), (-1, -1), (-1, 1))]
+            draw.polygon(corners, fill=color, outline=(0, 0, 0))
+        reach = max(radius, 6.0) + 4.0
+        draw.line([(x, y), (x - reach * math.sin(yaw), y - reach * math.cos(yaw))], fill=(0, 0, 0), width=2)
+        if s.done and s.measures is not None and s.measures["success"]:
+            draw.ellipse([x - radius - 3, y - radius - 3, x + radius + 3, y + radius + 3], outline=(0, 150, 0), width=2)
+    return np.asarray(image)
+
+
+def team_frame(env: "NavParallelEnv", height: int = 256) -> np.ndarray:
+    """Every agent's egocentric view (scaled to ``height``, framed in its colour) beside the
+    top-down map of the team. With one agent it is exactly the Gymnasium env's frame."""
+    sim = env.sim
+    if len(env.seats) == 1:
+        from navgym.envs.visualize import side_by_side
+
+        s = env.seats[0]
+        frame = s.last_frame.get("rgb")
+        if frame is None:
+            camera = s.embodiment.mounted_camera(s.env._camera.with_(outputs=("rgb",)), s.agent_id)
+            frame = sim.render([(sim.get_agent_state(s.agent_id), camera)])[0]["rgb"]
+        return side_by_side(frame, sim, s.path, s.goal_points, sim.get_agent_state(s.agent_id), height=height)
+    views = []
+    for s in env.seats:
+        frame = s.last_frame.get("rgb")
+        if frame is None:
+            camera = s.embodiment.mounted_camera(s.env._camera.with_(outputs=("rgb",)), s.agent_id)
+            frame = sim.render([(sim.get_agent_state(s.agent_id), camera)])[0]["rgb"]
+        inner = height - 8
+        view = Image.fromarray(frame).resize((max(1, round(frame.shape[1] * inner / frame.shape[0])), inner), Image.NEAREST)
+        framed = Image.new("RGB", (view.width + 8, height), agent_color(s.agent_id))
+        framed.paste(view, (4, 4))
+        views.append(np.asarray(framed))
+    top = team_topdown(env, size=height)
+    width = sum(v.shape[1] + 4 for v in views) + top.shape[1]
+    canvas = np.full((height, width, 3), 255, dtype=np.uint8)
+    x = 0
+    for view in views:
+        canvas[:, x : x + view.shape[1]] = view
+        x += view.shape[1] + 4
+    canvas[: top.shape[0], x : x + top.shape[1]] = top
+    return canvas

@@ -1,0 +1,154 @@
+"""One shared SB3 PPO policy for every agent of a parallel env, through SuperSuit:
+``black_death_v3`` -> ``pettingzoo_env_to_vec_env_v1`` -> ``concat_vec_envs_v1(...,
+base_class="stable_baselines3")`` (docs/multiagent.md, ``scripts/train_multiagent_ppo.py``).
+
+SuperSuit's ``black_death`` needs ``Box`` observations and its vector env needs the same spaces for
+every agent: :class:`FlattenObservations` turns navgym's ``Dict`` observations into one float32
+``Box``, and the team must share one embodiment and one observation layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from navgym.errors import InvalidArgumentError
+from navgym.multiagent import require
+
+require()
+
+from pettingzoo.utils.wrappers import BaseParallelWrapper  # noqa: E402
+
+
+def _require_supersuit():
+    try:
+        import stable_baselines3  # noqa: F401
+        import supersuit
+    except ImportError as exc:
+        raise gym.error.DependencyNotInstalled(
+            "training on a navgym parallel env needs SuperSuit and stable-baselines3: pip install 'navgym[multiagent]'"
+        ) from exc
+    return supersuit
+
+
+class FlattenObservations(BaseParallelWrapper):
+    """Each agent's ``Dict`` observation as one flat float32 ``Box`` (Gymnasium's ``flatten``:
+    images and vectors in key order, ``Discrete`` goals one-hot). ``Text`` goals cannot be
+    flattened: leave them out with ``sensors=``."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self._flat: dict[str, spaces.Box] = {}
+        for agent in env.possible_agents:
+            space = env.observation_space(agent)
+            bad = [k for k, s in getattr(space, "spaces", {}).items() if isinstance(s, spaces.Text)]
+            if bad:
+                raise InvalidArgumentError(
+                    f"sensors {bad} of {agent} are Text and cannot be flattened for SB3; pass sensors=(...) without them "
+                    "(e.g. TextNav's 'textgoal_category' instead of 'textgoal')"
+                )
+            flat = spaces.flatten_space(space)
+            self._flat[agent] = spaces.Box(flat.low.astype(np.float32), flat.high.astype(np.float32), dtype=np.float32)
+
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self._flat[agent]
+
+    def _flatten(self, observations: dict[str, Any]) -> dict[str, np.ndarray]:
+        return {a: spaces.flatten(self.env.observation_space(a), o).astype(np.float32) for a, o in observations.items()}
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        observations, infos = self.env.reset(seed=seed, options=options)
+        return self._flatten(observations), infos
+
+    def step(self, actions):
+        observations, rewards, terminations, truncations, infos = self.env.step(actions)
+        return self._flatten(observations), rewards, terminations, truncations, infos
+
+
+def make_vec_env(par_env, num_vec_envs: int = 1, num_cpus: int = 0):
+    """The SB3 ``VecEnv`` of a parallel env: flattened, ``black_death_v3`` (finished agents get
+    zero observations until the episode ends), one vector slot per agent, ``num_vec_envs`` copies
+    (``num_cpus`` worker processes; 0 runs them in this process)."""
+    ss = _require_supersuit()
+    wrapped = ss.black_death_v3(FlattenObservations(par_env))
+    vec = ss.pettingzoo_env_to_vec_env_v1(wrapped)
+    return ss.concat_vec_envs_v1(vec, num_vec_envs, num_cpus=num_cpus, base_class="stable_baselines3")
+
+
+@dataclass
+class TrainResult:
+    """Where the model went and how long training took."""
+
+    model_path: Path
+    timesteps: int
+    seconds: float
+
+
+def train_shared_ppo(
+    env_ids: str | Sequence[str] = "ImageNav-ProcHouseNear-v0",
+    num_agents: int = 2,
+    timesteps: int = 2048,
+    out: str | Path = "runs/multiagent_ppo",
+    seed: int = 0,
+    num_vec_envs: int = 1,
+    ppo_kwargs: dict[str, Any] | None = None,
+    torch_threads: int = 1,
+    **env_kwargs: Any,
+) -> TrainResult:
+    """Train one PPO policy (``MlpPolicy`` on flattened observations) shared by every agent.
+
+    Args:
+        env_ids, num_agents, **env_kwargs: The parallel env (:func:`navgym.multiagent.parallel_env`);
+            every agent needs the same embodiment and sensors.
+        timesteps: Agent steps in total (each vector slot is one agent).
+        out: Folder for ``model.zip``.
+        seed: Seed of the env resets and PPO.
+        ppo_kwargs: PPO settings (``n_steps``, ``batch_size``, ``learning_rate`` ...).
+        torch_threads: ``torch.set_num_threads`` while training.
+    """
+    import time
+
+    _require_supersuit()
+    import torch
+    from stable_baselines3 import PPO
+
+    from navgym.multiagent import parallel_env
+
+    if isinstance(timesteps, bool) or not isinstance(timesteps, (int, np.integer)) or timesteps < 1:
+        raise InvalidArgumentError(f"timesteps={timesteps!r} must be an integer >= 1")
+    torch.set_num_threads(int(torch_threads))
+    par = parallel_env(env_ids, num_agents, **env_kwargs)
+    par.reset(seed=seed)  # seeds the env's stream; SB3's later resets (unseeded) continue it
+    vec = make_vec_env(par, num_vec_envs=num_vec_envs)
+    settings = {"n_steps": 128, "batch_size": 64, "n_epochs": 4, "verbose": 0, **(ppo_kwargs or {})}
+    # SuperSuit's ConcatVecEnv has no seed(), which PPO(seed=...) calls: seed torch/numpy here instead.
+    from stable_baselines3.common.utils import set_random_seed
+
+    set_random_seed(seed)
+    model = PPO("MlpPolicy", vec, device="cpu", **settings)
+    start = time.perf_counter()
+    model.learn(total_timesteps=int(timesteps))
+    seconds = time.perf_counter() - start
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "model.zip"
+    model.save(path)
+    vec.close()
+    return TrainResult(path, int(model.num_timesteps), seconds)
+
+
+def shared_policy_actions(model, par_env, observations: dict[str, Any], deterministic: bool = True) -> dict[str, Any]:
+    """Actions of a trained shared policy for the live agents of an (unwrapped) parallel env."""
+    actions = {}
+    for agent, obs in observations.items():
+        if agent not in par_env.agents:
+            continue
+        flat = spaces.flatten(par_env.observation_space(agent), obs).astype(np.float32)
+        action, _ = model.predict(flat, deterministic=deterministic)
+        actions[agent] = action
+    return actions
