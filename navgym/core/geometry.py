@@ -49,3 +49,20 @@ def camera_rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     r_pitch = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
     r_roll = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
     return r_yaw @ r_pitch @ r_roll
+
+
+def quat_wxyz_from_matrix(rotation: np.ndarray) -> np.ndarray:
+    """Unit quaternion (w, x, y, z) with w >= 0 of a 3x3 rotation matrix (scipy's Rotation)."""
+    from scipy.spatial.transform import Rotation
+
+    x, y, z, w = Rotation.from_matrix(np.asarray(rotation, dtype=np.float64)).as_quat()
+    q = np.array([w, x, y, z])
+    return -q if q[0] < 0.0 else q
+
+
+def matrix_from_quat_wxyz(q: Sequence[float]) -> np.ndarray:
+    """3x3 rotation matrix of a quaternion (w, x, y, z), normalised first (scipy's Rotation)."""
+    from scipy.spatial.transform import Rotation
+
+    w, x, y, z = np.asarray(q, dtype=np.float64)
+    return Rotation.from_quat([x, y, z, w]).as_matrix()

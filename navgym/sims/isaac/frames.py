@@ -26,7 +26,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 
-from navgym.core.geometry import camera_rotation, wrap_angle
+from navgym.core.geometry import camera_rotation, matrix_from_quat_wxyz, quat_wxyz_from_matrix, wrap_angle
 from navgym.core.specs import AgentState, CameraSpec
 
 QuatOrder = Literal["wxyz", "xyzw"]
@@ -65,36 +65,6 @@ def nav_yaw(isaac_heading: float) -> float:
 
 
 # -- quaternions ---------------------------------------------------------------------------------
-def quat_wxyz_from_matrix(rotation: np.ndarray) -> np.ndarray:
-    """Unit quaternion (w, x, y, z), w >= 0, of a 3x3 rotation matrix (Shepperd's method)."""
-    m = np.asarray(rotation, dtype=np.float64)
-    trace = m[0, 0] + m[1, 1] + m[2, 2]
-    if trace > 0.0:
-        s = 2.0 * math.sqrt(1.0 + trace)
-        q = np.array([0.25 * s, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s])
-    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
-        s = 2.0 * math.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
-        q = np.array([(m[2, 1] - m[1, 2]) / s, 0.25 * s, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s])
-    elif m[1, 1] > m[2, 2]:
-        s = 2.0 * math.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
-        q = np.array([(m[0, 2] - m[2, 0]) / s, (m[0, 1] + m[1, 0]) / s, 0.25 * s, (m[1, 2] + m[2, 1]) / s])
-    else:
-        s = 2.0 * math.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
-        q = np.array([(m[1, 0] - m[0, 1]) / s, (m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s])
-    q /= np.linalg.norm(q)
-    return -q if q[0] < 0.0 else q
-
-
-def matrix_from_quat_wxyz(q: Sequence[float]) -> np.ndarray:
-    """3x3 rotation matrix of a quaternion (w, x, y, z) (normalised first)."""
-    w, x, y, z = np.asarray(q, dtype=np.float64) / np.linalg.norm(q)
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-        ]
-    )
 
 
 def to_isaac_quat(q_wxyz: np.ndarray, order: QuatOrder) -> np.ndarray:
