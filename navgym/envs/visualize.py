@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -15,14 +15,9 @@ GOAL_COLOR = (220, 40, 40)
 AGENT_COLOR = (20, 160, 60)
 
 
-def draw_topdown(
-    top: TopDownMap,
-    path: Sequence[np.ndarray] = (),
-    goals: np.ndarray | None = None,
-    agent: AgentState | None = None,
-    size: int = 256,
-) -> np.ndarray:
-    """The top-down map (cropped to the floor) as RGB with the path, goal points and agent drawn."""
+def floor_image(top: TopDownMap, size: int = 256) -> tuple[Image.Image, Callable[[np.ndarray], np.ndarray]]:
+    """The top-down map cropped to the floor (4 cells of margin), longer side ``size`` pixels, and
+    the function taking world points (N, 3) to its pixel coordinates (N, 2: column, row)."""
     grid_rgb = top.to_rgb()
     rows, cols = np.nonzero(top.grid > 0)
     if len(rows):
@@ -33,13 +28,26 @@ def draw_topdown(
     crop = grid_rgb[r0:r1, c0:c1]
     scale = size / max(crop.shape[:2])
     image = Image.fromarray(crop).resize((max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))), Image.NEAREST)
-    draw = ImageDraw.Draw(image)
 
     def to_pixel(points: np.ndarray) -> np.ndarray:
         points = np.atleast_2d(points)
         col = ((points[:, 0] - top.origin[0]) / top.cell_size - c0) * scale
         row = ((points[:, 2] - top.origin[1]) / top.cell_size - r0) * scale
         return np.stack([col, row], axis=1)
+
+    return image, to_pixel
+
+
+def draw_topdown(
+    top: TopDownMap,
+    path: Sequence[np.ndarray] = (),
+    goals: np.ndarray | None = None,
+    agent: AgentState | None = None,
+    size: int = 256,
+) -> np.ndarray:
+    """The top-down map (cropped to the floor) as RGB with the path, goal points and agent drawn."""
+    image, to_pixel = floor_image(top, size)
+    draw = ImageDraw.Draw(image)
 
     if goals is not None and len(goals):
         for x, y in to_pixel(np.asarray(goals))[:: max(1, len(goals) // 200)]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
+from navgym.envs.visualize import floor_image
 from navgym.sims.embedded.bodies import agent_color
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,25 +27,9 @@ def team_topdown(env: "NavParallelEnv", size: int = 256) -> np.ndarray:
     sim = env.sim
     lead = sim.get_agent_state(env.seats[0].agent_id)
     top = sim.topdown_map(lead.position[1], env.seats[0].agent_id)
-    grid_rgb = top.to_rgb()
-    rows, cols = np.nonzero(top.grid > 0)
-    if len(rows):
-        r0, r1 = max(rows.min() - 4, 0), min(rows.max() + 5, top.grid.shape[0])
-        c0, c1 = max(cols.min() - 4, 0), min(cols.max() + 5, top.grid.shape[1])
-    else:
-        r0, r1, c0, c1 = 0, top.grid.shape[0], 0, top.grid.shape[1]
-    crop = grid_rgb[r0:r1, c0:c1]
-    scale = size / max(crop.shape[:2])
-    image = Image.fromarray(crop).resize((max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))), Image.NEAREST)
+    image, to_pixel = floor_image(top, size)
     draw = ImageDraw.Draw(image)
-    metres = scale / top.cell_size  # pixels per metre
-
-    def to_pixel(points: np.ndarray) -> np.ndarray:
-        points = np.atleast_2d(points)
-        col = ((points[:, 0] - top.origin[0]) / top.cell_size - c0) * scale
-        row = ((points[:, 2] - top.origin[1]) / top.cell_size - r0) * scale
-        return np.stack([col, row], axis=1)
-
+    metres = float(to_pixel(np.array([1.0, 0.0, 0.0]))[0, 0] - to_pixel(np.zeros(3))[0, 0])  # pixels per metre
     for s in env.seats:
         color = agent_color(s.agent_id)
         goals = s.goal_points
