@@ -63,11 +63,19 @@ def test_frontier_beats_random_on_objectnav(tmp_path):
     assert rates["frontier"] >= rates["random"] + 0.4, rates
 
 
+def _sigint_default() -> None:
+    """In the child: SIGINT back to its default, so Python raises KeyboardInterrupt on it even when
+    the suite runs as a background job (which starts with SIGINT ignored, inherited by children)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_interrupted_evaluation_resumes_without_repeats_or_losses(tmp_path):
     out = tmp_path / "resume"
     args = ["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--episodes", "12", "--out", str(out),
             "--env-option", "num_scenes=2", "--env-option", "episodes_per_scene=6"]
-    process = subprocess.Popen([*NAVGYM, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TQDM_DISABLE": "1", "COLUMNS": "250"})
+    process = subprocess.Popen([*NAVGYM, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TQDM_DISABLE": "1", "COLUMNS": "250"}, preexec_fn=_sigint_default)
     log = out / "episodes.jsonl"
     deadline = time.time() + 300
     while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 2):

@@ -510,6 +510,14 @@ def test_cli_train_resume_and_evaluate_the_checkpoint(tmp_path):
     assert len(records) == 2 and all(1 <= r["num_steps"] <= 200 for r in records)
 
 
+def _sigint_default() -> None:
+    """In the child: SIGINT back to its default, so Python raises KeyboardInterrupt on it even when
+    the suite runs as a background job (which starts with SIGINT ignored, inherited by children)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow  # about a minute or more on 2 cores
 def test_cli_interrupted_training_keeps_a_resumable_checkpoint(tmp_path):
     import os
@@ -522,7 +530,7 @@ def test_cli_interrupted_training_keeps_a_resumable_checkpoint(tmp_path):
     args = ["train", "--head", "dense", "--timesteps", "100000", "--n-envs", "2", "--out", str(out), "--eval-episodes", "0",
             "--checkpoint-every", "32", *CLI_TINY]
     process = subprocess.Popen([sys.executable, "-m", "navgym.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "TQDM_DISABLE": "1"})
+                               env={**os.environ, "TQDM_DISABLE": "1"}, preexec_fn=_sigint_default)
     meta_file = out / "checkpoint.json"
     deadline = time.time() + 300
     while time.time() < deadline and not (meta_file.exists() and json.loads(meta_file.read_text() or "{}").get("num_timesteps", 0) >= 64):
