@@ -182,3 +182,35 @@ class TopDownMap:
         """A (rows, cols, 3) uint8 picture: navigable light, obstacles grey, outside dark."""
         palette = np.array([[30, 30, 30], [120, 120, 120], [235, 235, 235]], dtype=np.uint8)
         return palette[self.grid]
+
+
+class GridGeometry:
+    """The geometry half of :class:`Simulator` answered by navgym's own grid: a mixin for backends
+    that keep an embedded simulator over the same scene in ``self._geo`` (AirSim, Isaac), so
+    navigability, geodesics and maps are the embedded backend's, per body."""
+
+    _geo: Simulator
+
+    def is_navigable(self, point: Sequence[float], agent_id: int = 0) -> bool:
+        return self._geo.is_navigable(point, agent_id)
+
+    def footprint_collisions(self, position: Sequence[float], yaw: float, length: float, width: float, agent_id: int = 0) -> int:
+        return self._geo.footprint_collisions(position, yaw, length, width, agent_id)
+
+    def snap_point(self, point: Sequence[float], agent_id: int = 0) -> np.ndarray:
+        return self._geo.snap_point(point, agent_id)
+
+    def geodesic_distance(self, start: Sequence[float], goals, agent_id: int = 0) -> float:
+        return self._geo.geodesic_distance(start, goals, agent_id)
+
+    def shortest_path(self, start: Sequence[float], goal, agent_id: int = 0) -> np.ndarray:
+        return self._geo.shortest_path(start, goal, agent_id)
+
+    def sample_navigable_point(self, rng: np.random.Generator, agent_id: int = 0) -> np.ndarray:
+        return self._geo.sample_navigable_point(rng, agent_id)
+
+    def navigable_points_near(self, bbox_min, bbox_max, distance: float, agent_id: int = 0) -> np.ndarray:
+        return self._geo.navigable_points_near(bbox_min, bbox_max, distance, agent_id)
+
+    def topdown_map(self, height: float | None = None, agent_id: int = 0) -> "TopDownMap":
+        return self._geo.topdown_map(height, agent_id)

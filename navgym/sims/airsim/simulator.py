@@ -39,14 +39,14 @@ from navgym.errors import InvalidArgumentError
 from navgym.scenes.scene import ObjectInstance, Scene, SceneGraph
 from navgym.sims.airsim import frames
 from navgym.sims.airsim.client import AirSimProtocolError, AirSimServerError, Connection
-from navgym.sims.base import Simulator, TopDownMap
+from navgym.sims.base import GridGeometry, Simulator
 
 #: AirSim image types (``cosysairsim.ImageType``) the backend asks for.
 _SCENE, _DEPTH_PLANAR, _SEGMENTATION = 0, 1, 5
 INSTALL_HINT = 'pip install "navgym[airsim]" (the Cosys-AirSim client cosysairsim 3.5, which brings rpc-msgpack)'
 
 
-class AirSimSimulator(Simulator):
+class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over the scene (GridGeometry)
     """navgym's simulator interface over an AirSim server (see the module docstring).
 
     Args:
@@ -344,31 +344,6 @@ class AirSimSimulator(Simulator):
                 )
             results.append({o: self._decode(r, kinds[o], spec) for o, r in zip(wanted, responses)})
         return results
-
-    # -- geometry (navgym's grid over the scene's mesh) -------------------------------------------
-    def is_navigable(self, point: Sequence[float], agent_id: int = 0) -> bool:
-        return self._geo.is_navigable(point, agent_id)
-
-    def footprint_collisions(self, position: Sequence[float], yaw: float, length: float, width: float, agent_id: int = 0) -> int:
-        return self._geo.footprint_collisions(position, yaw, length, width, agent_id)
-
-    def snap_point(self, point: Sequence[float], agent_id: int = 0) -> np.ndarray:
-        return self._geo.snap_point(point, agent_id)
-
-    def geodesic_distance(self, start: Sequence[float], goals, agent_id: int = 0) -> float:
-        return self._geo.geodesic_distance(start, goals, agent_id)
-
-    def shortest_path(self, start: Sequence[float], goal, agent_id: int = 0) -> np.ndarray:
-        return self._geo.shortest_path(start, goal, agent_id)
-
-    def sample_navigable_point(self, rng: np.random.Generator, agent_id: int = 0) -> np.ndarray:
-        return self._geo.sample_navigable_point(rng, agent_id)
-
-    def navigable_points_near(self, bbox_min, bbox_max, distance: float, agent_id: int = 0) -> np.ndarray:
-        return self._geo.navigable_points_near(bbox_min, bbox_max, distance, agent_id)
-
-    def topdown_map(self, height: float | None = None, agent_id: int = 0) -> TopDownMap:
-        return self._geo.topdown_map(height, agent_id)
 
     # -- lidar ----------------------------------------------------------------------------------
     def lidar(self, agent_id: int = 0, lidar_name: str = "") -> np.ndarray:

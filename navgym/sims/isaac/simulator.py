@@ -40,7 +40,7 @@ import numpy as np
 from navgym.core.specs import AgentState, BodySpec, CameraSpec
 from navgym.errors import InvalidArgumentError
 from navgym.scenes.scene import ObjectInstance, Scene, SceneGraph
-from navgym.sims.base import Simulator, TopDownMap
+from navgym.sims.base import GridGeometry, Simulator
 from navgym.sims.isaac import frames
 from navgym.sims.isaac.robots import (
     RobotSpec,
@@ -56,7 +56,7 @@ from navgym.sims.isaac.robots import (
 USD_SUFFIXES = (".usd", ".usda", ".usdc", ".usdz")
 
 
-class IsaacSimulator(Simulator):
+class IsaacSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over the scene (GridGeometry)
     """navgym's simulator interface over Isaac Sim / Isaac Lab (see the module docstring).
 
     Args:
@@ -373,31 +373,6 @@ class IsaacSimulator(Simulator):
                 frame["semantic"] = rt.instance_lut_map(out["semantic"], out.get("id_to_labels"), self._client.scene.root)
             frames_out.append(frame)
         return frames_out
-
-    # -- geometry (navgym's grid over the stage's collision meshes) -------------------------------
-    def is_navigable(self, point: Sequence[float], agent_id: int = 0) -> bool:
-        return self._geo.is_navigable(point, agent_id)
-
-    def footprint_collisions(self, position: Sequence[float], yaw: float, length: float, width: float, agent_id: int = 0) -> int:
-        return self._geo.footprint_collisions(position, yaw, length, width, agent_id)
-
-    def snap_point(self, point: Sequence[float], agent_id: int = 0) -> np.ndarray:
-        return self._geo.snap_point(point, agent_id)
-
-    def geodesic_distance(self, start: Sequence[float], goals, agent_id: int = 0) -> float:
-        return self._geo.geodesic_distance(start, goals, agent_id)
-
-    def shortest_path(self, start: Sequence[float], goal, agent_id: int = 0) -> np.ndarray:
-        return self._geo.shortest_path(start, goal, agent_id)
-
-    def sample_navigable_point(self, rng: np.random.Generator, agent_id: int = 0) -> np.ndarray:
-        return self._geo.sample_navigable_point(rng, agent_id)
-
-    def navigable_points_near(self, bbox_min, bbox_max, distance: float, agent_id: int = 0) -> np.ndarray:
-        return self._geo.navigable_points_near(bbox_min, bbox_max, distance, agent_id)
-
-    def topdown_map(self, height: float | None = None, agent_id: int = 0) -> TopDownMap:
-        return self._geo.topdown_map(height, agent_id)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __getstate__(self):
