@@ -6,7 +6,10 @@ A run folder (``out``) holds:
   asked, goal camera, checkpoint path and sha256, navgym version), written before the first
   episode;
 * ``episodes.jsonl``: one line per finished episode, appended (and flushed) as each one ends, so
-  an interrupted run keeps what it finished;
+  an interrupted run keeps what it finished: its measures (:data:`RECORDED_MEASURES`, those the
+  task reports), the episode's ``goal_object_ids`` and, for agents with an ``episode_summary()``
+  method, what it returns as ``"agent"`` (RAGNav: the instance retrieved per sub-task, scored
+  against the goals afterwards);
 * ``summary.json``: the summary of the folder's episodes; ``videos/``, ``maps/``.
 
 ``resume=True`` continues a folder only when its ``run.json`` matches this run (the number of
@@ -38,7 +41,7 @@ from navgym.errors import InvalidArgumentError, NavgymError
 
 #: The measures summarised, in the order printed (those an env does not report are left out:
 #: ``navigation_error``, NE, is SemanticNav's).
-SUMMARY_KEYS = ("success", "spl", "soft_spl", "distance_to_goal", "navigation_error", "num_steps", "collisions")
+SUMMARY_KEYS = ("success", "spl", "soft_spl", "distance_to_goal", "navigation_error", "num_steps", "collisions", "progress", "wall_time")
 #: File names in a run folder.
 MANIFEST_NAME, RECORDS_NAME, SUMMARY_NAME = "run.json", "episodes.jsonl", "summary.json"
 #: Version of ``run.json``'s layout.
@@ -148,6 +151,14 @@ def format_summary(summary: dict[str, dict[str, float]], title: str = "") -> str
     return "\n".join(lines)
 
 
+#: The measures an episode record keeps, where the task reports them (MultiGoalVLN's progress,
+#: sub-goals, wrong ``found`` calls, shortest tour and, with ``measure_wall_time=True``, wall time).
+RECORDED_MEASURES = (
+    "success", "spl", "soft_spl", "distance_to_goal", "navigation_error", "angle_to_goal", "num_steps", "collisions", "path_length",
+    "progress", "subgoals_reached", "wrong_found", "shortest_tour", "wall_time",
+)  # fmt: skip
+
+
 def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool = False) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Run one episode (picked by index) to its end; returns its final measures and frames."""
     obs, info = env.reset(seed=seed + episode_index, options={"episode_index": episode_index})
@@ -165,12 +176,19 @@ def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool 
         "scene_id": info.get("scene_id"),
         **{
             k: _plain(info[k])
-            for k in ("success", "spl", "soft_spl", "distance_to_goal", "navigation_error", "angle_to_goal", "num_steps", "collisions", "path_length")
+            for k in RECORDED_MEASURES
             if k in info
         },
         "reward": total_reward,
         "truncated": bool(truncated),
     }
+    episode = getattr(env.unwrapped, "episode", None)
+    goals = getattr(episode, "goals", None)
+    if goals:
+        record["goal_object_ids"] = [_plain(getattr(g, "object_id", None)) for g in goals]
+    summary = getattr(agent, "episode_summary", None)
+    if callable(summary):
+        record["agent"] = json.loads(json.dumps(summary(), default=_json_default))
     return record, frames
 
 

@@ -18,7 +18,7 @@ from navgym.errors import InvalidArgumentError
 from navgym.testing import check_agent
 
 torch.set_num_threads(1)
-SENSORS = ("rgb", "depth", "semantic", "gps", "compass", "instruction")
+SENSORS = ("rgb", "depth", "semantic", "gps", "compass", "instruction", "temperature")
 
 
 @pytest.fixture(scope="module")
@@ -135,22 +135,36 @@ def test_agent_conformance_and_options(env):
     assert make("naive-rag", env=env).options.naive
     with pytest.raises(InvalidArgumentError, match="forest="):
         make("ragnav", env=env, forest="maybe")
+    with pytest.raises(InvalidArgumentError, match="inputs='text\\+gps'"):
+        make("ragnav", env=env, inputs="text+gps")
+    no_temperature = gym.make("MultiGoalVLN-ProcHouse-v0", split="val", resolution=32, sensors=("depth", "semantic", "gps", "compass", "instruction"))
+    with pytest.raises(Exception, match="temperature"):
+        make("ragnav", env=no_temperature, inputs="text+location+sensor")
+    no_temperature.close()
 
 
 def test_ragnav_completes_an_episode_random_does_not(env):
+    """Through the evaluation's episode runner: the record carries the goals and the agent's
+    retrievals (scored here, not by the agent); then the same memory under the three input kinds."""
+    from navgym.evaluation import run_episode
+
     episode = env.unwrapped.dataset.episodes[0]
-    progress = {}
+    records = {}
     for name in ("random", "ragnav"):
-        agent = make(name, env=env)
-        obs, info = env.reset(options={"episode_id": episode.episode_id})
-        agent.reset()
-        done = False
-        while not done:
-            obs, _, term, trunc, info = env.step(agent.policy(obs))
-            done = term or trunc
-        progress[name] = info["progress"]
-        if name == "ragnav":
-            retrieved = [r.instance for r in agent.last_retrieval]
-            # scoring retrieval accuracy reads the episode (evaluation, not the agent)
-            assert sum(r == g.object_id for r, g in zip(retrieved, episode.goals)) >= 2
-    assert progress["ragnav"] > progress["random"]
+        agent = make(name, env=env, **({"inputs": "text+location+sensor"} if name == "ragnav" else {}))
+        records[name], _ = run_episode(env, agent, 0, seed=0)
+    assert records["ragnav"]["progress"] > records["random"]["progress"]
+    record = records["ragnav"]
+    assert record["goal_object_ids"] == [g.object_id for g in episode.goals] and "agent" not in records["random"]
+    retrieved = record["agent"]["retrieved"]
+    assert len(retrieved) == len(episode.goals) and record["agent"]["inputs"] == "text+location+sensor"
+    assert sum(r == g for r, g in zip(retrieved, record["goal_object_ids"])) >= 2
+    assert record["agent"]["retrieval_s"] > 0 and 0 < record["agent"]["explore_steps"] <= record["num_steps"]
+    goal = record["goal_object_ids"][0]
+    text, located, sensed = (agent.item_text(goal, k) for k in ("text", "text+location", "text+location+sensor"))
+    assert located.startswith(text + " at x ") and sensed.startswith(located + ", ") and sensed.endswith(" °C")
+    instruction = episode.instruction
+    again, _ = agent.retrieve(instruction, {}, "text+location+sensor")
+    assert [r.instance for r in sorted(again, key=lambda r: r.subtask.index)] == retrieved  # same memory, same answer
+    naive, _ = agent.retrieve(instruction, {"naive": True}, "text")
+    assert len(naive) == len(retrieved)

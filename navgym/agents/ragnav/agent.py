@@ -22,6 +22,8 @@ category and attributes per instance id (never positions, boxes, rooms or the ep
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import replace
 from typing import Any, Callable
 
 import gymnasium as gym
@@ -36,21 +38,14 @@ from navgym.agents.ragnav.forest import Cluster, build_forest
 from navgym.agents.ragnav.retrieval import RetrievalOptions, RetrievalResult, Retriever, visiting_order
 from navgym.agents.ragnav.topo_map import TopologicalMap
 from navgym.core.checks import check_range
+from navgym.core.options import choice, flag
 from navgym.errors import InvalidArgumentError
 
 NEEDED = ("depth", "gps", "compass", "semantic", "instruction")
-
-
-def _flag(name: str, value: Any) -> bool:
-    """A bool option given as a bool or as the strings true/false (CLI ``forest=false``)."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off"):
-        return False
-    raise InvalidArgumentError(f"{name}={value!r} is not a boolean; pass true or false")
+#: What the retrieval memory is written from (the paper's Table 1 input types): the instances'
+#: descriptions; + each instance's estimated position (start frame, metres); + its mean reading
+#: of the extra sensor channel (``temperature``, °C).
+INPUT_KINDS = ("text", "text+location", "text+location+sensor")
 
 
 class RAGNavAgent(FrontierAgent):
@@ -73,6 +68,15 @@ class RAGNavAgent(FrontierAgent):
         min_pixels: Fewer pixels of an instance in a frame are ignored.
         max_visit_steps: Give up a target after this many steps.
         omega, sigma_forest, merge_similarity: Eq. 5 and the forest cut.
+        inputs: What the memory texts hold (:data:`INPUT_KINDS`, the paper's Table 1 input types):
+            ``"text"`` the instances' descriptions ("the red wooden chair"); ``"text+location"``
+            each also its estimated position ("... at x 2.3 m, z -1.5 m", start frame);
+            ``"text+location+sensor"`` also its mean ``temperature`` reading ("..., 45 °C"; needs
+            the ``temperature`` sensor). Navigation and the metric spatial check (eq. 3) use depth,
+            GPS and compass in every kind.
+        cell_size: Occupancy (planning) map cell, metres: 0.125, the zero-shot agents' default
+            (:class:`~navgym.agents.baselines.object_search.ObjectSearchAgent`), not the frontier
+            agent's 0.05: about 4x less CPU per episode here (fast marching dominates).
         **frontier_options: Passed to :class:`~navgym.agents.baselines.frontier.FrontierAgent`.
     """
 
@@ -101,16 +105,19 @@ class RAGNavAgent(FrontierAgent):
         sigma_forest: float = 3.0,
         merge_similarity: float = 0.6,
         max_episode_steps: int | None = None,
+        inputs: str = "text",
+        cell_size: float = 0.125,
         **frontier_options: Any,
     ):
         if env is None or "found" not in tuple(getattr(env.unwrapped, "actions", ())):
             raise InvalidArgumentError("the ragnav agents need env= a MultiGoalVLN env (actions with 'found'), e.g. gym.make('MultiGoalVLN-ProcHouse-v0')")
         frontier_options.setdefault("stop_distance", found_distance)
-        super().__init__(env, **frontier_options)
-        require_sensors(env, NEEDED, "the ragnav agent")
+        super().__init__(env, cell_size=cell_size, **frontier_options)
+        self.inputs = choice("inputs", inputs, INPUT_KINDS)
+        require_sensors(env, NEEDED + (("temperature",) if self.inputs == INPUT_KINDS[2] else ()), "the ragnav agent")
         self.options = RetrievalOptions(
-            forest=_flag("forest", forest), topology=_flag("topology", topology), spatial=_flag("spatial", spatial),
-            neighbours=_flag("neighbours", neighbours), naive=_flag("naive", naive),
+            forest=flag("forest", forest), topology=flag("topology", topology), spatial=flag("spatial", spatial),
+            neighbours=flag("neighbours", neighbours), naive=flag("naive", naive),
         )
         from navgym.agents.reasoning import make_reasoner
 
@@ -128,7 +135,6 @@ class RAGNavAgent(FrontierAgent):
         self.omega, self.sigma_forest, self.merge_similarity = float(omega), float(sigma_forest), float(merge_similarity)
         limit = max_episode_steps or getattr(getattr(env, "spec", None), "max_episode_steps", None) or 1000
         self.explore_steps = int(check_range("explore_fraction", explore_fraction, 0.0, 1.0) * limit)
-        self.retriever = Retriever(self.reasoner.embed, self.describer.instance_text, self.options)
         self.reset()
 
     @staticmethod
@@ -141,11 +147,14 @@ class RAGNavAgent(FrontierAgent):
         if hasattr(self, "topo"):
             self.topo.reset()
             self.memory.reset()
+        self.temperature: dict[int, list[float]] = {}  # instance id -> [sum of °C, pixels]
         self.phase = "explore"
         self.steps = 0
         self.plan: TaskPlan | None = None
         self.clusters: list[Cluster] = []
         self.last_retrieval: list[RetrievalResult] = []
+        self.retrieval_seconds: float | None = None
+        self.explore_steps_used: int | None = None
         self.visit_order: list[int] = []
         self._queue: list[RetrievalResult] = []
         self._visit_steps = 0
@@ -161,6 +170,9 @@ class RAGNavAgent(FrontierAgent):
         valid = (semantic > 0) & np.isfinite(depth) & (depth > 1e-3) & (depth < self.camera.max_depth - 1e-3)
         if not valid.any():
             return
+        temperature = obs.get("temperature")
+        if temperature is not None:
+            temperature = np.asarray(temperature, dtype=np.float64).reshape(semantic.shape)
         table = self.describer.table() if hasattr(self.describer, "table") else None
         node = self.topo.node_at(pose.position)
         points = camera_to_start_frame(depth_to_camera_points(depth, self.camera.hfov), pose, self.camera.camera_height, self.tilt)
@@ -173,23 +185,60 @@ class RAGNavAgent(FrontierAgent):
             if distance > self.view_distance:
                 continue
             self.memory.add(inst, points[mask][:, [0, 2]])
+            if temperature is not None:
+                total = self.temperature.setdefault(inst, [0.0, 0.0])
+                total[0] += float(temperature[mask].sum())
+                total[1] += float(mask.sum())
             entry = node.seen.setdefault(inst, [0.0, math.inf])
             entry[0] += 1
             entry[1] = min(entry[1], distance)
 
     # -- memory, retrieval, order --------------------------------------------------------------
-    def _build_and_retrieve(self, instruction: str, pose: Pose2D) -> None:
-        self.plan = self.decomposer(instruction)
+    def item_text(self, instance_id: int, inputs: str | None = None) -> str:
+        """One memory item: the instance's description, plus its position and sensor reading as
+        ``inputs`` (default the agent's :data:`INPUT_KINDS` choice) says."""
+        inputs = self.inputs if inputs is None else inputs
+        text = self.describer.instance_text(instance_id)
+        if inputs != "text" and self.memory.points.get(int(instance_id)):
+            x, z = self.memory.centre(instance_id)
+            text += f" at x {x:.1f} m, z {z:.1f} m"
+        if inputs == INPUT_KINDS[2] and self.temperature.get(int(instance_id), (0.0, 0.0))[1] > 0:
+            total, pixels = self.temperature[int(instance_id)]
+            text += f", {total / pixels:.0f} °C"
+        return text
+
+    def retrieve(self, instruction: str, options: Any = None, inputs: str | None = None) -> tuple[list[RetrievalResult], list[Cluster]]:
+        """Retrieval on the memory built so far: decompose ``instruction``, write the fingerprints
+        and the forest from ``inputs`` (default the agent's), retrieve one instance per sub-task
+        with ``options`` (a :class:`RetrievalOptions` or a dict of its fields; default the
+        agent's). Changes nothing the agent navigates by, so one exploration can be scored under
+        several variants (scripts/run_ragnav_results.py). Returns the results (instruction order)
+        and the forest's clusters."""
+        inputs = self.inputs if inputs is None else choice("inputs", inputs, INPUT_KINDS)
+        if options is None:
+            options = self.options
+        elif isinstance(options, dict):
+            options = replace(self.options, **{k: flag(k, v) if k in ("forest", "topology", "spatial", "neighbours", "naive") else v for k, v in options.items()})
+        plan = self.decomposer(instruction)
+        text = lambda i: self.item_text(i, inputs)  # noqa: E731
         for node in self.topo.nodes:
-            node.text = self.describer.describe(node)
+            node.text = self.describer.describe(node, text)
+        clusters: list[Cluster] = []
         seen_nodes = [n for n in self.topo.nodes if n.seen]
-        if self.options.forest and not self.options.naive and seen_nodes:
+        if options.forest and not options.naive and seen_nodes:
             # Forest over the nodes that saw something; leaves refer to topological node ids.
             embeddings = self.reasoner.embed([n.text for n in seen_nodes])
             cats = [[self.describer.category(i) or "" for i in n.seen] for n in seen_nodes]
             local = build_forest(np.array([n.position for n in seen_nodes]), embeddings, cats, self.omega, self.sigma_forest, self.merge_similarity)
-            self.clusters = [Cluster(c.id, [seen_nodes[k].id for k in c.leaves], c.summary) for c in local]
-        results = self.retriever.retrieve(self.plan, self.topo, self.memory, self.clusters)
+            clusters = [Cluster(c.id, [seen_nodes[k].id for k in c.leaves], c.summary) for c in local]
+        retriever = Retriever(self.reasoner.embed, text, options)
+        return retriever.retrieve(plan, self.topo, self.memory, clusters), clusters
+
+    def _build_and_retrieve(self, instruction: str, pose: Pose2D) -> None:
+        started = time.perf_counter()
+        self.plan = self.decomposer(instruction)
+        results, self.clusters = self.retrieve(instruction)
+        self.retrieval_seconds = time.perf_counter() - started
         self.last_retrieval = results
         found = [r for r in results if r.instance is not None]
         if not found:
@@ -234,6 +283,7 @@ class RAGNavAgent(FrontierAgent):
             action = super()._decide(pose, np.zeros((0, 3)))
             if self.steps < self.explore_steps and self.mode != "done":
                 return action
+            self.explore_steps_used = self.steps
             self._build_and_retrieve(str(obs["instruction"]), pose)
             self.phase = "visit"
             self._visit_steps = 0
@@ -260,6 +310,19 @@ class RAGNavAgent(FrontierAgent):
         return "stop"
 
 
+    def episode_summary(self) -> dict[str, Any]:
+        """What the evaluation records beside an episode's measures (``navgym evaluate`` writes it
+        as the record's ``"agent"``): the retrieved instance per sub-task (instruction order;
+        ``None`` when none), the retrieval's wall time and the steps spent exploring. Retrieval
+        accuracy is scored from it against the episode's goals afterwards, not by the agent."""
+        return {
+            "retrieved": [r.instance for r in sorted(self.last_retrieval, key=lambda r: r.subtask.index)],
+            "retrieval_s": self.retrieval_seconds,
+            "explore_steps": self.explore_steps_used,
+            "inputs": self.inputs,
+        }
+
+
 class NaiveRAGAgent(RAGNavAgent):
     """NaiveRAG: the same exploration and memory, flat top-1 embedding retrieval of each sub-task's
     whole phrase over the node fingerprints, visited in the instruction's order."""
@@ -269,4 +332,4 @@ class NaiveRAGAgent(RAGNavAgent):
         super().__init__(env, **options)
 
 
-__all__ = ["NEEDED", "NaiveRAGAgent", "RAGNavAgent"]
+__all__ = ["INPUT_KINDS", "NEEDED", "NaiveRAGAgent", "RAGNavAgent"]

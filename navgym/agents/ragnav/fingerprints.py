@@ -5,7 +5,7 @@ reads the semantic sensor's instance ids (ground-truth perception, the documente
 docs/perception.md) and each instance's annotated *category and attributes* (colour, material),
 through ``sim.object_instances()`` as :class:`~navgym.agents.mapping.SceneInstanceCategories`
 does; never positions, boxes or rooms. A real VLM drops in as any object with the same two
-methods (``instance_text(id)`` and ``describe(node)``).
+methods (``instance_text(id)`` and ``describe(node, text=None)``).
 
 :class:`InstanceMemory` keeps, per instance id seen, the start-frame floor points it was seen at
 (estimated from depth), so a retrieved instance can be navigated to.
@@ -13,7 +13,7 @@ methods (``instance_text(id)`` and ``describe(node)``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -61,10 +61,13 @@ class AnnotationDescriber:
             words += [w for w in (color, _MATERIAL_WORDS.get(material or "", material)) if w]
         return " ".join(words + [category.replace("_", " ")])
 
-    def describe(self, node: TopoNode) -> str:
-        """The node's fingerprint: "From here one sees the red chair, the bed and the lamp."."""
+    def describe(self, node: TopoNode, text: Callable[[int], str] | None = None) -> str:
+        """The node's fingerprint: "From here one sees the red chair, the bed and the lamp.";
+        ``text`` writes each item (default :meth:`instance_text`; the agent adds positions and
+        sensor readings by its ``inputs``)."""
+        text = self.instance_text if text is None else text
         items = sorted(node.seen.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[: self.max_items]
-        names = [self.instance_text(i) for i, _ in items]
+        names = [text(i) for i, _ in items]
         if not names:
             return "From here one sees nothing in particular."
         return "From here one sees " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]) + "."
