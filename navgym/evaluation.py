@@ -139,7 +139,7 @@ def format_summary(summary: dict[str, dict[str, float]], title: str = "") -> str
     """A small text table: measure, mean ± 95% CI."""
     names = {
         "success": "SR", "spl": "SPL", "soft_spl": "SoftSPL", "distance_to_goal": "DTG (m)", "navigation_error": "NE (m)",
-        "num_steps": "steps", "collisions": "collisions",
+        "num_steps": "steps", "collisions": "collisions", "progress": "progress", "wall_time": "time (s)",
     }  # fmt: skip
     lines = [title] if title else []
     lines.append(f"{'measure':<12}{'mean':>10}{'± 95% CI':>12}")

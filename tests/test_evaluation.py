@@ -216,3 +216,12 @@ def test_threads_are_set_while_evaluating_and_restored():
     evaluate(env, Probe(), 1, progress=False)
     evaluate(env, Probe(), 1, progress=False, threads=2)
     assert seen == [1, 2] and torch.get_num_threads() == before
+
+
+def test_format_summary_names_every_summary_measure():
+    """Every measure ``summarize`` can report has a row name (MultiGoalVLN's progress and wall time too)."""
+    from navgym.evaluation import SUMMARY_KEYS, format_summary, summarize
+
+    records = [{key: float(i) for key in SUMMARY_KEYS} for i in range(3)]
+    text = format_summary(summarize(records))
+    assert len(text.splitlines()) == len(SUMMARY_KEYS) + 2 and "progress" in text and "time (s)" in text
