@@ -61,7 +61,7 @@ from navgym.core.checks import check_range
 from navgym.core.specs import BodySpec, CameraSpec
 from navgym.datasets import prochouse as gen
 from navgym.datasets.episodes import Episode, ObjectGoal
-from navgym.datasets.goals import object_goal_points
+from navgym.datasets.goals import instance_id_of, object_goal_points
 from navgym.embodiments import Embodiment, HabitatDiscreteAgent
 from navgym.embodiments.base import ActionResult
 from navgym.errors import DatasetFormatError, InvalidArgumentError
@@ -69,7 +69,7 @@ from navgym.sims.base import Simulator
 from navgym.tasks.base import Task
 from navgym.tasks.measures import Collisions, Measure, MeasureSet, NumSteps, PathLength, StepContext
 from navgym.tasks.multigoal_language import (
-    INSTRUCTION_KINDS, NEAR_DISTANCE, ORDERED_KINDS, Description, instruction_text, unique_description,
+    INSTRUCTION_KINDS, NEAR_DISTANCE, ORDERED_KINDS, Description, instruction_text, resolve, unique_description,
 )  # fmt: skip
 from navgym.tasks.multigoal_sensors import (
     LidarSpec, TEMPERATURE_RANGE, lidar_scan, pose_vector, temperature_image, temperature_table,
@@ -579,10 +579,42 @@ class MultiGoalVLNTask(Task):
         return "".join(c for c in episode.instruction if c in INSTRUCTION_CHARSET)[:MAX_INSTRUCTION_LENGTH]
 
     def subgoal_regions(self, sim: Simulator, episode: Episode, agent_id: int = 0) -> list[np.ndarray]:
-        """Each sub-goal's view points, in sub-goal order."""
+        """Each sub-goal's view points, in sub-goal order (after :meth:`check_subgoals`)."""
+        self.check_subgoals(sim, episode)
+        return [object_goal_points(sim, [goal], self.success_distance, agent_id) for goal in episode.goals]
+
+    def check_subgoals(self, sim: Simulator, episode: Episode) -> None:
+        """On an annotated scene, every sub-goal must name one of its instances, and a sub-goal
+        with ``constraints`` must be one of the instances they describe (:func:`resolve`): a
+        hand-written episode whose instruction names nothing in the scene, or names the wrong
+        instance, is a :class:`DatasetFormatError` at reset, not a silently unreachable goal."""
         if not episode.goals:
             raise DatasetFormatError(f"Episode {episode.episode_id}: a MultiGoalVLN episode needs its sub-goals in `goals`")
-        return [object_goal_points(sim, [goal], self.success_distance, agent_id) for goal in episode.goals]
+        instances = {inst.id: inst for inst in sim.object_instances()}
+        if not instances:  # no annotation: goals are positions (Habitat's convention)
+            return
+        graph = None
+        for index, goal in enumerate(episode.goals):
+            where = f"Episode {episode.episode_id} (scene {episode.scene_id}): goals[{index}]"
+            object_id = getattr(goal, "object_id", None)
+            inst = instances.get(instance_id_of(object_id)) if object_id is not None else None
+            if inst is None:
+                raise DatasetFormatError(
+                    f"{where} names object {object_id!r}, which the scene has no instance of; use an id of "
+                    f"sim.object_instances() (the scene's annotations), e.g. {sorted(instances)[:5]}"
+                )
+            constraints = (getattr(goal, "extra", None) or {}).get("constraints")
+            if constraints is None:
+                continue
+            description = Description.from_dict(constraints, f"{where}.constraints")
+            graph = graph if graph is not None else sim.scene_graph()
+            fits = [i.id for i in resolve(graph, description, self.near_distance)]
+            if inst.id not in fits:
+                named = f"instances {fits}" if fits else "nothing in the scene"
+                raise DatasetFormatError(
+                    f"{where}: its constraints {constraints} ({description.text()!r}) describe {named}, not object "
+                    f"{object_id!r} ({inst.category}); fix the constraints or the object id"
+                )
 
     def episode_geometry(self, sim: Simulator, episode: Episode, agent_id: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
         """The sub-goals' view points and their region-to-region distances (:func:`region_distance`),

@@ -426,3 +426,32 @@ def test_the_privileged_oracle_succeeds_and_a_random_agent_does_not():
     assert all(r["spl"] <= 1.0 and (r["success"] == 0 or r["path_length"] >= 0.9 * r["shortest_tour"]) for r in results)
     random_results = _run(env, make("random", env=env, seed=0), 10)
     assert np.mean([r["success"] for r in random_results]) <= 0.1
+
+
+def test_hand_written_subgoals_that_name_nothing_are_clear_errors(env):
+    """A sub-goal naming no instance of the scene, or constraints that describe another instance
+    (or nothing), are DatasetFormatErrors at reset naming the episode, the goal and the fix."""
+    import dataclasses
+
+    from navgym.errors import DatasetFormatError
+
+    dataset = env.unwrapped.dataset
+    episode = dataset.episodes[0]
+    first = episode.goals[0]
+    cases = {
+        "bad_id": ([dataclasses.replace(first, object_id=99999)], r"goals\[0\] names object 99999, which the scene has no instance of"),
+        "nothing": ([dataclasses.replace(first, extra={**first.extra, "constraints": {"category": "spaceship"}})], "describe nothing in the scene"),
+        "other": ([dataclasses.replace(first, object_id=episode.goals[1].object_id)], "not object"),
+    }
+    added = []
+    try:
+        for name, (goals, message) in cases.items():
+            bad = dataclasses.replace(episode, episode_id=f"bad_{name}", goals=goals + list(episode.goals[1:]))
+            dataset.episodes.append(bad)
+            added.append(bad)
+            with pytest.raises(DatasetFormatError, match=message):
+                env.reset(options={"episode_id": bad.episode_id})
+    finally:
+        for bad in added:
+            dataset.episodes.remove(bad)
+    env.reset(options={"episode_id": episode.episode_id})  # the generated one is fine
