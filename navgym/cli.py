@@ -424,6 +424,35 @@ def demo(
         typer.echo(f"videos: {run_dir}/videos/")
 
 
+@app.command("dataset-stats")
+def dataset_stats(
+    env: list[str] = typer.Option(["ObjectNav-ProcHouse-v0"], "--env", help="Env id (repeatable: one table row each)."),
+    split: str = typer.Option("test", help="Dataset split."),
+    env_option: list[str] = typer.Option([], "--env-option", help="key=value passed to gym.make (repeatable, every --env)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write every scene's and episode's numbers to this JSON file."),
+) -> None:
+    """How big a benchmark is: rooms, storeys, navigable area and objects per scene, start-goal
+    geodesic distance and its ratio to the straight line, as a markdown table (docs/datasets.md)."""
+    from navgym.datasets.stats import as_records, dataset_statistics, markdown_table, summary_row
+
+    rows, records = [], {}
+    options = _parse_options(env_option, "--env-option")
+    for env_id in env:
+        env_obj = _make_env(env_id, split, False, options)
+        try:
+            with _user_input("--env / --split / --env-option"):
+                scenes, episodes = dataset_statistics(env_obj)
+        finally:
+            env_obj.close()
+        rows.append(summary_row(f"{env_id} ({split})", scenes, episodes))
+        records[env_id] = as_records(scenes, episodes)
+    typer.echo(markdown_table(rows))
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(records, indent=1))
+        typer.echo(f"wrote {json_out}")
+
+
 @app.command("airsim-server")
 def airsim_server(
     scene: str = typer.Option("prochouse:1000003", "--scene", help="What to serve: prochouse:SEED, or a mesh path under the data root."),
