@@ -239,6 +239,32 @@ def retrieval_rows(out: Path) -> tuple[list[str], int]:
     return rows, len(records), timed
 
 
+def paired_retrieval_rows(out: Path) -> list[str]:
+    """RAGNav minus each variant, and each input kind minus text, in per-episode top-1 accuracy
+    (paired over episodes, Student t)."""
+    import numpy as np
+    from scipy import stats
+
+    from navgym.agents.ragnav.agent import INPUT_KINDS
+
+    records = _records(out / RETRIEVAL / "episodes.jsonl")
+    if len(records) < 2:
+        return []
+
+    def accuracy(r: dict, variant: str, inputs: str) -> float:
+        goals = r["goal_object_ids"]
+        return sum(a == g for a, g in zip(r["results"][variant][inputs]["retrieved"], goals)) / len(goals)
+
+    def row(label: str, a: tuple[str, str], b: tuple[str, str]) -> str:
+        d = np.array([accuracy(r, *a) - accuracy(r, *b) for r in records])
+        half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if d.std() > 0 else 0.0
+        return f"| {label} | {d.mean():+.3f} ± {half:.3f} | {len(d)} |"
+
+    rows = [row(f"RAGNav − {LABELS[v]} (text)", ("ragnav", "text"), (v, "text")) for v in RETRIEVAL_VARIANTS if v != "ragnav"]
+    rows += [row(f"{LABELS[v]}: {k} − text", (v, k), (v, "text")) for v in ("ragnav", "naive_rag") for k in INPUT_KINDS[1:]]
+    return rows
+
+
 def write_tables(out: Path, table: Path, episodes: int, timed: int) -> None:
     retrieval, n_retrieval, n_timed = retrieval_rows(out)
     commands = [retrieval_command(episodes, out, timed)] + [display_command(navigation_command(v, episodes, out)) for v in VARIANTS]
@@ -249,6 +275,8 @@ def write_tables(out: Path, table: Path, episodes: int, timed: int) -> None:
         "(± normal-approximation 95% half-width, sub-goals treated as independent), from one RAGNav exploration per "
         f"episode shared by all rows; retrieval wall time (median and mean, ms) from a cold embedding cache over the first {n_timed} episodes.\n\n"
         + "\n".join([*markdown_header(("variant", "input", "top-1 accuracy", "median ms", "mean ms", "sub-goals")), *retrieval]) + "\n\n"
+        "Paired differences in per-episode top-1 accuracy (mean ± 95% half-width, paired Student t over episodes):\n\n"
+        + "\n".join([*markdown_header(("difference", "accuracy", "episodes")), *paired_retrieval_rows(out)]) + "\n\n"
         "**Navigation** (the paper's Tables 2 and 3): mean ± 95% half-width over episodes (Student t); travel distance is "
         "`path_length` (m), total time `wall_time` (s, one process on a 2-core machine); retrieval accuracy is the run's own "
         "(input: text).\n\n"
