@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import display_command, evaluate_command, markdown_header, run_commands, write_table  # noqa: E402
+from _results import display_command, evaluate_command, markdown_header, paired_row, run_commands, write_table  # noqa: E402
 
 ENV_ID = "MultiGoalVLN-ProcHouse-v0"
 SPLIT, SEED = "val", 0
@@ -197,25 +197,9 @@ def navigation_rows(out: Path) -> list[str]:
 
 
 def paired_navigation_rows(out: Path) -> list[str]:
-    import numpy as np
-    from scipy import stats
-
-    base = {r["episode_index"]: r for r in _records(out / "ragnav" / "episodes.jsonl")}
-    rows = []
-    for variant in VARIANTS:
-        if variant in ("ragnav", "oracle"):
-            continue
-        other = {r["episode_index"]: r for r in _records(out / variant / "episodes.jsonl")}
-        common = sorted(set(base) & set(other))
-        if len(common) < 2:
-            continue
-        cells = []
-        for key in ("success", "progress", "path_length"):
-            d = np.array([float(base[i][key]) - float(other[i][key]) for i in common])
-            half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if d.std() > 0 else 0.0
-            cells.append(f"{d.mean():+.3f} ± {half:.3f}")
-        rows.append(f"| RAGNav − {LABELS[variant]} | " + " | ".join(cells) + f" | {len(common)} |")
-    return rows
+    variants = [v for v in VARIANTS if v not in ("ragnav", "oracle")]
+    rows = [paired_row([f"RAGNav − {LABELS[v]}"], out / "ragnav", out / v, keys=("success", "progress", "path_length")) for v in variants]
+    return [row for row in rows if row is not None]
 
 
 def retrieval_rows(out: Path) -> tuple[list[str], int]:

@@ -650,8 +650,9 @@ class MultiGoalVLNTask(Task):
 
     # -- goal ------------------------------------------------------------------------------------
     def goal_points(self, sim: Simulator, episode: Episode, agent_id: int = 0) -> np.ndarray:
-        """Every sub-goal's view points together (the map overlay; measures use them per sub-goal)."""
-        return np.concatenate(self.subgoal_regions(sim, episode, agent_id))
+        """Every sub-goal's view points together (the map overlay; measures use them per sub-goal),
+        from the per-episode cache of :meth:`episode_geometry` (checked and computed once per episode)."""
+        return np.concatenate(self.episode_geometry(sim, episode, agent_id)[0])
 
     def goal_radius(self, episode: Episode) -> float:
         return self.view_point_radius

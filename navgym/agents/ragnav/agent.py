@@ -207,19 +207,19 @@ class RAGNavAgent(FrontierAgent):
             text += f", {total / pixels:.0f} °C"
         return text
 
-    def retrieve(self, instruction: str, options: Any = None, inputs: str | None = None) -> tuple[list[RetrievalResult], list[Cluster]]:
+    def retrieve(self, instruction: str, options: Any = None, inputs: str | None = None, plan: TaskPlan | None = None) -> tuple[list[RetrievalResult], list[Cluster]]:
         """Retrieval on the memory built so far: decompose ``instruction``, write the fingerprints
         and the forest from ``inputs`` (default the agent's), retrieve one instance per sub-task
         with ``options`` (a :class:`RetrievalOptions` or a dict of its fields; default the
         agent's). Changes nothing the agent navigates by, so one exploration can be scored under
         several variants (scripts/run_ragnav_results.py). Returns the results (instruction order)
-        and the forest's clusters."""
+        and the forest's clusters. ``plan``: the instruction already decomposed (skips the decomposer)."""
         inputs = self.inputs if inputs is None else choice("inputs", inputs, INPUT_KINDS)
         if options is None:
             options = self.options
         elif isinstance(options, dict):
             options = replace(self.options, **{k: flag(k, v) if k in ("forest", "topology", "spatial", "neighbours", "naive") else v for k, v in options.items()})
-        plan = self.decomposer(instruction)
+        plan = self.decomposer(instruction) if plan is None else plan
         text = lambda i: self.item_text(i, inputs)  # noqa: E731
         for node in self.topo.nodes:
             node.text = self.describer.describe(node, text)
@@ -237,7 +237,7 @@ class RAGNavAgent(FrontierAgent):
     def _build_and_retrieve(self, instruction: str, pose: Pose2D) -> None:
         started = time.perf_counter()
         self.plan = self.decomposer(instruction)
-        results, self.clusters = self.retrieve(instruction)
+        results, self.clusters = self.retrieve(instruction, plan=self.plan)
         self.retrieval_seconds = time.perf_counter() - started
         self.last_retrieval = results
         found = [r for r in results if r.instance is not None]
