@@ -138,6 +138,21 @@ def split_of(seed: int) -> str:
     raise ValueError(f"seed {seed} lies in no split; ranges: { {k: (r.start, r.stop) for k, r in SPLITS.items()} }")
 
 
+def generate_hard_house(seed: int) -> Scene:
+    """The ProcHouseHard building of ``seed``: 8-20 rooms on 1-3 storeys joined by stairs (see
+    :mod:`.building` and :mod:`.hard`). Deterministic like :func:`generate_house`; the split
+    ranges are the same, the buildings unrelated to ProcHouse's houses of the same seed.
+
+    Raises:
+        ValueError: If ``seed`` is negative or not an int.
+    """
+    from navgym.scenes.prochouse.hard import build_hard_house
+
+    _check_seed(seed)
+    split = next((name for name, seeds in SPLITS.items() if seed in seeds), None)
+    return build_hard_house(seed, split)
+
+
 def generate_house(seed: int) -> Scene:
     """The furnished house of ``seed`` (deterministic: same seed, byte-identical scene).
 
@@ -152,4 +167,4 @@ def generate_house(seed: int) -> Scene:
     return build_house(seed, split)
 
 
-__all__ = ["CATEGORIES", "GENERATOR_VERSION", "SPLITS", "generate_house", "split_of"]
+__all__ = ["CATEGORIES", "GENERATOR_VERSION", "SPLITS", "generate_hard_house", "generate_house", "split_of"]

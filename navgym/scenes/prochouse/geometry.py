@@ -106,6 +106,15 @@ class Pose:
         return Cylinder((cx, part.center[1] + self.y, cz), part.radius, part.half_length, axis, part.material)
 
 
+def lift(part: Part, dy: float) -> Part:
+    """The part moved ``dy`` metres up (a storey's things are built at y = 0, then lifted)."""
+    if dy == 0.0:
+        return part
+    if isinstance(part, Box):
+        return Box((part.lo[0], part.lo[1] + dy, part.lo[2]), (part.hi[0], part.hi[1] + dy, part.hi[2]), part.material, part.fit_uv)
+    return Cylinder((part.center[0], part.center[1] + dy, part.center[2]), part.radius, part.half_length, part.axis, part.material)
+
+
 def parts_bounds(parts: list[Part]) -> tuple[np.ndarray, np.ndarray]:
     """Axis-aligned bounds (lo, hi) of several parts."""
     los, his = zip(*(p.bounds() for p in parts))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from navgym.scenes.prochouse.furnish import HouseContext, furnish
-from navgym.scenes.prochouse.geometry import Box, MeshArrays, MeshBuilder, Part
+from navgym.scenes.prochouse.geometry import Box, MeshArrays, MeshBuilder, Part, lift
 from navgym.scenes.prochouse.layout import DOOR_HEIGHT, WALL_THICKNESS, Door, FloorPlan, RoomPlan, plan_floor
 from navgym.scenes.prochouse.library import Palette
 from navgym.scenes.prochouse.materials import MaterialLibrary
@@ -43,6 +43,8 @@ class _Instances:
     def __init__(self, mesh: MeshBuilder):
         self.mesh = mesh
         self.items: list[ObjectInstance] = []
+        #: Added to every part's height (the floor of the storey being built).
+        self.dy = 0.0
 
     def add(
         self,
@@ -55,7 +57,7 @@ class _Instances:
         """A new instance made of ``parts``; its bounding box is set from the triangles later."""
         instance_id = len(self.items) + 1
         for part in parts:
-            self.mesh.add(part, instance_id)
+            self.mesh.add(lift(part, self.dy), instance_id)
         empty = np.zeros(3)
         self.items.append(ObjectInstance(instance_id, category, room_id, empty, empty.copy(), dict(attributes), front))
         return instance_id
@@ -110,12 +112,16 @@ def _wall_boxes(room: RoomPlan, plan: FloorPlan, doors: list[Door]) -> list[tupl
     return boxes
 
 
-def _structure(instances: _Instances, library: MaterialLibrary, plan: FloorPlan, finishes: RoomFinishes) -> list[int]:
-    """Floor, ceiling and wall instances per room, then one door frame (lintel and threshold) per
-    door; returns the door frames' instance ids."""
+def _structure(
+    instances: _Instances, library: MaterialLibrary, plan: FloorPlan, finishes: RoomFinishes, skip: frozenset[int] = frozenset()
+) -> list[int]:
+    """Floor, ceiling and wall instances per room (except the rooms in ``skip``, built elsewhere),
+    then one door frame (lintel and threshold) per door; returns the door frames' instance ids."""
     height = plan.ceiling_height
     ceiling = library.surface("ceiling", "paint", "white")
     for room, ((floor_kind, floor_colour), (wall_kind, wall_colour)) in zip(plan.rooms, finishes):
+        if room.id in skip:
+            continue
         r = room.interior
         doors = [d for d in plan.doors if room.id in d.rooms]
         floor = library.surface("floor", floor_kind, floor_colour)

@@ -10,6 +10,15 @@ For one storey (a floor height) every grid cell is tested with vertical rays:
 
 Rays are cast on a grid twice as fine as the navigation grid and pooled (any blocked sub-cell blocks
 the cell), then free space is eroded by the agent radius with a Euclidean distance transform.
+
+In a building of several storeys (``storeys`` given) a storey's grid also holds the stairs: every
+up-facing surface in each column between the storey below's floor and the storey above's (each
+excluding its ``max_climb`` band) is collected by repeated downward rays, kept where the free
+height above it is at least the agent's, and a flood from the storey's own floor climbs onto the
+surfaces within ``max_climb`` of a neighbour's. A flight between two storeys therefore lies on
+both storeys' grids (except its first and last risers' treads), and the agent changes grid where
+it is nearer the other storey's floor (:class:`~navgym.sims.embedded.storeys.StoreyLinks` joins
+the grids for geodesics).
 Geodesic distances come from the fast marching method (``scikit-fmm``), which gives any-angle
 distances like Habitat's navmesh rather than 8-connected grid lengths.
 """
@@ -34,7 +43,8 @@ class NavGrid:
         cell_size: Grid resolution in metres (default 5 cm).
     """
 
-    def __init__(self, caster, floor_height: float, radius: float, height: float, max_climb: float, cell_size: float = 0.05):
+    def __init__(self, caster, floor_height: float, radius: float, height: float, max_climb: float, cell_size: float = 0.05,
+                 storeys: list[float] | None = None):
         self.floor_height = float(floor_height)
         self.cell_size = float(cell_size)
         self.radius = float(radius)
@@ -43,7 +53,10 @@ class NavGrid:
         self.origin = (float(lo[0]) - margin, float(lo[2]) - margin)
         self.cols = int(np.ceil((hi[0] - lo[0] + 2 * margin) / cell_size))
         self.rows = int(np.ceil((hi[2] - lo[2] + 2 * margin) / cell_size))
-        self.floor_y, self.free, self.floor_ok = self._probe(caster, radius, height, max_climb)
+        if storeys is not None and len(storeys) > 1:
+            self.floor_y, self.free, self.floor_ok = self._probe_layered(caster, height, max_climb, storeys)
+        else:
+            self.floor_y, self.free, self.floor_ok = self._probe(caster, radius, height, max_climb)
         self.navigable = self._erode(self.free, radius)
         labels, count = ndimage.label(self.navigable, structure=np.ones((3, 3)))
         self.labels = labels
@@ -92,6 +105,111 @@ class NavGrid:
                 floor_height = np.nanmean(heights, axis=(1, 3))
         floor_height = np.where(np.isnan(floor_height), self.floor_height, floor_height)
         return floor_height, free, floor_cells
+
+    def _fine_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        fine = self.cell_size / 2
+        xs = self.origin[0] + (np.arange(self.cols * 2) + 0.5) * fine
+        zs = self.origin[1] + (np.arange(self.rows * 2) + 0.5) * fine
+        gx, gz = np.meshgrid(xs, zs)
+        return gx.ravel(), gz.ravel()
+
+    def _probe_layered(self, caster, height: float, max_climb: float, storeys: list[float], max_layers: int = 16):
+        """Floor and free cells of a storey of a multi-storey building (see the module docs)."""
+        gx, gz = self._fine_columns()
+        n = gx.size
+        h = self.floor_height
+        below = [s for s in storeys if s < h - 1e-6]
+        above = [s for s in storeys if s > h + 1e-6]
+        low = max(below) + max_climb if below else h - max_climb
+        high = min(above) - max_climb if above else h + max_climb
+        start = high + 1e-3
+        # What is above the start: the headroom of the first surface below it.
+        origins = np.stack([gx, np.full(n, start), gz], axis=1)
+        t_up, prim_up, _, _ = caster.cast(origins, np.tile([0.0, 1.0, 0.0], (n, 1)))
+        up_ny = np.where(prim_up >= 0, caster.face_normals[np.where(prim_up >= 0, prim_up, 0), 1], -1.0)
+        ceiling = np.where(prim_up < 0, np.inf, np.where(up_ny > 0.0, start, start + t_up))  # inside a solid: no room
+        layers_y, layers_ok = [], []
+        current = np.full(n, start)
+        active = np.arange(n)
+        down = np.array([0.0, -1.0, 0.0])
+        for _ in range(max_layers):
+            if len(active) == 0:
+                break
+            reach = current[active] - low + 1e-3
+            org = np.stack([gx[active], current[active], gz[active]], axis=1)
+            t, prim, _, _ = caster.cast(org, np.tile(down, (len(active), 1)), max_distance=np.maximum(reach, 1e-4))
+            hit = prim >= 0
+            y = np.full(n, np.nan)
+            ok = np.zeros(n, dtype=bool)
+            hit_idx = active[hit]
+            y_hit = current[hit_idx] - t[hit]
+            ny = caster.face_normals[prim[hit], 1]
+            y[hit_idx] = y_hit
+            # A walkable surface: faces up, in the band, with the agent's height free above it.
+            ok[hit_idx] = (ny > 0.5) & (y_hit >= low - 1e-6) & (y_hit <= high + 1e-6) & (ceiling[hit_idx] - y_hit >= height)
+            layers_y.append(y)
+            layers_ok.append(ok)
+            ceiling[hit_idx] = y_hit  # whatever was hit is the ceiling of what lies below it
+            current[hit_idx] = y_hit - 1e-4
+            active = hit_idx
+        cand = np.full((max(1, len(layers_y)), n), np.nan)
+        for j, (y, ok) in enumerate(zip(layers_y, layers_ok)):
+            cand[j, ok] = y[ok]
+        chosen = self._flood(cand, h, max_climb)
+        floor_ok = ~np.isnan(chosen)
+        origins = np.stack([gx, np.where(floor_ok, chosen, h), gz], axis=1)
+        free = floor_ok & ~self._inside_solid(caster, origins, 0.5 * (max_climb + height))
+        rows, cols = self.rows, self.cols
+        free_cells = free.reshape(rows, 2, cols, 2).all(axis=(1, 3))
+        floor_cells = floor_ok.reshape(rows, 2, cols, 2).any(axis=(1, 3))
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            floor_y = np.nanmean(chosen.reshape(rows, 2, cols, 2), axis=(1, 3))
+        floor_y = np.where(np.isnan(floor_y), h, floor_y)
+        return floor_y, free_cells, floor_cells
+
+    def _flood(self, cand: np.ndarray, h: float, max_climb: float) -> np.ndarray:
+        """Per fine column, the surface reached from the storey's floor (within ``max_climb`` of
+        ``h``) by steps of at most ``max_climb`` between 8-neighbours; NaN where none is."""
+        width = self.cols * 2
+        n = cand.shape[1]
+        gap = np.abs(cand - h)
+        gap[np.isnan(gap)] = np.inf
+        best = np.argmin(gap, axis=0)
+        chosen = np.full(n, np.nan)
+        start = gap[best, np.arange(n)] <= max_climb
+        chosen[start] = cand[best[start], np.flatnonzero(start)]
+        frontier = np.flatnonzero(start)
+        height_rows = n // width
+        offsets = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+        while len(frontier):
+            r, c = np.divmod(frontier, width)
+            new_cells, new_y = [], []
+            for dr, dc in offsets:
+                nr, nc = r + dr, c + dc
+                inside = (nr >= 0) & (nc >= 0) & (nr < height_rows) & (nc < width)
+                nb = nr[inside] * width + nc[inside]
+                parent = chosen[frontier[inside]]
+                open_ = np.isnan(chosen[nb])
+                nb, parent = nb[open_], parent[open_]
+                if len(nb) == 0:
+                    continue
+                step = np.abs(cand[:, nb] - parent)
+                step[np.isnan(step)] = np.inf
+                j = np.argmin(step, axis=0)
+                reach = step[j, np.arange(len(nb))] <= max_climb
+                new_cells.append(nb[reach])
+                new_y.append(cand[j[reach], nb[reach]])
+            if not new_cells:
+                break
+            cells = np.concatenate(new_cells)
+            ys = np.concatenate(new_y)
+            cells, first = np.unique(cells, return_index=True)
+            chosen[cells] = ys[first]
+            frontier = cells
+        return chosen
 
     @staticmethod
     def _inside_solid(caster, origins: np.ndarray, lift: float, reach: float = 1.0) -> np.ndarray:
@@ -154,18 +272,19 @@ class NavGrid:
         return self.to_world(int(row), int(col)), float(d[best])
 
     # -- geodesics -----------------------------------------------------------------------------
-    def distance_field(self, goals: np.ndarray) -> np.ndarray:
+    def distance_field(self, goals: np.ndarray, cache: bool = True) -> np.ndarray:
         """Geodesic distance (metres) from every cell to the nearest goal; inf where unreachable.
 
         Goals off the navigable area are first snapped to their nearest navigable cell. Fields are
-        cached (LRU of 32) by goal cells, since tasks ask for the same goals every step.
+        cached (LRU of 32) by goal cells, since tasks ask for the same goals every step
+        (``cache=False``: neither read nor kept, for fields the caller keeps itself).
         """
         import skfmm
 
         goals = np.atleast_2d(np.asarray(goals, dtype=np.float64))
         cells = self._goal_cells(goals)
         key = cells.tobytes()
-        if key in self._fields:
+        if cache and key in self._fields:
             self._fields.move_to_end(key)
             return self._fields[key]
         rows, cols = np.divmod(cells, self.cols)
@@ -183,6 +302,8 @@ class NavGrid:
         field[~self.navigable] = np.inf
         # Only cells connected to a goal are reachable.
         field[~np.isin(self.labels, np.unique(self.labels[rows, cols]))] = np.inf
+        if not cache:
+            return field
         self._fields[key] = field
         if len(self._fields) > 32:
             self._fields.popitem(last=False)

@@ -69,6 +69,7 @@ class EmbeddedSimulator(Simulator):
         self._scene: Scene | None = None
         self._caster: RayCaster | None = None
         self._grids: dict[tuple[float, BodySpec], NavGrid] = {}
+        self._links: dict[BodySpec, object] = {}
         self._warned_unannotated = False
         #: Agents that other agents see and bump into: id -> rectangular footprint or None (cylinder).
         self._solid: dict[int, tuple[float, float] | None] = {}
@@ -89,6 +90,7 @@ class EmbeddedSimulator(Simulator):
         self._scene = scene
         self._caster = None
         self._grids = {}
+        self._links = {}
         self._storeys: list[float] | None = None
         self._warned_unannotated = False
         self._states = {agent_id: AgentState(self._default_start(agent_id), yaw_to_quaternion(0.0)) for agent_id in self._bodies}
@@ -116,7 +118,10 @@ class EmbeddedSimulator(Simulator):
 
     # -- storeys -------------------------------------------------------------------------------
     def storey_heights(self) -> list[float]:
-        """Floor heights of the scene's storeys, from the area of up-facing surfaces."""
+        """Floor heights of the scene's storeys: the scene's ``metadata["storeys"]`` when it has
+        them (ProcHouseHard), else from the area of up-facing surfaces."""
+        if self._storeys is None and self.scene.metadata.get("storeys"):
+            self._storeys = sorted(float(h) for h in self.scene.metadata["storeys"])
         if self._storeys is None:
             normals = self.caster.face_normals
             tri = self.scene.vertices[self.scene.faces]
@@ -153,8 +158,22 @@ class EmbeddedSimulator(Simulator):
         storey = self._storey_for(self._states[agent_id].position[1] if y is None else y)
         key = (storey, body)
         if key not in self._grids:
-            self._grids[key] = NavGrid(self.caster, storey, body.radius, body.height, body.max_climb, self.cell_size)
+            storeys = self.storey_heights()
+            self._grids[key] = NavGrid(self.caster, storey, body.radius, body.height, body.max_climb, self.cell_size,
+                                       storeys=storeys if len(storeys) > 1 else None)
         return self._grids[key]
+
+    def storey_links(self, agent_id: int = 0):
+        """The :class:`~navgym.sims.embedded.storeys.StoreyLinks` joining an agent body's storey
+        grids at the stairs, or None in a single-storey scene."""
+        if len(self.storey_heights()) < 2:
+            return None
+        body = self.body(agent_id)
+        if body not in self._links:
+            from navgym.sims.embedded.storeys import StoreyLinks
+
+            self._links[body] = StoreyLinks([self.grid(h, agent_id) for h in self.storey_heights()])
+        return self._links[body]
 
     def _main_grid(self, agent_id: int = 0) -> NavGrid:
         grids = [self.grid(s, agent_id) for s in self.storey_heights()]
@@ -416,9 +435,15 @@ class EmbeddedSimulator(Simulator):
 
     def geodesic_distance(self, start: Sequence[float], goals, agent_id: int = 0) -> float:
         goals = np.atleast_2d(np.asarray(goals, dtype=np.float64))
+        links = self.storey_links(agent_id)
+        if links is not None and links.portals:
+            return links.geodesic_distance(np.asarray(start, dtype=np.float64), goals)
         return self.grid(start[1], agent_id).geodesic_distance(np.asarray(start, dtype=np.float64), goals)
 
     def shortest_path(self, start: Sequence[float], goal, agent_id: int = 0) -> np.ndarray:
+        links = self.storey_links(agent_id)
+        if links is not None and links.portals:
+            return links.shortest_path(np.asarray(start, dtype=np.float64), np.asarray(goal, dtype=np.float64))
         return self.grid(start[1], agent_id).shortest_path(np.asarray(start, dtype=np.float64), np.asarray(goal, dtype=np.float64))
 
     def navigable_points_near(self, bbox_min, bbox_max, distance: float, agent_id: int = 0) -> np.ndarray:
@@ -429,7 +454,14 @@ class EmbeddedSimulator(Simulator):
         return self.grid(storey, agent_id).cells_near_box(bbox_min, np.asarray(bbox_max, dtype=np.float64), distance)
 
     def sample_navigable_point(self, rng: np.random.Generator, agent_id: int = 0) -> np.ndarray:
-        return self._main_grid(agent_id).sample(rng)
+        """A navigable point; in a building with stairs, on a storey drawn in proportion to the
+        area of its largest navigable region (each grid's stairs count towards both storeys)."""
+        links = self.storey_links(agent_id)
+        if links is None or not links.portals:
+            return self._main_grid(agent_id).sample(rng)
+        areas = np.array([float((g.labels == g.largest_label).sum()) if g.largest_label else 0.0 for g in links.grids])
+        storey = int(rng.choice(len(areas), p=areas / areas.sum()))
+        return links.grids[storey].sample(rng)
 
     def topdown_map(self, height: float | None = None, agent_id: int = 0) -> TopDownMap:
         return self.grid(height, agent_id).topdown_map()
