@@ -5,7 +5,10 @@ goal points (:mod:`~navgym.datasets.goals`) and ProcHouse generation
 
 from navgym.datasets.episodes import Episode, EpisodeDataset, read_dataset, write_dataset
 
-#: Dataset names of env ids: ProcHouse (generated) and the Habitat datasets (the user's data).
-DATASETS = ("ProcHouse", "Gibson", "MP3D", "HM3D", "HSSD")
+#: Dataset names of env ids: ProcHouse and ProcHouseHard (generated) and the Habitat datasets
+#: (the user's data).
+DATASETS = ("ProcHouse", "ProcHouseHard", "Gibson", "MP3D", "HM3D", "HSSD")
+#: The generated ones.
+GENERATED_DATASETS = ("ProcHouse", "ProcHouseHard")
 
-__all__ = ["DATASETS", "Episode", "EpisodeDataset", "read_dataset", "write_dataset"]
+__all__ = ["DATASETS", "GENERATED_DATASETS", "Episode", "EpisodeDataset", "read_dataset", "write_dataset"]

@@ -40,6 +40,22 @@ GENERATION_VERSION = 1
 DIFFICULTY_BINS = {"near": (1.25, 2.0), "easy": (1.5, 3.0), "medium": (3.0, 5.0), "hard": (5.0, 10.0)}
 #: Scenes and episodes per scene of each split, by default.
 SPLIT_SIZES = {"train": (40, 50), "val": (10, 10), "test": (10, 10)}
+#: ProcHouseHard's episode filter when no difficulty is asked: geodesic start-goal distance
+#: (metres) and the smallest geodesic / Euclidean ratio kept (Habitat keeps 20% of the episodes
+#: below 1.1; these are all rejected). Calibrated against the frontier agent: docs/datasets.md.
+HARD_FILTER = {"distance": (4.0, 30.0), "min_ratio": 1.1}
+#: Bump with any change of HARD_FILTER: cached ProcHouseHard datasets of older versions are not reused.
+HARD_GENERATION_VERSION = 1
+
+
+class DistanceBin(tuple):
+    """A ``(low, high)`` geodesic distance bin (metres) that may also carry ``min_ratio``: the
+    smallest geodesic / Euclidean ratio an episode may have (None: Habitat's rule)."""
+
+    def __new__(cls, low: float, high: float, min_ratio: float | None = None):
+        obj = super().__new__(cls, (float(low), float(high)))
+        obj.min_ratio = min_ratio
+        return obj
 _MAX_TRIES = 60
 
 
@@ -53,6 +69,7 @@ def prochouse_dataset(
     episodes_per_scene: int | None = None,
     max_goal_distance: float | None = None,
     use_cache: bool = True,
+    hard: bool = False,
 ) -> EpisodeDataset:
     """The ProcHouse episodes of a task and split (generated on first use, then read from cache).
 
@@ -60,6 +77,8 @@ def prochouse_dataset(
         task: A :class:`~navgym.tasks.base.Task`; its ``make_prochouse_episode`` makes each one.
         embodiment: Whose body the episodes are for (navigability) and whose camera goal views use.
         sim_factory: Builds a simulator for a scene id with the embodiment's body.
+        hard: ProcHouseHard: the multi-storey buildings, and :data:`HARD_FILTER` when
+            ``difficulty`` is None.
     """
     from navgym.scenes.prochouse import SPLITS
     from navgym.scenes.sources import prochouse_scene_id
@@ -74,6 +93,9 @@ def prochouse_dataset(
     check_range("num_scenes", num_scenes, 1, len(SPLITS[split]))
     check_range("episodes_per_scene", episodes_per_scene, 1, 10_000)
     low, high = DIFFICULTY_BINS[difficulty] if difficulty else (DIFFICULTY_BINS["easy"][0], DIFFICULTY_BINS["hard"][1])
+    min_ratio = None
+    if hard and difficulty is None:
+        (low, high), min_ratio = HARD_FILTER["distance"], HARD_FILTER["min_ratio"]
     cap = getattr(task, "default_max_goal_distance", None)
     if max_goal_distance is None and cap is not None and cap > low:
         high = min(high, float(cap))  # the task's own cap (SemanticNav: targets in view)
@@ -82,6 +104,10 @@ def prochouse_dataset(
             raise InvalidArgumentError(f"max_goal_distance={max_goal_distance} must exceed the bin's minimum {low} m")
         high = min(high, float(max_goal_distance))
     key = _cache_key(task, embodiment, split, difficulty, num_scenes, episodes_per_scene, (low, high))
+    if hard:
+        from navgym.scenes.prochouse.hard import HARD_GENERATOR_VERSION
+
+        key = f"hard{HARD_GENERATION_VERSION}h{HARD_GENERATOR_VERSION}r{min_ratio}_{key}"
     path = cache_dir() / "episodes" / f"{task.name.lower()}" / f"{key}.json.gz"
     if use_cache and path.exists():
         try:
@@ -91,12 +117,14 @@ def prochouse_dataset(
     episodes: list[Episode] = []
     # Shown off a terminal too (logs of a training job), there updated every 10 s instead of redrawn.
     interactive = sys.stderr.isatty()
-    seeds = tqdm(list(SPLITS[split][:num_scenes]), desc=f"Generating {task.name} {split} episodes", leave=interactive,
+    name = "ProcHouseHard" if hard else "ProcHouse"
+    seeds = tqdm(list(SPLITS[split][:num_scenes]), desc=f"Generating {task.name} {name} {split} episodes", leave=interactive,
                  mininterval=0.1 if interactive else 10.0)
     for seed in seeds:
-        sim = sim_factory(prochouse_scene_id(seed))
+        sim = sim_factory(prochouse_scene_id(seed, hard))
         rng = np.random.default_rng([seed, task.generation_salt])
-        episodes.extend(generate_scene_episodes(task, embodiment, sim, rng, f"{seed}", episodes_per_scene, (low, high)))
+        episodes.extend(generate_scene_episodes(task, embodiment, sim, rng, f"{seed}", episodes_per_scene,
+                                                DistanceBin(low, high, min_ratio)))
         sim.close()
     dataset = EpisodeDataset(episodes=episodes, kind=task.episode_kind)
     task.prepare_dataset(dataset)
@@ -155,11 +183,15 @@ def generate_scene_episodes(task, embodiment, sim: Simulator, rng: np.random.Gen
 # -- pieces the tasks share --------------------------------------------------------------------
 def accept_distance(sim: Simulator, rng, start, goal_points: np.ndarray, distance_bin) -> float | None:
     """The geodesic start-goal distance when it is in the bin and the path is not too straight
-    (kept with probability 0.2 when geodesic / Euclidean < 1.1); else ``None``."""
+    (kept with probability 0.2 when geodesic / Euclidean < 1.1, never below the bin's
+    ``min_ratio`` when it has one, see :class:`DistanceBin`); else ``None``."""
     geodesic = sim.geodesic_distance(start, goal_points)
     if not (distance_bin[0] <= geodesic <= distance_bin[1]):
         return None
     euclid = float(np.min(np.linalg.norm((goal_points - start)[:, [0, 2]], axis=1)))
+    min_ratio = getattr(distance_bin, "min_ratio", None)
+    if min_ratio is not None:
+        return geodesic if euclid <= 0 or geodesic / euclid >= min_ratio else None
     if euclid > 0 and geodesic / euclid < 1.1 and rng.random() > 0.2:
         return None
     return geodesic

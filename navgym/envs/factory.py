@@ -13,7 +13,7 @@ from navgym.core.checks import check_range
 from navgym.core.paths import data_root
 from navgym.core.registry import did_you_mean
 from navgym.core.specs import BodySpec
-from navgym.datasets import DATASETS
+from navgym.datasets import DATASETS, GENERATED_DATASETS
 from navgym.datasets.episodes import EpisodeDataset
 from navgym.datasets.habitat import find_episode_file
 from navgym.embodiments import EMBODIMENTS, Embodiment
@@ -129,7 +129,8 @@ def make_nav_env(
 
     Args:
         task: A registered task (``"ImageNav"``, ``"InstanceImageNav"``, ``"ObjectNav"``, ``"TextNav"``).
-        dataset: ``"ProcHouse"`` (generated, runs everywhere) or ``"Gibson"``, ``"MP3D"``,
+        dataset: ``"ProcHouse"`` or ``"ProcHouseHard"`` (generated, run everywhere; the hard one
+            has multi-storey 8-20 room buildings, docs/datasets.md) or ``"Gibson"``, ``"MP3D"``,
             ``"HM3D"``, ``"HSSD"`` (the user's Habitat data).
         split: ``"train"``, ``"val"`` or ``"test"`` (Habitat data: any split folder it has).
         sensors: Observation keys (Habitat's names); defaults follow the task's papers.
@@ -158,7 +159,7 @@ def make_nav_env(
     if dataset not in DATASETS:
         raise UnknownNameError(f"dataset={dataset!r} is not a navgym dataset.{did_you_mean(str(dataset), list(DATASETS))} Valid datasets: {list(DATASETS)}")
     task_cls = TASKS.get(task)
-    if dataset != "ProcHouse":
+    if dataset not in GENERATED_DATASETS:
         task_kwargs = {**task_cls.dataset_defaults(dataset), **task_kwargs}
     if success_distance is not None:
         task_kwargs["success_distance"] = check_range("success_distance", success_distance, 0.0, 10.0, low_open=True)
@@ -185,15 +186,16 @@ def make_nav_env(
 
     root = data_root(data_dir)
     sim_factory = SimFactory(sim, body.body, root, sim_options)
-    if dataset == "ProcHouse" and dataset_path is None:
+    if dataset in GENERATED_DATASETS and dataset_path is None:
         from navgym.datasets.prochouse import prochouse_dataset
 
         _check_prochouse_categories(task_obj)
         episodes = prochouse_dataset(
             task_obj, body, split, sim_factory,
             difficulty=difficulty, num_scenes=num_scenes, episodes_per_scene=episodes_per_scene, max_goal_distance=max_goal_distance,
+            hard=dataset == "ProcHouseHard",
         )
-        source = f"ProcHouse generation ({split} split, difficulty={difficulty!r}, num_scenes={num_scenes}, episodes_per_scene={episodes_per_scene})"
+        source = f"{dataset} generation ({split} split, difficulty={difficulty!r}, num_scenes={num_scenes}, episodes_per_scene={episodes_per_scene})"
     else:
         from navgym.datasets.episodes import read_dataset
 

@@ -3,6 +3,8 @@
 Scene ids:
     * ``"prochouse/<seed>"``: the ProcHouse house of that seed, generated on first use and cached
       as ``.glb`` + ``.navgym.json`` under :func:`cache_dir`.
+    * ``"prochousehard/<seed>"``: the ProcHouseHard building of that seed (multi-storey, 8-20
+      rooms), cached the same way in its own versioned folder.
     * a mesh path (``.glb``, ``.gltf``, ``.obj``, ``.ply``): absolute, or relative to the data root's
       ``scene_datasets/`` folder as in Habitat's episode files.
 """
@@ -17,20 +19,22 @@ from navgym.core.paths import data_root as default_data_root
 from navgym.scenes.scene import Scene
 
 PROCHOUSE_PREFIX = "prochouse/"
+PROCHOUSE_HARD_PREFIX = "prochousehard/"
 
 
-def prochouse_scene_id(seed: int) -> str:
-    return f"{PROCHOUSE_PREFIX}{int(seed)}"
+def prochouse_scene_id(seed: int, hard: bool = False) -> str:
+    return f"{PROCHOUSE_HARD_PREFIX if hard else PROCHOUSE_PREFIX}{int(seed)}"
 
 
 def prochouse_seed(scene_id: str) -> int:
-    tail = scene_id[len(PROCHOUSE_PREFIX) :]
+    prefix = PROCHOUSE_HARD_PREFIX if scene_id.startswith(PROCHOUSE_HARD_PREFIX) else PROCHOUSE_PREFIX
+    tail = scene_id[len(prefix) :]
     if not tail.isdigit():
-        raise ValueError(f"scene id {scene_id!r} is not 'prochouse/<seed>' with a non-negative integer seed")
+        raise ValueError(f"scene id {scene_id!r} is not '{prefix}<seed>' with a non-negative integer seed")
     return int(tail)
 
 
-def load_prochouse(seed: int, use_cache: bool = True) -> Scene:
+def load_prochouse(seed: int, use_cache: bool = True, hard: bool = False) -> Scene:
     """The ProcHouse house of ``seed``, from the disk cache when it is there.
 
     The cache holds ``<seed>.glb`` + ``<seed>.navgym.json`` as :func:`~navgym.scenes.io.save_scene`
@@ -40,33 +44,35 @@ def load_prochouse(seed: int, use_cache: bool = True) -> Scene:
     """
     from navgym.scenes.formats.annotations import check_cross_references
     from navgym.scenes.io import annotation_path, load_scene, save_scene
-    from navgym.scenes.prochouse import GENERATOR_VERSION, generate_house
+    from navgym.scenes.prochouse import GENERATOR_VERSION, generate_hard_house, generate_house
+    from navgym.scenes.prochouse.hard import HARD_GENERATOR_VERSION
 
-    path = cache_dir() / "scenes" / f"prochouse_v{GENERATOR_VERSION}" / f"{int(seed):07d}.glb"
+    folder = f"prochouse_hard_v{HARD_GENERATOR_VERSION}" if hard else f"prochouse_v{GENERATOR_VERSION}"
+    path = cache_dir() / "scenes" / folder / f"{int(seed):07d}.glb"
     if use_cache and path.exists():
         try:
             scene = load_scene(path, annotation_path(path))
             check_cross_references(path, annotation_path(path))
-            scene.name = prochouse_scene_id(seed)
+            scene.name = prochouse_scene_id(seed, hard)
             return scene
         except (ValueError, FileNotFoundError):
             pass  # a corrupt or stale cache entry: regenerate it below
-    scene = generate_house(int(seed))
-    scene.name = prochouse_scene_id(seed)
+    scene = generate_hard_house(int(seed)) if hard else generate_house(int(seed))
+    scene.name = prochouse_scene_id(seed, hard)
     if use_cache:
         save_scene(scene, path)  # writes both files complete, then renames them into place
     return scene
 
 
 @lru_cache(maxsize=8)
-def _load_prochouse_cached(seed: int) -> Scene:
-    return load_prochouse(seed)
+def _load_prochouse_cached(seed: int, hard: bool = False) -> Scene:
+    return load_prochouse(seed, hard=hard)
 
 
 def load_scene_by_id(scene_id: str, data_root: str | Path | None = None) -> Scene:
     """Resolve a scene id (see module docs) to a :class:`Scene`."""
-    if scene_id.startswith(PROCHOUSE_PREFIX):
-        return _load_prochouse_cached(prochouse_seed(scene_id))
+    if scene_id.startswith(PROCHOUSE_PREFIX) or scene_id.startswith(PROCHOUSE_HARD_PREFIX):
+        return _load_prochouse_cached(prochouse_seed(scene_id), scene_id.startswith(PROCHOUSE_HARD_PREFIX))
     from navgym.scenes.io import load_scene
 
     path = Path(scene_id)
