@@ -35,9 +35,15 @@ def hybrid_similarity(positions: np.ndarray, embeddings: np.ndarray, omega: floa
 
 
 def summarize(leaf_categories: Sequence[Sequence[str]], top: int = 6) -> str:
-    """Rule-based parent summary (an LLM's job in the paper): "An area with the bed, the lamp ..."."""
-    counts = Counter(c for cats in leaf_categories for c in set(cats))
-    names = [c for c, _ in counts.most_common(top)]
+    """Rule-based parent summary (an LLM's job in the paper): "An area with the bed, the lamp ...".
+
+    The ``top`` categories seen from the most leaves (each counted once per leaf), ties broken
+    alphabetically: the text must not depend on set iteration order, which for strings changes
+    with the process's hash seed (``PYTHONHASHSEED``); ``Counter.most_common`` breaks ties by
+    insertion order, so iterating ``set(cats)`` made the summary, its embedding, the forest
+    stage's room weights and hence some retrievals differ from one process to the next."""
+    counts = Counter(c for cats in leaf_categories for c in dict.fromkeys(cats))
+    names = [c for c, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
     return "An area with " + ", ".join(names) + "." if names else "An empty area."
 
 

@@ -39,6 +39,15 @@ from navgym.scenes.scene import Room, Scene
 
 #: Bump when ProcHouseHard buildings change: caches and datasets of older versions are not reused.
 HARD_GENERATOR_VERSION = 1
+#: What every room of a type holds (ProcHouse's priors); a room missing one is furnished again.
+ESSENTIALS = {
+    "kitchen": {"stove", "refrigerator", "sink", "counter"},
+    "office": {"desk", "chair"},
+    "laundry": {"washing_machine"},
+    "bathroom": {"toilet"},
+    "bedroom": {"bed"},
+}
+_FURNISH_TRIES = 4
 #: Steps and blocks stand this far off the stair hall's side walls (no shared planes).
 _STANDOFF = 0.002
 
@@ -108,8 +117,14 @@ def _planners(seed_sequence: np.random.SeedSequence, building: Building, k: int,
             hall = halls[room.id]
             room = RoomPlan(room.id, room.type, room.name, room.cell, hall.landing)
             doors = doors + [_flight_side_door(hall)]
-        planner = RoomPlanner(room, doors, building.ceiling_height, np.random.default_rng(child), palette)
-        furnish(planner, house)
+        # A room whose essentials did not fit (rare: a kitchen's refrigerator after its run) is
+        # furnished again with the next draws of its own generator.
+        rng = np.random.default_rng(child)
+        for _ in range(_FURNISH_TRIES):
+            planner = RoomPlanner(room, doors, building.ceiling_height, rng, palette)
+            furnish(planner, house)
+            if ESSENTIALS.get(room.type, set()) <= {o.category for o in planner.objects}:
+                break
         planners.append(planner)
     return planners
 

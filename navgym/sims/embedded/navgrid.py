@@ -166,7 +166,8 @@ class NavGrid:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            floor_y = np.nanmean(chosen.reshape(rows, 2, cols, 2), axis=(1, 3))
+            # A cell across a riser stands on its higher tread.
+            floor_y = np.nanmax(chosen.reshape(rows, 2, cols, 2), axis=(1, 3))
         floor_y = np.where(np.isnan(floor_y), h, floor_y)
         return floor_y, free_cells, floor_cells
 

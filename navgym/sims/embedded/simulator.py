@@ -136,14 +136,17 @@ class EmbeddedSimulator(Simulator):
                 totals = np.bincount(inverse, weights=area[up])
                 keep = totals >= _STOREY_AREA_SHARE * totals.max()
                 # A storey is under a roof: most of its floor has something above it (this drops
-                # the top of a ceiling slab or a flat roof).
+                # a flat roof), at least 1 m up (this drops the top of a ceiling slab under the
+                # next storey's floor). Its height is the surfaces' area-weighted mean height.
                 centroids = tri[up].mean(axis=1)
                 storeys = []
                 for bin_value in uniq[keep]:
-                    points = centroids[bins == bin_value][:: max(1, int((bins == bin_value).sum()) // 500)]
-                    _, prim, _, _ = self.caster.cast(points + [0.0, 0.05, 0.0], np.tile([0.0, 1.0, 0.0], (len(points), 1)))
-                    if (prim >= 0).mean() >= 0.5:
-                        storeys.append(float(bin_value * 0.1))
+                    in_bin = bins == bin_value
+                    points = centroids[in_bin][:: max(1, int(in_bin.sum()) // 500)]
+                    t, prim, _, _ = self.caster.cast(points + [0.0, 0.05, 0.0], np.tile([0.0, 1.0, 0.0], (len(points), 1)))
+                    if ((prim >= 0) & (t >= 1.0)).mean() >= 0.5:
+                        weights = area[up][in_bin]
+                        storeys.append(round(float(np.average(heights[in_bin], weights=weights)), 3))
                 self._storeys = sorted(storeys) or [float(uniq[np.argmax(totals)] * 0.1)]
         return self._storeys
 
@@ -436,13 +439,13 @@ class EmbeddedSimulator(Simulator):
     def geodesic_distance(self, start: Sequence[float], goals, agent_id: int = 0) -> float:
         goals = np.atleast_2d(np.asarray(goals, dtype=np.float64))
         links = self.storey_links(agent_id)
-        if links is not None and links.portals:
+        if links is not None:
             return links.geodesic_distance(np.asarray(start, dtype=np.float64), goals)
         return self.grid(start[1], agent_id).geodesic_distance(np.asarray(start, dtype=np.float64), goals)
 
     def shortest_path(self, start: Sequence[float], goal, agent_id: int = 0) -> np.ndarray:
         links = self.storey_links(agent_id)
-        if links is not None and links.portals:
+        if links is not None:
             return links.shortest_path(np.asarray(start, dtype=np.float64), np.asarray(goal, dtype=np.float64))
         return self.grid(start[1], agent_id).shortest_path(np.asarray(start, dtype=np.float64), np.asarray(goal, dtype=np.float64))
 
