@@ -3,7 +3,8 @@
 
 Per scene (through the :class:`~navgym.sims.base.Simulator` interface and its scene graph, so any
 backend and any annotated scene): rooms, storeys (distinct room floor heights), navigable area
-(the body's top-down map: navigable cells x cell area, on the storey of the first episode's start)
+(the body's top-down map: navigable cells x cell area, on the storey of the first episode's start;
+summed over every storey's map in a multi-storey scene, where a flight counts on both its storeys)
 and object instances (structural ones, walls, floors, doors ..., left out). Per episode: the
 start-to-goal geodesic distance (the episode's ``info["geodesic_distance"]`` when it has one,
 MultiGoalVLN's ``start_to_nearest_subgoal`` rather than its tour, else the simulator's, to the
@@ -60,13 +61,27 @@ def storeys(floor_heights: Iterable[float], tolerance: float = STOREY_TOLERANCE)
     return count
 
 
+def storey_levels(floor_heights: Iterable[float], tolerance: float = STOREY_TOLERANCE) -> list[float]:
+    """One floor height per storey (the lowest of each group within ``tolerance``)."""
+    heights = sorted(float(h) for h in floor_heights)
+    levels: list[float] = []
+    for h in heights:
+        if not levels or h - levels[-1] > tolerance:
+            levels.append(h)
+    return levels
+
+
 def scene_stats(sim: Any, start: np.ndarray | None = None) -> SceneStats:
     """The statistics of the scene ``sim`` holds (``start``: a point on the storey to measure the
     navigable area of; default agent 0's position)."""
     graph = sim.scene_graph()
     heights = [room.floor_height for room in graph.rooms]
-    topdown = sim.topdown_map(height=None if start is None else float(start[1]))
-    area = float(np.count_nonzero(topdown.grid == 2)) * topdown.cell_size**2
+    levels = storey_levels(heights)
+    if len(levels) > 1:  # every storey's map (a flight between two storeys is on both)
+        maps = [sim.topdown_map(height=h) for h in levels]
+    else:
+        maps = [sim.topdown_map(height=None if start is None else float(start[1]))]
+    area = sum(float(np.count_nonzero(m.grid == 2)) * m.cell_size**2 for m in maps)
     instances = sum(1 for inst in sim.object_instances() if not inst.structural)
     return SceneStats(sim.scene_id, len(graph.rooms), max(1, storeys(heights)) if heights else 1, area, instances)
 
@@ -142,4 +157,4 @@ def as_records(scenes: list[SceneStats], episodes: list[EpisodeStats]) -> dict[s
     return {"scenes": [asdict(s) for s in scenes], "episodes": [{**asdict(e), "ratio": e.ratio} for e in episodes]}
 
 
-__all__ = ["EpisodeStats", "SceneStats", "as_records", "dataset_statistics", "episode_stats", "markdown_table", "scene_stats", "storeys", "summary_row"]
+__all__ = ["EpisodeStats", "SceneStats", "as_records", "dataset_statistics", "episode_stats", "markdown_table", "scene_stats", "storey_levels", "storeys", "summary_row"]
