@@ -78,7 +78,8 @@ def prochouse_dataset(
         embodiment: Whose body the episodes are for (navigability) and whose camera goal views use.
         sim_factory: Builds a simulator for a scene id with the embodiment's body.
         hard: ProcHouseHard: the multi-storey buildings, and :data:`HARD_FILTER` when
-            ``difficulty`` is None.
+            ``difficulty`` is None (except for tasks with their own distance cap, SemanticNav,
+            whose targets are in view at the start).
     """
     from navgym.scenes.prochouse import SPLITS
     from navgym.scenes.sources import prochouse_scene_id
@@ -94,9 +95,9 @@ def prochouse_dataset(
     check_range("episodes_per_scene", episodes_per_scene, 1, 10_000)
     low, high = DIFFICULTY_BINS[difficulty] if difficulty else (DIFFICULTY_BINS["easy"][0], DIFFICULTY_BINS["hard"][1])
     min_ratio = None
-    if hard and difficulty is None:
-        (low, high), min_ratio = HARD_FILTER["distance"], HARD_FILTER["min_ratio"]
     cap = getattr(task, "default_max_goal_distance", None)
+    if hard and difficulty is None and cap is None:  # a task with its own cap (SemanticNav) keeps its bins
+        (low, high), min_ratio = HARD_FILTER["distance"], HARD_FILTER["min_ratio"]
     if max_goal_distance is None and cap is not None and cap > low:
         high = min(high, float(cap))  # the task's own cap (SemanticNav: targets in view)
     if max_goal_distance is not None:
