@@ -1,6 +1,6 @@
 """Env steps/s through the public Gymnasium API only (so any two versions of navgym compare).
 
-    python benchmarks/env_step.py [--steps 1500] [--tasks ObjectNav ImageNav]
+    python benchmarks/env_step.py [--steps 1500] [--tasks ObjectNav ImageNav] [--dataset ProcHouseHard]
 
 Prints one line per task: steps/s of random non-stop actions at 128x128 with the task's default
 sensors, after a warm-up; ``navgym`` is whatever ``import navgym`` finds (set PYTHONPATH to compare
@@ -39,9 +39,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--tasks", nargs="*", default=["ObjectNav", "ImageNav"])
+    parser.add_argument("--dataset", default="ProcHouse", choices=["ProcHouse", "ProcHouseHard"])
     args = parser.parse_args()
     for task in args.tasks:
-        print(f"{task}-ProcHouse-v0 {steps_per_second(f'{task}-ProcHouse-v0', args.steps):.1f} steps/s", flush=True)
+        env_id = f"{task}-{args.dataset}-v0"
+        print(f"{env_id} {steps_per_second(env_id, args.steps):.1f} steps/s", flush=True)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,8 @@ class NavGrid:
         else:
             self.largest_label = 0
         self._fields: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        #: Goal points (their bytes) -> their cells: tasks pass the same points every step.
+        self._cells: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     # -- construction --------------------------------------------------------------------------
     def _probe(self, caster, radius: float, height: float, max_climb: float):
@@ -312,7 +314,19 @@ class NavGrid:
 
     def _goal_cells(self, goals: np.ndarray) -> np.ndarray:
         """Sorted unique flat indices of the goals' cells; goals off the navigable area are
-        snapped to their nearest navigable cell first."""
+        snapped to their nearest navigable cell first (cached by the points, LRU of 32)."""
+        key = goals.tobytes()
+        cells = self._cells.get(key)
+        if cells is None:
+            cells = self._goal_cells_uncached(goals)
+            self._cells[key] = cells
+            if len(self._cells) > 32:
+                self._cells.popitem(last=False)
+        else:
+            self._cells.move_to_end(key)
+        return cells
+
+    def _goal_cells_uncached(self, goals: np.ndarray) -> np.ndarray:
         cols = np.floor((goals[:, 0] - self.origin[0]) / self.cell_size).astype(np.int64)
         rows = np.floor((goals[:, 2] - self.origin[1]) / self.cell_size).astype(np.int64)
         inside = (rows >= 0) & (cols >= 0) & (rows < self.rows) & (cols < self.cols)

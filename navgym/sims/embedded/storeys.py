@@ -59,6 +59,7 @@ class StoreyLinks:
             self.portals += self._find_portals(k, max_portals)
         self._portal_fields: dict[tuple[int, int], np.ndarray] = {}
         self._values: dict[bytes, tuple[np.ndarray, np.ndarray, list]] = {}
+        self._split: dict[bytes, dict[int, np.ndarray]] = {}
 
     # -- portals -------------------------------------------------------------------------------
     def _find_portals(self, k: int, max_portals: int) -> list[Portal]:
@@ -101,13 +102,21 @@ class StoreyLinks:
 
     # -- queries -------------------------------------------------------------------------------
     def storey_of(self, y: float) -> int:
+        """The storey whose floor is nearest height ``y``."""
         return int(np.argmin([abs(h - y) for h in self.heights]))
 
+    def _by_storey(self, goals: np.ndarray) -> dict[int, np.ndarray]:
+        """The goals of each storey (the one whose floor is nearest each goal's height)."""
+        key = goals.tobytes()
+        if key not in self._split:
+            storeys = np.argmin(np.abs(goals[:, 1:2] - np.asarray(self.heights)[None]), axis=1)
+            self._split[key] = {int(k): np.ascontiguousarray(goals[storeys == k]) for k in np.unique(storeys)}
+            if len(self._split) > 32:
+                self._split.pop(next(iter(self._split)))
+        return self._split[key]
+
     def _goal_fields(self, goals: np.ndarray) -> dict[int, np.ndarray]:
-        by_storey: dict[int, list[np.ndarray]] = {}
-        for goal in goals:
-            by_storey.setdefault(self.storey_of(float(goal[1])), []).append(goal)
-        return {k: self.grids[k].distance_field(np.array(points)) for k, points in by_storey.items()}
+        return {k: self.grids[k].distance_field(points) for k, points in self._by_storey(goals).items()}
 
     def _value_of(self, grid: int, field: np.ndarray, point: np.ndarray) -> float:
         row, col = self.grids[grid].to_cell(point)
@@ -118,7 +127,7 @@ class StoreyLinks:
     def _portal_values(self, goals: np.ndarray):
         """(values, predecessors, goal fields): each portal point's distance to the goals, the
         Dijkstra predecessor of each node (the last node is the goal set) and the goal fields."""
-        key = np.round(goals, 4).tobytes()
+        key = goals.tobytes()
         if key in self._values:
             return self._values[key]
         fields = self._goal_fields(goals)
@@ -146,8 +155,8 @@ class StoreyLinks:
         storey = self.storey_of(float(start[1]))
         values, _, fields = self._portal_values(goals)
         grid = self.grids[storey]
-        best = grid.geodesic_distance(start, np.array([g for g in goals if self.storey_of(float(g[1])) == storey])) \
-            if storey in fields else float("inf")
+        same = self._by_storey(goals).get(storey)
+        best = grid.geodesic_distance(start, same) if same is not None else float("inf")
         first = None
         cell = self._start_cell(grid, start)
         if cell is None:
@@ -182,7 +191,7 @@ class StoreyLinks:
         if not np.isfinite(distance):
             return np.zeros((0, 3))
         if first is None:
-            same = np.array([g for g in goals if self.storey_of(float(g[1])) == storey])
+            same = self._by_storey(goals)[storey]
             return self.grids[storey].shortest_path(start, same if len(same) > 1 else same[0])
         values, predecessors, fields = self._portal_values(goals)
         n = len(self.portals)
@@ -196,7 +205,7 @@ class StoreyLinks:
         last = self.portals[chain[-1]]
         k = min((g for g in self._grids_of(last) if g in fields),
                 key=lambda g: self._value_of(g, fields[g], last.point))
-        same = np.array([g for g in goals if self.storey_of(float(g[1])) == k])
+        same = self._by_storey(goals)[k]
         pieces.append(self.grids[k].shortest_path(last.point, same if len(same) > 1 else same[0]))
         points = [pieces[0]] + [p[1:] for p in pieces[1:] if len(p)]
         return np.concatenate([p for p in points if len(p)])
