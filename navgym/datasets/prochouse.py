@@ -43,8 +43,11 @@ SPLIT_SIZES = {"train": (40, 50), "val": (10, 10), "test": (10, 10)}
 #: ProcHouseHard's episode filter when no difficulty is asked: geodesic start-goal distance
 #: (metres) and the smallest geodesic / Euclidean ratio kept (Habitat keeps 20% of the episodes
 #: below 1.1; these are all rejected). Calibrated against the frontier agent: docs/datasets.md.
-HARD_FILTER = {"distance": (4.0, 30.0), "min_ratio": 1.1}
-#: Bump with any change of HARD_FILTER: cached ProcHouseHard datasets of older versions are not reused.
+HARD_FILTER = {"distance": (10.0, 30.0), "min_ratio": 1.1}
+#: ProcHouseHard's buildings and episodes per building of each split: more buildings than
+#: ProcHouse's val and test (25, not 10), since one building's storeys sway a split's success rate.
+HARD_SPLIT_SIZES = {"train": (40, 50), "val": (25, 4), "test": (25, 4)}
+#: Bump with any change of HARD_FILTER or HARD_SPLIT_SIZES: cached ProcHouseHard datasets of older versions are not reused.
 HARD_GENERATION_VERSION = 1
 
 
@@ -88,7 +91,7 @@ def prochouse_dataset(
         raise InvalidArgumentError(f"split={split!r} is not a ProcHouse split; valid splits are {list(SPLITS)}")
     if difficulty is not None and difficulty not in DIFFICULTY_BINS:
         raise InvalidArgumentError(f"difficulty={difficulty!r} is not valid; use one of {list(DIFFICULTY_BINS)} or None")
-    default_scenes, default_episodes = SPLIT_SIZES[split]
+    default_scenes, default_episodes = (HARD_SPLIT_SIZES if hard else SPLIT_SIZES)[split]
     num_scenes = default_scenes if num_scenes is None else int(num_scenes)
     episodes_per_scene = default_episodes if episodes_per_scene is None else int(episodes_per_scene)
     check_range("num_scenes", num_scenes, 1, len(SPLITS[split]))
