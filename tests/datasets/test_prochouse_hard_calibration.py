@@ -2,8 +2,8 @@
 
 The full calibration (frontier, random and oracle on all 100 test episodes) is in
 docs/results/baselines.md with its command; here the same agents run on a fixed subset chosen
-before any result was seen (the first two episodes of each of the ten test buildings), so CI
-checks that the band still holds without 25 minutes of frontier exploration. Everything is seeded:
+before any result was seen (the first episode of each of the 25 test buildings), so CI checks
+that the band still holds without half an hour of frontier exploration. Everything is seeded:
 the subset's numbers are the same on every run of the same code.
 """
 
@@ -33,12 +33,12 @@ def _env(agent: str):
 
 
 def _subset(env) -> list[int]:
-    """The first two episodes of each building, in dataset order."""
-    seen: dict[str, int] = {}
+    """The first episode of each building, in dataset order."""
+    seen: set[str] = set()
     picks = []
     for index, episode in enumerate(env.unwrapped.dataset.episodes):
-        if seen.get(episode.scene_id, 0) < 2:
-            seen[episode.scene_id] = seen.get(episode.scene_id, 0) + 1
+        if episode.scene_id not in seen:
+            seen.add(episode.scene_id)
             picks.append(index)
     return picks
 
@@ -47,7 +47,7 @@ def _success_rate(agent_name: str) -> float:
     agent, env = _env(agent_name)
     try:
         picks = _subset(env)
-        assert len(picks) == 20
+        assert len(picks) == 25
         return float(np.mean([run_episode(env, agent, i, seed=0)[0]["success"] for i in picks]))
     finally:
         env.close()
@@ -57,7 +57,8 @@ def test_the_frozen_test_split_follows_its_filter():
     env = gym.make(ENV, split="test")
     try:
         episodes = env.unwrapped.dataset.episodes
-        assert len(episodes) == 100 and len({e.scene_id for e in episodes}) == 10
+        # 25 buildings x at most 4 episodes (a building without 4 acceptable pairs hosts fewer).
+        assert 90 <= len(episodes) <= 100 and len({e.scene_id for e in episodes}) == 25
         low, high = HARD_FILTER["distance"]
         cross = 0
         nav = env.unwrapped
@@ -75,7 +76,7 @@ def test_the_frozen_test_split_follows_its_filter():
                 cross += float(np.min(np.abs(points[:, 1] - start[1]))) > 1.5
             sim.close()
         # Many start on another storey than every goal instance (the hard part for 2-D mappers).
-        assert 0.2 <= cross / len(episodes) <= 0.6
+        assert 0.3 <= cross / len(episodes) <= 0.7
     finally:
         env.close()
 
