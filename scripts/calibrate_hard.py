@@ -29,7 +29,7 @@ def same_storey(episode) -> bool:
     return any(abs(g.position[1] - episode.start_position[1]) < 1.5 for g in episode.goals)
 
 
-def val_episodes(min_distance: float, num_scenes: int | None = None, episodes_per_scene: int | None = None):
+def split_episodes(min_distance: float, num_scenes: int | None = None, episodes_per_scene: int | None = None, split: str = "val"):
     import gymnasium as gym
 
     import navgym  # noqa: F401
@@ -37,7 +37,7 @@ def val_episodes(min_distance: float, num_scenes: int | None = None, episodes_pe
 
     prochouse.HARD_FILTER = {"distance": (float(min_distance), 30.0), "min_ratio": 1.1}
     kwargs = {k: v for k, v in (("num_scenes", num_scenes), ("episodes_per_scene", episodes_per_scene)) if v is not None}
-    env = gym.make("ObjectNav-ProcHouseHard-v0", split="val", **kwargs)
+    env = gym.make("ObjectNav-ProcHouseHard-v0", split=split, **kwargs)
     episodes = list(env.unwrapped.dataset.episodes)
     env.close()
     return episodes
@@ -49,24 +49,28 @@ def main() -> None:
     parser.add_argument("--pilot-size", type=int, nargs=2, default=None, metavar=("SCENES", "PER_SCENE"),
                         help="The pilot dataset's num_scenes and episodes_per_scene when not the default.")
     parser.add_argument("--min-distance", type=float, nargs="+", default=[4.0, 6.0, 8.0, 10.0])
+    parser.add_argument("--split", default="val", choices=["val", "test"], help="Where the candidates' episodes are counted.")
+    parser.add_argument("--pilot-split", default="val", choices=["val", "test"])
+    parser.add_argument("--pilot-min-distance", type=float, default=4.0, help="The pilot dataset's minimum geodesic distance.")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
     records = [json.loads(line) for line in (args.pilot / "episodes.jsonl").read_text().splitlines() if line.strip()]
-    pilot = val_episodes(4.0, *(args.pilot_size or (None, None)))
+    pilot = split_episodes(args.pilot_min_distance, *(args.pilot_size or (None, None)), split=args.pilot_split)
     flags = np.array([same_storey(pilot[r["episode_index"]]) for r in records])
     success = np.array([r["success"] for r in records])
     rate_same, rate_other = success[flags].mean(), success[~flags].mean()
     lines = [
-        f"Pilot: frontier on {len(records)} val episodes ({args.pilot}): SR {success.mean():.3f}; "
+        f"Pilot: frontier on {len(records)} {args.pilot_split} episodes ({args.pilot}, filter "
+        f"{args.pilot_min_distance:g}-30 m): SR {success.mean():.3f}; "
         f"{rate_same:.3f} on the {int(flags.sum())} with a goal instance on the start storey, "
         f"{rate_other:.3f} on the {int((~flags).sum())} without.",
         "",
-        "| filter (geodesic m, ratio) | val episodes | with an instance on the start storey | predicted frontier SR |",
+        f"| filter (geodesic m, ratio) | {args.split} episodes | with an instance on the start storey | predicted frontier SR |",
         "|---|---|---|---|",
     ]
     for d in args.min_distance:
-        episodes = val_episodes(d)
+        episodes = split_episodes(d, split=args.split)
         p = float(np.mean([same_storey(e) for e in episodes]))
         lines.append(f"| {d:g}-30, >= 1.1 | {len(episodes)} | {p:.2f} | {p * rate_same + (1 - p) * rate_other:.3f} |")
         print(lines[-1], flush=True)
