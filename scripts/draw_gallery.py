@@ -6,10 +6,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pictures import labelled_row, stack  # noqa: E402
 
 
 def _colorize_depth(depth: np.ndarray, max_depth: float) -> np.ndarray:
@@ -58,21 +61,10 @@ def main() -> None:
         pose, frame = _best_view(sim, np.random.default_rng(seed), spec)
         top = draw_topdown(sim.topdown_map(), [], None, pose, size=args.size)
         tiles = [frame["rgb"], _colorize_depth(frame["depth"], spec.max_depth), _colorize_ids(frame["semantic"]), top]
-        height = args.size
-        row = Image.new("RGB", (sum(t.shape[1] for t in tiles) + 6 * len(tiles), height + 18), "white")
-        draw = ImageDraw.Draw(row)
-        x = 0
-        for tile, label in zip(tiles, ["rgb", "depth", "semantic", f"top-down, house {seed}"]):
-            row.paste(Image.fromarray(tile), (x, 18))
-            draw.text((x + 2, 2), label, fill=(0, 0, 0))
-            x += tile.shape[1] + 6
+        labels = ["rgb", "depth", "semantic", f"top-down, house {seed}"]
+        row = labelled_row(tiles, labels)
         rows.append(row)
-    width = max(r.width for r in rows)
-    canvas = Image.new("RGB", (width, sum(r.height for r in rows)), "white")
-    y = 0
-    for row in rows:
-        canvas.paste(row, (0, y))
-        y += row.height
+    canvas = stack(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     canvas.save(args.out)
     print(f"wrote {args.out}")

@@ -7,11 +7,14 @@ shortest path from the ground floor to the top floor, and egocentric views up an
 from __future__ import annotations
 
 import argparse
+import sys
 import math
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pictures import labelled_row, stack  # noqa: E402
 
 
 def _stair_views(sim, flight: dict, spec):
@@ -71,20 +74,9 @@ def main() -> None:
         if len(path):
             length = float(np.sum(np.hypot(np.diff(path[:, 0]), np.diff(path[:, 2]))))
             labels[len(heights)] += f" (blue path: {length:.1f} m)"
-        row = Image.new("RGB", (sum(t.shape[1] for t in tiles) + 6 * len(tiles), args.size + 18), "white")
-        draw = ImageDraw.Draw(row)
-        x = 0
-        for tile, label in zip(tiles, labels):
-            row.paste(Image.fromarray(tile), (x, 18))
-            draw.text((x + 2, 2), label, fill=(0, 0, 0))
-            x += tile.shape[1] + 6
+        row = labelled_row(tiles, labels)
         rows.append(row)
-    width = max(r.width for r in rows)
-    canvas = Image.new("RGB", (width, sum(r.height for r in rows)), "white")
-    y = 0
-    for row in rows:
-        canvas.paste(row, (0, y))
-        y += row.height
+    canvas = stack(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     canvas.save(args.out)
     print(f"wrote {args.out}")

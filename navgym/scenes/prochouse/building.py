@@ -42,6 +42,7 @@ from navgym.scenes.prochouse.layout import (
     FloorPlan,
     Rect,
     RoomPlan,
+    _names,
     _partition,
     _shared_span,
     _snap,
@@ -177,15 +178,6 @@ def programme(rng: np.random.Generator, storeys: int) -> list[list[str]]:
             core = ["bedroom", "bathroom"] + (["hallway"] if n > 5 else [])
             out.append(_draw(rng, _UPPER_EXTRAS, core, n))
     return out
-
-
-def _names(types: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    names = []
-    for t in types:
-        seen[t] = seen.get(t, 0) + 1
-        names.append(t.replace("_", " ") + (f" {seen[t]}" if types.count(t) > 1 else ""))
-    return names
 
 
 def _flight(rng: np.random.Generator, lower: int, cell: Rect, storey_height: float) -> Flight | None:

@@ -24,10 +24,9 @@ from navgym.scenes.prochouse.house import (
     MAX_PICTURES,
     _add_objects,
     _door_records,
-    _drop_unused_materials,
+    _finish,
     _Instances,
     _room_finishes,
-    _set_bounding_boxes,
     _structure,
     _wall_boxes,
 )
@@ -177,22 +176,10 @@ def build_hard_house(seed: int, split: str | None) -> Scene:
             bounds = r.interior if hall is None or hall.upper else hall.flight.lower_hall()
             rooms.append(Room(r.id, r.type, bounds.as_tuple(), round(instances.dy, 6), r.name))
     instances.dy = 0.0
-    arrays = mesh.build()
-    _set_bounding_boxes(instances.items, arrays)
-    materials = _drop_unused_materials(library.materials, arrays)
     heights = [round(k * building.storey_height, 6) for k in range(len(building.storeys))]
-    return Scene(
-        vertices=arrays.vertices,
-        faces=arrays.faces,
-        uvs=arrays.uvs,
-        face_material=arrays.face_material,
-        face_instance=arrays.face_instance,
-        materials=materials,
-        instances=instances.items,
-        rooms=rooms,
-        relations=relations,
-        name=f"prochousehard_{seed:07d}",
-        metadata={
+    return _finish(
+        instances, library, rooms, relations, f"prochousehard_{seed:07d}",
+        {
             "generator": "prochouse_hard",
             "generator_version": HARD_GENERATOR_VERSION,
             "seed": seed,

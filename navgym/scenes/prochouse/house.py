@@ -217,7 +217,26 @@ def build_house(seed: int, split: str | None) -> Scene:
     instances = _Instances(mesh)
     frame_ids = _structure(instances, library, plan, _room_finishes(material_rng, plan))
     relations = _add_objects(instances, _furnish_rooms(furnish_seq, plan, palette))
-    arrays = mesh.build()
+    rooms = [Room(r.id, r.type, r.interior.as_tuple(), 0.0, r.name) for r in plan.rooms]
+    return _finish(
+        instances, library, rooms, relations, f"prochouse_{seed:07d}",
+        {
+            "generator": "prochouse",
+            "generator_version": GENERATOR_VERSION,
+            "seed": seed,
+            "split": split,
+            "ceiling_height": plan.ceiling_height,
+            "wall_thickness": WALL_THICKNESS,
+            "footprint": list(plan.footprint.as_tuple()),
+            "doors": _door_records(plan, frame_ids),
+        },
+    )
+
+
+def _finish(instances: _Instances, library: MaterialLibrary, rooms: list[Room], relations: list[Relation], name: str,
+            metadata: dict) -> Scene:
+    """Triangulate everything added to ``instances``, set the boxes, keep the used materials."""
+    arrays = instances.mesh.build()
     _set_bounding_boxes(instances.items, arrays)
     materials = _drop_unused_materials(library.materials, arrays)
     return Scene(
@@ -228,17 +247,8 @@ def build_house(seed: int, split: str | None) -> Scene:
         face_instance=arrays.face_instance,
         materials=materials,
         instances=instances.items,
-        rooms=[Room(r.id, r.type, r.interior.as_tuple(), 0.0, r.name) for r in plan.rooms],
+        rooms=rooms,
         relations=relations,
-        name=f"prochouse_{seed:07d}",
-        metadata={
-            "generator": "prochouse",
-            "generator_version": GENERATOR_VERSION,
-            "seed": seed,
-            "split": split,
-            "ceiling_height": plan.ceiling_height,
-            "wall_thickness": WALL_THICKNESS,
-            "footprint": list(plan.footprint.as_tuple()),
-            "doors": _door_records(plan, frame_ids),
-        },
+        name=name,
+        metadata=metadata,
     )
