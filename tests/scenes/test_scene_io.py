@@ -300,6 +300,10 @@ def test_malformed_annotation_json_names_the_file(tmp_path):
         (lambda d: d["instances"][0].pop("category"), r"'instances\[0\].category' is missing"),
         (lambda d: d["materials"][1].update(color=[1, 2]), r"'materials\[1\].color'"),
         (lambda d: d["materials"][1].update(texture_shape=[8, 8, 3]), r"'materials\[1\].texture_shape'"),
+        (lambda d: d["relations"][1].update(subject="sofa"), r"'relations\[1\].subject' must be int"),
+        (lambda d: d["relations"][0].update(object=True), r"'relations\[0\].object' must be int"),
+        (lambda d: d["relations"][0].pop("relation"), r"'relations\[0\].relation' is missing"),
+        (lambda d: d["instances"][1].update(triangles="all"), r"'instances\[1\].triangles' must be list"),
     ],
 )
 def test_inconsistent_annotations_name_the_file_and_field(tmp_path, edit, field):

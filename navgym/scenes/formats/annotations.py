@@ -245,15 +245,16 @@ def load_annotated(mesh_path: Path, json_path: Path) -> Scene:
         _read_material(doc, item, k, gltf, binary, mesh_path)
         for k, item in enumerate(doc.field(doc.root, "materials", list))
     ]
-    instances = []
-    face_instance = np.zeros(face_count, dtype=np.int32)
-    for k, item in enumerate(doc.field(doc.root, "instances", list)):
-        instance = _read_instance(doc, item, k)
-        triangles = doc.ranges(item, "triangles", face_count, f"instances[{k}]")
-        if (face_instance[triangles] != 0).any():
-            doc.fail(f"instances[{k}].triangles", "overlaps the triangles of another instance")
-        face_instance[triangles] = instance.id
-        instances.append(instance)
+    items = doc.field(doc.root, "instances", list)
+    instances = [_read_instance(doc, item, k) for k, item in enumerate(items)]
+    face_instance = _instance_faces(items, instances, face_count)
+    if face_instance is None:  # something is off: the checks one instance at a time name it
+        face_instance = np.zeros(face_count, dtype=np.int32)
+        for k, (item, instance) in enumerate(zip(items, instances)):
+            triangles = doc.ranges(item, "triangles", face_count, f"instances[{k}]")
+            if (face_instance[triangles] != 0).any():
+                doc.fail(f"instances[{k}].triangles", "overlaps the triangles of another instance")
+            face_instance[triangles] = instance.id
     rooms = [
         Room(
             id=doc.field(item, "id", int, f"rooms[{k}]"),
@@ -264,14 +265,7 @@ def load_annotated(mesh_path: Path, json_path: Path) -> Scene:
         )
         for k, item in enumerate(doc.field(doc.root, "rooms", list))
     ]
-    relations = [
-        Relation(
-            subject=doc.field(item, "subject", int, f"relations[{k}]"),
-            relation=doc.field(item, "relation", str, f"relations[{k}]"),
-            object=doc.field(item, "object", int, f"relations[{k}]"),
-        )
-        for k, item in enumerate(doc.field(doc.root, "relations", list))
-    ]
+    relations = [_read_relation(doc, item, k) for k, item in enumerate(doc.field(doc.root, "relations", list))]
     try:
         return Scene(
             vertices=vertices,
@@ -289,6 +283,47 @@ def load_annotated(mesh_path: Path, json_path: Path) -> Scene:
         )
     except ValueError as exc:
         raise ValueError(f"{json_path}: the annotated scene is inconsistent: {exc}") from exc
+
+
+def _instance_faces(items: list, instances: list[ObjectInstance], face_count: int) -> np.ndarray | None:
+    """Every triangle's instance id from the instances' ``triangles`` runs, all at once; None when
+    any run is malformed, out of range or overlaps another (the caller then finds which)."""
+    runs = [item.get("triangles") if type(item) is dict else None for item in items]
+    if not all(type(r) is list for r in runs):
+        return None
+    counts = np.array([len(r) for r in runs], dtype=np.int64)
+    if counts.sum() == 0:
+        return np.zeros(face_count, dtype=np.int32)
+    try:
+        pairs = np.asarray([pair for r in runs for pair in r])
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if pairs.dtype.kind not in "iu" or pairs.ndim != 2 or pairs.shape[1] != 2:
+        return None
+    if not ((pairs[:, 0] >= 0) & (pairs[:, 0] < pairs[:, 1]) & (pairs[:, 1] <= face_count)).all():
+        return None
+    lengths = pairs[:, 1] - pairs[:, 0]
+    index = np.repeat(pairs[:, 0] + lengths - np.cumsum(lengths), lengths) + np.arange(lengths.sum())
+    if np.bincount(index, minlength=face_count).max() > 1:
+        return None
+    face_instance = np.zeros(face_count, dtype=np.int32)
+    ids = np.array([inst.id for inst in instances], dtype=np.int32)
+    face_instance[index] = np.repeat(np.repeat(ids, counts), lengths)
+    return face_instance
+
+
+def _read_relation(doc: _Annotations, item: Any, k: int) -> Relation:
+    """``relations[k]``; scenes hold thousands, so well-formed ones skip the per-field checks."""
+    if type(item) is dict and len(item) == 3:
+        subject, relation, obj = item.get("subject"), item.get("relation"), item.get("object")
+        if type(subject) is int and type(obj) is int and type(relation) is str:
+            return Relation(subject=subject, relation=relation, object=obj)
+    where = f"relations[{k}]"
+    return Relation(
+        subject=doc.field(item, "subject", int, where),
+        relation=doc.field(item, "relation", str, where),
+        object=doc.field(item, "object", int, where),
+    )
 
 
 def _assemble_primitives(
@@ -412,18 +447,17 @@ class _Annotations:
 
     def field(self, obj: dict[str, Any], key: str, types: type | tuple[type, ...], where: str = "") -> Any:
         """``obj[key]`` checked against ``types`` (``bool`` is not an ``int`` here)."""
-        name = f"{where}.{key}" if where else key
         if not isinstance(obj, dict):
             self.fail(where, f"must be a JSON object, got {obj!r:.60}")
         if key not in obj:
-            self.fail(name, "is missing")
+            self.fail(f"{where}.{key}" if where else key, "is missing")
         value = obj[key]
         types = types if isinstance(types, tuple) else (types,)
         if float in types and isinstance(value, int) and not isinstance(value, bool):
             return value
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-            self.fail(name, f"must be {expected}, got {value!r:.60}")
+            self.fail(f"{where}.{key}" if where else key, f"must be {expected}, got {value!r:.60}")
         return value
 
     def vector(self, obj: dict[str, Any], key: str, length: int, where: str) -> np.ndarray:
