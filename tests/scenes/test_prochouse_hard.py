@@ -165,7 +165,9 @@ def test_every_room_is_reachable_across_storeys(buildings):
             grid = sim.grid(room.floor_height)
             x0, z0, x1, z1 = room.bounds
             (r0, c0), (r1, c1) = grid.to_cell((x0, 0.0, z0)), grid.to_cell((x1, 0.0, z1))
-            cells = np.argwhere(grid.navigable[r0:r1, c0:c1] & (np.abs(grid.floor_y[r0:r1, c0:c1] - room.floor_height) < 0.05))
+            # Its floor, or for a stair hall its landing and flight (below the next storey's floor).
+            rise = grid.floor_y[r0:r1, c0:c1] - room.floor_height
+            cells = np.argwhere(grid.navigable[r0:r1, c0:c1] & (rise > -0.05) & (rise < b.metadata["storey_height"] - 0.2))
             assert len(cells) * 0.05**2 >= 0.15 * (x1 - x0) * (z1 - z0), (b.name, room.name)
             row, col = cells[len(cells) // 2]
             points.append(grid.to_world(int(row + r0), int(col + c0)))
