@@ -121,8 +121,8 @@ def prochouse_dataset(
     episodes: list[Episode] = []
     # Shown off a terminal too (logs of a training job), there updated every 10 s instead of redrawn.
     interactive = sys.stderr.isatty()
-    name = "ProcHouseHard" if hard else "ProcHouse"
-    seeds = tqdm(list(SPLITS[split][:num_scenes]), desc=f"Generating {task.name} {name} {split} episodes", leave=interactive,
+    name = " ProcHouseHard" if hard else ""
+    seeds = tqdm(list(SPLITS[split][:num_scenes]), desc=f"Generating {task.name}{name} {split} episodes", leave=interactive,
                  mininterval=0.1 if interactive else 10.0)
     for seed in seeds:
         sim = sim_factory(prochouse_scene_id(seed, hard))
