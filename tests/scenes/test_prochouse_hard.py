@@ -304,3 +304,25 @@ def test_topdown_maps_per_storey():
     areas = [int((m.grid == 2).sum()) for m in maps]
     assert all(a > 0 for a in areas)
     assert not np.array_equal(maps[0].grid, maps[1].grid)
+
+
+def test_past_a_portal_point_the_path_goes_on_not_back():
+    """On a flight the agent may plan from either storey's grid: just past a portal point (up the
+    mid-height tread), the way to the upper storey goes on up, not back to the point (a follower
+    that went back oscillated around the tread until its time ran out)."""
+    sim = _sim(_three_storey_seed())
+    heights = sim.storey_heights()
+    links = sim.storey_links()
+    flight = sim.scene.metadata["stairs"][0]
+    portal = next(p for p in links.portals if p.lower == 0).point
+    # On the portal's tread, 10 cm further up the flight; 1 cm lower than the tread, so that the
+    # lower storey is the nearest (in this building the tread is exactly at mid-height).
+    here = portal + [0.1 * flight["direction"], -0.01, 0.0]
+    assert links.storey_of(here[1]) == 0
+    assert links.grids[0].is_navigable(here) and links.grids[1].is_navigable(here)
+    rng = np.random.default_rng(3)
+    goal = next(p for p in (links.grids[1].sample(rng) for _ in range(200)) if abs(p[1] - heights[1]) < 1e-6)
+    path = sim.shortest_path(here, goal)
+    assert np.hypot(*(path[1] - portal)[[0, 2]]) > 0.05
+    assert (path[1][0] - here[0]) * flight["direction"] > 0
+    assert sim.geodesic_distance(here, goal[None]) < sim.geodesic_distance(portal, goal[None])

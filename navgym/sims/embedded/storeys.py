@@ -150,9 +150,31 @@ class StoreyLinks:
         self._values[key] = result
         return result
 
+    def _grids_holding(self, start: np.ndarray) -> list[int]:
+        """The storeys whose grids hold ``start``: the nearest storey's, and on a flight the other
+        one too when the same surface is navigable there (the shared treads)."""
+        nearest = self.storey_of(float(start[1]))
+        out = [nearest]
+        for k in (nearest - 1, nearest + 1):
+            if 0 <= k < len(self.grids):
+                grid = self.grids[k]
+                row, col = grid.to_cell(start)
+                if grid.inside(row, col) and grid.navigable[row, col] and abs(grid.floor_y[row, col] - start[1]) < 0.05:
+                    out.append(k)
+        return out
+
     def _best_start(self, start: np.ndarray, goals: np.ndarray) -> tuple[float, int | None, int]:
-        """(distance, first portal or None for a direct path, start storey)."""
-        storey = self.storey_of(float(start[1]))
+        """(distance, first portal or None for a direct path, start storey), the best over the
+        grids holding the start: on a flight the route may go on in either storey's grid, so a
+        walker past a portal point never has to come back to it."""
+        best = (float("inf"), None, self.storey_of(float(start[1])))
+        for storey in self._grids_holding(start):
+            option = self._best_start_on(start, goals, storey)
+            if option[0] < best[0]:
+                best = option
+        return best
+
+    def _best_start_on(self, start: np.ndarray, goals: np.ndarray, storey: int) -> tuple[float, int | None, int]:
         values, _, fields = self._portal_values(goals)
         grid = self.grids[storey]
         same = self._by_storey(goals).get(storey)
