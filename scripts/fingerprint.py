@@ -8,7 +8,9 @@ Recorded before a refactor and compared after it (tests/envs/test_fingerprint.py
 runs in a fresh env. tests/data/fingerprints.json was written by the code before the
 embodiment/registry restructuring (commit 6c36409):
 ``python scripts/fingerprint.py --write tests/data/fingerprints.json`` writes it,
-``python scripts/fingerprint.py --check tests/data/fingerprints.json`` compares.
+``python scripts/fingerprint.py --check tests/data/fingerprints.json`` compares. Ids added later
+were recorded with ``--ids`` and merged in (the ProcHouseHard ids: with the code of issue 20's first
+slice, when they were added).
 Frames are hashed exactly (uint8 and int32 images; depth rounded to 1e-4 m); metrics rounded to 1e-6.
 Per-step image statistics are stored too: on another CPU, where the ray caster's last bits may
 differ, ``--check`` accepts frames whose hash differs when every statistic is within tolerance

@@ -24,7 +24,7 @@ def test_every_prochouse_id_matches_its_recorded_fingerprint():
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-    assert "7 fingerprints match" in result.stdout
+    assert "12 fingerprints match" in result.stdout  # 7 ProcHouse ids, 5 ProcHouseHard ids
 
 
 def test_the_tolerant_comparison_accepts_last_bit_noise_and_rejects_real_changes():
