@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -29,3 +30,10 @@ def stack(rows: Sequence[Image.Image]) -> Image.Image:
         canvas.paste(row, (0, y))
         y += row.height
     return canvas
+
+
+def save(rows: Sequence[Image.Image], out: Path) -> None:
+    """Stack ``rows`` and write the picture to ``out`` (creating its folder)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stack(rows).save(out)
+    print(f"wrote {out}")

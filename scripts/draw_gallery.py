@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pictures import labelled_row, stack  # noqa: E402
+from _pictures import labelled_row, save  # noqa: E402
 
 
 def _colorize_depth(depth: np.ndarray, max_depth: float) -> np.ndarray:
@@ -64,10 +64,7 @@ def main() -> None:
         labels = ["rgb", "depth", "semantic", f"top-down, house {seed}"]
         row = labelled_row(tiles, labels)
         rows.append(row)
-    canvas = stack(rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(args.out)
-    print(f"wrote {args.out}")
+    save(rows, args.out)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pictures import labelled_row, stack  # noqa: E402
+from _pictures import labelled_row, save  # noqa: E402
 
 
 def _stair_views(sim, flight: dict, spec):
@@ -76,10 +76,7 @@ def main() -> None:
             labels[len(heights)] += f" (blue path: {length:.1f} m)"
         row = labelled_row(tiles, labels)
         rows.append(row)
-    canvas = stack(rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(args.out)
-    print(f"wrote {args.out}")
+    save(rows, args.out)
 
 
 if __name__ == "__main__":

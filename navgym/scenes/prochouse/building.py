@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.cluster.hierarchy import DisjointSet
 
 from navgym.scenes.prochouse.layout import (
     DOOR_CORNER_MARGIN,
@@ -38,6 +39,8 @@ from navgym.scenes.prochouse.layout import (
     PARTITION_BUDGET,
     ROOM_SPECS,
     WALL_THICKNESS,
+    _HUB_ROOMS,
+    _WET_ROOMS,
     Door,
     FloorPlan,
     Rect,
@@ -228,24 +231,15 @@ def _connect(rng: np.random.Generator, rooms: list[RoomPlan], limits: dict[int, 
             if door is None:
                 continue
             weight = float(rng.random())
-            weight += 2.0 * sum(r.type in ("bathroom", "laundry") for r in (a, b))
-            weight -= 0.6 * sum(r.type in ("hallway", "living_room", "dining_room") for r in (a, b))
+            weight += 2.0 * sum(r.type in _WET_ROOMS for r in (a, b))
+            weight -= 0.6 * sum(r.type in _HUB_ROOMS for r in (a, b))
             candidates.append((weight, a.id, b.id, door))
     candidates.sort(key=lambda e: (e[0], e[1], e[2]))
-    parent = {r.id: r.id for r in rooms}
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    components = DisjointSet([r.id for r in rooms])
     tree, spare = [], []
-    wet = {r.id for r in rooms if r.type in ("bathroom", "laundry")}
+    wet = {r.id for r in rooms if r.type in _WET_ROOMS}
     for edge in candidates:
-        ra, rb = root(edge[1]), root(edge[2])
-        if ra != rb:
-            parent[ra] = rb
+        if components.merge(edge[1], edge[2]):
             tree.append(edge[3])
         elif not ({edge[1], edge[2]} & wet):
             spare.append(edge[3])
