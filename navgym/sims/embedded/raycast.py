@@ -13,10 +13,15 @@ from typing import Sequence
 import numpy as np
 
 from navgym.scenes.scene import Scene
+from navgym.sims.embedded import packets
 
 #: Side of every texture in the atlas; textures are resampled to it once at load time.
 ATLAS_SIZE = 64
 _UP = np.array([0.0, 1.0, 0.0], dtype=np.float32)
+#: Ray length when none is given (embreex's default, so both backends return the same ``t`` on a miss).
+_NO_LIMIT = np.float32(1e37)
+#: Ray-casting backends of :class:`RayCaster`.
+BACKENDS = ("auto", "packets", "embreex")
 _LIGHT = np.array([0.35, 0.85, 0.4], dtype=np.float32) / np.linalg.norm([0.35, 0.85, 0.4])
 
 
@@ -44,7 +49,9 @@ class RayCaster:
         scene: The scene to cast rays against.
     """
 
-    def __init__(self, scene: Scene):
+    def __init__(self, scene: Scene, backend: str = "auto"):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r} is not one of {BACKENDS}: 'auto' takes Embree packets when they load")
         try:
             from embreex import mesh_construction, rtcore_scene
         except ImportError as exc:  # pragma: no cover - embreex is a core dependency
@@ -55,9 +62,22 @@ class RayCaster:
             ) from exc
         self.scene = scene
         triangles = scene.vertices[scene.faces].astype(np.float32)
-        self._embree = rtcore_scene.EmbreeScene()
-        if len(triangles):
-            mesh_construction.TriangleMesh(self._embree, triangles)
+        self._packets = None
+        self._embree = None
+        if backend != "embreex":
+            reason = packets.unavailable_reason()
+            if reason is None:
+                self._packets = packets.PacketScene(triangles)
+            elif backend == "packets":
+                raise RuntimeError(f"backend='packets' cannot run here: {reason}; use backend='auto' or 'embreex'")
+        if self._packets is None:
+            self._embree = rtcore_scene.EmbreeScene()
+            if len(triangles):
+                mesh_construction.TriangleMesh(self._embree, triangles)
+        #: "packets" (Embree packets and compiled shading) or "embreex" (single rays, numpy shading).
+        self.backend = "packets" if self._packets is not None else "embreex"
+        #: Threads one :meth:`render` call may use (packet backend): 1 unless asked for.
+        self.threads = 1
         normals = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
         lengths = np.linalg.norm(normals, axis=1, keepdims=True)
         self.face_normals = (normals / np.maximum(lengths, 1e-12)).astype(np.float32)
@@ -81,6 +101,7 @@ class RayCaster:
         self.atlas = atlas
         # Flat (M*T*T, 3) view of the atlas, indexed by (material * T + row) * T + col.
         self._atlas_flat = atlas.reshape(-1, 3)
+        self._tables = packets.ShadeTables(self._face_uv, self.face_material, self._face_shade, self.face_instance, self._atlas_flat, ATLAS_SIZE)
 
     def _pixel_directions(self, width: int, height: int, hfov: float) -> tuple[np.ndarray, np.ndarray]:
         key = (width, height, float(hfov))
@@ -100,6 +121,9 @@ class RayCaster:
         if len(self.scene.faces) == 0:
             n = len(origins)
             return np.full(n, np.inf, np.float32), np.full(n, -1, np.int32), np.zeros(n, np.float32), np.zeros(n, np.float32)
+        if self._packets is not None:
+            tfar = dists if dists is not None else np.full(len(directions), _NO_LIMIT, np.float32)
+            return self._packets.cast(origins, np.arange(len(origins), dtype=np.int32), directions, tfar)
         out = self._embree.run(origins, directions, dists=dists, output=1)
         return out["tfar"], out["primID"], out["u"], out["v"]
 
@@ -109,60 +133,89 @@ class RayCaster:
         outputs: Sequence[Sequence[str]],
         depth_ranges: Sequence[tuple[float, float]],
         bodies: Sequence = (),
+        threads: int | None = None,
     ) -> list[dict[str, np.ndarray]]:
         """Render cameras given as ``(position, world_from_camera rotation, width, height, hfov)``.
 
-        All rays of all cameras go to Embree in one call. ``bodies``: other agents' solids
+        All rays of all cameras are cast in one batch. ``bodies``: other agents' solids
         (:class:`navgym.sims.embedded.bodies.SolidBody`) drawn over the scene where closer.
+        ``threads``: render threads for this batch (default :attr:`threads`; used by the packet
+        backend only).
         """
-        origin_chunks, direction_chunks, unit_chunks, sizes = [], [], [], []
+        positions, direction_chunks, unit_chunks, sizes = [], [], [], []
         for position, rotation, width, height, hfov in cameras:
             local, local_unit = self._pixel_directions(width, height, hfov)
             rotation = rotation.astype(np.float32)
             direction_chunks.append(local @ rotation.T)
             unit_chunks.append(local_unit @ rotation.T)
-            origin_chunks.append(np.broadcast_to(np.asarray(position, dtype=np.float32), local.shape))
+            positions.append(np.asarray(position, dtype=np.float32))
             sizes.append((height, width))
-        origins = np.concatenate(origin_chunks)
+        counts = [height * width for height, width in sizes]
         directions = np.concatenate(direction_chunks)
-        t, prim, u, v = self.cast(origins, directions)
-        hit = prim >= 0
-        safe_prim = np.where(hit, prim, 0)
-        want_rgb = any("rgb" in o for o in outputs)
-        rgb_all = self._shade(np.concatenate(unit_chunks), safe_prim, u, v, hit, t) if want_rgb else None
-        body_hit = None
+        units = np.concatenate(unit_chunks)
+        ranges = np.asarray(depth_ranges, dtype=np.float64).reshape(-1, 2)
+        want_rgb = np.array(["rgb" in o for o in outputs], dtype=np.bool_)
+        if self._packets is not None and len(self.scene.faces):
+            ray_camera = np.repeat(np.arange(len(positions), dtype=np.int32), counts)
+            rays = self._packets.render(
+                self._tables, np.stack(positions), ray_camera, directions, units, ranges, want_rgb,
+                threads=self.threads if threads is None else threads,
+            )
+        else:
+            rays = self._reference_rays(positions, counts, directions, units, ranges, want_rgb)
         if bodies:
-            from navgym.sims.embedded import bodies as solids
-
-            body_t, body_index, body_normal = solids.intersect(origins, directions, list(bodies))
-            body_hit = body_t < np.where(hit, t, np.inf)
-            if body_hit.any():
-                t = np.where(body_hit, body_t, t).astype(np.float32)
-                hit = hit | body_hit
-                if rgb_all is not None:
-                    units = np.concatenate(unit_chunks)[body_hit]
-                    rgb_all[body_hit] = solids.shade(list(bodies), body_index[body_hit], body_normal[body_hit], units, body_t[body_hit])
-                body_ids = np.array([solids.AGENT_SEMANTIC_BASE + b.agent_id for b in bodies], dtype=np.int64)[np.maximum(body_index, 0)]
-            else:
-                body_hit = None
-
+            self._draw_bodies(rays, positions, counts, directions, units, ranges, want_rgb, bodies)
         results, start = [], 0
-        for (height, width), wanted, (min_depth, max_depth) in zip(sizes, outputs, depth_ranges):
+        for (height, width), wanted in zip(sizes, outputs):
             stop = start + height * width
             frame: dict[str, np.ndarray] = {}
             if "depth" in wanted:
-                depth = np.where(hit[start:stop], t[start:stop], max_depth)
-                frame["depth"] = np.clip(depth, min_depth, max_depth).astype(np.float32).reshape(height, width, 1)
+                frame["depth"] = rays["depth"][start:stop].reshape(height, width, 1)
             if "semantic" in wanted:
-                ids = np.where(hit[start:stop], self.face_instance.take(safe_prim[start:stop]), 0)
-                if body_hit is not None:
-                    ids = np.where(body_hit[start:stop], body_ids[start:stop], ids)
-                frame["semantic"] = ids.astype(np.int32).reshape(height, width)
+                frame["semantic"] = rays["semantic"][start:stop].reshape(height, width)
             if "rgb" in wanted:
-                frame["rgb"] = rgb_all[start:stop].reshape(height, width, 3)
+                frame["rgb"] = rays["rgb"][start:stop].reshape(height, width, 3)
             results.append(frame)
             start = stop
         return results
+
+    def _reference_rays(self, positions, counts, directions, units, ranges, want_rgb) -> dict[str, np.ndarray]:
+        """Per-ray outputs with ``embreex``'s single-ray casts and numpy: the reference the packet
+        backend reproduces byte for byte (tests/sims/test_raycast_backends.py)."""
+        origins = np.concatenate([np.broadcast_to(p, (n, 3)) for p, n in zip(positions, counts)])
+        t, prim, u, v = self.cast(origins, directions)
+        hit = prim >= 0
+        safe_prim = np.where(hit, prim, 0)
+        near = np.repeat(ranges[:, 0].astype(np.float32), counts)
+        far = np.repeat(ranges[:, 1].astype(np.float32), counts)
+        rgb = self._shade(units, safe_prim, u, v, hit, t) if want_rgb.any() else np.zeros((len(t), 3), np.uint8)
+        return {
+            "t": t,
+            "prim": prim,
+            "rgb": rgb,
+            "depth": np.clip(np.where(hit, t, far), near, far).astype(np.float32),
+            "semantic": np.where(hit, self.face_instance.take(safe_prim), 0).astype(np.int32),
+        }
+
+    def _draw_bodies(self, rays, positions, counts, directions, units, ranges, want_rgb, bodies) -> None:
+        """Other agents' solids over the scene where they are closer (in place)."""
+        from navgym.sims.embedded import bodies as solids
+
+        origins = np.concatenate([np.broadcast_to(p, (n, 3)) for p, n in zip(positions, counts)])
+        hit = rays["prim"] >= 0
+        body_t, body_index, body_normal = solids.intersect(origins, directions, list(bodies))
+        body_hit = body_t < np.where(hit, rays["t"], np.inf)
+        if not body_hit.any():
+            return
+        t = body_t[body_hit].astype(np.float32)
+        rays["t"][body_hit] = t
+        near = np.repeat(ranges[:, 0].astype(np.float32), counts)[body_hit]
+        far = np.repeat(ranges[:, 1].astype(np.float32), counts)[body_hit]
+        rays["depth"][body_hit] = np.clip(t, near, far)
+        ids = np.array([solids.AGENT_SEMANTIC_BASE + b.agent_id for b in bodies], dtype=np.int64)
+        rays["semantic"][body_hit] = ids[body_index[body_hit]]
+        if want_rgb.any():
+            rays["rgb"][body_hit] = solids.shade(list(bodies), body_index[body_hit], body_normal[body_hit], units[body_hit], body_t[body_hit])
 
     def _shade(self, directions, prim, u, v, hit, t) -> np.ndarray:
         """Texture lookup through barycentric UVs, then Lambert shading with a head light."""

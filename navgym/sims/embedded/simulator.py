@@ -52,6 +52,9 @@ class EmbeddedSimulator(Simulator):
         body: Agent 0's body (navigability is computed per body).
         data_root: Root of the user's Habitat-style data folder, for scene ids that are paths.
         cell_size: Navigation grid resolution, metres.
+        render_threads: Threads one render call may use (1, the default, keeps a process on one
+            core; 2 renders a frame's two halves at once on a 2-core machine when nothing else
+            runs). Frames are identical for any value.
     """
 
     def __init__(
@@ -60,12 +63,16 @@ class EmbeddedSimulator(Simulator):
         body: BodySpec | None = None,
         data_root: str | Path | None = None,
         cell_size: float = 0.05,
+        render_threads: int = 1,
     ):
         if body is not None and not isinstance(body, BodySpec):
             raise InvalidArgumentError(f"body={body!r} must be a navgym BodySpec(radius, height, max_climb)")
         self._bodies: dict[int, BodySpec] = {0: body or BodySpec()}
         self.data_root = data_root
         self.cell_size = check_range("cell_size", cell_size, 0.01, 0.5)
+        if isinstance(render_threads, bool) or not isinstance(render_threads, (int, np.integer)) or not 1 <= render_threads <= 64:
+            raise InvalidArgumentError(f"render_threads={render_threads!r} must be a whole number of threads in [1, 64]; 1 renders on the calling thread")
+        self.render_threads = int(render_threads)
         self._scene: Scene | None = None
         self._caster: RayCaster | None = None
         self._grids: dict[tuple[float, BodySpec], NavGrid] = {}
@@ -108,6 +115,7 @@ class EmbeddedSimulator(Simulator):
     def caster(self) -> RayCaster:
         if self._caster is None:
             self._caster = RayCaster(self.scene)
+            self._caster.threads = self.render_threads
         return self._caster
 
     def object_instances(self) -> list[ObjectInstance]:

@@ -1,0 +1,382 @@
+"""Embree ray packets and fused shading, compiled with numba.
+
+``embreex`` (the Python binding the embedded simulator is built on) wraps only Embree's single-ray
+call and leaves the rest of a frame (texture lookup, shading, depth, semantics) to numpy: about as
+much time again as the cast. This module drives the same Embree library ``embreex`` ships, through
+``ctypes``, from numba-compiled loops:
+
+* rays go to ``rtcIntersect4`` in packets of four (coherent primary rays share BVH traversal);
+* texturing, shading, depth clipping and instance ids are one pass over the hits, in float32, with
+  the very operations of the numpy reference (:meth:`RayCaster.render_reference`), so frames are
+  byte-identical to it (a test renders both);
+* every compiled loop releases the GIL, so two threads render two batches at once.
+
+The scene is built with the flags ``embreex`` uses (robust traversal), which is what keeps hits
+bit-identical: Embree's non-robust mode moves about a third of the hits' barycentrics by an ulp.
+
+Nothing here is required: when numba or Embree's library cannot be found, :func:`load` returns
+``None`` with the reason and the simulator keeps the ``embreex``/numpy path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: Rays per Embree packet. 4 is supported by every ISA Embree runs on (SSE, AVX, NEON); on this
+#: project's AVX2 machine 8 and 16 were no faster (benchmarks/raycast_backends.py).
+PACKET = 4
+# Offsets (in 4-byte words, times PACKET) of the fields of RTCRayHit4 (embree4/rtcore_ray.h).
+_ORG_X, _ORG_Y, _ORG_Z, _TNEAR, _DIR_X, _DIR_Y, _DIR_Z, _TIME, _TFAR, _MASK, _ID, _FLAGS = range(12)
+_U, _V, _PRIM, _GEOM, _INST, _INST_PRIM = 15, 16, 17, 18, 19, 20
+_WORDS = 24  # 21 used, padded
+_INVALID = 0xFFFFFFFF
+_SCENE_FLAG_ROBUST = 1 << 2
+_GEOMETRY_TRIANGLE = 0
+_BUFFER_INDEX, _BUFFER_VERTEX = 0, 1
+_FORMAT_UINT3, _FORMAT_FLOAT3 = 0x5003, 0x9003
+
+_STATE: dict[str, Any] = {}
+
+
+def _library_path() -> Path | None:
+    """Embree 4's shared library as shipped inside the ``embreex`` wheel (Linux, macOS, Windows)."""
+    try:
+        import embreex
+    except ImportError:
+        return None
+    package = Path(embreex.__file__).resolve().parent
+    for folder in (package.parent / "embreex.libs", package / ".dylibs", package, package.parent / "embreex" / ".libs"):
+        for pattern in ("libembree4*.so*", "libembree4*.dylib", "embree4*.dll"):
+            found = sorted(glob.glob(str(folder / pattern)))
+            if found:
+                return Path(found[0])
+    return None
+
+
+def _bind() -> tuple[Any, Any] | str:
+    """(ctypes library, numba module) or the reason they are unavailable."""
+    if "bound" in _STATE:
+        return _STATE["bound"]
+    if os.environ.get("NAVGYM_RAYCAST", "").lower() == "embreex":
+        _STATE["bound"] = "NAVGYM_RAYCAST=embreex"
+        return _STATE["bound"]
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        _STATE["bound"] = "numba is not installed"
+        return _STATE["bound"]
+    path = _library_path()
+    if path is None:
+        _STATE["bound"] = "Embree's library was not found next to embreex"
+        return _STATE["bound"]
+    try:
+        lib = ctypes.CDLL(str(path))
+    except OSError as exc:
+        _STATE["bound"] = f"could not load {path}: {exc}"
+        return _STATE["bound"]
+    p, u32, i32, size = ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_size_t
+    signatures = {
+        "rtcNewDevice": (p, [ctypes.c_char_p]),
+        "rtcReleaseDevice": (None, [p]),
+        "rtcGetDeviceError": (i32, [p]),
+        "rtcNewScene": (p, [p]),
+        "rtcSetSceneFlags": (None, [p, i32]),
+        "rtcCommitScene": (None, [p]),
+        "rtcReleaseScene": (None, [p]),
+        "rtcNewGeometry": (p, [p, i32]),
+        "rtcSetNewGeometryBuffer": (p, [p, i32, u32, i32, size, size]),
+        "rtcCommitGeometry": (None, [p]),
+        "rtcAttachGeometry": (u32, [p, p]),
+        "rtcReleaseGeometry": (None, [p]),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        function = getattr(lib, name)
+        function.restype, function.argtypes = restype, argtypes
+    # The packet call gets integer arguments (pointer-sized) so that numba can pass array addresses.
+    intersect = getattr(lib, f"rtcIntersect{PACKET}")
+    intersect.restype, intersect.argtypes = None, [ctypes.c_uint64] * 4
+    _STATE["bound"] = (lib, intersect)
+    return _STATE["bound"]
+
+
+def unavailable_reason() -> str | None:
+    """Why the packet path cannot run here, or ``None`` when it can."""
+    bound = _bind()
+    return bound if isinstance(bound, str) else None
+
+
+class PacketScene:
+    """One Embree scene (robust, like ``embreex``'s) of flat triangles, cast in packets.
+
+    Args:
+        triangles: ``(F, 3, 3)`` float32 corners; triangle ``i`` is primitive ``i``.
+    """
+
+    def __init__(self, triangles: np.ndarray):
+        bound = _bind()
+        if isinstance(bound, str):
+            raise RuntimeError(f"Embree packets are unavailable: {bound}")
+        self._lib, self._intersect = bound
+        lib = self._lib
+        triangles = np.ascontiguousarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
+        self._device = lib.rtcNewDevice(b"threads=1")
+        self._scene = lib.rtcNewScene(self._device)
+        lib.rtcSetSceneFlags(self._scene, _SCENE_FLAG_ROBUST)
+        count = len(triangles)
+        if count:
+            geometry = lib.rtcNewGeometry(self._device, _GEOMETRY_TRIANGLE)
+            vertex_address = lib.rtcSetNewGeometryBuffer(geometry, _BUFFER_VERTEX, 0, _FORMAT_FLOAT3, 16, 3 * count)
+            vertices = np.ctypeslib.as_array((ctypes.c_float * (12 * count)).from_address(vertex_address))
+            vertices.reshape(3 * count, 4)[:, :3] = triangles.reshape(-1, 3)
+            index_address = lib.rtcSetNewGeometryBuffer(geometry, _BUFFER_INDEX, 0, _FORMAT_UINT3, 12, count)
+            indices = np.ctypeslib.as_array((ctypes.c_uint * (3 * count)).from_address(index_address))
+            indices[:] = np.arange(3 * count, dtype=np.uint32)
+            lib.rtcCommitGeometry(geometry)
+            lib.rtcAttachGeometry(self._scene, geometry)
+            lib.rtcReleaseGeometry(geometry)
+        lib.rtcCommitScene(self._scene)
+        error = lib.rtcGetDeviceError(self._device)
+        if error:
+            raise RuntimeError(f"Embree reported error {error} while building the scene")
+        _compile()
+
+    def __del__(self):
+        lib = getattr(self, "_lib", None)
+        if lib is not None:
+            lib.rtcReleaseScene(self._scene)
+            lib.rtcReleaseDevice(self._device)
+
+    def cast(self, origins: np.ndarray, ray_origin: np.ndarray, directions: np.ndarray, tfar: np.ndarray):
+        """Closest hits of rays ``origins[ray_origin[i]] + t * directions[i]``, ``t`` in [0, tfar[i]].
+
+        Returns ``(t, prim, u, v)``; ``t`` is ``tfar`` and ``prim`` -1 where nothing is hit.
+        """
+        n = len(directions)
+        t = np.empty(n, np.float32)
+        prim = np.empty(n, np.int32)
+        u = np.empty(n, np.float32)
+        v = np.empty(n, np.float32)
+        packet, valid = _packet_buffers()
+        _KERNELS["cast"](self._intersect, np.uint64(self._scene), origins, ray_origin, directions, tfar, t, prim, u, v, packet, valid)
+        return t, prim, u, v
+
+    def render(
+        self,
+        tables: ShadeTables,
+        origins: np.ndarray,
+        ray_camera: np.ndarray,
+        directions: np.ndarray,
+        units: np.ndarray,
+        depth_ranges: np.ndarray,
+        want_rgb: np.ndarray,
+        threads: int = 1,
+    ) -> dict[str, np.ndarray]:
+        """Every output of a batch of cameras' rays, per ray: ``t``, ``prim``, ``rgb`` (black where
+        the ray's camera does not want colour), ``depth`` (clipped to its camera's range) and
+        ``semantic``. With ``threads`` > 1 the rays are split into that many contiguous ranges
+        rendered at once (the compiled loop releases the GIL)."""
+        n = len(directions)
+        out = {
+            "t": np.empty(n, np.float32),
+            "prim": np.empty(n, np.int32),
+            "rgb": np.zeros((n, 3), np.uint8),
+            "depth": np.empty(n, np.float32),
+            "semantic": np.empty(n, np.int32),
+        }
+        near = np.ascontiguousarray(depth_ranges[:, 0], dtype=np.float32)
+        far = np.ascontiguousarray(depth_ranges[:, 1], dtype=np.float32)
+        kernel = _KERNELS["frame"]
+
+        def run(lo: int, hi: int) -> None:
+            packet, valid = _packet_buffers()
+            kernel(
+                self._intersect, np.uint64(self._scene), origins, ray_camera, directions, units, lo, hi, near, far, want_rgb,
+                tables.face_uv, tables.face_material, tables.face_shade, tables.face_instance, tables.atlas, tables.size,
+                out["t"], out["prim"], out["rgb"], out["depth"], out["semantic"], packet, valid,
+            )
+
+        threads = max(1, min(int(threads), n // MIN_RAYS_PER_THREAD))
+        if threads == 1:
+            run(0, n)
+            return out
+        bounds = [round(n * i / threads / PACKET) * PACKET for i in range(threads)] + [n]
+        futures = [_pool(threads - 1).submit(run, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+        run(bounds[0], bounds[1])
+        for future in futures:
+            future.result()
+        return out
+
+
+#: Below this many rays per thread a frame is rendered on the calling thread alone.
+MIN_RAYS_PER_THREAD = 2048
+
+
+def _pool(workers: int):
+    """A process-wide pool of render threads (grown on demand, never more than asked for)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = _STATE.get("pool")
+    if pool is None or _STATE["pool_workers"] < workers:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="navgym-render")
+        _STATE["pool"], _STATE["pool_workers"] = pool, workers
+    return pool
+
+
+_KERNELS: dict[str, Any] = {}
+
+
+def _compile() -> None:
+    """Define the numba kernels once per process (cached on disk by numba between processes)."""
+    if _KERNELS:
+        return
+    import numba
+
+    packet_size = PACKET
+
+    @numba.njit(nogil=True, cache=True)
+    def cast(intersect, scene, origins, ray_origin, directions, tfar_in, t, prim, u, v, packet, valid):  # pragma: no cover - compiled
+        words = packet.view(np.uint32)
+        n = directions.shape[0]
+        w = packet_size
+        packet_address = packet.ctypes.data
+        valid_address = valid.ctypes.data
+        for start in range(0, n, w):
+            m = min(w, n - start)
+            for k in range(w):
+                if k < m:
+                    j = start + k
+                    o = ray_origin[j]
+                    valid[k] = -1
+                    packet[_ORG_X * w + k] = origins[o, 0]
+                    packet[_ORG_Y * w + k] = origins[o, 1]
+                    packet[_ORG_Z * w + k] = origins[o, 2]
+                    packet[_TNEAR * w + k] = 0.0
+                    packet[_DIR_X * w + k] = directions[j, 0]
+                    packet[_DIR_Y * w + k] = directions[j, 1]
+                    packet[_DIR_Z * w + k] = directions[j, 2]
+                    packet[_TIME * w + k] = 0.0
+                    packet[_TFAR * w + k] = tfar_in[j]
+                    words[_MASK * w + k] = _INVALID
+                    words[_ID * w + k] = 0
+                    words[_FLAGS * w + k] = 0
+                    words[_PRIM * w + k] = _INVALID
+                    words[_GEOM * w + k] = _INVALID
+                    words[_INST * w + k] = _INVALID
+                else:
+                    valid[k] = 0
+            intersect(valid_address, scene, packet_address, 0)
+            for k in range(m):
+                j = start + k
+                hit = words[_PRIM * w + k]
+                t[j] = packet[_TFAR * w + k]
+                if hit == _INVALID:  # Embree leaves a miss's barycentrics as they were
+                    prim[j] = -1
+                    u[j] = 0.0
+                    v[j] = 0.0
+                else:
+                    prim[j] = np.int32(hit)
+                    u[j] = packet[_U * w + k]
+                    v[j] = packet[_V * w + k]
+
+    @numba.njit(nogil=True, cache=True)
+    def frame(
+        intersect, scene, origins, ray_camera, directions, units, lo, hi, near, far, want,
+        face_uv, face_material, face_shade, face_instance, atlas, size,
+        t, prim, rgb, depth, semantic, packet, valid,
+    ):  # pragma: no cover - compiled
+        # Rays lo..hi of a batch of cameras: cast in packets, then every output of each hit in the
+        # numpy reference's operations, order and float32 precision (RayCaster._reference_outputs).
+        words = packet.view(np.uint32)
+        w = packet_size
+        packet_address = packet.ctypes.data
+        valid_address = valid.ctypes.data
+        one = np.float32(1.0)
+        scale = np.float32(size)
+        mask = size - 1
+        for start in range(lo, hi, w):
+            m = min(w, hi - start)
+            for k in range(w):
+                if k < m:
+                    j = start + k
+                    o = ray_camera[j]
+                    valid[k] = -1
+                    packet[_ORG_X * w + k] = origins[o, 0]
+                    packet[_ORG_Y * w + k] = origins[o, 1]
+                    packet[_ORG_Z * w + k] = origins[o, 2]
+                    packet[_TNEAR * w + k] = 0.0
+                    packet[_DIR_X * w + k] = directions[j, 0]
+                    packet[_DIR_Y * w + k] = directions[j, 1]
+                    packet[_DIR_Z * w + k] = directions[j, 2]
+                    packet[_TIME * w + k] = 0.0
+                    packet[_TFAR * w + k] = np.float32(1e37)
+                    words[_MASK * w + k] = _INVALID
+                    words[_ID * w + k] = 0
+                    words[_FLAGS * w + k] = 0
+                    words[_PRIM * w + k] = _INVALID
+                    words[_GEOM * w + k] = _INVALID
+                    words[_INST * w + k] = _INVALID
+                else:
+                    valid[k] = 0
+            intersect(valid_address, scene, packet_address, 0)
+            for k in range(m):
+                j = start + k
+                c = ray_camera[j]
+                hit = words[_PRIM * w + k]
+                tj = packet[_TFAR * w + k]
+                t[j] = tj
+                if hit == _INVALID:
+                    prim[j] = -1
+                    depth[j] = min(max(far[c], near[c]), far[c])
+                    semantic[j] = 0
+                    rgb[j, 0] = 0
+                    rgb[j, 1] = 0
+                    rgb[j, 2] = 0
+                    continue
+                p = np.int32(hit)
+                prim[j] = p
+                depth[j] = min(max(tj, near[c]), far[c])
+                semantic[j] = face_instance[p]
+                if not want[c]:
+                    continue
+                uu = packet[_U * w + k]
+                vv = packet[_V * w + k]
+                s = one * face_uv[p, 0] + uu * face_uv[p, 2] + vv * face_uv[p, 4]
+                r = one * face_uv[p, 1] + uu * face_uv[p, 3] + vv * face_uv[p, 5]
+                col = np.int64(np.int32(np.floor(s * scale))) & mask
+                row = np.int64(np.int32(np.floor(r * scale))) & mask
+                index = (np.int64(face_material[p]) * size + (size - 1 - row)) * size + col
+                facing = abs(face_shade[p, 0] * units[j, 0] + face_shade[p, 1] * units[j, 1] + face_shade[p, 2] * units[j, 2])
+                light = (face_shade[p, 3] + np.float32(0.45) * facing) / (one + np.float32(0.04) * min(tj, np.float32(50.0)))
+                for ch in range(3):
+                    value = np.float32(atlas[index, ch]) * light
+                    rgb[j, ch] = np.uint8(min(max(value, np.float32(0.0)), np.float32(255.0)))
+
+    _KERNELS["cast"] = cast
+    _KERNELS["frame"] = frame
+
+
+@dataclass
+class ShadeTables:
+    """Per-face tables a frame reads (built by :class:`~navgym.sims.embedded.raycast.RayCaster`)."""
+
+    face_uv: np.ndarray  # (F, 6) float32: uv at corner 0, then the uv edges du and dv
+    face_material: np.ndarray  # (F,) int32
+    face_shade: np.ndarray  # (F, 4) float32: normal, ambient + sun
+    face_instance: np.ndarray  # (F,) int32
+    atlas: np.ndarray  # (M * size * size, 3) uint8
+    size: int
+
+
+def _packet_buffers() -> tuple[np.ndarray, np.ndarray]:
+    raw = np.empty(_WORDS * PACKET + 16, np.float32)
+    offset = (-raw.ctypes.data % 64) // 4
+    return raw[offset : offset + _WORDS * PACKET], np.zeros(PACKET, np.int32)
