@@ -1,15 +1,19 @@
 """Env steps/s through the public Gymnasium API only (so any two versions of navgym compare).
 
     python benchmarks/env_step.py [--steps 1500] [--tasks ObjectNav ImageNav] [--dataset ProcHouseHard]
+                                  [--size 128] [--processes 2] [--render-threads 2]
 
-Prints one line per task: steps/s of random non-stop actions at 128x128 with the task's default
-sensors, after a warm-up; ``navgym`` is whatever ``import navgym`` finds (set PYTHONPATH to compare
-two checkouts side by side, e.g. with an A/B process timer).
+Prints one line per task: steps/s of random non-stop actions at ``--size`` (default 128x128) with
+the task's default sensors, after a warm-up; ``navgym`` is whatever ``import navgym`` finds (set
+PYTHONPATH to compare two checkouts side by side, e.g. with an A/B process timer).
+``--processes N`` runs N processes at once (each its own env and house) and prints their total;
+``--render-threads`` is the embedded simulator's ``render_threads`` (omitted: the default).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import time
 
 import gymnasium as gym
@@ -18,11 +22,14 @@ import numpy as np
 import navgym  # noqa: F401
 
 
-def steps_per_second(env_id: str, steps: int) -> float:
-    env = gym.make(env_id, num_scenes=1, episodes_per_scene=5)
-    rng = np.random.default_rng(0)
+def steps_per_second(env_id: str, steps: int, size: int = 128, render_threads: int | None = None, seed: int = 0) -> float:
+    kwargs = {"resolution": size} if size != 128 else {}
+    if render_threads is not None:
+        kwargs["sim_options"] = {"render_threads": render_threads}
+    env = gym.make(env_id, num_scenes=1, episodes_per_scene=5, **kwargs)
+    rng = np.random.default_rng(seed)
     n = env.action_space.n
-    env.reset(seed=0)
+    env.reset(seed=seed)
     for _ in range(50):  # warm-up: navigation grid, distance fields
         env.step(int(rng.integers(1, n)))
     t0 = time.perf_counter()
@@ -40,10 +47,20 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--tasks", nargs="*", default=["ObjectNav", "ImageNav"])
     parser.add_argument("--dataset", default="ProcHouse", choices=["ProcHouse", "ProcHouseHard"])
+    parser.add_argument("--size", type=int, default=128, help="camera side in pixels")
+    parser.add_argument("--processes", type=int, default=1, help="processes stepping at once (their total is printed)")
+    parser.add_argument("--render-threads", type=int, default=None, help="sim_options render_threads of the embedded simulator")
     args = parser.parse_args()
     for task in args.tasks:
         env_id = f"{task}-{args.dataset}-v0"
-        print(f"{env_id} {steps_per_second(env_id, args.steps):.1f} steps/s", flush=True)
+        if args.processes == 1:
+            rate = steps_per_second(env_id, args.steps, args.size, args.render_threads)
+            print(f"{env_id} {rate:.1f} steps/s", flush=True)
+            continue
+        jobs = [(env_id, args.steps, args.size, args.render_threads, seed) for seed in range(args.processes)]
+        with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
+            rates = pool.starmap(steps_per_second, jobs)
+        print(f"{env_id} {sum(rates):.1f} steps/s in total from {args.processes} processes ({', '.join(f'{r:.1f}' for r in rates)})", flush=True)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,13 @@ _SUBPACKAGES = ("agents", "core", "datasets", "embodiments", "envs", "errors", "
 
 
 def __getattr__(name: str) -> Any:
+    if name == "make_vec":  # several envs stepped on threads in one process (navgym/envs/vector.py)
+        from navgym.envs.vector import make_vec
+
+        return make_vec
     if name in _SUBPACKAGES:
         return importlib.import_module(f"navgym.{name}")
     raise AttributeError(f"module 'navgym' has no attribute {name!r}")
 
 
-__all__ = ["env_ids", "register_envs", "__version__", *_SUBPACKAGES]
+__all__ = ["env_ids", "make_vec", "register_envs", "__version__", *_SUBPACKAGES]

@@ -147,3 +147,15 @@ def test_the_environment_variable_falls_back_to_embreex():
     env = dict(os.environ, NAVGYM_RAYCAST="embreex")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "embreex", out.stderr[-2000:]
+
+
+def test_rotated_rays_are_the_matrix_product():
+    """The compiled rotation is ``local @ R.T`` to float32 rounding (on this project's machine it is
+    bit-identical to OpenBLAS's FMA product; other BLAS builds may round differently)."""
+    from navgym.core.geometry import camera_rotation
+    from navgym.sims.embedded.raycast import pixel_directions
+
+    local = pixel_directions(40, 30, 70.0).astype(np.float32)
+    rotation = camera_rotation(1.1, -0.4, 0.2).astype(np.float32)
+    exact = local.astype(np.float64) @ rotation.T.astype(np.float64)
+    np.testing.assert_allclose(packets.rotate(local, rotation), exact, rtol=0, atol=1e-6)

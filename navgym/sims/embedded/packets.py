@@ -106,6 +106,18 @@ def _bind() -> tuple[Any, Any] | str:
     return _STATE["bound"]
 
 
+def can_compile() -> bool:
+    """Whether the compiled loops that need only numba (:func:`rotate`) can run here."""
+    if "numba" not in _STATE:
+        try:
+            import numba  # noqa: F401
+
+            _STATE["numba"] = os.environ.get("NAVGYM_RAYCAST", "").lower() != "embreex"
+        except ImportError:
+            _STATE["numba"] = False
+    return _STATE["numba"]
+
+
 def unavailable_reason() -> str | None:
     """Why the packet path cannot run here, or ``None`` when it can."""
     bound = _bind()
@@ -360,7 +372,31 @@ def _compile() -> None:
                     value = np.float32(atlas[index, ch]) * light
                     rgb[j, ch] = np.uint8(min(max(value, np.float32(0.0)), np.float32(255.0)))
 
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def fma(typingctx, a, b, c):  # pragma: no cover - compiled
+        """a * b + c rounded once (LLVM's fma), as an FMA-using BLAS computes a matrix product."""
+        if not (a == b == c and isinstance(a, types.Float)):
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.fma(*args)
+
+        return a(a, b, c), codegen
+
+    @numba.njit(nogil=True, cache=True)
+    def rotate(local, rotation, out):  # pragma: no cover - compiled
+        # out = local @ rotation.T, each entry fma(l2, r2, fma(l1, r1, l0 * r0)): the order in
+        # which OpenBLAS's sgemm computes it on FMA CPUs, so directions keep their bits.
+        for i in range(local.shape[0]):
+            x, y, z = local[i, 0], local[i, 1], local[i, 2]
+            for j in range(3):
+                out[i, j] = fma(z, rotation[j, 2], fma(y, rotation[j, 1], x * rotation[j, 0]))
+
     _KERNELS["cast"] = cast
+    _KERNELS["rotate"] = rotate
     _KERNELS["frame"] = frame
 
 
@@ -374,6 +410,15 @@ class ShadeTables:
     face_instance: np.ndarray  # (F,) int32
     atlas: np.ndarray  # (M * size * size, 3) uint8
     size: int
+
+
+def rotate(local: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+    """``local @ rotation.T`` for (N, 3) float32 camera-frame rays, compiled and single-threaded
+    (numpy's matmul hands large products to BLAS threads, which two processes then fight over)."""
+    _compile()
+    out = np.empty(local.shape, np.float32)
+    _KERNELS["rotate"](local, np.ascontiguousarray(rotation, dtype=np.float32), out)
+    return out
 
 
 def _packet_buffers() -> tuple[np.ndarray, np.ndarray]:

@@ -146,8 +146,12 @@ class RayCaster:
         for position, rotation, width, height, hfov in cameras:
             local, local_unit = self._pixel_directions(width, height, hfov)
             rotation = rotation.astype(np.float32)
-            direction_chunks.append(local @ rotation.T)
-            unit_chunks.append(local_unit @ rotation.T)
+            if packets.can_compile():  # both backends, so that they cast the very same rays
+                direction_chunks.append(packets.rotate(local, rotation))
+                unit_chunks.append(packets.rotate(local_unit, rotation))
+            else:
+                direction_chunks.append(local @ rotation.T)
+                unit_chunks.append(local_unit @ rotation.T)
             positions.append(np.asarray(position, dtype=np.float32))
             sizes.append((height, width))
         counts = [height * width for height, width in sizes]

@@ -1,0 +1,89 @@
+"""Several envs in one process, stepped at once on a few threads.
+
+A navgym step is mostly a ray cast, and the embedded simulator's cast releases the GIL (the packet
+backend, ``navgym/sims/embedded/packets.py``). :class:`ThreadedVectorEnv` is Gymnasium's
+``SyncVectorEnv`` whose sub-envs step on a pool of threads, so the casts of one step's envs run on
+several cores while their Python parts take turns. Results are those of ``SyncVectorEnv`` exactly:
+each sub-env steps alone, in its own state; the resets an autoreset asks for run one after another
+on the calling thread (they may load scenes, which share caches).
+
+    >>> import navgym
+    >>> envs = navgym.make_vec("ObjectNav-ProcHouse-v0", num_envs=2, threads=2)
+    >>> observations, infos = envs.reset(seed=0)
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from copy import deepcopy
+from typing import Any, Callable, Sequence
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector.utils import concatenate, iterate
+
+from navgym.errors import InvalidArgumentError
+
+
+class ThreadedVectorEnv(SyncVectorEnv):
+    """``SyncVectorEnv`` stepping its sub-envs on ``threads`` threads.
+
+    Args:
+        env_fns: Functions that each create one sub-env.
+        threads: Threads stepping sub-envs at once (2 on a 2-core machine; 1 is ``SyncVectorEnv``).
+        **kwargs: ``SyncVectorEnv``'s (``copy``, ``observation_mode``, ``autoreset_mode``).
+    """
+
+    def __init__(self, env_fns: Sequence[Callable[[], gym.Env]], threads: int = 2, **kwargs: Any):
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise InvalidArgumentError(f"threads={threads!r} must be a whole number >= 1 (2 on a 2-core machine)")
+        super().__init__(env_fns, **kwargs)
+        self.threads = int(threads)
+        self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="navgym-vector") if self.threads > 1 else None
+
+    def step(self, actions):
+        actions = list(iterate(self.action_space, actions))
+        mode = self.autoreset_mode
+        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP, AutoresetMode.DISABLED):
+            raise ValueError(f"Unexpected autoreset mode, {mode}")
+        infos: dict[str, Any] = {}
+        stepping = list(range(self.num_envs))
+        env_infos: list[dict[str, Any] | None] = [None] * self.num_envs
+        if mode == AutoresetMode.NEXT_STEP:
+            for i in np.flatnonzero(self._autoreset_envs):
+                self._env_obs[i], env_infos[i] = self.envs[i].reset()
+                self._rewards[i], self._terminations[i], self._truncations[i] = 0.0, False, False
+            stepping = [i for i in stepping if env_infos[i] is None]
+        elif mode == AutoresetMode.DISABLED:
+            assert not np.any(self._autoreset_envs), f"{self._autoreset_envs=}"
+
+        def one(i: int):
+            return self.envs[i].step(actions[i])
+
+        results = list(self._pool.map(one, stepping)) if self._pool is not None else [one(i) for i in stepping]
+        for i, (obs, reward, terminated, truncated, info) in zip(stepping, results):
+            self._env_obs[i], self._rewards[i], self._terminations[i], self._truncations[i] = obs, reward, terminated, truncated
+            env_infos[i] = info
+        for i in range(self.num_envs):
+            if mode == AutoresetMode.SAME_STEP and (self._terminations[i] or self._truncations[i]):
+                infos = self._add_info(infos, {"final_obs": self._env_obs[i], "final_info": env_infos[i]}, i)
+                self._env_obs[i], env_infos[i] = self.envs[i].reset()
+            infos = self._add_info(infos, env_infos[i], i)
+        self._observations = concatenate(self.single_observation_space, self._env_obs, self._observations)
+        self._autoreset_envs = np.logical_or(self._terminations, self._truncations)
+        observations = deepcopy(self._observations) if self.copy else self._observations
+        return observations, np.copy(self._rewards), np.copy(self._terminations), np.copy(self._truncations), infos
+
+    def close_extras(self, **kwargs: Any) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        super().close_extras(**kwargs)
+
+
+def make_vec(env_id: str, num_envs: int, threads: int = 2, **kwargs: Any) -> ThreadedVectorEnv:
+    """``num_envs`` copies of ``gym.make(env_id, **kwargs)`` stepped on ``threads`` threads."""
+    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        raise InvalidArgumentError(f"num_envs={num_envs!r} must be a whole number >= 1")
+    return ThreadedVectorEnv([lambda: gym.make(env_id, **kwargs) for _ in range(int(num_envs))], threads=threads)
