@@ -8,6 +8,8 @@ the task's default sensors, after a warm-up; ``navgym`` is whatever ``import nav
 PYTHONPATH to compare two checkouts side by side, e.g. with an A/B process timer).
 ``--processes N`` runs N processes at once (each its own env and house) and prints their total;
 ``--render-threads`` is the embedded simulator's ``render_threads`` (omitted: the default).
+``--vector N`` steps N envs in this one process, as Gymnasium's ``SyncVectorEnv`` and as navgym's
+``ThreadedVectorEnv`` (``--vector-threads``, default 2) in turn, and prints both totals.
 """
 
 from __future__ import annotations
@@ -42,6 +44,29 @@ def steps_per_second(env_id: str, steps: int, size: int = 128, render_threads: i
     return rate
 
 
+def vector_steps_per_second(env_id: str, steps: int, num_envs: int, threads: int, size: int = 128) -> float:
+    """Env steps/s (all sub-envs together) of ``num_envs`` envs in one process; threads=1 is
+    Gymnasium's SyncVectorEnv, more is navgym's ThreadedVectorEnv."""
+    from gymnasium.vector import SyncVectorEnv
+
+    from navgym.envs.vector import ThreadedVectorEnv
+
+    kwargs = {"resolution": size} if size != 128 else {}
+    fns = [lambda: gym.make(env_id, num_scenes=1, episodes_per_scene=5, **kwargs) for _ in range(num_envs)]
+    envs = SyncVectorEnv(fns) if threads == 1 else ThreadedVectorEnv(fns, threads=threads)
+    rng = np.random.default_rng(0)
+    n = envs.single_action_space.n
+    envs.reset(seed=0)
+    for _ in range(50):
+        envs.step(rng.integers(1, n, size=num_envs))
+    t0 = time.perf_counter()
+    for _ in range(steps // num_envs):
+        envs.step(rng.integers(1, n, size=num_envs))
+    rate = (steps // num_envs) * num_envs / (time.perf_counter() - t0)
+    envs.close()
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=1500)
@@ -50,9 +75,17 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128, help="camera side in pixels")
     parser.add_argument("--processes", type=int, default=1, help="processes stepping at once (their total is printed)")
     parser.add_argument("--render-threads", type=int, default=None, help="sim_options render_threads of the embedded simulator")
+    parser.add_argument("--vector", type=int, default=0, help="N envs in one process: SyncVectorEnv against ThreadedVectorEnv")
+    parser.add_argument("--vector-threads", type=int, default=2)
     args = parser.parse_args()
     for task in args.tasks:
         env_id = f"{task}-{args.dataset}-v0"
+        if args.vector:
+            sync = vector_steps_per_second(env_id, args.steps, args.vector, 1, args.size)
+            threaded = vector_steps_per_second(env_id, args.steps, args.vector, args.vector_threads, args.size)
+            print(f"{env_id} {args.vector} envs in one process: SyncVectorEnv {sync:.1f} steps/s, "
+                  f"ThreadedVectorEnv({args.vector_threads} threads) {threaded:.1f} steps/s ({threaded / sync:.2f}x)", flush=True)
+            continue
         if args.processes == 1:
             rate = steps_per_second(env_id, args.steps, args.size, args.render_threads)
             print(f"{env_id} {rate:.1f} steps/s", flush=True)

@@ -47,6 +47,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -209,10 +210,12 @@ def run_worker(c: Contender, size: int, steps: int, probe: bool, timeout: float)
     spec = {"kind": c.kind, "env_id": c.env_id, "size": size, "steps": steps, "probe": probe}
     cmd = [c.python, os.path.abspath(__file__), "--worker", json.dumps(spec)]
     env = {**os.environ, **SINGLE_THREAD, **c.env}
-    try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None, f"no result within {timeout:g} s (--timeout)"
+    # ViZDoom writes _vizdoom.ini (and more) into its working directory: give it a scratch one.
+    with tempfile.TemporaryDirectory(prefix="navgym-peer-") as scratch:
+        try:
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=scratch if c.kind == "vizdoom" else None)
+        except subprocess.TimeoutExpired:
+            return None, f"no result within {timeout:g} s (--timeout)"
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
             try:

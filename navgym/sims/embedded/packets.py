@@ -183,9 +183,10 @@ class PacketScene:
         self,
         tables: ShadeTables,
         origins: np.ndarray,
+        rotations: np.ndarray,
         ray_camera: np.ndarray,
-        directions: np.ndarray,
-        units: np.ndarray,
+        local: np.ndarray,
+        local_unit: np.ndarray,
         depth_ranges: np.ndarray,
         want_rgb: np.ndarray,
         threads: int = 1,
@@ -193,8 +194,10 @@ class PacketScene:
         """Every output of a batch of cameras' rays, per ray: ``t``, ``prim``, ``rgb`` (black where
         the ray's camera does not want colour), ``depth`` (clipped to its camera's range) and
         ``semantic``. With ``threads`` > 1 the rays are split into that many contiguous ranges
-        rendered at once (the compiled loop releases the GIL)."""
-        n = len(directions)
+        rendered at once (the compiled loop releases the GIL). Ray ``i`` leaves
+        ``origins[c]`` along ``rotations[c] @ local[i]`` (``c = ray_camera[i]``); ``local_unit`` are
+        the same rays of unit length, for shading."""
+        n = len(local)
         out = {
             "t": np.empty(n, np.float32),
             "prim": np.empty(n, np.int32),
@@ -209,7 +212,7 @@ class PacketScene:
         def run(lo: int, hi: int) -> None:
             packet, valid = _packet_buffers()
             kernel(
-                self._intersect, np.uint64(self._scene), origins, ray_camera, directions, units, lo, hi, near, far, want_rgb,
+                self._intersect, np.uint64(self._scene), origins, rotations, ray_camera, local, local_unit, lo, hi, near, far, want_rgb,
                 tables.face_uv, tables.face_material, tables.face_shade, tables.face_instance, tables.atlas, tables.size,
                 out["t"], out["prim"], out["rgb"], out["depth"], out["semantic"], packet, valid,
             )
@@ -253,6 +256,30 @@ def _compile() -> None:
     import numba
 
     packet_size = PACKET
+
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def fma(typingctx, a, b, c):  # pragma: no cover - compiled
+        """a * b + c rounded once (LLVM's fma), as an FMA-using BLAS computes a matrix product."""
+        if not (a == b == c and isinstance(a, types.Float)):
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.fma(*args)
+
+        return a(a, b, c), codegen
+
+    @numba.njit(nogil=True, cache=True)
+    def rotate(local, rotation, out):  # pragma: no cover - compiled
+        # out = local @ rotation.T, each entry fma(l2, r2, fma(l1, r1, l0 * r0)): the order in
+        # which OpenBLAS's sgemm computes it on FMA CPUs, so directions keep their bits.
+        for i in range(local.shape[0]):
+            x, y, z = local[i, 0], local[i, 1], local[i, 2]
+            for j in range(3):
+                out[i, j] = fma(z, rotation[j, 2], fma(y, rotation[j, 1], x * rotation[j, 0]))
+
 
     @numba.njit(nogil=True, cache=True)
     def cast(intersect, scene, origins, ray_origin, directions, tfar_in, t, prim, u, v, packet, valid):  # pragma: no cover - compiled
@@ -301,12 +328,13 @@ def _compile() -> None:
 
     @numba.njit(nogil=True, cache=True)
     def frame(
-        intersect, scene, origins, ray_camera, directions, units, lo, hi, near, far, want,
+        intersect, scene, origins, rotations, ray_camera, local, local_unit, lo, hi, near, far, want,
         face_uv, face_material, face_shade, face_instance, atlas, size,
         t, prim, rgb, depth, semantic, packet, valid,
     ):  # pragma: no cover - compiled
-        # Rays lo..hi of a batch of cameras: cast in packets, then every output of each hit in the
-        # numpy reference's operations, order and float32 precision (RayCaster._reference_outputs).
+        # Rays lo..hi of a batch of cameras: rotated into the world (as rotate() does), cast in
+        # packets, then every output of each hit in the numpy reference's operations, order and
+        # float32 precision (RayCaster._reference_rays).
         words = packet.view(np.uint32)
         w = packet_size
         packet_address = packet.ctypes.data
@@ -325,9 +353,10 @@ def _compile() -> None:
                     packet[_ORG_Y * w + k] = origins[o, 1]
                     packet[_ORG_Z * w + k] = origins[o, 2]
                     packet[_TNEAR * w + k] = 0.0
-                    packet[_DIR_X * w + k] = directions[j, 0]
-                    packet[_DIR_Y * w + k] = directions[j, 1]
-                    packet[_DIR_Z * w + k] = directions[j, 2]
+                    x, y, z = local[j, 0], local[j, 1], local[j, 2]
+                    packet[_DIR_X * w + k] = fma(z, rotations[o, 0, 2], fma(y, rotations[o, 0, 1], x * rotations[o, 0, 0]))
+                    packet[_DIR_Y * w + k] = fma(z, rotations[o, 1, 2], fma(y, rotations[o, 1, 1], x * rotations[o, 1, 0]))
+                    packet[_DIR_Z * w + k] = fma(z, rotations[o, 2, 2], fma(y, rotations[o, 2, 1], x * rotations[o, 2, 0]))
                     packet[_TIME * w + k] = 0.0
                     packet[_TFAR * w + k] = np.float32(1e37)
                     words[_MASK * w + k] = _INVALID
@@ -366,34 +395,15 @@ def _compile() -> None:
                 col = np.int64(np.int32(np.floor(s * scale))) & mask
                 row = np.int64(np.int32(np.floor(r * scale))) & mask
                 index = (np.int64(face_material[p]) * size + (size - 1 - row)) * size + col
-                facing = abs(face_shade[p, 0] * units[j, 0] + face_shade[p, 1] * units[j, 1] + face_shade[p, 2] * units[j, 2])
+                x, y, z = local_unit[j, 0], local_unit[j, 1], local_unit[j, 2]
+                ux = fma(z, rotations[c, 0, 2], fma(y, rotations[c, 0, 1], x * rotations[c, 0, 0]))
+                uy = fma(z, rotations[c, 1, 2], fma(y, rotations[c, 1, 1], x * rotations[c, 1, 0]))
+                uz = fma(z, rotations[c, 2, 2], fma(y, rotations[c, 2, 1], x * rotations[c, 2, 0]))
+                facing = abs(face_shade[p, 0] * ux + face_shade[p, 1] * uy + face_shade[p, 2] * uz)
                 light = (face_shade[p, 3] + np.float32(0.45) * facing) / (one + np.float32(0.04) * min(tj, np.float32(50.0)))
                 for ch in range(3):
                     value = np.float32(atlas[index, ch]) * light
                     rgb[j, ch] = np.uint8(min(max(value, np.float32(0.0)), np.float32(255.0)))
-
-    from numba import types
-    from numba.extending import intrinsic
-
-    @intrinsic
-    def fma(typingctx, a, b, c):  # pragma: no cover - compiled
-        """a * b + c rounded once (LLVM's fma), as an FMA-using BLAS computes a matrix product."""
-        if not (a == b == c and isinstance(a, types.Float)):
-            return None
-
-        def codegen(context, builder, signature, args):
-            return builder.fma(*args)
-
-        return a(a, b, c), codegen
-
-    @numba.njit(nogil=True, cache=True)
-    def rotate(local, rotation, out):  # pragma: no cover - compiled
-        # out = local @ rotation.T, each entry fma(l2, r2, fma(l1, r1, l0 * r0)): the order in
-        # which OpenBLAS's sgemm computes it on FMA CPUs, so directions keep their bits.
-        for i in range(local.shape[0]):
-            x, y, z = local[i, 0], local[i, 1], local[i, 2]
-            for j in range(3):
-                out[i, j] = fma(z, rotation[j, 2], fma(y, rotation[j, 1], x * rotation[j, 0]))
 
     _KERNELS["cast"] = cast
     _KERNELS["rotate"] = rotate
