@@ -144,6 +144,11 @@ def _worker_miniworld(spec: dict) -> dict:
         info["gl_renderer"] = gl.gl_info.get_renderer()
     except Exception:
         pass
+    return _random_actions(env, spec, info)
+
+
+def _random_actions(env, spec: dict, info: dict) -> dict:
+    """A probe step, or steps/s of the action space's random samples; closes the env."""
     if spec["probe"]:
         env.step(env.action_space.sample())
         rate = None
@@ -169,13 +174,7 @@ def _worker_vizdoom(spec: dict) -> dict:
     env.action_space.seed(0)
     info = {"env_id": env_id, "obs": _shapes(env.observation_space), "action_space": str(env.action_space),
             "version": _version("vizdoom")}
-    if spec["probe"]:
-        env.step(env.action_space.sample())
-        rate = None
-    else:
-        rate = _time_loop(env, env.action_space.sample, spec["steps"])
-    env.close()
-    return {"steps_per_s": rate, **info}
+    return _random_actions(env, spec, info)
 
 
 WORKERS = {"navgym": _worker_navgym, "miniworld": _worker_miniworld, "vizdoom": _worker_vizdoom}

@@ -281,6 +281,27 @@ def _compile() -> None:
                 out[i, j] = fma(z, rotation[j, 2], fma(y, rotation[j, 1], x * rotation[j, 0]))
 
 
+    @numba.njit(nogil=True, cache=True, inline="always")
+    def lane(packet, words, k, ox, oy, oz, dx, dy, dz, tfar):  # pragma: no cover - compiled
+        # Lane k of an RTCRayHit packet: a ray from (ox, oy, oz) along (dx, dy, dz) up to tfar,
+        # every mask bit on, no hit yet (the fields embreex sets for its single rays).
+        w = packet_size
+        packet[_ORG_X * w + k] = ox
+        packet[_ORG_Y * w + k] = oy
+        packet[_ORG_Z * w + k] = oz
+        packet[_TNEAR * w + k] = 0.0
+        packet[_DIR_X * w + k] = dx
+        packet[_DIR_Y * w + k] = dy
+        packet[_DIR_Z * w + k] = dz
+        packet[_TIME * w + k] = 0.0
+        packet[_TFAR * w + k] = tfar
+        words[_MASK * w + k] = _INVALID
+        words[_ID * w + k] = 0
+        words[_FLAGS * w + k] = 0
+        words[_PRIM * w + k] = _INVALID
+        words[_GEOM * w + k] = _INVALID
+        words[_INST * w + k] = _INVALID
+
     @numba.njit(nogil=True, cache=True)
     def cast(intersect, scene, origins, ray_origin, directions, tfar_in, t, prim, u, v, packet, valid):  # pragma: no cover - compiled
         words = packet.view(np.uint32)
@@ -295,21 +316,7 @@ def _compile() -> None:
                     j = start + k
                     o = ray_origin[j]
                     valid[k] = -1
-                    packet[_ORG_X * w + k] = origins[o, 0]
-                    packet[_ORG_Y * w + k] = origins[o, 1]
-                    packet[_ORG_Z * w + k] = origins[o, 2]
-                    packet[_TNEAR * w + k] = 0.0
-                    packet[_DIR_X * w + k] = directions[j, 0]
-                    packet[_DIR_Y * w + k] = directions[j, 1]
-                    packet[_DIR_Z * w + k] = directions[j, 2]
-                    packet[_TIME * w + k] = 0.0
-                    packet[_TFAR * w + k] = tfar_in[j]
-                    words[_MASK * w + k] = _INVALID
-                    words[_ID * w + k] = 0
-                    words[_FLAGS * w + k] = 0
-                    words[_PRIM * w + k] = _INVALID
-                    words[_GEOM * w + k] = _INVALID
-                    words[_INST * w + k] = _INVALID
+                    lane(packet, words, k, origins[o, 0], origins[o, 1], origins[o, 2], directions[j, 0], directions[j, 1], directions[j, 2], tfar_in[j])
                 else:
                     valid[k] = 0
             intersect(valid_address, scene, packet_address, 0)
@@ -349,22 +356,14 @@ def _compile() -> None:
                     j = start + k
                     o = ray_camera[j]
                     valid[k] = -1
-                    packet[_ORG_X * w + k] = origins[o, 0]
-                    packet[_ORG_Y * w + k] = origins[o, 1]
-                    packet[_ORG_Z * w + k] = origins[o, 2]
-                    packet[_TNEAR * w + k] = 0.0
                     x, y, z = local[j, 0], local[j, 1], local[j, 2]
-                    packet[_DIR_X * w + k] = fma(z, rotations[o, 0, 2], fma(y, rotations[o, 0, 1], x * rotations[o, 0, 0]))
-                    packet[_DIR_Y * w + k] = fma(z, rotations[o, 1, 2], fma(y, rotations[o, 1, 1], x * rotations[o, 1, 0]))
-                    packet[_DIR_Z * w + k] = fma(z, rotations[o, 2, 2], fma(y, rotations[o, 2, 1], x * rotations[o, 2, 0]))
-                    packet[_TIME * w + k] = 0.0
-                    packet[_TFAR * w + k] = np.float32(1e37)
-                    words[_MASK * w + k] = _INVALID
-                    words[_ID * w + k] = 0
-                    words[_FLAGS * w + k] = 0
-                    words[_PRIM * w + k] = _INVALID
-                    words[_GEOM * w + k] = _INVALID
-                    words[_INST * w + k] = _INVALID
+                    lane(
+                        packet, words, k, origins[o, 0], origins[o, 1], origins[o, 2],
+                        fma(z, rotations[o, 0, 2], fma(y, rotations[o, 0, 1], x * rotations[o, 0, 0])),
+                        fma(z, rotations[o, 1, 2], fma(y, rotations[o, 1, 1], x * rotations[o, 1, 0])),
+                        fma(z, rotations[o, 2, 2], fma(y, rotations[o, 2, 1], x * rotations[o, 2, 0])),
+                        np.float32(1e37),
+                    )
                 else:
                     valid[k] = 0
             intersect(valid_address, scene, packet_address, 0)
