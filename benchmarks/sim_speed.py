@@ -34,7 +34,7 @@ def _render_fps(seed: int, size: int, outputs: tuple[str, ...], frames: int, bac
     from navgym.sims.embedded.raycast import RayCaster
     from navgym.sims.embedded.simulator import EmbeddedSimulator
 
-    sim = EmbeddedSimulator(load_prochouse(seed), render_threads=threads)
+    sim = EmbeddedSimulator(load_prochouse(seed))
     sim._caster = RayCaster(sim.scene, backend=backend)
     sim._caster.threads = threads
     rng = np.random.default_rng(seed)

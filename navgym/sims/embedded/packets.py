@@ -52,7 +52,7 @@ def _library_path() -> Path | None:
     except ImportError:
         return None
     package = Path(embreex.__file__).resolve().parent
-    for folder in (package.parent / "embreex.libs", package / ".dylibs", package, package.parent / "embreex" / ".libs"):
+    for folder in (package.parent / "embreex.libs", package / ".dylibs", package, package / ".libs"):
         for pattern in ("libembree4*.so*", "libembree4*.dylib", "embree4*.dll"):
             found = sorted(glob.glob(str(folder / pattern)))
             if found:
@@ -60,27 +60,35 @@ def _library_path() -> Path | None:
     return None
 
 
+def _numba_reason() -> str | None:
+    """Why the compiled loops cannot run here (numba missing, or switched off), or ``None``."""
+    if "numba" not in _STATE:
+        _STATE["numba"] = None
+        if os.environ.get("NAVGYM_RAYCAST", "").lower() == "embreex":
+            _STATE["numba"] = "NAVGYM_RAYCAST=embreex"
+        else:
+            try:
+                import numba  # noqa: F401
+            except ImportError:
+                _STATE["numba"] = "numba is not installed"
+    return _STATE["numba"]
+
+
 def _bind() -> tuple[Any, Any] | str:
-    """(ctypes library, numba module) or the reason they are unavailable."""
-    if "bound" in _STATE:
-        return _STATE["bound"]
-    if os.environ.get("NAVGYM_RAYCAST", "").lower() == "embreex":
-        _STATE["bound"] = "NAVGYM_RAYCAST=embreex"
-        return _STATE["bound"]
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        _STATE["bound"] = "numba is not installed"
-        return _STATE["bound"]
+    """(ctypes library, its packet intersect function) or the reason they are unavailable."""
+    if "bound" not in _STATE:
+        _STATE["bound"] = _numba_reason() or _load_library()
+    return _STATE["bound"]
+
+
+def _load_library() -> tuple[Any, Any] | str:
     path = _library_path()
     if path is None:
-        _STATE["bound"] = "Embree's library was not found next to embreex"
-        return _STATE["bound"]
+        return "Embree's library was not found next to embreex"
     try:
         lib = ctypes.CDLL(str(path))
     except OSError as exc:
-        _STATE["bound"] = f"could not load {path}: {exc}"
-        return _STATE["bound"]
+        return f"could not load {path}: {exc}"
     p, u32, i32, size = ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_size_t
     signatures = {
         "rtcNewDevice": (p, [ctypes.c_char_p]),
@@ -102,20 +110,12 @@ def _bind() -> tuple[Any, Any] | str:
     # The packet call gets integer arguments (pointer-sized) so that numba can pass array addresses.
     intersect = getattr(lib, f"rtcIntersect{PACKET}")
     intersect.restype, intersect.argtypes = None, [ctypes.c_uint64] * 4
-    _STATE["bound"] = (lib, intersect)
-    return _STATE["bound"]
+    return lib, intersect
 
 
 def can_compile() -> bool:
     """Whether the compiled loops that need only numba (:func:`rotate`) can run here."""
-    if "numba" not in _STATE:
-        try:
-            import numba  # noqa: F401
-
-            _STATE["numba"] = os.environ.get("NAVGYM_RAYCAST", "").lower() != "embreex"
-        except ImportError:
-            _STATE["numba"] = False
-    return _STATE["numba"]
+    return _numba_reason() is None
 
 
 def unavailable_reason() -> str | None:

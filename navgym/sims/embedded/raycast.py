@@ -42,6 +42,11 @@ def pixel_directions(width: int, height: int, hfov_deg: float) -> np.ndarray:
     return np.stack([xs, ys, -np.ones_like(xs)], axis=-1).reshape(-1, 3)
 
 
+def _origins(positions, counts) -> np.ndarray:
+    """Each camera's position repeated for each of its rays."""
+    return np.repeat(np.stack(positions), counts, axis=0)
+
+
 class RayCaster:
     """Ray casting, texturing and shading of one scene.
 
@@ -153,27 +158,26 @@ class RayCaster:
         counts = [height * width for height, width in sizes]
         ranges = np.asarray(depth_ranges, dtype=np.float64).reshape(-1, 2)
         want_rgb = np.array(["rgb" in o for o in outputs], dtype=np.bool_)
-        directions = units = None
+        origins = directions = units = None
         if self._packets is not None and len(self.scene.faces):
-            one = len(cameras) == 1
             rays = self._packets.render(
                 self._tables,
                 np.stack(positions),
                 np.stack(rotations),
-                np.zeros(counts[0], np.int32) if one else np.repeat(np.arange(len(positions), dtype=np.int32), counts),
-                local_chunks[0] if one else np.concatenate(local_chunks),
-                unit_chunks[0] if one else np.concatenate(unit_chunks),
+                np.repeat(np.arange(len(positions), dtype=np.int32), counts),
+                np.concatenate(local_chunks),
+                np.concatenate(unit_chunks),
                 ranges,
                 want_rgb,
                 threads=self.threads if threads is None else threads,
             )
         else:
-            directions, units = self._world_rays(rotations, local_chunks, unit_chunks)
-            rays = self._reference_rays(positions, counts, directions, units, ranges, want_rgb)
+            origins, (directions, units) = _origins(positions, counts), self._world_rays(rotations, local_chunks, unit_chunks)
+            rays = self._reference_rays(origins, counts, directions, units, ranges, want_rgb)
         if bodies:
-            if directions is None:
-                directions, units = self._world_rays(rotations, local_chunks, unit_chunks)
-            self._draw_bodies(rays, positions, counts, directions, units, ranges, want_rgb, bodies)
+            if origins is None:
+                origins, (directions, units) = _origins(positions, counts), self._world_rays(rotations, local_chunks, unit_chunks)
+            self._draw_bodies(rays, origins, counts, directions, units, ranges, want_rgb, bodies)
         results, start = [], 0
         for (height, width), wanted in zip(sizes, outputs):
             stop = start + height * width
@@ -202,10 +206,9 @@ class RayCaster:
         units = np.concatenate([rotate(unit, r) for unit, r in zip(unit_chunks, rotations)])
         return directions, units
 
-    def _reference_rays(self, positions, counts, directions, units, ranges, want_rgb) -> dict[str, np.ndarray]:
+    def _reference_rays(self, origins, counts, directions, units, ranges, want_rgb) -> dict[str, np.ndarray]:
         """Per-ray outputs with ``embreex``'s single-ray casts and numpy: the reference the packet
         backend reproduces byte for byte (tests/sims/test_raycast_backends.py)."""
-        origins = np.concatenate([np.broadcast_to(p, (n, 3)) for p, n in zip(positions, counts)])
         t, prim, u, v = self.cast(origins, directions)
         hit = prim >= 0
         safe_prim = np.where(hit, prim, 0)
@@ -220,11 +223,10 @@ class RayCaster:
             "semantic": np.where(hit, self.face_instance.take(safe_prim), 0).astype(np.int32),
         }
 
-    def _draw_bodies(self, rays, positions, counts, directions, units, ranges, want_rgb, bodies) -> None:
+    def _draw_bodies(self, rays, origins, counts, directions, units, ranges, want_rgb, bodies) -> None:
         """Other agents' solids over the scene where they are closer (in place)."""
         from navgym.sims.embedded import bodies as solids
 
-        origins = np.concatenate([np.broadcast_to(p, (n, 3)) for p, n in zip(positions, counts)])
         hit = rays["prim"] >= 0
         body_t, body_index, body_normal = solids.intersect(origins, directions, list(bodies))
         body_hit = body_t < np.where(hit, rays["t"], np.inf)
