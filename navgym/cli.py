@@ -262,7 +262,7 @@ def train(
     agent: str = typer.Option("rsrnav", "--agent", help="Agent to train (only rsrnav)."),
     head: str = typer.Option("direction", help="RSRNav head: baseline, baseline_map, minimalist, dense, direction."),
     env: str = typer.Option("ImageNav-ProcHouseEasy-v0", "--env", help="ImageNav env id to train on."),
-    timesteps: int = typer.Option(100_000, min=1, help="Total env steps (a resumed run counts the steps already done)."),
+    timesteps: int = typer.Option(100_000, min=0, help="Total PPO env steps (a resumed run counts the steps already done; 0 with --pretrain: no PPO)."),
     n_envs: int = typer.Option(2, "--n-envs", min=1, help="Parallel envs (subprocesses; 1 runs in-process)."),
     out: Path = typer.Option(..., "--out", help="Run folder: checkpoint.zip, eval.jsonl, tb/ (TensorBoard)."),
     resume: bool = typer.Option(False, help="Continue the run in --out from its checkpoint."),
@@ -279,8 +279,16 @@ def train(
     progress: bool = typer.Option(True, help="Show progress bars (training, and each evaluation on val)."),
     env_option: list[str] = typer.Option([], "--env-option", help="key=value passed to gym.make for train and val envs (repeatable)."),
     model_option: list[str] = typer.Option([], "--model-option", help="key=value RSRNav/PPO setting, e.g. n_steps=64 (repeatable)."),
+    pretrain: Optional[str] = typer.Option(None, help="Imitate the shortest-path follower before PPO: bc or dagger."),
+    demos: Optional[int] = typer.Option(None, min=1, help="Oracle demonstration episodes for --pretrain (default: every train episode)."),
+    bc_epochs: int = typer.Option(10, min=1, help="Behaviour-cloning passes over the demonstrations."),
+    dagger_rounds: int = typer.Option(2, min=0, help="DAgger rounds (--pretrain dagger)."),
+    dagger_episodes: int = typer.Option(200, min=1, help="Episodes the learner runs per DAgger round."),
+    dagger_epochs: int = typer.Option(5, min=1, help="Behaviour-cloning passes after each DAgger round."),
+    demo_workers: int = typer.Option(2, min=1, help="Processes collecting demonstrations."),
+    init_from: Optional[Path] = typer.Option(None, help="Start PPO from this checkpoint's policy (e.g. a run's pretrain.zip)."),
 ) -> None:
-    """Train a learned agent (RSRNav with recurrent PPO); resumable, logs to TensorBoard."""
+    """Train a learned agent (RSRNav with recurrent PPO, optionally after imitation); resumable, logs to TensorBoard."""
     import gymnasium as gym
 
     from navgym.training import TrainArgs, TrainingInterrupted
@@ -298,12 +306,18 @@ def train(
             checkpoint_every=checkpoint_every, max_minutes=max_minutes, max_cpu_minutes=max_cpu_minutes, torch_threads=threads,
             update_threads=update_threads, progress=progress,
             env_kwargs=_parse_options(env_option, "--env-option"), model=_parse_options(model_option, "--model-option"),
+            pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
+            dagger_epochs=dagger_epochs, demo_workers=demo_workers, init_from=init_from,
         )
     try:
         result = run(args)  # its setup errors are NavgymErrors (one line, from main); later errors are bugs
     except TrainingInterrupted as exc:
         typer.echo(f"\n{exc}", err=True)
         raise typer.Exit(130)
+    if result.pretrain:
+        last = result.pretrain["records"][-1]
+        val = f", val SR {last['val']['success']:.3f}  SPL {last['val']['spl']:.3f}" if last.get("val") else ""
+        typer.echo(f"pretrained ({last['stage']}) on {last['episodes']} episodes / {last['steps']} steps{val}: {result.pretrain['checkpoint']}")
     typer.echo(
         f"trained {result.num_timesteps - result.start_timesteps} steps ({result.start_timesteps} -> {result.num_timesteps}) "
         f"in {result.training_seconds:.0f} s ({result.steps_per_second:.1f} steps/s)"

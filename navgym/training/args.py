@@ -58,6 +58,19 @@ class TrainArgs:
         progress: Show progress bars (tqdm, on stderr): training, and each evaluation on val.
         model: RSRNav network and PPO settings other than ``head`` (see
             :class:`navgym.agents.rsrnav.model.RSRNavConfig`), e.g. ``{"n_steps": 64}``.
+        pretrain: Imitation before PPO (:mod:`navgym.training.imitation`): ``"bc"`` (behaviour
+            cloning of the shortest-path follower), ``"dagger"`` (BC, then ``dagger_rounds``
+            rounds relabelling the learner's own states) or ``None``. Writes ``out/pretrain.zip``
+            (reused when it exists) and ``out/pretrain.jsonl``; with ``timesteps=0`` no PPO follows.
+        demos: Oracle demonstrations (episodes of the train split, drawn with ``seed``); ``None``: all.
+        bc_epochs, bc_learning_rate, bc_batch_steps: Behaviour cloning's passes over the
+            demonstrations, Adam step size and steps per minibatch (whole episodes, padded).
+        dagger_rounds, dagger_episodes, dagger_epochs, dagger_beta: DAgger rounds, episodes run
+            with the learner per round, BC passes after each, and the probability that a step of
+            round 1 is the oracle's (halved each round).
+        demo_workers: Processes that collect demonstrations (one torch thread each).
+        init_from: Start PPO from this checkpoint's policy weights (e.g. another run's
+            ``pretrain.zip``); it must have the run's head and model settings.
     """
 
     agent: str = "rsrnav"
@@ -81,6 +94,17 @@ class TrainArgs:
     max_cpu_minutes: float | None = None
     progress: bool = True
     model: dict[str, Any] = field(default_factory=dict)
+    pretrain: str | None = None
+    demos: int | None = None
+    bc_epochs: int = 10
+    bc_learning_rate: float = 1e-3
+    bc_batch_steps: int = 64
+    dagger_rounds: int = 2
+    dagger_episodes: int = 200
+    dagger_epochs: int = 5
+    dagger_beta: float = 0.5
+    demo_workers: int = 2
+    init_from: Path | None = None
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -90,7 +114,15 @@ class TrainArgs:
             raise InvalidArgumentError(f"goal_camera={self.goal_camera!r} is not a goal-camera setting; use one of {list(GOAL_CAMERA_SETTINGS)}")
         if self.reward not in REWARDS:
             raise InvalidArgumentError(f"reward={self.reward!r} is not a training reward; use one of {list(REWARDS)}")
-        for name, low in (("timesteps", 1), ("n_envs", 1), ("seed", 0), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0)):
+        from navgym.training.imitation import check_pretrain_args
+
+        check_pretrain_args(self)
+        if self.init_from is not None:
+            self.init_from = Path(self.init_from)
+            if self.pretrain is not None:
+                raise InvalidArgumentError(f"init_from={str(self.init_from)!r} and pretrain={self.pretrain!r} both set the starting weights; give one")
+        check_int("timesteps", self.timesteps, 0 if self.pretrain else 1)
+        for name, low in (("n_envs", 1), ("seed", 0), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0)):
             check_int(name, getattr(self, name), low)
         for name in ("max_minutes", "max_cpu_minutes"):
             value = getattr(self, name)
@@ -115,6 +147,7 @@ class TrainArgs:
     def to_json(self) -> dict[str, Any]:
         values = asdict(self)
         values["out"] = str(self.out)
+        values["init_from"] = None if self.init_from is None else str(self.init_from)
         return values
 
 
@@ -131,6 +164,7 @@ class TrainResult:
     training_seconds: float
     evaluations: list[dict[str, Any]]
     training_cpu_seconds: float = 0.0
+    pretrain: dict[str, Any] | None = None
 
     @property
     def steps_per_second(self) -> float:

@@ -46,7 +46,14 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
                 f"{checkpoint} was trained with {meta['config']}, which differs from this run's {trainer.config_dict(config)}; "
                 "resume with the same head and model settings, or choose another out"
             )
-    elif checkpoint.exists():
+    elif args.init_from is not None:
+        meta = trainer.read_meta(args.init_from)
+        if meta["config"] != trainer.config_dict(config):
+            raise InvalidArgumentError(
+                f"init_from={str(args.init_from)!r} was trained with {meta['config']}, which differs from this run's "
+                f"{trainer.config_dict(config)}; use the same head and model settings"
+            )
+    if not args.resume and checkpoint.exists():
         raise RunExistsError(f"{checkpoint} exists: pass resume=True (--resume) to continue it, or choose another out")
     if args.torch_threads is not None:
         torch.set_num_threads(args.torch_threads)
@@ -76,6 +83,17 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     try:
         model = trainer.build_model(config, vec_env, args.seed, str(args.out / "tb"))
         start_steps = 0
+        pretrained = None
+        if not args.resume and args.init_from is not None:
+            trainer.init_weights(model, args.init_from, config)
+        elif not args.resume and args.pretrain is not None:
+            if (args.out / "pretrain.zip").exists():
+                trainer.init_weights(model, args.out / "pretrain.zip", config)
+                _log(args, f"reusing {args.out / 'pretrain.zip'} (delete it to pretrain again)")
+            else:
+                from navgym.training.imitation import pretrain
+
+                pretrained = pretrain(model, args, config, eval_env, log=lambda message: _log(args, message))
         if args.resume:
             start_steps = trainer.restore(model, checkpoint)
             # A fresh random stream: a resumed run does not replay the first run's actions.
@@ -97,15 +115,25 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
                 raise TrainingInterrupted(checkpoint, saved) from None
         final_steps = getattr(callback, "final_timesteps", int(model.num_timesteps))
         trained = start_steps < args.timesteps
+        if args.timesteps == 0:
+            checkpoint = args.out / "pretrain.zip"
         return TrainResult(
             args.out, checkpoint, final_steps, start_steps, time.time() - start_time,
             callback.training_seconds() if trained else 0.0, callback.evaluations,
-            callback.training_cpu_seconds() if trained else 0.0,
+            callback.training_cpu_seconds() if trained else 0.0, pretrained,
         )
     finally:
         _close_quietly(vec_env, interrupted)
         if eval_env is not None:
             eval_env.close()
+
+
+def _log(args: TrainArgs, message: str) -> None:
+    """A line for the user (stderr, beside the progress bars) unless ``progress`` is off."""
+    if args.progress:
+        import sys
+
+        print(message, file=sys.stderr, flush=True)
 
 
 class TrainingInterrupted(KeyboardInterrupt):

@@ -557,6 +557,8 @@ def test_cli_interrupted_training_keeps_a_resumable_checkpoint(tmp_path):
         (["--env", "ObjectNav-ProcHouse-v0"], "imagegoal"),
         (["--goal-camera", "phone"], "goal_camera='phone'"),
         (["--model-option", "hidden=3"], "Unknown RSRNav settings"),
+        (["--pretrain", "imitate"], "pretrain='imitate'"),
+        (["--pretrain", "bc", "--init-from", "x.zip"], "both set the starting weights"),
     ],
 )
 def test_cli_train_bad_arguments_exit_2_with_the_fix(tmp_path, args, message):

@@ -65,6 +65,24 @@ class RSRNavTrainer:
         return int(restore_training_state(model, path)["num_timesteps"])
 
     @staticmethod
+    def init_weights(model, path: Path, config) -> None:
+        """Start ``model`` from the policy weights of checkpoint ``path`` (``weights_only`` loads;
+        optimiser and step count stay fresh); the checkpoint must have ``config``'s settings."""
+        from navgym.agents.rsrnav.model import read_checkpoint_meta, read_state_dicts
+        from navgym.errors import InvalidArgumentError
+
+        meta = read_checkpoint_meta(path)
+        if meta["config"] != asdict(config):
+            raise InvalidArgumentError(
+                f"init_from={str(path)!r} was trained with {meta['config']}, which differs from this run's {asdict(config)}; "
+                "use the same head and model settings"
+            )
+        state = read_state_dicts(path)
+        if "policy" not in state:
+            raise InvalidArgumentError(f"init_from={str(path)!r} has no policy.pth")
+        model.policy.load_state_dict(state["policy"], strict=True)
+
+    @staticmethod
     def agent(policy):
         """An :class:`~navgym.agents.Agent` acting with ``policy`` (for periodic evaluation)."""
         from navgym.agents.rsrnav.agent import RSRNavAgent

@@ -1,0 +1,530 @@
+"""Imitation before reinforcement: demonstrations from the shortest-path follower, behaviour
+cloning (BC) of a recurrent SB3 policy on them, and DAgger rounds that relabel the learner's own
+states with the follower's action.
+
+The follower is the privileged oracle (:class:`navgym.wrappers.PrivilegedObservation`'s
+``oracle_action``): it supervises training only; the trained policy sees what any RSRNav policy
+sees (``rgb`` and ``imagegoal``).
+
+* :func:`collect`: run episodes with the oracle (``beta=1``) or with a learner checkpoint mixed
+  with the oracle (``beta`` < 1: each step is the oracle's with probability ``beta``), recording
+  the images, the oracle's label for every state, the shaped reward and the outcome. Chunks of
+  episodes run in worker processes with a progress bar; oracle demonstrations are cached.
+* :func:`behaviour_cloning`: whole episodes through the policy's LSTM (as PPO's updates do), a
+  cross-entropy loss on the oracle's labels plus a value loss on the discounted returns (so the
+  critic PPO starts from is not random).
+* :func:`pretrain`: oracle demonstrations, BC, then ``dagger_rounds`` rounds of collect-with-the-
+  learner, aggregate, BC again; writes ``out/pretrain.zip`` (a checkpoint
+  :func:`navgym.training.train` fine-tunes with PPO) and ``out/pretrain.jsonl``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from navgym.errors import InvalidArgumentError
+
+#: The observations a demonstration keeps (RSRNav's sensors).
+SENSORS = ("rgb", "imagegoal")
+#: Version of the demonstration files' layout and of what :func:`collect` records.
+DEMO_FORMAT = 1
+#: Episodes per worker task (the progress bar's granularity).
+CHUNK = 8
+
+
+@dataclass
+class Demonstrations:
+    """Episodes of observations and the oracle's action at each of them.
+
+    Attributes:
+        rgb: One ``(T, H, W, 3)`` uint8 array per episode (the egocentric view at each step).
+        goal: One ``(H, W, 3)`` uint8 goal photo per episode.
+        labels: One ``(T,)`` array per episode: the oracle's action in each state (the target).
+        actions: One ``(T,)`` array per episode: the action taken (the oracle's, or the learner's
+            in DAgger rounds).
+        rewards: One ``(T,)`` float32 array per episode: the reward of each step.
+        success: Whether each episode succeeded.
+        episode_index: The env's episode index of each episode.
+    """
+
+    rgb: list[np.ndarray] = field(default_factory=list)
+    goal: list[np.ndarray] = field(default_factory=list)
+    labels: list[np.ndarray] = field(default_factory=list)
+    actions: list[np.ndarray] = field(default_factory=list)
+    rewards: list[np.ndarray] = field(default_factory=list)
+    success: list[bool] = field(default_factory=list)
+    episode_index: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rgb)
+
+    @property
+    def steps(self) -> int:
+        return int(sum(len(a) for a in self.labels))
+
+    def extend(self, other: "Demonstrations") -> "Demonstrations":
+        for name in ("rgb", "goal", "labels", "actions", "rewards", "success", "episode_index"):
+            getattr(self, name).extend(getattr(other, name))
+        return self
+
+    def save(self, path: str | Path) -> Path:
+        """Write an ``.npz`` (plain arrays, no pickles), atomically."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lengths = np.array([len(a) for a in self.labels], dtype=np.int64)
+        empty_rgb = np.zeros((0, 1, 1, 3), np.uint8)
+        arrays = {
+            "format": np.array(DEMO_FORMAT),
+            "lengths": lengths,
+            "rgb": np.concatenate(self.rgb) if self.rgb else empty_rgb,
+            "goal": np.stack(self.goal) if self.goal else empty_rgb,
+            "labels": np.concatenate(self.labels).astype(np.int64) if self.labels else np.zeros(0, np.int64),
+            "actions": np.concatenate(self.actions).astype(np.int64) if self.actions else np.zeros(0, np.int64),
+            "rewards": np.concatenate(self.rewards).astype(np.float32) if self.rewards else np.zeros(0, np.float32),
+            "success": np.array(self.success, dtype=bool),
+            "episode_index": np.array(self.episode_index, dtype=np.int64),
+        }
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Demonstrations":
+        """Read a file :meth:`save` wrote (``allow_pickle=False``)."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if int(data["format"]) != DEMO_FORMAT:
+                    raise InvalidArgumentError(f"demonstrations={str(path)!r} have format {int(data['format'])}; this navgym reads {DEMO_FORMAT}")
+                bounds = np.concatenate([[0], np.cumsum(data["lengths"])])
+                out = cls()
+                rgb, labels, actions, rewards = data["rgb"], data["labels"], data["actions"], data["rewards"]
+                for i in range(len(data["lengths"])):
+                    a, b = bounds[i], bounds[i + 1]
+                    out.rgb.append(rgb[a:b])
+                    out.labels.append(labels[a:b])
+                    out.actions.append(actions[a:b])
+                    out.rewards.append(rewards[a:b])
+                out.goal = list(data["goal"])
+                out.success = [bool(s) for s in data["success"]]
+                out.episode_index = [int(i) for i in data["episode_index"]]
+                return out
+        except (OSError, KeyError, ValueError) as exc:
+            if isinstance(exc, InvalidArgumentError):
+                raise
+            raise InvalidArgumentError(f"demonstrations={str(path)!r} cannot be read ({exc}); delete it and collect again") from exc
+
+
+# -- collection ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CollectSpec:
+    """What :func:`collect` runs (picklable, for worker processes)."""
+
+    env_id: str
+    split: str = "train"
+    goal_camera: str = "agent"
+    env_kwargs: tuple[tuple[str, Any], ...] = ()
+    policy: str | None = None  # a learner checkpoint (DAgger); None: the oracle acts
+    beta: float = 1.0  # probability that a step is the oracle's action
+    deterministic: bool = False  # the learner's actions: sampled (default) or most likely
+    seed: int = 0
+
+
+_WORKER_ENVS: dict[Any, Any] = {}
+
+
+def _worker_env(spec: CollectSpec):
+    key = (spec.env_id, spec.split, spec.goal_camera, spec.env_kwargs)
+    if key not in _WORKER_ENVS:
+        from navgym.training.envs import make_training_env
+        from navgym.wrappers import PrivilegedObservation
+
+        env = make_training_env(spec.env_id, spec.split, spec.goal_camera, "rsrnav", agent="rsrnav", **dict(spec.env_kwargs))
+        _WORKER_ENVS[key] = PrivilegedObservation(env)
+    return _WORKER_ENVS[key]
+
+
+def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demonstrations:
+    """Episodes ``indices`` of ``spec``'s env (in a worker process or in this one)."""
+    env = _worker_env(spec)
+    learner = None
+    if spec.policy is not None:
+        import torch
+
+        from navgym.agents.rsrnav.agent import RSRNavAgent
+        from navgym.agents.rsrnav.model import load_policy
+
+        torch.set_num_threads(threads)
+        learner = RSRNavAgent(load_policy(spec.policy)[0], deterministic=spec.deterministic)
+    out = Demonstrations()
+    for index in indices:
+        rng = np.random.default_rng([spec.seed, index])
+        obs, info = env.reset(seed=spec.seed + index, options={"episode_index": index})
+        if learner is not None:
+            import torch
+
+            learner.reset()
+            torch.manual_seed(int(rng.integers(2**31)))  # the learner's sampled actions: the same in any process
+        rgb, labels, actions, rewards = [], [], [], []
+        goal = np.asarray(obs["imagegoal"], dtype=np.uint8)
+        done = False
+        while not done:
+            label = int(obs["oracle_action"])
+            proposed = learner.policy(obs) if learner is not None else label  # the learner sees only rgb + imagegoal
+            action = label if learner is None or rng.random() < spec.beta else proposed
+            rgb.append(np.asarray(obs["rgb"], dtype=np.uint8))
+            labels.append(label)
+            actions.append(action)
+            obs, reward, terminated, truncated, info = env.step(action)
+            rewards.append(float(reward))
+            done = terminated or truncated
+        out.rgb.append(np.stack(rgb))
+        out.goal.append(goal)
+        out.labels.append(np.array(labels, np.int64))
+        out.actions.append(np.array(actions, np.int64))
+        out.rewards.append(np.array(rewards, np.float32))
+        out.success.append(bool(info.get("success", False)))
+        out.episode_index.append(int(index))
+    return out
+
+
+def episode_count(env_id: str, split: str = "train", **env_kwargs: Any) -> int:
+    """How many episodes ``env_id``'s ``split`` has with ``env_kwargs``."""
+    import gymnasium as gym
+
+    import navgym  # noqa: F401
+
+    env = gym.make(env_id, split=split, **env_kwargs)
+    try:
+        return len(env.unwrapped.dataset.episodes)
+    finally:
+        env.close()
+
+
+def collect(spec: CollectSpec, indices: Iterable[int], workers: int = 1, progress: bool = True, desc: str = "demonstrations") -> Demonstrations:
+    """Run episodes ``indices`` of ``spec`` and record them (see the module docstring).
+
+    ``workers`` > 1 runs chunks of :data:`CHUNK` episodes in that many processes (``spawn``; each
+    builds its env once and uses one torch thread); results come back in ``indices``' order, so
+    the same call gives the same demonstrations whatever the worker count.
+    """
+    indices = [int(i) for i in indices]
+    chunks = [indices[i : i + CHUNK] for i in range(0, len(indices), CHUNK)]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(indices), unit="episode", desc=desc, dynamic_ncols=True)
+    results: list[Demonstrations | None] = [None] * len(chunks)
+    try:
+        if workers <= 1 or len(chunks) <= 1:
+            for i, chunk in enumerate(chunks):
+                results[i] = _run_chunk(spec, chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+        else:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=mp.get_context("spawn")) as pool:
+                futures = {pool.submit(_run_chunk, spec, chunk): i for i, chunk in enumerate(chunks)}
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    if bar is not None:
+                        bar.update(len(chunks[futures[future]]))
+    finally:
+        if bar is not None:
+            bar.close()
+    out = Demonstrations()
+    for part in results:
+        out.extend(part)
+    return out
+
+
+def oracle_demonstrations(spec: CollectSpec, indices: list[int], workers: int = 1, progress: bool = True, cache: bool = True) -> Demonstrations:
+    """The oracle's demonstrations of episodes ``indices``, cached under the navgym cache folder
+    (keyed by the env id, split, goal camera, env options, episodes, seed and navgym's version)."""
+    from navgym import __version__
+    from navgym.core.paths import cache_dir
+
+    if spec.policy is not None:
+        raise InvalidArgumentError("oracle_demonstrations() records the oracle; pass a spec without policy=")
+    key = json.dumps(
+        {"format": DEMO_FORMAT, "navgym": __version__, "spec": [spec.env_id, spec.split, spec.goal_camera, list(map(list, spec.env_kwargs)), spec.seed],
+         "indices": indices}, sort_keys=True, default=str,
+    )
+    path = cache_dir() / "demonstrations" / f"{spec.env_id}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+    if cache and path.exists():
+        return Demonstrations.load(path)
+    demos = collect(spec, indices, workers=workers, progress=progress, desc="oracle demonstrations")
+    if cache:
+        demos.save(path)
+    return demos
+
+
+# -- behaviour cloning --------------------------------------------------------------------------------------
+def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:
+    out = np.zeros(len(rewards), np.float32)
+    running = 0.0
+    for t in range(len(rewards) - 1, -1, -1):
+        running = float(rewards[t]) + gamma * running
+        out[t] = running
+    return out
+
+
+def _batches(lengths: list[int], max_steps: int, rng: np.random.Generator) -> list[list[int]]:
+    """Episode index groups of about ``max_steps`` steps (padded to the longest of each group):
+    episodes shuffled, then sorted by length inside windows so padding stays small."""
+    order = rng.permutation(len(lengths))
+    window = 64
+    groups: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for start in range(0, len(order), window):
+        for i in sorted(order[start : start + window], key=lambda i: lengths[i]):
+            if current and max(longest, lengths[i]) * (len(current) + 1) > max_steps:
+                groups.append(current)
+                current, longest = [], 0
+            current.append(int(i))
+            longest = max(longest, lengths[i])
+    if current:
+        groups.append(current)
+    return [groups[i] for i in rng.permutation(len(groups))]
+
+
+def _padded(policy, demos: Demonstrations, group: list[int], returns: list[np.ndarray]):
+    """One batch: observations (sequence-major: episode 0's steps, then episode 1's, ... each
+    padded to the longest), labels, returns, mask, episode starts and zero LSTM states."""
+    import torch
+    from sb3_contrib.common.recurrent.type_aliases import RNNStates
+
+    length = max(len(demos.labels[i]) for i in group)
+    n, device = len(group), policy.device
+    height, width = demos.rgb[group[0]].shape[1:3]
+    rgb = np.zeros((n, length, height, width, 3), np.uint8)
+    goal = np.zeros((n, length, height, width, 3), np.uint8)
+    labels = np.zeros((n, length), np.int64)
+    targets = np.zeros((n, length), np.float32)
+    mask = np.zeros((n, length), np.float32)
+    for row, i in enumerate(group):
+        t = len(demos.labels[i])
+        rgb[row, :t] = demos.rgb[i]
+        goal[row, :] = demos.goal[i]
+        labels[row, :t] = demos.labels[i]
+        targets[row, :t] = returns[i]
+        mask[row, :t] = 1.0
+    starts = np.zeros((n, length), np.float32)
+    starts[:, 0] = 1.0
+
+    def image(a: np.ndarray):  # channel-first and contiguous, as SB3's rollout buffer gives them (a strided view is slower)
+        return torch.as_tensor(np.ascontiguousarray(a.reshape(n * length, height, width, 3).transpose(0, 3, 1, 2))).float().to(device)
+
+    obs = {"rgb": image(rgb), "imagegoal": image(goal)}
+    lstm = policy.lstm_actor
+    zeros = torch.zeros(lstm.num_layers, n, lstm.hidden_size, device=device)
+    critic = policy.lstm_critic if policy.lstm_critic is not None else lstm
+    zeros_vf = torch.zeros(critic.num_layers, n, critic.hidden_size, device=device)
+    states = RNNStates((zeros, zeros.clone()), (zeros_vf, zeros_vf.clone()))
+    flat = lambda a: torch.as_tensor(a.reshape(-1), device=device)  # noqa: E731
+    return obs, flat(labels), flat(targets), flat(mask), flat(starts), states
+
+
+def _forward(policy, obs, states, starts):
+    """Action logits and values of a recurrent SB3 policy over padded sequences (what its
+    ``evaluate_actions`` computes, with the logits kept for the loss and the accuracy)."""
+    features = policy.extract_features(obs)
+    pi_features, vf_features = (features, features) if policy.share_features_extractor else features
+    latent_pi, _ = policy._process_sequence(pi_features, states.pi, starts, policy.lstm_actor)
+    if policy.lstm_critic is not None:
+        latent_vf, _ = policy._process_sequence(vf_features, states.vf, starts, policy.lstm_critic)
+    elif policy.shared_lstm:
+        latent_vf = latent_pi.detach()
+    else:
+        latent_vf = policy.critic(vf_features)
+    logits = policy.action_net(policy.mlp_extractor.forward_actor(latent_pi))
+    values = policy.value_net(policy.mlp_extractor.forward_critic(latent_vf))
+    return logits, values
+
+
+def behaviour_cloning(
+    policy, demos: Demonstrations, epochs: int = 10, learning_rate: float = 5e-4, batch_steps: int = 256, gamma: float = 0.99,
+    vf_coef: float = 0.05, max_grad_norm: float = 1.0, seed: int = 0, progress: bool = True,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``policy`` (an sb3-contrib recurrent actor-critic) to take ``demos.labels``.
+
+    Loss per batch: the mean cross-entropy of the oracle's labels under the policy (whole
+    episodes through the LSTM from a zero state, as in PPO's updates) plus ``vf_coef`` times the
+    mean squared error of the value against the discounted return of the recorded rewards (the
+    default 0.05 keeps that error, tens at first with RSRNav's shaped reward, from swamping the
+    cross-entropy in the shared encoder).
+    Uses its own Adam optimiser (the policy's PPO optimiser is left as it was).
+
+    Returns one record per epoch: ``loss``, ``bc_loss``, ``value_loss``, ``accuracy`` (the share
+    of states where the most likely action is the label), ``steps``.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if len(demos) == 0:
+        raise InvalidArgumentError("behaviour_cloning() got no demonstrations")
+    returns = [discounted_returns(r, gamma) for r in demos.rewards]
+    lengths = [len(a) for a in demos.labels]
+    optimiser = torch.optim.Adam(policy.parameters(), lr=learning_rate)
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    history = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, unit="epoch", desc="behaviour cloning", dynamic_ncols=True)
+    try:
+        for epoch in range(epochs):
+            policy.set_training_mode(True)
+            sums = {"loss": 0.0, "bc_loss": 0.0, "value_loss": 0.0, "correct": 0.0, "steps": 0.0}
+            for group in _batches(lengths, batch_steps, rng):
+                obs, labels, targets, mask, starts, states = _padded(policy, demos, group, returns)
+                logits, values = _forward(policy, obs, states, starts)
+                count = mask.sum()
+                bc_loss = (F.cross_entropy(logits, labels, reduction="none") * mask).sum() / count
+                value_loss = (((values.flatten() - targets) ** 2) * mask).sum() / count
+                loss = bc_loss + vf_coef * value_loss
+                optimiser.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(policy.parameters(), max_grad_norm)
+                optimiser.step()
+                predicted = logits.detach().argmax(dim=1)
+                n = float(count)
+                sums["loss"] += loss.item() * n
+                sums["bc_loss"] += bc_loss.item() * n
+                sums["value_loss"] += value_loss.item() * n
+                sums["correct"] += float(((predicted == labels).float() * mask).sum())
+                sums["steps"] += n
+            record = {
+                "epoch": epoch + 1,
+                "loss": sums["loss"] / sums["steps"],
+                "bc_loss": sums["bc_loss"] / sums["steps"],
+                "value_loss": sums["value_loss"] / sums["steps"],
+                "accuracy": sums["correct"] / sums["steps"],
+                "steps": int(sums["steps"]),
+            }
+            history.append(record)
+            if on_epoch is not None:
+                on_epoch(record)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{record['loss']:.3f}", acc=f"{record['accuracy']:.2f}", refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+        policy.set_training_mode(False)
+    return history
+
+
+def action_agreement(policy, demos: Demonstrations) -> float:
+    """Share of the demonstrations' states where the policy's most likely action (with the LSTM
+    fed the episode's own earlier states) equals the label."""
+    import torch
+
+    returns = [np.zeros(len(a), np.float32) for a in demos.labels]
+    correct = total = 0.0
+    policy.set_training_mode(False)
+    with torch.no_grad():
+        for group in _batches([len(a) for a in demos.labels], 256, np.random.default_rng(0)):
+            obs, labels, _, mask, starts, states = _padded(policy, demos, group, returns)
+            predicted = _forward(policy, obs, states, starts)[0].argmax(dim=1)
+            correct += float(((predicted == labels).float() * mask).sum())
+            total += float(mask.sum())
+    return correct / max(total, 1.0)
+
+
+# -- the pretraining stage of a run ---------------------------------------------------------------------------
+PRETRAIN_MODES = ("bc", "dagger")
+
+
+def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """BC (and DAgger rounds) for ``model`` (a freshly built RecurrentPPO) as ``args`` say
+    (:class:`navgym.training.TrainArgs`: ``pretrain``, ``demos``, ``bc_epochs``,
+    ``dagger_rounds``, ``dagger_episodes``, ``dagger_beta``, ``demo_workers``); writes
+    ``args.out/pretrain.zip`` and ``args.out/pretrain.jsonl`` and returns a summary."""
+    import torch
+
+    from navgym.evaluation import append_jsonl, evaluate, mean_measures
+
+    trainer = args.trainer
+    out = Path(args.out)
+    torch.set_num_threads(args.update_threads or 1)
+    spec = CollectSpec(args.env_id, "train", args.goal_camera, tuple(sorted(args.env_kwargs.items())), seed=args.seed)
+    available = episode_count(args.env_id, "train", **args.env_kwargs)
+    rng = np.random.default_rng(args.seed)
+    count = available if args.demos is None else min(args.demos, available)
+    indices = sorted(rng.choice(available, size=count, replace=False).tolist())
+    began = time.time()
+    demos = oracle_demonstrations(spec, indices, workers=args.demo_workers, progress=args.progress)
+    log(f"oracle demonstrations: {len(demos)} episodes, {demos.steps} steps, SR {np.mean(demos.success):.2f} ({time.time() - began:.0f} s)")
+    records = []
+
+    def record(stage: str, history: list[dict[str, Any]], extra: dict[str, Any]) -> None:
+        entry = {"stage": stage, "episodes": len(demos), "steps": demos.steps, "bc": history[-1] if history else None, **extra}
+        if eval_env is not None and args.eval_episodes:
+            episodes = min(args.eval_episodes, len(eval_env.unwrapped.dataset.episodes))
+            result = evaluate(eval_env, trainer.agent(model.policy), episodes, seed=args.seed, progress=args.progress,
+                              threads=args.torch_threads, desc=f"evaluation after {stage} (val)")
+            entry["val"] = mean_measures(result.records)
+            log(f"{stage}: val SR {entry['val']['success']:.2f}  SPL {entry['val']['spl']:.2f}")
+        entry["wall_seconds"] = time.time() - began
+        records.append(entry)
+        append_jsonl(out / "pretrain.jsonl", entry)
+
+    bc = lambda epochs, seed: behaviour_cloning(  # noqa: E731
+        model.policy, demos, epochs=epochs, learning_rate=args.bc_learning_rate, gamma=config.gamma, seed=seed, progress=args.progress,
+        batch_steps=args.bc_batch_steps,
+    )
+    torch.set_num_threads(args.update_threads or 1)
+    record("bc", bc(args.bc_epochs, args.seed), {})
+    learner = out / "dagger_learner.zip"  # the policy each DAgger round runs (pretrain.zip is only the final one)
+    rounds = args.dagger_rounds if args.pretrain == "dagger" else 0
+    for r in range(rounds):
+        trainer.save(model, learner, config, {"env_id": args.env_id, "seed": args.seed, "stage": f"dagger{r}"})
+        beta = args.dagger_beta * (0.5**r)
+        learner_spec = CollectSpec(spec.env_id, spec.split, spec.goal_camera, spec.env_kwargs, policy=str(learner), beta=beta,
+                                   seed=args.seed + 1000 * (r + 1))
+        episodes = sorted(rng.choice(available, size=min(args.dagger_episodes, available), replace=False).tolist())
+        fresh = collect(learner_spec, episodes, workers=args.demo_workers, progress=args.progress, desc=f"DAgger round {r + 1}")
+        fresh.save(out / "demonstrations" / f"dagger{r + 1}.npz")
+        learner_sr = float(np.mean(fresh.success))
+        demos.extend(fresh)
+        torch.set_num_threads(args.update_threads or 1)
+        record(f"dagger{r + 1}", bc(args.dagger_epochs, args.seed + r + 1), {"beta": beta, "collected_success": learner_sr})
+    learner.unlink(missing_ok=True)
+    checkpoint = out / "pretrain.zip"
+    trainer.save(model, checkpoint, config, {"env_id": args.env_id, "seed": args.seed, "stage": args.pretrain})
+    return {"checkpoint": str(checkpoint), "records": records}
+
+
+def check_pretrain_args(args) -> None:
+    """Validate the pretraining fields of :class:`navgym.training.TrainArgs`."""
+    from navgym.core.checks import check_int
+
+    if args.pretrain is not None and args.pretrain not in PRETRAIN_MODES:
+        raise InvalidArgumentError(f"pretrain={args.pretrain!r} is not a pretraining mode; use one of {list(PRETRAIN_MODES)} or None")
+    if args.demos is not None:
+        check_int("demos", args.demos, 1)
+    for name, low in (("bc_epochs", 1), ("dagger_rounds", 0), ("dagger_epochs", 1), ("dagger_episodes", 1), ("demo_workers", 1), ("bc_batch_steps", 1)):
+        check_int(name, getattr(args, name), low)
+    for name, low_open in (("bc_learning_rate", True), ("dagger_beta", False)):
+        value = getattr(args, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 or (low_open and value == 0):
+            raise InvalidArgumentError(f"{name}={value!r} must be a {'positive' if low_open else 'non-negative'} finite number")
+    if args.dagger_beta > 1:
+        raise InvalidArgumentError(f"dagger_beta={args.dagger_beta!r} is a probability: give a number in [0, 1]")
