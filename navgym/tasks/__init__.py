@@ -16,5 +16,6 @@ TASKS.register("ObjectNav", "navgym.tasks.objectnav:ObjectNavTask", "Find any in
 TASKS.register("TextNav", "navgym.tasks.textnav:TextNavTask", "Find the object instance a sentence describes")
 TASKS.register("MultiGoalVLN", "navgym.tasks.multigoal_vln:MultiGoalVLNTask", "Visit the 2-4 object instances an instruction names, in its order when it has one")
 TASKS.register("SemanticNav", "navgym.tasks.semantic_nav:SemanticNavTask", "Reach and face the in-view target a text, image or interleaved prompt names")
+TASKS.register("PointNav", "navgym.tasks.pointnav:PointNavTask", "Reach a point given by its distance and direction from the agent (GPS+compass)")
 
 __all__ = ["TASKS", "Task"]

@@ -7,6 +7,8 @@ versions cdf6f5a itself no longer matched it (episode hashes and frame statistic
 CPU drift; trimesh<5, pillow<13, embreex 2.17, gymnasium 1.3 and numpy 2.3 were each ruled out alone).
 MultiGoalVLN-ProcHouse-v0's entry was added later the same day, from the task's first code (the
 script's random actions skip its `found`, drawing exactly what they drew before for the other ids).
+The PointNav ids' entries (PointNav-ProcHouse-v0, -ProcHouseHard-v0, -ProcHouseSmall-v0) were added
+on 2026-12-02 from the task's first code (`scripts/fingerprint.py --write ... --ids ...`, merged in).
 Environment code must keep matching it bit for bit or within the frame tolerance."""
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def test_every_prochouse_id_matches_its_recorded_fingerprint():
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-    assert "12 fingerprints match" in result.stdout  # 7 ProcHouse ids, 5 ProcHouseHard ids
+    assert "15 fingerprints match" in result.stdout  # 9 ProcHouse ids, 6 ProcHouseHard ids
 
 
 def test_the_tolerant_comparison_accepts_last_bit_noise_and_rejects_real_changes():
