@@ -105,10 +105,13 @@ REWRITES: dict[str, Rewrite] = {
         values=frozenset({"--tasks"}),
     ),
     "train": Rewrite(
-        budget={"--timesteps": "32", "--eval-episodes": "1"},
+        # --demos / --bc-epochs shrink imitation (--pretrain); without --pretrain they are unused.
+        budget={"--timesteps": "32", "--eval-episodes": "1", "--demos": "2", "--bc-epochs": "1"},
         values=frozenset({
             "--agent", "--head", "--env", "--seed", "--goal-camera", "--reward", "--eval-every", "--checkpoint-every",
-            "--max-minutes", "--max-cpu-minutes", "--threads", "--update-threads",
+            "--max-minutes", "--max-cpu-minutes", "--threads", "--update-threads", "--pretrain",
+            # README's --model-option values come first; TINY_TRAIN_MODEL's, appended after, win for the budget keys.
+            "--model-option",
         }),
         flags=frozenset({"--progress", "--no-progress"}),
         outputs=frozenset({"--out"}),
