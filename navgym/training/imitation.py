@@ -463,7 +463,6 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
 
     trainer = args.trainer
     out = Path(args.out)
-    torch.set_num_threads(args.update_threads or 1)
     spec = CollectSpec(args.env_id, "train", args.goal_camera, tuple(sorted(args.env_kwargs.items())), seed=args.seed)
     available = episode_count(args.env_id, "train", **args.env_kwargs)
     rng = np.random.default_rng(args.seed)
@@ -486,11 +485,13 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
         records.append(entry)
         append_jsonl(out / "pretrain.jsonl", entry)
 
-    bc = lambda epochs, seed: behaviour_cloning(  # noqa: E731
-        model.policy, demos, epochs=epochs, learning_rate=args.bc_learning_rate, gamma=config.gamma, seed=seed, progress=args.progress,
-        batch_steps=args.bc_batch_steps,
-    )
-    torch.set_num_threads(args.update_threads or 1)
+    def bc(epochs: int, seed: int) -> list[dict[str, Any]]:
+        torch.set_num_threads(args.update_threads or 1)  # collecting with a learner sets 1 thread
+        return behaviour_cloning(
+            model.policy, demos, epochs=epochs, learning_rate=args.bc_learning_rate, gamma=config.gamma, seed=seed,
+            progress=args.progress, batch_steps=args.bc_batch_steps,
+        )
+
     record("bc", bc(args.bc_epochs, args.seed), {})
     learner = out / "dagger_learner.zip"  # the policy each DAgger round runs (pretrain.zip is only the final one)
     rounds = args.dagger_rounds if args.pretrain == "dagger" else 0
@@ -504,7 +505,6 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
         fresh.save(out / "demonstrations" / f"dagger{r + 1}.npz")
         learner_sr = float(np.mean(fresh.success))
         demos.extend(fresh)
-        torch.set_num_threads(args.update_threads or 1)
         record(f"dagger{r + 1}", bc(args.dagger_epochs, args.seed + r + 1), {"beta": beta, "collected_success": learner_sr})
     learner.unlink(missing_ok=True)
     checkpoint = out / "pretrain.zip"

@@ -40,19 +40,9 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     if args.resume:
         if not checkpoint.exists():
             raise DataNotFoundError(f"resume=True but {checkpoint} does not exist; start a new run without resume")
-        meta = trainer.read_meta(checkpoint)
-        if meta["config"] != trainer.config_dict(config):
-            raise InvalidArgumentError(
-                f"{checkpoint} was trained with {meta['config']}, which differs from this run's {trainer.config_dict(config)}; "
-                "resume with the same head and model settings, or choose another out"
-            )
+        _require_config(trainer, checkpoint, config, str(checkpoint), "resume with the same head and model settings, or choose another out")
     elif args.init_from is not None:
-        meta = trainer.read_meta(args.init_from)
-        if meta["config"] != trainer.config_dict(config):
-            raise InvalidArgumentError(
-                f"init_from={str(args.init_from)!r} was trained with {meta['config']}, which differs from this run's "
-                f"{trainer.config_dict(config)}; use the same head and model settings"
-            )
+        _require_config(trainer, args.init_from, config, f"init_from={str(args.init_from)!r}", "use the same head and model settings")
     if not args.resume and checkpoint.exists():
         raise RunExistsError(f"{checkpoint} exists: pass resume=True (--resume) to continue it, or choose another out")
     if args.torch_threads is not None:
@@ -88,6 +78,7 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             trainer.init_weights(model, args.init_from, config)
         elif not args.resume and args.pretrain is not None:
             if (args.out / "pretrain.zip").exists():
+                _require_config(trainer, args.out / "pretrain.zip", config, str(args.out / "pretrain.zip"), "delete it to pretrain again")
                 trainer.init_weights(model, args.out / "pretrain.zip", config)
                 _log(args, f"reusing {args.out / 'pretrain.zip'} (delete it to pretrain again)")
             else:
@@ -126,6 +117,13 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
         _close_quietly(vec_env, interrupted)
         if eval_env is not None:
             eval_env.close()
+
+
+def _require_config(trainer, path: Path, config, label: str, fix: str) -> None:
+    """Refuse a checkpoint (to resume, or to start from) trained with other head or model settings."""
+    recorded, wanted = trainer.read_meta(path)["config"], trainer.config_dict(config)
+    if recorded != wanted:
+        raise InvalidArgumentError(f"{label} was trained with {recorded}, which differs from this run's {wanted}; {fix}")
 
 
 def _log(args: TrainArgs, message: str) -> None:

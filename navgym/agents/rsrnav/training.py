@@ -67,16 +67,11 @@ class RSRNavTrainer:
     @staticmethod
     def init_weights(model, path: Path, config) -> None:
         """Start ``model`` from the policy weights of checkpoint ``path`` (``weights_only`` loads;
-        optimiser and step count stay fresh); the checkpoint must have ``config``'s settings."""
-        from navgym.agents.rsrnav.model import read_checkpoint_meta, read_state_dicts
+        optimiser and step count stay fresh). :func:`navgym.training.train` has checked that the
+        checkpoint has ``config``'s settings."""
+        from navgym.agents.rsrnav.model import read_state_dicts
         from navgym.errors import InvalidArgumentError
 
-        meta = read_checkpoint_meta(path)
-        if meta["config"] != asdict(config):
-            raise InvalidArgumentError(
-                f"init_from={str(path)!r} was trained with {meta['config']}, which differs from this run's {asdict(config)}; "
-                "use the same head and model settings"
-            )
         state = read_state_dicts(path)
         if "policy" not in state:
             raise InvalidArgumentError(f"init_from={str(path)!r} has no policy.pth")
