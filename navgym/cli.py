@@ -85,30 +85,29 @@ def _parse_options(options: list[str], hint: str = "--env-option/--agent-option"
     return parsed
 
 
-def _make_env(env_id: str, split: str, render: bool, env_options: dict[str, Any], agent: str | None = None):
+def _make_env(spec):
+    """The env of an :class:`~navgym.evaluation.EvalSpec`, each step's errors named by its option."""
     import gymnasium as gym
 
     import navgym  # noqa: F401  (registers the ids)
-    from navgym.agents import sensors_for
-    from navgym.tasks import TASKS
 
     with _user_input("--env"):
-        spec = gym.spec(env_id)
-    if agent is not None and "sensors" not in env_options and spec.kwargs.get("task") in TASKS:
-        with _user_input("--agent"):
-            sensors = sensors_for(agent, TASKS.get(spec.kwargs["task"]))
-        if sensors is not None:
-            env_options = {**env_options, "sensors": sensors}
+        gym.spec(spec.env_id)
+    with _user_input("--agent"):
+        kwargs = spec.make_kwargs()
     with _user_input("--env / --split / --env-option"):
-        return gym.make(env_id, split=split, render_mode="rgb_array" if render else None, **env_options)
+        env = gym.make(spec.env_id, **kwargs)
+    try:
+        with _user_input("--goal-camera"):
+            return spec.wrap_goal_camera(env)
+    except BaseException:
+        env.close()
+        raise
 
 
-def _make_agent(name: str, env, agent_options: dict[str, Any]):
-    from navgym.agents import make_for_env
-
+def _make_agent(spec, env):
     with _user_input("--agent / --agent-option / --checkpoint"):
-        agent, env = make_for_env(name, env, **agent_options)
-    return agent, env
+        return spec.make_agent(env)
 
 
 def _note_privileged(name: str, agent) -> None:
@@ -168,8 +167,14 @@ def evaluate(
     threads: int = typer.Option(1, min=1, help="Torch CPU threads of this process (1: several runs side by side do not oversubscribe the cores)."),
     env_option: list[str] = typer.Option([], "--env-option", help="key=value passed to gym.make (repeatable)."),
     agent_option: list[str] = typer.Option([], "--agent-option", help="key=value passed to the agent (repeatable)."),
+    ray: Optional[str] = typer.Option(
+        None, "--ray", metavar="[ADDRESS]",
+        help="Spread episodes over Ray actors (pip install 'navgym\\[ray]'): alone, a local Ray on this machine; with ADDRESS (host:port or 'auto'), that cluster.",
+    ),
+    workers: int = typer.Option(2, min=1, help="Ray actors, one env and agent each (with --ray)."),
 ) -> None:
     """Run an agent on an env; print SR / SPL / SoftSPL with 95% confidence intervals."""
+    from navgym.evaluation import EvalSpec
     from navgym.evaluation import evaluate as run
     from navgym.evaluation import format_summary
 
@@ -181,23 +186,29 @@ def evaluate(
         what = "is a folder, not a file" if checkpoint.is_dir() else "does not exist"
         raise typer.BadParameter(f"{checkpoint} {what}; give the checkpoint.zip a training run wrote", param_hint="--checkpoint")
     if "," in agent or "," in env:  # a team: one agent per seat (docs/multiagent.md)
+        if ray is not None:
+            raise typer.BadParameter("--ray evaluates one agent; a team (comma-separated --agent) runs in this process", param_hint="--ray")
         if checkpoint is not None or goal_camera != "agent":
             raise typer.BadParameter("a team (comma-separated --agent) takes no --checkpoint or --goal-camera; pass them per agent with --agent-option", param_hint="--agent")
         _evaluate_team(env, agent, episodes, split, seed, out, video, maps, resume, env_option, agent_option)
         return
-    env_obj = _make_env(env, split, video or maps, _parse_options(env_option, "--env-option"), agent=agent)
-    try:
-        if goal_camera != "agent":
-            from navgym.wrappers import UserMatchedGoalCamera
+    agent_options = _parse_options(agent_option, "--agent-option")
+    if checkpoint is not None:
+        agent_options["checkpoint"] = str(checkpoint)
+    spec = EvalSpec(env, agent, split, _parse_options(env_option, "--env-option"), agent_options, goal_camera, render=video or maps)
+    runner = None
+    if ray is not None:
+        from navgym.distributed import RayEpisodeRunner
 
-            with _user_input("--goal-camera"):
-                env_obj = UserMatchedGoalCamera(env_obj, goal_camera)
-        agent_options = _parse_options(agent_option, "--agent-option")
-        if checkpoint is not None:
-            agent_options["checkpoint"] = str(checkpoint)
-        agent_obj, env_obj = _make_agent(agent, env_obj, agent_options)
-        run_info = {"agent": agent, "agent_options": agent_options, "goal_camera": goal_camera, "checkpoint": agent_options.get("checkpoint")}
-        result = run(env_obj, agent_obj, episodes, out=out, seed=seed, resume=resume, video=video, maps=maps, run_info=run_info, threads=threads)
+        with _user_input("--ray / --workers"):
+            runner = RayEpisodeRunner(spec, workers=workers, address=None if ray == "local" else ray, threads=threads)
+    env_obj = _make_env(spec)
+    try:
+        agent_obj, env_obj = _make_agent(spec, env_obj)
+        result = run(
+            env_obj, agent_obj, episodes, out=out, seed=seed, resume=resume, video=video, maps=maps, run_info=spec.run_info(), threads=threads,
+            runner=runner,
+        )
     except KeyboardInterrupt:
         kept = f"finished episodes are kept in {out}/episodes.jsonl; rerun with --resume" if out is not None else "nothing kept (no --out)"
         typer.echo(f"\ninterrupted: {kept}", err=True)
@@ -415,7 +426,7 @@ def demo(
     Run again into the same --out, it reuses the episodes an earlier demo finished there (only when
     each folder's run.json matches: same env, agent, seed, navgym version), runs the missing ones,
     and says how many were reused; --fresh reruns everything."""
-    from navgym.evaluation import RunFolderError, format_summary
+    from navgym.evaluation import EvalSpec, RunFolderError, format_summary
     from navgym.evaluation import evaluate as run
 
     _check_out(out)
@@ -423,11 +434,11 @@ def demo(
         run_dir = out / f"{agent_name}_{env_id.split('-')[0].lower()}"
         if fresh:
             _remove_run(run_dir)
-        env_obj = _make_env(env_id, "val", True, {}, agent=agent_name)
+        spec = EvalSpec(env_id, agent_name, "val", render=True)
+        env_obj = _make_env(spec)
         try:
-            agent_obj, env_obj = _make_agent(agent_name, env_obj, {})
-            run_info = {"agent": agent_name, "agent_options": {}, "goal_camera": "agent"}
-            result = run(env_obj, agent_obj, episodes, out=run_dir, resume=True, video=True, run_info=run_info)
+            agent_obj, env_obj = _make_agent(spec, env_obj)
+            result = run(env_obj, agent_obj, episodes, out=run_dir, resume=True, video=True, run_info=spec.run_info())
         except RunFolderError as exc:
             raise typer.BadParameter(f"{exc}; or pass --fresh to rerun the demo there", param_hint="--out") from exc
         finally:
@@ -448,11 +459,12 @@ def dataset_stats(
     """How big a benchmark is: rooms, storeys, navigable area and objects per scene, start-goal
     geodesic distance and its ratio to the straight line, as a markdown table (docs/datasets.md)."""
     from navgym.datasets.stats import as_records, dataset_statistics, markdown_table, summary_row
+    from navgym.evaluation import EvalSpec
 
     rows, records = [], {}
     options = _parse_options(env_option, "--env-option")
     for env_id in env:
-        env_obj = _make_env(env_id, split, False, options)
+        env_obj = _make_env(EvalSpec(env_id, None, split, options))
         try:
             with _user_input("--env / --split / --env-option"):
                 scenes, episodes = dataset_statistics(env_obj)
@@ -522,6 +534,21 @@ def _show_warning(message, category, filename, lineno, file=None, line=None, _de
         _default(message, category, filename, lineno, file, line)
 
 
+#: Options whose value may be left out, and the value they then take (``--ray`` alone: a local Ray).
+OPTIONAL_VALUES = {"--ray": "local"}
+
+
+def _optional_values(args: list[str]) -> list[str]:
+    """``args`` with the default value inserted after each option of :data:`OPTIONAL_VALUES`
+    given without one (at the end, or followed by another option)."""
+    out: list[str] = []
+    for position, arg in enumerate(args):
+        out.append(arg)
+        if arg in OPTIONAL_VALUES and (position + 1 == len(args) or args[position + 1].startswith("-")):
+            out.append(OPTIONAL_VALUES[arg])
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the command, then exits 0, 2 with one ``error:`` line for a user
     error (see the module docstring), 130 on Ctrl-C, or 1 with a traceback for a bug."""
@@ -534,7 +561,8 @@ def main(argv: list[str] | None = None) -> None:
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
-            code = app(args=argv if argv is not None else sys.argv[1:], prog_name="navgym", standalone_mode=False)
+            args = _optional_values(list(argv if argv is not None else sys.argv[1:]))
+            code = app(args=args, prog_name="navgym", standalone_mode=False)
         except click.NoArgsIsHelpError as exc:
             typer.echo(exc.ctx.get_help(), err=True)
             sys.exit(2)

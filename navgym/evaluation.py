@@ -30,7 +30,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -162,7 +162,7 @@ RECORDED_MEASURES = (
 def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool = False) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Run one episode (picked by index) to its end; returns its final measures and frames."""
     obs, info = env.reset(seed=seed + episode_index, options={"episode_index": episode_index})
-    agent.reset()
+    reset_agent(agent, seed + episode_index)
     frames = [with_agent_panel(env.render(), agent)] if video else []
     total_reward, terminated, truncated = 0.0, False, False
     while not (terminated or truncated):
@@ -190,6 +190,23 @@ def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool 
     if callable(summary):
         record["agent"] = json.loads(json.dumps(summary(), default=_json_default))
     return record, frames
+
+
+def reset_agent(agent: Any, seed: int) -> None:
+    """``agent.reset(seed=seed)`` when the agent's ``reset`` takes a ``seed`` (agents that draw
+    random numbers: their draws then depend on the episode, not on which episodes the same agent
+    object ran before, so a run spread over workers gives the serial run's records), else
+    ``agent.reset()``."""
+    import inspect
+
+    try:
+        takes_seed = "seed" in inspect.signature(agent.reset).parameters
+    except (TypeError, ValueError):  # builtins and C extensions without a signature
+        takes_seed = False
+    if takes_seed:
+        agent.reset(seed=seed)
+    else:
+        agent.reset()
 
 
 def with_agent_panel(frame: np.ndarray, agent: Any) -> np.ndarray:
@@ -232,6 +249,7 @@ def evaluate(
     run_info: dict[str, Any] | None = None,
     threads: int | None = 1,
     desc: str = "episodes",
+    runner: EpisodeRunner | None = None,
 ) -> EvaluationResult:
     """Evaluate ``agent`` on the first ``episodes`` episodes of ``env``'s dataset.
 
@@ -253,6 +271,10 @@ def evaluate(
         threads: Torch CPU threads while evaluating (when torch is in use), restored afterwards;
             ``None`` leaves torch's setting alone. One per process avoids oversubscription when
             several evaluations or envs share the cores.
+        runner: Who runs the episodes: ``None`` runs them here, one after another, with ``env``
+            and ``agent``; :class:`navgym.distributed.RayEpisodeRunner` spreads them over Ray
+            actors (``env`` and ``agent`` then only describe the run: dataset size, ``run.json``).
+            Records are written as episodes finish, in any order, and reported in episode order.
 
     Raises:
         InvalidArgumentError: a bad ``episodes``, ``seed`` or ``threads``.
@@ -287,15 +309,20 @@ def evaluate(
         )
     want_frames = video or maps
     with _TorchThreads(threads), tqdm(total=episodes, initial=episodes - len(todo), desc=desc, disable=not progress, unit="ep") as bar:
-        for index in todo:
-            record, frames = run_episode(env, agent, index, seed, video=want_frames)
-            records.append(record)
-            reported.append(record)
-            if log_path is not None:
-                _write_media(out_dir, record, frames, video, maps)
-                append_jsonl(log_path, record)
-            bar.update(1)
-            bar.set_postfix(SR=f"{np.mean([r['success'] for r in reported]):.2f}")
+        episodes_run = runner(todo, seed, want_frames) if runner is not None else _serial(env, agent, todo, seed, want_frames)
+        try:
+            for record, frames in episodes_run:
+                records.append(record)
+                reported.append(record)
+                if log_path is not None:
+                    _write_media(out_dir, record, frames, video, maps)
+                    append_jsonl(log_path, record)
+                bar.update(1)
+                bar.set_postfix(SR=f"{np.mean([r['success'] for r in reported]):.2f}")
+        finally:
+            close = getattr(episodes_run, "close", None)
+            if callable(close):
+                close()  # a runner's workers stop now, also when an episode or the user interrupts
     folder = sorted(records, key=lambda r: r["episode_index"])
     if out_dir is not None:
         write_json_atomic(out_dir / SUMMARY_NAME, summarize(folder))
@@ -304,6 +331,87 @@ def evaluate(
         repaired=repaired,
     )
     return result
+
+
+class EpisodeRunner(Protocol):
+    """Runs episodes for :func:`evaluate`: called with the episode indices to run, the base seed
+    and whether frames are wanted; yields ``(record, frames)`` per finished episode (as
+    :func:`run_episode` returns them), in any order, each index once."""
+
+    def __call__(self, indices: list[int], seed: int, frames: bool) -> Iterator[tuple[dict[str, Any], list[np.ndarray]]]: ...
+
+
+def _serial(env: gym.Env, agent: Any, indices: list[int], seed: int, frames: bool) -> Iterator[tuple[dict[str, Any], list[np.ndarray]]]:
+    for index in indices:
+        yield run_episode(env, agent, index, seed, video=frames)
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """A picklable recipe for an evaluation's env and agent, the way ``navgym evaluate`` builds
+    them: :meth:`make_env` then :meth:`make_agent` (what a Ray worker does on its machine).
+
+    Attributes:
+        env_id: A registered env id.
+        agent: An agent name (``navgym list``); ``None`` builds the env only.
+        split: Dataset split.
+        env_options: Keyword arguments of ``gym.make``; ``sensors`` defaults to what the agent needs.
+        agent_options: Keyword arguments of the agent (``checkpoint`` among them for learned ones).
+        goal_camera: ``"agent"``, or a :class:`~navgym.wrappers.UserMatchedGoalCamera` setting.
+        render: Build the env with ``render_mode="rgb_array"`` (videos, maps).
+    """
+
+    env_id: str
+    agent: str | None
+    split: str = "val"
+    env_options: dict[str, Any] = field(default_factory=dict)
+    agent_options: dict[str, Any] = field(default_factory=dict)
+    goal_camera: str = "agent"
+    render: bool = False
+
+    def make_kwargs(self) -> dict[str, Any]:
+        """``gym.make``'s keyword arguments: the env options, with the sensors the agent needs
+        unless ``sensors`` is given."""
+        import navgym  # noqa: F401  (registers the ids)
+        from navgym.agents import sensors_for
+        from navgym.tasks import TASKS
+
+        options = dict(self.env_options)
+        task = gym.spec(self.env_id).kwargs.get("task")
+        if self.agent is not None and "sensors" not in options and task in TASKS:
+            sensors = sensors_for(self.agent, TASKS.get(task))
+            if sensors is not None:
+                options["sensors"] = sensors
+        return {"split": self.split, "render_mode": "rgb_array" if self.render else None, **options}
+
+    def wrap_goal_camera(self, env: gym.Env) -> gym.Env:
+        """``env`` with the goal camera asked (itself for ``"agent"``)."""
+        if self.goal_camera == "agent":
+            return env
+        from navgym.wrappers import UserMatchedGoalCamera
+
+        return UserMatchedGoalCamera(env, self.goal_camera)
+
+    def make_env(self) -> gym.Env:
+        """The env, before the agent's own wrappers."""
+        return self.wrap_goal_camera(gym.make(self.env_id, **self.make_kwargs()))
+
+    def make_agent(self, env: gym.Env) -> tuple[Any, gym.Env]:
+        """The agent and the env it acts in (its wrappers added: privileged observation, perception)."""
+        from navgym.agents import make_for_env
+
+        if self.agent is None:
+            raise InvalidArgumentError(f"this EvalSpec of {self.env_id} names no agent; give agent= (a name from `navgym list`)")
+        return make_for_env(self.agent, env, **self.agent_options)
+
+    def build(self) -> tuple[Any, gym.Env]:
+        """:meth:`make_env` then :meth:`make_agent`."""
+        return self.make_agent(self.make_env())
+
+    def run_info(self) -> dict[str, Any]:
+        """What :func:`evaluate` records in ``run.json`` beyond the env."""
+        return {"agent": self.agent, "agent_options": dict(self.agent_options), "goal_camera": self.goal_camera,
+                "checkpoint": self.agent_options.get("checkpoint")}
 
 
 # -- run folders: manifest, records, atomic writes ------------------------------------------------------------

@@ -14,7 +14,9 @@ class Agent(Protocol):
     """What navgym's evaluator, CLI and users call."""
 
     def reset(self) -> None:
-        """Forget the previous episode."""
+        """Forget the previous episode. An agent that draws random numbers may take a keyword
+        ``seed`` here (``reset(self, seed=None)``): the evaluator then passes the episode's seed, so
+        its records do not depend on which episodes ran before (serial and Ray runs agree)."""
 
     def policy(self, obs: dict[str, Any]) -> Any:
         """The action for this observation (an index into the env's actions)."""
@@ -34,9 +36,15 @@ class SB3Agent:
         self._state = None
         self._episode_start = True
 
-    def reset(self) -> None:
+    def reset(self, seed: int | None = None) -> None:
+        """Start an episode; with ``seed`` and ``deterministic=False`` the sampled actions are
+        seeded (torch's generator), so an episode's actions do not depend on the ones before."""
         self._state = None
         self._episode_start = True
+        if seed is not None and not self.deterministic:
+            import torch
+
+            torch.manual_seed(seed)
 
     def policy(self, obs: dict[str, Any]) -> int:
         import numpy as np

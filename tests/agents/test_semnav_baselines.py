@@ -141,3 +141,22 @@ def test_the_oracle_passes_the_agent_conformance_kit_and_explains_misuse(envs):
         SemanticOracleAgent(envs["H1"], obstacles="lidar")
     with pytest.raises(InvalidArgumentError, match="samples"):
         SemanticOracleAgent(envs["H1"], samples=0)
+
+
+def test_random_agent_reset_with_a_seed_forgets_earlier_draws():
+    """reset(seed=...) (the evaluator passes the episode's seed) makes an episode's draws depend
+    on (agent seed, episode seed) only, so serial and Ray evaluations agree; reset() runs on."""
+    fresh = RandomAgent(num_actions=4, seed=7)
+    fresh.reset(seed=12)
+    used = RandomAgent(num_actions=4, seed=7)
+    [used.policy({}) for _ in range(37)]  # an earlier episode
+    used.reset(seed=12)
+    assert [fresh.policy({}) for _ in range(50)] == [used.policy({}) for _ in range(50)]
+    other = RandomAgent(num_actions=4, seed=8)
+    other.reset(seed=12)
+    fresh.reset(seed=12)
+    assert [fresh.policy({}) for _ in range(50)] != [other.policy({}) for _ in range(50)]
+    plain = RandomAgent(num_actions=4, seed=7)
+    plain.reset()
+    rng = np.random.default_rng(7)
+    assert [plain.policy({}) for _ in range(20)] == [0 if rng.random() < 0.01 else int(rng.integers(1, 4)) for _ in range(20)]

@@ -18,7 +18,6 @@ from navgym.core.checks import check_range
 from navgym.errors import InvalidArgumentError
 
 
-
 class RandomAgent:
     """Uniformly random motions; stops with probability ``stop_probability`` per step.
 
@@ -47,10 +46,15 @@ class RandomAgent:
                 num_actions = int(space.n)
         self.num_actions = num_actions
         self.stop_probability = stop_probability
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
 
-    def reset(self) -> None:
-        pass
+    def reset(self, seed: int | None = None) -> None:
+        """Start an episode. With ``seed`` (the evaluator passes the episode's seed) the draws of
+        this episode come from ``(agent seed, seed)``, so they do not depend on the episodes run
+        before; without it (or with ``seed=None`` at construction) the generator runs on."""
+        if seed is not None and self.seed is not None:
+            self.rng = np.random.default_rng([int(self.seed), int(seed)])
 
     def policy(self, obs: dict[str, Any]) -> int | np.ndarray:
         if self.box is not None:

@@ -1,0 +1,10 @@
+"""Evaluation and PPO rollouts spread over Ray actors, on one machine or a cluster (docs/scaling.md).
+
+Ray is optional (``pip install "navgym[ray]"``); nothing here imports it until used, and using it
+without Ray raises ``gymnasium.error.DependencyNotInstalled`` naming the extra.
+"""
+
+from navgym.distributed.connect import connect, require_ray
+from navgym.distributed.evaluation import RayEpisodeRunner, WorkerError, WorkerLostWarning
+
+__all__ = ["RayEpisodeRunner", "WorkerError", "WorkerLostWarning", "connect", "require_ray"]
