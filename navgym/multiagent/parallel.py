@@ -35,7 +35,7 @@ from navgym.embodiments import Embodiment
 from navgym.envs.nav_env import SIM_CACHE_SIZE, NavEnv
 from navgym.errors import InvalidArgumentError, ResetNeededError
 from navgym.sims.base import Simulator
-from navgym.tasks.base import episode_start_state
+from navgym.tasks.base import agent_goal_observations, episode_start_state
 from navgym.tasks.measures import MeasureSet, StepContext
 
 #: Most agents in one scene.
@@ -262,7 +262,7 @@ class NavParallelEnv(ParallelEnv):
             s.goal_episode = episode if self.shared_goal else s.episode
             with self._hidden(sim):
                 s.goal_points = s.task.goal_points(sim, s.goal_episode, s.agent_id)
-                s.goal_obs = s.task.goal_observations(sim, s.goal_episode, s.embodiment.camera)
+                s.goal_obs = agent_goal_observations(s.task, sim, s.goal_episode, s.embodiment.camera, s.agent_id)
             s.measures = s.task.new_measures()
             s.measures.reset(self._context(s, s.start, s.start.position))
             s.path = [s.start.position.copy()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 from gymnasium import spaces
@@ -108,9 +108,13 @@ class Task:
         """The goal sensors' spaces; image goals take the size of the agent's ``camera``."""
         raise NotImplementedError
 
-    def goal_observations(self, sim: Simulator, episode: Episode, camera: CameraSpec, goal_camera: CameraSpec | None = None) -> dict[str, Any]:
+    def goal_observations(self, sim: Simulator, episode: Episode, camera: CameraSpec, goal_camera: CameraSpec | None = None,
+                          agent_id: int = 0) -> Mapping[str, Any]:
         """Goal observations, computed once per episode at reset; ``camera`` is the agent's own,
-        ``goal_camera`` another camera that takes the goal picture instead."""
+        ``goal_camera`` another camera that takes the goal picture instead. Readings that follow
+        the agent (PointNav's GPS+compass) follow agent ``agent_id`` (several agents in one
+        scene: :mod:`navgym.multiagent`); a task may leave ``agent_id`` out of its signature when
+        none of its goal observations depends on the agent (:func:`agent_goal_observations`)."""
         raise NotImplementedError
 
     def make_prochouse_episode(self, sim: Simulator, rng: np.random.Generator, distance_bin: tuple[float, float],
@@ -141,3 +145,13 @@ class Task:
 def episode_start_state(episode: Episode) -> AgentState:
     """The agent state an episode starts in."""
     return AgentState(np.asarray(episode.start_position, dtype=np.float64), np.asarray(episode.start_rotation, dtype=np.float64))
+
+
+def agent_goal_observations(task: Task, sim: Simulator, episode: Episode, camera: CameraSpec, agent_id: int = 0) -> Mapping[str, Any]:
+    """``task.goal_observations`` for agent ``agent_id``: passes ``agent_id`` when the task's
+    method takes it (navgym's tasks do; a plugin task written before it may not)."""
+    import inspect
+
+    if agent_id != 0 and "agent_id" in inspect.signature(task.goal_observations).parameters:
+        return task.goal_observations(sim, episode, camera, agent_id=agent_id)
+    return task.goal_observations(sim, episode, camera)

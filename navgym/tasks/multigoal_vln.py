@@ -665,8 +665,9 @@ class MultiGoalVLNTask(Task):
             "temperature": spaces.Box(*TEMPERATURE_RANGE, (camera.height, camera.width, 1), dtype=np.float32),
         }
 
-    def goal_observations(self, sim: Simulator, episode: Episode, camera: CameraSpec, goal_camera: CameraSpec | None = None) -> Mapping:
-        return MultiGoalReadings(self, sim, episode, camera)
+    def goal_observations(self, sim: Simulator, episode: Episode, camera: CameraSpec, goal_camera: CameraSpec | None = None,
+                          agent_id: int = 0) -> Mapping:
+        return MultiGoalReadings(self, sim, episode, camera, agent_id)
 
     # -- measures and reward -----------------------------------------------------------------------
     def measures(self) -> list[Measure]:

@@ -116,8 +116,9 @@ class PointNavTask(Task):
         high = np.array([np.finfo(np.float32).max, math.pi], dtype=np.float32)  # Habitat's bound for rho
         return {POINTGOAL_SENSOR: spaces.Box(low, high, (2,), dtype=np.float32)}
 
-    def goal_observations(self, sim: Simulator, episode: Episode, camera: CameraSpec, goal_camera: CameraSpec | None = None) -> Mapping:
-        return PointGoalReading(sim, self.goal_position(episode))
+    def goal_observations(self, sim: Simulator, episode: Episode, camera: CameraSpec, goal_camera: CameraSpec | None = None,
+                          agent_id: int = 0) -> Mapping:
+        return PointGoalReading(sim, self.goal_position(episode), agent_id)
 
     def make_prochouse_episode(self, sim, rng, distance_bin, episode_id, embodiment) -> Episode | None:
         start, rotation = gen.random_start(sim, rng)

@@ -220,3 +220,20 @@ def test_a_quadruped_stops_with_its_nose_at_another_agent():
         distances.append(math.hypot(*(sim.get_agent_state(a).position - sim.get_agent_state(b).position)[[0, 2]]))
     assert min(distances) >= nose_gap - 0.06  # within the grid's cell tolerance
     assert min(distances) < nose_gap + 0.15  # it did walk up to the other agent
+
+
+def test_pointgoal_readings_follow_each_agent():
+    """PointNav's GPS+compass reading of each seat is its own agent's pose to its own goal (it
+    followed agent 0 for every seat before goal_observations took agent_id)."""
+    from navgym.tasks.pointnav import POINTGOAL_SENSOR, polar_goal
+
+    par = parallel_env("PointNav-ProcHouseSmall-v0", num_agents=2, shared_goal=False, max_episode_steps=40)
+    observations, _ = par.reset(seed=5)
+    for _ in range(3):
+        observations, *_ = par.step({name: 2 for name in par.agents})  # turn left: the headings differ
+    readings = [observations[name][POINTGOAL_SENSOR] for name in par.possible_agents]
+    for seat, reading in zip(par.seats, readings):
+        expected = polar_goal(par.sim.get_agent_state(seat.agent_id), seat.goal_points[0])
+        np.testing.assert_allclose(reading, expected, atol=1e-5)
+    assert not np.allclose(readings[0], readings[1])
+    par.close()
