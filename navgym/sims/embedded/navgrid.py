@@ -58,6 +58,11 @@ class NavGrid:
         else:
             self.floor_y, self.free, self.floor_ok = self._probe(caster, radius, height, max_climb)
         self.navigable = self._erode(self.free, radius)
+        #: Where the navigable cells came from: "grid" (the geometry) or a navmesh file's path.
+        self.source = "grid"
+        self._label()
+
+    def _label(self) -> None:
         labels, count = ndimage.label(self.navigable, structure=np.ones((3, 3)))
         self.labels = labels
         if count:
@@ -68,6 +73,21 @@ class NavGrid:
         self._fields: OrderedDict[bytes, np.ndarray] = OrderedDict()
         #: Goal points (their bytes) -> their cells: tasks pass the same points every step.
         self._cells: OrderedDict[bytes, np.ndarray] = OrderedDict()
+
+    def set_navigable(self, navigable: np.ndarray, floor_y: np.ndarray | None = None, source: str = "navmesh") -> None:
+        """Replace the navigable cells (e.g. by those a dataset's navmesh covers, see
+        :mod:`navgym.sims.embedded.navmesh`); regions and cached distance fields are recomputed.
+        ``floor_y``: the navmesh's surface heights, used only for navigable cells the geometry
+        found no floor under (NaN: none)."""
+        navigable = np.asarray(navigable, dtype=bool)
+        if navigable.shape != (self.rows, self.cols):
+            raise ValueError(f"navigable has shape {navigable.shape}; the grid is {(self.rows, self.cols)}")
+        self.navigable = navigable.copy()
+        if floor_y is not None:
+            fill = navigable & ~self.floor_ok & np.isfinite(floor_y)
+            self.floor_y = np.where(fill, floor_y, self.floor_y)
+        self.source = source
+        self._label()
 
     # -- construction --------------------------------------------------------------------------
     def _probe(self, caster, radius: float, height: float, max_climb: float):

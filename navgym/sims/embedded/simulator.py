@@ -43,6 +43,66 @@ def _footprint_samples(length: float, width: float, radius: float, cell_size: fl
     return u, v
 
 
+#: ``_navmesh_resolved`` before the scene's navmesh is looked for (a string, so it pickles).
+_UNRESOLVED = "unresolved"
+
+
+def _check_navmesh_option(navmesh):
+    """``navmesh=`` of :class:`EmbeddedSimulator`: "auto", "grid", a path (read now) or a NavMesh."""
+    from navgym.sims.embedded.navmesh import NavMesh, read_navmesh
+
+    if isinstance(navmesh, NavMesh) or navmesh in ("auto", "grid"):
+        return navmesh
+    if isinstance(navmesh, (str, Path)):
+        return read_navmesh(navmesh)  # DataNotFoundError / DatasetFormatError naming the file
+    raise InvalidArgumentError(
+        f"navmesh={navmesh!r} must be 'auto' (the scene's .navmesh when there is one), 'grid' (navgym's own grid), "
+        "a .navmesh path or a navgym NavMesh"
+    )
+
+
+def _resolve_navmesh(option, scene: Scene):
+    """The navmesh ``option`` stands for with ``scene``, or None for navgym's grid."""
+    if option == "grid":
+        return None
+    if option != "auto":
+        return option
+    from navgym.errors import DatasetFormatError
+    from navgym.sims.embedded.navmesh import navmesh_next_to, read_navmesh
+
+    source = scene.metadata.get("source")
+    if not source or scene.metadata.get("up_axis", "y") != "y":
+        return None
+    path = navmesh_next_to(source)
+    if path is None:
+        return None
+    try:
+        return read_navmesh(path)
+    except DatasetFormatError as exc:
+        warnings.warn(f"{exc} navgym's grid is used instead (navmesh='auto').", stacklevel=3)
+        return None
+
+
+def _follow_navmesh(grid: NavGrid, navmesh, body: BodySpec) -> None:
+    """Make ``grid``'s navigable cells those ``navmesh`` covers on its storey (surface within
+    habitat-sim's ``max_y_delta`` of the grid's floor), eroded further where the body is wider
+    than the agent the navmesh was built for. A storey the navmesh misses entirely keeps the
+    grid, with a warning."""
+    covered, heights = navmesh.rasterize(grid.origin, grid.cell_size, (grid.rows, grid.cols), floor_y=grid.floor_y)
+    extra = body.radius - navmesh.walkable_radius
+    if extra > 0.5 * grid.cell_size and covered.any():
+        covered = grid._erode(covered, extra)
+    if not covered.any():
+        if grid.navigable.any():
+            warnings.warn(
+                f"The navmesh {navmesh.path or '(given)'} covers no cell of the storey at y={grid.floor_height:.2f} m; "
+                "navgym's grid is kept there. Check that the navmesh belongs to this scene (pass navmesh='grid' to silence this).",
+                stacklevel=4,
+            )
+        return
+    grid.set_navigable(covered, heights, source=str(navmesh.path or "navmesh"))
+
+
 class EmbeddedSimulator(Simulator):
     """CPU simulator of a triangle-mesh :class:`~navgym.scenes.scene.Scene`.
 
@@ -55,6 +115,13 @@ class EmbeddedSimulator(Simulator):
         render_threads: Threads one render call may use (1, the default, keeps a process on one
             core; 2 renders a frame's two halves at once on a 2-core machine when nothing else
             runs). Frames are identical for any value.
+        navmesh: Where navigability comes from. ``"auto"`` (default): the scene's Habitat
+            ``.navmesh`` when its mesh file has one beside it (``<scene>.navmesh``), else navgym's
+            grid; ``"grid"``: always navgym's grid (ray cast from the geometry); a path or a
+            :class:`~navgym.sims.embedded.navmesh.NavMesh`: that navmesh. With a navmesh, each
+            storey grid's navigable cells are exactly those the navmesh covers (see
+            docs/simulator.md, "Habitat navmeshes"), so ``is_navigable``, ``geodesic_distance``,
+            ``shortest_path`` and ``sample_navigable_point`` follow the dataset's navmesh.
     """
 
     def __init__(
@@ -64,6 +131,7 @@ class EmbeddedSimulator(Simulator):
         data_root: str | Path | None = None,
         cell_size: float = 0.05,
         render_threads: int = 1,
+        navmesh="auto",
     ):
         if body is not None and not isinstance(body, BodySpec):
             raise InvalidArgumentError(f"body={body!r} must be a navgym BodySpec(radius, height, max_climb)")
@@ -73,6 +141,7 @@ class EmbeddedSimulator(Simulator):
         if isinstance(render_threads, bool) or not isinstance(render_threads, (int, np.integer)) or not 1 <= render_threads <= 64:
             raise InvalidArgumentError(f"render_threads={render_threads!r} must be a whole number of threads in [1, 64]; 1 renders on the calling thread")
         self.render_threads = int(render_threads)
+        self.navmesh = _check_navmesh_option(navmesh)
         self._scene: Scene | None = None
         self._caster: RayCaster | None = None
         self._grids: dict[tuple[float, BodySpec], NavGrid] = {}
@@ -100,6 +169,7 @@ class EmbeddedSimulator(Simulator):
         self._links = {}
         self._storeys: list[float] | None = None
         self._warned_unannotated = False
+        self._navmesh_resolved = _UNRESOLVED
         self._states = {agent_id: AgentState(self._default_start(agent_id), yaw_to_quaternion(0.0)) for agent_id in self._bodies}
 
     @property
@@ -170,9 +240,20 @@ class EmbeddedSimulator(Simulator):
         key = (storey, body)
         if key not in self._grids:
             storeys = self.storey_heights()
-            self._grids[key] = NavGrid(self.caster, storey, body.radius, body.height, body.max_climb, self.cell_size,
-                                       storeys=storeys if len(storeys) > 1 else None)
+            grid = NavGrid(self.caster, storey, body.radius, body.height, body.max_climb, self.cell_size,
+                           storeys=storeys if len(storeys) > 1 else None)
+            navmesh = self.active_navmesh()
+            if navmesh is not None:
+                _follow_navmesh(grid, navmesh, body)
+            self._grids[key] = grid
         return self._grids[key]
+
+    def active_navmesh(self):
+        """The :class:`~navgym.sims.embedded.navmesh.NavMesh` navigability follows, or None
+        (navgym's grid): see the ``navmesh`` argument."""
+        if isinstance(self._navmesh_resolved, str):
+            self._navmesh_resolved = _resolve_navmesh(self.navmesh, self.scene)
+        return self._navmesh_resolved
 
     def storey_links(self, agent_id: int = 0):
         """The :class:`~navgym.sims.embedded.storeys.StoreyLinks` joining an agent body's storey
