@@ -184,6 +184,47 @@ class TopDownMap:
         return palette[self.grid]
 
 
+class OwnAgents:
+    """The agent half of :class:`Simulator` for backends that keep their agents' bodies and
+    states themselves (embedded, habitat-sim): ``self._bodies`` and ``self._states`` by agent id,
+    and ``self._default_start(agent_id)``, a navigable point for a new agent."""
+
+    _bodies: dict[int, BodySpec]
+    _states: dict[int, AgentState]
+
+    def _default_start(self, agent_id: int) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def agent_ids(self) -> tuple[int, ...]:
+        return tuple(self._bodies)
+
+    def add_agent(self, body: BodySpec, state: AgentState | None = None) -> int:
+        from navgym.core.geometry import yaw_to_quaternion
+        from navgym.errors import InvalidArgumentError
+
+        if not isinstance(body, BodySpec):
+            raise InvalidArgumentError(f"body={body!r} must be a navgym BodySpec(radius, height, max_climb)")
+        agent_id = max(self._bodies) + 1
+        self._bodies[agent_id] = body
+        self._states[agent_id] = AgentState(self._default_start(agent_id), yaw_to_quaternion(0.0))
+        if state is not None:
+            self.set_agent_state(state, snap=True, agent_id=agent_id)  # type: ignore[attr-defined]
+        return agent_id
+
+    def body(self, agent_id: int = 0) -> BodySpec:
+        from navgym.errors import InvalidArgumentError
+
+        try:
+            return self._bodies[agent_id]
+        except (KeyError, TypeError):
+            raise InvalidArgumentError(f"agent_id={agent_id!r} is not an agent of this simulator; its agents are {self.agent_ids}") from None
+
+    def get_agent_state(self, agent_id: int = 0) -> AgentState:
+        self.body(agent_id)
+        return self._states[agent_id].copy()
+
+
 class GridGeometry:
     """The geometry half of :class:`Simulator` answered by navgym's own grid: a mixin for backends
     that keep an embedded simulator over the same scene in ``self._geo`` (AirSim, Isaac), so

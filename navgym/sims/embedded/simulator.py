@@ -15,7 +15,7 @@ from navgym.core.checks import check_range
 from navgym.core.geometry import camera_rotation, yaw_to_quaternion
 from navgym.errors import InvalidArgumentError
 from navgym.scenes.scene import ObjectInstance, Scene, SceneGraph
-from navgym.sims.base import AgentState, BodySpec, CameraSpec, Simulator, TopDownMap
+from navgym.sims.base import AgentState, BodySpec, CameraSpec, OwnAgents, Simulator, TopDownMap
 from navgym.sims.embedded.navgrid import NavGrid
 from navgym.sims.embedded.raycast import RayCaster
 
@@ -103,7 +103,7 @@ def _follow_navmesh(grid: NavGrid, navmesh, body: BodySpec) -> None:
     grid.set_navigable(covered, heights, source=str(navmesh.path or "navmesh"))
 
 
-class EmbeddedSimulator(Simulator):
+class EmbeddedSimulator(OwnAgents, Simulator):
     """CPU simulator of a triangle-mesh :class:`~navgym.scenes.scene.Scene`.
 
     Args:
@@ -280,30 +280,7 @@ class EmbeddedSimulator(Simulator):
         row, col = cells[len(cells) // 2]
         return grid.to_world(int(row), int(col))
 
-    # -- agents --------------------------------------------------------------------------------
-    @property
-    def agent_ids(self) -> tuple[int, ...]:
-        return tuple(self._bodies)
-
-    def add_agent(self, body: BodySpec, state: AgentState | None = None) -> int:
-        if not isinstance(body, BodySpec):
-            raise InvalidArgumentError(f"body={body!r} must be a navgym BodySpec(radius, height, max_climb)")
-        agent_id = max(self._bodies) + 1
-        self._bodies[agent_id] = body
-        self._states[agent_id] = AgentState(self._default_start(agent_id), yaw_to_quaternion(0.0))
-        if state is not None:
-            self.set_agent_state(state, snap=True, agent_id=agent_id)
-        return agent_id
-
-    def body(self, agent_id: int = 0) -> BodySpec:
-        try:
-            return self._bodies[agent_id]
-        except (KeyError, TypeError):
-            raise InvalidArgumentError(f"agent_id={agent_id!r} is not an agent of this simulator; its agents are {self.agent_ids}") from None
-
-    def get_agent_state(self, agent_id: int = 0) -> AgentState:
-        self.body(agent_id)
-        return self._states[agent_id].copy()
+    # -- agents: agent_ids, add_agent, body, get_agent_state come from OwnAgents ----------------
 
     # -- several agents: solid bodies ----------------------------------------------------------
     def set_agent_solid(self, agent_id: int, solid: bool = True, footprint: tuple[float, float] | None = None) -> None:

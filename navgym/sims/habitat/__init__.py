@@ -1,31 +1,15 @@
-"""habitat-sim backend: not implemented yet (docs/architecture.md says what it will wrap).
+"""habitat-sim backend (``sim="habitat"``): navgym's simulator interface over habitat-sim v0.3.x.
 
-habitat-sim has no pip wheel for Linux and needs a GPU to render, so it never ran on navgym's
-machines. ``sim="habitat"`` raises ``DependencyNotInstalled`` without habitat-sim and
-``NotImplementedError`` with it.
+Nothing in this package imports habitat-sim at import time: :mod:`~navgym.sims.habitat.config` is
+plain numpy, and building a :class:`~navgym.sims.habitat.simulator.HabitatSimulator` without
+habitat-sim raises ``gymnasium.error.DependencyNotInstalled`` naming how to install it (conda;
+habitat-sim has no pip wheel for Linux).
+
+It has never run on a real habitat-sim (navgym's machines have no GPU and no conda habitat-sim):
+its tests check the adapter's logic against fake ``habitat_sim`` modules; a user with habitat-sim
+checks the rest with ``navgym.testing.check_simulator`` (docs/simulator.md).
 """
 
-from __future__ import annotations
+from navgym.sims.habitat.simulator import HabitatSimulator
 
-from typing import Any
-
-
-class HabitatSimulator:
-    """Placeholder of the habitat-sim backend: building one says what is missing."""
-
-    @classmethod
-    def require(cls) -> None:
-        """Raise the reason this backend cannot run here."""
-        from gymnasium.error import DependencyNotInstalled
-
-        try:
-            import habitat_sim  # noqa: F401
-        except ImportError as exc:
-            raise DependencyNotInstalled(
-                "sim='habitat' needs habitat-sim, which has no pip wheel: `conda install habitat-sim -c conda-forge -c aihabitat`. "
-                "Use sim='embedded' (the default) to run on the CPU without it."
-            ) from exc
-        raise NotImplementedError("The habitat-sim backend is not implemented yet (see docs/architecture.md); use sim='embedded'.")
-
-    def __init__(self, scene_id: str, **kwargs: Any):
-        self.require()
+__all__ = ["HabitatSimulator"]
