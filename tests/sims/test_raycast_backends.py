@@ -159,3 +159,23 @@ def test_rotated_rays_are_the_matrix_product():
     rotation = camera_rotation(1.1, -0.4, 0.2).astype(np.float32)
     exact = local.astype(np.float64) @ rotation.T.astype(np.float64)
     np.testing.assert_allclose(packets.rotate(local, rotation), exact, rtol=0, atol=1e-6)
+
+
+def test_a_process_with_several_scenes_does_not_spin_when_idle():
+    """Scenes share the process's one Embree device: a second device made Embree's TBB start a
+    worker thread that spun for the rest of the process (a whole core burnt by an idle env
+    worker). In a fresh process with three scenes built and cast, a 1 s sleep costs (almost) no
+    CPU time; with the spin it cost about 1 s."""
+    code = (
+        "import resource, time, numpy as np\n"
+        "from navgym.sims.embedded.packets import PacketScene\n"
+        "rng = np.random.default_rng(0)\n"
+        "scenes = [PacketScene(rng.random((2000, 3, 3), dtype=np.float32)) for _ in range(3)]\n"
+        "d = rng.standard_normal((64, 3)).astype(np.float32)\n"
+        "for s in scenes:\n"
+        "    s.cast(np.zeros((1, 3), np.float32), np.zeros(64, np.int32), d, np.full(64, 1e9, np.float32))\n"
+        "cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])\n"
+        "c = cpu(); time.sleep(1.0); print(cpu() - c)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert float(out.stdout.strip().splitlines()[-1]) < 0.3, out.stdout

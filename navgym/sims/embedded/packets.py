@@ -74,6 +74,23 @@ def _numba_reason() -> str | None:
     return _STATE["numba"]
 
 
+def _device(lib: Any) -> Any:
+    """This process's one Embree device (``threads=1``), shared by every scene it builds.
+
+    One device per scene would be simpler, but from the second device on, Embree's TBB starts a
+    worker thread that spins (``sched_yield``) for the rest of the process: measured here, a
+    process that had loaded two houses burned a whole core while it waited (an env worker between
+    steps, a Ray evaluation's driver), halving what the other processes on a 2-core machine got.
+    ``tests/sims/test_raycast_backends.py`` checks that an idle process with several scenes uses
+    no CPU. The device is never released (it lives as long as the process); a forked child makes
+    its own.
+    """
+    key = ("device", os.getpid())
+    if key not in _STATE:
+        _STATE[key] = lib.rtcNewDevice(b"threads=1")
+    return _STATE[key]
+
+
 def _bind() -> tuple[Any, Any] | str:
     """(ctypes library, its packet intersect function) or the reason they are unavailable."""
     if "bound" not in _STATE:
@@ -138,7 +155,7 @@ class PacketScene:
         self._lib, self._intersect = bound
         lib = self._lib
         triangles = np.ascontiguousarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
-        self._device = lib.rtcNewDevice(b"threads=1")
+        self._device = _device(lib)
         self._scene = lib.rtcNewScene(self._device)
         lib.rtcSetSceneFlags(self._scene, _SCENE_FLAG_ROBUST)
         count = len(triangles)
@@ -162,8 +179,7 @@ class PacketScene:
     def __del__(self):
         lib = getattr(self, "_lib", None)
         if lib is not None:
-            lib.rtcReleaseScene(self._scene)
-            lib.rtcReleaseDevice(self._device)
+            lib.rtcReleaseScene(self._scene)  # the device is the process's (see _device)
 
     def cast(self, origins: np.ndarray, ray_origin: np.ndarray, directions: np.ndarray, tfar: np.ndarray):
         """Closest hits of rays ``origins[ray_origin[i]] + t * directions[i]``, ``t`` in [0, tfar[i]].
