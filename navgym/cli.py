@@ -298,6 +298,11 @@ def train(
     dagger_epochs: int = typer.Option(5, min=1, help="Behaviour-cloning passes after each DAgger round."),
     demo_workers: int = typer.Option(2, min=1, help="Processes collecting demonstrations."),
     init_from: Optional[Path] = typer.Option(None, help="Start PPO from this checkpoint's policy (e.g. a run's pretrain.zip)."),
+    device: str = typer.Option("auto", help="Torch device of the learner: auto (CUDA when there is a GPU, else the CPU), cpu, cuda or cuda:N."),
+    ray: Optional[str] = typer.Option(
+        None, "--ray", metavar="[ADDRESS]",
+        help="Run the --n-envs training envs in Ray actors (pip install 'navgym\\[ray]'): alone, a local Ray; with ADDRESS ('auto', host:6379), that cluster.",
+    ),
 ) -> None:
     """Train a learned agent (RSRNav with recurrent PPO, optionally after imitation); resumable, logs to TensorBoard."""
     import gymnasium as gym
@@ -319,6 +324,7 @@ def train(
             env_kwargs=_parse_options(env_option, "--env-option"), model=_parse_options(model_option, "--model-option"),
             pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, init_from=init_from,
+            ray=ray is not None, ray_address=None if ray in (None, "local") else ray, device=device,
         )
     try:
         result = run(args)  # its setup errors are NavgymErrors (one line, from main); later errors are bugs

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from navgym.core.checks import check_int
-from navgym.distributed.connect import connect, require_ray
+from navgym.distributed.cluster import connect, require_ray
 from navgym.errors import NavgymError
 from navgym.evaluation import EvalSpec, _TorchThreads, run_episode
 

@@ -32,7 +32,7 @@ class TrainArgs:
         env_id: A navgym ImageNav id (``ImageNav-ProcHouseEasy-v0``: goals 1.5-3 m, 200 steps).
         timesteps: Total env steps to train to (counted over all envs; a resumed run counts the
             steps already done). Training stops at the first rollout boundary at or past it.
-        n_envs: Parallel envs (``SubprocVecEnv``; 1 runs in-process).
+        n_envs: Parallel envs (``SubprocVecEnv``; 1 runs in-process; with ``ray``, Ray actors).
         out: Output folder.
         resume: Continue the run in ``out`` from its checkpoint.
         seed: Seed of the model and envs (an integer >= 0; env i is reset with ``seed + i``).
@@ -71,6 +71,15 @@ class TrainArgs:
         demo_workers: Processes that collect demonstrations (one torch thread each).
         init_from: Start PPO from this checkpoint's policy weights (e.g. another run's
             ``pretrain.zip``); it must have the run's head and model settings.
+        ray: Run the ``n_envs`` training envs in Ray actors (:class:`navgym.distributed.vec_env.RayVecEnv`,
+            one env and one torch thread per actor) instead of subprocesses; needs
+            ``pip install "navgym[ray]"``. The learner and the val env stay in this process.
+        device: Torch device of the learner (PPO updates, rollout inference, behaviour cloning):
+            ``"auto"`` (default: CUDA when torch sees a GPU, else the CPU), ``"cpu"``, ``"cuda"``
+            or ``"cuda:N"``. Env workers and demonstration collectors stay on the CPU.
+        ray_address: With ``ray``: the Ray cluster to use (``"auto"``: the one ``ray start``
+            began on this machine; ``"HOST:6379"``; ``"ray://HOST:10001"``); ``None``: the Ray
+            already initialised in this process, else a local one started for the run.
     """
 
     agent: str = "rsrnav"
@@ -105,6 +114,9 @@ class TrainArgs:
     dagger_beta: float = 0.5
     demo_workers: int = 2
     init_from: Path | None = None
+    ray: bool = False
+    ray_address: str | None = None
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -132,7 +144,20 @@ class TrainArgs:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
                 raise InvalidArgumentError(f"{name}={value!r} must be an integer >= 1, or None")
+        if not isinstance(self.ray, (bool, np.bool_)):
+            raise InvalidArgumentError(f"ray={self.ray!r} must be True or False")
+        self.ray = bool(self.ray)
+        if self.ray_address is not None:
+            if not isinstance(self.ray_address, str) or not self.ray_address.strip():
+                raise InvalidArgumentError(f"ray_address={self.ray_address!r} must be a Ray address ('auto', 'HOST:6379', 'ray://HOST:10001') or None")
+            if not self.ray:
+                raise InvalidArgumentError(f"ray_address={self.ray_address!r} is given but ray=False; set ray=True (--ray ADDRESS) to train on Ray")
         self.trainer.require()
+        resolve_device(self.device)
+        if self.ray:
+            from navgym.distributed.cluster import require_ray
+
+            require_ray()
         self.config()  # validates the head and model settings early
 
     @property
@@ -149,6 +174,31 @@ class TrainArgs:
         values["out"] = str(self.out)
         values["init_from"] = None if self.init_from is None else str(self.init_from)
         return values
+
+
+def resolve_device(device: str) -> str:
+    """The torch device ``device`` stands for: ``"auto"`` is ``"cuda"`` when torch sees a GPU,
+    else ``"cpu"``; ``"cuda"`` / ``"cuda:N"`` must exist.
+
+    Raises:
+        InvalidArgumentError: an unknown device, or a GPU torch cannot see (the message says why).
+    """
+    import re
+
+    if not isinstance(device, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+        raise InvalidArgumentError(f"device={device!r} is not a training device; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            build = f"built with CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+            raise InvalidArgumentError(f"device={device!r} but torch {torch.__version__} ({build}) sees no GPU; use device='auto' or 'cpu'")
+        index = int(device.split(":")[1]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise InvalidArgumentError(f"device={device!r} but torch sees {torch.cuda.device_count()} GPU(s); use 'cuda:0'..'cuda:{torch.cuda.device_count() - 1}'")
+    return device
 
 
 @dataclass

@@ -60,9 +60,15 @@ def limit_worker_threads(threads: int = WORKER_THREADS) -> None:
 
 def make_vec_env(args: TrainArgs):
     """``args.n_envs`` training envs: ``SubprocVecEnv`` (workers with one torch thread each), or
-    ``DummyVecEnv`` for one env (in this process, whose threads :func:`train` sets)."""
+    ``DummyVecEnv`` for one env (in this process, whose threads :func:`train` sets), or with
+    ``args.ray`` a :class:`~navgym.distributed.vec_env.RayVecEnv` (one env and one torch thread
+    per Ray actor, on the cluster at ``args.ray_address``)."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
+    if args.ray:
+        from navgym.distributed.vec_env import RayVecEnv
+
+        return RayVecEnv([_EnvFactory(args, worker=True) for _ in range(args.n_envs)], address=args.ray_address, torch_threads=WORKER_THREADS)
     if args.n_envs == 1:
         return DummyVecEnv([_EnvFactory(args)])
     factories: list[Callable[[], gym.Env]] = [_EnvFactory(args, worker=True) for _ in range(args.n_envs)]

@@ -9,7 +9,7 @@ from typing import Any
 
 from navgym.errors import DataNotFoundError, InvalidArgumentError, NavgymError
 from navgym.evaluation import RunExistsError, write_json_atomic
-from navgym.training.args import TrainArgs, TrainResult
+from navgym.training.args import TrainArgs, TrainResult, resolve_device
 from navgym.training.callbacks import make_callback
 from navgym.training.envs import make_training_env, make_vec_env
 
@@ -71,7 +71,10 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     vec_env = make_vec_env(args)
     interrupted = False
     try:
-        model = trainer.build_model(config, vec_env, args.seed, str(args.out / "tb"))
+        device = resolve_device(args.device)
+        model = trainer.build_model(config, vec_env, args.seed, str(args.out / "tb"), device=device)
+        if device != "cpu":
+            _log(args, f"learner on {device} (device={args.device!r}); env workers on the CPU")
         start_steps = 0
         pretrained = None
         if not args.resume and args.init_from is not None:

@@ -271,6 +271,27 @@ def test_train_arguments_are_checked(tmp_path):
         train(out=tmp_path / "nothing", resume=True, progress=False)
 
 
+def test_training_device_auto_follows_torch_and_a_missing_gpu_is_named(monkeypatch):
+    """--device auto is CUDA when torch sees a GPU, else the CPU; asking for a GPU torch cannot see
+    names the device and the fix (the GPU path itself never ran on navgym's machines)."""
+    import torch
+
+    from navgym.training import TrainArgs
+    from navgym.training.args import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu" and resolve_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match=r"device='cuda'.*sees no GPU.*'auto' or 'cpu'"):
+        TrainArgs(device="cuda")
+    with pytest.raises(ValueError, match=r"device='tpu'.*'auto', 'cpu', 'cuda' or 'cuda:N'"):
+        TrainArgs(device="tpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert resolve_device("auto") == "cuda" and resolve_device("cuda:0") == "cuda:0"
+    with pytest.raises(ValueError, match=r"device='cuda:1'.*1 GPU"):
+        resolve_device("cuda:1")
+
+
 @pytest.mark.slow  # about a minute or more on 2 cores
 def test_loaded_agent_acts_on_a_real_env_without_unpickling(tiny_run, monkeypatch):
     import pickle

@@ -141,3 +141,23 @@ def test_cli_without_ray_names_the_extra(monkeypatch, capsys):
         main(["evaluate", "--env", ENV, "--agent", "random", "--episodes", "2", "--ray", "auto"])
     assert exit_.value.code == 2
     assert 'pip install "navgym[ray]"' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("extra", "address"), [(["--ray"], None), (["--ray", "auto"], "auto"), ([], None)])
+def test_cli_train_ray_option_reaches_train_args(monkeypatch, tmp_path, extra, address):
+    """`navgym train --ray [ADDRESS]` sets TrainArgs.ray / ray_address (the run itself is stubbed:
+    test_ray_vec_env.py trains on Ray for real)."""
+    import navgym.training
+    from navgym.cli import main
+
+    seen = {}
+
+    def fake_train(args):
+        seen["args"] = args
+        raise SystemExit(0)
+
+    monkeypatch.setattr(navgym.training, "train", fake_train)
+    with pytest.raises(SystemExit):
+        main(["train", "--head", "dense", "--timesteps", "64", "--out", str(tmp_path / "run"), *extra])
+    args = seen["args"]
+    assert args.ray is bool(extra) and args.ray_address == address

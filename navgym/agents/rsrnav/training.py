@@ -40,10 +40,10 @@ class RSRNavTrainer:
             raise ValueError(f"env_id={env_id!r} has no 'imagegoal' observation; RSRNav trains on ImageNav ids")
 
     @staticmethod
-    def build_model(config, vec_env, seed: int, tensorboard_log: str):
+    def build_model(config, vec_env, seed: int, tensorboard_log: str, device: str = "cpu"):
         from navgym.agents.rsrnav.model import build_model
 
-        return build_model(config, vec_env, seed=seed, tensorboard_log=tensorboard_log)
+        return build_model(config, vec_env, seed=seed, tensorboard_log=tensorboard_log, device=device)
 
     @staticmethod
     def save(model, path: Path, config, extra: dict[str, Any]) -> dict[str, Any]:
