@@ -80,7 +80,9 @@ def _device(lib: Any) -> Any:
     One device per scene would be simpler, but from the second device on, Embree's TBB starts a
     worker thread that spins (``sched_yield``) for the rest of the process: measured here, a
     process that had loaded two houses burned a whole core while it waited (an env worker between
-    steps, a Ray evaluation's driver), halving what the other processes on a 2-core machine got.
+    steps, a Ray evaluation's driver). The spin yields to runnable threads of equal priority, so
+    ordinary processes lost little, but Ray's workers run at nice 15 and lost that core: 2 Ray
+    workers evaluated slower than 1 until this fix.
     ``tests/sims/test_raycast_backends.py`` checks that an idle process with several scenes uses
     no CPU. The device is never released (it lives as long as the process); a forked child makes
     its own.
