@@ -187,7 +187,8 @@ class TopDownMap:
 class OwnAgents:
     """The agent half of :class:`Simulator` for backends that keep their agents' bodies and
     states themselves (embedded, habitat-sim): ``self._bodies`` and ``self._states`` by agent id,
-    and ``self._default_start(agent_id)``, a navigable point for a new agent."""
+    and ``self._default_start(agent_id)``, a navigable point for a new agent. Turning only
+    changes the stored state, so it lives here too; moving is the backend's."""
 
     _bodies: dict[int, BodySpec]
     _states: dict[int, AgentState]
@@ -223,6 +224,21 @@ class OwnAgents:
     def get_agent_state(self, agent_id: int = 0) -> AgentState:
         self.body(agent_id)
         return self._states[agent_id].copy()
+
+    def turn_agent(self, yaw: float, tilt: float = 0.0, agent_id: int = 0) -> None:
+        import math
+
+        from navgym.core.geometry import yaw_to_quaternion
+        from navgym.errors import InvalidArgumentError
+
+        if not (math.isfinite(yaw) and math.isfinite(tilt)):
+            raise InvalidArgumentError(f"turn_agent(yaw={yaw!r}, tilt={tilt!r}) needs finite angles")
+        self.body(agent_id)
+        state = self._states[agent_id]
+        if yaw:
+            state.rotation = yaw_to_quaternion(state.yaw + yaw)
+        if tilt:
+            state.tilt = float(min(max(state.tilt + tilt, -90.0), 90.0))
 
 
 class GridGeometry:

@@ -280,7 +280,7 @@ class EmbeddedSimulator(OwnAgents, Simulator):
         row, col = cells[len(cells) // 2]
         return grid.to_world(int(row), int(col))
 
-    # -- agents: agent_ids, add_agent, body, get_agent_state come from OwnAgents ----------------
+    # -- agents: agent_ids, add_agent, body, get_agent_state and turn_agent come from OwnAgents ----------------
 
     # -- several agents: solid bodies ----------------------------------------------------------
     def set_agent_solid(self, agent_id: int, solid: bool = True, footprint: tuple[float, float] | None = None) -> None:
@@ -410,16 +410,6 @@ class EmbeddedSimulator(OwnAgents, Simulator):
         end[1] = grid.floor_at(end)
         state.position = end
         return collided
-
-    def turn_agent(self, yaw: float, tilt: float = 0.0, agent_id: int = 0) -> None:
-        if not (math.isfinite(yaw) and math.isfinite(tilt)):
-            raise InvalidArgumentError(f"turn_agent(yaw={yaw!r}, tilt={tilt!r}) needs finite angles")
-        self.body(agent_id)
-        state = self._states[agent_id]
-        if yaw:
-            state.rotation = yaw_to_quaternion(state.yaw + yaw)
-        if tilt:
-            state.tilt = float(min(max(state.tilt + tilt, -90.0), 90.0))
 
     # -- cameras -------------------------------------------------------------------------------
     def render(self, requests: Sequence[tuple[AgentState, CameraSpec]]) -> list[dict[str, np.ndarray]]:

@@ -274,7 +274,7 @@ class HabitatSimulator(OwnAgents, Simulator):
     def _known_ids(self) -> np.ndarray:
         return np.array(sorted(inst.id for inst in self.object_instances()), dtype=np.int64)
 
-    # -- agents: agent_ids, add_agent, body, get_agent_state come from OwnAgents --------------------
+    # -- agents: agent_ids, add_agent, body, get_agent_state and turn_agent come from OwnAgents --------------------
     def _default_start(self, agent_id: int) -> np.ndarray:
         return self.sample_navigable_point(np.random.default_rng(self.random_seed + agent_id), agent_id)
 
@@ -320,16 +320,6 @@ class HabitatSimulator(OwnAgents, Simulator):
             end = start
         state.position = end
         return hc.collided(start, target, end)
-
-    def turn_agent(self, yaw: float, tilt: float = 0.0, agent_id: int = 0) -> None:
-        if not (math.isfinite(yaw) and math.isfinite(tilt)):
-            raise InvalidArgumentError(f"turn_agent(yaw={yaw!r}, tilt={tilt!r}) needs finite angles")
-        self.body(agent_id)
-        state = self._states[agent_id]
-        if yaw:
-            state.rotation = yaw_to_quaternion(state.yaw + yaw)
-        if tilt:
-            state.tilt = float(min(max(state.tilt + tilt, -90.0), 90.0))
 
     # -- cameras ---------------------------------------------------------------------------------
     def _ensure_sensor(self, key: tuple[str, int, int, float]) -> str:
