@@ -14,7 +14,15 @@ slice, when they were added).
 Frames are hashed exactly (uint8 and int32 images; depth rounded to 1e-4 m); metrics rounded to 1e-6.
 Per-step image statistics are stored too: on another CPU, where the ray caster's last bits may
 differ, ``--check`` accepts frames whose hash differs when every statistic is within tolerance
-(mean colour 0.05 of 255, mean depth 1 mm, semantic coverage 0.1%) and says how many were exact.
+(mean colour 0.1 of 255, mean depth 1 mm, semantic coverage 0.1%) and says how many were exact.
+(The colour tolerance was 0.05 until 2026-12-02, when an AVX-512 machine gave 0.056 on one frame each of
+two ProcHouseHard ids, with the code of 13343e3 too: the agent facing a textured object up close.)
+The episode list is hashed exactly too (start and goal coordinates as floats). On a CPU with other
+vector code (measured on 2026-12-02: a machine with AVX-512, where the code of 13343e3 gave other
+hashes for 6 ids) generated coordinates can differ in their last bits; ``--check`` then accepts
+the id when both seeds' runs (metrics every step, from the episode's start: distances, SPL,
+success; frame statistics) agree within tolerance, and names it. That checks the episodes the two
+runs play, not the rest of the list.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ def _hash_obs(obs: dict, digest) -> None:
 
 
 #: Tolerances of the per-step image statistics, by observation kind.
-TOLERANCE = {"rgb": 0.05, "imagegoal": 0.05, "instance_imagegoal": 0.05, "depth": 1e-3, "semantic": 1e-3}
+TOLERANCE = {"rgb": 0.1, "imagegoal": 0.1, "instance_imagegoal": 0.1, "depth": 1e-3, "semantic": 1e-3}
 
 
 def _frame_stats(obs: dict) -> dict:
@@ -164,22 +172,26 @@ def main(argv=None) -> int:
         return 0
     with open(args.check) as f:
         expected = json.load(f)
-    bad, exact = [], 0
+    bad, exact, episodes_by_runs = [], 0, []
     for env_id in ids:
         want, got = expected.get(env_id), result[env_id]
-        if want is None or want["episodes"] != got["episodes"] or want["sensors"] != got["sensors"] or len(want["runs"]) != len(got["runs"]):
+        if want is None or want["sensors"] != got["sensors"] or len(want["runs"]) != len(got["runs"]):
             bad.append(env_id)
             continue
         frames_exact = all(w["frames"] == g["frames"] for w, g in zip(want["runs"], got["runs"]))
         close = all(_close(w["metrics"], g["metrics"]) and _close(w["frame_stats"], g["frame_stats"]) for w, g in zip(want["runs"], got["runs"]))
-        if frames_exact and all(w["metrics"] == g["metrics"] for w, g in zip(want["runs"], got["runs"])):
+        if want["episodes"] == got["episodes"] and frames_exact and all(w["metrics"] == g["metrics"] for w, g in zip(want["runs"], got["runs"])):
             exact += 1
         elif not close:
             bad.append(env_id)
+        elif want["episodes"] != got["episodes"]:
+            episodes_by_runs.append(env_id)
     if bad:
         print("fingerprints differ: " + ", ".join(bad))
         return 1
     print(f"{len(ids)} fingerprints match ({exact} bit-exact, {len(ids) - exact} within tolerance)")
+    if episodes_by_runs:
+        print(f"episode-list hash differs (the last bits of generated coordinates), runs within tolerance: {', '.join(episodes_by_runs)}")
     return 0
 
 

@@ -72,6 +72,13 @@ def scene_id_from_cli(value: str) -> str:
     return text
 
 
+
+def _unit(quat: np.ndarray, norm: float) -> np.ndarray:
+    """``quat`` scaled to unit length, or itself when it already is one to rounding: a pose sent
+    by a client comes back bit for bit (``np.linalg.norm`` of a unit quaternion is 1 +- 1 ulp
+    depending on the CPU's vector code, and dividing by it moved the last bit on some machines)."""
+    return quat if abs(norm - 1.0) <= 1e-12 else quat / norm
+
 class RpcError(Exception):
     """An error the server answers with (the text travels to the client as the RPC error)."""
 
@@ -327,7 +334,7 @@ class AirSimService:
             norm = float(np.linalg.norm(quat))
             if not math.isfinite(norm) or norm < 1e-9:
                 raise RpcError(f"simSetVehiclePose: orientation {quat.tolist()} is not a rotation quaternion")
-            vehicle.rotation = frames.ned_quat_to_nav(quat / norm)
+            vehicle.rotation = frames.ned_quat_to_nav(_unit(quat, norm))
 
     @_rpc
     def simGetGroundTruthKinematics(self, vehicle_name: str = "") -> dict:
@@ -420,7 +427,7 @@ class AirSimService:
         norm = float(np.linalg.norm(quat))
         if not (np.isfinite(position).all() and math.isfinite(norm) and norm > 1e-9):
             raise RpcError(f"simSetCameraPose: pose {position.tolist()}, {quat.tolist()} must be finite with a non-zero quaternion")
-        camera.offset, camera.rotation = position, quat / norm
+        camera.offset, camera.rotation = position, _unit(quat, norm)
 
     @_rpc
     def simSetCameraFov(self, camera_name: str, fov_degrees: float, vehicle_name: str = "") -> None:
