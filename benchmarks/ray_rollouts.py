@@ -87,24 +87,9 @@ def _vec_env(setup: str, factory_for, workers: int, batch: int):
 
 def measure_sb3(env: str, setup: str, workers: int, batch: int, rollouts: int) -> dict:
     import torch
-    from stable_baselines3.common.callbacks import BaseCallback
+    from _phases import rollout_timer
 
     torch.set_num_threads(1)
-
-    class Phases(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.rollout = 0.0
-            self._start = 0.0
-
-        def _on_rollout_start(self) -> None:
-            self._start = time.perf_counter()
-
-        def _on_rollout_end(self) -> None:
-            self.rollout += time.perf_counter() - self._start
-
-        def _on_step(self) -> bool:
-            return True
 
     out = None
     began_setup = time.perf_counter()
@@ -134,7 +119,7 @@ def measure_sb3(env: str, setup: str, workers: int, batch: int, rollouts: int) -
     try:
         samples = n_steps * vec_env.num_envs
         model.learn(samples)  # warm-up: one rollout + one update
-        phases = Phases()
+        phases = rollout_timer()
         began = time.perf_counter()
         model.learn(samples * rollouts, callback=phases, reset_num_timesteps=False)
         total = time.perf_counter() - began

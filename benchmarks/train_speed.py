@@ -24,7 +24,8 @@ from pathlib import Path
 
 def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None) -> dict[str, float]:
     import torch
-    from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+    from _phases import rollout_timer
+    from stable_baselines3.common.callbacks import CallbackList
 
     from navgym.agents.rsrnav.model import build_model
     from navgym.training import TrainArgs, make_callback, make_training_env, make_vec_env
@@ -38,26 +39,11 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
     make_training_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
     vec_env = make_vec_env(args)
 
-    class Phases(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.rollout = 0.0
-            self._start = 0.0
-
-        def _on_rollout_start(self) -> None:
-            self._start = time.perf_counter()
-
-        def _on_rollout_end(self) -> None:
-            self.rollout += time.perf_counter() - self._start
-
-        def _on_step(self) -> bool:
-            return True
-
     try:
         model = build_model(args.config(), vec_env, seed=0)
         samples = n_steps * n_envs
         model.learn(samples)  # warm-up: one rollout + one update
-        phases = Phases()
+        phases = rollout_timer()
         # navgym's training callback too: it switches torch threads between rollouts and updates.
         callbacks = CallbackList([make_callback(args, args.config(), None, time.time(), samples), phases])
         began = time.perf_counter()

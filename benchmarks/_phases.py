@@ -1,0 +1,29 @@
+"""Shared by the training benchmarks (run as ``python benchmarks/<script>.py``, which puts this
+folder on ``sys.path``)."""
+
+from __future__ import annotations
+
+import time
+
+
+def rollout_timer():
+    """A stable-baselines3 callback whose ``rollout`` attribute adds up the wall seconds spent
+    collecting rollouts (env steps and policy inference, not the updates)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class RolloutTimer(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.rollout = 0.0
+            self._start = 0.0
+
+        def _on_rollout_start(self) -> None:
+            self._start = time.perf_counter()
+
+        def _on_rollout_end(self) -> None:
+            self.rollout += time.perf_counter() - self._start
+
+        def _on_step(self) -> bool:
+            return True
+
+    return RolloutTimer()
