@@ -2,17 +2,22 @@
 with one env in-process and two envs in subprocesses, printed side by side.
 
     python benchmarks/train_speed.py [--heads direction] [--rollouts 4] [--n-steps 128] [--threads 1]
+        [--envs 1,2] [--num-scenes 4] [--episodes-per-scene 20] [--size 128] [--json results.json]
 
 Each configuration builds the envs and the model, runs one warm-up rollout and update, then times
 ``--rollouts`` more, with navgym's training callback (it switches torch threads: ``--threads``
 while collecting, ``--update-threads`` (default: all cores) while updating). "rollout" is the collection phase alone (env steps + policy inference),
 "update" the PPO epochs over one rollout. ``ImageNav-ProcHouseEasy-v0``, RSRNav reward, the
-default RSRNavConfig (2 epochs, 2 minibatches of 128 with 2 envs).
+default RSRNavConfig (2 epochs, 2 minibatches of 128 with 2 envs). ``--envs``, ``--num-scenes``,
+``--episodes-per-scene`` and ``--size`` shrink a run; ``--json`` also writes the rows to a file.
+CI runs it with a tiny budget (tests/scripts/test_train_speed_benchmark.py), checking only that it
+runs and reports sane numbers, nothing about speed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -22,7 +27,8 @@ import warnings
 from pathlib import Path
 
 
-def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None) -> dict[str, float]:
+def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None,
+            env_kwargs: dict[str, int]) -> dict[str, float]:
     import torch
     from _phases import rollout_timer
     from stable_baselines3.common.callbacks import CallbackList
@@ -33,7 +39,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
     torch.set_num_threads(threads)
     out = Path(tempfile.mkdtemp(prefix="navgym_train_speed_"))
     args = TrainArgs(
-        head=head, n_envs=n_envs, model={"n_steps": n_steps}, env_kwargs={"num_scenes": 4, "episodes_per_scene": 20},
+        head=head, n_envs=n_envs, model={"n_steps": n_steps}, env_kwargs=env_kwargs,
         out=out, torch_threads=threads, update_threads=update_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False,
     )
     make_training_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
@@ -68,22 +74,40 @@ def main() -> None:
     parser.add_argument("--n-steps", type=int, default=128, help="Rollout length per env.")
     parser.add_argument("--threads", type=int, default=1, help="Torch CPU threads while collecting rollouts.")
     parser.add_argument("--update-threads", type=int, default=None, help="Torch CPU threads during updates (default: all cores).")
+    parser.add_argument("--envs", default="1,2", help="Comma-separated env counts (1: in-process, more: subprocesses).")
+    parser.add_argument("--num-scenes", type=int, default=4, help="ProcHouse houses to train in.")
+    parser.add_argument("--episodes-per-scene", type=int, default=20, help="Episodes per house.")
+    parser.add_argument("--size", type=int, default=None, help="Camera side in pixels (default: the embodiment's, 128).")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the options and rows to this JSON file.")
     options = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
+    env_counts = [int(n) for n in options.envs.split(",") if n.strip()]
+    env_kwargs = {"num_scenes": options.num_scenes, "episodes_per_scene": options.episodes_per_scene}
+    if options.size is not None:
+        env_kwargs["resolution"] = options.size
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; torch threads: {options.threads} in rollouts, "
         f"{options.update_threads or 'all cores'} in updates; n_steps {options.n_steps} per env"
     )
     print(f"{'head':<14}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}")
+    rows = []
     for head in heads:
-        for n_envs in (1, 2):
-            r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads)
+        for n_envs in env_counts:
+            r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs)
             print(
                 f"{head:<14}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
                 f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}",
                 flush=True,
             )
+            rows.append({"head": head, "envs": n_envs, **r})
+    if options.json is not None:
+        report = {
+            "machine": {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
+            "options": {key: str(value) if isinstance(value, Path) else value for key, value in vars(options).items()},
+            "results": rows,
+        }
+        options.json.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

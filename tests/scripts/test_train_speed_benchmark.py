@@ -1,0 +1,52 @@
+"""benchmarks/train_speed.py runs end to end on a tiny budget and reports one sane row per
+configuration, on stdout and in its JSON file (issue 15). Nothing here is about speed."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--rollouts", "1", "--n-steps", "8", "--num-scenes", "1", "--episodes-per-scene", "2", "--update-threads", "1"]
+NUMBERS = ("steps_per_second", "rollout_steps_per_second", "update_seconds")
+
+
+@pytest.mark.parametrize(
+    ("heads", "envs", "extra"),
+    [
+        (["direction"], 1, []),  # one env in this process, the default 128x128 camera
+        (["dense"], 2, ["--size", "64"]),  # two envs in subprocesses (SubprocVecEnv)
+    ],
+    ids=["1-env", "2-envs"],
+)
+def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra):
+    out = tmp_path / "train_speed.json"
+    result = subprocess.run(
+        [sys.executable, "benchmarks/train_speed.py", "--heads", ",".join(heads), "--envs", str(envs), *TINY, *extra, "--json", str(out)],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "TQDM_DISABLE": "1"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("machine:") and lines[1].split() == ["head", "envs", "steps/s", "rollout", "steps/s", "update", "s", "samples/update"]
+    rows = [line.split() for line in lines[2:] if line.strip()]
+    assert [(row[0], int(row[1])) for row in rows] == [(head, envs) for head in heads], result.stdout
+    for row in rows:
+        steps, rollout_steps, update_seconds = map(float, row[2:5])
+        assert all(math.isfinite(x) and x > 0 for x in (steps, rollout_steps, update_seconds)), row
+        assert int(row[5]) == 8 * envs
+
+    report = json.loads(out.read_text())
+    assert set(report) == {"machine", "options", "results"}
+    assert report["options"]["envs"] == str(envs) and report["options"]["n_steps"] == 8
+    assert [(r["head"], r["envs"]) for r in report["results"]] == [(head, envs) for head in heads]
+    for r in report["results"]:
+        assert set(r) == {"head", "envs", "samples_per_update", *NUMBERS}
+        assert all(math.isfinite(r[key]) and r[key] > 0 for key in NUMBERS), r
+        assert r["samples_per_update"] == 8 * envs
