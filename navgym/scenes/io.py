@@ -67,7 +67,7 @@ def save_scene(scene: Scene, path: str | Path) -> tuple[Path, Path]:
     json_path = annotation_path(path)
     glb, annotations = encode_scene(scene, path.name, json_path.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _publish(path.parent, [(json_path.name, annotations), (path.name, glb)])
+    publish_files(path.parent, [(json_path.name, annotations), (path.name, glb)])
     return path, json_path
 
 
@@ -127,7 +127,7 @@ def _require_file(path: Path, what: str, hint: str) -> None:
         raise FileNotFoundError(f"{message}. {hint}" if hint else message)
 
 
-def _publish(directory: Path, files: list[tuple[str, bytes]]) -> None:
+def publish_files(directory: Path, files: list[tuple[str, bytes]]) -> None:
     """Write each ``(name, data)`` under its final name in a private folder inside ``directory``
     (so nothing written can carry a temporary name), then rename them into place in order."""
     staging = Path(tempfile.mkdtemp(prefix=".navgym-save-", dir=directory))

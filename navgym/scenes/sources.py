@@ -2,7 +2,7 @@
 
 Scene ids:
     * ``"prochouse/<seed>"``: the ProcHouse house of that seed, generated on first use and cached
-      as ``.glb`` + ``.navgym.json`` under :func:`cache_dir`.
+      as ``.glb`` + ``.navgym.json`` (+ its textures decoded, ``.textures.bin``) under :func:`cache_dir`.
     * ``"prochousehard/<seed>"``: the ProcHouseHard building of that seed (multi-storey, 8-20
       rooms), cached the same way in its own versioned folder.
     * a mesh path (``.glb``, ``.gltf``, ``.obj``, ``.ply``): absolute, or relative to the data root's
@@ -39,29 +39,63 @@ def load_prochouse(seed: int, use_cache: bool = True, hard: bool = False) -> Sce
 
     The cache holds ``<seed>.glb`` + ``<seed>.navgym.json`` as :func:`~navgym.scenes.io.save_scene`
     writes them under those names, so a seed's files are byte-identical whichever process wrote
-    them. An entry that does not load, or whose files do not name each other (e.g. written by an
-    older navgym under temporary names), is regenerated and rewritten.
+    them, and ``<seed>.textures.bin``, the house's textures decoded (most of what loading the pair
+    would cost otherwise; :func:`~navgym.scenes.formats.annotations.encode_texture_cache`), also
+    byte-identical, written after the pair and used only with the ``.glb`` it was made from. An
+    entry that does not load, or whose files do not name each other (e.g. written by an older
+    navgym under temporary names), is regenerated and rewritten; one without its textures file
+    (written by an older navgym) loads from the PNGs and gets it.
     """
-    from navgym.scenes.formats.annotations import check_cross_references
-    from navgym.scenes.io import annotation_path, load_scene, save_scene
+    from navgym.scenes.formats.annotations import load_annotated, texture_cache_path
+    from navgym.scenes.io import annotation_path
     from navgym.scenes.prochouse import GENERATOR_VERSION, generate_hard_house, generate_house
     from navgym.scenes.prochouse.hard import HARD_GENERATOR_VERSION
 
     folder = f"prochouse_hard_v{HARD_GENERATOR_VERSION}" if hard else f"prochouse_v{GENERATOR_VERSION}"
     path = cache_dir() / "scenes" / folder / f"{int(seed):07d}.glb"
     if use_cache and path.exists():
+        textures = texture_cache_path(path)
+        had_textures = textures.is_file()
         try:
-            scene = load_scene(path, annotation_path(path))
-            check_cross_references(path, annotation_path(path))
-            scene.name = prochouse_scene_id(seed, hard)
-            return scene
+            scene = load_annotated(path, annotation_path(path), check_names=True, texture_cache=textures)
         except (ValueError, FileNotFoundError):
             pass  # a corrupt or stale cache entry: regenerate it below
+        else:
+            scene.name = prochouse_scene_id(seed, hard)
+            if not had_textures:  # written by an older navgym
+                _save_cache_entry(scene, path, pair=False)
+            return scene
     scene = generate_hard_house(int(seed)) if hard else generate_house(int(seed))
     scene.name = prochouse_scene_id(seed, hard)
     if use_cache:
-        save_scene(scene, path)  # writes both files complete, then renames them into place
+        _save_cache_entry(scene, path, pair=True)
     return scene
+
+
+def _save_cache_entry(scene: Scene, path: Path, pair: bool) -> None:
+    """Write ``scene``'s cache entry at ``path`` (``.glb``): as :func:`~navgym.scenes.io.save_scene`
+    writes the pair (when ``pair``; all files complete, then renamed into place, annotations
+    first), then its textures file, made from the very ``.glb`` bytes written (without ``pair``:
+    from the ``.glb`` there, which holds ``scene``)."""
+    import hashlib
+
+    from navgym.scenes.formats.annotations import encode_scene, encode_texture_cache, texture_cache_path
+    from navgym.scenes.io import annotation_path, publish_files
+
+    files = []
+    if pair:
+        glb, annotations = encode_scene(scene, path.name, annotation_path(path).name)
+        files = [(annotation_path(path).name, annotations), (path.name, glb)]
+        path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        try:
+            glb = path.read_bytes()
+        except OSError:
+            return  # only a speed-up: the house loads from its PNGs without it
+    textures = encode_texture_cache(scene, hashlib.sha256(glb).hexdigest())
+    if textures is not None:
+        files.append((texture_cache_path(path).name, textures))
+    publish_files(path.parent, files)
 
 
 @lru_cache(maxsize=8)

@@ -16,6 +16,7 @@ import pytest
 
 from navgym.errors import DatasetFormatError
 from navgym.scenes.builder import SceneBuilder
+from navgym.scenes.formats.annotations import texture_cache_path
 from navgym.scenes.formats.gltf import read_glb
 from navgym.scenes.io import annotation_path, load_scene, save_scene
 from navgym.scenes.prochouse import GENERATOR_VERSION
@@ -48,7 +49,8 @@ def test_a_seed_gives_byte_identical_cache_files_from_any_process(tmp_path, fill
     code = f"from navgym.scenes.sources import load_prochouse; load_prochouse({SEED})"
     caches, digests = fill_caches_in_processes(tmp_path, code)
     glb, annotations = _cache_files(caches[0])
-    assert sorted(digests[0]) == [str(p.relative_to(caches[0])) for p in (glb, annotations)]
+    files = (glb, annotations, texture_cache_path(glb))
+    assert sorted(digests[0]) == [str(p.relative_to(caches[0])) for p in files]
     assert digests[0] == digests[1] == digests[2]
     assert json.loads(annotations.read_text())["mesh_sha256"] == digests[0][str(glb.relative_to(caches[0]))]
 
@@ -58,7 +60,7 @@ def test_cached_house_files_name_each_other_and_load_back(cache):
     glb, annotations = _cache_files(cache)
     mesh_name, annotation_name = _cross_references(glb, annotations)
     assert (glb.parent / mesh_name) == glb and (glb.parent / annotation_name) == annotations
-    assert sorted(p.name for p in glb.parent.iterdir()) == [glb.name, annotations.name]
+    assert sorted(p.name for p in glb.parent.iterdir()) == [glb.name, annotations.name, texture_cache_path(glb).name]
     again = load_prochouse(SEED)  # from the cache now
     assert np.array_equal(again.vertices, scene.vertices) and np.array_equal(again.faces, scene.faces)
     assert again.annotated and len(again.instances) == len(scene.instances)
@@ -117,3 +119,31 @@ def test_a_pair_mixed_by_two_writers_is_refused(tmp_path):
     os.replace(other, tmp_path / "a" / "room.glb")
     with pytest.raises(DatasetFormatError, match=r"room\.navgym\.json: field 'mesh_sha256' does not match"):
         load_scene(tmp_path / "a" / "room.glb")
+
+
+def test_the_textures_file_is_only_a_faster_copy_of_the_pngs(cache, monkeypatch):
+    """A house loads the same from its decoded textures file, without it (an older cache: the
+    file is then written, byte-identical), and with a stale or cut one (ignored)."""
+    scene = load_prochouse(SEED)
+    glb, _ = _cache_files(cache)
+    textures = texture_cache_path(glb)
+    written = textures.read_bytes()
+
+    def same_textures(other: Scene) -> bool:
+        return all(
+            (a.texture is None and b.texture is None)
+            or (a.texture.dtype == b.texture.dtype and np.array_equal(a.texture, b.texture))
+            for a, b in zip(scene.materials, other.materials, strict=True)
+        )
+
+    from navgym.scenes.formats import annotations as formats
+
+    real_read_texture = formats.read_texture
+    monkeypatch.setattr(formats, "read_texture", lambda *a: pytest.fail("decoded a PNG despite the textures file"))
+    assert same_textures(load_prochouse(SEED))  # from the textures file, no PNG decoded
+    monkeypatch.setattr(formats, "read_texture", real_read_texture)
+    textures.unlink()
+    assert same_textures(load_prochouse(SEED)) and textures.read_bytes() == written
+    for broken in (written[:-1], written[:18] + b"0" * 64 + written[82:]):
+        textures.write_bytes(broken)
+        assert same_textures(load_prochouse(SEED)) and textures.read_bytes() == broken

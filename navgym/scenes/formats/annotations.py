@@ -35,12 +35,22 @@ FORMAT_NAME = "navgym-scene"
 FORMAT_VERSION = 1
 #: Suffix of the annotation file written beside ``<stem>.glb``.
 ANNOTATION_SUFFIX = ".navgym.json"
+#: Suffix of a texture cache (:func:`encode_texture_cache`) beside ``<stem>.glb``.
+TEXTURE_CACHE_SUFFIX = ".textures.bin"
+#: First bytes of a texture cache, before the ``.glb``'s SHA-256; bumped on incompatible changes.
+_TEXTURE_CACHE_MAGIC = b"navgym-textures 1 "
 
 
 def annotation_path(mesh_path: str | Path) -> Path:
     """The annotation file that belongs beside a mesh: ``dir/<stem>.navgym.json``."""
     mesh_path = Path(mesh_path)
     return mesh_path.with_name(mesh_path.stem + ANNOTATION_SUFFIX)
+
+
+def texture_cache_path(mesh_path: str | Path) -> Path:
+    """The texture cache that may sit beside a mesh: ``dir/<stem>.textures.bin``."""
+    mesh_path = Path(mesh_path)
+    return mesh_path.with_name(mesh_path.stem + TEXTURE_CACHE_SUFFIX)
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -71,6 +81,28 @@ def encode_scene(scene: Scene, mesh_name: str, annotation_name: str) -> tuple[by
     )
     doc = _annotation_doc(scene, primitives, mesh_name, hashlib.sha256(glb).hexdigest())
     return glb, _dump_json(doc).encode("utf-8")
+
+
+def encode_texture_cache(scene: Scene, mesh_sha256: str) -> bytes | None:
+    """The decoded textures of ``scene`` as one file, for :func:`load_annotated`'s ``texture_cache``.
+
+    Decoding a building's ~80 PNG textures is most of what loading its ``.glb`` costs; a cache
+    (ProcHouse's) keeps them decoded beside the pair: ``b"navgym-textures 1 "``, the ``.glb``'s
+    SHA-256 in hex, ``b"\\n"``, then the raw uint8 pixels of each textured material in material order
+    (C order, the shapes being the annotations' ``texture_shape``). It is only a copy of what the
+    ``.glb`` holds: it is used only with the ``.glb`` of that SHA-256.
+
+    Returns:
+        The file's bytes, or None when a texture is not a uint8 array (such a scene cannot be saved).
+    """
+    blobs = [_TEXTURE_CACHE_MAGIC + mesh_sha256.encode("ascii") + b"\n"]
+    for material in scene.materials:
+        if material.texture is None:
+            continue
+        if not isinstance(material.texture, np.ndarray) or material.texture.dtype != np.uint8:
+            return None
+        blobs.append(np.ascontiguousarray(material.texture).tobytes())
+    return b"".join(blobs)
 
 
 def _annotation_doc(scene: Scene, primitives: list[Primitive], mesh_name: str, mesh_sha256: str) -> dict[str, Any]:
@@ -186,17 +218,24 @@ def _dump_json(doc: dict[str, Any]) -> str:
 def check_cross_references(mesh_path: Path, json_path: Path) -> None:
     """Raise ``DatasetFormatError`` unless the pair names each other by the names they have.
 
-    :func:`load_annotated` does not ask this (a pair renamed by hand still loads); caches, whose
-    files are only ever written by :func:`~navgym.scenes.io.save_scene`, do.
+    :func:`load_annotated` does not ask this unless told to (a pair renamed by hand still loads);
+    caches, whose files are only ever written by :func:`~navgym.scenes.io.save_scene`, do.
     """
     try:
         root = json.loads(json_path.read_text(encoding="utf-8"))
         mesh_name = root["mesh"] if isinstance(root, dict) else None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError) as exc:
         raise DatasetFormatError(f"{json_path}: cannot read field 'mesh': {exc!r}") from exc
+    _check_names(mesh_path, json_path, mesh_name, lambda: read_glb_json(mesh_path))
+
+
+def _check_names(mesh_path: Path, json_path: Path, mesh_name: Any, gltf: Any) -> None:
+    """:func:`check_cross_references` on the parsed files (``gltf``: the JSON chunk, or a callable
+    that reads it, called only when the annotations name the mesh right)."""
     if mesh_name != mesh_path.name:
         raise DatasetFormatError(f"{json_path}: field 'mesh' is {mesh_name!r}, but the mesh is {mesh_path.name!r}")
-    gltf = read_glb_json(mesh_path)
+    if callable(gltf):
+        gltf = gltf()
     asset = gltf.get("asset") if isinstance(gltf, dict) else None
     extras = asset.get("extras") if isinstance(asset, dict) else None
     named = extras.get("navgym_annotations") if isinstance(extras, dict) else None
@@ -206,8 +245,20 @@ def check_cross_references(mesh_path: Path, json_path: Path) -> None:
         )
 
 
-def load_annotated(mesh_path: Path, json_path: Path) -> Scene:
+def load_annotated(
+    mesh_path: Path, json_path: Path, *, check_names: bool = False, texture_cache: Path | None = None
+) -> Scene:
     """The exact scene saved as ``mesh_path`` (a navgym ``.glb``) with annotations ``json_path``.
+
+    Args:
+        mesh_path: The ``.glb`` written by :func:`~navgym.scenes.io.save_scene`.
+        json_path: Its annotation file.
+        check_names: Also do :func:`check_cross_references` (on the files as read here, so
+            neither is parsed twice).
+        texture_cache: A file written from :func:`encode_texture_cache`: when it is there and
+            made for this ``.glb`` (same SHA-256) and these texture shapes, the textures come from
+            it instead of being decoded from the ``.glb``'s PNGs (the same pixels); otherwise it
+            is ignored.
 
     Raises:
         ValueError: Either file is malformed or they do not match; the message names the file
@@ -221,12 +272,15 @@ def load_annotated(mesh_path: Path, json_path: Path) -> Scene:
         )
     data = mesh_path.read_bytes()
     gltf, binary = read_glb(mesh_path, data)  # a truncated file gets its own, more precise error
+    if check_names:
+        _check_names(mesh_path, json_path, doc.root.get("mesh"), gltf)
     # Files written before this field existed have none and load unchecked.
     expected = doc.field(doc.root, "mesh_sha256", str) if "mesh_sha256" in doc.root else None
-    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+    mesh_sha256 = hashlib.sha256(data).hexdigest() if expected is not None or texture_cache is not None else ""
+    if expected is not None and mesh_sha256 != expected:
         raise DatasetFormatError(
             f"{json_path}: field 'mesh_sha256' does not match {mesh_path} (SHA-256 "
-            f"{hashlib.sha256(data).hexdigest()[:16]}..., annotations expect {expected[:16]}...): the .glb "
+            f"{mesh_sha256[:16]}..., annotations expect {expected[:16]}...): the .glb "
             "was replaced after its annotations were written (another save to the same path at the same "
             "time, or an edit in another tool); save the scene again"
         )
@@ -241,9 +295,11 @@ def load_annotated(mesh_path: Path, json_path: Path) -> Scene:
     vertices, uvs, faces, face_material = _assemble_primitives(
         doc, arrays, vertex_count, face_count, mesh_path
     )
+    material_items = doc.field(doc.root, "materials", list)
+    cached = None if texture_cache is None else _cached_textures(texture_cache, mesh_sha256, material_items)
     materials = [
-        _read_material(doc, item, k, gltf, binary, mesh_path)
-        for k, item in enumerate(doc.field(doc.root, "materials", list))
+        _read_material(doc, item, k, gltf, binary, mesh_path, _NOT_CACHED if cached is None else cached[k])
+        for k, item in enumerate(material_items)
     ]
     items = doc.field(doc.root, "instances", list)
     instances = [_read_instance(doc, item, k) for k, item in enumerate(items)]
@@ -347,6 +403,34 @@ def _assemble_primitives(
     uvs = np.zeros((vertex_count, 2), dtype=np.float32)
     faces = np.zeros((face_count, 3), dtype=np.int32)
     face_material = np.zeros(face_count, dtype=np.int32)
+    fast = _scatter_primitives(primitive_docs, arrays, vertex_count, face_count, vertices, uvs, faces, face_material)
+    if fast is not None:
+        all_faces, all_vertices = [fast[0]], [fast[1]]
+    else:  # something is off: the checks one primitive at a time name it
+        all_faces, all_vertices = _scatter_each(
+            doc, primitive_docs, arrays, vertex_count, face_count, mesh_path, vertices, uvs, faces, face_material
+        )
+    if (np.bincount(np.concatenate(all_faces), minlength=face_count) != 1).any():
+        doc.fail("primitives", f"triangles must cover each of the {face_count} triangles exactly once")
+    if (np.bincount(np.concatenate(all_vertices), minlength=vertex_count) == 0).any():
+        doc.fail("primitives", f"vertices must cover all {vertex_count} vertices")
+    return vertices, uvs, faces, face_material
+
+
+def _scatter_each(
+    doc: _Annotations,
+    primitive_docs: list,
+    arrays: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    vertex_count: int,
+    face_count: int,
+    mesh_path: Path,
+    vertices: np.ndarray,
+    uvs: np.ndarray,
+    faces: np.ndarray,
+    face_material: np.ndarray,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Scatter the primitives one at a time, checking every field (errors name the field);
+    returns each primitive's global faces and vertices."""
     all_faces, all_vertices = [], []
     for k, (item, (p_vertices, p_uvs, p_faces)) in enumerate(zip(primitive_docs, arrays)):
         where = f"primitives[{k}]"
@@ -370,15 +454,94 @@ def _assemble_primitives(
         face_material[global_faces] = doc.field(item, "material", int, where)
         all_faces.append(global_faces)
         all_vertices.append(global_vertices)
-    if (np.bincount(np.concatenate(all_faces), minlength=face_count) != 1).any():
-        doc.fail("primitives", f"triangles must cover each of the {face_count} triangles exactly once")
-    if (np.bincount(np.concatenate(all_vertices), minlength=vertex_count) == 0).any():
-        doc.fail("primitives", f"vertices must cover all {vertex_count} vertices")
-    return vertices, uvs, faces, face_material
+    return all_faces, all_vertices
+
+
+def _scatter_primitives(
+    primitive_docs: list,
+    arrays: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    vertex_count: int,
+    face_count: int,
+    vertices: np.ndarray,
+    uvs: np.ndarray,
+    faces: np.ndarray,
+    face_material: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_scatter_each` for all primitives at once (same arrays filled); returns all global
+    faces and all global vertices, or None, having written nothing, when any field is malformed
+    or does not match the ``.glb`` (the caller's checks one at a time then name it)."""
+    materials = [item.get("material") if type(item) is dict else None for item in primitive_docs]
+    if not arrays or not all(type(m) is int for m in materials):
+        return None
+    vertex_runs = _batched_ranges(primitive_docs, "vertices", vertex_count)
+    face_runs = _batched_ranges(primitive_docs, "triangles", face_count)
+    if vertex_runs is None or face_runs is None:
+        return None
+    global_vertices, vertex_counts = vertex_runs
+    global_faces, face_counts = face_runs
+    local_vertex_counts = np.array([len(v) for v, _, _ in arrays], dtype=np.int64)
+    local_face_counts = np.array([len(f) for _, _, f in arrays], dtype=np.int64)
+    if not (np.array_equal(vertex_counts, local_vertex_counts) and np.array_equal(face_counts, local_face_counts)):
+        return None
+    local_faces = np.concatenate([f for _, _, f in arrays]).astype(np.int64)
+    if (local_faces >= np.repeat(local_vertex_counts, local_face_counts)[:, None]).any():
+        return None
+    first_vertex = np.cumsum(local_vertex_counts) - local_vertex_counts
+    vertices[global_vertices] = np.concatenate([v for v, _, _ in arrays])
+    uvs[global_vertices] = np.concatenate([uv for _, uv, _ in arrays])
+    faces[global_faces] = global_vertices[local_faces + np.repeat(first_vertex, local_face_counts)[:, None]]
+    face_material[global_faces] = np.repeat(np.array(materials, dtype=np.int64), local_face_counts)
+    return global_faces, global_vertices
+
+
+def _batched_ranges(items: list, key: str, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """:meth:`_Annotations.ranges` of every item's ``key`` as one index array (the items' indices
+    one after the other) with each item's index count; None when any is malformed or out of range."""
+    runs = [item.get(key) if type(item) is dict else None for item in items]
+    if not all(type(r) is list for r in runs):
+        return None
+    run_counts = np.array([len(r) for r in runs], dtype=np.int64)
+    if run_counts.sum() == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(len(items), dtype=np.int64)
+    try:
+        pairs = np.asarray([pair for r in runs for pair in r])
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if pairs.dtype.kind not in "iu" or pairs.ndim != 2 or pairs.shape[1] != 2:
+        return None
+    if not ((pairs[:, 0] >= 0) & (pairs[:, 0] < pairs[:, 1]) & (pairs[:, 1] <= limit)).all():
+        return None
+    lengths = pairs[:, 1] - pairs[:, 0]
+    index = np.repeat(pairs[:, 0] + lengths - np.cumsum(lengths), lengths) + np.arange(lengths.sum())
+    item_ends = np.concatenate([[0], np.cumsum(lengths)])[np.cumsum(run_counts)]
+    return index, np.diff(item_ends, prepend=0)
 
 
 def _read_instance(doc: _Annotations, item: dict[str, Any], k: int) -> ObjectInstance:
-    """``instances[k]`` as an :class:`ObjectInstance` (its triangles are read by the caller)."""
+    """``instances[k]`` as an :class:`ObjectInstance` (its triangles are read by the caller);
+    scenes hold hundreds, so well-formed ones skip the per-field checks."""
+    if type(item) is dict:
+        get = item.get
+        ident, category, room_id, attributes = get("id"), get("category"), get("room_id"), get("attributes")
+        bbox_min, bbox_max, front = get("bbox_min"), get("bbox_max"), get("front")
+        if (
+            type(ident) is int
+            and type(category) is str
+            and (room_id is None or type(room_id) is int)
+            and type(attributes) is dict
+            and _numbers(bbox_min, 3)
+            and _numbers(bbox_max, 3)
+            and (front is None or _numbers(front, 2))
+        ):
+            return ObjectInstance(
+                id=ident,
+                category=category,
+                room_id=room_id,
+                bbox_min=np.asarray(bbox_min, dtype=np.float64),
+                bbox_max=np.asarray(bbox_max, dtype=np.float64),
+                attributes=attributes,
+                front=None if front is None else (float(front[0]), float(front[1])),
+            )
     where = f"instances[{k}]"
     front = None
     if doc.field(item, "front", (list, type(None)), where) is not None:
@@ -394,10 +557,51 @@ def _read_instance(doc: _Annotations, item: dict[str, Any], k: int) -> ObjectIns
     )
 
 
+def _numbers(values: Any, length: int) -> bool:
+    """Whether ``values`` is a JSON list of ``length`` plain numbers (what :meth:`_Annotations.vector` accepts)."""
+    return type(values) is list and len(values) == length and all(type(v) is int or type(v) is float for v in values)
+
+
+def _cached_textures(path: Path, mesh_sha256: str, items: list) -> list[np.ndarray | None] | None:
+    """Each material's texture from the texture cache ``path`` (see :func:`encode_texture_cache`),
+    or None when there is none, or it was not made for this ``.glb`` and these texture shapes."""
+    shapes = [item.get("texture_shape") if type(item) is dict else 0 for item in items]
+    for shape in shapes:
+        if shape is not None and not (
+            type(shape) is list and len(shape) in (2, 3) and all(type(n) is int and n > 0 for n in shape)
+        ):
+            return None  # malformed annotations: the checks that name the field decode the PNGs
+    header = _TEXTURE_CACHE_MAGIC + mesh_sha256.encode("ascii") + b"\n"
+    sizes = [0 if shape is None else int(np.prod(shape)) for shape in shapes]
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if len(data) != len(header) + sum(sizes) or not data.startswith(header):
+        return None
+    pixels = np.frombuffer(data, dtype=np.uint8, offset=len(header))
+    ends = np.cumsum(sizes)
+    return [
+        None if shape is None else pixels[end - size : end].reshape(shape).copy()
+        for shape, size, end in zip(shapes, sizes, ends.tolist())
+    ]
+
+
+_NOT_CACHED = object()
+
+
 def _read_material(
-    doc: _Annotations, item: dict[str, Any], k: int, gltf: dict[str, Any], binary: bytes, mesh_path: Path
+    doc: _Annotations,
+    item: dict[str, Any],
+    k: int,
+    gltf: dict[str, Any],
+    binary: bytes,
+    mesh_path: Path,
+    cached: Any = _NOT_CACHED,
 ) -> Material:
-    """``materials[k]`` with its texture from the ``.glb``, checked against ``texture_shape``."""
+    """``materials[k]`` with its texture (``cached`` from the texture cache, unless it is
+    ``_NOT_CACHED``: then from the ``.glb``), checked against ``texture_shape``."""
     where = f"materials[{k}]"
     color = doc.field(item, "color", list, where)
     bytes_ = all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in color)
@@ -406,7 +610,7 @@ def _read_material(
     shape = doc.field(item, "texture_shape", (list, type(None)), where)
     gltf_material = doc.field(item, "gltf_material", int, where)
     try:
-        texture = read_texture(gltf, binary, gltf_material)
+        texture = read_texture(gltf, binary, gltf_material) if cached is _NOT_CACHED else cached
     except (KeyError, IndexError, TypeError, OSError) as exc:
         raise ValueError(
             f"{mesh_path}: cannot read the texture of glTF material {gltf_material} ({where}): {exc!r}"
