@@ -18,27 +18,36 @@ from _pictures import labelled_row, save  # noqa: E402
 
 
 def _stair_views(sim, flight: dict, spec):
-    """RGB from the lower landing looking up the flight, and from the upper landing looking down."""
+    """RGB from the lower landing looking up the flight, and from the upper landing looking down
+    (an L-shaped flight: down its second run, towards the quarter landing)."""
     from navgym.sims.base import AgentState
 
     x0, z0, x1, z1 = flight["strip"]
-    zc = (z0 + z1) / 2
     d = flight["direction"]
     lower, upper = sim.storey_heights()[flight["storeys"][0]], sim.storey_heights()[flight["storeys"][1]]
-    # Forward is (-sin yaw, -cos yaw): +x is yaw -pi/2.
+    # Forward is (-sin yaw, -cos yaw): +x is yaw -pi/2, +z is yaw pi.
     up_yaw = -math.pi / 2 if d > 0 else math.pi / 2
-    foot = sim.snap_point([flight["start"] - d * 0.9, lower, zc])
-    head = sim.snap_point([flight["end"] + d * 0.9, upper, zc])
-    views = []
-    for point, yaw in ((foot, up_yaw), (head, up_yaw + math.pi)):
-        views.append(sim.render([(AgentState.from_yaw(point, yaw), spec)])[0]["rgb"])
-    return views
+    if flight.get("shape") == "L":
+        inward, w = flight["inward"], flight["width"]
+        zc = z0 + w / 2 if inward > 0 else z1 - w / 2
+        foot = sim.snap_point([flight["start"] - d * 0.9, lower, zc])
+        xc = x1 - w / 2 if d > 0 else x0 + w / 2
+        head = sim.snap_point([xc, upper, flight["end"] + inward * 0.9])
+        down_yaw = 0.0 if inward > 0 else math.pi  # towards -z (inward +1) or +z
+        poses = ((foot, up_yaw), (head, down_yaw))
+    else:
+        zc = (z0 + z1) / 2
+        foot = sim.snap_point([flight["start"] - d * 0.9, lower, zc])
+        head = sim.snap_point([flight["end"] + d * 0.9, upper, zc])
+        poses = ((foot, up_yaw), (head, up_yaw + math.pi))
+    return [sim.render([(AgentState.from_yaw(point, yaw), spec)])[0]["rgb"] for point, yaw in poses]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[2_000_000, 2_000_001, 2_000_004])
     parser.add_argument("--size", type=int, default=200)
+    parser.add_argument("--flights", type=int, default=1, help="Flights per building to show views of.")
     parser.add_argument("--out", type=Path, default=Path("docs/images/prochousehard_gallery.png"))
     args = parser.parse_args()
 
@@ -67,10 +76,11 @@ def main() -> None:
             tiles.append(draw_topdown(sim.topdown_map(h), list(on), None, None, size=args.size))
             rooms = sum(1 for r in scene.rooms if abs(r.floor_height - h) < 1e-6)
             labels.append((f"{seed}: " if k == 0 else "") + f"floor {k}, {rooms} rooms")
-        for flight in scene.metadata["stairs"][:1]:
+        for flight in scene.metadata["stairs"][: args.flights]:
             up, down = _stair_views(sim, flight, spec)
             tiles += [up, down]
-            labels += [f"up the stairs {flight['storeys'][0]}-{flight['storeys'][1]}", "down from the landing"]
+            kind = "L-shaped " if flight.get("shape") == "L" else ""
+            labels += [f"up the {kind}stairs {flight['storeys'][0]}-{flight['storeys'][1]}", "down from the landing"]
         if len(path):
             length = float(np.sum(np.hypot(np.diff(path[:, 0]), np.diff(path[:, 2]))))
             labels[len(heights)] += f" (blue path: {length:.1f} m)"

@@ -1,6 +1,6 @@
 """The zero-shot agents on ProcHouseHard's test split, beside the frontier baseline (issue 20 item 4):
-UniGoal and BeliefMapNav (with VLFM, its baseline) on ObjectNav, RAGNav and NaiveRAG on
-MultiGoalVLN; writes ``docs/results/prochousehard_zero_shot.md``, which the agents' results pages
+UniGoal on ObjectNav, InstanceImageNav and TextNav, BeliefMapNav (with VLFM, its baseline) on
+ObjectNav, RAGNav and NaiveRAG on MultiGoalVLN; writes ``docs/results/prochousehard_zero_shot.md``, which the agents' results pages
 (unigoal.md, beliefmapnav.md, ragnav.md) link beside their ProcHouse numbers.
 
     python scripts/run_hard_zero_shot.py --episodes 100 --jobs 1
@@ -28,6 +28,10 @@ RUNS = {
     "objectnav_unigoal": ("ObjectNav-ProcHouseHard-v0", "unigoal", [], ()),
     "objectnav_beliefmapnav": ("ObjectNav-ProcHouseHard-v0", "beliefmapnav", [], ()),
     "objectnav_vlfm": ("ObjectNav-ProcHouseHard-v0", "vlfm", [], ()),
+    "instanceimagenav_frontier": ("InstanceImageNav-ProcHouseHard-v0", "frontier", [], ()),
+    "instanceimagenav_unigoal": ("InstanceImageNav-ProcHouseHard-v0", "unigoal", [], ()),
+    "textnav_frontier": ("TextNav-ProcHouseHard-v0", "frontier", [], ()),
+    "textnav_unigoal": ("TextNav-ProcHouseHard-v0", "unigoal", [], ()),
     "multigoal_ragnav": ("MultiGoalVLN-ProcHouseHard-v0", "ragnav", [], _RAG_ARGS),
     "multigoal_naive_rag": ("MultiGoalVLN-ProcHouseHard-v0", "naive-rag", [], _RAG_ARGS),
     "multigoal_oracle": ("MultiGoalVLN-ProcHouseHard-v0", "multigoal-oracle", [], _RAG_ARGS),
@@ -35,6 +39,8 @@ RUNS = {
 #: Paired comparisons: (label, run a, run b).
 PAIRS = [
     ("UniGoal − frontier", "objectnav_unigoal", "objectnav_frontier"),
+    ("UniGoal − frontier (InstanceImageNav)", "instanceimagenav_unigoal", "instanceimagenav_frontier"),
+    ("UniGoal − frontier (TextNav)", "textnav_unigoal", "textnav_frontier"),
     ("BeliefMapNav − VLFM", "objectnav_beliefmapnav", "objectnav_vlfm"),
     ("BeliefMapNav − frontier", "objectnav_beliefmapnav", "objectnav_frontier"),
     ("RAGNav − NaiveRAG", "multigoal_ragnav", "multigoal_naive_rag"),

@@ -90,7 +90,7 @@ class ObjectInstance:
         return self.category in STRUCTURAL_CATEGORIES
 
 
-STRUCTURAL_CATEGORIES = frozenset({"wall", "floor", "ceiling", "door_frame", "stairs"})
+STRUCTURAL_CATEGORIES = frozenset({"wall", "floor", "ceiling", "door_frame", "stairs", "railing"})
 
 
 @dataclass

@@ -15,6 +15,7 @@ import pytest
 
 from navgym.scenes.prochouse import CATEGORIES, GENERATOR_VERSION, SPLITS, generate_house, split_of
 from navgym.scenes.prochouse.geometry import Box, Cylinder, MeshBuilder, Pose
+from navgym.scenes.prochouse.relations import faces
 from navgym.scenes.scene import Scene
 
 HOUSE_SEEDS = range(50)
@@ -277,7 +278,10 @@ def test_every_living_room_tv_faces_a_sofa(houses):
             origin = tv.center[[0, 2]]
             faced = [s for s in sofas if _ray_hits_footprint(origin, tv.front, s.bbox_min[[0, 2]], s.bbox_max[[0, 2]])]
             assert faced, house.name
-            assert any((tv.id, s.id) in facing for s in faced)
+            # ``facing`` is recorded within FACING_DISTANCE only (a big ProcHouseHard living room
+            # can put the sofa further away).
+            near = [s for s in faced if faces(tv.front, tv.bbox_min, tv.bbox_max, s.bbox_min, s.bbox_max)]
+            assert any((tv.id, s.id) in facing for s in near) or not near, house.name
     assert count >= 25
 
 

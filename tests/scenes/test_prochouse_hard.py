@@ -326,3 +326,78 @@ def test_past_a_portal_point_the_path_goes_on_not_back():
     assert np.hypot(*(path[1] - portal)[[0, 2]]) > 0.05
     assert (path[1][0] - here[0]) * flight["direction"] > 0
     assert sim.geodesic_distance(here, goal[None]) < sim.geodesic_distance(portal, goal[None])
+
+
+def test_flights_are_straight_or_l_shaped(buildings):
+    shapes = Counter(f["shape"] for b in buildings for f in b.metadata["stairs"])
+    assert set(shapes) == {"straight", "L"} and min(shapes.values()) >= 0.3 * sum(shapes.values())
+    for b in buildings:
+        for f in b.metadata["stairs"]:
+            if f["shape"] != "L":
+                continue
+            x0, z0, x1, z1 = f["strip"]
+            q = f["quarter_landing"]
+            # The quarter landing sits in the strip's far corner, against the outer wall.
+            assert q[2] - q[0] == pytest.approx(f["width"]) and q[3] - q[1] == pytest.approx(f["width"])
+            assert (q[0] if f["direction"] < 0 else q[2]) == pytest.approx(x0 if f["direction"] < 0 else x1)
+            assert (q[1] if f["inward"] > 0 else q[3]) == pytest.approx(z0 if f["inward"] > 0 else z1)
+            # The second run (risers - turn) ends a landing's length (1.2 m) from the inner wall.
+            assert 4 <= f["risers"] - f["turn"] <= 7
+            assert abs((z1 if f["inward"] > 0 else z0) - f["end"]) >= 1.2 - 0.02
+
+
+def _l_flight_seed() -> int:
+    return next(s for s in range(40) if [f["shape"] for f in generate_hard_house(s).metadata["stairs"]] == ["L"])
+
+
+def test_walking_up_and_down_an_l_shaped_flight_turns_on_its_quarter_landing():
+    sim = _sim(_l_flight_seed())
+    heights = sim.storey_heights()
+    flight = sim.scene.metadata["stairs"][0]
+    links = sim.storey_links()
+    rng = np.random.default_rng(2)
+    bottom = next(p for p in (links.grids[0].sample(rng) for _ in range(100)) if abs(p[1] - heights[0]) < 1e-6)
+    top = next(p for p in (links.grids[1].sample(rng) for _ in range(100)) if abs(p[1] - heights[1]) < 1e-6)
+    for a, b in ((bottom, top), (top, bottom)):
+        poses = _walk(sim, a, b)  # checks every pose and step: no floor, wall or railing passed through
+        assert np.hypot(*(poses[-1] - b)[[0, 2]]) < 0.05 and poses[-1][1] == pytest.approx(b[1], abs=1e-5)
+        x0, z0, x1, z1 = flight["quarter_landing"]
+        landing = flight["turn"] * flight["riser"]
+        on = [p for p in poses if x0 <= p[0] <= x1 and z0 <= p[2] <= z1 and abs(p[1] - landing) < 1e-3]
+        assert on, "the way between the storeys crosses the quarter landing"
+
+
+def test_nobody_walks_off_the_open_side_of_an_l_shaped_flight():
+    """Beside an L-shaped flight the lower hall (the well) is at the lower floor: navigable cells of
+    the lower storey's grid never neighbour cells more than a riser higher or lower."""
+    sim = _sim(_l_flight_seed())
+    for grid in sim.storey_links().grids:
+        y = np.where(grid.navigable, grid.floor_y, np.nan)
+        for dy in (np.abs(np.diff(y, axis=0)), np.abs(np.diff(y, axis=1))):
+            assert np.nanmax(dy) <= sim.body().max_climb + 1e-6
+
+
+def test_narrow_doors_stop_wide_bodies_only(buildings):
+    """Some extra doors are 0.44-0.48 m wide: the default body (radius 0.18 m) passes them, the
+    Unitree H1's (0.25 m) does not."""
+    pytest.importorskip("embreex")
+    from navgym.core.specs import BodySpec
+    from navgym.scenes.prochouse.building import NARROW_DOOR
+    from navgym.sims.embedded.simulator import EmbeddedSimulator
+
+    narrow = [(b, d) for b in buildings for d in b.metadata["doors"] if d["width"] < 0.6]
+    assert len(narrow) >= 5 and all(NARROW_DOOR[0] <= d["width"] <= NARROW_DOOR[1] for _, d in narrow)
+    assert len({b.name for b, _ in narrow}) >= 0.15 * len(buildings)
+    for b, door in narrow[:3]:
+        wide = EmbeddedSimulator(b, body=BodySpec(radius=0.25, height=1.8, max_climb=0.15))
+        default = EmbeddedSimulator(b)
+        h = b.metadata["storeys"][door["storey"]]
+        cx, cz = door["center"]
+        ahead = np.array([0.0, 0.0, 0.35]) if door["axis"] == "x" else np.array([0.35, 0.0, 0.0])
+        centre = np.array([cx, h, cz])
+        assert default.is_navigable(centre) and not wide.is_navigable(centre)
+        # The default body's way from one side to the other goes through the door (close), the
+        # wide body's around it (farther) or nowhere.
+        a, c = default.snap_point(centre - ahead), default.snap_point(centre + ahead)
+        assert default.geodesic_distance(a, c[None]) < 1.0
+        assert wide.geodesic_distance(a, c[None]) > 1.5

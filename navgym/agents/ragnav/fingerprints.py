@@ -20,7 +20,7 @@ import numpy as np
 from navgym.agents.ragnav.topo_map import TopoNode
 
 #: Categories a describer leaves out (structure, not objects).
-STRUCTURAL = frozenset({"wall", "floor", "ceiling", "door_frame", "door", "window", "stairs", "beam", "column"})
+STRUCTURAL = frozenset({"wall", "floor", "ceiling", "door_frame", "door", "window", "stairs", "railing", "beam", "column"})
 _MATERIAL_WORDS = {"wood": "wooden"}
 
 

@@ -1,23 +1,32 @@
 """Assembling a ProcHouseHard building: storeys stacked ``storey_height`` apart, stair halls with
-straight flights, furniture per room (see :mod:`.building` for the plan).
+straight and L-shaped flights, furniture per room (see :mod:`.building` for the plan).
 
 Everything of storey k is built at y = 0 like a ProcHouse storey, then lifted by
 ``k * storey_height``. A stair flight is one ``stairs`` instance (structural, like walls): one
-box per step from the lower floor slab's bottom up to its tread, and under the upper landing a
-solid block up to the upper floor slab. Stair-hall walls on the lower storey rise to the upper
-floor, so the double-height void over a flight shows no gap between storeys.
+box per step (and an L-shaped flight's quarter landing) from the lower floor slab's bottom up to
+its tread, and under the upper landing a solid block up to the upper floor slab. Stair-hall walls
+on the lower storey rise to the upper floor, so the double-height void over a flight shows no gap
+between storeys. Under the upper storey's floor beside an L-shaped flight the lower hall has a
+ceiling (from the ceiling height up to that floor); ``railing`` instances (structural) close the
+runs' open sides downstairs and run along the void upstairs.
 
 ``Scene.metadata`` adds to ProcHouse's: ``storeys`` (floor heights), ``storey_height``,
-``stairs`` (per flight: ``storeys`` [k, k + 1], ``strip`` (x0, z0, x1, z1), ``start`` and ``end``
-(x of the first and last riser), ``direction``, ``risers``, ``riser``, ``tread`` and its
-``instance``) and a ``storey`` per door. ``Room.floor_height`` is the storey's floor height.
+``stairs`` (per flight: ``storeys`` [k, k + 1], ``shape`` ("straight" or "L"), ``strip`` (x0,
+z0, x1, z1), ``start`` (x of the first riser), ``end`` (x of the last riser of a straight flight,
+z of an L-shaped one's), ``direction`` (+1: climbs towards +x), ``inward`` (+1: the strip is
+along z_min), ``width`` (of the runs), ``risers``, ``riser``, ``tread``, for L-shaped flights
+``turn`` (risers up to the quarter landing) and ``quarter_landing`` (x0, z0, x1, z1), and its
+``instance``) and a ``storey`` and ``width`` per door. ``Room.floor_height`` is the storey's
+floor height.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from navgym.scenes.prochouse.building import SLAB, Building, Flight, StairHall, plan_building
+from navgym.scenes.prochouse.building import RAILING_HEIGHT, SLAB, Building, Flight, StairHall, plan_building
 from navgym.scenes.prochouse.furnish import HouseContext, furnish
 from navgym.scenes.prochouse.geometry import Box, MeshBuilder, embed_touching
 from navgym.scenes.prochouse.house import (
@@ -37,7 +46,7 @@ from navgym.scenes.prochouse.planner import RoomPlanner
 from navgym.scenes.scene import Room, Scene
 
 #: Bump when ProcHouseHard buildings change: caches and datasets of older versions are not reused.
-HARD_GENERATOR_VERSION = 1
+HARD_GENERATOR_VERSION = 2
 #: What every room of a type holds (ProcHouse's priors); a room missing one is furnished again.
 ESSENTIALS = {
     "kitchen": {"stove", "refrigerator", "sink", "counter"},
@@ -55,54 +64,59 @@ def _hall_doors(hall: StairHall, plan: FloorPlan) -> list[Door]:
     return [d for d in plan.doors if hall.room in d.rooms]
 
 
-def _flight_side_door(hall: StairHall) -> Door:
-    """A pseudo door across the strip where the landing meets the flight: the room planner keeps
-    its clearance zone free, so no furniture stands at the foot or the head of the stairs."""
-    landing, strip = hall.landing, hall.flight.strip
-    # On the wall's would-be centre line, half a wall outside the landing (as real doors are).
-    x = landing.x1 + WALL_THICKNESS / 2 if landing.x0 == strip.x0 else landing.x0 - WALL_THICKNESS / 2
-    width = strip.depth - 0.3
-    return Door((hall.room, -1), "z", (x, (strip.z0 + strip.z1) / 2), width)
-
-
-def _stair_parts(flight: Flight, storey_height: float, material: int) -> list[Box]:
-    """The flight's step boxes and the block under the upper landing, lower floor at y = 0."""
-    z0, z1 = flight.strip.z0 + _STANDOFF, flight.strip.z1 - _STANDOFF
-    parts = [Box((x0, -SLAB, z0), (x1, top, z1), material) for x0, x1, top in flight.steps()]
-    upper = flight.upper_landing()
-    parts.append(Box((upper.x0, -SLAB, z0), (upper.x1, storey_height - SLAB, z1), material))
+def _stair_parts(flight: Flight, material: int) -> list[Box]:
+    """The flight's solid parts (see :meth:`Flight.boxes`), lower floor at y = 0, standing
+    ``_STANDOFF`` off the strip's walls."""
+    s = flight.strip
+    parts = []
+    for r, top in flight.boxes():
+        x0, z0 = max(r.x0, s.x0 + _STANDOFF), max(r.z0, s.z0 + _STANDOFF)
+        x1, z1 = min(r.x1, s.x1 - _STANDOFF), min(r.z1, s.z1 - _STANDOFF)
+        parts.append(Box((x0, -SLAB, z0), (x1, top, z1), material))
     return parts
 
 
 def _hall_structure(instances: _Instances, library: MaterialLibrary, building: Building, plan: FloorPlan, hall: StairHall,
-                    finish: tuple[tuple[str, str], tuple[str, str]]) -> None:
-    """Floor (the landing), walls, ceiling (upper halls) and, on the lower storey, the stairs."""
+                    finish: tuple[tuple[str, str], tuple[str, str]]) -> int | None:
+    """Floor, walls, ceiling (upper halls; lower halls under the upper floor beside an L-shaped
+    flight), railings and, on the lower storey, the stairs; returns the stairs' instance id."""
     (floor_kind, floor_colour), (wall_kind, wall_colour) = finish
     flight = hall.flight
-    landing = hall.landing
     floor = library.surface("floor", floor_kind, floor_colour)
     wall = library.surface("wall", wall_kind, wall_colour)
-    floor_slab = Box((landing.x0, -SLAB, landing.z0), (landing.x1, 0.0, landing.z1), floor)
-    parts = [floor_slab]
+    ceiling = library.surface("ceiling", "paint", "white")
+    areas = flight.upper_floor() if hall.upper else flight.lower_floor()
+    slabs = [Box((r.x0, -SLAB, r.z0), (r.x1, 0.0, r.z1), floor) for r in areas]
     stairs = []
     if not hall.upper:
-        stairs = _stair_parts(flight, building.storey_height, library.surface("floor", "wood", "brown"))
-        parts = embed_touching(parts + stairs)
-        floor_slab, stairs = parts[0], parts[1:]
-    instances.add("floor", hall.room, [floor_slab], {"color": floor_colour, "material": floor_kind})
+        stairs = _stair_parts(flight, library.surface("floor", "wood", "brown"))
+        parts = embed_touching(slabs + stairs)
+        slabs, stairs = parts[: len(slabs)], parts[len(slabs) :]
+    instances.add("floor", hall.room, slabs, {"color": floor_colour, "material": floor_kind})
+    s = flight.strip
     if hall.upper:
-        ceiling = library.surface("ceiling", "paint", "white")
-        s = flight.strip
         slab = Box((s.x0, building.ceiling_height, s.z0), (s.x1, building.ceiling_height + SLAB, s.z1), ceiling)
         instances.add("ceiling", hall.room, [slab], {"color": "white", "material": "paint"})
+    elif flight.shape == "L":
+        # Up to the upper floor slab's bottom: no gap shows at the void's edge.
+        top = building.storey_height - SLAB
+        boxes = [Box((r.x0, building.ceiling_height, r.z0), (r.x1, top, r.z1), ceiling) for r in (flight.lower_landing(), flight.well())]
+        instances.add("ceiling", hall.room, boxes, {"color": "white", "material": "paint"})
     strip_room = RoomPlan(hall.room, "hallway", "", flight.cell, flight.strip)
     # Lower halls' walls rise to the upper floor: the void over the flight has no gap.
     height = building.ceiling_height if hall.upper else building.storey_height
     boxes = _wall_boxes(strip_room, plan, _hall_doors(hall, plan))
     instances.add("wall", hall.room, [Box((x0, 0.0, z0), (x1, height, z1), wall) for x0, z0, x1, z1 in boxes],
                   {"color": wall_colour, "material": wall_kind})
-    if stairs:
-        instances.add("stairs", hall.room, stairs, {"color": "brown", "material": "wood"})
+    stairs_id = instances.add("stairs", hall.room, stairs, {"color": "brown", "material": "wood"}) if stairs else None
+    trim = library.surface("trim", "paint", "white")
+    if hall.upper:
+        railings = [Box((r.x0, 0.0, r.z0), (r.x1, RAILING_HEIGHT, r.z1), trim) for r in flight.railings()]
+    else:
+        railings = [Box((r.x0, -SLAB, r.z0), (r.x1, top, r.z1), trim) for r, top in flight.stringers()]
+    if railings:
+        instances.add("railing", hall.room, railings, {"color": "white", "material": "paint"})
+    return stairs_id
 
 
 def _planners(seed_sequence: np.random.SeedSequence, building: Building, k: int, palette: Palette,
@@ -114,8 +128,8 @@ def _planners(seed_sequence: np.random.SeedSequence, building: Building, k: int,
         doors = [d for d in plan.doors if room.id in d.rooms]
         if room.id in halls:
             hall = halls[room.id]
-            room = RoomPlan(room.id, room.type, room.name, room.cell, hall.landing)
-            doors = doors + [_flight_side_door(hall)]
+            room = RoomPlan(room.id, room.type, room.name, room.cell, hall.furnishable)
+            doors = doors + [replace(d, rooms=(hall.room, -1)) for d in hall.flight.open_edges(hall.upper)]
         # A room whose essentials did not fit (rare: a kitchen's refrigerator after its run) is
         # furnished again with the next draws of its own generator.
         rng = np.random.default_rng(child)
@@ -129,20 +143,7 @@ def _planners(seed_sequence: np.random.SeedSequence, building: Building, k: int,
 
 
 def _stairs_records(building: Building, instance_ids: list[int]) -> list[dict]:
-    return [
-        {
-            "storeys": [f.lower, f.lower + 1],
-            "strip": [float(v) for v in f.strip.as_tuple()],
-            "start": float(f.start),
-            "end": float(f.end),
-            "direction": int(f.direction),
-            "risers": int(f.risers),
-            "riser": float(f.riser),
-            "tread": float(f.tread),
-            "instance": int(i),
-        }
-        for f, i in zip(building.flights, instance_ids)
-    ]
+    return [dict(f.record(), instance=int(i)) for f, i in zip(building.flights, instance_ids)]
 
 
 def build_hard_house(seed: int, split: str | None) -> Scene:
@@ -166,14 +167,14 @@ def build_hard_house(seed: int, split: str | None) -> Scene:
         frame_ids = _structure(instances, library, plan, finishes, skip=frozenset(h.room for h in halls))
         by_room = {r.id: f for r, f in zip(plan.rooms, finishes)}
         for hall in halls:
-            _hall_structure(instances, library, building, plan, hall, by_room[hall.room])
+            stairs_id = _hall_structure(instances, library, building, plan, hall, by_room[hall.room])
             if not hall.upper:
-                stair_ids[hall.flight.lower] = len(instances.items)
+                stair_ids[hall.flight.lower] = stairs_id
         relations += _add_objects(instances, _planners(storey_seqs[k], building, k, palette, house))
         doors += [dict(record, storey=k) for record in _door_records(plan, frame_ids)]
         for r in plan.rooms:
             hall = next((h for h in halls if h.room == r.id), None)
-            bounds = r.interior if hall is None or hall.upper else hall.flight.lower_hall()
+            bounds = r.interior if hall is None else hall.interior
             rooms.append(Room(r.id, r.type, bounds.as_tuple(), round(instances.dy, 6), r.name))
     instances.dy = 0.0
     heights = [round(k * building.storey_height, 6) for k in range(len(building.storeys))]

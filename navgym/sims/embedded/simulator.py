@@ -213,16 +213,17 @@ class EmbeddedSimulator(OwnAgents, Simulator):
                 uniq, inverse = np.unique(bins, return_inverse=True)
                 totals = np.bincount(inverse, weights=area[up])
                 keep = totals >= _STOREY_AREA_SHARE * totals.max()
-                # A storey is under a roof: most of its floor has something above it (this drops
-                # a flat roof), at least 1 m up (this drops the top of a ceiling slab under the
-                # next storey's floor). Its height is the surfaces' area-weighted mean height.
+                # A storey is under a roof: most of its floor's area has something above it (this
+                # drops a flat roof), at least 1 m up (this drops the top of a ceiling slab under
+                # the next storey's floor). Its height is the surfaces' area-weighted mean height.
                 centroids = tri[up].mean(axis=1)
                 storeys = []
                 for bin_value in uniq[keep]:
                     in_bin = bins == bin_value
-                    points = centroids[in_bin][:: max(1, int(in_bin.sum()) // 500)]
+                    step = max(1, int(in_bin.sum()) // 500)
+                    points = centroids[in_bin][::step]
                     t, prim, _, _ = self.caster.cast(points + [0.0, 0.05, 0.0], np.tile([0.0, 1.0, 0.0], (len(points), 1)))
-                    if ((prim >= 0) & (t >= 1.0)).mean() >= 0.5:
+                    if np.average((prim >= 0) & (t >= 1.0), weights=area[up][in_bin][::step]) >= 0.5:
                         weights = area[up][in_bin]
                         storeys.append(round(float(np.average(heights[in_bin], weights=weights)), 3))
                 self._storeys = sorted(storeys) or [float(uniq[np.argmax(totals)] * 0.1)]
