@@ -43,12 +43,12 @@ SPLIT_SIZES = {"train": (40, 50), "val": (10, 10), "test": (10, 10)}
 #: ProcHouseHard's episode filter when no difficulty is asked: geodesic start-goal distance
 #: (metres) and the smallest geodesic / Euclidean ratio kept (Habitat keeps 20% of the episodes
 #: below 1.1; these are all rejected). Calibrated against the frontier agent: docs/datasets.md.
-HARD_FILTER = {"distance": (4.0, 30.0), "min_ratio": 1.1}
+HARD_FILTER = {"distance": (6.0, 30.0), "min_ratio": 1.1}
 #: ProcHouseHard's buildings and episodes per building of each split: more buildings than
 #: ProcHouse's val and test (25, not 10), since one building's storeys sway a split's success rate.
 HARD_SPLIT_SIZES = {"train": (40, 50), "val": (25, 4), "test": (25, 4)}
 #: Bump with any change of HARD_FILTER or HARD_SPLIT_SIZES: cached ProcHouseHard datasets of older versions are not reused.
-HARD_GENERATION_VERSION = 1
+HARD_GENERATION_VERSION = 2
 
 
 class DistanceBin(tuple):

@@ -13,6 +13,9 @@ On 2026-12-02 a machine with AVX-512 gave other episode-list hashes for 6 ids wi
 13343e3 too (their runs' metrics and frame statistics still within tolerance); since then
 ``--check`` accepts an id whose episode hash differs when both runs agree within tolerance (see
 the script's docstring), rather than the file being rewritten again.
+The six ProcHouseHard ids' entries were recorded again on 2026-12-02 with ProcHouseHard generator
+version 2 (L-shaped flights, narrow doors) and the 6-30 m filter (HARD_GENERATION_VERSION 2):
+intended changes of those ids' buildings and episodes (`--write ... --ids ...`, merged in).
 Environment code must keep matching it bit for bit or within the frame tolerance."""
 
 from __future__ import annotations
