@@ -401,3 +401,20 @@ def test_narrow_doors_stop_wide_bodies_only(buildings):
         a, c = default.snap_point(centre - ahead), default.snap_point(centre + ahead)
         assert default.geodesic_distance(a, c[None]) < 1.0
         assert wide.geodesic_distance(a, c[None]) > 1.5
+
+
+def test_where_a_walker_moves_on_the_stairs_its_plan_can_go():
+    """A flight lies on both storeys' grids. A walker moves on the grid of the storey nearest its
+    height and may plan on either: wherever the other grid holds the same surface and calls it
+    navigable, the moving grid must too, or the walker pushes against nothing it can pass (a
+    balustrade whose top stepped with the treads was walkable on the upper grid and hid the treads
+    beside it from the clearance there: the oracle stuck on 8 of 120 hard test episodes)."""
+    for seed in (_l_flight_seed(), _three_storey_seed()):
+        links = _sim(seed).storey_links()
+        for lower, upper in zip(links.grids, links.grids[1:]):
+            same = lower.floor_ok & upper.floor_ok & (np.abs(lower.floor_y - upper.floor_y) < 0.01)
+            assert same.sum() > 100
+            nearer_lower = lower.floor_y - lower.floor_height <= upper.floor_height - lower.floor_y
+            moving = np.where(nearer_lower, lower.navigable, upper.navigable)
+            other = np.where(nearer_lower, upper.navigable, lower.navigable)
+            assert not (same & other & ~moving).any(), (seed, np.argwhere(same & other & ~moving)[:5])

@@ -23,8 +23,10 @@ A building is drawn in four steps:
      landing in the strip's far corner, turns a quarter and climbs ``SECOND_RUN`` risers along
      the end wall to an upper landing (a solid block below it). Its strip is deeper (the
      second run, plus a landing of at least ``MIN_LANDING``): the rest of it is a stair hall
-     at the lower floor (the *well*) with the upper storey's floor above it. Upstairs, a
-     balustrade (``RAILING_HEIGHT``) runs along the void over the runs.
+     at the lower floor (the *well*) with the upper storey's floor above it. A wall closes the
+     runs' sides towards the well, from the lower floor to a balustrade's height
+     (``RAILING_HEIGHT``) above the upper floor; a balustrade closes the void at the first run's
+     foot upstairs.
 3. *Partition*: each storey's footprint minus its strips is cut guillotine style like ProcHouse's
    (:func:`~navgym.scenes.prochouse.layout._partition`), independently per storey.
 4. *Doors*: one randomised spanning tree per storey over its rooms and stair halls (a stair hall's
@@ -236,30 +238,26 @@ class Flight:
         return out
 
     def stringers(self) -> list[tuple[Rect, float]]:
-        """(footprint, top) of the closed balustrade along an L-shaped flight's open sides (the
-        well's side), per step, from the lower floor to ``RAILING_HEIGHT`` above the tread: no
-        one walks off the side of the stairs."""
+        """(footprint, top) of the walls along an L-shaped flight's open sides (towards the well),
+        from the lower floor to ``RAILING_HEIGHT`` above the upper floor: downstairs the stairs'
+        side, upstairs the balustrade along the void. One height all along: a top that stepped
+        with the treads would itself be a staircase, walkable on a navigation grid of the upper
+        storey (down to 1 m beside the treads it hides from the grid's clearance)."""
         if self.shape != "L":
             return []
         t, a, corner = RAILING_THICKNESS, self.start_u, self.length - self.width
-        out = []
-        for i in range(self.turn - 1):
-            out.append((self.rect(a + i * self.tread, self.width - t, a + (i + 1) * self.tread, self.width), (i + 1) * self.riser + RAILING_HEIGHT))
-        for j in range(self.risers - self.turn - 1):
-            v = self.width + j * self.tread
-            out.append((self.rect(corner, v, corner + t, v + self.tread), (self.turn + j + 1) * self.riser + RAILING_HEIGHT))
-        return out
+        top = self.risers * self.riser + RAILING_HEIGHT
+        return [
+            (self.rect(a, self.width - t, corner, self.width), top),  # along the first run
+            (self.rect(corner, self.width, corner + t, self.top_v), top),  # along the second run
+        ]
 
     def railings(self) -> list[Rect]:
-        """Footprints of the upper storey's balustrades along the void (L-shaped flights)."""
+        """Footprints of the upper storey's balustrade across the foot of an L-shaped flight's
+        first run (its sides are the :meth:`stringers`)."""
         if self.shape != "L":
             return []
-        t, a, corner = RAILING_THICKNESS, self.start_u, self.length - self.width
-        return [
-            self.rect(a, self.width, corner - t, self.width + t),  # along the first run
-            self.rect(corner - t, self.width, corner, self.top_v),  # along the second run
-            self.rect(a - t, 0.0, a, self.width),  # across the foot of the first run
-        ]
+        return [self.rect(self.start_u - RAILING_THICKNESS, 0.0, self.start_u, self.width)]
 
     def open_edges(self, upper: bool) -> list[Door]:
         """Pseudo doors (room -1) on the edges of the hall's furnishable rectangle that are not

@@ -7,8 +7,9 @@ box per step (and an L-shaped flight's quarter landing) from the lower floor sla
 its tread, and under the upper landing a solid block up to the upper floor slab. Stair-hall walls
 on the lower storey rise to the upper floor, so the double-height void over a flight shows no gap
 between storeys. Under the upper storey's floor beside an L-shaped flight the lower hall has a
-ceiling (from the ceiling height up to that floor); ``railing`` instances (structural) close the
-runs' open sides downstairs and run along the void upstairs.
+ceiling (from the ceiling height up to that floor); a ``railing`` instance (structural) closes
+the runs' sides towards it, from the lower floor up to a balustrade's height above the upper
+floor, and another the void at the first run's foot upstairs.
 
 ``Scene.metadata`` adds to ProcHouse's: ``storeys`` (floor heights), ``storey_height``,
 ``stairs`` (per flight: ``storeys`` [k, k + 1], ``shape`` ("straight" or "L"), ``strip`` (x0,
