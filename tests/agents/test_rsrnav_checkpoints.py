@@ -1,0 +1,71 @@
+"""The committed RSRNav checkpoints reproduce their results rows (issue 15, "Done when").
+
+``docs/results/rsrnav/checkpoints/<name>_eval/`` holds the run folder of the command the results page
+shows beside the row (``navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint
+docs/results/rsrnav/checkpoints/<name>.zip --episodes 63 ...``): every episode's record. Here the
+first episodes are played again with the committed policy-only checkpoint and must give the same
+records; the page's row must be that folder's summary. The whole 63-episode run is the documented
+command (a few minutes), not a CI test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import navgym  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECKPOINTS = ROOT / "docs" / "results" / "rsrnav" / "checkpoints"
+PAGE = ROOT / "docs" / "results" / "rsrnav.md"
+#: name -> how the page states its agent-matched row.
+ROWS = {"ppo_near_dense_l1": "agent-matched goal photos: SR {sr} ± {ci}"}
+EPISODES = 3
+COMPARED = ("success", "spl", "soft_spl", "distance_to_goal", "num_steps", "collisions", "path_length")
+
+
+def _records(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "episodes.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_the_results_page_states_the_committed_runs_summary(name):
+    folder = CHECKPOINTS / f"{name}_eval"
+    run = json.loads((folder / "run.json").read_text())
+    assert run["agent"] == "rsrnav" and run["episodes"] == 63 and run["goal_camera"] == "agent"
+    assert Path(run["checkpoint"]).name == f"{name}.zip"
+    assert run["checkpoint_sha256"] == hashlib.sha256((CHECKPOINTS / f"{name}.zip").read_bytes()).hexdigest()
+    summary = json.loads((folder / "summary.json").read_text())
+    sr, ci = summary["success"]["mean"], summary["success"]["ci95"]
+    assert len(_records(folder)) == 63
+    assert ROWS[name].format(sr=f"{sr:.3f}", ci=f"{ci:.3f}") in PAGE.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_a_committed_checkpoint_replays_its_first_episodes(name):
+    from navgym.evaluation import EvalSpec, evaluate
+
+    folder = CHECKPOINTS / f"{name}_eval"
+    run = json.loads((folder / "run.json").read_text())
+    expected = _records(folder)[:EPISODES]
+    # Built the way `navgym evaluate` builds it (the committed checkpoint, the run's goal camera).
+    spec = EvalSpec(run["env_id"], "rsrnav", run["split"], {}, {"checkpoint": str(CHECKPOINTS / f"{name}.zip")}, run["goal_camera"])
+    agent, env = spec.build()
+    try:
+        got = evaluate(env, agent, EPISODES, seed=run["seed"], progress=False).records
+    finally:
+        env.close()
+    for want, have in zip(expected, got, strict=True):
+        assert have["episode_id"] == want["episode_id"]
+        for key in COMPARED:
+            assert have[key] == pytest.approx(want[key], rel=1e-6, abs=1e-6), (want["episode_id"], key)
+
+
+def test_the_page_names_only_committed_checkpoints():
+    named = set(re.findall(r"docs/results/rsrnav/checkpoints/([\w.-]+\.zip)", PAGE.read_text()))
+    assert named and all((CHECKPOINTS / n).is_file() for n in named), named
