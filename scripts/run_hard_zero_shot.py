@@ -74,7 +74,10 @@ def main() -> None:
         f"# Zero-shot agents on ProcHouseHard ({SPLIT})\n\n"
         f"Produced by `python scripts/run_hard_zero_shot.py --episodes {args.episodes}`, which runs:\n\n"
         "```\n" + "\n".join(commands) + "\n```\n\n"
-        "Mean ± 95% confidence half-width over episodes (Student t); MultiGoalVLN's SR is the whole tour's.\n\n"
+        "Mean ± 95% confidence half-width over episodes (Student t); MultiGoalVLN's SR is the whole tour's. "
+        "The frontier folders were copied from runs of the same commands with another `--out` (ObjectNav: the "
+        "100-episode calibration run, docs/datasets.md; InstanceImageNav and TextNav: docs/results/baselines.md's), "
+        "so the ObjectNav frontier row counts 100 episodes; the paired rows use the episodes both runs played.\n\n"
         + "\n".join([*markdown_header(["task", "agent", "SR", "SPL", "distance to goal (m)", "steps", "episodes"]), *rows])
         + "\n\nPaired differences on the same episodes (mean ± 95% half-width, paired Student t):\n\n"
         + "\n".join([*markdown_header(["comparison", "SR", "SPL", "episodes"]), *paired]) + "\n"
