@@ -344,27 +344,15 @@ def load_annotated(
 def _instance_faces(items: list, instances: list[ObjectInstance], face_count: int) -> np.ndarray | None:
     """Every triangle's instance id from the instances' ``triangles`` runs, all at once; None when
     any run is malformed, out of range or overlaps another (the caller then finds which)."""
-    runs = [item.get("triangles") if type(item) is dict else None for item in items]
-    if not all(type(r) is list for r in runs):
+    ranges = _batched_ranges(items, "triangles", face_count)
+    if ranges is None:
         return None
-    counts = np.array([len(r) for r in runs], dtype=np.int64)
-    if counts.sum() == 0:
-        return np.zeros(face_count, dtype=np.int32)
-    try:
-        pairs = np.asarray([pair for r in runs for pair in r])
-    except (ValueError, TypeError, OverflowError):
-        return None
-    if pairs.dtype.kind not in "iu" or pairs.ndim != 2 or pairs.shape[1] != 2:
-        return None
-    if not ((pairs[:, 0] >= 0) & (pairs[:, 0] < pairs[:, 1]) & (pairs[:, 1] <= face_count)).all():
-        return None
-    lengths = pairs[:, 1] - pairs[:, 0]
-    index = np.repeat(pairs[:, 0] + lengths - np.cumsum(lengths), lengths) + np.arange(lengths.sum())
-    if np.bincount(index, minlength=face_count).max() > 1:
+    index, per_item = ranges
+    if len(index) and np.bincount(index, minlength=face_count).max() > 1:
         return None
     face_instance = np.zeros(face_count, dtype=np.int32)
     ids = np.array([inst.id for inst in instances], dtype=np.int32)
-    face_instance[index] = np.repeat(np.repeat(ids, counts), lengths)
+    face_instance[index] = np.repeat(ids, per_item)
     return face_instance
 
 
