@@ -23,7 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINTS = ROOT / "docs" / "results" / "rsrnav" / "checkpoints"
 PAGE = ROOT / "docs" / "results" / "rsrnav.md"
 #: name -> how the page states its agent-matched row.
-ROWS = {"ppo_near_dense_l1": "agent-matched goal photos: SR {sr} ± {ci}"}
+ROWS = {
+    "ppo_near_dense_l1": "agent-matched goal photos: SR {sr} ± {ci}",
+    "bc_near_dense_l1": "Its result: SR {sr} ± {ci}",
+    "near_direction": "| rsrnav-direction | agent-matched | 13,568 | {sr} ± {ci} |",
+}
 EPISODES = 3
 COMPARED = ("success", "spl", "soft_spl", "distance_to_goal", "num_steps", "collisions", "path_length")
 
