@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import itertools
 import math
 from collections import Counter
@@ -148,6 +149,7 @@ def _sim(seed):
     return EmbeddedSimulator(generate_hard_house(seed))
 
 
+@functools.cache
 def _three_storey_seed() -> int:
     return next(s for s in range(40) if len(generate_hard_house(s).metadata["storeys"]) == 3)
 
@@ -346,6 +348,7 @@ def test_flights_are_straight_or_l_shaped(buildings):
             assert abs((z1 if f["inward"] > 0 else z0) - f["end"]) >= 1.2 - 0.02
 
 
+@functools.cache
 def _l_flight_seed() -> int:
     return next(s for s in range(40) if [f["shape"] for f in generate_hard_house(s).metadata["stairs"]] == ["L"])
 

@@ -18,9 +18,10 @@ from typing import Any, Callable
 import numpy as np
 
 from navgym.agents.ragnav.topo_map import TopoNode
+from navgym.scenes.scene import STRUCTURAL_CATEGORIES
 
 #: Categories a describer leaves out (structure, not objects).
-STRUCTURAL = frozenset({"wall", "floor", "ceiling", "door_frame", "door", "window", "stairs", "railing", "beam", "column"})
+STRUCTURAL = STRUCTURAL_CATEGORIES | {"door", "window", "beam", "column"}
 _MATERIAL_WORDS = {"wood": "wooden"}
 
 

@@ -31,7 +31,7 @@ A building is drawn in four steps:
    (:func:`~navgym.scenes.prochouse.layout._partition`), independently per storey.
 4. *Doors*: one randomised spanning tree per storey over its rooms and stair halls (a stair hall's
    doors open onto its floor at the door's storey only), so every room reaches every other through
-   the stairs; a third of the storeys get one extra door between dry rooms. A door between two
+   the stairs; half the storeys (``EXTRA_DOOR_SHARE``) get one extra door between dry rooms. A door between two
    rooms that are not stair halls is *narrow* (``NARROW_DOOR``: 0.44-0.48 m) with probability
    ``NARROW_SHARE`` when it is the extra door, a short cut: bodies of radius 0.22 m and more (the
    Unitree H1) cannot pass and go round, the default body (0.18 m) and smaller ones pass.
@@ -157,6 +157,11 @@ class Flight:
         return Rect(round(xa, 6), round(za, 6), round(xb, 6), round(zb, 6))
 
     @property
+    def corner_u(self) -> float:
+        """u where an L-shaped flight's quarter landing (and its second run) begins."""
+        return self.length - self.width
+
+    @property
     def start_u(self) -> float:
         return abs(self.start - (self.strip.x0 if self.direction > 0 else self.strip.x1))
 
@@ -176,13 +181,17 @@ class Flight:
     def upper_landing(self) -> Rect:
         """Where the flight arrives, on the upper storey (a solid block under it)."""
         if self.shape == "L":
-            return self.rect(self.length - self.width, self.top_v, self.length, self.span)
+            return self.rect(self.corner_u, self.top_v, self.length, self.span)
         s = self.strip
         return Rect(self.end, s.z0, s.x1, s.z1) if self.direction > 0 else Rect(s.x0, s.z0, self.end, s.z1)
 
     def well(self) -> Rect:
         """An L-shaped flight's hall beside its runs: lower floor below, upper floor above."""
-        return self.rect(0.0, self.width, self.length - self.width, self.span)
+        return self.rect(0.0, self.width, self.corner_u, self.span)
+
+    def quarter_landing(self) -> Rect:
+        """An L-shaped flight's quarter landing, in the strip's far corner."""
+        return self.rect(self.corner_u, 0.0, self.length, self.width)
 
     def lower_floor(self) -> list[Rect]:
         """The lower storey's floor in the strip."""
@@ -223,11 +232,10 @@ class Flight:
             a = self.start_u
             for i in range(self.turn - 1):
                 out.append((self.rect(a + i * self.tread, 0.0, a + (i + 1) * self.tread, self.width), (i + 1) * self.riser))
-            corner = self.length - self.width
-            out.append((self.rect(corner, 0.0, self.length, self.width), self.turn * self.riser))
+            out.append((self.quarter_landing(), self.turn * self.riser))
             for j in range(self.risers - self.turn - 1):
                 v = self.width + j * self.tread
-                out.append((self.rect(corner, v, self.length, v + self.tread), (self.turn + j + 1) * self.riser))
+                out.append((self.rect(self.corner_u, v, self.length, v + self.tread), (self.turn + j + 1) * self.riser))
         else:
             s = self.strip
             for i in range(self.risers - 1):
@@ -245,7 +253,7 @@ class Flight:
         storey (down to 1 m beside the treads it hides from the grid's clearance)."""
         if self.shape != "L":
             return []
-        t, a, corner = RAILING_THICKNESS, self.start_u, self.length - self.width
+        t, a, corner = RAILING_THICKNESS, self.start_u, self.corner_u
         top = self.risers * self.riser + RAILING_HEIGHT
         return [
             (self.rect(a, self.width - t, corner, self.width), top),  # along the first run
@@ -259,8 +267,8 @@ class Flight:
             return []
         return [self.rect(self.start_u - RAILING_THICKNESS, 0.0, self.start_u, self.width)]
 
-    def open_edges(self, upper: bool) -> list[Door]:
-        """Pseudo doors (room -1) on the edges of the hall's furnishable rectangle that are not
+    def open_edges(self, upper: bool, room: int) -> list[Door]:
+        """Pseudo doors (from ``room`` to -1) on the edges of the hall's furnishable rectangle that are not
         walls (the foot of the stairs, the stairs' sides, the void): the room planner keeps them
         free and hangs nothing there."""
         half = WALL_THICKNESS / 2
@@ -268,15 +276,15 @@ class Flight:
             landing = self.upper_landing() if upper else self.lower_landing()
             s = self.strip
             x = landing.x1 + half if landing.x0 == s.x0 else landing.x0 - half
-            return [Door((-1, -1), "z", (x, (s.z0 + s.z1) / 2), s.depth - 0.3)]
-        well, corner = self.well(), self.length - self.width
+            return [Door((room, -1), "z", (x, (s.z0 + s.z1) / 2), s.depth - 0.3)]
+        well = self.well()
         # The well's edge towards the outer wall (landing and first run), and towards the end
         # wall (second run, and upstairs the upper landing).
         z = well.z0 - half if self.inward > 0 else well.z1 + half
         x = well.x1 + half if self.direction > 0 else well.x0 - half
         return [
-            Door((-1, -1), "x", ((well.x0 + well.x1) / 2, z), well.width),
-            Door((-1, -1), "z", (x, (well.z0 + well.z1) / 2), well.depth),
+            Door((room, -1), "x", ((well.x0 + well.x1) / 2, z), well.width),
+            Door((room, -1), "z", (x, (well.z0 + well.z1) / 2), well.depth),
         ]
 
     def record(self) -> dict:
@@ -296,7 +304,7 @@ class Flight:
         }
         if self.shape == "L":
             out["turn"] = int(self.turn)
-            out["quarter_landing"] = [float(v) for v in self.rect(self.length - self.width, 0.0, self.length, self.width).as_tuple()]
+            out["quarter_landing"] = [float(v) for v in self.quarter_landing().as_tuple()]
         return out
 
 

@@ -23,8 +23,6 @@ floor height.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from navgym.scenes.prochouse.building import RAILING_HEIGHT, SLAB, Building, Flight, StairHall, plan_building
@@ -101,7 +99,7 @@ def _hall_structure(instances: _Instances, library: MaterialLibrary, building: B
     elif flight.shape == "L":
         # Up to the upper floor slab's bottom: no gap shows at the void's edge.
         top = building.storey_height - SLAB
-        boxes = [Box((r.x0, building.ceiling_height, r.z0), (r.x1, top, r.z1), ceiling) for r in (flight.lower_landing(), flight.well())]
+        boxes = [Box((r.x0, building.ceiling_height, r.z0), (r.x1, top, r.z1), ceiling) for r in flight.lower_floor()]
         instances.add("ceiling", hall.room, boxes, {"color": "white", "material": "paint"})
     strip_room = RoomPlan(hall.room, "hallway", "", flight.cell, flight.strip)
     # Lower halls' walls rise to the upper floor: the void over the flight has no gap.
@@ -110,13 +108,12 @@ def _hall_structure(instances: _Instances, library: MaterialLibrary, building: B
     instances.add("wall", hall.room, [Box((x0, 0.0, z0), (x1, height, z1), wall) for x0, z0, x1, z1 in boxes],
                   {"color": wall_colour, "material": wall_kind})
     stairs_id = instances.add("stairs", hall.room, stairs, {"color": "brown", "material": "wood"}) if stairs else None
-    trim = library.surface("trim", "paint", "white")
-    if hall.upper:
-        railings = [Box((r.x0, 0.0, r.z0), (r.x1, RAILING_HEIGHT, r.z1), trim) for r in flight.railings()]
-    else:
-        railings = [Box((r.x0, -SLAB, r.z0), (r.x1, top, r.z1), trim) for r, top in flight.stringers()]
+    # (footprint, bottom, top): upstairs a balustrade on the floor, downstairs the runs' side walls.
+    railings = [(r, 0.0, RAILING_HEIGHT) for r in flight.railings()] if hall.upper else [(r, -SLAB, h) for r, h in flight.stringers()]
     if railings:
-        instances.add("railing", hall.room, railings, {"color": "white", "material": "paint"})
+        trim = library.surface("trim", "paint", "white")
+        boxes = [Box((r.x0, y0, r.z0), (r.x1, y1, r.z1), trim) for r, y0, y1 in railings]
+        instances.add("railing", hall.room, boxes, {"color": "white", "material": "paint"})
     return stairs_id
 
 
@@ -130,7 +127,7 @@ def _planners(seed_sequence: np.random.SeedSequence, building: Building, k: int,
         if room.id in halls:
             hall = halls[room.id]
             room = RoomPlan(room.id, room.type, room.name, room.cell, hall.furnishable)
-            doors = doors + [replace(d, rooms=(hall.room, -1)) for d in hall.flight.open_edges(hall.upper)]
+            doors = doors + hall.flight.open_edges(hall.upper, hall.room)
         # A room whose essentials did not fit (rare: a kitchen's refrigerator after its run) is
         # furnished again with the next draws of its own generator.
         rng = np.random.default_rng(child)
