@@ -112,6 +112,31 @@ def cast(intersect, scene, origins, ray_origin, directions, tfar_in, t, prim, u,
                 v[j] = packet[_V * w + k]
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def shade_hit(p, uu, vv, tj, local_unit, rotations, c, j, face_uv, face_material, face_shade, atlas, size, rgb):  # pragma: no cover - compiled
+    # Colour of ray j (camera c) hitting triangle p at barycentrics (uu, vv), distance tj: the
+    # texel under the hit's uv, lit by ambient + sun + a head light along the unit ray, dimmed
+    # with distance; the numpy reference's operations, order and float32 precision
+    # (RayCaster._shade). Shared by the packet kernel and the rasteriser (_raster.py).
+    one = np.float32(1.0)
+    scale = np.float32(size)
+    mask = size - 1
+    s = one * face_uv[p, 0] + uu * face_uv[p, 2] + vv * face_uv[p, 4]
+    r = one * face_uv[p, 1] + uu * face_uv[p, 3] + vv * face_uv[p, 5]
+    col = np.int64(np.int32(np.floor(s * scale))) & mask
+    row = np.int64(np.int32(np.floor(r * scale))) & mask
+    index = (np.int64(face_material[p]) * size + (size - 1 - row)) * size + col
+    x, y, z = local_unit[j, 0], local_unit[j, 1], local_unit[j, 2]
+    ux = fma(z, rotations[c, 0, 2], fma(y, rotations[c, 0, 1], x * rotations[c, 0, 0]))
+    uy = fma(z, rotations[c, 1, 2], fma(y, rotations[c, 1, 1], x * rotations[c, 1, 0]))
+    uz = fma(z, rotations[c, 2, 2], fma(y, rotations[c, 2, 1], x * rotations[c, 2, 0]))
+    facing = abs(face_shade[p, 0] * ux + face_shade[p, 1] * uy + face_shade[p, 2] * uz)
+    light = (face_shade[p, 3] + np.float32(0.45) * facing) / (one + np.float32(0.04) * min(tj, np.float32(50.0)))
+    for ch in range(3):
+        value = np.float32(atlas[index, ch]) * light
+        rgb[j, ch] = np.uint8(min(max(value, np.float32(0.0)), np.float32(255.0)))
+
+
 @numba.njit(nogil=True, cache=True)
 def frame(
     intersect, scene, origins, rotations, ray_camera, local, local_unit, lo, hi, near, far, want,
@@ -125,9 +150,6 @@ def frame(
     w = PACKET
     packet_address = np.uint64(packet.ctypes.data)
     valid_address = np.uint64(valid.ctypes.data)
-    one = np.float32(1.0)
-    scale = np.float32(size)
-    mask = size - 1
     for start in range(lo, hi, w):
         m = min(w, hi - start)
         for k in range(w):
@@ -164,21 +186,5 @@ def frame(
             prim[j] = p
             depth[j] = min(max(tj, near[c]), far[c])
             semantic[j] = face_instance[p]
-            if not want[c]:
-                continue
-            uu = packet[_U * w + k]
-            vv = packet[_V * w + k]
-            s = one * face_uv[p, 0] + uu * face_uv[p, 2] + vv * face_uv[p, 4]
-            r = one * face_uv[p, 1] + uu * face_uv[p, 3] + vv * face_uv[p, 5]
-            col = np.int64(np.int32(np.floor(s * scale))) & mask
-            row = np.int64(np.int32(np.floor(r * scale))) & mask
-            index = (np.int64(face_material[p]) * size + (size - 1 - row)) * size + col
-            x, y, z = local_unit[j, 0], local_unit[j, 1], local_unit[j, 2]
-            ux = fma(z, rotations[c, 0, 2], fma(y, rotations[c, 0, 1], x * rotations[c, 0, 0]))
-            uy = fma(z, rotations[c, 1, 2], fma(y, rotations[c, 1, 1], x * rotations[c, 1, 0]))
-            uz = fma(z, rotations[c, 2, 2], fma(y, rotations[c, 2, 1], x * rotations[c, 2, 0]))
-            facing = abs(face_shade[p, 0] * ux + face_shade[p, 1] * uy + face_shade[p, 2] * uz)
-            light = (face_shade[p, 3] + np.float32(0.45) * facing) / (one + np.float32(0.04) * min(tj, np.float32(50.0)))
-            for ch in range(3):
-                value = np.float32(atlas[index, ch]) * light
-                rgb[j, ch] = np.uint8(min(max(value, np.float32(0.0)), np.float32(255.0)))
+            if want[c]:
+                shade_hit(p, packet[_U * w + k], packet[_V * w + k], tj, local_unit, rotations, c, j, face_uv, face_material, face_shade, atlas, size, rgb)

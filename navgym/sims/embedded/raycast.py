@@ -21,7 +21,7 @@ _UP = np.array([0.0, 1.0, 0.0], dtype=np.float32)
 #: Ray length when none is given (embreex's default, so both backends return the same ``t`` on a miss).
 _NO_LIMIT = np.float32(1e37)
 #: Ray-casting backends of :class:`RayCaster`.
-BACKENDS = ("auto", "packets", "embreex")
+BACKENDS = ("auto", "packets", "embreex", "raster")
 _LIGHT = np.array([0.35, 0.85, 0.4], dtype=np.float32) / np.linalg.norm([0.35, 0.85, 0.4])
 
 
@@ -56,7 +56,10 @@ class RayCaster:
 
     def __init__(self, scene: Scene, backend: str = "auto"):
         if backend not in BACKENDS:
-            raise ValueError(f"backend={backend!r} is not one of {BACKENDS}: 'auto' takes Embree packets when they load")
+            raise ValueError(
+                f"backend={backend!r} is not one of {BACKENDS}: 'auto' takes Embree packets when they load, "
+                "'raster' rasterises camera frames (faster; not byte-identical to the ray-cast frames)"
+            )
         try:
             from embreex import mesh_construction, rtcore_scene
         except ImportError as exc:  # pragma: no cover - embreex is a core dependency
@@ -69,6 +72,14 @@ class RayCaster:
         triangles = scene.vertices[scene.faces].astype(np.float32)
         self._packets = None
         self._embree = None
+        self._raster = None
+        if backend == "raster":
+            from navgym.sims.embedded.raster import RasterScene
+
+            try:
+                self._raster = RasterScene(triangles)
+            except RuntimeError as exc:
+                raise RuntimeError(f"backend='raster' cannot run here: {exc}; use backend='auto' or 'embreex'") from exc
         if backend != "embreex":
             reason = packets.unavailable_reason()
             if reason is None:
@@ -79,8 +90,10 @@ class RayCaster:
             self._embree = rtcore_scene.EmbreeScene()
             if len(triangles):
                 mesh_construction.TriangleMesh(self._embree, triangles)
-        #: "packets" (Embree packets and compiled shading) or "embreex" (single rays, numpy shading).
-        self.backend = "packets" if self._packets is not None else "embreex"
+        #: How camera frames are made: "packets" (Embree packets and compiled shading), "embreex"
+        #: (single rays, numpy shading) or "raster" (rasterised, compiled shading). Other casts
+        #: use Embree's packets where they load, else embreex.
+        self.backend = "raster" if self._raster is not None else "packets" if self._packets is not None else "embreex"
         #: Threads one :meth:`render` call may use (packet backend): 1 unless asked for.
         self.threads = 1
         normals = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
@@ -145,10 +158,11 @@ class RayCaster:
         All rays of all cameras are cast in one batch. ``bodies``: other agents' solids
         (:class:`navgym.sims.embedded.bodies.SolidBody`) drawn over the scene where closer.
         ``threads``: render threads for this batch (default :attr:`threads`; used by the packet
-        backend only).
+        and raster backends).
         """
-        positions, rotations, local_chunks, unit_chunks, sizes = [], [], [], [], []
+        positions, rotations, local_chunks, unit_chunks, sizes, lenses = [], [], [], [], [], []
         for position, rotation, width, height, hfov in cameras:
+            lenses.append((width, height, float(hfov)))
             local, local_unit = self._pixel_directions(width, height, hfov)
             rotations.append(np.asarray(rotation, dtype=np.float32))
             local_chunks.append(local)
@@ -159,7 +173,19 @@ class RayCaster:
         ranges = np.asarray(depth_ranges, dtype=np.float64).reshape(-1, 2)
         want_rgb = np.array(["rgb" in o for o in outputs], dtype=np.bool_)
         origins = directions = units = None
-        if self._packets is not None and len(self.scene.faces):
+        threads = self.threads if threads is None else threads
+        if self._raster is not None and len(self.scene.faces):
+            rays = self._raster.render(
+                self._tables,
+                np.stack(positions),
+                np.stack(rotations),
+                lenses,
+                np.concatenate(unit_chunks),
+                ranges,
+                want_rgb,
+                threads=threads,
+            )
+        elif self._packets is not None and len(self.scene.faces):
             rays = self._packets.render(
                 self._tables,
                 np.stack(positions),
@@ -169,7 +195,7 @@ class RayCaster:
                 np.concatenate(unit_chunks),
                 ranges,
                 want_rgb,
-                threads=self.threads if threads is None else threads,
+                threads=threads,
             )
         else:
             origins, (directions, units) = _origins(positions, counts), self._world_rays(rotations, local_chunks, unit_chunks)
