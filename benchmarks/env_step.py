@@ -1,13 +1,14 @@
 """Env steps/s through the public Gymnasium API only (so any two versions of navgym compare).
 
     python benchmarks/env_step.py [--steps 1500] [--tasks ObjectNav ImageNav] [--dataset ProcHouseHard]
-                                  [--size 128] [--processes 2] [--render-threads 2]
+                                  [--size 128] [--processes 2] [--render-threads 2] [--render-backend raster]
 
 Prints one line per task: steps/s of random non-stop actions at ``--size`` (default 128x128) with
 the task's default sensors, after a warm-up; ``navgym`` is whatever ``import navgym`` finds (set
 PYTHONPATH to compare two checkouts side by side, e.g. with an A/B process timer).
 ``--processes N`` runs N processes at once (each its own env and house) and prints their total;
-``--render-threads`` is the embedded simulator's ``render_threads`` (omitted: the default).
+``--render-threads`` / ``--render-backend`` are the embedded simulator's ``render_threads`` /
+``render_backend`` (omitted: the defaults).
 ``--vector N`` steps N envs in this one process, as Gymnasium's ``SyncVectorEnv`` and as navgym's
 ``ThreadedVectorEnv`` (``--vector-threads``, default 2) in turn, and prints both totals.
 """
@@ -24,10 +25,15 @@ import numpy as np
 import navgym  # noqa: F401
 
 
-def steps_per_second(env_id: str, steps: int, size: int = 128, render_threads: int | None = None, seed: int = 0) -> float:
+def steps_per_second(env_id: str, steps: int, size: int = 128, render_threads: int | None = None, seed: int = 0, render_backend: str | None = None) -> float:
     kwargs = {"resolution": size} if size != 128 else {}
+    sim_options = {}
     if render_threads is not None:
-        kwargs["sim_options"] = {"render_threads": render_threads}
+        sim_options["render_threads"] = render_threads
+    if render_backend is not None:
+        sim_options["render_backend"] = render_backend
+    if sim_options:
+        kwargs["sim_options"] = sim_options
     env = gym.make(env_id, num_scenes=1, episodes_per_scene=5, **kwargs)
     rng = np.random.default_rng(seed)
     n = env.action_space.n
@@ -75,6 +81,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128, help="camera side in pixels")
     parser.add_argument("--processes", type=int, default=1, help="processes stepping at once (their total is printed)")
     parser.add_argument("--render-threads", type=int, default=None, help="sim_options render_threads of the embedded simulator")
+    parser.add_argument("--render-backend", default=None, help="sim_options render_backend of the embedded simulator (e.g. raster)")
     parser.add_argument("--vector", type=int, default=0, help="N envs in one process: SyncVectorEnv against ThreadedVectorEnv")
     parser.add_argument("--vector-threads", type=int, default=2)
     args = parser.parse_args()
@@ -87,10 +94,10 @@ def main() -> None:
                   f"ThreadedVectorEnv({args.vector_threads} threads) {threaded:.1f} steps/s ({threaded / sync:.2f}x)", flush=True)
             continue
         if args.processes == 1:
-            rate = steps_per_second(env_id, args.steps, args.size, args.render_threads)
+            rate = steps_per_second(env_id, args.steps, args.size, args.render_threads, 0, args.render_backend)
             print(f"{env_id} {rate:.1f} steps/s", flush=True)
             continue
-        jobs = [(env_id, args.steps, args.size, args.render_threads, seed) for seed in range(args.processes)]
+        jobs = [(env_id, args.steps, args.size, args.render_threads, seed, args.render_backend) for seed in range(args.processes)]
         with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
             rates = pool.starmap(steps_per_second, jobs)
         print(f"{env_id} {sum(rates):.1f} steps/s in total from {args.processes} processes ({', '.join(f'{r:.1f}' for r in rates)})", flush=True)

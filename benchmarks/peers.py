@@ -17,6 +17,8 @@ Contenders, each timed as steps/s of random actions after a 50-step warm-up:
 * ``ViZDoom-MyWayHome``: ``VizdoomMyWayHome-vN`` of ``vizdoom.gymnasium_wrapper`` as registered,
   the newest N (``-v1`` since vizdoom 1.3, ``-v0`` before): its scenario's screen resolution (320x240
   RGB in vizdoom 1.3), printed before the rounds; no frame skip.
+* ``navgym-raster``: the same with ``sim_options={"render_backend": "raster"}`` (camera frames
+  rasterised instead of ray-cast; docs/simulator.md, "Speed").
 * ``--navgym-pythonpath NAME=DIR`` (repeatable): the navgym measurement again with
   ``PYTHONPATH=DIR``, e.g. another checkout, so two navgym versions meet the same load.
 
@@ -26,7 +28,7 @@ peer that does not install, import or render (no network, no OpenGL) is skipped 
 reason; the others still run.
 
 Every measurement is a fresh subprocess with ``OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=MKL_NUM_THREADS=1``.
-Each round runs every contender once, in the order navgym, OneRoom, Maze, MyWayHome (then the extra
+Each round runs every contender once, in the order navgym, navgym-raster, OneRoom, Maze, MyWayHome (then the extra
 navgym checkouts), so background load hits all of them alike. Printed: a table per round, the median
 steps/s per contender, and navgym's ratio to each peer (median of the per-round ratios).
 
@@ -101,6 +103,8 @@ def _worker_navgym(spec: dict) -> dict:
     import navgym
 
     kwargs = {"num_scenes": 1, "episodes_per_scene": 5}
+    if spec.get("sim_options"):
+        kwargs["sim_options"] = spec["sim_options"]
     try:
         env = gym.make(spec["env_id"], resolution=spec["size"], **kwargs)
         resolution = "resolution"
@@ -192,8 +196,9 @@ def worker_main(spec_json: str) -> None:
 
 
 class Contender:
-    def __init__(self, name: str, kind: str, env_id: str, python: str, env: dict[str, str]):
+    def __init__(self, name: str, kind: str, env_id: str, python: str, env: dict[str, str], sim_options: dict | None = None):
         self.name, self.kind, self.env_id, self.python, self.env = name, kind, env_id, python, env
+        self.sim_options = sim_options
         self.info: dict = {}
         self.skip: str | None = None
 
@@ -206,7 +211,7 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 def run_worker(c: Contender, size: int, steps: int, probe: bool, timeout: float) -> tuple[dict | None, str | None]:
     """(result, None) or (None, one-line reason)."""
-    spec = {"kind": c.kind, "env_id": c.env_id, "size": size, "steps": steps, "probe": probe}
+    spec = {"kind": c.kind, "env_id": c.env_id, "size": size, "steps": steps, "probe": probe, "sim_options": c.sim_options}
     cmd = [c.python, os.path.abspath(__file__), "--worker", json.dumps(spec)]
     env = {**os.environ, **SINGLE_THREAD, **c.env}
     # ViZDoom writes _vizdoom.ini (and more) into its working directory: give it a scratch one.
@@ -264,6 +269,7 @@ def contenders(args, peers_python: Path | None, peer_problems: dict[str, str]) -
     peers_py = str(peers_python) if peers_python else ""
     out = [
         Contender("navgym", "navgym", args.navgym_env, sys.executable, {}),
+        Contender("navgym-raster", "navgym", args.navgym_env, sys.executable, {}, {"render_backend": "raster"}),
         Contender("MiniWorld-OneRoom", "miniworld", "MiniWorld-OneRoom-v0", peers_py, mw_env),
         Contender("MiniWorld-Maze", "miniworld", "MiniWorld-Maze-v0", peers_py, mw_env),
         Contender("ViZDoom-MyWayHome", "vizdoom", "VizdoomMyWayHome", peers_py, {}),
@@ -321,7 +327,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-install", action="store_true", help="do not create the peers venv or pip install into it; peers missing there are skipped")
     parser.add_argument("--llvmpipe-threads", type=int, default=None, metavar="N", help="set LP_NUM_THREADS=N for MiniWorld (Mesa llvmpipe's rasteriser threads; default: leave the environment as it is)")
     parser.add_argument("--navgym-pythonpath", action="append", default=[], metavar="NAME=DIR", help="extra contender NAME: the navgym measurement with PYTHONPATH=DIR (e.g. another checkout); repeatable")
-    parser.add_argument("--skip", action="append", default=[], metavar="NAME", help="leave out a contender (navgym, MiniWorld-OneRoom, MiniWorld-Maze, ViZDoom-MyWayHome, or a --navgym-pythonpath NAME); repeatable")
+    parser.add_argument("--skip", action="append", default=[], metavar="NAME", help="leave out a contender (navgym, navgym-raster, MiniWorld-OneRoom, MiniWorld-Maze, ViZDoom-MyWayHome, or a --navgym-pythonpath NAME); repeatable")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds one measurement may take (default: 900)")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.json", help="save raw numbers and machine info")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -411,7 +417,7 @@ def main(argv: list[str] | None = None) -> None:
             "versions": {"navgym": c.info.get("version") for c in cs if c.name == "navgym"}
             | {c.kind: c.info.get("version") for c in cs if c.kind != "navgym" and c.info},
             "navgym_raycast_backend": {c.name: c.info.get("raycast_backend") for c in cs if c.kind == "navgym" and c.info},
-            "contenders": {c.name: {"kind": c.kind, "env_id": c.info.get("env_id", c.env_id), "python": c.python, "env": c.env,
+            "contenders": {c.name: {"kind": c.kind, "sim_options": c.sim_options, "env_id": c.info.get("env_id", c.env_id), "python": c.python, "env": c.env,
                                     "skipped": c.skip, "info": c.info,
                                     "steps_per_s": rates.get(c.name), "errors": errors.get(c.name),
                                     "median": medians.get(c.name)} for c in cs},

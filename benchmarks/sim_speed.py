@@ -1,4 +1,4 @@
-"""Embedded simulator speed: frames/s at 128x128 and 256x256 for both ray-casting backends, one
+"""Embedded simulator speed: frames/s at 128x128 and 256x256 for each backend, one
 process (one or two render threads) and two processes; house generation time; memory per
 simulator. All numbers of one run are printed side by side.
 
@@ -6,7 +6,7 @@ simulator. All numbers of one run are printed side by side.
 
 Each process renders its own ProcHouse house from random navigable poses. Columns: ``embreex``
 (single rays + numpy shading, the reference), ``packets`` (Embree packets + compiled shading, the
-default) on one thread and on two (``render_threads=2``), and each backend in two processes at once
+default) and ``raster`` (rasterised, opt-in) on one thread and on two (``render_threads=2``), and each backend in two processes at once
 (one thread each, the same house) to show the scaling on a 2-core machine. Every column is timed
 ``--repeats`` times, interleaved, and the table shows the medians (all runs go to ``--out``).
 """
@@ -85,6 +85,8 @@ def main() -> None:
     parser.add_argument("--houses", type=int, default=5, help="houses timed for generation")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats; the table shows medians")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--backends", nargs="+", default=["embreex", "packets", "raster"], choices=["embreex", "packets", "raster"],
+                        help="RayCaster backends timed (default: all three)")
     args = parser.parse_args()
 
     from navgym.scenes.prochouse import SPLITS, generate_house
@@ -109,10 +111,10 @@ def main() -> None:
         for label, outputs in OUTPUTS.items():
             runs: dict[str, list[float]] = {}
             for _ in range(args.repeats):  # interleaved: each repeat times every column once
-                for backend in ("embreex", "packets"):
+                for backend in args.backends:
                     runs.setdefault(f"{backend}_1_process", []).append(_render_fps(seeds[0], size, outputs, args.frames, backend))
-                    if backend == "packets":
-                        runs.setdefault("packets_1_process_2_threads", []).append(_render_fps(seeds[0], size, outputs, args.frames, backend, 2))
+                    if backend != "embreex":
+                        runs.setdefault(f"{backend}_1_process_2_threads", []).append(_render_fps(seeds[0], size, outputs, args.frames, backend, 2))
                     two = _timed_together((seeds[0], size, outputs, args.frames, backend))  # the same house in both
                     runs.setdefault(f"{backend}_2_processes_total", []).append(two)
             row = {"size": size, "outputs": label, **{k: float(np.median(v)) for k, v in runs.items()}, "runs": runs}
@@ -134,7 +136,8 @@ def main() -> None:
     print(f"house generation: median {result['house_generation_s']['median']:.3f} s, max {result['house_generation_s']['max']:.3f} s "
           f"({result['triangles_per_house']['median']} triangles median); load from cache {cached_load:.3f} s")
     print(f"peak memory of a process with one simulator: {memory:.0f} MB")
-    columns = ["embreex_1_process", "packets_1_process", "packets_1_process_2_threads", "embreex_2_processes_total", "packets_2_processes_total"]
+    columns = [f"{b}_1_process" for b in args.backends] + [f"{b}_1_process_2_threads" for b in args.backends if b != "embreex"]
+    columns += [f"{b}_2_processes_total" for b in args.backends]
     print(f"{'size':>6} {'outputs':<16}" + "".join(f"{c:>30}" for c in columns) + "   (frames/s)")
     for r in rows:
         print(f"{r['size']:>6} {r['outputs']:<16}" + "".join(f"{r[c]:>30.0f}" for c in columns))

@@ -38,8 +38,9 @@ def _env_speed(env, steps: int) -> float:
     return steps / (time.perf_counter() - t0)
 
 
-def env_speed_table(tasks: list[str], steps: int = 300, resolution: int = 128) -> str:
-    """A table of steps/s per task: the env, the simulator alone, and their ratio."""
+def env_speed_table(tasks: list[str], steps: int = 300, resolution: int = 128, render_backend: str = "auto") -> str:
+    """A table of steps/s per task: the env, the simulator alone, and their ratio (``render_backend``:
+    the embedded simulator's, see :class:`~navgym.sims.embedded.simulator.EmbeddedSimulator`)."""
     import gymnasium as gym
 
     import navgym  # noqa: F401
@@ -47,7 +48,7 @@ def env_speed_table(tasks: list[str], steps: int = 300, resolution: int = 128) -
     rows = [f"{'env':<30}{'env steps/s':>13}{'sim alone':>11}{'env/sim':>9}", "-" * 63]
     for task in tasks:
         env_id = f"{task}-ProcHouse-v0"
-        env = gym.make(env_id, resolution=resolution, num_scenes=1, episodes_per_scene=5)
+        env = gym.make(env_id, resolution=resolution, num_scenes=1, episodes_per_scene=5, sim_options={"render_backend": render_backend})
         env.reset(seed=0)
         _env_speed(env, 20)  # warm-up: caches, distance fields
         env_fps = _env_speed(env, steps)

@@ -351,6 +351,9 @@ def benchmark(
     steps: int = typer.Option(300, min=10, help="Steps per measurement."),
     resolution: int = typer.Option(128, min=16, help="Square camera resolution."),
     tasks: str = typer.Option("ImageNav,InstanceImageNav,ObjectNav,TextNav", help="Comma-separated tasks."),
+    render_backend: str = typer.Option(
+        "auto", "--render-backend", help="How the embedded simulator makes camera frames: auto (Embree packets), packets, embreex or raster (faster; docs/simulator.md)."
+    ),
 ) -> None:
     """Steps per second of each ProcHouse env and of the simulator alone, side by side."""
     from navgym.benchmark import env_speed_table
@@ -362,7 +365,11 @@ def benchmark(
     with _user_input("--tasks"):
         for name in names:
             TASKS.get(name)
-    typer.echo(env_speed_table(names, steps=steps, resolution=resolution))
+    from navgym.sims.embedded.raycast import BACKENDS
+
+    if render_backend not in BACKENDS:
+        raise typer.BadParameter(f"{render_backend!r} is not one of {', '.join(BACKENDS)}", param_hint="--render-backend")
+    typer.echo(env_speed_table(names, steps=steps, resolution=resolution, render_backend=render_backend))
 
 
 @app.command("semnav-data")

@@ -101,6 +101,7 @@ def test_interrupted_evaluation_resumes_without_repeats_or_losses(tmp_path):
         (["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--episodes", "-3"], "episodes"),
         (["evaluate", "--env", "ImageNav-ProcHouse-v0", "--agent", "random", "--goal-camera", "phone"], "'phone'"),
         (["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--goal-camera", "user"], "ImageNav"),
+        (["benchmark", "--steps", "20", "--tasks", "ObjectNav", "--render-backend", "gpu"], "--render-backend"),
     ],
 )
 def test_bad_arguments_exit_with_status_2_and_a_clear_message(args, message):
@@ -109,8 +110,9 @@ def test_bad_arguments_exit_with_status_2_and_a_clear_message(args, message):
     assert message in result.stderr
 
 
-def test_benchmark_prints_env_and_sim_speed():
-    result = run("benchmark", "--steps", "20", "--tasks", "ObjectNav")
+@pytest.mark.parametrize("backend", [[], ["--render-backend", "raster"]])
+def test_benchmark_prints_env_and_sim_speed(backend):
+    result = run("benchmark", "--steps", "20", "--tasks", "ObjectNav", *backend)
     assert result.returncode == 0, result.stderr
     assert "ObjectNav-ProcHouse-v0" in result.stdout and "sim alone" in result.stdout
 
