@@ -8,7 +8,8 @@ shared edges: a different but equally near triangle wins) and in the last bits o
 barycentrics. It is opt-in (``EmbeddedSimulator(render_backend="raster")``, or
 ``sim_options={"render_backend": "raster"}``): the registered ids keep the ray-cast frames they
 were released with. Only camera frames are rasterised; other casts (navigation grids, lidar) stay
-with Embree. See docs/simulator.md, "Speed".
+with Embree. Every frame visits every triangle, so past about 50,000 triangles (Habitat's scanned
+meshes) the ray caster is faster (benchmarks/raster_scaling.py). See docs/simulator.md, "Speed".
 """
 
 from __future__ import annotations

@@ -117,9 +117,10 @@ class EmbeddedSimulator(OwnAgents, Simulator):
             runs). Frames are identical for any value.
         render_backend: How camera frames are made. ``"auto"`` (default): Embree ray packets when
             they load, else ``embreex``'s single rays (the two give identical bytes);
-            ``"raster"``: rasterised (about 1.6x faster frames here; frames differ from the
-            ray-cast ones only where two surfaces are equally near and in the last bits of depth,
-            see docs/simulator.md, "Speed"); ``"packets"`` / ``"embreex"``: that ray caster.
+            ``"raster"``: rasterised (about 1.6x faster frames in ProcHouse houses; frames differ
+            from the ray-cast ones only where two surfaces are equally near and in the last bits
+            of depth; slower than ray casting past about 50,000 triangles, e.g. Habitat's scanned
+            meshes; see docs/simulator.md, "Speed"); ``"packets"`` / ``"embreex"``: that ray caster.
         navmesh: Where navigability comes from. ``"auto"`` (default): the scene's Habitat
             ``.navmesh`` when its mesh file has one beside it (``<scene>.navmesh``), else navgym's
             grid; ``"grid"``: always navgym's grid (ray cast from the geometry); a path or a
