@@ -46,6 +46,17 @@ def edge_cross(corners, f, a, b):  # pragma: no cover - compiled
     return x, y, z
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def narrow(slope, at0, tol, lo, hi):  # pragma: no cover - compiled
+    # The x span [lo, hi] cut to where slope * x + at0 >= 0 (at a zero slope: all of it, or
+    # nothing where at0 < -tol); returns (lo, hi, whether anything can be left).
+    if slope > 0.0:
+        return max(lo, -at0 / slope), hi, True
+    if slope < 0.0:
+        return lo, min(hi, -at0 / slope), True
+    return lo, hi, at0 >= -tol
+
+
 @numba.njit(nogil=True, cache=True)
 def camera(
     tri, c, origins, rotations, width, height, focal, cols, rows, row_lo, row_hi, offset, near, far, want, local_unit,
@@ -173,24 +184,10 @@ def camera(
             y = rows[r]
             b0, q0, w0 = by * y - bz, qy * y - qz, wy * y - wz
             # Each of det*u, det*v, det*(1-u-v) >= 0 is a half-line of x: the row's span.
-            lo, hi = -np.inf, np.inf
-            if bx > 0.0:
-                lo = max(lo, -b0 / bx)
-            elif bx < 0.0:
-                hi = min(hi, -b0 / bx)
-            elif b0 < -b_tol:
-                continue
-            if qx > 0.0:
-                lo = max(lo, -q0 / qx)
-            elif qx < 0.0:
-                hi = min(hi, -q0 / qx)
-            elif q0 < -q_tol:
-                continue
-            if wx > 0.0:
-                lo = max(lo, -w0 / wx)
-            elif wx < 0.0:
-                hi = min(hi, -w0 / wx)
-            elif w0 < -w_tol:
+            lo, hi, ok = narrow(bx, b0, b_tol, -np.inf, np.inf)
+            lo, hi, ok2 = narrow(qx, q0, q_tol, lo, hi)
+            lo, hi, ok3 = narrow(wx, w0, w_tol, lo, hi)
+            if not (ok and ok2 and ok3):
                 continue
             if lo > hi:
                 continue

@@ -220,15 +220,7 @@ class PacketScene:
         ``origins[c]`` along ``rotations[c] @ local[i]`` (``c = ray_camera[i]``); ``local_unit`` are
         the same rays of unit length, for shading."""
         n = len(local)
-        out = {
-            "t": np.empty(n, np.float32),
-            "prim": np.empty(n, np.int32),
-            "rgb": np.zeros((n, 3), np.uint8),
-            "depth": np.empty(n, np.float32),
-            "semantic": np.empty(n, np.int32),
-        }
-        near = np.ascontiguousarray(depth_ranges[:, 0], dtype=np.float32)
-        far = np.ascontiguousarray(depth_ranges[:, 1], dtype=np.float32)
+        out, near, far = ray_outputs(n, depth_ranges)
         kernel = _KERNELS["frame"]
 
         def run(lo: int, hi: int) -> None:
@@ -249,6 +241,21 @@ class PacketScene:
         for future in futures:
             future.result()
         return out
+
+
+def ray_outputs(n: int, depth_ranges: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The per-ray output arrays a frame kernel fills (``rgb`` starts black), and each camera's
+    near and far depth as float32 (shared by this backend and :mod:`.raster`)."""
+    out = {
+        "t": np.empty(n, np.float32),
+        "prim": np.empty(n, np.int32),
+        "rgb": np.zeros((n, 3), np.uint8),
+        "depth": np.empty(n, np.float32),
+        "semantic": np.empty(n, np.int32),
+    }
+    near = np.ascontiguousarray(depth_ranges[:, 0], dtype=np.float32)
+    far = np.ascontiguousarray(depth_ranges[:, 1], dtype=np.float32)
+    return out, near, far
 
 
 #: Below this many rays per thread a frame is rendered on the calling thread alone.

@@ -55,16 +55,7 @@ class RasterScene:
         """The per-ray outputs :meth:`packets.PacketScene.render` returns, for cameras given as
         ``(width, height, hfov)`` (rays in :func:`~navgym.sims.embedded.raycast.pixel_directions`'
         order, camera after camera). ``threads`` > 1 splits each camera's rows between threads."""
-        n = len(local_unit)
-        out = {
-            "t": np.empty(n, np.float32),
-            "prim": np.empty(n, np.int32),
-            "rgb": np.zeros((n, 3), np.uint8),
-            "depth": np.empty(n, np.float32),
-            "semantic": np.empty(n, np.int32),
-        }
-        near = np.ascontiguousarray(depth_ranges[:, 0], dtype=np.float32)
-        far = np.ascontiguousarray(depth_ranges[:, 1], dtype=np.float32)
+        out, near, far = packets.ray_outputs(len(local_unit), depth_ranges)
         origins = np.ascontiguousarray(origins, dtype=np.float32)
         rotations = np.ascontiguousarray(rotations, dtype=np.float32)
         jobs, offset = [], 0
