@@ -50,7 +50,7 @@ def steps_per_second(env_id: str, steps: int, size: int = 128, render_threads: i
     return rate
 
 
-def vector_steps_per_second(env_id: str, steps: int, num_envs: int, threads: int, size: int = 128) -> float:
+def vector_steps_per_second(env_id: str, steps: int, num_envs: int, threads: int, size: int = 128, render_backend: str | None = None) -> float:
     """Env steps/s (all sub-envs together) of ``num_envs`` envs in one process; threads=1 is
     Gymnasium's SyncVectorEnv, more is navgym's ThreadedVectorEnv."""
     from gymnasium.vector import SyncVectorEnv
@@ -58,6 +58,8 @@ def vector_steps_per_second(env_id: str, steps: int, num_envs: int, threads: int
     from navgym.envs.vector import ThreadedVectorEnv
 
     kwargs = {"resolution": size} if size != 128 else {}
+    if render_backend is not None:
+        kwargs["sim_options"] = {"render_backend": render_backend}
     fns = [lambda: gym.make(env_id, num_scenes=1, episodes_per_scene=5, **kwargs) for _ in range(num_envs)]
     envs = SyncVectorEnv(fns) if threads == 1 else ThreadedVectorEnv(fns, threads=threads)
     rng = np.random.default_rng(0)
@@ -88,8 +90,8 @@ def main() -> None:
     for task in args.tasks:
         env_id = f"{task}-{args.dataset}-v0"
         if args.vector:
-            sync = vector_steps_per_second(env_id, args.steps, args.vector, 1, args.size)
-            threaded = vector_steps_per_second(env_id, args.steps, args.vector, args.vector_threads, args.size)
+            sync = vector_steps_per_second(env_id, args.steps, args.vector, 1, args.size, args.render_backend)
+            threaded = vector_steps_per_second(env_id, args.steps, args.vector, args.vector_threads, args.size, args.render_backend)
             print(f"{env_id} {args.vector} envs in one process: SyncVectorEnv {sync:.1f} steps/s, "
                   f"ThreadedVectorEnv({args.vector_threads} threads) {threaded:.1f} steps/s ({threaded / sync:.2f}x)", flush=True)
             continue

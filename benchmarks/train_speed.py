@@ -2,14 +2,16 @@
 with one env in-process and two envs in subprocesses, printed side by side.
 
     python benchmarks/train_speed.py [--heads direction] [--rollouts 4] [--n-steps 128] [--threads 1]
-        [--envs 1,2] [--num-scenes 4] [--episodes-per-scene 20] [--size 128] [--json results.json]
+        [--envs 1,2] [--num-scenes 4] [--episodes-per-scene 20] [--size 128] [--render-backend raster]
+        [--json results.json]
 
 Each configuration builds the envs and the model, runs one warm-up rollout and update, then times
 ``--rollouts`` more, with navgym's training callback (it switches torch threads: ``--threads``
 while collecting, ``--update-threads`` (default: all cores) while updating). "rollout" is the collection phase alone (env steps + policy inference),
 "update" the PPO epochs over one rollout. ``ImageNav-ProcHouseEasy-v0``, RSRNav reward, the
 default RSRNavConfig (2 epochs, 2 minibatches of 128 with 2 envs). ``--envs``, ``--num-scenes``,
-``--episodes-per-scene`` and ``--size`` shrink a run; ``--json`` also writes the rows to a file.
+``--episodes-per-scene`` and ``--size`` shrink a run; ``--render-backend raster`` renders the training
+envs' frames by rasterising (docs/simulator.md); ``--json`` also writes the rows to a file.
 CI runs it with a tiny budget (tests/scripts/test_train_speed_benchmark.py), checking only that it
 runs and reports sane numbers, nothing about speed.
 """
@@ -28,7 +30,7 @@ from pathlib import Path
 
 
 def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None,
-            env_kwargs: dict[str, int]) -> dict[str, float]:
+            env_kwargs: dict) -> dict[str, float]:
     import torch
     from _phases import rollout_timer
     from stable_baselines3.common.callbacks import CallbackList
@@ -78,6 +80,7 @@ def main() -> None:
     parser.add_argument("--num-scenes", type=int, default=4, help="ProcHouse houses to train in.")
     parser.add_argument("--episodes-per-scene", type=int, default=20, help="Episodes per house.")
     parser.add_argument("--size", type=int, default=None, help="Camera side in pixels (default: the embodiment's, 128).")
+    parser.add_argument("--render-backend", default=None, help="sim_options render_backend of the training envs, e.g. raster (default: the simulator's).")
     parser.add_argument("--json", type=Path, default=None, help="Also write the options and rows to this JSON file.")
     options = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
@@ -86,6 +89,8 @@ def main() -> None:
     env_kwargs = {"num_scenes": options.num_scenes, "episodes_per_scene": options.episodes_per_scene}
     if options.size is not None:
         env_kwargs["resolution"] = options.size
+    if options.render_backend is not None:
+        env_kwargs["sim_options"] = {"render_backend": options.render_backend}
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; torch threads: {options.threads} in rollouts, "
         f"{options.update_threads or 'all cores'} in updates; n_steps {options.n_steps} per env"

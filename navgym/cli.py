@@ -293,6 +293,9 @@ def train(
     pretrain: Optional[str] = typer.Option(None, help="Imitate the shortest-path follower before PPO: bc or dagger."),
     demos: Optional[int] = typer.Option(None, min=1, help="Oracle demonstration episodes for --pretrain (default: every train episode)."),
     bc_epochs: int = typer.Option(10, min=1, help="Behaviour-cloning passes over the demonstrations."),
+    bc_aux_coef: float = typer.Option(
+        0.0, min=0.0, help="Weight of an auxiliary loss predicting the goal's distance and bearing from the encoder's features during BC and DAgger (0: off).",
+    ),
     dagger_rounds: int = typer.Option(2, min=0, help="DAgger rounds (--pretrain dagger)."),
     dagger_episodes: int = typer.Option(200, min=1, help="Episodes the learner runs per DAgger round."),
     dagger_epochs: int = typer.Option(5, min=1, help="Behaviour-cloning passes after each DAgger round."),
@@ -322,7 +325,7 @@ def train(
             checkpoint_every=checkpoint_every, max_minutes=max_minutes, max_cpu_minutes=max_cpu_minutes, torch_threads=threads,
             update_threads=update_threads, progress=progress,
             env_kwargs=_parse_options(env_option, "--env-option"), model=_parse_options(model_option, "--model-option"),
-            pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
+            pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, bc_aux_coef=bc_aux_coef, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, init_from=init_from,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, device=device,
         )

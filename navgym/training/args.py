@@ -65,6 +65,8 @@ class TrainArgs:
         demos: Oracle demonstrations (episodes of the train split, drawn with ``seed``); ``None``: all.
         bc_epochs, bc_learning_rate, bc_batch_steps: Behaviour cloning's passes over the
             demonstrations, Adam step size and steps per minibatch (whole episodes, padded).
+        bc_aux_coef: Weight of an auxiliary loss predicting the goal's distance and bearing from
+            the encoder's features during BC and DAgger; 0: off (a finite number >= 0).
         dagger_rounds, dagger_episodes, dagger_epochs, dagger_beta: DAgger rounds, episodes run
             with the learner per round, BC passes after each, and the probability that a step of
             round 1 is the oracle's (halved each round).
@@ -108,6 +110,7 @@ class TrainArgs:
     bc_epochs: int = 10
     bc_learning_rate: float = 1e-3
     bc_batch_steps: int = 64
+    bc_aux_coef: float = 0.0
     dagger_rounds: int = 2
     dagger_episodes: int = 200
     dagger_epochs: int = 5

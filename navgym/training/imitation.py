@@ -8,11 +8,14 @@ sees (``rgb`` and ``imagegoal``).
 
 * :func:`collect`: run episodes with the oracle (``beta=1``) or with a learner checkpoint mixed
   with the oracle (``beta`` < 1: each step is the oracle's with probability ``beta``), recording
-  the images, the oracle's label for every state, the shaped reward and the outcome. Chunks of
-  episodes run in worker processes with a progress bar; oracle demonstrations are cached.
+  the images, the oracle's label for every state, the goal's distance and bearing from the agent
+  (privileged, like the label: a target for :func:`behaviour_cloning`'s auxiliary loss, never an
+  input), the shaped reward and the outcome. Chunks of episodes run in worker processes with a
+  progress bar; oracle demonstrations are cached.
 * :func:`behaviour_cloning`: whole episodes through the policy's LSTM (as PPO's updates do), a
   cross-entropy loss on the oracle's labels plus a value loss on the discounted returns (so the
-  critic PPO starts from is not random).
+  critic PPO starts from is not random), optionally plus an auxiliary loss predicting the goal's
+  distance and bearing from the encoder's features (``aux_coef``).
 * :func:`pretrain`: oracle demonstrations, BC, then ``dagger_rounds`` rounds of collect-with-the-
   learner, aggregate, BC again; writes ``out/pretrain.zip`` (a checkpoint
   :func:`navgym.training.train` fine-tunes with PPO) and ``out/pretrain.jsonl``.
@@ -35,8 +38,14 @@ from navgym.errors import InvalidArgumentError
 
 #: The observations a demonstration keeps (RSRNav's sensors).
 SENSORS = ("rgb", "imagegoal")
-#: Version of the demonstration files' layout and of what :func:`collect` records.
-DEMO_FORMAT = 1
+#: Version of the demonstration files' layout and of what :func:`collect` records (2: with
+#: ``goal_pose``; :meth:`Demonstrations.load` still reads format 1, without it).
+DEMO_FORMAT = 2
+#: Formats :meth:`Demonstrations.load` reads.
+DEMO_FORMATS_READ = (1, 2)
+#: Metres per unit of the distance target of :func:`behaviour_cloning`'s auxiliary loss (goals of
+#: the ImageNav envs are a few metres away, so the target stays near the scale of sin and cos).
+AUX_DISTANCE_SCALE = 5.0
 #: Episodes per worker task (the progress bar's granularity).
 CHUNK = 8
 
@@ -54,6 +63,9 @@ class Demonstrations:
         rewards: One ``(T,)`` float32 array per episode: the reward of each step.
         success: Whether each episode succeeded.
         episode_index: The env's episode index of each episode.
+        goal_pose: One ``(T, 3)`` float32 array per episode: the goal as seen from the agent in
+            each state (before its action), ``[distance_m, sin(bearing), cos(bearing)]``
+            (:func:`goal_pose`). Empty for demonstrations of format 1.
     """
 
     rgb: list[np.ndarray] = field(default_factory=list)
@@ -63,6 +75,7 @@ class Demonstrations:
     rewards: list[np.ndarray] = field(default_factory=list)
     success: list[bool] = field(default_factory=list)
     episode_index: list[int] = field(default_factory=list)
+    goal_pose: list[np.ndarray] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.rgb)
@@ -72,16 +85,23 @@ class Demonstrations:
         return int(sum(len(a) for a in self.labels))
 
     def extend(self, other: "Demonstrations") -> "Demonstrations":
-        for name in ("rgb", "goal", "labels", "actions", "rewards", "success", "episode_index"):
+        for name in ("rgb", "goal", "labels", "actions", "rewards", "success", "episode_index", "goal_pose"):
             getattr(self, name).extend(getattr(other, name))
         return self
 
+    @property
+    def has_goal_pose(self) -> bool:
+        """Whether every episode has its goal poses (not so after extending with format-1 ones)."""
+        return len(self.goal_pose) == len(self.labels) > 0
+
     def save(self, path: str | Path) -> Path:
-        """Write an ``.npz`` (plain arrays, no pickles), atomically."""
+        """Write an ``.npz`` (plain arrays, no pickles), atomically. Goal poses are written only
+        when every episode has them (a partial set could not be matched to its episodes when read)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         lengths = np.array([len(a) for a in self.labels], dtype=np.int64)
         empty_rgb = np.zeros((0, 1, 1, 3), np.uint8)
+        empty_pose = np.zeros((0, 3), np.float32)
         arrays = {
             "format": np.array(DEMO_FORMAT),
             "lengths": lengths,
@@ -92,6 +112,7 @@ class Demonstrations:
             "rewards": np.concatenate(self.rewards).astype(np.float32) if self.rewards else np.zeros(0, np.float32),
             "success": np.array(self.success, dtype=bool),
             "episode_index": np.array(self.episode_index, dtype=np.int64),
+            "goal_pose": np.concatenate(self.goal_pose).astype(np.float32) if self.has_goal_pose else empty_pose,
         }
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
         np.savez(tmp, **arrays)
@@ -100,11 +121,16 @@ class Demonstrations:
 
     @classmethod
     def load(cls, path: str | Path) -> "Demonstrations":
-        """Read a file :meth:`save` wrote (``allow_pickle=False``)."""
+        """Read a file :meth:`save` wrote (``allow_pickle=False``); format-1 files (older
+        navgym) have no goal poses: ``goal_pose`` is then empty."""
         try:
             with np.load(path, allow_pickle=False) as data:
-                if int(data["format"]) != DEMO_FORMAT:
-                    raise InvalidArgumentError(f"demonstrations={str(path)!r} have format {int(data['format'])}; this navgym reads {DEMO_FORMAT}")
+                version = int(data["format"])
+                if version not in DEMO_FORMATS_READ:
+                    raise InvalidArgumentError(
+                        f"demonstrations={str(path)!r} have format {version}; this navgym reads formats {list(DEMO_FORMATS_READ)}: "
+                        "collect them again with this navgym"
+                    )
                 bounds = np.concatenate([[0], np.cumsum(data["lengths"])])
                 out = cls()
                 rgb, labels, actions, rewards = data["rgb"], data["labels"], data["actions"], data["rewards"]
@@ -114,6 +140,9 @@ class Demonstrations:
                     out.labels.append(labels[a:b])
                     out.actions.append(actions[a:b])
                     out.rewards.append(rewards[a:b])
+                poses = data["goal_pose"] if version >= 2 else np.zeros((0, 3), np.float32)
+                if len(poses) and len(poses) == bounds[-1]:  # empty: saved from demonstrations without (all) goal poses
+                    out.goal_pose = [poses[bounds[i] : bounds[i + 1]] for i in range(len(data["lengths"]))]
                 out.goal = list(data["goal"])
                 out.success = [bool(s) for s in data["success"]]
                 out.episode_index = [int(i) for i in data["episode_index"]]
@@ -153,6 +182,21 @@ def _worker_env(spec: CollectSpec):
     return _WORKER_ENVS[key]
 
 
+def goal_pose(env) -> np.ndarray:
+    """Where the goal of ``env``'s current ImageNav episode is, seen from the agent now:
+    ``[distance_m, sin(bearing), cos(bearing)]`` float32. The distance is the straight line on the
+    ground (x-z plane); the bearing is the goal's direction from the agent's heading (0: straight
+    ahead, positive: to the left, counter-clockwise as navgym's yaw). Privileged (the simulator's
+    state), so only a training target."""
+    from navgym.wrappers.privileged import to_ego
+
+    nav = env.unwrapped
+    # An ImageNav episode has one goal, the goal photo's camera position (the task's goal_points).
+    ahead, left = to_ego(nav.sim.get_agent_state(), nav.episode.goals[0].position)[0]
+    bearing = math.atan2(left, ahead)  # atan2(0, 0) = 0: a unit (sin, cos) even on the goal
+    return np.array([math.hypot(ahead, left), math.sin(bearing), math.cos(bearing)], np.float32)
+
+
 def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demonstrations:
     """Episodes ``indices`` of ``spec``'s env (in a worker process or in this one)."""
     env = _worker_env(spec)
@@ -174,7 +218,7 @@ def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demon
 
             learner.reset()
             torch.manual_seed(int(rng.integers(2**31)))  # the learner's sampled actions: the same in any process
-        rgb, labels, actions, rewards = [], [], [], []
+        rgb, labels, actions, rewards, poses = [], [], [], [], []
         goal = np.asarray(obs["imagegoal"], dtype=np.uint8)
         done = False
         while not done:
@@ -182,6 +226,7 @@ def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demon
             proposed = learner.policy(obs) if learner is not None else label  # the learner sees only rgb + imagegoal
             action = label if learner is None or rng.random() < spec.beta else proposed
             rgb.append(np.asarray(obs["rgb"], dtype=np.uint8))
+            poses.append(goal_pose(env))  # the state the label is for (before the action)
             labels.append(label)
             actions.append(action)
             obs, reward, terminated, truncated, info = env.step(action)
@@ -192,6 +237,7 @@ def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demon
         out.labels.append(np.array(labels, np.int64))
         out.actions.append(np.array(actions, np.int64))
         out.rewards.append(np.array(rewards, np.float32))
+        out.goal_pose.append(np.stack(poses).astype(np.float32))
         out.success.append(bool(info.get("success", False)))
         out.episode_index.append(int(index))
     return out
@@ -338,9 +384,24 @@ def _padded(policy, demos: Demonstrations, group: list[int], returns: list[np.nd
     return obs, flat(labels), flat(targets), flat(mask), flat(starts), states
 
 
+def _goal_pose_targets(demos: Demonstrations, group: list[int], device):
+    """The auxiliary loss's targets of a batch, laid out as :func:`_padded`'s labels (zeros on
+    padded steps): ``[distance / AUX_DISTANCE_SCALE, sin(bearing), cos(bearing)]`` per step."""
+    import torch
+
+    length = max(len(demos.labels[i]) for i in group)
+    targets = np.zeros((len(group), length, 3), np.float32)
+    for row, i in enumerate(group):
+        pose = demos.goal_pose[i]
+        targets[row, : len(pose)] = pose
+    targets[..., 0] /= AUX_DISTANCE_SCALE
+    return torch.as_tensor(targets.reshape(-1, 3), device=device)
+
+
 def _forward(policy, obs, states, starts):
-    """Action logits and values of a recurrent SB3 policy over padded sequences (what its
-    ``evaluate_actions`` computes, with the logits kept for the loss and the accuracy)."""
+    """Action logits, values and the actor's encoder features of a recurrent SB3 policy over
+    padded sequences (what its ``evaluate_actions`` computes, with the logits kept for the loss and
+    the accuracy, and the features for the auxiliary head: the encoder runs once)."""
     features = policy.extract_features(obs)
     pi_features, vf_features = (features, features) if policy.share_features_extractor else features
     latent_pi, _ = policy._process_sequence(pi_features, states.pi, starts, policy.lstm_actor)
@@ -352,13 +413,13 @@ def _forward(policy, obs, states, starts):
         latent_vf = policy.critic(vf_features)
     logits = policy.action_net(policy.mlp_extractor.forward_actor(latent_pi))
     values = policy.value_net(policy.mlp_extractor.forward_critic(latent_vf))
-    return logits, values
+    return logits, values, pi_features
 
 
 def behaviour_cloning(
     policy, demos: Demonstrations, epochs: int = 10, learning_rate: float = 5e-4, batch_steps: int = 256, gamma: float = 0.99,
     vf_coef: float = 0.05, max_grad_norm: float = 1.0, seed: int = 0, progress: bool = True,
-    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None, aux_coef: float = 0.0,
 ) -> list[dict[str, float]]:
     """Train ``policy`` (an sb3-contrib recurrent actor-critic) to take ``demos.labels``.
 
@@ -367,19 +428,44 @@ def behaviour_cloning(
     mean squared error of the value against the discounted return of the recorded rewards (the
     default 0.05 keeps that error, tens at first with RSRNav's shaped reward, from swamping the
     cross-entropy in the shared encoder).
+    ``aux_coef`` > 0 adds ``aux_coef`` times the mean squared error of a linear head on the actor's
+    encoder features predicting ``[distance / 5 m, sin(bearing), cos(bearing)]`` of the goal
+    (``demos.goal_pose``), so that the encoder is asked to represent where the goal photo was
+    taken relative to the agent. Each call builds a fresh head (seeded with ``seed``, without
+    touching torch's global random state), trains it alongside the policy and discards it: the
+    policy's architecture and checkpoint are unchanged. ``aux_coef=0`` builds no head and trains
+    exactly as without it.
     Uses its own Adam optimiser (the policy's PPO optimiser is left as it was).
 
     Returns one record per epoch: ``loss``, ``bc_loss``, ``value_loss``, ``accuracy`` (the share
-    of states where the most likely action is the label), ``steps``.
+    of states where the most likely action is the label), ``steps``, and with ``aux_coef`` > 0
+    ``aux_loss`` (the auxiliary head's mean squared error).
     """
     import torch
     import torch.nn.functional as F
 
     if len(demos) == 0:
         raise InvalidArgumentError("behaviour_cloning() got no demonstrations")
+    if isinstance(aux_coef, bool) or not isinstance(aux_coef, (int, float)) or not math.isfinite(aux_coef) or aux_coef < 0:
+        raise InvalidArgumentError(f"aux_coef={aux_coef!r} must be a finite number >= 0 (0: no auxiliary loss)")
+    if aux_coef > 0 and not demos.has_goal_pose:
+        raise InvalidArgumentError(
+            f"aux_coef={aux_coef!r} needs the goal's pose in every state, but the demonstrations lack goal poses "
+            f"({len(demos.goal_pose)} of {len(demos)} episodes have them; files of format 1 have none): collect them again, or use aux_coef=0"
+        )
     returns = [discounted_returns(r, gamma) for r in demos.rewards]
     lengths = [len(a) for a in demos.labels]
-    optimiser = torch.optim.Adam(policy.parameters(), lr=learning_rate)
+    head = None
+    params = list(policy.parameters())
+    if aux_coef > 0:
+        # Seeded in a forked RNG so the head's initial weights depend on ``seed`` only and the
+        # global torch random state BC draws from afterwards is the same as without the head.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            head = torch.nn.Linear(policy.features_dim, 3)
+        head = head.to(policy.device)
+        params += list(head.parameters())
+    optimiser = torch.optim.Adam(params, lr=learning_rate)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     history = []
@@ -391,17 +477,22 @@ def behaviour_cloning(
     try:
         for epoch in range(epochs):
             policy.set_training_mode(True)
-            sums = {"loss": 0.0, "bc_loss": 0.0, "value_loss": 0.0, "correct": 0.0, "steps": 0.0}
+            sums = {"loss": 0.0, "bc_loss": 0.0, "value_loss": 0.0, "aux_loss": 0.0, "correct": 0.0, "steps": 0.0}
             for group in _batches(lengths, batch_steps, rng):
                 obs, labels, targets, mask, starts, states = _padded(policy, demos, group, returns)
-                logits, values = _forward(policy, obs, states, starts)
+                logits, values, features = _forward(policy, obs, states, starts)
                 count = mask.sum()
                 bc_loss = (F.cross_entropy(logits, labels, reduction="none") * mask).sum() / count
                 value_loss = (((values.flatten() - targets) ** 2) * mask).sum() / count
                 loss = bc_loss + vf_coef * value_loss
+                if head is not None:
+                    poses = _goal_pose_targets(demos, group, policy.device)
+                    aux_loss = (((head(features) - poses) ** 2).mean(dim=1) * mask).sum() / count
+                    loss = loss + aux_coef * aux_loss
+                    sums["aux_loss"] += aux_loss.item() * float(count)
                 optimiser.zero_grad()
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), max_grad_norm)
+                torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
                 optimiser.step()
                 predicted = logits.detach().argmax(dim=1)
                 n = float(count)
@@ -418,6 +509,8 @@ def behaviour_cloning(
                 "accuracy": sums["correct"] / sums["steps"],
                 "steps": int(sums["steps"]),
             }
+            if head is not None:
+                record["aux_loss"] = sums["aux_loss"] / sums["steps"]
             history.append(record)
             if on_epoch is not None:
                 on_epoch(record)
@@ -454,7 +547,7 @@ PRETRAIN_MODES = ("bc", "dagger")
 
 def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """BC (and DAgger rounds) for ``model`` (a freshly built RecurrentPPO) as ``args`` say
-    (:class:`navgym.training.TrainArgs`: ``pretrain``, ``demos``, ``bc_epochs``,
+    (:class:`navgym.training.TrainArgs`: ``pretrain``, ``demos``, ``bc_epochs``, ``bc_aux_coef``,
     ``dagger_rounds``, ``dagger_episodes``, ``dagger_beta``, ``demo_workers``); writes
     ``args.out/pretrain.zip`` and ``args.out/pretrain.jsonl`` and returns a summary."""
     import torch
@@ -489,7 +582,7 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
         torch.set_num_threads(args.update_threads or 1)  # collecting with a learner sets 1 thread
         return behaviour_cloning(
             model.policy, demos, epochs=epochs, learning_rate=args.bc_learning_rate, gamma=config.gamma, seed=seed,
-            progress=args.progress, batch_steps=args.bc_batch_steps,
+            progress=args.progress, batch_steps=args.bc_batch_steps, aux_coef=args.bc_aux_coef,
         )
 
     record("bc", bc(args.bc_epochs, args.seed), {})
@@ -522,7 +615,7 @@ def check_pretrain_args(args) -> None:
         check_int("demos", args.demos, 1)
     for name, low in (("bc_epochs", 1), ("dagger_rounds", 0), ("dagger_epochs", 1), ("dagger_episodes", 1), ("demo_workers", 1), ("bc_batch_steps", 1)):
         check_int(name, getattr(args, name), low)
-    for name, low_open in (("bc_learning_rate", True), ("dagger_beta", False)):
+    for name, low_open in (("bc_learning_rate", True), ("dagger_beta", False), ("bc_aux_coef", False)):
         value = getattr(args, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 or (low_open and value == 0):
             raise InvalidArgumentError(f"{name}={value!r} must be a {'positive' if low_open else 'non-negative'} finite number")

@@ -1,9 +1,11 @@
 """Imitation before PPO (navgym.training.imitation): oracle demonstrations, behaviour cloning
-that fits them, DAgger collection with a learner, and PPO that starts from the BC weights."""
+that fits them (optionally with the auxiliary goal-pose loss), DAgger collection with a learner,
+and PPO that starts from the BC weights."""
 
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from navgym.training.imitation import (  # noqa: E402
     behaviour_cloning,
     collect,
     discounted_returns,
+    goal_pose,
 )
 
 ENV_ID = "ImageNav-ProcHouseEasy-v0"
@@ -49,12 +52,59 @@ def test_oracle_demonstrations_succeed_and_round_trip(demos, tmp_path):
     assert demos.episode_index == [0, 1, 2, 3]
     path = demos.save(tmp_path / "demos.npz")
     again = Demonstrations.load(path)
-    for name in ("rgb", "goal", "labels", "actions", "rewards"):
+    for name in ("rgb", "goal", "labels", "actions", "rewards", "goal_pose"):
+        assert len(getattr(again, name)) == 4, name
         assert all(np.array_equal(a, b) for a, b in zip(getattr(again, name), getattr(demos, name))), name
     assert again.success == demos.success and again.episode_index == demos.episode_index
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="demonstrations=.*cannot be read"):
         Demonstrations.load(tmp_path / "bad.npz")
+
+
+def test_goal_pose_is_recorded_for_every_state(demos):
+    for poses, labels, success in zip(demos.goal_pose, demos.labels, demos.success):
+        assert poses.dtype == np.float32 and poses.shape == (len(labels), 3)
+        assert np.allclose(poses[:, 1] ** 2 + poses[:, 2] ** 2, 1.0, atol=1e-5)
+        assert np.all(poses[:, 0] >= 0)
+        # The oracle walks to the goal: the last state (where it stops) is nearer, and within
+        # about the success radius when the episode succeeded.
+        assert poses[-1, 0] < poses[0, 0], poses[:, 0]
+        if success:
+            assert poses[-1, 0] < 1.5, poses[:, 0]
+
+
+def test_goal_pose_bearing_is_counter_clockwise_from_the_heading():
+    from navgym.core.geometry import wrap_angle, yaw_toward
+    from navgym.training.imitation import _worker_env
+
+    env = _worker_env(SPEC)
+    env.reset(seed=0, options={"episode_index": 0})
+    for action in ("turn_left", "move_forward", "turn_left", "turn_left"):  # a few poses, not only the start's
+        state = env.unwrapped.sim.get_agent_state()
+        goal = np.asarray(env.unwrapped.episode.goals[0].position)
+        bearing = wrap_angle(yaw_toward(state.position, goal) - state.yaw)  # yaw is counter-clockwise positive
+        distance = math.hypot(goal[0] - state.position[0], goal[2] - state.position[2])
+        assert np.allclose(goal_pose(env), [distance, math.sin(bearing), math.cos(bearing)], atol=1e-5)
+        env.step(env.unwrapped.actions.index(action))
+
+
+def test_format_1_demonstrations_still_load(demos, tmp_path):
+    path = demos.save(tmp_path / "demos.npz")
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files if name != "goal_pose"}
+    np.savez(tmp_path / "v1.npz", **{**arrays, "format": np.array(1)})  # what navgym wrote before goal poses
+    old = Demonstrations.load(tmp_path / "v1.npz")
+    assert old.goal_pose == [] and not old.has_goal_pose
+    assert len(old) == 4 and all(np.array_equal(a, b) for a, b in zip(old.labels, demos.labels))
+    with pytest.raises(ValueError, match="aux_coef=0.5 .*lack goal poses"):
+        behaviour_cloning(None, old, epochs=1, aux_coef=0.5, progress=False)  # refused before the policy is used
+    # Saved again, they stay without goal poses (and so do demonstrations mixing both formats).
+    assert Demonstrations.load(old.save(tmp_path / "again.npz")).goal_pose == []
+    mixed = Demonstrations().extend(demos).extend(old)
+    assert not mixed.has_goal_pose and Demonstrations.load(mixed.save(tmp_path / "mixed.npz")).goal_pose == []
+    np.savez(tmp_path / "v99.npz", **{**arrays, "format": np.array(99)})
+    with pytest.raises(ValueError, match="have format 99; this navgym reads formats"):
+        Demonstrations.load(tmp_path / "v99.npz")
 
 
 def test_discounted_returns():
@@ -79,6 +129,31 @@ def test_behaviour_cloning_lowers_the_loss_and_imitates_the_oracle(demos):
     assert after > max(before, majority) + 0.2, (before, majority, after)
 
 
+def test_behaviour_cloning_auxiliary_goal_pose_loss(demos):
+    torch.set_num_threads(1)
+    kwargs = dict(epochs=6, learning_rate=3e-3, batch_steps=64, progress=False)
+    weights = {}
+    for name, extra in (("default", {}), ("zero", {"aux_coef": 0.0}), ("aux", {"aux_coef": 1.0})):
+        model, vec_env = _model()
+        try:
+            keys = set(model.policy.state_dict())
+            history = behaviour_cloning(model.policy, demos, **extra, **kwargs)
+            assert set(model.policy.state_dict()) == keys  # the head is not kept in the policy
+            weights[name] = {k: v.clone() for k, v in model.policy.state_dict().items()}
+        finally:
+            vec_env.close()
+        if name == "aux":
+            losses = [h["aux_loss"] for h in history]
+            assert all(np.isfinite(losses)) and losses[-1] < losses[0], losses
+        else:
+            assert "aux_loss" not in history[-1]
+    # aux_coef=0 is training without the auxiliary loss, bit for bit; a positive one changes it.
+    assert all(torch.equal(weights["default"][k], weights["zero"][k]) for k in weights["default"])
+    assert not all(torch.equal(weights["default"][k], weights["aux"][k]) for k in weights["default"])
+    with pytest.raises(ValueError, match="aux_coef=-1.0"):
+        behaviour_cloning(None, demos, aux_coef=-1.0, progress=False)
+
+
 def test_dagger_collection_runs_the_learner_and_keeps_oracle_labels(tmp_path):
     from navgym.agents.rsrnav.model import RSRNavConfig, save_checkpoint
 
@@ -96,7 +171,7 @@ def test_dagger_collection_runs_the_learner_and_keeps_oracle_labels(tmp_path):
     assert all(set(np.unique(labels)) <= {0, 1, 2, 3} for labels in one.labels)
     # Workers (spawned processes) give the same demonstrations as one process.
     two = collect(learner, [0, 1, 2], workers=2, progress=False)
-    for name in ("rgb", "labels", "actions", "rewards"):
+    for name in ("rgb", "labels", "actions", "rewards", "goal_pose"):
         assert all(np.array_equal(a, b) for a, b in zip(getattr(one, name), getattr(two, name))), name
 
 
@@ -107,12 +182,13 @@ def test_pretrain_then_ppo_starts_from_the_bc_weights(tmp_path):
     common = dict(head="dense", env_id=ENV_ID, n_envs=1, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False, seed=2, demo_workers=1)
     out = tmp_path / "bc"
     result = train(**common, out=out, timesteps=0, pretrain="dagger", demos=3, bc_epochs=2, dagger_rounds=1, dagger_episodes=2,
-                   dagger_epochs=1, eval_episodes=2, eval_env_kwargs={"num_scenes": 1, "episodes_per_scene": 2})
+                   dagger_epochs=1, eval_episodes=2, eval_env_kwargs={"num_scenes": 1, "episodes_per_scene": 2}, bc_aux_coef=0.5)
     assert result.checkpoint == out / "pretrain.zip" and result.checkpoint.exists() and not (out / "checkpoint.zip").exists()
     records = [json.loads(line) for line in (out / "pretrain.jsonl").read_text().splitlines()]
     assert [r["stage"] for r in records] == ["bc", "dagger1"]
     assert records[0]["episodes"] == 3 and records[1]["episodes"] == 5 and records[1]["beta"] == 0.5
     assert records[1]["val"]["episodes"] == 2 and 0.0 <= records[1]["val"]["success"] <= 1.0
+    assert all(math.isfinite(r["bc"]["aux_loss"]) for r in records)  # bc_aux_coef reaches BC and DAgger's BC
     assert (out / "demonstrations" / "dagger1.npz").exists() and not (out / "dagger_learner.zip").exists()
 
     # PPO from the BC checkpoint: the model it builds holds the BC policy exactly.
@@ -140,6 +216,8 @@ def test_pretrain_then_ppo_starts_from_the_bc_weights(tmp_path):
         ({"pretrain": "imitate"}, "pretrain='imitate'"),
         ({"pretrain": "bc", "dagger_beta": 1.5}, "dagger_beta=1.5"),
         ({"pretrain": "bc", "demos": 0}, "demos=0"),
+        ({"pretrain": "bc", "bc_aux_coef": -0.5}, "bc_aux_coef=-0.5"),
+        ({"pretrain": "bc", "bc_aux_coef": float("nan")}, "bc_aux_coef=nan"),
         ({"pretrain": "bc", "init_from": "x.zip"}, "both set the starting weights"),
         ({"timesteps": 0}, "timesteps=0"),
     ],
@@ -149,6 +227,29 @@ def test_pretrain_arguments_are_checked(kwargs, message):
 
     with pytest.raises(ValueError, match=message):
         TrainArgs(**kwargs)
+
+
+def test_train_cli_passes_bc_aux_coef(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import navgym.training
+    from navgym.cli import app
+    from navgym.training import TrainingInterrupted
+
+    seen = []
+
+    def run(args):  # stands in for the training run: the option must reach TrainArgs
+        seen.append(args)
+        raise TrainingInterrupted(tmp_path / "checkpoint.zip", None)
+
+    monkeypatch.setattr(navgym.training, "train", run)
+    common = ["train", "--out", str(tmp_path / "run"), "--pretrain", "bc", "--timesteps", "0", "--no-progress"]
+    result = CliRunner().invoke(app, [*common, "--bc-aux-coef", "0.25"])
+    assert result.exit_code == 130, result.output
+    assert seen[-1].bc_aux_coef == 0.25
+    CliRunner().invoke(app, common)
+    assert seen[-1].bc_aux_coef == 0.0
+    assert CliRunner().invoke(app, [*common, "--bc-aux-coef", "-1"]).exit_code == 2  # a usage error
 
 
 def test_init_from_must_match_the_head(tmp_path):
