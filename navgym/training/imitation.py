@@ -172,7 +172,8 @@ _WORKER_ENVS: dict[Any, Any] = {}
 
 
 def _worker_env(spec: CollectSpec):
-    key = (spec.env_id, spec.split, spec.goal_camera, spec.env_kwargs)
+    # env_kwargs may hold dicts (sim_options={"render_backend": ...}): key by their JSON text.
+    key = (spec.env_id, spec.split, spec.goal_camera, json.dumps(spec.env_kwargs, sort_keys=True, default=str))
     if key not in _WORKER_ENVS:
         from navgym.training.envs import make_training_env
         from navgym.wrappers import PrivilegedObservation

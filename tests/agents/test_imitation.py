@@ -34,6 +34,13 @@ def demos():
     return collect(SPEC, range(4), progress=False)
 
 
+def test_env_options_that_are_dicts_reach_the_collecting_env(demos):
+    """sim_options is a dict (unhashable): collecting with it once failed with a TypeError."""
+    raster = CollectSpec(ENV_ID, "train", env_kwargs=tuple(sorted({**TINY_ENV, "sim_options": {"render_backend": "raster"}}.items())), seed=5)
+    again = collect(raster, range(1), progress=False)
+    assert again.success == demos.success[:1] and np.array_equal(again.labels[0], demos.labels[0])
+
+
 def _model(head: str = "dense", seed: int = 0):
     from navgym.agents.rsrnav.model import RSRNavConfig, build_model
     from navgym.training import TrainArgs, make_vec_env
