@@ -25,16 +25,19 @@ import numpy as np
 import navgym  # noqa: F401
 
 
-def steps_per_second(env_id: str, steps: int, size: int = 128, render_threads: int | None = None, seed: int = 0, render_backend: str | None = None) -> float:
-    kwargs = {"resolution": size} if size != 128 else {}
-    sim_options = {}
-    if render_threads is not None:
-        sim_options["render_threads"] = render_threads
-    if render_backend is not None:
-        sim_options["render_backend"] = render_backend
+def _make_kwargs(size: int, render_threads: int | None = None, render_backend: str | None = None) -> dict:
+    """``gym.make`` keywords for a camera side and the embedded simulator's options (omitted: defaults)."""
+    kwargs: dict = {"num_scenes": 1, "episodes_per_scene": 5}
+    if size != 128:
+        kwargs["resolution"] = size
+    sim_options = {k: v for k, v in (("render_threads", render_threads), ("render_backend", render_backend)) if v is not None}
     if sim_options:
         kwargs["sim_options"] = sim_options
-    env = gym.make(env_id, num_scenes=1, episodes_per_scene=5, **kwargs)
+    return kwargs
+
+
+def steps_per_second(env_id: str, steps: int, size: int = 128, render_threads: int | None = None, seed: int = 0, render_backend: str | None = None) -> float:
+    env = gym.make(env_id, **_make_kwargs(size, render_threads, render_backend))
     rng = np.random.default_rng(seed)
     n = env.action_space.n
     env.reset(seed=seed)
@@ -57,10 +60,8 @@ def vector_steps_per_second(env_id: str, steps: int, num_envs: int, threads: int
 
     from navgym.envs.vector import ThreadedVectorEnv
 
-    kwargs = {"resolution": size} if size != 128 else {}
-    if render_backend is not None:
-        kwargs["sim_options"] = {"render_backend": render_backend}
-    fns = [lambda: gym.make(env_id, num_scenes=1, episodes_per_scene=5, **kwargs) for _ in range(num_envs)]
+    kwargs = _make_kwargs(size, render_backend=render_backend)
+    fns = [lambda: gym.make(env_id, **kwargs) for _ in range(num_envs)]
     envs = SyncVectorEnv(fns) if threads == 1 else ThreadedVectorEnv(fns, threads=threads)
     rng = np.random.default_rng(0)
     n = envs.single_action_space.n

@@ -14,12 +14,11 @@ meshes) the ray caster is faster (benchmarks/raster_scaling.py). See docs/simula
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from navgym.sims.embedded import packets
 from navgym.sims.embedded._raster import TILE
+from navgym.sims.embedded.raycast import focal_length
 
 #: Below this many rows per thread a camera is rasterised on the calling thread alone.
 MIN_ROWS_PER_THREAD = 32
@@ -47,6 +46,7 @@ class RasterScene:
         origins: np.ndarray,
         rotations: np.ndarray,
         cameras: list[tuple[int, int, float]],
+        local: np.ndarray,
         local_unit: np.ndarray,
         depth_ranges: np.ndarray,
         want_rgb: np.ndarray,
@@ -54,16 +54,18 @@ class RasterScene:
     ) -> dict[str, np.ndarray]:
         """The per-ray outputs :meth:`packets.PacketScene.render` returns, for cameras given as
         ``(width, height, hfov)`` (rays in :func:`~navgym.sims.embedded.raycast.pixel_directions`'
-        order, camera after camera). ``threads`` > 1 splits each camera's rows between threads."""
+        order, camera after camera; ``local`` and ``local_unit`` are those rays and their unit
+        vectors). ``threads`` > 1 splits each camera's rows between threads."""
         out, near, far = packets.ray_outputs(len(local_unit), depth_ranges)
         origins = np.ascontiguousarray(origins, dtype=np.float32)
         rotations = np.ascontiguousarray(rotations, dtype=np.float32)
         jobs, offset = [], 0
         for index, (width, height, hfov) in enumerate(cameras):
-            focal = (width / 2.0) / math.tan(math.radians(hfov) / 2.0)
-            # The same float32 ray components as pixel_directions (columns; rows top to bottom).
-            cols = ((np.arange(width) + 0.5 - width / 2.0) / focal).astype(np.float32).astype(np.float64)
-            rows = (-(np.arange(height) + 0.5 - height / 2.0) / focal).astype(np.float32).astype(np.float64)
+            focal = focal_length(width, hfov)
+            # The pixels' own (float32) ray components: x of each column, y of each row.
+            pixels = local[offset : offset + width * height]
+            cols = pixels[:width, 0].astype(np.float64)
+            rows = pixels[::width, 1].astype(np.float64)
             parts = max(1, min(int(threads), height // MIN_ROWS_PER_THREAD))
             bounds = [min(height, round(height * i / parts / TILE) * TILE) for i in range(parts)] + [height]
             for lo, hi in zip(bounds[:-1], bounds[1:]):

@@ -33,9 +33,14 @@ def _resize_texture(texture: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(texture[..., :3]).resize((size, size), Image.BILINEAR))
 
 
+def focal_length(width: int, hfov_deg: float) -> float:
+    """A pinhole camera's focal length in pixels."""
+    return (width / 2.0) / math.tan(math.radians(hfov_deg) / 2.0)
+
+
 def pixel_directions(width: int, height: int, hfov_deg: float) -> np.ndarray:
     """(H*W, 3) camera-frame ray directions with z = -1, so a hit's ``t`` is its z-depth."""
-    focal = (width / 2.0) / math.tan(math.radians(hfov_deg) / 2.0)
+    focal = focal_length(width, hfov_deg)
     cols = (np.arange(width) + 0.5 - width / 2.0) / focal
     rows = -(np.arange(height) + 0.5 - height / 2.0) / focal
     xs, ys = np.meshgrid(cols, rows)
@@ -180,6 +185,7 @@ class RayCaster:
                 np.stack(positions),
                 np.stack(rotations),
                 lenses,
+                np.concatenate(local_chunks),
                 np.concatenate(unit_chunks),
                 ranges,
                 want_rgb,
