@@ -189,10 +189,15 @@ def accept_distance(sim: Simulator, rng, start, goal_points: np.ndarray, distanc
     """The geodesic start-goal distance when it is in the bin and the path is not too straight
     (kept with probability 0.2 when geodesic / Euclidean < 1.1, never below the bin's
     ``min_ratio`` when it has one, see :class:`DistanceBin`); else ``None``."""
+    euclid = float(np.min(np.linalg.norm((goal_points - start)[:, [0, 2]], axis=1)))
+    if euclid > distance_bin[1]:
+        # A path on the floor is never shorter than the straight line (the embedded simulator's
+        # geodesic is at least this distance by construction): out of the bin without computing
+        # a distance field, and without drawing from rng, so the episodes are the same as before.
+        return None
     geodesic = sim.geodesic_distance(start, goal_points)
     if not (distance_bin[0] <= geodesic <= distance_bin[1]):
         return None
-    euclid = float(np.min(np.linalg.norm((goal_points - start)[:, [0, 2]], axis=1)))
     min_ratio = getattr(distance_bin, "min_ratio", None)
     if min_ratio is not None:
         return geodesic if euclid <= 0 or geodesic / euclid >= min_ratio else None

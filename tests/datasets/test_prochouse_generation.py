@@ -4,6 +4,7 @@ seed gives: episodes depend on the embodiment's camera (goal views), so the cach
 from __future__ import annotations
 
 import gymnasium as gym
+import pytest
 
 import navgym  # noqa: F401
 from navgym.datasets.prochouse import prochouse_dataset
@@ -43,3 +44,26 @@ def test_generation_shows_progress_off_a_terminal_too(tmp_path):
                             env={**os.environ, "NAVGYM_CACHE": str(tmp_path)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Generating ObjectNav val episodes" in result.stderr
+
+
+def test_accept_distance_skips_the_field_when_the_straight_line_is_already_too_long():
+    import numpy as np
+
+    from navgym.datasets.prochouse import accept_distance
+
+    class Geodesics:  # counts the (costly) geodesic queries; returns 1.2 x the straight line
+        calls = 0
+
+        def geodesic_distance(self, start, goals):
+            Geodesics.calls += 1
+            return 1.2 * float(np.min(np.hypot(goals[:, 0] - start[0], goals[:, 2] - start[2])))
+
+    sim, rng = Geodesics(), np.random.default_rng(0)
+    start = np.zeros(3)
+    state = rng.bit_generator.state
+    # 3 m away on the floor (and 5 m up: height does not count) against a 1.25-2 m bin: no query, no draw.
+    assert accept_distance(sim, rng, start, np.array([[3.0, 5.0, 0.0]]), (1.25, 2.0)) is None
+    assert Geodesics.calls == 0 and rng.bit_generator.state == state
+    # 1.5 m away: the geodesic (1.8 m) is asked for and accepted.
+    assert accept_distance(sim, rng, start, np.array([[0.0, 0.0, 1.5], [9.0, 0.0, 9.0]]), (1.25, 2.0)) == pytest.approx(1.8)
+    assert Geodesics.calls == 1
