@@ -296,6 +296,8 @@ def train(
     bc_aux_coef: float = typer.Option(
         0.0, min=0.0, help="Weight of an auxiliary loss predicting the goal's distance and bearing from the encoder's features during BC and DAgger (0: off).",
     ),
+    bc_augment: bool = typer.Option(False, help="Behaviour-clone on randomly shifted, brightened and contrasted copies of the images."),
+    bc_lr_schedule: str = typer.Option("constant", help="Behaviour cloning's step size over its passes: constant or cosine."),
     dagger_rounds: int = typer.Option(2, min=0, help="DAgger rounds (--pretrain dagger)."),
     dagger_episodes: int = typer.Option(200, min=1, help="Episodes the learner runs per DAgger round."),
     dagger_epochs: int = typer.Option(5, min=1, help="Behaviour-cloning passes after each DAgger round."),
@@ -325,7 +327,8 @@ def train(
             checkpoint_every=checkpoint_every, max_minutes=max_minutes, max_cpu_minutes=max_cpu_minutes, torch_threads=threads,
             update_threads=update_threads, progress=progress,
             env_kwargs=_parse_options(env_option, "--env-option"), model=_parse_options(model_option, "--model-option"),
-            pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, bc_aux_coef=bc_aux_coef, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
+            pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, bc_aux_coef=bc_aux_coef, bc_augment=bc_augment,
+            bc_lr_schedule=bc_lr_schedule, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, init_from=init_from,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, device=device,
         )

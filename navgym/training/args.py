@@ -67,6 +67,10 @@ class TrainArgs:
             demonstrations, Adam step size and steps per minibatch (whole episodes, padded).
         bc_aux_coef: Weight of an auxiliary loss predicting the goal's distance and bearing from
             the encoder's features during BC and DAgger; 0: off (a finite number >= 0).
+        bc_augment: Train BC and DAgger's BC on randomly shifted, brightened and contrasted copies
+            of the images (:func:`navgym.training.imitation.augment_images`).
+        bc_lr_schedule: BC's step size over its passes: ``"constant"`` or ``"cosine"`` (down to 0
+            by the last minibatch; each DAgger round's BC restarts it).
         dagger_rounds, dagger_episodes, dagger_epochs, dagger_beta: DAgger rounds, episodes run
             with the learner per round, BC passes after each, and the probability that a step of
             round 1 is the oracle's (halved each round).
@@ -111,6 +115,8 @@ class TrainArgs:
     bc_learning_rate: float = 1e-3
     bc_batch_steps: int = 64
     bc_aux_coef: float = 0.0
+    bc_augment: bool = False
+    bc_lr_schedule: str = "constant"
     dagger_rounds: int = 2
     dagger_episodes: int = 200
     dagger_epochs: int = 5

@@ -417,10 +417,38 @@ def _forward(policy, obs, states, starts):
     return logits, values, pi_features
 
 
+#: Step-size schedules of :func:`behaviour_cloning`.
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def augment_images(images, generator, max_shift: float = 1 / 16, brightness: float = 0.2, contrast: float = 0.2):
+    """Randomly altered copies of a batch of float images (N, C, H, W) in [0, 255], one draw per
+    image from ``generator`` (a CPU ``torch.Generator``): a translation by up to ``max_shift`` of
+    the side in each direction (edge pixels repeated; DrQ's random shift), then the pixels scaled
+    about the image's mean by ``1 ± contrast`` and by ``1 ± brightness``, clipped to [0, 255].
+    All-zero images (the padding of :func:`_padded`'s batches) stay all zero."""
+    import torch
+    import torch.nn.functional as F
+
+    n, _, height, width = images.shape
+    if n == 0:
+        return images
+    pad = max(1, round(max_shift * max(height, width)))
+    shifts = torch.randint(0, 2 * pad + 1, (n, 2), generator=generator)
+    factors = 1 + (torch.rand(n, 2, generator=generator) * 2 - 1) * torch.tensor([contrast, brightness])
+    padded = F.pad(images, (pad, pad, pad, pad), mode="replicate")
+    shifted = torch.stack([padded[i, :, r : r + height, c : c + width] for i, (r, c) in enumerate(shifts.tolist())])
+    factors = factors.to(images.device, images.dtype)
+    mean = shifted.mean(dim=(1, 2, 3), keepdim=True)
+    out = ((shifted - mean) * factors[:, 0, None, None, None] + mean) * factors[:, 1, None, None, None]
+    return out.clamp_(0.0, 255.0)
+
+
 def behaviour_cloning(
     policy, demos: Demonstrations, epochs: int = 10, learning_rate: float = 5e-4, batch_steps: int = 256, gamma: float = 0.99,
     vf_coef: float = 0.05, max_grad_norm: float = 1.0, seed: int = 0, progress: bool = True,
-    on_epoch: Callable[[dict[str, Any]], None] | None = None, aux_coef: float = 0.0,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None, aux_coef: float = 0.0, augment: bool = False,
+    lr_schedule: str = "constant",
 ) -> list[dict[str, float]]:
     """Train ``policy`` (an sb3-contrib recurrent actor-critic) to take ``demos.labels``.
 
@@ -436,6 +464,11 @@ def behaviour_cloning(
     touching torch's global random state), trains it alongside the policy and discards it: the
     policy's architecture and checkpoint are unchanged. ``aux_coef=0`` builds no head and trains
     exactly as without it.
+    ``augment=True`` trains on randomly altered copies of the images (:func:`augment_images`: a
+    shift of up to 1/16 of the image and a brightness and contrast change, drawn per image, the
+    goal photo apart from the view); the labels are unchanged.
+    ``lr_schedule`` is ``"constant"`` or ``"cosine"`` (the step size falls from ``learning_rate``
+    to 0 over all the passes' minibatches).
     Uses its own Adam optimiser (the policy's PPO optimiser is left as it was).
 
     Returns one record per epoch: ``loss``, ``bc_loss``, ``value_loss``, ``accuracy`` (the share
@@ -454,6 +487,8 @@ def behaviour_cloning(
             f"aux_coef={aux_coef!r} needs the goal's pose in every state, but the demonstrations lack goal poses "
             f"({len(demos.goal_pose)} of {len(demos)} episodes have them; files of format 1 have none): collect them again, or use aux_coef=0"
         )
+    if lr_schedule not in LR_SCHEDULES:
+        raise InvalidArgumentError(f"lr_schedule={lr_schedule!r} is not a schedule; use one of {list(LR_SCHEDULES)}")
     returns = [discounted_returns(r, gamma) for r in demos.rewards]
     lengths = [len(a) for a in demos.labels]
     head = None
@@ -468,7 +503,12 @@ def behaviour_cloning(
         params += list(head.parameters())
     optimiser = torch.optim.Adam(params, lr=learning_rate)
     rng = np.random.default_rng(seed)
+    scheduler = None
+    if lr_schedule == "cosine":
+        total = epochs * len(_batches(lengths, batch_steps, np.random.default_rng(seed)))
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(total, 1))
     torch.manual_seed(seed)
+    augmenter = torch.Generator().manual_seed(seed + 1) if augment else None
     history = []
     bar = None
     if progress:
@@ -481,6 +521,8 @@ def behaviour_cloning(
             sums = {"loss": 0.0, "bc_loss": 0.0, "value_loss": 0.0, "aux_loss": 0.0, "correct": 0.0, "steps": 0.0}
             for group in _batches(lengths, batch_steps, rng):
                 obs, labels, targets, mask, starts, states = _padded(policy, demos, group, returns)
+                if augmenter is not None:
+                    obs = {key: augment_images(images, augmenter) for key, images in obs.items()}
                 logits, values, features = _forward(policy, obs, states, starts)
                 count = mask.sum()
                 bc_loss = (F.cross_entropy(logits, labels, reduction="none") * mask).sum() / count
@@ -495,6 +537,8 @@ def behaviour_cloning(
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
                 optimiser.step()
+                if scheduler is not None:
+                    scheduler.step()
                 predicted = logits.detach().argmax(dim=1)
                 n = float(count)
                 sums["loss"] += loss.item() * n
@@ -568,7 +612,8 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
     records = []
 
     def record(stage: str, history: list[dict[str, Any]], extra: dict[str, Any]) -> None:
-        entry = {"stage": stage, "episodes": len(demos), "steps": demos.steps, "bc": history[-1] if history else None, **extra}
+        entry = {"stage": stage, "episodes": len(demos), "steps": demos.steps, "bc": history[-1] if history else None,
+                 "bc_epochs": history, **extra}
         if eval_env is not None and args.eval_episodes:
             episodes = min(args.eval_episodes, len(eval_env.unwrapped.dataset.episodes))
             result = evaluate(eval_env, trainer.agent(model.policy), episodes, seed=args.seed, progress=args.progress,
@@ -583,7 +628,8 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
         torch.set_num_threads(args.update_threads or 1)  # collecting with a learner sets 1 thread
         return behaviour_cloning(
             model.policy, demos, epochs=epochs, learning_rate=args.bc_learning_rate, gamma=config.gamma, seed=seed,
-            progress=args.progress, batch_steps=args.bc_batch_steps, aux_coef=args.bc_aux_coef,
+            progress=args.progress, batch_steps=args.bc_batch_steps, aux_coef=args.bc_aux_coef, augment=args.bc_augment,
+            lr_schedule=args.bc_lr_schedule,
         )
 
     record("bc", bc(args.bc_epochs, args.seed), {})
@@ -620,5 +666,9 @@ def check_pretrain_args(args) -> None:
         value = getattr(args, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 or (low_open and value == 0):
             raise InvalidArgumentError(f"{name}={value!r} must be a {'positive' if low_open else 'non-negative'} finite number")
+    if args.bc_lr_schedule not in LR_SCHEDULES:
+        raise InvalidArgumentError(f"bc_lr_schedule={args.bc_lr_schedule!r} is not a schedule; use one of {list(LR_SCHEDULES)}")
+    if not isinstance(args.bc_augment, bool):
+        raise InvalidArgumentError(f"bc_augment={args.bc_augment!r} must be True or False")
     if args.dagger_beta > 1:
         raise InvalidArgumentError(f"dagger_beta={args.dagger_beta!r} is a probability: give a number in [0, 1]")

@@ -17,6 +17,7 @@ from navgym.training.imitation import (  # noqa: E402
     CollectSpec,
     Demonstrations,
     action_agreement,
+    augment_images,
     behaviour_cloning,
     collect,
     discounted_returns,
@@ -161,6 +162,46 @@ def test_behaviour_cloning_auxiliary_goal_pose_loss(demos):
         behaviour_cloning(None, demos, aux_coef=-1.0, progress=False)
 
 
+def test_augment_images_shifts_and_rescales_each_image_and_keeps_padding():
+    generator = torch.Generator().manual_seed(0)
+    rows = torch.arange(32.0)[None, None, :, None].expand(6, 3, 32, 32) * 4 + 50  # a vertical ramp
+    images = rows.clone()
+    images[3] = 0.0  # padding of a batch of sequences
+    out = augment_images(images, generator, max_shift=1 / 8, brightness=0.0, contrast=0.0)
+    assert out.shape == images.shape and torch.equal(out[3], images[3])
+    # brightness and contrast off: a pure shift of at most 4 rows, edge rows repeated
+    for i in (0, 1, 2, 4, 5):
+        shift = round(float(out[i, 0, 16, 0] - images[i, 0, 16, 0]) / 4)
+        assert abs(shift) <= 4
+        expected = torch.roll(images[i], -shift, dims=1)
+        inner = slice(4, 28)
+        assert torch.equal(out[i, :, inner], expected[:, inner])
+    assert len({float(out[i, 0, 16, 0]) for i in (0, 1, 2, 4, 5)}) > 1  # drawn per image
+    jittered = augment_images(images, torch.Generator().manual_seed(1), max_shift=0.0)
+    assert float(jittered.min()) >= 0.0 and float(jittered.max()) <= 255.0 and not torch.equal(jittered[0], images[0])
+    again = augment_images(images, torch.Generator().manual_seed(1), max_shift=0.0)
+    assert torch.equal(jittered, again)  # the generator alone decides
+
+
+def test_behaviour_cloning_augmentation_and_cosine_schedule(demos):
+    torch.set_num_threads(1)
+    kwargs = dict(epochs=3, learning_rate=3e-3, batch_steps=64, progress=False)
+    weights = {}
+    for name, extra in (("plain", {}), ("constant", {"lr_schedule": "constant", "augment": False}), ("augment", {"augment": True}),
+                        ("cosine", {"lr_schedule": "cosine"})):
+        model, vec_env = _model()
+        try:
+            history = behaviour_cloning(model.policy, demos, **extra, **kwargs)
+            weights[name] = {k: v.clone() for k, v in model.policy.state_dict().items()}
+        finally:
+            vec_env.close()
+        assert len(history) == 3 and all(math.isfinite(h["loss"]) for h in history)
+    same = lambda a, b: all(torch.equal(weights[a][k], weights[b][k]) for k in weights[a])  # noqa: E731
+    assert same("plain", "constant") and not same("plain", "augment") and not same("plain", "cosine")
+    with pytest.raises(ValueError, match="lr_schedule='linear'"):
+        behaviour_cloning(None, demos, lr_schedule="linear", progress=False)
+
+
 def test_dagger_collection_runs_the_learner_and_keeps_oracle_labels(tmp_path):
     from navgym.agents.rsrnav.model import RSRNavConfig, save_checkpoint
 
@@ -194,6 +235,7 @@ def test_pretrain_then_ppo_starts_from_the_bc_weights(tmp_path):
     records = [json.loads(line) for line in (out / "pretrain.jsonl").read_text().splitlines()]
     assert [r["stage"] for r in records] == ["bc", "dagger1"]
     assert records[0]["episodes"] == 3 and records[1]["episodes"] == 5 and records[1]["beta"] == 0.5
+    assert [h["epoch"] for h in records[0]["bc_epochs"]] == [1, 2] and records[0]["bc_epochs"][-1] == records[0]["bc"]
     assert records[1]["val"]["episodes"] == 2 and 0.0 <= records[1]["val"]["success"] <= 1.0
     assert all(math.isfinite(r["bc"]["aux_loss"]) for r in records)  # bc_aux_coef reaches BC and DAgger's BC
     assert (out / "demonstrations" / "dagger1.npz").exists() and not (out / "dagger_learner.zip").exists()
@@ -225,6 +267,8 @@ def test_pretrain_then_ppo_starts_from_the_bc_weights(tmp_path):
         ({"pretrain": "bc", "demos": 0}, "demos=0"),
         ({"pretrain": "bc", "bc_aux_coef": -0.5}, "bc_aux_coef=-0.5"),
         ({"pretrain": "bc", "bc_aux_coef": float("nan")}, "bc_aux_coef=nan"),
+        ({"pretrain": "bc", "bc_lr_schedule": "step"}, "bc_lr_schedule='step'"),
+        ({"pretrain": "bc", "bc_augment": "yes"}, "bc_augment='yes'"),
         ({"pretrain": "bc", "init_from": "x.zip"}, "both set the starting weights"),
         ({"timesteps": 0}, "timesteps=0"),
     ],
@@ -236,7 +280,7 @@ def test_pretrain_arguments_are_checked(kwargs, message):
         TrainArgs(**kwargs)
 
 
-def test_train_cli_passes_bc_aux_coef(tmp_path, monkeypatch):
+def test_train_cli_passes_the_bc_options(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     import navgym.training
@@ -255,7 +299,12 @@ def test_train_cli_passes_bc_aux_coef(tmp_path, monkeypatch):
     assert result.exit_code == 130, result.output
     assert seen[-1].bc_aux_coef == 0.25
     CliRunner().invoke(app, common)
-    assert seen[-1].bc_aux_coef == 0.0
+    assert seen[-1].bc_aux_coef == 0.0 and seen[-1].bc_augment is False and seen[-1].bc_lr_schedule == "constant"
+    result = CliRunner().invoke(app, [*common, "--bc-augment", "--bc-lr-schedule", "cosine"])
+    assert result.exit_code == 130, result.output
+    assert seen[-1].bc_augment is True and seen[-1].bc_lr_schedule == "cosine"
+    result = CliRunner().invoke(app, [*common, "--bc-lr-schedule", "step"])
+    assert result.exit_code == 2 and "bc_lr_schedule='step'" in result.output
     assert CliRunner().invoke(app, [*common, "--bc-aux-coef", "-1"]).exit_code == 2  # a usage error
 
 
