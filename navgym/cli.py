@@ -296,12 +296,17 @@ def train(
     bc_aux_coef: float = typer.Option(
         0.0, min=0.0, help="Weight of an auxiliary loss predicting the goal's distance and bearing from the encoder's features during BC and DAgger (0: off).",
     ),
+    bc_learning_rate: float = typer.Option(1e-3, help="Behaviour cloning's Adam step size (a positive number)."),
+    bc_batch_steps: int = typer.Option(64, min=1, help="States per behaviour-cloning minibatch (whole episodes, padded)."),
     bc_augment: bool = typer.Option(False, help="Behaviour-clone on randomly shifted, brightened and contrasted copies of the images."),
     bc_lr_schedule: str = typer.Option("constant", help="Behaviour cloning's step size over its passes: constant or cosine."),
     dagger_rounds: int = typer.Option(2, min=0, help="DAgger rounds (--pretrain dagger)."),
     dagger_episodes: int = typer.Option(200, min=1, help="Episodes the learner runs per DAgger round."),
     dagger_epochs: int = typer.Option(5, min=1, help="Behaviour-cloning passes after each DAgger round."),
     demo_workers: int = typer.Option(2, min=1, help="Processes collecting demonstrations."),
+    ppo_bc_batches: int = typer.Option(
+        0, min=0, help="Behaviour cloning between PPO updates: oracle-demonstration minibatches (of --bc-batch-steps states) after each update, one optimiser step each (0: plain PPO).",
+    ),
     init_from: Optional[Path] = typer.Option(None, help="Start PPO from this checkpoint's policy (e.g. a run's pretrain.zip)."),
     device: str = typer.Option("auto", help="Torch device of the learner: auto (CUDA when there is a GPU, else the CPU), cpu, cuda or cuda:N."),
     ray: Optional[str] = typer.Option(
@@ -327,9 +332,10 @@ def train(
             checkpoint_every=checkpoint_every, max_minutes=max_minutes, max_cpu_minutes=max_cpu_minutes, torch_threads=threads,
             update_threads=update_threads, progress=progress,
             env_kwargs=_parse_options(env_option, "--env-option"), model=_parse_options(model_option, "--model-option"),
-            pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, bc_aux_coef=bc_aux_coef, bc_augment=bc_augment,
+            pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, bc_learning_rate=bc_learning_rate, bc_batch_steps=bc_batch_steps,
+            bc_aux_coef=bc_aux_coef, bc_augment=bc_augment,
             bc_lr_schedule=bc_lr_schedule, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
-            dagger_epochs=dagger_epochs, demo_workers=demo_workers, init_from=init_from,
+            dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches, init_from=init_from,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, device=device,
         )
     try:

@@ -75,6 +75,12 @@ class TrainArgs:
             with the learner per round, BC passes after each, and the probability that a step of
             round 1 is the oracle's (halved each round).
         demo_workers: Processes that collect demonstrations (one torch thread each).
+        ppo_bc_batches: Behaviour cloning between PPO updates
+            (:class:`navgym.training.imitation.InterleavedCloning`): after each update, this
+            many minibatches of about ``bc_batch_steps`` oracle-demonstration states (the run's
+            ``demos``, augmented with ``bc_augment``), each one step of PPO's own optimiser on the
+            labels' cross-entropy. The count sets how strongly PPO is held near the oracle (Adam's
+            step does not grow with a loss weight). 0 (default): plain PPO.
         init_from: Start PPO from this checkpoint's policy weights (e.g. another run's
             ``pretrain.zip``); it must have the run's head and model settings.
         ray: Run the ``n_envs`` training envs in Ray actors (:class:`navgym.distributed.vec_env.RayVecEnv`,
@@ -122,6 +128,7 @@ class TrainArgs:
     dagger_epochs: int = 5
     dagger_beta: float = 0.5
     demo_workers: int = 2
+    ppo_bc_batches: int = 0
     init_from: Path | None = None
     ray: bool = False
     ray_address: str | None = None

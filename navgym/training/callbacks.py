@@ -24,8 +24,11 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time: float, start_steps: int, start_cpu: float | None = None):
-    """The SB3 callback of a run: progress bar, budgets, periodic checkpoints and evaluations."""
+def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time: float, start_steps: int, start_cpu: float | None = None,
+                  cloning=None):
+    """The SB3 callback of a run: progress bar, budgets, periodic checkpoints and evaluations;
+    with ``cloning`` (a :class:`navgym.training.imitation.InterleavedCloning`), its behaviour
+    cloning steps after every PPO update (before that boundary's checkpoint)."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     import torch
@@ -51,6 +54,7 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
             self.eval_cpu_seconds = 0.0
             self.out_of_time = False
             self.first_step_of_rollout = False
+            self.updated = False  # an update ran since the last rollout start (not at a run's or a resume's first)
             # Between a rollout's start and its end the weights and optimiser still match the
             # step count at the rollout's start: a checkpoint written then resumes exactly.
             self.consistent_steps: int | None = None
@@ -79,9 +83,10 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
             return time.process_time() - start_cpu - self.eval_cpu_seconds
 
         def _on_rollout_start(self) -> None:
+            n = self.model.num_timesteps
+            self.clone()
             if args.torch_threads is not None:
                 torch.set_num_threads(args.torch_threads)
-            n = self.model.num_timesteps
             self.consistent_steps = int(n)
             self.first_step_of_rollout = True
             if (args.max_minutes is not None and self.training_seconds() >= 60.0 * args.max_minutes) or (
@@ -99,6 +104,7 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
 
         def _on_rollout_end(self) -> None:
             self.consistent_steps = None  # the update that follows changes the weights
+            self.updated = True
             torch.set_num_threads(update_threads)
             buffer = self.model.ep_info_buffer
             if buffer:
@@ -109,7 +115,17 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
                     self.bar.set_postfix(train_SR=f"{success:.2f}", refresh=False)
             self.logger.record("time/env_steps_per_second", (self.model.num_timesteps - start_steps) / max(self.training_seconds(), 1e-9))
 
+        def clone(self) -> None:
+            """``cloning``'s steps after an update (on the update's threads), once per update:
+            at the next rollout start, or at the end of training, before the checkpoint there."""
+            if cloning is not None and self.updated:
+                parts = cloning.step(int(self.model.num_timesteps))
+                self.logger.record("bc/loss", parts["bc_loss"])
+                self.logger.record("bc/accuracy", parts["accuracy"])
+            self.updated = False
+
         def _on_training_end(self) -> None:
+            self.clone()
             if not self.out_of_time:
                 self.finish()
             if self.bar is not None:

@@ -444,6 +444,34 @@ def augment_images(images, generator, max_shift: float = 1 / 16, brightness: flo
     return out.clamp_(0.0, 255.0)
 
 
+def _batch_loss(policy, demos: Demonstrations, group: list[int], returns: list[np.ndarray], augmenter=None, vf_coef: float = 0.0,
+                head=None, aux_coef: float = 0.0):
+    """BC's loss on one batch of whole episodes (``group``), and its parts for the record:
+    cross-entropy of the labels, plus ``vf_coef`` times the value error against ``returns``, plus
+    ``aux_coef`` times the goal-pose error of ``head`` (when given); images altered by
+    :func:`augment_images` with ``augmenter`` when given."""
+    import torch.nn.functional as F
+
+    obs, labels, targets, mask, starts, states = _padded(policy, demos, group, returns)
+    if augmenter is not None:
+        obs = {key: augment_images(images, augmenter) for key, images in obs.items()}
+    logits, values, features = _forward(policy, obs, states, starts)
+    count = mask.sum()
+    bc_loss = (F.cross_entropy(logits, labels, reduction="none") * mask).sum() / count
+    value_loss = (((values.flatten() - targets) ** 2) * mask).sum() / count
+    loss = bc_loss + vf_coef * value_loss
+    parts = {"bc_loss": bc_loss.item(), "value_loss": value_loss.item()}
+    if head is not None:
+        poses = _goal_pose_targets(demos, group, policy.device)
+        aux_loss = (((head(features) - poses) ** 2).mean(dim=1) * mask).sum() / count
+        loss = loss + aux_coef * aux_loss
+        parts["aux_loss"] = aux_loss.item()
+    predicted = logits.detach().argmax(dim=1)
+    n = float(count)
+    parts.update(loss=loss.item(), accuracy=float(((predicted == labels).float() * mask).sum()) / n, steps=n)
+    return loss, parts
+
+
 def behaviour_cloning(
     policy, demos: Demonstrations, epochs: int = 10, learning_rate: float = 5e-4, batch_steps: int = 256, gamma: float = 0.99,
     vf_coef: float = 0.05, max_grad_norm: float = 1.0, seed: int = 0, progress: bool = True,
@@ -476,7 +504,6 @@ def behaviour_cloning(
     ``aux_loss`` (the auxiliary head's mean squared error).
     """
     import torch
-    import torch.nn.functional as F
 
     if len(demos) == 0:
         raise InvalidArgumentError("behaviour_cloning() got no demonstrations")
@@ -520,31 +547,17 @@ def behaviour_cloning(
             policy.set_training_mode(True)
             sums = {"loss": 0.0, "bc_loss": 0.0, "value_loss": 0.0, "aux_loss": 0.0, "correct": 0.0, "steps": 0.0}
             for group in _batches(lengths, batch_steps, rng):
-                obs, labels, targets, mask, starts, states = _padded(policy, demos, group, returns)
-                if augmenter is not None:
-                    obs = {key: augment_images(images, augmenter) for key, images in obs.items()}
-                logits, values, features = _forward(policy, obs, states, starts)
-                count = mask.sum()
-                bc_loss = (F.cross_entropy(logits, labels, reduction="none") * mask).sum() / count
-                value_loss = (((values.flatten() - targets) ** 2) * mask).sum() / count
-                loss = bc_loss + vf_coef * value_loss
-                if head is not None:
-                    poses = _goal_pose_targets(demos, group, policy.device)
-                    aux_loss = (((head(features) - poses) ** 2).mean(dim=1) * mask).sum() / count
-                    loss = loss + aux_coef * aux_loss
-                    sums["aux_loss"] += aux_loss.item() * float(count)
+                loss, parts = _batch_loss(policy, demos, group, returns, augmenter, vf_coef, head, aux_coef)
                 optimiser.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
                 optimiser.step()
                 if scheduler is not None:
                     scheduler.step()
-                predicted = logits.detach().argmax(dim=1)
-                n = float(count)
-                sums["loss"] += loss.item() * n
-                sums["bc_loss"] += bc_loss.item() * n
-                sums["value_loss"] += value_loss.item() * n
-                sums["correct"] += float(((predicted == labels).float() * mask).sum())
+                n = parts["steps"]
+                for key in ("loss", "bc_loss", "value_loss", "aux_loss"):
+                    sums[key] += parts.get(key, 0.0) * n
+                sums["correct"] += parts["accuracy"] * n
                 sums["steps"] += n
             record = {
                 "epoch": epoch + 1,
@@ -567,6 +580,72 @@ def behaviour_cloning(
             bar.close()
         policy.set_training_mode(False)
     return history
+
+
+class InterleavedCloning:
+    """Behaviour cloning between PPO updates (``TrainArgs.ppo_bc_batches``): after each update,
+    ``batches`` minibatches of whole demonstration episodes (about ``batch_steps`` states each),
+    each one step of the policy's own PPO optimiser on the labels' cross-entropy (the value head
+    is left to PPO: the oracle's returns are not the learner's). It keeps the fine-tuned policy
+    near the oracle's actions while PPO moves it, as the imitation term of DAPG or of a
+    BC-regularised policy gradient does; with Adam the number of steps, not a loss weight, sets
+    how strongly.
+
+    Nothing of it lives outside the policy and its optimiser (both in PPO's checkpoints): the
+    minibatches and the augmentation draws come from ``(seed, num_timesteps)``, so a resumed run
+    takes the same steps as one that never stopped.
+    """
+
+    def __init__(self, policy, demos: Demonstrations, batches: int = 2, batch_steps: int = 64, augment: bool = False, seed: int = 0,
+                 max_grad_norm: float = 0.5):
+        if len(demos) == 0:
+            raise InvalidArgumentError("InterleavedCloning got no demonstrations")
+        self.policy, self.demos, self.batches = policy, demos, int(batches)
+        self.batch_steps, self.augment, self.seed, self.max_grad_norm = int(batch_steps), bool(augment), int(seed), float(max_grad_norm)
+        self.lengths = [len(a) for a in demos.labels]
+        self.returns = [np.zeros(n, np.float32) for n in self.lengths]
+
+    def step(self, num_timesteps: int) -> dict[str, float]:
+        """The minibatches after the update that ended at ``num_timesteps``; returns their mean
+        ``bc_loss`` and ``accuracy`` (before each step)."""
+        import torch
+
+        rng = np.random.default_rng([self.seed, int(num_timesteps)])
+        groups = _batches(self.lengths, self.batch_steps, rng)[: self.batches]
+        augmenter = torch.Generator().manual_seed(int(rng.integers(2**62))) if self.augment else None
+        policy, optimiser = self.policy, self.policy.optimizer
+        policy.set_training_mode(True)
+        sums = {"bc_loss": 0.0, "accuracy": 0.0, "steps": 0.0}
+        try:
+            for group in groups:
+                loss, parts = _batch_loss(policy, self.demos, group, self.returns, augmenter)
+                optimiser.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(policy.parameters(), self.max_grad_norm)
+                optimiser.step()
+                for key in ("bc_loss", "accuracy"):
+                    sums[key] += parts[key] * parts["steps"]
+                sums["steps"] += parts["steps"]
+        finally:
+            policy.set_training_mode(False)
+        steps = max(sums["steps"], 1.0)
+        return {"bc_loss": sums["bc_loss"] / steps, "accuracy": sums["accuracy"] / steps, "steps": sums["steps"]}
+
+
+def training_demonstrations(args, log: Callable[[str], None] = print, rng: np.random.Generator | None = None) -> Demonstrations:
+    """The oracle demonstrations of a run (:class:`navgym.training.TrainArgs`: ``env_id``,
+    ``env_kwargs``, ``goal_camera``, ``demos``, ``seed``, ``demo_workers``): collected in parallel
+    with a progress bar on first use, then read from the cache. ``args.demos`` episodes are drawn
+    with ``rng`` (default: seeded with ``args.seed``)."""
+    spec = CollectSpec(args.env_id, "train", args.goal_camera, tuple(sorted(args.env_kwargs.items())), seed=args.seed)
+    available = episode_count(args.env_id, "train", **args.env_kwargs)
+    rng = np.random.default_rng(args.seed) if rng is None else rng
+    count = available if args.demos is None else min(args.demos, available)
+    indices = sorted(rng.choice(available, size=count, replace=False).tolist())
+    began = time.time()
+    demos = oracle_demonstrations(spec, indices, workers=args.demo_workers, progress=args.progress)
+    log(f"oracle demonstrations: {len(demos)} episodes, {demos.steps} steps, SR {np.mean(demos.success):.2f} ({time.time() - began:.0f} s)")
+    return demos
 
 
 def action_agreement(policy, demos: Demonstrations) -> float:
@@ -603,12 +682,9 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
     out = Path(args.out)
     spec = CollectSpec(args.env_id, "train", args.goal_camera, tuple(sorted(args.env_kwargs.items())), seed=args.seed)
     available = episode_count(args.env_id, "train", **args.env_kwargs)
-    rng = np.random.default_rng(args.seed)
-    count = available if args.demos is None else min(args.demos, available)
-    indices = sorted(rng.choice(available, size=count, replace=False).tolist())
     began = time.time()
-    demos = oracle_demonstrations(spec, indices, workers=args.demo_workers, progress=args.progress)
-    log(f"oracle demonstrations: {len(demos)} episodes, {demos.steps} steps, SR {np.mean(demos.success):.2f} ({time.time() - began:.0f} s)")
+    rng = np.random.default_rng(args.seed)  # draws the demonstrations' episodes, then DAgger's
+    demos = training_demonstrations(args, log, rng)
     records = []
 
     def record(stage: str, history: list[dict[str, Any]], extra: dict[str, Any]) -> None:
@@ -660,7 +736,8 @@ def check_pretrain_args(args) -> None:
         raise InvalidArgumentError(f"pretrain={args.pretrain!r} is not a pretraining mode; use one of {list(PRETRAIN_MODES)} or None")
     if args.demos is not None:
         check_int("demos", args.demos, 1)
-    for name, low in (("bc_epochs", 1), ("dagger_rounds", 0), ("dagger_epochs", 1), ("dagger_episodes", 1), ("demo_workers", 1), ("bc_batch_steps", 1)):
+    for name, low in (("bc_epochs", 1), ("dagger_rounds", 0), ("dagger_epochs", 1), ("dagger_episodes", 1), ("demo_workers", 1), ("bc_batch_steps", 1),
+                      ("ppo_bc_batches", 0)):
         check_int(name, getattr(args, name), low)
     for name, low_open in (("bc_learning_rate", True), ("dagger_beta", False), ("bc_aux_coef", False)):
         value = getattr(args, name)

@@ -92,7 +92,15 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             start_steps = trainer.restore(model, checkpoint)
             # A fresh random stream: a resumed run does not replay the first run's actions.
             model.set_random_seed(args.seed + start_steps)
-        callback = make_callback(args, config, eval_env, time.time(), start_steps)
+        cloning = None
+        if args.ppo_bc_batches > 0 and start_steps < args.timesteps:
+            from navgym.training.imitation import InterleavedCloning, training_demonstrations
+
+            cloning = InterleavedCloning(
+                model.policy, training_demonstrations(args, lambda message: _log(args, message)), args.ppo_bc_batches, args.bc_batch_steps,
+                args.bc_augment, args.seed, config.max_grad_norm,
+            )
+        callback = make_callback(args, config, eval_env, time.time(), start_steps, cloning=cloning)
         if start_steps < args.timesteps:
             try:
                 model.learn(

@@ -16,6 +16,7 @@ pytest.importorskip("sb3_contrib", reason="imitation needs sb3-contrib (pip inst
 from navgym.training.imitation import (  # noqa: E402
     CollectSpec,
     Demonstrations,
+    InterleavedCloning,
     action_agreement,
     augment_images,
     behaviour_cloning,
@@ -259,6 +260,52 @@ def test_pretrain_then_ppo_starts_from_the_bc_weights(tmp_path):
     assert again.pretrain is None and again.num_timesteps == 16
 
 
+def test_interleaved_cloning_steps_the_ppo_optimiser_toward_the_oracle(demos):
+    torch.set_num_threads(1)
+    model, vec_env = _model(seed=4)
+    try:
+        for group in model.policy.optimizer.param_groups:
+            group["lr"] = 3e-3  # as the BC test's step; PPO's own 2.5e-4 moves slower
+        before = action_agreement(model.policy, demos)
+        cloning = InterleavedCloning(model.policy, demos, batches=1, batch_steps=256, augment=True, seed=1)
+        first = cloning.step(0)
+        # The batches come from (seed, num_timesteps): the same step count draws the same ones.
+        assert first["steps"] == demos.steps
+        parts = [cloning.step(16 * i) for i in range(1, 30)]
+        after = action_agreement(model.policy, demos)
+        adam_steps = int(next(iter(model.policy.optimizer.state_dict()["state"].values()))["step"])
+    finally:
+        vec_env.close()
+    assert adam_steps == 30  # one optimiser step per minibatch, on PPO's own optimiser
+    assert parts[-1]["bc_loss"] < 0.8 * first["bc_loss"], (first, parts[-1])
+    assert after > before + 0.1, (before, after)
+
+
+def test_ppo_with_interleaved_cloning_clones_once_per_update_across_a_resume(tmp_path):
+    """n_steps=16 and one env: each update is 2 Adam steps (2 epochs x 1 minibatch); cloning adds
+    one step after each update, the last one included, and none again when the run resumes."""
+    from navgym.training import train
+
+    common = dict(head="dense", env_id=ENV_ID, n_envs=1, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False, seed=2, demo_workers=1,
+                  eval_episodes=0, demos=3, ppo_bc_batches=1, checkpoint_every=16)
+    out = tmp_path / "run"
+    train(**common, out=out, timesteps=32)
+    assert _adam_steps(out / "checkpoint.zip") == 2 * 2 + 2
+    result = train(**common, out=out, timesteps=64, resume=True)
+    assert result.start_timesteps == 32 and result.num_timesteps == 64
+    assert _adam_steps(out / "checkpoint.zip") == 4 * 2 + 4
+    plain = tmp_path / "plain"
+    train(**{**common, "ppo_bc_batches": 0}, out=plain, timesteps=32)
+    assert _adam_steps(plain / "checkpoint.zip") == 2 * 2
+
+
+def _adam_steps(checkpoint) -> int:
+    from navgym.agents.rsrnav.model import read_state_dicts
+
+    state = read_state_dicts(checkpoint)["policy.optimizer"]["state"]
+    return int(next(iter(state.values()))["step"])
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -269,6 +316,7 @@ def test_pretrain_then_ppo_starts_from_the_bc_weights(tmp_path):
         ({"pretrain": "bc", "bc_aux_coef": float("nan")}, "bc_aux_coef=nan"),
         ({"pretrain": "bc", "bc_lr_schedule": "step"}, "bc_lr_schedule='step'"),
         ({"pretrain": "bc", "bc_augment": "yes"}, "bc_augment='yes'"),
+        ({"ppo_bc_batches": -1}, "ppo_bc_batches=-1"),
         ({"pretrain": "bc", "init_from": "x.zip"}, "both set the starting weights"),
         ({"timesteps": 0}, "timesteps=0"),
     ],
@@ -306,6 +354,10 @@ def test_train_cli_passes_the_bc_options(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, [*common, "--bc-lr-schedule", "step"])
     assert result.exit_code == 2 and "bc_lr_schedule='step'" in result.output
     assert CliRunner().invoke(app, [*common, "--bc-aux-coef", "-1"]).exit_code == 2  # a usage error
+    result = CliRunner().invoke(app, [*common, "--bc-learning-rate", "0.0005", "--bc-batch-steps", "128", "--ppo-bc-batches", "3"])
+    assert result.exit_code == 130, result.output
+    assert (seen[-1].bc_learning_rate, seen[-1].bc_batch_steps, seen[-1].ppo_bc_batches) == (0.0005, 128, 3)
+    assert seen[-2].ppo_bc_batches == 0 and seen[-2].bc_batch_steps == 64
 
 
 def test_init_from_must_match_the_head(tmp_path):
