@@ -71,6 +71,11 @@ class TrainArgs:
             of the images (:func:`navgym.training.imitation.augment_images`).
         bc_lr_schedule: BC's step size over its passes: ``"constant"`` or ``"cosine"`` (down to 0
             by the last minibatch; each DAgger round's BC restarts it).
+        bc_teacher: Who labels the demonstrations' states (BC, DAgger, ``ppo_bc_batches``):
+            ``"path"`` (default: the oracle agent's shortest-path follower, which stops once well
+            inside the success radius) or ``"view"`` (the same path on to within 0.3 m of the goal
+            photo's position, then a turn to its heading before it stops;
+            :data:`navgym.training.imitation.TEACHERS`).
         dagger_rounds, dagger_episodes, dagger_epochs, dagger_beta: DAgger rounds, episodes run
             with the learner per round, BC passes after each, and the probability that a step of
             round 1 is the oracle's (halved each round).
@@ -123,6 +128,7 @@ class TrainArgs:
     bc_aux_coef: float = 0.0
     bc_augment: bool = False
     bc_lr_schedule: str = "constant"
+    bc_teacher: str = "path"
     dagger_rounds: int = 2
     dagger_episodes: int = 200
     dagger_epochs: int = 5

@@ -4,7 +4,8 @@ states with the follower's action.
 
 The follower is the privileged oracle (:class:`navgym.wrappers.PrivilegedObservation`'s
 ``oracle_action``): it supervises training only; the trained policy sees what any RSRNav policy
-sees (``rgb`` and ``imagegoal``).
+sees (``rgb`` and ``imagegoal``). Which follower labels the states is the ``teacher``
+(:data:`TEACHERS`): the oracle agent's rule, or one that walks on to the goal photo's pose.
 
 * :func:`collect`: run episodes with the oracle (``beta=1``) or with a learner checkpoint mixed
   with the oracle (``beta`` < 1: each step is the oracle's with probability ``beta``), recording
@@ -48,6 +49,12 @@ DEMO_FORMATS_READ = (1, 2)
 AUX_DISTANCE_SCALE = 5.0
 #: Episodes per worker task (the progress bar's granularity).
 CHUNK = 8
+#: The teachers that label states (``bc_teacher``): ``"path"``, the shortest-path follower that
+#: stops once well inside the success radius (the oracle agent's rule,
+#: :func:`~navgym.wrappers.privileged.follow_shortest_path`); ``"view"``, the same path on to within
+#: 0.3 m of where the goal photo was taken, then a turn to its heading before ``stop``
+#: (:func:`~navgym.wrappers.privileged.follow_to_goal_view`: the stop state looks like the goal photo).
+TEACHERS = ("path", "view")
 
 
 @dataclass
@@ -166,6 +173,7 @@ class CollectSpec:
     beta: float = 1.0  # probability that a step is the oracle's action
     deterministic: bool = False  # the learner's actions: sampled (default) or most likely
     seed: int = 0
+    teacher: str = "path"  # the labels: a key of TEACHERS
 
 
 _WORKER_ENVS: dict[Any, Any] = {}
@@ -200,6 +208,10 @@ def goal_pose(env) -> np.ndarray:
 
 def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demonstrations:
     """Episodes ``indices`` of ``spec``'s env (in a worker process or in this one)."""
+    from navgym.wrappers.privileged import follow_to_goal_view
+
+    if spec.teacher not in TEACHERS:
+        raise InvalidArgumentError(f"teacher={spec.teacher!r} is not a teacher; use one of {list(TEACHERS)}")
     env = _worker_env(spec)
     learner = None
     if spec.policy is not None:
@@ -223,7 +235,7 @@ def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demon
         goal = np.asarray(obs["imagegoal"], dtype=np.uint8)
         done = False
         while not done:
-            label = int(obs["oracle_action"])
+            label = int(obs["oracle_action"]) if spec.teacher == "path" else env.unwrapped.actions.index(follow_to_goal_view(env))
             proposed = learner.policy(obs) if learner is not None else label  # the learner sees only rgb + imagegoal
             action = label if learner is None or rng.random() < spec.beta else proposed
             rgb.append(np.asarray(obs["rgb"], dtype=np.uint8))
@@ -297,19 +309,27 @@ def collect(spec: CollectSpec, indices: Iterable[int], workers: int = 1, progres
     return out
 
 
-def oracle_demonstrations(spec: CollectSpec, indices: list[int], workers: int = 1, progress: bool = True, cache: bool = True) -> Demonstrations:
-    """The oracle's demonstrations of episodes ``indices``, cached under the navgym cache folder
-    (keyed by the env id, split, goal camera, env options, episodes, seed and navgym's version)."""
+def demonstration_cache_path(spec: CollectSpec, indices: list[int]) -> Path:
+    """Where :func:`oracle_demonstrations` caches ``spec``'s episodes ``indices``: under the
+    navgym cache folder, keyed by the env id, split, goal camera, env options, episodes, seed,
+    teacher and navgym's version."""
     from navgym import __version__
     from navgym.core.paths import cache_dir
 
+    fields = {"format": DEMO_FORMAT, "navgym": __version__, "spec": [spec.env_id, spec.split, spec.goal_camera, list(map(list, spec.env_kwargs)), spec.seed],
+              "indices": [int(i) for i in indices]}
+    if spec.teacher != "path":  # the default teacher keeps the keys caches had before teachers were added
+        fields["teacher"] = spec.teacher
+    key = json.dumps(fields, sort_keys=True, default=str)
+    return cache_dir() / "demonstrations" / f"{spec.env_id}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+
+
+def oracle_demonstrations(spec: CollectSpec, indices: list[int], workers: int = 1, progress: bool = True, cache: bool = True) -> Demonstrations:
+    """The oracle's (``spec.teacher``'s) demonstrations of episodes ``indices``, cached
+    (:func:`demonstration_cache_path`)."""
     if spec.policy is not None:
         raise InvalidArgumentError("oracle_demonstrations() records the oracle; pass a spec without policy=")
-    key = json.dumps(
-        {"format": DEMO_FORMAT, "navgym": __version__, "spec": [spec.env_id, spec.split, spec.goal_camera, list(map(list, spec.env_kwargs)), spec.seed],
-         "indices": indices}, sort_keys=True, default=str,
-    )
-    path = cache_dir() / "demonstrations" / f"{spec.env_id}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+    path = demonstration_cache_path(spec, indices)
     if cache and path.exists():
         return Demonstrations.load(path)
     demos = collect(spec, indices, workers=workers, progress=progress, desc="oracle demonstrations")
@@ -632,13 +652,22 @@ class InterleavedCloning:
         return {"bc_loss": sums["bc_loss"] / steps, "accuracy": sums["accuracy"] / steps, "steps": sums["steps"]}
 
 
-def training_demonstrations(args, log: Callable[[str], None] = print, rng: np.random.Generator | None = None) -> Demonstrations:
-    """The oracle demonstrations of a run (:class:`navgym.training.TrainArgs`: ``env_id``,
-    ``env_kwargs``, ``goal_camera``, ``demos``, ``seed``, ``demo_workers``): collected in parallel
+def demonstration_spec(args) -> CollectSpec:
+    """What a run's oracle demonstrations record (:class:`navgym.training.TrainArgs`: ``env_id``,
+    ``env_kwargs``, ``goal_camera``, ``seed``, ``bc_teacher``)."""
+    return CollectSpec(args.env_id, "train", args.goal_camera, tuple(sorted(args.env_kwargs.items())), seed=args.seed, teacher=args.bc_teacher)
+
+
+def training_demonstrations(args, log: Callable[[str], None] = print, rng: np.random.Generator | None = None,
+                            available: int | None = None) -> Demonstrations:
+    """The oracle demonstrations of a run (:func:`demonstration_spec`'s fields of
+    :class:`navgym.training.TrainArgs`, and ``demos``, ``demo_workers``): collected in parallel
     with a progress bar on first use, then read from the cache. ``args.demos`` episodes are drawn
-    with ``rng`` (default: seeded with ``args.seed``)."""
-    spec = CollectSpec(args.env_id, "train", args.goal_camera, tuple(sorted(args.env_kwargs.items())), seed=args.seed)
-    available = episode_count(args.env_id, "train", **args.env_kwargs)
+    with ``rng`` (default: seeded with ``args.seed``) from the ``available`` episodes of the train
+    split (default: counted)."""
+    spec = demonstration_spec(args)
+    if available is None:
+        available = episode_count(args.env_id, "train", **args.env_kwargs)
     rng = np.random.default_rng(args.seed) if rng is None else rng
     count = available if args.demos is None else min(args.demos, available)
     indices = sorted(rng.choice(available, size=count, replace=False).tolist())
@@ -671,20 +700,23 @@ PRETRAIN_MODES = ("bc", "dagger")
 
 def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """BC (and DAgger rounds) for ``model`` (a freshly built RecurrentPPO) as ``args`` say
-    (:class:`navgym.training.TrainArgs`: ``pretrain``, ``demos``, ``bc_epochs``, ``bc_aux_coef``,
-    ``dagger_rounds``, ``dagger_episodes``, ``dagger_beta``, ``demo_workers``); writes
-    ``args.out/pretrain.zip`` and ``args.out/pretrain.jsonl`` and returns a summary."""
+    (:class:`navgym.training.TrainArgs`: ``pretrain``, ``demos``, ``bc_teacher``, ``bc_epochs``,
+    ``bc_aux_coef``, ``dagger_rounds``, ``dagger_episodes``, ``dagger_beta``, ``demo_workers``); writes
+    ``args.out/pretrain.zip`` and ``args.out/pretrain.jsonl`` and returns a summary: ``checkpoint``,
+    ``records`` (the pretrain.jsonl entries) and ``demonstrations`` (the oracle's, without DAgger's
+    episodes: what ``ppo_bc_batches`` clones, so a run does not read them twice)."""
     import torch
 
     from navgym.evaluation import append_jsonl, evaluate, mean_measures
 
     trainer = args.trainer
     out = Path(args.out)
-    spec = CollectSpec(args.env_id, "train", args.goal_camera, tuple(sorted(args.env_kwargs.items())), seed=args.seed)
+    spec = demonstration_spec(args)
     available = episode_count(args.env_id, "train", **args.env_kwargs)
     began = time.time()
     rng = np.random.default_rng(args.seed)  # draws the demonstrations' episodes, then DAgger's
-    demos = training_demonstrations(args, log, rng)
+    demos = training_demonstrations(args, log, rng, available)
+    oracle = Demonstrations().extend(demos)  # DAgger rounds extend demos; --ppo-bc-batches clones these
     records = []
 
     def record(stage: str, history: list[dict[str, Any]], extra: dict[str, Any]) -> None:
@@ -715,7 +747,7 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
         trainer.save(model, learner, config, {"env_id": args.env_id, "seed": args.seed, "stage": f"dagger{r}"})
         beta = args.dagger_beta * (0.5**r)
         learner_spec = CollectSpec(spec.env_id, spec.split, spec.goal_camera, spec.env_kwargs, policy=str(learner), beta=beta,
-                                   seed=args.seed + 1000 * (r + 1))
+                                   seed=args.seed + 1000 * (r + 1), teacher=spec.teacher)
         episodes = sorted(rng.choice(available, size=min(args.dagger_episodes, available), replace=False).tolist())
         fresh = collect(learner_spec, episodes, workers=args.demo_workers, progress=args.progress, desc=f"DAgger round {r + 1}")
         fresh.save(out / "demonstrations" / f"dagger{r + 1}.npz")
@@ -725,7 +757,7 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
     learner.unlink(missing_ok=True)
     checkpoint = out / "pretrain.zip"
     trainer.save(model, checkpoint, config, {"env_id": args.env_id, "seed": args.seed, "stage": args.pretrain})
-    return {"checkpoint": str(checkpoint), "records": records}
+    return {"checkpoint": str(checkpoint), "records": records, "demonstrations": oracle}
 
 
 def check_pretrain_args(args) -> None:
@@ -745,6 +777,8 @@ def check_pretrain_args(args) -> None:
             raise InvalidArgumentError(f"{name}={value!r} must be a {'positive' if low_open else 'non-negative'} finite number")
     if args.bc_lr_schedule not in LR_SCHEDULES:
         raise InvalidArgumentError(f"bc_lr_schedule={args.bc_lr_schedule!r} is not a schedule; use one of {list(LR_SCHEDULES)}")
+    if args.bc_teacher not in TEACHERS:
+        raise InvalidArgumentError(f"bc_teacher={args.bc_teacher!r} is not a teacher; use one of {list(TEACHERS)}")
     if not isinstance(args.bc_augment, bool):
         raise InvalidArgumentError(f"bc_augment={args.bc_augment!r} must be True or False")
     if args.dagger_beta > 1:

@@ -96,10 +96,13 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
         if args.ppo_bc_batches > 0 and start_steps < args.timesteps:
             from navgym.training.imitation import InterleavedCloning, training_demonstrations
 
+            demos = pretrained.pop("demonstrations") if pretrained else training_demonstrations(args, lambda message: _log(args, message))
             cloning = InterleavedCloning(
-                model.policy, training_demonstrations(args, lambda message: _log(args, message)), args.ppo_bc_batches, args.bc_batch_steps,
+                model.policy, demos, args.ppo_bc_batches, args.bc_batch_steps,
                 args.bc_augment, args.seed, config.max_grad_norm,
             )
+        if pretrained:
+            pretrained.pop("demonstrations", None)  # the result keeps the summary, not the images
         callback = make_callback(args, config, eval_env, time.time(), start_steps, cloning=cloning)
         if start_steps < args.timesteps:
             try:

@@ -89,20 +89,49 @@ def follow_shortest_path(env) -> str:
     # Stop well inside the success radius (any-angle distances on a 5 cm grid are approximate).
     if distance <= 0.75 * radius or (distance <= radius and distance <= 0.5 * nav.embodiment.forward_step):
         return "stop"
-    if not math.isfinite(distance):
+    return _steer(nav, state, goals, distance)
+
+
+def follow_to_goal_view(env, stop_distance: float = 0.3) -> str:
+    """The next action name of a follower that walks the shortest path on to within
+    ``stop_distance`` metres of the goal (not merely inside the success radius, where
+    :func:`follow_shortest_path` stops), then turns to the task's goal heading (ImageNav: the goal
+    photo's, so it stops where its view is the goal photo) and stops. Made for ImageNav: tasks
+    without a goal heading stop on arrival, and other tasks' extra success rules (ObjectNav's
+    facing, InstanceImageNav's goal object) are not followed. A teacher for imitation
+    (``bc_teacher="view"``); privileged."""
+    nav = env.unwrapped
+    sim, goals = nav.sim, nav.goal_points
+    state = sim.get_agent_state()
+    distance = sim.geodesic_distance(state.position, goals)
+    if distance > max(stop_distance, 0.5 * nav.embodiment.forward_step):
+        return _steer(nav, state, goals, distance)
+    heading = nav.task.goal_heading(nav.episode)
+    if heading is None:
         return "stop"
-    path = sim.shortest_path(state.position, goals)
-    if len(path) < 2:
-        return "stop"
-    target = next((p for p in path[1:] if np.hypot(p[0] - state.position[0], p[2] - state.position[2]) > 0.05), path[-1])
-    heading = yaw_toward(state.position, target)
-    error = wrap_angle(heading - state.yaw)
+    return _turn_toward(nav, wrap_angle(heading - state.yaw)) or "stop"
+
+
+def _turn_toward(nav, error: float) -> str | None:
+    """``turn_left``/``turn_right`` when a heading ``error`` (radians, left positive) is more than
+    half a turn step; else ``None``."""
     half_turn = math.radians(nav.embodiment.turn_angle) / 2.0
     if error > half_turn + 1e-6:
         return "turn_left"
     if error < -half_turn - 1e-6:
         return "turn_right"
-    return "move_forward"
+    return None
+
+
+def _steer(nav, state, goals, distance: float) -> str:
+    """One step along the shortest path to ``goals`` (``stop`` when none is reachable)."""
+    if not math.isfinite(distance):
+        return "stop"
+    path = nav.sim.shortest_path(state.position, goals)
+    if len(path) < 2:
+        return "stop"
+    target = next((p for p in path[1:] if np.hypot(p[0] - state.position[0], p[2] - state.position[2]) > 0.05), path[-1])
+    return _turn_toward(nav, wrap_angle(yaw_toward(state.position, target) - state.yaw)) or "move_forward"
 
 
 class PrivilegedObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):

@@ -4,6 +4,8 @@ and PPO that starts from the BC weights."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
 
@@ -21,6 +23,7 @@ from navgym.training.imitation import (  # noqa: E402
     augment_images,
     behaviour_cloning,
     collect,
+    demonstration_cache_path,
     discounted_returns,
     goal_pose,
 )
@@ -68,6 +71,33 @@ def test_oracle_demonstrations_succeed_and_round_trip(demos, tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="demonstrations=.*cannot be read"):
         Demonstrations.load(tmp_path / "bad.npz")
+
+
+def test_the_view_teacher_labels_a_walk_on_to_the_goal_photo(demos):
+    """bc_teacher="view": the same episodes, labelled by a follower that walks on to within 0.3 m
+    of the goal photo's position and turns to its heading before it stops."""
+    view = collect(dataclasses.replace(SPEC, teacher="view"), range(4), progress=False)
+    assert all(view.success)
+    for labels, path_labels, poses in zip(view.labels, demos.labels, view.goal_pose):
+        assert labels[-1] == 0 and 0 not in labels[:-1]
+        assert len(labels) > len(path_labels)
+        assert poses[-1, 0] <= 0.3 + 1e-4  # a straight line, at most the geodesic it stops within
+    assert np.mean([p[-1, 0] for p in view.goal_pose]) < np.mean([p[-1, 0] for p in demos.goal_pose])
+    with pytest.raises(ValueError, match="teacher='shortest'"):
+        collect(dataclasses.replace(SPEC, teacher="shortest"), range(1), progress=False)
+
+
+def test_demonstration_caches_are_kept_apart_by_teacher():
+    from navgym import __version__
+    from navgym.core.paths import cache_dir
+
+    path = demonstration_cache_path(SPEC, [0, 1])
+    assert demonstration_cache_path(dataclasses.replace(SPEC, teacher="view"), [0, 1]) != path
+    assert demonstration_cache_path(SPEC, [0, 2]) != path
+    # The default teacher's key is the one caches had before teachers existed: they still hit.
+    key = json.dumps({"format": 2, "navgym": __version__, "spec": [SPEC.env_id, "train", "agent", list(map(list, SPEC.env_kwargs)), 5],
+                      "indices": [0, 1]}, sort_keys=True, default=str)
+    assert path == cache_dir() / "demonstrations" / f"{SPEC.env_id}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
 
 
 def test_goal_pose_is_recorded_for_every_state(demos):
@@ -299,6 +329,25 @@ def test_ppo_with_interleaved_cloning_clones_once_per_update_across_a_resume(tmp
     assert _adam_steps(plain / "checkpoint.zip") == 2 * 2
 
 
+def test_pretraining_and_cloning_during_ppo_read_the_demonstrations_once(tmp_path, monkeypatch):
+    import navgym.training.imitation as imitation
+    from navgym.training import train
+
+    calls = []
+    original = imitation.training_demonstrations
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(imitation, "training_demonstrations", counted)
+    result = train(head="dense", env_id=ENV_ID, n_envs=1, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False, seed=2, demo_workers=1,
+                   eval_episodes=0, demos=2, pretrain="bc", bc_epochs=1, ppo_bc_batches=1, timesteps=16, out=tmp_path / "run")
+    assert len(calls) == 1 and result.num_timesteps == 16
+    assert "demonstrations" not in result.pretrain  # the summary, without the images
+    assert _adam_steps(tmp_path / "run" / "checkpoint.zip") == 2 + 1
+
+
 def _adam_steps(checkpoint) -> int:
     from navgym.agents.rsrnav.model import read_state_dicts
 
@@ -316,6 +365,7 @@ def _adam_steps(checkpoint) -> int:
         ({"pretrain": "bc", "bc_aux_coef": float("nan")}, "bc_aux_coef=nan"),
         ({"pretrain": "bc", "bc_lr_schedule": "step"}, "bc_lr_schedule='step'"),
         ({"pretrain": "bc", "bc_augment": "yes"}, "bc_augment='yes'"),
+        ({"pretrain": "bc", "bc_teacher": "oracle"}, "bc_teacher='oracle'"),
         ({"ppo_bc_batches": -1}, "ppo_bc_batches=-1"),
         ({"pretrain": "bc", "init_from": "x.zip"}, "both set the starting weights"),
         ({"timesteps": 0}, "timesteps=0"),
@@ -357,7 +407,11 @@ def test_train_cli_passes_the_bc_options(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, [*common, "--bc-learning-rate", "0.0005", "--bc-batch-steps", "128", "--ppo-bc-batches", "3"])
     assert result.exit_code == 130, result.output
     assert (seen[-1].bc_learning_rate, seen[-1].bc_batch_steps, seen[-1].ppo_bc_batches) == (0.0005, 128, 3)
-    assert seen[-2].ppo_bc_batches == 0 and seen[-2].bc_batch_steps == 64
+    assert seen[-2].ppo_bc_batches == 0 and seen[-2].bc_batch_steps == 64 and seen[-2].bc_teacher == "path"
+    result = CliRunner().invoke(app, [*common, "--bc-teacher", "view"])
+    assert result.exit_code == 130 and seen[-1].bc_teacher == "view", result.output
+    result = CliRunner().invoke(app, [*common, "--bc-teacher", "goal"])
+    assert result.exit_code == 2 and "bc_teacher='goal'" in result.output
 
 
 def test_init_from_must_match_the_head(tmp_path):

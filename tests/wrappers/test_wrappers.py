@@ -26,7 +26,7 @@ from navgym.wrappers import (
     UserMatchedGoalCamera,
     draw_goal_camera,
 )
-from navgym.wrappers.privileged import follow_shortest_path
+from navgym.wrappers.privileged import follow_shortest_path, follow_to_goal_view
 
 SMALL = {"num_scenes": 2, "episodes_per_scene": 3}
 AGENT_CAMERA = CameraSpec(128, 128, 90.0, 1.25)
@@ -324,6 +324,27 @@ def test_following_the_shortest_path_is_rewarded_by_the_distance_covered(make):
     assert totals["reward"] == pytest.approx(totals["terms"])
     facing = info["angle_to_goal"] < math.radians(25)
     assert terms["success"] == 5.0 and terms["angle_success"] == (5.0 if facing else 0.0)
+
+
+@pytest.mark.parametrize("make", [room_env, lambda: make_small("ImageNav-ProcHouse-v0")], ids=["room", "prochouse"])
+def test_the_goal_view_follower_stops_where_the_goal_photo_was_taken(make):
+    """bc_teacher="view": on past the success radius to within 0.3 m of the goal, turned to the
+    goal photo's heading (within half a turn step). The shortest-path follower stops earlier."""
+    env = make()
+    half_turn = math.radians(env.unwrapped.embodiment.turn_angle) / 2
+    for seed in (1, 2):
+        ends = []
+        for follow in (follow_shortest_path, follow_to_goal_view):
+            env.reset(seed=seed)
+            for _ in range(300):
+                _, _, terminated, truncated, info = env.step(follow(env))
+                if terminated or truncated:
+                    break
+            assert terminated and info["success"], follow.__name__
+            ends.append(info)
+        path, view = ends
+        assert view["distance_to_goal"] <= 0.3 + 1e-6 and view["num_steps"] > path["num_steps"]
+        assert view["angle_to_goal"] <= half_turn + 1e-6, view["angle_to_goal"]
 
 
 def test_angle_terms_are_zero_without_a_goal_view():
