@@ -14,6 +14,7 @@ then read from the cache). Variants: ``default`` (as ``--pretrain bc``), ``novf`
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
@@ -39,9 +40,7 @@ def main() -> None:
     run = TrainArgs(head=args.head, env_id="ImageNav-ProcHouseNear-v0", n_envs=1, pretrain="bc", bc_teacher=args.teacher, demo_workers=1,
                     env_kwargs={"num_scenes": args.scenes, "sim_options": {"render_backend": "raster"}}, model={"n_lstm_layers": 1})
     full = training_demonstrations(run)
-    demos = Demonstrations()
-    for name in ("rgb", "goal", "labels", "actions", "rewards", "success", "episode_index", "goal_pose"):
-        setattr(demos, name, getattr(full, name)[: args.episodes])
+    demos = Demonstrations(**{f.name: getattr(full, f.name)[: args.episodes] for f in dataclasses.fields(full)})
     del full
     print(f"{len(demos)} episodes, {demos.steps} states; commonest action share "
           f"{np.bincount(np.concatenate(demos.labels)).max() / demos.steps:.3f}", flush=True)

@@ -2,10 +2,11 @@
 cloning (BC) of a recurrent SB3 policy on them, and DAgger rounds that relabel the learner's own
 states with the follower's action.
 
-The follower is the privileged oracle (:class:`navgym.wrappers.PrivilegedObservation`'s
-``oracle_action``): it supervises training only; the trained policy sees what any RSRNav policy
-sees (``rgb`` and ``imagegoal``). Which follower labels the states is the ``teacher``
-(:data:`TEACHERS`): the oracle agent's rule, or one that walks on to the goal photo's pose.
+The follower is a privileged oracle (it reads the simulator's shortest path, as
+:class:`navgym.wrappers.PrivilegedObservation`'s ``oracle_action`` does): it supervises training
+only; the trained policy sees what any RSRNav policy sees (``rgb`` and ``imagegoal``). Which
+follower labels the states is the ``teacher`` (:data:`TEACHERS`): the oracle agent's rule, or one
+that walks on to the goal photo's pose.
 
 * :func:`collect`: run episodes with the oracle (``beta=1``) or with a learner checkpoint mixed
   with the oracle (``beta`` < 1: each step is the oracle's with probability ``beta``), recording
@@ -175,6 +176,23 @@ class CollectSpec:
     seed: int = 0
     teacher: str = "path"  # the labels: a key of TEACHERS
 
+    def __post_init__(self):
+        check_teacher("teacher", self.teacher)
+
+
+def check_teacher(name: str, value: Any) -> None:
+    """``value`` (parameter ``name``) must be one of :data:`TEACHERS`."""
+    if value not in TEACHERS:
+        raise InvalidArgumentError(f"{name}={value!r} is not a teacher; use one of {list(TEACHERS)}")
+
+
+def _teacher_action(teacher: str, env) -> int:
+    """The action index ``teacher`` takes in ``env``'s current state."""
+    from navgym.wrappers.privileged import follow_shortest_path, follow_to_goal_view
+
+    follow = follow_shortest_path if teacher == "path" else follow_to_goal_view
+    return env.unwrapped.actions.index(follow(env))
+
 
 _WORKER_ENVS: dict[Any, Any] = {}
 
@@ -184,10 +202,9 @@ def _worker_env(spec: CollectSpec):
     key = (spec.env_id, spec.split, spec.goal_camera, json.dumps(spec.env_kwargs, sort_keys=True, default=str))
     if key not in _WORKER_ENVS:
         from navgym.training.envs import make_training_env
-        from navgym.wrappers import PrivilegedObservation
 
-        env = make_training_env(spec.env_id, spec.split, spec.goal_camera, "rsrnav", agent="rsrnav", **dict(spec.env_kwargs))
-        _WORKER_ENVS[key] = PrivilegedObservation(env)
+        # No PrivilegedObservation: the teacher's label is computed once per state, in _run_chunk.
+        _WORKER_ENVS[key] = make_training_env(spec.env_id, spec.split, spec.goal_camera, "rsrnav", agent="rsrnav", **dict(spec.env_kwargs))
     return _WORKER_ENVS[key]
 
 
@@ -208,10 +225,6 @@ def goal_pose(env) -> np.ndarray:
 
 def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demonstrations:
     """Episodes ``indices`` of ``spec``'s env (in a worker process or in this one)."""
-    from navgym.wrappers.privileged import follow_to_goal_view
-
-    if spec.teacher not in TEACHERS:
-        raise InvalidArgumentError(f"teacher={spec.teacher!r} is not a teacher; use one of {list(TEACHERS)}")
     env = _worker_env(spec)
     learner = None
     if spec.policy is not None:
@@ -235,7 +248,7 @@ def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demon
         goal = np.asarray(obs["imagegoal"], dtype=np.uint8)
         done = False
         while not done:
-            label = int(obs["oracle_action"]) if spec.teacher == "path" else env.unwrapped.actions.index(follow_to_goal_view(env))
+            label = _teacher_action(spec.teacher, env)
             proposed = learner.policy(obs) if learner is not None else label  # the learner sees only rgb + imagegoal
             action = label if learner is None or rng.random() < spec.beta else proposed
             rgb.append(np.asarray(obs["rgb"], dtype=np.uint8))
@@ -777,8 +790,7 @@ def check_pretrain_args(args) -> None:
             raise InvalidArgumentError(f"{name}={value!r} must be a {'positive' if low_open else 'non-negative'} finite number")
     if args.bc_lr_schedule not in LR_SCHEDULES:
         raise InvalidArgumentError(f"bc_lr_schedule={args.bc_lr_schedule!r} is not a schedule; use one of {list(LR_SCHEDULES)}")
-    if args.bc_teacher not in TEACHERS:
-        raise InvalidArgumentError(f"bc_teacher={args.bc_teacher!r} is not a teacher; use one of {list(TEACHERS)}")
+    check_teacher("bc_teacher", args.bc_teacher)
     if not isinstance(args.bc_augment, bool):
         raise InvalidArgumentError(f"bc_augment={args.bc_augment!r} must be True or False")
     if args.dagger_beta > 1:

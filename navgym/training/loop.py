@@ -88,6 +88,8 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
                 from navgym.training.imitation import pretrain
 
                 pretrained = pretrain(model, args, config, eval_env, log=lambda message: _log(args, message))
+        # The pretraining's oracle demonstrations serve --ppo-bc-batches; the result keeps the summary only.
+        pretrained_demos = pretrained.pop("demonstrations") if pretrained else None
         if args.resume:
             start_steps = trainer.restore(model, checkpoint)
             # A fresh random stream: a resumed run does not replay the first run's actions.
@@ -96,13 +98,11 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
         if args.ppo_bc_batches > 0 and start_steps < args.timesteps:
             from navgym.training.imitation import InterleavedCloning, training_demonstrations
 
-            demos = pretrained.pop("demonstrations") if pretrained else training_demonstrations(args, lambda message: _log(args, message))
+            demos = pretrained_demos if pretrained_demos is not None else training_demonstrations(args, lambda message: _log(args, message))
             cloning = InterleavedCloning(
                 model.policy, demos, args.ppo_bc_batches, args.bc_batch_steps,
                 args.bc_augment, args.seed, config.max_grad_norm,
             )
-        if pretrained:
-            pretrained.pop("demonstrations", None)  # the result keeps the summary, not the images
         callback = make_callback(args, config, eval_env, time.time(), start_steps, cloning=cloning)
         if start_steps < args.timesteps:
             try:
