@@ -3,7 +3,7 @@ with one env in-process and two envs in subprocesses, printed side by side.
 
     python benchmarks/train_speed.py [--heads direction] [--rollouts 4] [--n-steps 128] [--threads 1]
         [--envs 1,2] [--num-scenes 4] [--episodes-per-scene 20] [--size 128] [--render-backend raster]
-        [--json results.json]
+        [--model-option precision=bfloat16] [--json results.json]
 
 Each configuration builds the envs and the model, runs one warm-up rollout and update, then times
 ``--rollouts`` more, with navgym's training callback (it switches torch threads: ``--threads``
@@ -11,7 +11,8 @@ while collecting, ``--update-threads`` (default: all cores) while updating). "ro
 "update" the PPO epochs over one rollout. ``ImageNav-ProcHouseEasy-v0``, RSRNav reward, the
 default RSRNavConfig (2 epochs, 2 minibatches of 128 with 2 envs). ``--envs``, ``--num-scenes``,
 ``--episodes-per-scene`` and ``--size`` shrink a run; ``--render-backend raster`` renders the training
-envs' frames by rasterising (docs/simulator.md); ``--json`` also writes the rows to a file.
+envs' frames by rasterising (docs/simulator.md); ``--model-option`` sets RSRNavConfig fields (as
+``navgym train --model-option``); ``--json`` also writes the rows to a file.
 CI runs it with a tiny budget (tests/scripts/test_train_speed_benchmark.py), checking only that it
 runs and reports sane numbers, nothing about speed.
 """
@@ -30,7 +31,7 @@ from pathlib import Path
 
 
 def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None,
-            env_kwargs: dict) -> dict[str, float]:
+            env_kwargs: dict, model: dict | None = None) -> dict[str, float]:
     import torch
     from _phases import rollout_timer
     from stable_baselines3.common.callbacks import CallbackList
@@ -41,7 +42,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
     torch.set_num_threads(threads)
     out = Path(tempfile.mkdtemp(prefix="navgym_train_speed_"))
     args = TrainArgs(
-        head=head, n_envs=n_envs, model={"n_steps": n_steps}, env_kwargs=env_kwargs,
+        head=head, n_envs=n_envs, model={**(model or {}), "n_steps": n_steps}, env_kwargs=env_kwargs,
         out=out, torch_threads=threads, update_threads=update_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False,
     )
     make_training_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
@@ -69,6 +70,17 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
     }
 
 
+def _option(text: str) -> tuple[str, object]:
+    """``KEY=VALUE``; the value is JSON when it parses (numbers, true/false), else a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise SystemExit(f"--model-option {text!r} must be KEY=VALUE, e.g. precision=bfloat16")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--heads", default="direction", help="Comma-separated RSRNav heads.")
@@ -81,9 +93,12 @@ def main() -> None:
     parser.add_argument("--episodes-per-scene", type=int, default=20, help="Episodes per house.")
     parser.add_argument("--size", type=int, default=None, help="Camera side in pixels (default: the embodiment's, 128).")
     parser.add_argument("--render-backend", default=None, help="sim_options render_backend of the training envs, e.g. raster (default: the simulator's).")
+    parser.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="RSRNavConfig setting, e.g. precision=bfloat16 (repeatable).")
     parser.add_argument("--json", type=Path, default=None, help="Also write the options and rows to this JSON file.")
     options = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
+    model = dict(_option(text) for text in options.model_option)
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
     env_counts = [int(n) for n in options.envs.split(",") if n.strip()]
     env_kwargs = {"num_scenes": options.num_scenes, "episodes_per_scene": options.episodes_per_scene}
@@ -99,7 +114,7 @@ def main() -> None:
     rows = []
     for head in heads:
         for n_envs in env_counts:
-            r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs)
+            r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs, model)
             print(
                 f"{head:<14}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
                 f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}",

@@ -21,6 +21,7 @@ from navgym.agents.rsrnav.encoders import (  # noqa: E402
     all_pairs_correlation,
     correlation_pyramid,
     direction_correlation,
+    direction_lookup,
 )
 
 IMAGE_SPACE = gym.spaces.Dict(
@@ -117,6 +118,43 @@ def test_direction_lookup_matches_loop_reference(levels, radius):
     assert torch.allclose(fast.double(), reference_direction_correlation(observation, goal, levels, radius), atol=1e-5)
 
 
+@pytest.mark.parametrize("height, width, levels, radius", [(16, 16, 3, 1), (6, 10, 2, 2), (4, 4, 1, 0)])
+def test_direction_lookup_as_one_matrix_equals_the_pyramid_path_in_values_and_gradients(height, width, levels, radius):
+    """direction_correlation's per-point matrix product against the explicit pyramid + grid_sample
+    path it replaces, forward and backward."""
+    torch.manual_seed(height + width)
+    observation = torch.randn(3, 5, height, width, dtype=torch.float64, requires_grad=True)
+    goal = torch.randn(3, 5, height, width, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(3, levels * (2 * radius + 1) ** 2, height, width, dtype=torch.float64)
+    fast = direction_correlation(observation, goal, levels=levels, radius=radius)
+    explicit = direction_lookup(correlation_pyramid(all_pairs_correlation(observation, goal), levels), height, width, radius)
+    assert torch.allclose(fast, explicit, atol=1e-6)
+    fast_grads = torch.autograd.grad((fast * weights).sum(), (observation, goal))
+    explicit_grads = torch.autograd.grad((explicit * weights).sum(), (observation, goal))
+    for a, b in zip(fast_grads, explicit_grads):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_cue_norm_normalises_the_cue_and_bfloat16_stays_close_to_float32():
+    torch.manual_seed(0)
+    observations = {"rgb": torch.rand(4, 3, 128, 128), "imagegoal": torch.rand(4, 3, 128, 128)}
+    plain = RSRNavEncoder(IMAGE_SPACE, head="direction")
+    normed = RSRNavEncoder(IMAGE_SPACE, head="direction", cue_norm=True)
+    assert isinstance(normed.projection[0], torch.nn.LayerNorm) and isinstance(plain.projection[0], torch.nn.Linear)
+    with torch.no_grad():
+        normed.load_state_dict({k: v for k, v in plain.state_dict().items() if not k.startswith("projection")}, strict=False)
+        cue = normed.projection[0](normed.cue(observations))
+    assert torch.allclose(cue.mean(dim=1), torch.zeros(4), atol=1e-4) and torch.allclose(cue.std(dim=1, unbiased=False), torch.ones(4), atol=1e-2)
+    half = RSRNavEncoder(IMAGE_SPACE, head="direction", precision="bfloat16")
+    half.load_state_dict(plain.state_dict())
+    with torch.no_grad():
+        exact, approx = plain.cue(observations), half.cue(observations)
+    assert approx.dtype == torch.float32
+    assert torch.allclose(approx, exact, rtol=0.05, atol=0.05 * float(exact.abs().max()))
+    with pytest.raises(ValueError, match="precision='half'"):
+        RSRNavEncoder(IMAGE_SPACE, head="dense", precision="half")
+
+
 def test_direction_lookup_points_at_the_goal_displacement():
     """When the goal shows each observation cell 2 cells further right, the look-up peaks at
     offset (0, +2) for every observation point."""
@@ -146,6 +184,11 @@ def test_goal_deduplication_and_cache_change_no_value_or_gradient():
     unique, inverse = unique_images(batch)
     assert unique.shape[0] == 3 and torch.equal(unique[inverse], batch)
     assert unique_images(goals)[1] is None  # all distinct: nothing to share
+    # Images that differ only where the fingerprint does not read stay apart (exact comparison).
+    twin = goals[0].clone()
+    twin.view(-1)[1] += 0.5  # the fingerprint reads every 3rd value of 12,288
+    unique, inverse = unique_images(torch.stack((goals[0], twin, goals[0])))
+    assert torch.equal(unique if inverse is None else unique[inverse], torch.stack((goals[0], twin, goals[0])))
 
     space = gym.spaces.Dict({k: gym.spaces.Box(0, 255, (3, 64, 64), dtype=np.uint8) for k in ("rgb", "imagegoal")})
     encoder = RSRNavEncoder(space, head="dense")
@@ -578,6 +621,8 @@ def test_cli_interrupted_training_keeps_a_resumable_checkpoint(tmp_path):
         (["--env", "ObjectNav-ProcHouse-v0"], "imagegoal"),
         (["--goal-camera", "phone"], "goal_camera='phone'"),
         (["--model-option", "hidden=3"], "Unknown RSRNav settings"),
+        (["--model-option", "precision=half"], "precision='half' is not one of"),
+        (["--model-option", "cue_norm=maybe"], "cue_norm='maybe' must be true or false"),
         (["--pretrain", "imitate"], "pretrain='imitate'"),
         (["--pretrain", "bc", "--init-from", "x.zip"], "both set the starting weights"),
     ],

@@ -38,8 +38,9 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from navgym.agents.rsrnav.encoders import HEADS, RSRNavEncoder
+from navgym.agents.rsrnav.encoders import HEADS, PRECISIONS, RSRNavEncoder
 from navgym.core.checks import check_int, check_range
+from navgym.core.options import choice, flag
 from navgym.errors import DataNotFoundError, InvalidArgumentError
 
 #: Index of ``stop`` in every navgym task's actions (Habitat's order).
@@ -60,6 +61,10 @@ class RSRNavConfig:
         features_dim: Size of the policy's input embedding (paper: 128).
         base_channels: Trunk width (not in the paper's text; 16 here for CPU speed).
         levels, radius: Direction head's pyramid levels (paper: 3) and look-up radius (authors: 1).
+        cue_norm: ``LayerNorm`` over the head's cue before the policy's input layer (navgym's
+            addition, off by default; see :class:`~navgym.agents.rsrnav.encoders.RSRNavEncoder`).
+        precision: ``"float32"`` or ``"bfloat16"`` (autocast of the trunk and head; faster for
+            the direction head on CPUs with AMX, see docs/results/rsrnav.md, Training speed).
         lstm_hidden_size, n_lstm_layers: Recurrent state (paper: 2-layer GRU of 128; here LSTM).
         learning_rate: Adam step size (habitat-baselines: 2.5e-4).
         n_steps: Rollout length per env per update (authors: 128).
@@ -79,6 +84,8 @@ class RSRNavConfig:
     base_channels: int = 16
     levels: int = 3
     radius: int = 1
+    cue_norm: bool = False
+    precision: str = "float32"
     lstm_hidden_size: int = 128
     n_lstm_layers: int = 2
     learning_rate: float = 2.5e-4
@@ -114,6 +121,8 @@ class RSRNavConfig:
             if math.isinf(high) and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isinf(value):
                 raise InvalidArgumentError(f"{name}={value!r} must be a finite number")
             setattr(self, name, check_range(name, value, low, high, low_open=open_ends[0], high_open=open_ends[1]))
+        self.cue_norm = flag("cue_norm", self.cue_norm)
+        self.precision = choice("precision", self.precision, list(PRECISIONS))
         if self.n_steps < 2:
             raise InvalidArgumentError(f"n_steps={self.n_steps!r} must be at least 2 (PPO's advantage normalisation)")
 
@@ -135,6 +144,8 @@ class RSRNavConfig:
                 "base_channels": self.base_channels,
                 "levels": self.levels,
                 "radius": self.radius,
+                "cue_norm": self.cue_norm,
+                "precision": self.precision,
             },
             "lstm_hidden_size": self.lstm_hidden_size,
             "n_lstm_layers": self.n_lstm_layers,
