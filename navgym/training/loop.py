@@ -134,9 +134,19 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
 
 
 def _require_config(trainer, path: Path, config, label: str, fix: str) -> None:
-    """Refuse a checkpoint (to resume, or to start from) trained with other head or model settings."""
-    recorded, wanted = trainer.read_meta(path)["config"], trainer.config_dict(config)
-    if recorded != wanted:
+    """Refuse a checkpoint (to resume, or to start from) trained with other head or model settings.
+
+    Settings the checkpoint predates count at their defaults (it was trained with them), and
+    ``precision`` may differ: it changes how the weights are computed with, not the weights.
+    """
+    recorded = dict(trainer.read_meta(path)["config"])
+    try:
+        recorded = trainer.config_dict(trainer.config(recorded.pop("head", None), recorded))
+    except ValueError as error:
+        raise InvalidArgumentError(f"{label} records model settings this navgym cannot read ({error}); {fix}") from None
+    wanted = trainer.config_dict(config)
+    ignored = {"precision"}
+    if {k: v for k, v in recorded.items() if k not in ignored} != {k: v for k, v in wanted.items() if k not in ignored}:
         raise InvalidArgumentError(f"{label} was trained with {recorded}, which differs from this run's {wanted}; {fix}")
 
 

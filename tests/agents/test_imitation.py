@@ -414,6 +414,36 @@ def test_train_cli_passes_the_bc_options(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "bc_teacher='goal'" in result.output
 
 
+def test_init_from_reads_checkpoints_that_predate_a_setting_and_may_change_precision(tmp_path):
+    """A checkpoint written before cue_norm/precision existed counts them at their defaults; a run
+    may start from it in bfloat16 (same weights), not with the cue's LayerNorm (other weights)."""
+    import zipfile
+
+    from navgym.agents.rsrnav.model import META_NAME, RSRNavConfig, save_checkpoint
+    from navgym.training import train
+
+    model, vec_env = _model()
+    try:
+        save_checkpoint(model, tmp_path / "new.zip", RSRNavConfig(head="dense", **TINY_MODEL))
+    finally:
+        vec_env.close()
+    with zipfile.ZipFile(tmp_path / "new.zip") as new, zipfile.ZipFile(tmp_path / "old.zip", "w") as old:
+        for name in new.namelist():
+            data = new.read(name)
+            if name == META_NAME:
+                meta = json.loads(data)
+                for key in ("cue_norm", "precision"):
+                    del meta["config"][key]
+                data = json.dumps(meta).encode()
+            old.writestr(name, data)
+    common = dict(head="dense", env_id=ENV_ID, n_envs=1, timesteps=16, init_from=tmp_path / "old.zip", env_kwargs=TINY_ENV,
+                  eval_episodes=0, progress=False)
+    train(**common, out=tmp_path / "bf16", model={**TINY_MODEL, "precision": "bfloat16"})
+    assert (tmp_path / "bf16" / "checkpoint.zip").is_file()
+    with pytest.raises(ValueError, match="init_from=.*differs"):
+        train(**common, out=tmp_path / "normed", model={**TINY_MODEL, "cue_norm": True})
+
+
 def test_init_from_must_match_the_head(tmp_path):
     from navgym.agents.rsrnav.model import RSRNavConfig, save_checkpoint
     from navgym.training import train
