@@ -204,6 +204,9 @@ def lookup_matrix(height: int, width: int, levels: int, radius: int) -> torch.Te
 
     Returns:
         (H·W, H·W, levels·(2r+1)²) float32 on the CPU, cached per shape (7 MB at 16x16, r = 1).
+
+    Raises:
+        ValueError: from those functions, for ``levels`` or ``radius`` out of range.
     """
     points = height * width
     basis = torch.eye(points).reshape(points, 1, 1, height, width).expand(points, height, width, height, width)
@@ -227,10 +230,6 @@ def direction_correlation(observation: torch.Tensor, goal: torch.Tensor, levels:
     for the head's forward and backward passes at 16x16 maps.
     """
     b, _, h, w = observation.shape
-    if levels < 1 or min(goal.shape[2], goal.shape[3]) // 2 ** (levels - 1) < 2:
-        raise ValueError(f"levels={levels!r} is out of range for {goal.shape[2]}x{goal.shape[3]} goal maps; the coarsest level needs at least 2x2 cells")
-    if radius < 0:
-        raise ValueError(f"radius={radius!r} must be >= 0")
     if goal.shape[2:] != observation.shape[2:]:
         return direction_lookup(correlation_pyramid(all_pairs_correlation(observation, goal), levels), h, w, radius)
     d = observation.shape[1]
