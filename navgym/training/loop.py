@@ -59,7 +59,8 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     except NavgymError:
         raise
     except (ValueError, TypeError) as exc:
-        message = str(exc) if "env_id" in str(exc) else f"env_id={args.env_id!r} with env_kwargs={args.env_kwargs}: {exc}"
+        given = f"env_kwargs={args.env_kwargs}" + (f", eval_env_kwargs={args.eval_env_kwargs}" if args.eval_env_kwargs else "")
+        message = str(exc) if "env_id" in str(exc) else f"env_id={args.env_id!r} with {given}: {exc}"
         raise InvalidArgumentError(message) from exc
     try:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -412,6 +412,13 @@ def test_train_cli_passes_the_bc_options(tmp_path, monkeypatch):
     assert result.exit_code == 130 and seen[-1].bc_teacher == "view", result.output
     result = CliRunner().invoke(app, [*common, "--bc-teacher", "goal"])
     assert result.exit_code == 2 and "bc_teacher='goal'" in result.output
+    result = CliRunner().invoke(app, [*common, "--env-option", "num_scenes=80", "--eval-env-option", "num_scenes=10",
+                                      "--eval-env-option", "sim_options={}"])
+    assert result.exit_code == 130, result.output
+    assert seen[-1].env_kwargs == {"num_scenes": 80} and seen[-1].eval_env_kwargs == {"num_scenes": 10, "sim_options": {}}
+    assert seen[-2].eval_env_kwargs == {}
+    result = CliRunner().invoke(app, [*common, "--eval-env-option", "num_scenes"])
+    assert result.exit_code == 2 and "--eval-env-option" in result.output and "not key=value" in result.output
 
 
 def test_init_from_reads_checkpoints_that_predate_a_setting_and_may_change_precision(tmp_path):
