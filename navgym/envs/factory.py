@@ -92,6 +92,8 @@ def _resolution(value: Any) -> tuple[int, int]:
             raise InvalidArgumentError(
                 f"resolution={value!r} must be an integer side or (height, width) integers, e.g. resolution=128 or (96, 128)"
             )
+        if not 1 <= v <= 4096:
+            raise InvalidArgumentError(f"resolution={value!r} is out of range: each side must be an integer in [1, 4096], e.g. resolution=128")
         return int(v)
 
     if isinstance(value, (tuple, list)):
