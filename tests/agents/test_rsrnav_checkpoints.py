@@ -27,6 +27,7 @@ ROWS = {
     "ppo_near_dense_l1": "agent-matched goal photos: SR {sr} ± {ci}",
     "bc_near_dense_l1": "Its result: SR {sr} ± {ci}",
     "bc_near_dense_l1_view": "bc_near_dense_l1_view agent-matched SR {sr} ± {ci}",
+    "bcn_near_direction_l1_view": "bcn_near_direction_l1_view agent-matched SR {sr} ± {ci}",
     "near_direction": "| rsrnav-direction | agent-matched | 13,568 | {sr} ± {ci} |",
 }
 EPISODES = 3
