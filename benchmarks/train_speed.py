@@ -75,10 +75,9 @@ def _option(text: str) -> tuple[str, object]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise SystemExit(f"--model-option {text!r} must be KEY=VALUE, e.g. precision=bfloat16")
-    try:
-        return key.strip(), json.loads(value)
-    except json.JSONDecodeError:
-        return key.strip(), value.strip()
+    from navgym.core.options import option_value
+
+    return key.strip(), option_value(value.strip())
 
 
 def main() -> None:

@@ -4,11 +4,20 @@ parameter, the value and what is allowed."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Sequence
 
 from navgym.errors import InvalidArgumentError
 
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def option_value(text: str) -> Any:
+    """The value of a ``key=value`` option: JSON when it parses (numbers, lists, true/false, {}), else the string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def flag(name: str, value: Any) -> bool:

@@ -17,6 +17,9 @@ from navgym.errors import InvalidArgumentError
 CAMERA_OUTPUTS = ("rgb", "depth", "semantic")
 
 
+#: Largest camera width or height, in pixels.
+MAX_CAMERA_SIDE = 4096
+
 @dataclass(frozen=True)
 class CameraSpec:
     """A pinhole camera mounted on a body (or held by a user, for goal images).
@@ -45,8 +48,8 @@ class CameraSpec:
     def __post_init__(self) -> None:
         for name in ("width", "height"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= 4096:
-                raise InvalidArgumentError(f"CameraSpec.{name}={value!r} is out of range; allowed integers [1, 4096]")
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_CAMERA_SIDE:
+                raise InvalidArgumentError(f"CameraSpec.{name}={value!r} is out of range; allowed integers [1, {MAX_CAMERA_SIDE}]")
         check_range("CameraSpec.hfov", self.hfov, 0.0, 179.0, low_open=True)
         check_range("CameraSpec.camera_height", self.camera_height, 0.0, 10.0)
         check_range("CameraSpec.pitch", self.pitch, -90.0, 90.0)

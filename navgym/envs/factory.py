@@ -12,7 +12,7 @@ import numpy as np
 from navgym.core.checks import check_range
 from navgym.core.paths import data_root
 from navgym.core.registry import did_you_mean
-from navgym.core.specs import BodySpec
+from navgym.core.specs import MAX_CAMERA_SIDE, BodySpec
 from navgym.datasets import DATASETS, GENERATED_DATASETS
 from navgym.datasets.episodes import EpisodeDataset
 from navgym.datasets.habitat import find_episode_file
@@ -92,8 +92,10 @@ def _resolution(value: Any) -> tuple[int, int]:
             raise InvalidArgumentError(
                 f"resolution={value!r} must be an integer side or (height, width) integers, e.g. resolution=128 or (96, 128)"
             )
-        if not 1 <= v <= 4096:
-            raise InvalidArgumentError(f"resolution={value!r} is out of range: each side must be an integer in [1, 4096], e.g. resolution=128")
+        if not 1 <= v <= MAX_CAMERA_SIDE:
+            raise InvalidArgumentError(
+                f"resolution={value!r} is out of range: each side must be an integer in [1, {MAX_CAMERA_SIDE}], e.g. resolution=128"
+            )
         return int(v)
 
     if isinstance(value, (tuple, list)):

@@ -34,6 +34,8 @@ from gymnasium import spaces
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
+from navgym.core.options import choice
+
 #: The heads :class:`RSRNavEncoder` can build, with a one-line description each.
 HEADS: dict[str, str] = {
     "baseline": "ZER baseline: concatenated global feature vectors of observation and goal",
@@ -444,8 +446,7 @@ class RSRNavEncoder(BaseFeaturesExtractor):
     ):
         if head not in HEADS:
             raise ValueError(f"head={head!r} is not an RSRNav head; valid heads are {list(HEADS)}")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision={precision!r} is not supported; use one of {list(PRECISIONS)}")
+        choice("precision", precision, list(PRECISIONS))
         if not isinstance(observation_space, spaces.Dict) or not {"rgb", "imagegoal"} <= set(observation_space.spaces):
             raise ValueError("RSRNavEncoder needs a Dict observation space with 'rgb' and 'imagegoal' (an ImageNav env)")
         rgb_shape, goal_shape = _image_shape(observation_space["rgb"], "rgb"), _image_shape(observation_space["imagegoal"], "imagegoal")
