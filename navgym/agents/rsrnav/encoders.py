@@ -421,9 +421,9 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         base_channels: Trunk width (see :class:`ResNet9`).
         levels, radius: The direction head's pyramid levels and look-up radius.
         cue_norm: Put a ``LayerNorm`` over the cue before the input layer (not in the paper; off
-            by default, so older checkpoints load unchanged). The direction head's cue after BC
-            had mean 13 and standard deviation 25 with 73 % of the input layer's units dead
-            (docs/results/rsrnav.md); normalising it keeps the LSTM's input in range.
+            by default, so older checkpoints load unchanged). Without it the direction head's cue
+            was far off the input layer's scale and BC stalled; with it the head learns
+            (docs/results/rsrnav.md, "Normalising the cue").
         precision: ``"float32"`` (default) or ``"bfloat16"``: the trunk and head run under
             ``torch.autocast`` in bfloat16 (weights and the cue stay float32). Faster on CPUs with
             AMX or AVX-512 BF16 for the direction head; slower elsewhere (docs/results/rsrnav.md,
