@@ -311,7 +311,11 @@ def train(
     ppo_bc_batches: int = typer.Option(
         0, min=0, help="Behaviour cloning between PPO updates: oracle-demonstration minibatches (of --bc-batch-steps states) after each update, one optimiser step each (0: plain PPO).",
     ),
-    init_from: Optional[Path] = typer.Option(None, help="Start PPO from this checkpoint's policy (e.g. a run's pretrain.zip)."),
+    ppo_critic_warmup: int = typer.Option(0, min=0, help="PPO trains only the critic for this many env steps (the cloned actor held fixed; PIRLNav's warm-up)."),
+    ppo_actor_warmup: int = typer.Option(0, min=0, help="Then the actor's step size rises linearly from 0 to full over this many env steps."),
+    init_from: Optional[Path] = typer.Option(
+        None, help="Start PPO from this checkpoint's policy (e.g. a run's pretrain.zip); PPO settings (--model-option learning_rate=...) may differ.",
+    ),
     device: str = typer.Option("auto", help="Torch device of the learner: auto (CUDA when there is a GPU, else the CPU), cpu, cuda or cuda:N."),
     ray: Optional[str] = typer.Option(
         None, "--ray", metavar="[ADDRESS]",
@@ -339,7 +343,8 @@ def train(
             model=_parse_options(model_option, "--model-option"), pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, bc_learning_rate=bc_learning_rate, bc_batch_steps=bc_batch_steps,
             bc_aux_coef=bc_aux_coef, bc_augment=bc_augment,
             bc_lr_schedule=bc_lr_schedule, bc_teacher=bc_teacher, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
-            dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches, init_from=init_from,
+            dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
+            ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, init_from=init_from,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, device=device,
         )
     try:

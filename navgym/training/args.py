@@ -86,8 +86,16 @@ class TrainArgs:
             ``demos``, augmented with ``bc_augment``), each one step of PPO's own optimiser on the
             labels' cross-entropy. The count sets how strongly PPO is held near the oracle (Adam's
             step does not grow with a loss weight). 0 (default): plain PPO.
+        ppo_critic_warmup, ppo_actor_warmup: PIRLNav's fine-tuning schedule
+            (:class:`navgym.training.warmup.ActorWarmup`): for the first ``ppo_critic_warmup``
+            env steps PPO trains the critic only (the encoder and the actor are held fixed), then
+            the actor's step size rises linearly from 0 to full over ``ppo_actor_warmup`` steps.
+            For PPO from a cloned policy (``init_from``, ``pretrain``), whose critic has not
+            learned yet. 0 and 0 (default): plain PPO.
         init_from: Start PPO from this checkpoint's policy weights (e.g. another run's
-            ``pretrain.zip``); it must have the run's head and model settings.
+            ``pretrain.zip``); it must have the run's network settings (the trainer's
+            ``fine_tuning_settings``, PPO's step size, clip range, entropy weight and the like,
+            may differ).
         ray: Run the ``n_envs`` training envs in Ray actors (:class:`navgym.distributed.vec_env.RayVecEnv`,
             one env and one torch thread per actor) instead of subprocesses; needs
             ``pip install "navgym[ray]"``. The learner and the val env stay in this process.
@@ -135,6 +143,8 @@ class TrainArgs:
     dagger_beta: float = 0.5
     demo_workers: int = 2
     ppo_bc_batches: int = 0
+    ppo_critic_warmup: int = 0
+    ppo_actor_warmup: int = 0
     init_from: Path | None = None
     ray: bool = False
     ray_address: str | None = None
@@ -156,7 +166,8 @@ class TrainArgs:
             if self.pretrain is not None:
                 raise InvalidArgumentError(f"init_from={str(self.init_from)!r} and pretrain={self.pretrain!r} both set the starting weights; give one")
         check_int("timesteps", self.timesteps, 0 if self.pretrain else 1)
-        for name, low in (("n_envs", 1), ("seed", 0), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0)):
+        for name, low in (("n_envs", 1), ("seed", 0), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0),
+                          ("ppo_critic_warmup", 0), ("ppo_actor_warmup", 0)):
             check_int(name, getattr(self, name), low)
         for name in ("max_minutes", "max_cpu_minutes"):
             value = getattr(self, name)

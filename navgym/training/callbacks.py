@@ -25,10 +25,11 @@ def available_cores() -> int:
 
 
 def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time: float, start_steps: int, start_cpu: float | None = None,
-                  cloning=None):
+                  cloning=None, warmup=None):
     """The SB3 callback of a run: progress bar, budgets, periodic checkpoints and evaluations;
     with ``cloning`` (a :class:`navgym.training.imitation.InterleavedCloning`), its behaviour
-    cloning steps after every PPO update (before that boundary's checkpoint)."""
+    cloning steps after every PPO update (before that boundary's checkpoint); with ``warmup``
+    (a :class:`navgym.training.warmup.ActorWarmup`), the actor's step scale of each update."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     import torch
@@ -106,6 +107,8 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
             self.consistent_steps = None  # the update that follows changes the weights
             self.updated = True
             torch.set_num_threads(update_threads)
+            if warmup is not None:
+                self.logger.record("train/actor_step_scale", warmup.begin_update(int(self.model.num_timesteps)))
             buffer = self.model.ep_info_buffer
             if buffer:
                 success = float(np.mean([info.get("success", 0.0) for info in buffer]))
@@ -118,6 +121,8 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
         def clone(self) -> None:
             """``cloning``'s steps after an update (on the update's threads), once per update:
             at the next rollout start, or at the end of training, before the checkpoint there."""
+            if warmup is not None:
+                warmup.end_update()  # the update is over: cloning's steps are not scaled
             if cloning is not None and self.updated:
                 parts = cloning.step(int(self.model.num_timesteps))
                 self.logger.record("bc/loss", parts["bc_loss"])

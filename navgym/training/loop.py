@@ -42,7 +42,8 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             raise DataNotFoundError(f"resume=True but {checkpoint} does not exist; start a new run without resume")
         _require_config(trainer, checkpoint, config, str(checkpoint), "resume with the same head and model settings, or choose another out")
     elif args.init_from is not None:
-        _require_config(trainer, args.init_from, config, f"init_from={str(args.init_from)!r}", "use the same head and model settings")
+        _require_config(trainer, args.init_from, config, f"init_from={str(args.init_from)!r}", "use the same head and network settings",
+                        ignored=getattr(trainer, "fine_tuning_settings", frozenset()))
     if not args.resume and checkpoint.exists():
         raise RunExistsError(f"{checkpoint} exists: pass resume=True (--resume) to continue it, or choose another out")
     if args.torch_threads is not None:
@@ -104,7 +105,12 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
                 model.policy, demos, args.ppo_bc_batches, args.bc_batch_steps,
                 args.bc_augment, args.seed, config.max_grad_norm,
             )
-        callback = make_callback(args, config, eval_env, time.time(), start_steps, cloning=cloning)
+        warmup = None
+        if (args.ppo_critic_warmup or args.ppo_actor_warmup) and start_steps < args.timesteps:
+            from navgym.training.warmup import ActorWarmup
+
+            warmup = ActorWarmup(model.policy, args.ppo_critic_warmup, args.ppo_actor_warmup)
+        callback = make_callback(args, config, eval_env, time.time(), start_steps, cloning=cloning, warmup=warmup)
         if start_steps < args.timesteps:
             try:
                 model.learn(
@@ -134,11 +140,13 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             eval_env.close()
 
 
-def _require_config(trainer, path: Path, config, label: str, fix: str) -> None:
+def _require_config(trainer, path: Path, config, label: str, fix: str, ignored: frozenset[str] = frozenset()) -> None:
     """Refuse a checkpoint (to resume, or to start from) trained with other head or model settings.
 
     Settings the checkpoint predates count at their defaults (it was trained with them), and
     ``precision`` may differ: it changes how the weights are computed with, not the weights.
+    Nor may the settings in ``ignored`` (a run started from a checkpoint's weights may change
+    how it optimises them: the trainer's ``fine_tuning_settings``).
     """
     recorded = dict(trainer.read_meta(path)["config"])
     try:
@@ -146,7 +154,7 @@ def _require_config(trainer, path: Path, config, label: str, fix: str) -> None:
     except ValueError as error:
         raise InvalidArgumentError(f"{label} records model settings this navgym cannot read ({error}); {fix}") from None
     wanted = trainer.config_dict(config)
-    ignored = {"precision"}
+    ignored = {"precision", *ignored}
     if {k: v for k, v in recorded.items() if k not in ignored} != {k: v for k, v in wanted.items() if k not in ignored}:
         raise InvalidArgumentError(f"{label} was trained with {recorded}, which differs from this run's {wanted}; {fix}")
 

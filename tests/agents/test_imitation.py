@@ -467,3 +467,100 @@ def test_init_from_must_match_the_head(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         train(head="dense", env_id=ENV_ID, n_envs=1, out=tmp_path / "run", timesteps=16, init_from=tmp_path / "none.zip",
               env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False)
+
+
+def test_actor_warmup_scales_only_the_actors_steps_inside_updates():
+    """ActorWarmup on a stand-in policy: scale 0 restores the actor's weights exactly while the
+    critic's move; scale 0.5 halves the actor's step; outside an update nothing is scaled."""
+    from navgym.training.warmup import ActorWarmup
+
+    class Policy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features_extractor = torch.nn.Linear(3, 3)
+            self.value_net = torch.nn.Linear(3, 1)
+            self.optimizer = torch.optim.Adam(self.parameters(), lr=0.1)
+
+    def adam_step(policy):
+        policy.optimizer.zero_grad()
+        policy.value_net(policy.features_extractor(torch.ones(2, 3))).sum().backward()
+        policy.optimizer.step()
+
+    torch.manual_seed(0)
+    policy, twin = Policy(), Policy()
+    twin.load_state_dict(policy.state_dict())
+    warmup = ActorWarmup(policy, critic_steps=100, ramp_steps=200)
+    assert [warmup.scale(n) for n in (0, 99, 100, 200, 300, 10_000)] == [0.0, 0.0, 0.0, 0.5, 1.0, 1.0]
+    before = {k: v.clone() for k, v in policy.state_dict().items()}
+    assert warmup.begin_update(50) == 0.0
+    adam_step(policy)
+    adam_step(twin)
+    assert torch.equal(policy.features_extractor.weight, before["features_extractor.weight"])
+    assert not torch.equal(policy.value_net.weight, before["value_net.weight"])
+    assert torch.equal(policy.value_net.weight, twin.value_net.weight)  # the critic steps as without warm-up
+    warmup.end_update()
+    policy.load_state_dict(before)
+    twin.load_state_dict(before)
+    for p in (policy, twin):
+        p.optimizer = torch.optim.Adam(p.parameters(), lr=0.1)
+    warmup.close()
+    warmup = ActorWarmup(policy, critic_steps=100, ramp_steps=200)
+    warmup.begin_update(200)
+    adam_step(policy)
+    adam_step(twin)
+    half = policy.features_extractor.weight - before["features_extractor.weight"]
+    full = twin.features_extractor.weight - before["features_extractor.weight"]
+    assert torch.allclose(half, 0.5 * full, atol=1e-6) and full.abs().max() > 0.01
+    warmup.end_update()
+    adam_step(policy)  # a step outside an update (behaviour cloning's): not scaled
+    assert not torch.allclose(policy.features_extractor.weight - before["features_extractor.weight"], half)
+
+
+def test_ppo_critic_warmup_keeps_the_cloned_actor_and_trains_the_critic(tmp_path):
+    """From a BC start with a changed PPO step size (allowed for init_from), the critic warm-up
+    leaves every actor weight as cloned while the critic learns; without it the actor moves."""
+    from navgym.agents.rsrnav.model import read_state_dicts
+    from navgym.training import train
+    from navgym.training.warmup import CRITIC_PREFIXES
+
+    common = dict(head="dense", env_id=ENV_ID, n_envs=1, env_kwargs=TINY_ENV, progress=False, seed=2, demo_workers=1, eval_episodes=0)
+    train(**common, model=TINY_MODEL, out=tmp_path / "bc", timesteps=0, pretrain="bc", demos=2, bc_epochs=1)
+    start = read_state_dicts(tmp_path / "bc" / "pretrain.zip")["policy"]
+    tuned = {**TINY_MODEL, "learning_rate": 1e-3, "ent_coef": 0.0, "clip_range": 0.1}
+    ppo = dict(common, model=tuned, timesteps=32, init_from=tmp_path / "bc" / "pretrain.zip")
+    train(**ppo, out=tmp_path / "warm", ppo_critic_warmup=64, ppo_actor_warmup=64)
+    plain = train(**ppo, out=tmp_path / "plain")
+    assert plain.num_timesteps == 32
+    for run, actor_kept in (("warm", True), ("plain", False)):
+        after = read_state_dicts(tmp_path / run / "checkpoint.zip")["policy"]
+        actor = [k for k in start if not k.startswith(CRITIC_PREFIXES) and start[k].is_floating_point()]
+        critic = [k for k in start if k.startswith(CRITIC_PREFIXES)]
+        assert actor and critic
+        assert all(torch.equal(start[k], after[k]) for k in actor) == actor_kept, run
+        assert not all(torch.equal(start[k], after[k]) for k in critic), run
+    with pytest.raises(ValueError, match="ppo_critic_warmup=-1"):
+        train(**ppo, out=tmp_path / "bad", ppo_critic_warmup=-1)
+    with pytest.raises(ValueError, match="init_from=.*differs"):  # the network itself may not change
+        train(**{**ppo, "model": {**tuned, "lstm_hidden_size": 64}}, out=tmp_path / "bad")
+
+
+def test_train_cli_passes_the_ppo_warmup_options(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import navgym.training
+    from navgym.cli import app
+    from navgym.training import TrainingInterrupted
+
+    seen = []
+
+    def run(args):
+        seen.append(args)
+        raise TrainingInterrupted(tmp_path / "checkpoint.zip", None)
+
+    monkeypatch.setattr(navgym.training, "train", run)
+    common = ["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress"]
+    result = CliRunner().invoke(app, [*common, "--ppo-critic-warmup", "4096", "--ppo-actor-warmup", "8192"])
+    assert result.exit_code == 130, result.output
+    assert (seen[-1].ppo_critic_warmup, seen[-1].ppo_actor_warmup) == (4096, 8192)
+    CliRunner().invoke(app, common)
+    assert (seen[-1].ppo_critic_warmup, seen[-1].ppo_actor_warmup) == (0, 0)

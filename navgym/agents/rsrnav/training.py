@@ -14,6 +14,12 @@ class RSRNavTrainer:
     """RSRNav with sb3-contrib's recurrent PPO (see :mod:`navgym.agents.rsrnav.model`)."""
 
     name = "rsrnav"
+    #: Settings a run started from another run's weights (``init_from``) may change: how PPO
+    #: optimises, not the network (``initial_stop_probability`` only sets a fresh network's bias).
+    fine_tuning_settings = frozenset({
+        "learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range",
+        "ent_coef", "vf_coef", "max_grad_norm", "initial_stop_probability",
+    })
 
     @staticmethod
     def require() -> None:

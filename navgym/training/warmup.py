@@ -1,0 +1,90 @@
+"""Fine-tuning a cloned policy with PPO without losing it: PIRLNav's critic warm-up and actor
+step-size ramp (Ramrakhya et al., "PIRLNav: Pretraining with Imitation and RL Finetuning for
+ObjectNav", CVPR 2023, section 4).
+
+A policy from behaviour cloning comes with a critic that never saw a return (BC trains the
+actor only), so PPO's first advantages are noise and its first updates move the actor away
+from what it imitated. PIRLNav first trains the critic alone with the actor held fixed, then
+raises the actor's step size from 0 to its full value. :class:`ActorWarmup` does both on an
+SB3 policy's one optimiser: around each optimiser step taken inside a PPO update it scales the
+change of every actor parameter (the encoder, the actor's recurrent core and its action layer)
+by ``scale(num_timesteps)``: 0 during the critic warm-up (the actor's weights are restored
+exactly), then linearly up to 1. With Adam, scaling a parameter's step is scaling its step size,
+so this is the per-group learning-rate schedule of PIRLNav without a second parameter group
+(checkpoints and their optimiser state keep SB3's layout and resume exactly).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from navgym.errors import InvalidArgumentError
+
+#: Parameter-name prefixes of the critic in SB3's (recurrent) actor-critic policies: the critic's
+#: LSTM, its MLP and the value layer (``critic`` is the linear layer of ``shared_lstm`` policies).
+CRITIC_PREFIXES = ("lstm_critic.", "mlp_extractor.value_net.", "value_net.", "critic.")
+
+
+def actor_parameters(policy) -> list[Any]:
+    """The parameters of ``policy`` that are not the critic's (:data:`CRITIC_PREFIXES`)."""
+    named = list(policy.named_parameters())
+    critic = [name for name, _ in named if name.startswith(CRITIC_PREFIXES)]
+    if not critic:
+        raise InvalidArgumentError(f"{type(policy).__name__} has no critic parameters named {list(CRITIC_PREFIXES)}; the PPO warm-up needs SB3's actor-critic layout")
+    return [p for name, p in named if not name.startswith(CRITIC_PREFIXES)]
+
+
+class ActorWarmup:
+    """Scales the actor's PPO steps: 0 for the first ``critic_steps`` env steps of the run, then
+    rising linearly to 1 over ``ramp_steps`` more. Only steps taken between :meth:`begin_update`
+    and :meth:`end_update` are scaled (behaviour-cloning steps between updates are not). The
+    scale depends on the step count alone, so a resumed run continues the same schedule."""
+
+    def __init__(self, policy, critic_steps: int = 0, ramp_steps: int = 0):
+        self.critic_steps, self.ramp_steps = int(critic_steps), int(ramp_steps)
+        self.params = actor_parameters(policy)
+        self.active_scale: float | None = None
+        self._saved: list[Any] | None = None
+        optimiser = policy.optimizer
+        self._handles = [optimiser.register_step_pre_hook(self._before_step), optimiser.register_step_post_hook(self._after_step)]
+
+    def scale(self, num_timesteps: int) -> float:
+        """The actor's step scale for an update after ``num_timesteps`` env steps."""
+        n = int(num_timesteps)
+        if n < self.critic_steps:
+            return 0.0
+        if self.ramp_steps <= 0:
+            return 1.0
+        return min(1.0, (n - self.critic_steps) / self.ramp_steps)
+
+    def begin_update(self, num_timesteps: int) -> float:
+        """Scale the optimiser steps from now on (a PPO update follows); returns the scale."""
+        self.active_scale = self.scale(num_timesteps)
+        return self.active_scale
+
+    def end_update(self) -> None:
+        self.active_scale = None
+
+    def close(self) -> None:
+        """Remove the optimiser hooks."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def _before_step(self, optimiser, args, kwargs) -> None:
+        if self.active_scale is not None and self.active_scale < 1.0:
+            self._saved = [p.detach().clone() for p in self.params]
+
+    def _after_step(self, optimiser, args, kwargs) -> None:
+        if self._saved is None:
+            return
+        import torch
+
+        s = float(self.active_scale if self.active_scale is not None else 1.0)
+        with torch.no_grad():
+            for p, old in zip(self.params, self._saved):
+                if s == 0.0:
+                    p.copy_(old)
+                else:  # old + s * (new - old)
+                    p.mul_(s).add_(old, alpha=1.0 - s)
+        self._saved = None
