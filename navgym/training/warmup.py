@@ -1,6 +1,6 @@
 """Fine-tuning a cloned policy with PPO without losing it: PIRLNav's critic warm-up and actor
 step-size ramp (Ramrakhya et al., "PIRLNav: Pretraining with Imitation and RL Finetuning for
-ObjectNav", CVPR 2023, section 4).
+ObjectNav", CVPR 2023).
 
 A policy from behaviour cloning comes with a critic that never saw a return (BC trains the
 actor only), so PPO's first advantages are noise and its first updates move the actor away
