@@ -145,8 +145,8 @@ def _require_config(trainer, path: Path, config, label: str, fix: str, ignored: 
 
     Settings the checkpoint predates count at their defaults (it was trained with them), and
     ``precision`` may differ: it changes how the weights are computed with, not the weights.
-    Nor may the settings in ``ignored`` (a run started from a checkpoint's weights may change
-    how it optimises them: the trainer's ``fine_tuning_settings``).
+    The settings in ``ignored`` may differ too (a run started from a checkpoint's weights may
+    change how it optimises them: the trainer's ``fine_tuning_settings``).
     """
     recorded = dict(trainer.read_meta(path)["config"])
     try:
