@@ -3,7 +3,7 @@ with one env in-process and two envs in subprocesses, printed side by side.
 
     python benchmarks/train_speed.py [--heads direction] [--rollouts 4] [--n-steps 128] [--threads 1]
         [--envs 1,2] [--num-scenes 4] [--episodes-per-scene 20] [--size 128] [--render-backend raster]
-        [--model-option precision=bfloat16] [--json results.json]
+        [--model-option precision=bfloat16] [--ppo-freeze none,encoder] [--json results.json]
 
 Each configuration builds the envs and the model, runs one warm-up rollout and update, then times
 ``--rollouts`` more, with navgym's training callback (it switches torch threads: ``--threads``
@@ -12,7 +12,9 @@ while collecting, ``--update-threads`` (default: all cores) while updating). "ro
 default RSRNavConfig (2 epochs, 2 minibatches of 128 with 2 envs). ``--envs``, ``--num-scenes``,
 ``--episodes-per-scene`` and ``--size`` shrink a run; ``--render-backend raster`` renders the training
 envs' frames by rasterising (docs/simulator.md); ``--model-option`` sets RSRNavConfig fields (as
-``navgym train --model-option``); ``--json`` also writes the rows to a file.
+``navgym train --model-option``); ``--ppo-freeze`` (comma-separated) holds part of the encoder
+fixed as ``navgym train --ppo-freeze`` does (fine-tuning a cloned policy: the frozen part's
+features are computed once while acting); ``--json`` also writes the rows to a file.
 CI runs it with a tiny budget (tests/scripts/test_train_speed_benchmark.py), checking only that it
 runs and reports sane numbers, nothing about speed.
 """
@@ -31,7 +33,7 @@ from pathlib import Path
 
 
 def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None,
-            env_kwargs: dict, model: dict | None = None) -> dict[str, float]:
+            env_kwargs: dict, model: dict | None = None, freeze: str = "none") -> dict[str, float]:
     import torch
     from _phases import rollout_timer
     from stable_baselines3.common.callbacks import CallbackList
@@ -44,12 +46,15 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
     args = TrainArgs(
         head=head, n_envs=n_envs, model={**(model or {}), "n_steps": n_steps}, env_kwargs=env_kwargs,
         out=out, torch_threads=threads, update_threads=update_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False,
+        ppo_freeze=freeze,
     )
     make_training_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
     vec_env = make_vec_env(args)
 
     try:
         model = build_model(args.config(), vec_env, seed=0)
+        if freeze != "none":
+            args.trainer.freeze(model, freeze)
         samples = n_steps * n_envs
         model.learn(samples)  # warm-up: one rollout + one update
         phases = rollout_timer()
@@ -94,12 +99,14 @@ def main() -> None:
     parser.add_argument("--render-backend", default=None, help="sim_options render_backend of the training envs, e.g. raster (default: the simulator's).")
     parser.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                         help="RSRNavConfig setting, e.g. precision=bfloat16 (repeatable).")
+    parser.add_argument("--ppo-freeze", default="none", help="Comma-separated parts of the encoder PPO holds fixed: none, trunk, encoder.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the options and rows to this JSON file.")
     options = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
     model = dict(_option(text) for text in options.model_option)
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
     env_counts = [int(n) for n in options.envs.split(",") if n.strip()]
+    freezes = [f.strip() for f in options.ppo_freeze.split(",") if f.strip()]
     env_kwargs = {"num_scenes": options.num_scenes, "episodes_per_scene": options.episodes_per_scene}
     if options.size is not None:
         env_kwargs["resolution"] = options.size
@@ -109,17 +116,18 @@ def main() -> None:
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; torch threads: {options.threads} in rollouts, "
         f"{options.update_threads or 'all cores'} in updates; n_steps {options.n_steps} per env"
     )
-    print(f"{'head':<14}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}")
+    print(f"{'head':<14}{'frozen':<9}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}")
     rows = []
     for head in heads:
-        for n_envs in env_counts:
-            r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs, model)
-            print(
-                f"{head:<14}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
-                f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}",
-                flush=True,
-            )
-            rows.append({"head": head, "envs": n_envs, **r})
+        for freeze in freezes:
+            for n_envs in env_counts:
+                r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs, model, freeze)
+                print(
+                    f"{head:<14}{freeze:<9}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
+                    f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}",
+                    flush=True,
+                )
+                rows.append({"head": head, "frozen": freeze, "envs": n_envs, **r})
     if options.json is not None:
         report = {
             "machine": {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},

@@ -313,6 +313,10 @@ def train(
     ),
     ppo_critic_warmup: int = typer.Option(0, min=0, help="PPO trains only the critic for this many env steps (the cloned actor held fixed; PIRLNav's warm-up)."),
     ppo_actor_warmup: int = typer.Option(0, min=0, help="Then the actor's step size rises linearly from 0 to full over this many env steps."),
+    ppo_freeze: str = typer.Option(
+        "none", help="What of the encoder PPO leaves as it is: none, trunk (the ResNet-9) or encoder (trunk, head and input layer; "
+        "only the recurrent cores and action/value layers train). Frozen features are computed once while acting: faster updates.",
+    ),
     init_from: Optional[Path] = typer.Option(
         None, help="Start PPO from this checkpoint's policy (e.g. a run's pretrain.zip); PPO settings (--model-option learning_rate=...) may differ.",
     ),
@@ -344,7 +348,7 @@ def train(
             bc_aux_coef=bc_aux_coef, bc_augment=bc_augment,
             bc_lr_schedule=bc_lr_schedule, bc_teacher=bc_teacher, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
-            ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, init_from=init_from,
+            ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_freeze=ppo_freeze, init_from=init_from,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, device=device,
         )
     try:

@@ -92,6 +92,15 @@ class TrainArgs:
             the actor's step size rises linearly from 0 to full over ``ppo_actor_warmup`` steps.
             For PPO from a cloned policy (``init_from``, ``pretrain``), whose critic has not
             learned yet. 0 and 0 (default): plain PPO.
+        ppo_freeze: What of the encoder PPO leaves as it is (and the BC minibatches of
+            ``ppo_bc_batches``): ``"none"`` (default: PPO trains everything), ``"trunk"`` (the
+            ResNet-9: the relationship head and everything after it train) or ``"encoder"`` (the
+            trunk, the head and the input layer: only the recurrent cores and the action and
+            value layers train). The frozen part's output is computed once per input while
+            acting and reused by the update (:meth:`navgym.agents.rsrnav.encoders.RSRNavEncoder.freeze`),
+            so updates get much cheaper. For PPO from a cloned policy (``init_from``,
+            ``pretrain``; the pretraining itself trains everything); from scratch it freezes
+            random weights.
         init_from: Start PPO from this checkpoint's policy weights (e.g. another run's
             ``pretrain.zip``); it must have the run's network settings (the trainer's
             ``fine_tuning_settings``, PPO's step size, clip range, entropy weight and the like,
@@ -145,6 +154,7 @@ class TrainArgs:
     ppo_bc_batches: int = 0
     ppo_critic_warmup: int = 0
     ppo_actor_warmup: int = 0
+    ppo_freeze: str = "none"
     init_from: Path | None = None
     ray: bool = False
     ray_address: str | None = None
@@ -186,6 +196,9 @@ class TrainArgs:
             if not self.ray:
                 raise InvalidArgumentError(f"ray_address={self.ray_address!r} is given but ray=False; set ray=True (--ray ADDRESS) to train on Ray")
         self.trainer.require()
+        parts = self.trainer.freeze_parts() if hasattr(self.trainer, "freeze_parts") else ("none",)
+        if self.ppo_freeze not in parts:
+            raise InvalidArgumentError(f"ppo_freeze={self.ppo_freeze!r} is not a part {self.agent}'s PPO can hold fixed; use one of {list(parts)}")
         resolve_device(self.device)
         if self.ray:
             from navgym.distributed.cluster import require_ray

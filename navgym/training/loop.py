@@ -105,6 +105,10 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
                 model.policy, demos, args.ppo_bc_batches, args.bc_batch_steps,
                 args.bc_augment, args.seed, config.max_grad_norm,
             )
+        if args.ppo_freeze != "none":
+            # After any pretraining (which trains the whole network) and before PPO; a resumed
+            # run is frozen again here (the setting is the run's, not the checkpoint's).
+            trainer.freeze(model, args.ppo_freeze)
         warmup = None
         if (args.ppo_critic_warmup or args.ppo_actor_warmup) and start_steps < args.timesteps:
             from navgym.training.warmup import ActorWarmup

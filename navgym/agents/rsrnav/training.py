@@ -84,6 +84,22 @@ class RSRNavTrainer:
         model.policy.load_state_dict(state["policy"], strict=True)
 
     @staticmethod
+    def freeze_parts() -> tuple[str, ...]:
+        """The values of ``TrainArgs.ppo_freeze`` (:data:`~navgym.agents.rsrnav.encoders.FREEZE_PARTS`)."""
+        from navgym.agents.rsrnav.encoders import FREEZE_PARTS
+
+        return FREEZE_PARTS
+
+    @staticmethod
+    def freeze(model, part: str) -> None:
+        """Hold ``part`` of the policy's encoder fixed during PPO (``"trunk"``, ``"encoder"`` or
+        ``"none"``; :meth:`~navgym.agents.rsrnav.encoders.RSRNavEncoder.freeze`)."""
+        policy = model.policy
+        extractors = (policy.features_extractor, getattr(policy, "pi_features_extractor", None), getattr(policy, "vf_features_extractor", None))
+        for extractor in {id(e): e for e in extractors if e is not None}.values():
+            extractor.freeze(part)
+
+    @staticmethod
     def agent(policy):
         """An :class:`~navgym.agents.Agent` acting with ``policy`` (for periodic evaluation)."""
         from navgym.agents.rsrnav.agent import RSRNavAgent

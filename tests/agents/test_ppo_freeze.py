@@ -1,0 +1,150 @@
+"""PPO with part of RSRNav's encoder held fixed (``TrainArgs.ppo_freeze``,
+``RSRNavEncoder.freeze``): the same features as the unfrozen encoder, no gradient into the frozen
+part, the rollout's features reused by the update, and a real BC -> PPO run that leaves exactly
+the frozen weights as cloned."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="RSRNav needs torch (pip install navgym[rl])")
+pytest.importorskip("sb3_contrib", reason="RSRNav needs sb3-contrib (pip install navgym[rl])")
+
+from gymnasium import spaces  # noqa: E402
+
+from navgym.agents.rsrnav.encoders import FREEZE_PARTS, RSRNavEncoder  # noqa: E402
+
+ENV_ID = "ImageNav-ProcHouseEasy-v0"
+TINY_ENV = {"num_scenes": 1, "episodes_per_scene": 4}
+TINY_MODEL = {"n_steps": 16, "batch_size": 32, "n_epochs": 2}
+SPACE = spaces.Dict({key: spaces.Box(0, 255, (3, 64, 64), np.uint8) for key in ("rgb", "imagegoal")})
+
+
+def _batch(seed: int = 0) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    goals = torch.rand(2, 3, 64, 64, generator=generator)
+    # a rollout's batch: few distinct goals, one per episode
+    return {"rgb": torch.rand(6, 3, 64, 64, generator=generator), "imagegoal": goals[[0, 0, 0, 1, 1, 1]]}
+
+
+class _CountingTrunk(torch.nn.Module):
+    def __init__(self, trunk):
+        super().__init__()
+        self.inner, self.images = trunk, 0
+        self.out_channels = trunk.out_channels
+
+    def forward(self, x):
+        self.images += x.shape[0]
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("head", ["direction", "dense"])
+def test_frozen_trunk_gives_the_same_features_and_head_gradients(head):
+    torch.manual_seed(0)
+    plain = RSRNavEncoder(SPACE, head=head, cue_norm=True)
+    frozen = copy.deepcopy(plain)
+    frozen.freeze("trunk")
+    assert frozen.frozen == "trunk"
+    assert not any(p.requires_grad for p in frozen.trunk.parameters())
+    assert all(p.requires_grad for name, p in frozen.named_parameters() if not name.startswith("trunk."))
+    obs = _batch()
+    expected, got = plain(obs), frozen(obs)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+    expected.square().sum().backward()
+    got.square().sum().backward()
+    for (name, p), q in zip(plain.named_parameters(), frozen.parameters()):
+        if name.startswith("trunk."):
+            assert q.grad is None, name
+        else:
+            torch.testing.assert_close(q.grad, p.grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_the_update_reads_the_trunk_features_acting_computed():
+    torch.manual_seed(1)
+    encoder = RSRNavEncoder(SPACE, head="direction")
+    encoder.freeze("trunk")
+    encoder.trunk = _CountingTrunk(encoder.trunk)
+    obs = _batch(1)
+    with torch.no_grad():  # acting, one step of each of the six "envs"
+        for i in range(6):
+            encoder({key: value[i : i + 1] for key, value in obs.items()})
+    acted = encoder.trunk.images
+    assert acted == 6 + 2  # each observation once, each goal once
+    encoder(obs).sum().backward()  # the update: no trunk pass at all
+    assert encoder.trunk.images == acted
+    encoder.load_state_dict(copy.deepcopy(encoder.state_dict()))  # new weights: the cache is emptied
+    encoder(obs)
+    assert encoder.trunk.images == acted + 8
+
+
+def test_frozen_encoder_gives_constant_features_and_can_be_undone():
+    torch.manual_seed(2)
+    plain = RSRNavEncoder(SPACE, head="direction", cue_norm=True)
+    frozen = copy.deepcopy(plain)
+    frozen.freeze("encoder")
+    assert not any(p.requires_grad for p in frozen.parameters())
+    obs = _batch(2)
+    got = frozen(obs)
+    assert not got.requires_grad
+    torch.testing.assert_close(got, plain(obs), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(frozen(obs), got, rtol=0, atol=0)  # from the cache
+    assert len(frozen._frozen_cache) == 6
+    frozen.freeze("none")
+    assert all(p.requires_grad for p in frozen.parameters()) and frozen(obs).requires_grad
+    with pytest.raises(ValueError, match="part='all'"):
+        frozen.freeze("all")
+    assert FREEZE_PARTS == ("none", "trunk", "encoder")
+
+
+@pytest.mark.parametrize("part", ["trunk", "encoder"])
+def test_ppo_from_a_clone_leaves_exactly_the_frozen_weights(tmp_path, part):
+    """BC, then PPO with ppo_freeze: the frozen weights are bit-identical to the clone's, the
+    rest of the policy moved (plain PPO moves the trunk too: test_imitation's warm-up test)."""
+    from navgym.agents.rsrnav.model import read_state_dicts
+    from navgym.training import train
+
+    common = dict(head="dense", env_id=ENV_ID, n_envs=1, env_kwargs=TINY_ENV, progress=False, seed=3, demo_workers=1, eval_episodes=0)
+    train(**common, model=TINY_MODEL, out=tmp_path / "bc", timesteps=0, pretrain="bc", demos=2, bc_epochs=1)
+    start = read_state_dicts(tmp_path / "bc" / "pretrain.zip")["policy"]
+    tuned = {**TINY_MODEL, "learning_rate": 1e-3, "ent_coef": 0.0}
+    result = train(**common, model=tuned, timesteps=32, init_from=tmp_path / "bc" / "pretrain.zip", out=tmp_path / part, ppo_freeze=part)
+    assert result.num_timesteps == 32
+    after = read_state_dicts(tmp_path / part / "checkpoint.zip")["policy"]
+    prefix = "features_extractor." + ("trunk." if part == "trunk" else "")
+    frozen = [k for k in start if k.startswith(prefix) and start[k].is_floating_point()]
+    trained = [k for k in start if not k.startswith("features_extractor.") and start[k].is_floating_point()]
+    assert frozen and trained
+    assert all(torch.equal(start[k], after[k]) for k in frozen)
+    assert not all(torch.equal(start[k], after[k]) for k in trained)
+    if part == "trunk":  # the input layer still trains
+        projection = [k for k in start if k.startswith("features_extractor.projection.")]
+        assert not all(torch.equal(start[k], after[k]) for k in projection)
+
+
+def test_ppo_freeze_is_checked_and_passed_by_the_cli(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import navgym.training
+    from navgym.cli import app
+    from navgym.training import TrainArgs, TrainingInterrupted
+
+    with pytest.raises(ValueError, match="ppo_freeze='head'.*'trunk', 'encoder'"):
+        TrainArgs(ppo_freeze="head", out=tmp_path / "bad")
+    seen = []
+
+    def run(args):
+        seen.append(args)
+        raise TrainingInterrupted(tmp_path / "checkpoint.zip", None)
+
+    monkeypatch.setattr(navgym.training, "train", run)
+    common = ["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress"]
+    result = CliRunner().invoke(app, [*common, "--ppo-freeze", "encoder"])
+    assert result.exit_code == 130, result.output
+    assert seen[-1].ppo_freeze == "encoder"
+    CliRunner().invoke(app, common)
+    assert seen[-1].ppo_freeze == "none"
+    result = CliRunner().invoke(app, [*common, "--ppo-freeze", "everything"])
+    assert result.exit_code != 130 and "ppo_freeze='everything'" in result.output
