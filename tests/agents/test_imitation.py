@@ -378,46 +378,34 @@ def test_pretrain_arguments_are_checked(kwargs, message):
         TrainArgs(**kwargs)
 
 
-def test_train_cli_passes_the_bc_options(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    import navgym.training
-    from navgym.cli import app
-    from navgym.training import TrainingInterrupted
-
-    seen = []
-
-    def run(args):  # stands in for the training run: the option must reach TrainArgs
-        seen.append(args)
-        raise TrainingInterrupted(tmp_path / "checkpoint.zip", None)
-
-    monkeypatch.setattr(navgym.training, "train", run)
+def test_train_cli_passes_the_bc_options(tmp_path, train_cli):
+    invoke, seen = train_cli
     common = ["train", "--out", str(tmp_path / "run"), "--pretrain", "bc", "--timesteps", "0", "--no-progress"]
-    result = CliRunner().invoke(app, [*common, "--bc-aux-coef", "0.25"])
+    result = invoke([*common, "--bc-aux-coef", "0.25"])
     assert result.exit_code == 130, result.output
     assert seen[-1].bc_aux_coef == 0.25
-    CliRunner().invoke(app, common)
+    invoke(common)
     assert seen[-1].bc_aux_coef == 0.0 and seen[-1].bc_augment is False and seen[-1].bc_lr_schedule == "constant"
-    result = CliRunner().invoke(app, [*common, "--bc-augment", "--bc-lr-schedule", "cosine"])
+    result = invoke([*common, "--bc-augment", "--bc-lr-schedule", "cosine"])
     assert result.exit_code == 130, result.output
     assert seen[-1].bc_augment is True and seen[-1].bc_lr_schedule == "cosine"
-    result = CliRunner().invoke(app, [*common, "--bc-lr-schedule", "step"])
+    result = invoke([*common, "--bc-lr-schedule", "step"])
     assert result.exit_code == 2 and "bc_lr_schedule='step'" in result.output
-    assert CliRunner().invoke(app, [*common, "--bc-aux-coef", "-1"]).exit_code == 2  # a usage error
-    result = CliRunner().invoke(app, [*common, "--bc-learning-rate", "0.0005", "--bc-batch-steps", "128", "--ppo-bc-batches", "3"])
+    assert invoke([*common, "--bc-aux-coef", "-1"]).exit_code == 2  # a usage error
+    result = invoke([*common, "--bc-learning-rate", "0.0005", "--bc-batch-steps", "128", "--ppo-bc-batches", "3"])
     assert result.exit_code == 130, result.output
     assert (seen[-1].bc_learning_rate, seen[-1].bc_batch_steps, seen[-1].ppo_bc_batches) == (0.0005, 128, 3)
     assert seen[-2].ppo_bc_batches == 0 and seen[-2].bc_batch_steps == 64 and seen[-2].bc_teacher == "path"
-    result = CliRunner().invoke(app, [*common, "--bc-teacher", "view"])
+    result = invoke([*common, "--bc-teacher", "view"])
     assert result.exit_code == 130 and seen[-1].bc_teacher == "view", result.output
-    result = CliRunner().invoke(app, [*common, "--bc-teacher", "goal"])
+    result = invoke([*common, "--bc-teacher", "goal"])
     assert result.exit_code == 2 and "bc_teacher='goal'" in result.output
-    result = CliRunner().invoke(app, [*common, "--env-option", "num_scenes=80", "--eval-env-option", "num_scenes=10",
+    result = invoke([*common, "--env-option", "num_scenes=80", "--eval-env-option", "num_scenes=10",
                                       "--eval-env-option", "sim_options={}"])
     assert result.exit_code == 130, result.output
     assert seen[-1].env_kwargs == {"num_scenes": 80} and seen[-1].eval_env_kwargs == {"num_scenes": 10, "sim_options": {}}
     assert seen[-2].eval_env_kwargs == {}
-    result = CliRunner().invoke(app, [*common, "--eval-env-option", "num_scenes"])
+    result = invoke([*common, "--eval-env-option", "num_scenes"])
     assert result.exit_code == 2 and "--eval-env-option" in result.output and "not key=value" in result.output
 
 
@@ -544,23 +532,11 @@ def test_ppo_critic_warmup_keeps_the_cloned_actor_and_trains_the_critic(tmp_path
         train(**{**ppo, "model": {**tuned, "lstm_hidden_size": 64}}, out=tmp_path / "bad")
 
 
-def test_train_cli_passes_the_ppo_warmup_options(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    import navgym.training
-    from navgym.cli import app
-    from navgym.training import TrainingInterrupted
-
-    seen = []
-
-    def run(args):
-        seen.append(args)
-        raise TrainingInterrupted(tmp_path / "checkpoint.zip", None)
-
-    monkeypatch.setattr(navgym.training, "train", run)
+def test_train_cli_passes_the_ppo_warmup_options(tmp_path, train_cli):
+    invoke, seen = train_cli
     common = ["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress"]
-    result = CliRunner().invoke(app, [*common, "--ppo-critic-warmup", "4096", "--ppo-actor-warmup", "8192"])
+    result = invoke([*common, "--ppo-critic-warmup", "4096", "--ppo-actor-warmup", "8192"])
     assert result.exit_code == 130, result.output
     assert (seen[-1].ppo_critic_warmup, seen[-1].ppo_actor_warmup) == (4096, 8192)
-    CliRunner().invoke(app, common)
+    invoke(common)
     assert (seen[-1].ppo_critic_warmup, seen[-1].ppo_actor_warmup) == (0, 0)
