@@ -78,6 +78,15 @@ def test_the_update_reads_the_trunk_features_acting_computed():
     encoder.load_state_dict(copy.deepcopy(encoder.state_dict()))  # new weights: the cache is emptied
     encoder(obs)
     assert encoder.trunk.images == acted + 8
+    encoder.freeze("trunk", rollout_size=3)
+    assert encoder._frozen_capacity == encoder.FROZEN_CACHE_SIZE
+    encoder._frozen_capacity = 4  # a cache too small for the batch: misses are computed again, same values
+    small = encoder(obs)
+    assert len(encoder._frozen_cache) == 4 and encoder.trunk.images == acted + 16
+    torch.testing.assert_close(encoder(obs), small, rtol=0, atol=0)
+    assert encoder.trunk.images == acted + 16 + 4  # the 4 kept were reused
+    encoder.freeze("trunk", rollout_size=5000)
+    assert encoder._frozen_capacity == 10_000
 
 
 def test_frozen_encoder_gives_constant_features_and_can_be_undone():

@@ -436,8 +436,9 @@ class RSRNavEncoder(BaseFeaturesExtractor):
     #: Goal images whose features are kept while acting (a few per env is plenty).
     GOAL_CACHE_SIZE = 64
     #: Images (``freeze("trunk")``) or observation-goal pairs (``freeze("encoder")``) whose frozen
-    #: features are kept: more than one rollout of ``n_steps * n_envs`` (256 by default), so a
-    #: PPO update reuses what acting computed. At most 128 MB (direction head's 16x16 maps, float32).
+    #: features are kept at least (``freeze``'s ``rollout_size`` may ask for more): more than a
+    #: rollout of ``n_steps * n_envs`` (256 by default), so a PPO update reuses what acting
+    #: computed. 128 MB for the direction head's 16x16 trunk maps in float32.
     FROZEN_CACHE_SIZE = 1024
 
     def __init__(
@@ -473,10 +474,11 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         self._channels_last = observation_space["rgb"].shape != rgb_shape
         self.precision = precision
         self.frozen = "none"
+        self._frozen_capacity = self.FROZEN_CACHE_SIZE
         self._frozen_cache: OrderedDict[bytes, torch.Tensor] = OrderedDict()
         self._frozen_version: int | None = None
 
-    def freeze(self, part: str = "encoder") -> None:
+    def freeze(self, part: str = "encoder", rollout_size: int = 0) -> None:
         """Hold ``part`` of the encoder fixed (for fine-tuning a cloned policy with PPO):
         ``"trunk"`` (the ResNet-9), ``"encoder"`` (the trunk, the relationship head and the input
         layer: PPO then trains only the recurrent cores and the action and value layers) or
@@ -484,13 +486,16 @@ class RSRNavEncoder(BaseFeaturesExtractor):
 
         The frozen parameters get ``requires_grad=False`` (optimisers leave them), and their
         output is computed without gradients and kept per input (the trunk's per image, the
-        encoder's per observation-goal pair; keyed by the SHA-256 of the float input, at most
-        :attr:`FROZEN_CACHE_SIZE` entries), so a PPO update reads the features its rollout
-        already computed instead of running the trunk again. Values are those of the unfrozen
-        encoder; only gradients into the frozen part are gone. Loading weights (which changes the
-        frozen parameters in place) empties the cache.
+        encoder's per observation-goal pair; keyed by the SHA-256 of the float input), so a PPO
+        update reads the features its rollout already computed instead of running the trunk
+        again. The cache keeps the last ``max(FROZEN_CACHE_SIZE, 2 * rollout_size)`` inputs
+        (pass PPO's ``n_steps * n_envs``: a rollout's observations and its goals); a miss is
+        computed again, so the size changes speed, never values. Values are those of the
+        unfrozen encoder; only gradients into the frozen part are gone. Loading weights (which
+        changes the frozen parameters in place) empties the cache.
         """
         part = choice("part", part, list(FREEZE_PARTS))
+        self._frozen_capacity = max(self.FROZEN_CACHE_SIZE, 2 * int(rollout_size))
         for parameter in self.parameters():
             parameter.requires_grad_(True)
         frozen = self._frozen_module(part)
@@ -527,7 +532,7 @@ class RSRNavEncoder(BaseFeaturesExtractor):
             for i, row in zip(missing, computed):
                 out[i] = row
                 self._frozen_cache[keys[i]] = row
-            while len(self._frozen_cache) > self.FROZEN_CACHE_SIZE:
+            while len(self._frozen_cache) > self._frozen_capacity:
                 self._frozen_cache.popitem(last=False)
         return torch.stack(out)
 

@@ -93,11 +93,13 @@ class RSRNavTrainer:
     @staticmethod
     def freeze(model, part: str) -> None:
         """Hold ``part`` of the policy's encoder fixed during PPO (``"trunk"``, ``"encoder"`` or
-        ``"none"``; :meth:`~navgym.agents.rsrnav.encoders.RSRNavEncoder.freeze`)."""
+        ``"none"``; :meth:`~navgym.agents.rsrnav.encoders.RSRNavEncoder.freeze`), its feature
+        cache sized to hold a rollout of ``model``."""
         policy = model.policy
+        rollout_size = int(model.n_steps) * int(model.n_envs)
         extractors = (policy.features_extractor, getattr(policy, "pi_features_extractor", None), getattr(policy, "vf_features_extractor", None))
         for extractor in {id(e): e for e in extractors if e is not None}.values():
-            extractor.freeze(part)
+            extractor.freeze(part, rollout_size=rollout_size)
 
     @staticmethod
     def agent(policy):
