@@ -551,21 +551,19 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         rgb, goal = observations["rgb"].float(), observations["imagegoal"].float()
         if self._channels_last:
             rgb, goal = rgb.permute(0, 3, 1, 2), goal.permute(0, 3, 1, 2)
-        if self.frozen == "trunk":
-            # The trunk's features come from the rollout that acted on these images (or are
-            # computed once without gradients); the head still trains on them.
-            unique_goals, inverse = unique_images(goal)
-            images = torch.cat((rgb, unique_goals), dim=0)
-            features = self._frozen_rows(_row_keys(images), lambda rows: self.trunk(images[rows]))
-            observation_features, goal_features = features[: rgb.shape[0]], features[rgb.shape[0] :]
-            return self.head(observation_features, goal_features if inverse is None else goal_features[inverse])
-        if not torch.is_grad_enabled():
+        if self.frozen != "trunk" and not torch.is_grad_enabled():
             # Acting step by step: the goal's features come from a cache (see _goal_features).
             return self.head(self.trunk(rgb), self._goal_features(goal))
         # The goal image is the same for a whole episode, so a batch of rollout steps holds few
         # distinct goals: encode each once (same values and gradients as encoding every row).
         unique_goals, inverse = unique_images(goal)
-        features = self.trunk(torch.cat((rgb, unique_goals), dim=0))  # one pass: the weights are shared
+        images = torch.cat((rgb, unique_goals), dim=0)  # one pass: the weights are shared
+        if self.frozen == "trunk":
+            # The frozen trunk's features come from the rollout that acted on these images (or
+            # are computed once without gradients); the head still trains on them.
+            features = self._frozen_rows(_row_keys(images), lambda rows: self.trunk(images[rows]))
+        else:
+            features = self.trunk(images)
         observation_features, goal_features = features[: rgb.shape[0]], features[rgb.shape[0] :]
         return self.head(observation_features, goal_features if inverse is None else goal_features[inverse])
 
