@@ -313,6 +313,7 @@ def train(
     ),
     ppo_critic_warmup: int = typer.Option(0, min=0, help="PPO trains only the critic for this many env steps (the cloned actor held fixed; PIRLNav's warm-up)."),
     ppo_actor_warmup: int = typer.Option(0, min=0, help="Then the actor's step size rises linearly from 0 to full over this many env steps."),
+    ppo_critic_lr_scale: float = typer.Option(1.0, help="The critic's PPO step size relative to the actor's (a positive number; 1: the same)."),
     ppo_freeze: str = typer.Option(
         "none", help="What of the encoder PPO leaves as it is: none, trunk (the ResNet-9) or encoder (trunk, head and input layer; "
         "only the recurrent cores and action/value layers train). Frozen features are computed once while acting: faster updates.",
@@ -348,7 +349,7 @@ def train(
             bc_aux_coef=bc_aux_coef, bc_augment=bc_augment,
             bc_lr_schedule=bc_lr_schedule, bc_teacher=bc_teacher, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
-            ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_freeze=ppo_freeze, init_from=init_from,
+            ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, device=device,
         )
     try:

@@ -92,6 +92,11 @@ class TrainArgs:
             the actor's step size rises linearly from 0 to full over ``ppo_actor_warmup`` steps.
             For PPO from a cloned policy (``init_from``, ``pretrain``), whose critic has not
             learned yet. 0 and 0 (default): plain PPO.
+        ppo_critic_lr_scale: The critic's PPO step size relative to the actor's (a positive
+            number; 1, the default: the same). Each update's change of the critic's parameters
+            (its LSTM and value layer) is scaled by it, which with Adam scales their step size
+            (:class:`navgym.training.warmup.ActorWarmup`). For a critic that must learn fast, e.g.
+            a ``privileged_critic`` started from a clone's.
         ppo_freeze: What of the encoder PPO leaves as it is (and the BC minibatches of
             ``ppo_bc_batches``): ``"none"`` (default: PPO trains everything), ``"trunk"`` (the
             ResNet-9: the relationship head and everything after it train) or ``"encoder"`` (the
@@ -154,6 +159,7 @@ class TrainArgs:
     ppo_bc_batches: int = 0
     ppo_critic_warmup: int = 0
     ppo_actor_warmup: int = 0
+    ppo_critic_lr_scale: float = 1.0
     ppo_freeze: str = "none"
     init_from: Path | None = None
     ray: bool = False
@@ -179,6 +185,10 @@ class TrainArgs:
         for name, low in (("n_envs", 1), ("seed", 0), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0),
                           ("ppo_critic_warmup", 0), ("ppo_actor_warmup", 0)):
             check_int(name, getattr(self, name), low)
+        scale = self.ppo_critic_lr_scale
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < float("inf"):
+            raise InvalidArgumentError(f"ppo_critic_lr_scale={scale!r} must be a positive finite number (1: the actor's step size)")
+        self.ppo_critic_lr_scale = float(scale)
         for name in ("max_minutes", "max_cpu_minutes"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 < value < float("inf"))):

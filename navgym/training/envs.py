@@ -10,9 +10,10 @@ from navgym.training.args import TRAINERS, TrainArgs
 
 
 def make_training_env(env_id: str, split: str, goal_camera: str = "agent", reward: str = "rsrnav", monitor: bool = False,
-                      agent: str = "rsrnav", **env_kwargs: Any) -> gym.Env:
-    """One training or evaluation env: ``gym.make`` + goal camera + reward (+ SB3 ``Monitor``),
-    checked by ``agent``'s trainer (RSRNav needs an ``imagegoal``)."""
+                      agent: str = "rsrnav", config: Any = None, **env_kwargs: Any) -> gym.Env:
+    """One training or evaluation env: ``gym.make`` + goal camera + reward (+ what the model
+    ``config`` needs in training, by the trainer's ``wrap_env``: RSRNav's privileged critic's
+    observation) (+ SB3 ``Monitor``), checked by ``agent``'s trainer (RSRNav needs an ``imagegoal``)."""
     import navgym  # noqa: F401  (registers the ids)
     from navgym.wrappers import RSRNavReward, UserMatchedGoalCamera
 
@@ -22,6 +23,9 @@ def make_training_env(env_id: str, split: str, goal_camera: str = "agent", rewar
         env = UserMatchedGoalCamera(env, goal_camera)
     if reward == "rsrnav":
         env = RSRNavReward(env)
+    wrap = getattr(TRAINERS.get(agent), "wrap_env", None)
+    if config is not None and wrap is not None:
+        env = wrap(env, config)
     if monitor:
         from stable_baselines3.common.monitor import Monitor
 
@@ -46,7 +50,7 @@ class _EnvFactory:
         if self.worker:
             limit_worker_threads()
         a = self.args
-        return make_training_env(a.env_id, "train", a.goal_camera, a.reward, monitor=True, agent=a.agent, **a.env_kwargs)
+        return make_training_env(a.env_id, "train", a.goal_camera, a.reward, monitor=True, agent=a.agent, config=a.config(), **a.env_kwargs)
 
 
 def limit_worker_threads(threads: int = WORKER_THREADS) -> None:

@@ -439,7 +439,9 @@ def _forward(policy, obs, states, starts):
     features = policy.extract_features(obs)
     pi_features, vf_features = (features, features) if policy.share_features_extractor else features
     latent_pi, _ = policy._process_sequence(pi_features, states.pi, starts, policy.lstm_actor)
-    if policy.lstm_critic is not None:
+    if hasattr(policy, "critic_input"):  # a privileged critic (demonstrations have no obs["critic"]: zeros)
+        latent_vf, _ = policy._process_sequence(policy.critic_input(vf_features, obs), states.vf, starts, policy.lstm_critic)
+    elif policy.lstm_critic is not None:
         latent_vf, _ = policy._process_sequence(vf_features, states.vf, starts, policy.lstm_critic)
     elif policy.shared_lstm:
         latent_vf = latent_pi.detach()

@@ -110,10 +110,10 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             # run is frozen again here (the setting is the run's, not the checkpoint's).
             trainer.freeze(model, args.ppo_freeze)
         warmup = None
-        if (args.ppo_critic_warmup or args.ppo_actor_warmup) and start_steps < args.timesteps:
+        if (args.ppo_critic_warmup or args.ppo_actor_warmup or args.ppo_critic_lr_scale != 1.0) and start_steps < args.timesteps:
             from navgym.training.warmup import ActorWarmup
 
-            warmup = ActorWarmup(model.policy, args.ppo_critic_warmup, args.ppo_actor_warmup)
+            warmup = ActorWarmup(model.policy, args.ppo_critic_warmup, args.ppo_actor_warmup, args.ppo_critic_lr_scale)
         callback = make_callback(args, config, eval_env, time.time(), start_steps, cloning=cloning, warmup=warmup)
         if start_steps < args.timesteps:
             try:

@@ -12,6 +12,11 @@ by ``scale(num_timesteps)``: 0 during the critic warm-up (the actor's weights ar
 exactly), then linearly up to 1. With Adam, scaling a parameter's step is scaling its step size,
 so this is the per-group learning-rate schedule of PIRLNav without a second parameter group
 (checkpoints and their optimiser state keep SB3's layout and resume exactly).
+
+The same hooks scale the critic's steps by a constant ``critic_scale`` (``ppo_critic_lr_scale``):
+a critic with a larger step size than the actor, as in PPO implementations with separate
+optimisers. A critic that must learn a new input (``privileged_critic``) or a new return scale
+fits it in fewer updates, while the actor keeps PPO's step size.
 """
 
 from __future__ import annotations
@@ -27,22 +32,29 @@ CRITIC_PREFIXES = ("lstm_critic.", "mlp_extractor.value_net.", "value_net.", "cr
 
 def actor_parameters(policy) -> list[Any]:
     """The parameters of ``policy`` that are not the critic's (:data:`CRITIC_PREFIXES`)."""
+    return split_parameters(policy)[0]
+
+
+def split_parameters(policy) -> tuple[list[Any], list[Any]]:
+    """``(actor, critic)``: the parameters of ``policy`` outside and inside :data:`CRITIC_PREFIXES`."""
     named = list(policy.named_parameters())
-    critic = [name for name, _ in named if name.startswith(CRITIC_PREFIXES)]
+    critic = [p for name, p in named if name.startswith(CRITIC_PREFIXES)]
     if not critic:
         raise InvalidArgumentError(f"{type(policy).__name__} has no critic parameters named {list(CRITIC_PREFIXES)}; the PPO warm-up needs SB3's actor-critic layout")
-    return [p for name, p in named if not name.startswith(CRITIC_PREFIXES)]
+    return [p for name, p in named if not name.startswith(CRITIC_PREFIXES)], critic
 
 
 class ActorWarmup:
     """Scales the actor's PPO steps: 0 for the first ``critic_steps`` env steps of the run, then
-    rising linearly to 1 over ``ramp_steps`` more. Only steps taken between :meth:`begin_update`
-    and :meth:`end_update` are scaled (behaviour-cloning steps between updates are not). The
-    scale depends on the step count alone, so a resumed run continues the same schedule."""
+    rising linearly to 1 over ``ramp_steps`` more; and the critic's by ``critic_scale`` (a
+    positive number; 1: unchanged). Only steps taken between :meth:`begin_update` and
+    :meth:`end_update` are scaled (behaviour-cloning steps between updates are not). The scales
+    depend on the step count alone, so a resumed run continues the same schedule."""
 
-    def __init__(self, policy, critic_steps: int = 0, ramp_steps: int = 0):
+    def __init__(self, policy, critic_steps: int = 0, ramp_steps: int = 0, critic_scale: float = 1.0):
         self.critic_steps, self.ramp_steps = int(critic_steps), int(ramp_steps)
-        self.params = actor_parameters(policy)
+        self.params, self.critic_params = split_parameters(policy)
+        self.critic_scale = float(critic_scale)
         self.active_scale: float | None = None
         self._saved: list[Any] | None = None
         optimiser = policy.optimizer
@@ -71,20 +83,29 @@ class ActorWarmup:
             handle.remove()
         self._handles = []
 
+    def _scaled(self) -> list[tuple[list[Any], float]]:
+        """The parameter lists whose step this update scales, with their scales."""
+        if self.active_scale is None:
+            return []
+        scaled = [(self.params, float(self.active_scale))] if self.active_scale < 1.0 else []
+        if self.critic_scale != 1.0:
+            scaled.append((self.critic_params, self.critic_scale))
+        return scaled
+
     def _before_step(self, optimiser, args, kwargs) -> None:
-        if self.active_scale is not None and self.active_scale < 1.0:
-            self._saved = [p.detach().clone() for p in self.params]
+        scaled = self._scaled()
+        self._saved = [(params, s, [p.detach().clone() for p in params]) for params, s in scaled] or None
 
     def _after_step(self, optimiser, args, kwargs) -> None:
         if self._saved is None:
             return
         import torch
 
-        s = float(self.active_scale if self.active_scale is not None else 1.0)
         with torch.no_grad():
-            for p, old in zip(self.params, self._saved):
-                if s == 0.0:
-                    p.copy_(old)
-                else:  # old + s * (new - old)
-                    p.mul_(s).add_(old, alpha=1.0 - s)
+            for params, s, saved in self._saved:
+                for p, old in zip(params, saved):
+                    if s == 0.0:
+                        p.copy_(old)
+                    else:  # old + s * (new - old)
+                        p.mul_(s).add_(old, alpha=1.0 - s)
         self._saved = None

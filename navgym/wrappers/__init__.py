@@ -8,10 +8,11 @@ from navgym.wrappers.goal_camera import (
     UserMatchedGoalCamera,
     draw_goal_camera,
 )
-from navgym.wrappers.privileged import PrivilegedObservation
+from navgym.wrappers.privileged import CriticObservation, PrivilegedObservation
 from navgym.wrappers.rsrnav_reward import RSRNavReward
 
 __all__ = [
+    "CriticObservation",
     "EXTREME",
     "GOAL_CAMERA_SETTINGS",
     "USER_MATCHED",

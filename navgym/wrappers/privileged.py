@@ -14,6 +14,11 @@ the body's ego ground frame (x forward, y left, metres):
 * ``oracle_facing`` ``(2,)``: the target the task's facing rule aims at (the centre of the goal
   object's box, :func:`navgym.tasks.semantic_nav.target_center`; the first goal's position without
   an object), on the ground.
+
+:class:`CriticObservation` adds ``obs["critic"]`` (:data:`CRITIC_FEATURES` numbers, see
+:func:`critic_features`) for a learned agent's *training* critic (an asymmetric actor-critic):
+the value estimate may read the geodesic distance, the path's direction and the goal heading,
+while the actor, the only part that acts, never does.
 """
 
 from __future__ import annotations
@@ -34,6 +39,12 @@ FACING_RANGE = 1000.0
 #: Observation keys for discrete and for continuous (``Box``) action spaces.
 DISCRETE_KEYS = ("oracle_action",)
 CONTINUOUS_KEYS = ("oracle_path", "oracle_distance", "oracle_facing")
+#: The observation key :class:`CriticObservation` adds and the length of its vector.
+CRITIC_KEY = "critic"
+CRITIC_FEATURES = 6
+#: Distances in ``obs["critic"]`` are divided by this (metres) and clipped to ``CRITIC_MAX_DISTANCE``.
+CRITIC_DISTANCE_SCALE = 5.0
+CRITIC_MAX_DISTANCE = 4.0
 
 
 def to_ego(state, points) -> np.ndarray:
@@ -171,3 +182,79 @@ class PrivilegedObservation(gym.ObservationWrapper, gym.utils.RecordConstructorA
             }
         name = follow_shortest_path(self.env)
         return {**observation, "oracle_action": self.env.unwrapped.actions.index(name)}
+
+
+def critic_features(env, elapsed: int = 0, max_steps: int | None = None) -> np.ndarray:
+    """What a training critic may know of a :class:`~navgym.envs.nav_env.NavEnv`'s state,
+    ``(CRITIC_FEATURES,)`` float32:
+
+    0. the geodesic distance to the goal points / ``CRITIC_DISTANCE_SCALE`` (5 m), clipped to
+       ``CRITIC_MAX_DISTANCE`` (also when no goal is reachable);
+    1-2. sin and cos of the direction of the shortest path's next turn point from the agent's
+       heading (left positive; 0 and 1 when no path is left);
+    3-4. sin and cos of the goal heading (ImageNav: the goal photo's) from the agent's heading
+       (0 and 1 for tasks without one);
+    5. ``elapsed / max_steps``, the share of the time limit used (0 without a limit).
+    """
+    nav = env.unwrapped
+    sim, goals = nav.sim, nav.goal_points
+    state = sim.get_agent_state()
+    out = np.array([CRITIC_MAX_DISTANCE, 0.0, 1.0, 0.0, 1.0, 0.0], dtype=np.float32)
+    distance = float(sim.geodesic_distance(state.position, goals)) if len(goals) else math.inf
+    if math.isfinite(distance):
+        out[0] = min(distance / CRITIC_DISTANCE_SCALE, CRITIC_MAX_DISTANCE)
+        path = sim.shortest_path(state.position, goals)
+        target = next((p for p in path[1:] if np.hypot(p[0] - state.position[0], p[2] - state.position[2]) > 0.05), None)
+        if target is not None:
+            bearing = wrap_angle(yaw_toward(state.position, target) - state.yaw)
+            out[1:3] = math.sin(bearing), math.cos(bearing)
+    heading = nav.task.goal_heading(nav.episode)
+    if heading is not None:
+        error = wrap_angle(heading - state.yaw)
+        out[3:5] = math.sin(error), math.cos(error)
+    if max_steps:
+        out[5] = min(elapsed / max_steps, 1.0)
+    return out
+
+
+class CriticObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Adds ``obs["critic"]`` (:func:`critic_features`) for an asymmetric actor-critic: a
+    *training* critic reads it, the actor must not (RSRNav's ``privileged_critic`` setting, see
+    :class:`navgym.agents.rsrnav.model.RSRNavConfig`). Privileged: never an input of a policy
+    under evaluation.
+
+    Args:
+        env: A navgym env.
+        max_steps: The time limit the elapsed share is of; ``None``: the env spec's
+            ``max_episode_steps`` (0 when it has none).
+    """
+
+    def __init__(self, env: gym.Env, max_steps: int | None = None):
+        gym.utils.RecordConstructorArgs.__init__(self, max_steps=max_steps)
+        gym.Wrapper.__init__(self, env)
+        if not isinstance(env.observation_space, spaces.Dict):
+            raise TypeError("CriticObservation needs a Dict observation space (a navgym NavEnv)")
+        if CRITIC_KEY in env.observation_space.spaces:
+            raise ValueError(f"the env already has an observation {CRITIC_KEY!r}; wrap it with CriticObservation once")
+        if max_steps is None:
+            max_steps = getattr(env.spec, "max_episode_steps", None) if env.spec is not None else None
+        if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1):
+            raise ValueError(f"max_steps={max_steps!r} must be an integer >= 1, or None (the env spec's max_episode_steps)")
+        self.max_steps = max_steps
+        self._elapsed = 0
+        low = np.array([0.0, -1.0, -1.0, -1.0, -1.0, 0.0], dtype=np.float32)
+        high = np.array([CRITIC_MAX_DISTANCE, 1.0, 1.0, 1.0, 1.0, 1.0], dtype=np.float32)
+        self.observation_space = spaces.Dict({**env.observation_space.spaces, CRITIC_KEY: spaces.Box(low, high, dtype=np.float32)})
+
+    def reset(self, *, seed=None, options=None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        self._elapsed = 0
+        return self._add(obs), info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._elapsed += 1
+        return self._add(obs), reward, terminated, truncated, info
+
+    def _add(self, obs):
+        return {**obs, CRITIC_KEY: critic_features(self.env, self._elapsed, self.max_steps)}

@@ -502,6 +502,18 @@ def test_actor_warmup_scales_only_the_actors_steps_inside_updates():
     warmup.end_update()
     adam_step(policy)  # a step outside an update (behaviour cloning's): not scaled
     assert not torch.allclose(policy.features_extractor.weight - before["features_extractor.weight"], half)
+    warmup.close()
+    # critic_scale: the critic's step times 3 (its step size, with Adam), the actor's as the ramp says
+    for p in (policy, twin):
+        p.load_state_dict(before)
+        p.optimizer = torch.optim.Adam(p.parameters(), lr=0.1)
+    warmup = ActorWarmup(policy, critic_scale=3.0)
+    assert warmup.begin_update(0) == 1.0
+    adam_step(policy)
+    adam_step(twin)
+    for name in ("value_net.weight", "features_extractor.weight"):
+        got, expected = (dict(p.named_parameters())[name] - before[name] for p in (policy, twin))
+        torch.testing.assert_close(got, (3.0 if name.startswith("value_net") else 1.0) * expected)
 
 
 def test_ppo_critic_warmup_keeps_the_cloned_actor_and_trains_the_critic(tmp_path):
@@ -539,4 +551,8 @@ def test_train_cli_passes_the_ppo_warmup_options(tmp_path, train_cli):
     assert result.exit_code == 130, result.output
     assert (seen[-1].ppo_critic_warmup, seen[-1].ppo_actor_warmup) == (4096, 8192)
     invoke(common)
-    assert (seen[-1].ppo_critic_warmup, seen[-1].ppo_actor_warmup) == (0, 0)
+    assert (seen[-1].ppo_critic_warmup, seen[-1].ppo_actor_warmup, seen[-1].ppo_critic_lr_scale) == (0, 0, 1.0)
+    invoke([*common, "--ppo-critic-lr-scale", "10"])
+    assert seen[-1].ppo_critic_lr_scale == 10.0
+    result = invoke([*common, "--ppo-critic-lr-scale", "0"])
+    assert result.exit_code == 2 and "ppo_critic_lr_scale=0.0" in result.output

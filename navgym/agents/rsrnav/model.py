@@ -72,6 +72,13 @@ class RSRNavConfig:
         n_epochs: Passes over each rollout (habitat-baselines: 4; 2 here for CPU speed).
         gamma, gae_lambda, clip_range, ent_coef, vf_coef, max_grad_norm: PPO (habitat-baselines'
             ImageNav values: 0.99, 0.95, 0.2, 0.01, 0.5, 0.2).
+        privileged_critic: An asymmetric actor-critic for training (navgym's addition, off by
+            default): the critic's LSTM also reads ``obs["critic"]`` (the geodesic distance, the
+            path's direction, the goal heading and the time used, added to the training envs by
+            :class:`~navgym.wrappers.privileged.CriticObservation`); the actor reads only the
+            images, in training and after (:mod:`navgym.agents.rsrnav.critic`). The critic's
+            input layer grows by :data:`~navgym.wrappers.privileged.CRITIC_FEATURES` columns;
+            a run started (``init_from``) from a checkpoint without it gets them at zero.
         initial_stop_probability: The untrained policy's probability of ``stop`` (the other
             actions share the rest), set through the actor's output bias. Uniform (0.25) makes
             the untrained agent stop after ~4 steps, almost never near the goal, and PPO then
@@ -98,6 +105,7 @@ class RSRNavConfig:
     ent_coef: float = 0.01
     vf_coef: float = 0.5
     max_grad_norm: float = 0.2
+    privileged_critic: bool = False
     initial_stop_probability: float = 0.05
 
     def __post_init__(self) -> None:
@@ -122,6 +130,7 @@ class RSRNavConfig:
                 raise InvalidArgumentError(f"{name}={value!r} must be a finite number")
             setattr(self, name, check_range(name, value, low, high, low_open=open_ends[0], high_open=open_ends[1]))
         self.cue_norm = flag("cue_norm", self.cue_norm)
+        self.privileged_critic = flag("privileged_critic", self.privileged_critic)
         self.precision = choice("precision", self.precision, list(PRECISIONS))
         if self.n_steps < 2:
             raise InvalidArgumentError(f"n_steps={self.n_steps!r} must be at least 2 (PPO's advantage normalisation)")
@@ -134,8 +143,19 @@ class RSRNavConfig:
             raise InvalidArgumentError(f"Unknown RSRNav settings {sorted(unknown)}; valid settings are {sorted(known)}")
         return cls(**values)
 
+    def policy_class(self):
+        """sb3-contrib's ``MultiInputLstmPolicy``, or with ``privileged_critic`` navgym's
+        :class:`~navgym.agents.rsrnav.critic.PrivilegedCriticLstmPolicy`."""
+        if self.privileged_critic:
+            from navgym.agents.rsrnav.critic import PrivilegedCriticLstmPolicy
+
+            return PrivilegedCriticLstmPolicy
+        from sb3_contrib.ppo_recurrent.policies import MultiInputLstmPolicy
+
+        return MultiInputLstmPolicy
+
     def policy_kwargs(self) -> dict[str, Any]:
-        """``policy_kwargs`` for ``RecurrentPPO("MultiInputLstmPolicy", ...)``."""
+        """``policy_kwargs`` for ``RecurrentPPO(self.policy_class(), ...)``."""
         return {
             "features_extractor_class": RSRNavEncoder,
             "features_extractor_kwargs": {
@@ -176,7 +196,7 @@ def build_model(config: RSRNavConfig, env, seed: int | None = 0, tensorboard_log
     from sb3_contrib import RecurrentPPO
 
     model = RecurrentPPO(
-        "MultiInputLstmPolicy",
+        config.policy_class(),
         env,
         policy_kwargs=config.policy_kwargs(),
         tensorboard_log=tensorboard_log,
@@ -297,12 +317,10 @@ def load_policy(path: str | Path, device: str = "cpu"):
         (policy, meta): an sb3-contrib ``RecurrentActorCriticPolicy`` in eval mode (it has
         ``predict(obs, state, episode_start, deterministic)``) and the checkpoint's JSON.
     """
-    from sb3_contrib.ppo_recurrent.policies import MultiInputLstmPolicy
-
     meta = read_checkpoint_meta(path)
     config = RSRNavConfig.from_dict(meta["config"])
     observation_space = policy_observation_space(meta["observation_shapes"])
-    policy = MultiInputLstmPolicy(
+    policy = config.policy_class()(
         observation_space, spaces.Discrete(int(meta["n_actions"])), lambda _: config.learning_rate, **config.policy_kwargs()
     )
     state = read_state_dicts(path)

@@ -15,10 +15,11 @@ class RSRNavTrainer:
 
     name = "rsrnav"
     #: Settings a run started from another run's weights (``init_from``) may change: how PPO
-    #: optimises, not the network (``initial_stop_probability`` only sets a fresh network's bias).
+    #: optimises, not the network (``initial_stop_probability`` only sets a fresh network's bias;
+    #: ``privileged_critic`` only widens the critic's input, see :meth:`init_weights`).
     fine_tuning_settings = frozenset({
         "learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range",
-        "ent_coef", "vf_coef", "max_grad_norm", "initial_stop_probability",
+        "ent_coef", "vf_coef", "max_grad_norm", "initial_stop_probability", "privileged_critic",
     })
 
     @staticmethod
@@ -81,7 +82,17 @@ class RSRNavTrainer:
         state = read_state_dicts(path)
         if "policy" not in state:
             raise InvalidArgumentError(f"init_from={str(path)!r} has no policy.pth")
-        model.policy.load_state_dict(state["policy"], strict=True)
+        model.policy.load_state_dict(widen_critic_input(state["policy"], model.policy), strict=True)
+
+    @staticmethod
+    def wrap_env(env: gym.Env, config) -> gym.Env:
+        """A training env as ``config`` needs it: with ``privileged_critic`` the critic's
+        observation (:class:`~navgym.wrappers.privileged.CriticObservation`) is added."""
+        if getattr(config, "privileged_critic", False):
+            from navgym.wrappers.privileged import CriticObservation
+
+            return CriticObservation(env)
+        return env
 
     @staticmethod
     def freeze_parts() -> tuple[str, ...]:
@@ -107,3 +118,22 @@ class RSRNavTrainer:
         from navgym.agents.rsrnav.agent import RSRNavAgent
 
         return RSRNavAgent(policy, deterministic=True)
+
+
+def widen_critic_input(state: dict[str, Any], policy) -> dict[str, Any]:
+    """``state`` (a policy state dict) fitted to ``policy`` when only the critic LSTM's first input
+    layer is narrower (a checkpoint without ``privileged_critic`` loaded into a policy with it):
+    the privileged inputs' new columns start at zero, so the critic first computes what the
+    checkpoint's did. Anything else is left for ``load_state_dict`` to check."""
+    key = "lstm_critic.weight_ih_l0"
+    target = policy.state_dict().get(key)
+    weight = state.get(key)
+    if target is None or weight is None or weight.shape == target.shape:
+        return state
+    if weight.shape[0] != target.shape[0] or weight.shape[1] > target.shape[1]:
+        return state
+    import torch
+
+    wide = torch.zeros(target.shape, dtype=weight.dtype)
+    wide[:, : weight.shape[1]] = weight
+    return {**state, key: wide}
