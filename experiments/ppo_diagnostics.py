@@ -1,0 +1,102 @@
+"""PPO's own diagnostics of RSRNav runs, kept as small CSV files and summarised from them.
+
+TensorBoard logs are not committed (hundreds of kB per run); this exports the scalars the
+results page quotes (the critic's explained variance, the policy's entropy, the value loss and
+the training success rate, one row per PPO update) to a CSV (gzipped when the name ends in
+``.gz``) that is, and prints the summary the page's numbers come from:
+
+    python experiments/ppo_diagnostics.py export runs/ppopc_encoder_ent0 runs/... --out docs/results/rsrnav/privileged_critic/ppo_scalars.csv.gz
+    python experiments/ppo_diagnostics.py summary docs/results/rsrnav/privileged_critic/ppo_scalars.csv.gz
+
+The summary gives, per run, the explained variance's median and 90th percentile after the first
+quarter of the run, its median over each 16,384-step window, and the entropy's mean over the last
+quarter (nats; TensorBoard logs the negated entropy as ``train/entropy_loss``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+#: TensorBoard scalars exported, and the CSV's names for them.
+TAGS = {
+    "train/explained_variance": "explained_variance",
+    "train/entropy_loss": "entropy_loss",
+    "train/value_loss": "value_loss",
+    "rollout/success_rate": "train_success",
+}
+WINDOW = 16_384
+
+
+def export(runs: list[Path], out: Path) -> int:
+    """Write ``run,step,name,value`` rows of every run's :data:`TAGS` to ``out``; returns the row count."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    rows = []
+    for run in runs:
+        logs = sorted((run / "tb").glob("*"))
+        if not logs:
+            raise SystemExit(f"{run}/tb has no TensorBoard logs: give run folders written by navgym train")
+        for log in logs:
+            events = EventAccumulator(str(log))
+            events.Reload()
+            for tag, name in TAGS.items():
+                if tag in events.Tags()["scalars"]:
+                    rows += [(run.name, e.step, name, f"{e.value:.6g}") for e in events.Scalars(tag)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _open(out, "w") as f:
+        writer = csv.writer(f)
+        writer.writerow(("run", "step", "name", "value"))
+        writer.writerows(sorted(rows))
+    return len(rows)
+
+
+def _open(path: Path, mode: str):
+    """A text-mode CSV file, gzipped when its name ends in ``.gz``."""
+    if path.suffix == ".gz":
+        return gzip.open(path, mode + "t", newline="")
+    return path.open(mode, newline="")
+
+
+def summary(paths: list[Path]) -> str:
+    series: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for path in paths:
+        with _open(path, "r") as f:
+            for row in csv.DictReader(f):
+                series.setdefault(row["run"], {}).setdefault(row["name"], []).append((int(row["step"]), float(row["value"])))
+    lines = []
+    for run, scalars in series.items():
+        steps, ev = (np.array(a) for a in zip(*sorted(scalars.get("explained_variance", [(0, np.nan)]))))
+        last = steps.max()
+        late = ev[steps >= last / 4]
+        windows = [f"{lo // 1000}k:{np.median(ev[(steps >= lo) & (steps < lo + WINDOW)]):+.3f}"
+                   for lo in range(0, int(last) + 1, WINDOW) if ((steps >= lo) & (steps < lo + WINDOW)).any()]
+        ent_steps, ent = (np.array(a) for a in zip(*sorted(scalars.get("entropy_loss", [(0, np.nan)]))))
+        entropy = -ent[ent_steps >= 0.75 * ent_steps.max()].mean()
+        lines.append(f"{run}: {int(last)} steps; explained variance after the first quarter: median {np.median(late):+.3f}, "
+                     f"90th percentile {np.percentile(late, 90):+.3f}; last-quarter entropy {entropy:.2f} nats")
+        lines.append("  explained variance by 16k-step window: " + " ".join(windows))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    ex = commands.add_parser("export", help="TensorBoard scalars of run folders -> one CSV")
+    ex.add_argument("runs", nargs="+", type=Path)
+    ex.add_argument("--out", type=Path, required=True)
+    su = commands.add_parser("summary", help="summarise exported CSVs")
+    su.add_argument("csv", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "export":
+        print(f"wrote {export(args.runs, args.out)} rows to {args.out}")
+    else:
+        print(summary(args.csv))
+
+
+if __name__ == "__main__":
+    main()
