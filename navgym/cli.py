@@ -279,6 +279,7 @@ def train(
     seed: int = typer.Option(0, min=0, help="Seed of the model and envs."),
     goal_camera: str = typer.Option("agent", help="Goal camera: agent, user (FGPrompt ranges) or extreme."),
     reward: str = typer.Option("rsrnav", help="Training reward: rsrnav (ZER-style shaping) or env (Habitat's)."),
+    reward_option: list[str] = typer.Option([], "--reward-option", help="key=value argument of the rsrnav reward, e.g. failed_stop_reward=-2.5 (repeatable)."),
     eval_every: int = typer.Option(10_000, min=0, help="Evaluate SR/SPL on val every this many steps (0: at the end)."),
     eval_episodes: int = typer.Option(20, min=0, help="Val episodes per evaluation (0: none)."),
     checkpoint_every: int = typer.Option(5_000, min=0, help="Write checkpoint.zip every this many steps (and at the end)."),
@@ -341,7 +342,7 @@ def train(
     with _user_input():
         args = TrainArgs(
             agent=agent, head=head, env_id=env, timesteps=timesteps, n_envs=n_envs, out=out, resume=resume, seed=seed,
-            goal_camera=goal_camera, reward=reward, eval_every=eval_every, eval_episodes=eval_episodes,
+            goal_camera=goal_camera, reward=reward, reward_options=_parse_options(reward_option, "--reward-option"), eval_every=eval_every, eval_episodes=eval_episodes,
             checkpoint_every=checkpoint_every, max_minutes=max_minutes, max_cpu_minutes=max_cpu_minutes, torch_threads=threads,
             update_threads=update_threads, progress=progress,
             env_kwargs=_parse_options(env_option, "--env-option"), eval_env_kwargs=_parse_options(eval_env_option, "--eval-env-option"),

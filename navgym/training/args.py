@@ -22,6 +22,26 @@ TRAINERS.register("rsrnav", "navgym.agents.rsrnav.training:RSRNavTrainer", "RSRN
 REWARDS = ("rsrnav", "env")
 
 
+def check_reward_options(reward: str, options: Any) -> dict[str, Any]:
+    """``options`` as :class:`~navgym.wrappers.RSRNavReward`'s keyword arguments, checked (its
+    own errors name a bad value)."""
+    if not isinstance(options, dict):
+        raise InvalidArgumentError(f"reward_options={options!r} must be a dict of RSRNavReward arguments, e.g. {{'failed_stop_reward': -2.5}}")
+    if not options:
+        return {}
+    if reward != "rsrnav":
+        raise InvalidArgumentError(f"reward_options={options!r} are arguments of the rsrnav reward, but reward={reward!r}; use reward='rsrnav' or drop them")
+    import inspect
+
+    from navgym.wrappers.rsrnav_reward import RSRNavReward
+
+    known = [name for name in inspect.signature(RSRNavReward.__init__).parameters if name not in ("self", "env")]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise InvalidArgumentError(f"reward_options has unknown arguments {unknown}; RSRNavReward takes {known}")
+    return dict(options)
+
+
 @dataclass
 class TrainArgs:
     """Everything a training run needs (the ``navgym train`` options).
@@ -40,6 +60,8 @@ class TrainArgs:
         eval_episodes: Val episodes per evaluation (0: no evaluation).
         goal_camera: Goal camera while training and evaluating: ``agent``, ``user``, ``extreme``.
         reward: ``rsrnav`` (ZER-style shaping, :class:`navgym.wrappers.RSRNavReward`) or ``env``.
+        reward_options: Keyword arguments of :class:`~navgym.wrappers.RSRNavReward` (with
+            ``reward="rsrnav"``), e.g. ``{"failed_stop_reward": -2.5}``; empty: RSRNav's reward.
         checkpoint_every: Write ``checkpoint.zip`` every this many steps (and at the end).
         env_kwargs: Keyword arguments of ``gym.make`` for the train and val envs (e.g.
             ``num_scenes``, ``episodes_per_scene``, ``max_goal_distance``).
@@ -133,6 +155,7 @@ class TrainArgs:
     eval_episodes: int = 20
     goal_camera: str = "agent"
     reward: str = "rsrnav"
+    reward_options: dict[str, Any] = field(default_factory=dict)
     checkpoint_every: int = 5_000
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     eval_env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -174,6 +197,7 @@ class TrainArgs:
             raise InvalidArgumentError(f"goal_camera={self.goal_camera!r} is not a goal-camera setting; use one of {list(GOAL_CAMERA_SETTINGS)}")
         if self.reward not in REWARDS:
             raise InvalidArgumentError(f"reward={self.reward!r} is not a training reward; use one of {list(REWARDS)}")
+        self.reward_options = check_reward_options(self.reward, self.reward_options)
         from navgym.training.imitation import check_pretrain_args
 
         check_pretrain_args(self)

@@ -10,10 +10,11 @@ from navgym.training.args import TRAINERS, TrainArgs
 
 
 def make_training_env(env_id: str, split: str, goal_camera: str = "agent", reward: str = "rsrnav", monitor: bool = False,
-                      agent: str = "rsrnav", config: Any = None, **env_kwargs: Any) -> gym.Env:
+                      agent: str = "rsrnav", config: Any = None, reward_options: dict[str, Any] | None = None, **env_kwargs: Any) -> gym.Env:
     """One training or evaluation env: ``gym.make`` + goal camera + reward (+ what the model
     ``config`` needs in training, by the trainer's ``wrap_env``: RSRNav's privileged critic's
-    observation) (+ SB3 ``Monitor``), checked by ``agent``'s trainer (RSRNav needs an ``imagegoal``)."""
+    observation) (+ SB3 ``Monitor``), checked by ``agent``'s trainer (RSRNav needs an ``imagegoal``).
+    ``reward_options``: keyword arguments of :class:`~navgym.wrappers.RSRNavReward`."""
     import navgym  # noqa: F401  (registers the ids)
     from navgym.wrappers import RSRNavReward, UserMatchedGoalCamera
 
@@ -22,7 +23,7 @@ def make_training_env(env_id: str, split: str, goal_camera: str = "agent", rewar
     if goal_camera != "agent":
         env = UserMatchedGoalCamera(env, goal_camera)
     if reward == "rsrnav":
-        env = RSRNavReward(env)
+        env = RSRNavReward(env, **(reward_options or {}))
     wrap = getattr(TRAINERS.get(agent), "wrap_env", None)
     if config is not None and wrap is not None:
         env = wrap(env, config)
@@ -50,7 +51,8 @@ class _EnvFactory:
         if self.worker:
             limit_worker_threads()
         a = self.args
-        return make_training_env(a.env_id, "train", a.goal_camera, a.reward, monitor=True, agent=a.agent, config=a.config(), **a.env_kwargs)
+        return make_training_env(a.env_id, "train", a.goal_camera, a.reward, monitor=True, agent=a.agent, config=a.config(),
+                                 reward_options=a.reward_options, **a.env_kwargs)
 
 
 def limit_worker_threads(threads: int = WORKER_THREADS) -> None:

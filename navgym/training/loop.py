@@ -54,7 +54,8 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     # subprocess, and checks env_id and env_kwargs before anything is written.
     eval_env = None
     try:
-        make_training_env(args.env_id, "train", args.goal_camera, args.reward, agent=args.agent, **args.env_kwargs).close()
+        make_training_env(args.env_id, "train", args.goal_camera, args.reward, agent=args.agent, reward_options=args.reward_options,
+                          **args.env_kwargs).close()
         if args.eval_episodes:
             eval_env = make_training_env(args.env_id, "val", args.goal_camera, "env", agent=args.agent, **{**args.env_kwargs, **args.eval_env_kwargs})
     except NavgymError:

@@ -5,8 +5,12 @@ heading and the goal view's heading, both read from ``info``::
 
     r_t = (d_{t-1} - d_t) + [d_t <= success_distance] * (θ_{t-1} - θ_t) + slack_reward
           + success_reward * success + angle_reward * [success and θ_t < angle_success]
+          + failed_stop_reward * [the episode ended by stop without success]
 
 ``success`` is the env's measure, true only on the step the agent calls ``stop`` close enough.
+``failed_stop_reward`` is navgym's addition (0, RSRNav's reward, by default): RSRNav's reward
+does not penalise a ``stop`` far from the goal, so giving up costs nothing beyond the forgone
+bonus.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Replaces the env's reward with RSRNav's (ZER-style) shaped reward.
 
     The terms of each step's reward are in ``info["reward_terms"]`` (``distance``, ``angle``,
-    ``slack``, ``success``, ``angle_success``); the reward is their sum. Terms whose measure is missing
+    ``slack``, ``success``, ``angle_success``, ``failed_stop``); the reward is their sum. Terms whose measure is missing
     or not finite are 0: with no goal view (ObjectNav, TextNav report no ``angle_to_goal``, or NaN)
     both angle terms are 0, and an unreachable goal (infinite distance) gives no distance term.
 
@@ -46,6 +50,9 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         success_distance: Within this distance (metres) of the goal the angle shaping is on;
             ``None`` takes the episode's success radius from the task (1 m for ImageNav, 0.1 m
             from a view point for InstanceImageNav).
+        failed_stop_reward: Added when the agent ends the episode (``terminated``: it called
+            ``stop``) without success; 0 (RSRNav's reward) by default, a negative number
+            penalises giving up (navgym's addition).
     """
 
     def __init__(
@@ -56,6 +63,7 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         angle_success: float = math.radians(25.0),
         slack_reward: float = -0.01,
         success_distance: float | None = None,
+        failed_stop_reward: float = 0.0,
     ):
         gym.utils.RecordConstructorArgs.__init__(
             self,
@@ -64,9 +72,11 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
             angle_success=angle_success,
             slack_reward=slack_reward,
             success_distance=success_distance,
+            failed_stop_reward=failed_stop_reward,
         )
         gym.Wrapper.__init__(self, env)
-        for name, value in (("success_reward", success_reward), ("angle_reward", angle_reward), ("slack_reward", slack_reward)):
+        for name, value in (("success_reward", success_reward), ("angle_reward", angle_reward), ("slack_reward", slack_reward),
+                            ("failed_stop_reward", failed_stop_reward)):
             if not _finite(value):
                 raise ValueError(f"{name}={value!r} must be a finite number")
         if not (_finite(angle_success) and 0.0 < angle_success <= math.pi):
@@ -77,6 +87,7 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self.angle_reward = float(angle_reward)
         self.angle_success = float(angle_success)
         self.slack_reward = float(slack_reward)
+        self.failed_stop_reward = float(failed_stop_reward)
         self.success_distance = None if success_distance is None else float(success_distance)
         self._episode_success_distance = float("nan")
         self._previous_distance = float("nan")
@@ -108,12 +119,14 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         previous_distance, previous_angle = self._previous_distance, self._previous_angle
         distance, angle = self._remember(info)
         success = bool(info.get("success", False))
-        terms = {"distance": 0.0, "angle": 0.0, "slack": self.slack_reward, "success": 0.0, "angle_success": 0.0}
+        terms = {"distance": 0.0, "angle": 0.0, "slack": self.slack_reward, "success": 0.0, "angle_success": 0.0, "failed_stop": 0.0}
         if _finite(distance) and _finite(previous_distance):
             terms["distance"] = previous_distance - distance
         near = _finite(distance) and distance <= self._episode_success_distance
         if near and _finite(angle) and _finite(previous_angle):
             terms["angle"] = previous_angle - angle
+        if terminated and not success:
+            terms["failed_stop"] = self.failed_stop_reward
         if success:
             terms["success"] = self.success_reward
             if _finite(angle) and angle < self.angle_success:

@@ -133,3 +133,22 @@ def test_the_cli_passes_the_setting(tmp_path, train_cli):
     invoke, seen = train_cli
     invoke(["train", "--out", str(tmp_path / "cli"), "--no-progress", "--model-option", "privileged_critic=true"])
     assert seen[-1].config().privileged_critic is True
+
+
+def test_reward_options_reach_the_training_reward(tmp_path, train_cli):
+    from navgym.training import TrainArgs
+    from navgym.training.envs import _EnvFactory
+    from navgym.wrappers import RSRNavReward
+
+    args = TrainArgs(env_id=ENV_ID, n_envs=1, out=tmp_path / "run", env_kwargs=TINY_ENV, reward_options={"failed_stop_reward": -2.5})
+    env = _EnvFactory(args)()
+    while not isinstance(env, RSRNavReward):
+        env = env.env
+    assert env.failed_stop_reward == -2.5
+    with pytest.raises(ValueError, match=r"unknown arguments \['stop_penalty'\]"):
+        TrainArgs(out=tmp_path / "bad", reward_options={"stop_penalty": -1})
+    with pytest.raises(ValueError, match="reward='env'"):
+        TrainArgs(out=tmp_path / "bad", reward="env", reward_options={"failed_stop_reward": -1})
+    invoke, seen = train_cli
+    invoke(["train", "--out", str(tmp_path / "cli"), "--no-progress", "--reward-option", "failed_stop_reward=-2.5"])
+    assert seen[-1].reward_options == {"failed_stop_reward": -2.5}

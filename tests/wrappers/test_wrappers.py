@@ -271,7 +271,7 @@ def test_turning_to_the_goal_view_at_the_goal_and_stopping_earns_both_bonuses():
     _, reward, terminated, _, info = env.step("stop")
     assert terminated and info["success"] and info["angle_to_goal"] == pytest.approx(0.0, abs=1e-9)
     assert reward == pytest.approx(5.0 + 5.0 - 0.01)
-    assert info["reward_terms"] == pytest.approx({"distance": 0.0, "angle": 0.0, "slack": -0.01, "success": 5.0, "angle_success": 5.0})
+    assert info["reward_terms"] == pytest.approx({"distance": 0.0, "angle": 0.0, "slack": -0.01, "success": 5.0, "angle_success": 5.0, "failed_stop": 0.0})
 
 
 def test_stopping_at_the_goal_facing_away_earns_only_the_success_bonus():
@@ -296,6 +296,13 @@ def test_far_from_the_goal_turning_is_not_shaped_and_stopping_earns_nothing():
         assert reward == pytest.approx(-0.01)
     _, reward, terminated, _, info = env.step("stop")
     assert terminated and not info["success"] and reward == pytest.approx(-0.01)
+    # failed_stop_reward (navgym's addition) penalises exactly that stop, and no step before it
+    env = RSRNavReward(room_env(), failed_stop_reward=-2.5)
+    env.reset(seed=0)
+    _, reward, *_ = env.step("turn_left")
+    assert reward == pytest.approx(-0.01)
+    _, reward, terminated, _, info = env.step("stop")
+    assert terminated and reward == pytest.approx(-2.51) and info["reward_terms"]["failed_stop"] == -2.5
 
 
 @pytest.mark.parametrize("make", [room_env, lambda: make_small("ImageNav-ProcHouse-v0")], ids=["room", "prochouse"])
@@ -374,6 +381,7 @@ def test_a_custom_success_distance_switches_the_angle_shaping_on_further_away():
         ({"angle_success": 25.0}, "angle_success"),
         ({"success_distance": 0.0}, "success_distance"),
         ({"slack_reward": "x"}, "slack_reward"),
+        ({"failed_stop_reward": float("nan")}, "failed_stop_reward"),
     ],
 )
 def test_bad_reward_parameters_are_refused_naming_them(kwargs, name):
