@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 import torch
 from sb3_contrib.common.recurrent.type_aliases import RNNStates
-from sb3_contrib.ppo_recurrent.policies import MultiInputLstmPolicy
 
+from navgym.agents.rsrnav.policy import RSRNavLstmPolicy
 from navgym.wrappers.privileged import CRITIC_FEATURES, CRITIC_KEY
 
 
-class PrivilegedCriticLstmPolicy(MultiInputLstmPolicy):
-    """sb3-contrib's ``MultiInputLstmPolicy`` (separate actor and critic LSTMs over one shared
-    encoder) whose critic LSTM reads ``[encoder features, obs["critic"]]``.
+class PrivilegedCriticLstmPolicy(RSRNavLstmPolicy):
+    """navgym's :class:`~navgym.agents.rsrnav.policy.RSRNavLstmPolicy` (separate actor and critic
+    LSTMs over one shared encoder) whose critic LSTM reads ``[encoder features, obs["critic"]]``.
 
     Args:
         critic_inputs: Length of ``obs["critic"]`` (:data:`~navgym.wrappers.privileged.CRITIC_FEATURES`).
