@@ -506,6 +506,16 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         self._frozen_cache = OrderedDict()
         self._frozen_version = None
 
+    def _weights_version(self, module: nn.Module) -> int:
+        """Sum of ``module``'s parameters' version counters (any in-place change, an optimiser
+        step or a load, raises it). The parameter list is kept per module object: walking the
+        module tree every acting step cost about 1 ms."""
+        lists = self.__dict__.setdefault("_parameter_lists", {})
+        entry = lists.get(id(module))
+        if entry is None or entry[0] is not module:
+            entry = lists[id(module)] = (module, tuple(module.parameters()))
+        return sum(p._version for p in entry[1])
+
     def _frozen_module(self, part: str) -> nn.Module | None:
         return {"none": None, "trunk": self.trunk, "encoder": self}[part]
 
@@ -513,7 +523,7 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         """Rows of the frozen part's output for inputs with SHA-256 ``keys``: cached ones reused,
         the others computed by ``compute(indices)`` without gradients and cached."""
         module = self._frozen_module(self.frozen)
-        version = sum(p._version for p in module.parameters())
+        version = self._weights_version(module)
         if self._frozen_version != version:
             self._frozen_cache.clear()
             self._frozen_version = version
@@ -570,7 +580,7 @@ class RSRNavEncoder(BaseFeaturesExtractor):
     def _goal_features(self, goal: torch.Tensor) -> torch.Tensor:
         """Trunk features of goal images without gradients, cached per image while the trunk's
         weights are unchanged (tensor version counters: any optimiser step or load clears it)."""
-        version = sum(p._version for p in self.trunk.parameters())
+        version = self._weights_version(self.trunk)
         if getattr(self, "_cache_version", None) != version or goal.device != getattr(self, "_cache_device", goal.device):
             self._cache: OrderedDict[bytes, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
             self._cache_version, self._cache_device = version, goal.device
