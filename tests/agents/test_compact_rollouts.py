@@ -119,3 +119,22 @@ def test_one_lstm_call_over_sequences_that_reset_only_first(layers):
     starts[1, 3] = 1.0  # a reset mid-sequence: sb3-contrib's step loop, the same values
     torch.testing.assert_close(RSRNavLstmPolicy._process_sequence(features, states, starts.flatten(), lstm)[0],
                                parent(features, states, starts.flatten(), lstm)[0])
+
+
+@pytest.mark.parametrize("freeze", ["none", "encoder"])
+def test_uint8_images_give_the_features_of_converted_ones(tmp_path, freeze):
+    """The policy hands uint8 images to the encoder unconverted; the features (and the frozen
+    cache's hits) are those of SB3's float conversion."""
+    model = _model(tmp_path, True, freeze=freeze)
+    policy = model.policy
+    policy.set_training_mode(False)
+    obs = {key: torch.randint(0, 256, (3, *space.shape), dtype=torch.uint8) for key, space in policy.observation_space.spaces.items()}
+    with torch.no_grad():
+        raw = policy.extract_features(obs)
+        converted = policy.extract_features({key: value.float() for key, value in obs.items()})  # float [0, 255]: SB3 divides
+        again = policy.extract_features(obs)  # frozen: read from the cache
+        direct = policy.features_extractor({key: value.float() / 255.0 for key, value in obs.items()})
+    torch.testing.assert_close(raw, converted, rtol=0, atol=0)
+    torch.testing.assert_close(again, raw, rtol=0, atol=0)
+    torch.testing.assert_close(direct, raw, rtol=0, atol=0)
+    assert raw.dtype == torch.float32

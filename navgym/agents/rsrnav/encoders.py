@@ -415,7 +415,10 @@ class RSRNavEncoder(BaseFeaturesExtractor):
 
     Pass it to SB3 with ``policy_kwargs={"features_extractor_class": RSRNavEncoder,
     "features_extractor_kwargs": {"head": "direction"}}``. SB3 hands it images as float (B, 3, H, W)
-    in [0, 1] (it transposes channel-last spaces and divides by 255).
+    in [0, 1] (it transposes channel-last spaces and divides by 255); uint8 images in [0, 255]
+    are taken too and converted the same way (navgym's
+    :class:`~navgym.agents.rsrnav.policy.RSRNavLstmPolicy` passes them so, to convert only what
+    is computed).
 
     Args:
         observation_space: A Dict with ``rgb`` and ``imagegoal`` images of the same size.
@@ -558,7 +561,7 @@ class RSRNavEncoder(BaseFeaturesExtractor):
             return self._cue(observations).float()
 
     def _cue(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
-        rgb, goal = observations["rgb"].float(), observations["imagegoal"].float()
+        rgb, goal = _unit(observations["rgb"]), _unit(observations["imagegoal"])
         if self._channels_last:
             rgb, goal = rgb.permute(0, 3, 1, 2), goal.permute(0, 3, 1, 2)
         if self.frozen != "trunk" and not torch.is_grad_enabled():
@@ -613,7 +616,7 @@ class RSRNavEncoder(BaseFeaturesExtractor):
             rgb, goal = observations["rgb"], observations["imagegoal"]
             real = rgb.flatten(1).any(dim=1) | goal.flatten(1).any(dim=1)
             if not bool(real.all()):
-                features = rgb.new_zeros((rgb.shape[0], self.features_dim))
+                features = torch.zeros((rgb.shape[0], self.features_dim), device=rgb.device)
                 if bool(real.any()):
                     features[real] = self._features(rgb[real], goal[real])
                 return features
@@ -630,7 +633,14 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         return self.projection(self.cue({"rgb": rgb, "imagegoal": goal}))
 
 
+def _unit(images: torch.Tensor) -> torch.Tensor:
+    """Images as float in [0, 1]: uint8 ones converted as SB3 does (``float() / 255``), float ones
+    (SB3 already converted them) as they are."""
+    return images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
+
+
 def _row_keys(images: torch.Tensor) -> list[bytes]:
-    """SHA-256 of each row's float32 values (about 0.1 ms per 128x128 RGB image here)."""
-    rows = images.detach().float().contiguous().cpu().numpy()
+    """SHA-256 of each row's values: its uint8 bytes, or its float32 ones (about 0.1 ms per
+    128x128 RGB image here; a quarter of that for uint8)."""
+    rows = images.detach().contiguous().cpu().numpy() if images.dtype == torch.uint8 else images.detach().float().contiguous().cpu().numpy()
     return [hashlib.sha256(row.data).digest() for row in rows]

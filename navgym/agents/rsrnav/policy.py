@@ -29,7 +29,7 @@ import torch
 from gymnasium import spaces
 from sb3_contrib.common.recurrent.buffers import RecurrentDictRolloutBuffer
 from sb3_contrib.ppo_recurrent.policies import MultiInputLstmPolicy
-from stable_baselines3.common.preprocessing import is_image_space
+from stable_baselines3.common.preprocessing import is_image_space, preprocess_obs
 
 #: Key of a compact minibatch's bool mask over the padded rows (True: a real step).
 REAL_ROWS_KEY = "__real_rows__"
@@ -53,16 +53,33 @@ class RSRNavLstmPolicy(MultiInputLstmPolicy):
     observation dict goes through SB3's path unchanged."""
 
     def extract_features(self, obs, features_extractor=None):  # type: ignore[override]
-        if not isinstance(obs, dict) or REAL_ROWS_KEY not in obs:
-            return super().extract_features(obs, features_extractor)
-        real = obs[REAL_ROWS_KEY]
-        images = set(image_keys(self.observation_space))
-        compact = {key: value if key in images else value[real] for key, value in obs.items() if key != REAL_ROWS_KEY}
-        for key in images & set(compact):
-            if compact[key].shape[0] != int(real.sum()):
-                raise ValueError(f"compact minibatch: obs[{key!r}] has {compact[key].shape[0]} rows for {int(real.sum())} real steps")
-        features = super().extract_features(compact, features_extractor)
+        real = obs.get(REAL_ROWS_KEY) if isinstance(obs, dict) else None
+        if real is not None:
+            images = set(image_keys(self.observation_space))
+            obs = {key: value if key in images else value[real] for key, value in obs.items() if key != REAL_ROWS_KEY}
+            for key in images & set(obs):
+                if obs[key].shape[0] != int(real.sum()):
+                    raise ValueError(f"compact minibatch: obs[{key!r}] has {obs[key].shape[0]} rows for {int(real.sum())} real steps")
+        if self.share_features_extractor and isinstance(obs, dict):
+            features = self._encode(obs, self.features_extractor if features_extractor is None else features_extractor)
+        else:
+            features = super().extract_features(obs, features_extractor)
+        if real is None:
+            return features
         return tuple(self._pad(f, real) for f in features) if isinstance(features, tuple) else self._pad(features, real)
+
+    def _encode(self, obs: dict[str, torch.Tensor], extractor) -> torch.Tensor:
+        """SB3's ``preprocess_obs`` then ``extractor``, except that uint8 images go to an
+        :class:`~navgym.agents.rsrnav.encoders.RSRNavEncoder` as they are: it converts them
+        (``float() / 255``, SB3's conversion) only where it computes, and its frozen-feature cache
+        hashes a quarter of the bytes."""
+        from navgym.agents.rsrnav.encoders import RSRNavEncoder
+
+        raw = [key for key in image_keys(self.observation_space) if key in obs and obs[key].dtype == torch.uint8]
+        if not raw or not self.normalize_images or not isinstance(extractor, RSRNavEncoder):
+            return extractor(preprocess_obs(obs, self.observation_space, normalize_images=self.normalize_images))
+        rest = preprocess_obs({key: value for key, value in obs.items() if key not in raw}, self.observation_space, normalize_images=True)
+        return extractor({**rest, **{key: obs[key] for key in raw}})
 
     @staticmethod
     def _process_sequence(features, lstm_states, episode_starts, lstm):
