@@ -3,7 +3,7 @@ with one env in-process and two envs in subprocesses, printed side by side.
 
     python benchmarks/train_speed.py [--heads direction] [--rollouts 4] [--n-steps 128] [--threads 1]
         [--envs 1,2] [--num-scenes 4] [--episodes-per-scene 20] [--size 128] [--render-backend raster]
-        [--model-option precision=bfloat16] [--ppo-freeze none,encoder] [--json results.json]
+        [--model-option precision=bfloat16] [--ppo-freeze none,encoder] [--overlap off,on] [--json results.json]
 
 Each configuration builds the envs and the model, runs one warm-up rollout and update, then times
 ``--rollouts`` more, with navgym's training callback (it switches torch threads: ``--threads``
@@ -14,7 +14,10 @@ default RSRNavConfig (2 epochs, 2 minibatches of 128 with 2 envs). ``--envs``, `
 envs' frames by rasterising (docs/simulator.md); ``--model-option`` sets RSRNavConfig fields (as
 ``navgym train --model-option``); ``--ppo-freeze`` (comma-separated) holds part of the encoder
 fixed as ``navgym train --ppo-freeze`` does (fine-tuning a cloned policy: the frozen part's
-features are computed once while acting); ``--json`` also writes the rows to a file.
+features are computed once while acting); ``--overlap off,on`` adds rows with
+``navgym train --overlap-rollouts`` (the policy acts for one half of the envs while the other
+half steps; two envs or more, so rows with one env are skipped); ``--json`` also writes the rows
+to a file.
 CI runs it with a tiny budget (tests/scripts/test_train_speed_benchmark.py), checking only that it
 runs and reports sane numbers, nothing about speed.
 """
@@ -33,7 +36,7 @@ from pathlib import Path
 
 
 def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None,
-            env_kwargs: dict, model: dict | None = None, freeze: str = "none") -> dict[str, float]:
+            env_kwargs: dict, model: dict | None = None, freeze: str = "none", overlap: bool = False) -> dict[str, float]:
     import torch
     from _phases import rollout_timer
     from stable_baselines3.common.callbacks import CallbackList
@@ -46,7 +49,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
     args = TrainArgs(
         head=head, n_envs=n_envs, model={**(model or {}), "n_steps": n_steps}, env_kwargs=env_kwargs,
         out=out, torch_threads=threads, update_threads=update_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False,
-        ppo_freeze=freeze,
+        ppo_freeze=freeze, overlap_rollouts=overlap,
     )
     make_training_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
     vec_env = make_vec_env(args)
@@ -100,6 +103,7 @@ def main() -> None:
     parser.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                         help="RSRNavConfig setting, e.g. precision=bfloat16 (repeatable).")
     parser.add_argument("--ppo-freeze", default="none", help="Comma-separated parts of the encoder PPO holds fixed: none, trunk, encoder.")
+    parser.add_argument("--overlap", default="off", help="Comma-separated: off, on (navgym train --overlap-rollouts; envs >= 2 only).")
     parser.add_argument("--json", type=Path, default=None, help="Also write the options and rows to this JSON file.")
     options = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
@@ -107,6 +111,9 @@ def main() -> None:
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
     env_counts = [int(n) for n in options.envs.split(",") if n.strip()]
     freezes = [f.strip() for f in options.ppo_freeze.split(",") if f.strip()]
+    overlaps = [o.strip() for o in options.overlap.split(",") if o.strip()]
+    if not overlaps or set(overlaps) - {"off", "on"}:
+        raise SystemExit(f"--overlap {options.overlap!r} must be off, on or off,on")
     env_kwargs = {"num_scenes": options.num_scenes, "episodes_per_scene": options.episodes_per_scene}
     if options.size is not None:
         env_kwargs["resolution"] = options.size
@@ -116,18 +123,19 @@ def main() -> None:
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; torch threads: {options.threads} in rollouts, "
         f"{options.update_threads or 'all cores'} in updates; n_steps {options.n_steps} per env"
     )
-    print(f"{'head':<14}{'frozen':<9}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}")
+    print(f"{'head':<14}{'frozen':<9}{'overlap':<8}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}")
     rows = []
-    for head in heads:
-        for freeze in freezes:
-            for n_envs in env_counts:
-                r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs, model, freeze)
-                print(
-                    f"{head:<14}{freeze:<9}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
-                    f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}",
-                    flush=True,
-                )
-                rows.append({"head": head, "frozen": freeze, "envs": n_envs, **r})
+    configurations = [(head, freeze, overlap, n_envs) for head in heads for freeze in freezes for overlap in overlaps
+                      for n_envs in env_counts if overlap == "off" or n_envs >= 2]
+    for head, freeze, overlap, n_envs in configurations:
+        r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs, model,
+                    freeze, overlap == "on")
+        print(
+            f"{head:<14}{freeze:<9}{overlap:<8}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
+            f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}",
+            flush=True,
+        )
+        rows.append({"head": head, "frozen": freeze, "overlap": overlap == "on", "envs": n_envs, **r})
     if options.json is not None:
         report = {
             "machine": {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},

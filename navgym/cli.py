@@ -327,6 +327,9 @@ def train(
         None, "--ray", metavar="[ADDRESS]",
         help="Run the --n-envs training envs in Ray actors (pip install 'navgym\\[ray]'): alone, a local Ray; with ADDRESS ('auto', host:6379), that cluster.",
     ),
+    overlap_rollouts: bool = typer.Option(
+        False, help="Overlap acting and env steps (two halves of --n-envs, >= 2, in subprocesses): the policy acts for one half while the other steps.",
+    ),
 ) -> None:
     """Train a learned agent (RSRNav with recurrent PPO, optionally after imitation); resumable, logs to TensorBoard."""
     import gymnasium as gym
@@ -351,7 +354,7 @@ def train(
             bc_lr_schedule=bc_lr_schedule, bc_teacher=bc_teacher, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
             ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from,
-            ray=ray is not None, ray_address=None if ray in (None, "local") else ray, device=device,
+            ray=ray is not None, ray_address=None if ray in (None, "local") else ray, overlap_rollouts=overlap_rollouts, device=device,
         )
     try:
         result = run(args)  # its setup errors are NavgymErrors (one line, from main); later errors are bugs

@@ -135,6 +135,11 @@ class TrainArgs:
         ray: Run the ``n_envs`` training envs in Ray actors (:class:`navgym.distributed.vec_env.RayVecEnv`,
             one env and one torch thread per actor) instead of subprocesses; needs
             ``pip install "navgym[ray]"``. The learner and the val env stay in this process.
+        overlap_rollouts: Overlap acting and env steps while collecting rollouts
+            (:mod:`navgym.agents.rsrnav.rollouts`): the envs run in two halves, and the policy acts
+            for one while the other steps. Needs ``n_envs >= 2`` in subprocesses (not ``ray``).
+            Each env sees the same calls; actions are sampled per half, so the random stream
+            differs from a run without it. False (default): sb3-contrib's rollouts.
         device: Torch device of the learner (PPO updates, rollout inference, behaviour cloning):
             ``"auto"`` (default: CUDA when torch sees a GPU, else the CPU), ``"cpu"``, ``"cuda"``
             or ``"cuda:N"``. Env workers and demonstration collectors stay on the CPU.
@@ -187,6 +192,7 @@ class TrainArgs:
     init_from: Path | None = None
     ray: bool = False
     ray_address: str | None = None
+    overlap_rollouts: bool = False
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -229,6 +235,12 @@ class TrainArgs:
                 raise InvalidArgumentError(f"ray_address={self.ray_address!r} must be a Ray address ('auto', 'HOST:6379', 'ray://HOST:10001') or None")
             if not self.ray:
                 raise InvalidArgumentError(f"ray_address={self.ray_address!r} is given but ray=False; set ray=True (--ray ADDRESS) to train on Ray")
+        if not isinstance(self.overlap_rollouts, (bool, np.bool_)):
+            raise InvalidArgumentError(f"overlap_rollouts={self.overlap_rollouts!r} must be True or False")
+        self.overlap_rollouts = bool(self.overlap_rollouts)
+        if self.overlap_rollouts and (self.ray or self.n_envs < 2):
+            given = "ray=True" if self.ray else f"n_envs={self.n_envs}"
+            raise InvalidArgumentError(f"overlap_rollouts=True needs n_envs >= 2 in subprocesses (two halves); {given}: set n_envs=2 or more, without ray")
         self.trainer.require()
         parts = self.trainer.freeze_parts() if hasattr(self.trainer, "freeze_parts") else ("none",)
         if self.ppo_freeze not in parts:

@@ -66,7 +66,8 @@ def limit_worker_threads(threads: int = WORKER_THREADS) -> None:
 
 def make_vec_env(args: TrainArgs):
     """``args.n_envs`` training envs: ``SubprocVecEnv`` (workers with one torch thread each), or
-    ``DummyVecEnv`` for one env (in this process, whose threads :func:`train` sets), or with
+    ``DummyVecEnv`` for one env (in this process, whose threads :func:`train` sets), with
+    ``args.overlap_rollouts`` an :class:`~navgym.agents.rsrnav.rollouts.OverlappingSubprocVecEnv`, or with
     ``args.ray`` a :class:`~navgym.distributed.vec_env.RayVecEnv` (one env and one torch thread
     per Ray actor, on the cluster at ``args.ray_address``)."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
@@ -78,6 +79,10 @@ def make_vec_env(args: TrainArgs):
     if args.n_envs == 1:
         return DummyVecEnv([_EnvFactory(args)])
     factories: list[Callable[[], gym.Env]] = [_EnvFactory(args, worker=True) for _ in range(args.n_envs)]
+    if args.overlap_rollouts:
+        from navgym.agents.rsrnav.rollouts import OverlappingSubprocVecEnv
+
+        return OverlappingSubprocVecEnv(factories)
     return SubprocVecEnv(factories)
 
 

@@ -76,6 +76,10 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     try:
         device = resolve_device(args.device)
         model = trainer.build_model(config, vec_env, args.seed, str(args.out / "tb"), device=device)
+        if args.overlap_rollouts:
+            if not hasattr(model, "overlap_rollouts"):
+                raise InvalidArgumentError(f"overlap_rollouts=True: agent={args.agent!r}'s model ({type(model).__name__}) cannot overlap rollouts; leave it False")
+            model.overlap_rollouts = True
         if device != "cpu":
             _log(args, f"learner on {device} (device={args.device!r}); env workers on the CPU")
         start_steps = 0

@@ -18,15 +18,15 @@ NUMBERS = ("steps_per_second", "rollout_steps_per_second", "update_seconds")
 
 
 @pytest.mark.parametrize(
-    ("heads", "envs", "extra", "frozen"),
+    ("heads", "envs", "extra", "frozen", "overlaps"),
     [
-        (["direction"], 1, [], ["none"]),  # one env in this process, the default 128x128 camera
-        (["dense"], 2, ["--size", "64"], ["none"]),  # two envs in subprocesses (SubprocVecEnv)
-        (["direction"], 1, ["--ppo-freeze", "trunk,encoder"], ["trunk", "encoder"]),  # PPO with part of the encoder fixed
+        (["direction"], 1, [], ["none"], ["off"]),  # one env in this process, the default 128x128 camera
+        (["dense"], 2, ["--size", "64", "--overlap", "off,on"], ["none"], ["off", "on"]),  # two envs in subprocesses, with and without overlap
+        (["direction"], 1, ["--ppo-freeze", "trunk,encoder", "--overlap", "off,on"], ["trunk", "encoder"], ["off"]),  # part of the encoder fixed; no overlap with one env
     ],
     ids=["1-env", "2-envs", "frozen"],
 )
-def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra, frozen):
+def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra, frozen, overlaps):
     out = tmp_path / "train_speed.json"
     result = subprocess.run(
         [sys.executable, "benchmarks/train_speed.py", "--heads", ",".join(heads), "--envs", str(envs), *TINY, *extra, "--json", str(out)],
@@ -35,20 +35,20 @@ def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra, frozen):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("machine:") and lines[1].split() == ["head", "frozen", "envs", "steps/s", "rollout", "steps/s", "update", "s", "samples/update"]
+    assert lines[0].startswith("machine:") and lines[1].split() == ["head", "frozen", "overlap", "envs", "steps/s", "rollout", "steps/s", "update", "s", "samples/update"]
     rows = [line.split() for line in lines[2:] if line.strip()]
-    expected = [(head, part, envs) for head in heads for part in frozen]
-    assert [(row[0], row[1], int(row[2])) for row in rows] == expected, result.stdout
+    expected = [(head, part, overlap, envs) for head in heads for part in frozen for overlap in overlaps]
+    assert [(row[0], row[1], row[2], int(row[3])) for row in rows] == expected, result.stdout
     for row in rows:
-        steps, rollout_steps, update_seconds = map(float, row[3:6])
+        steps, rollout_steps, update_seconds = map(float, row[4:7])
         assert all(math.isfinite(x) and x > 0 for x in (steps, rollout_steps, update_seconds)), row
-        assert int(row[6]) == 8 * envs
+        assert int(row[7]) == 8 * envs
 
     report = json.loads(out.read_text())
     assert set(report) == {"machine", "options", "results"}
     assert report["options"]["envs"] == str(envs) and report["options"]["n_steps"] == 8
-    assert [(r["head"], r["frozen"], r["envs"]) for r in report["results"]] == expected
+    assert [(r["head"], r["frozen"], "on" if r["overlap"] else "off", r["envs"]) for r in report["results"]] == expected
     for r in report["results"]:
-        assert set(r) == {"head", "frozen", "envs", "samples_per_update", *NUMBERS}
+        assert set(r) == {"head", "frozen", "overlap", "envs", "samples_per_update", *NUMBERS}
         assert all(math.isfinite(r[key]) and r[key] > 0 for key in NUMBERS), r
         assert r["samples_per_update"] == 8 * envs

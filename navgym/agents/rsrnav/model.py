@@ -195,14 +195,14 @@ class RSRNavConfig:
 
 
 def build_model(config: RSRNavConfig, env, seed: int | None = 0, tensorboard_log: str | None = None, device: str = "cpu"):
-    """A fresh ``RecurrentPPO`` with RSRNav's policy on a (vectorised) ImageNav env, with a
-    :class:`~navgym.agents.rsrnav.policy.CompactRolloutBuffer` (uint8 images, unpadded image
-    minibatches; the same updates as sb3-contrib's buffer, faster)."""
-    from sb3_contrib import RecurrentPPO
-
+    """A fresh ``RecurrentPPO`` (an :class:`~navgym.agents.rsrnav.rollouts.OverlappingRecurrentPPO`:
+    set its ``overlap_rollouts`` to overlap acting and env steps) with RSRNav's policy on a
+    (vectorised) ImageNav env, with a :class:`~navgym.agents.rsrnav.policy.CompactRolloutBuffer`
+    (uint8 images, unpadded image minibatches; the same updates as sb3-contrib's buffer, faster)."""
     from navgym.agents.rsrnav.policy import use_compact_rollouts
+    from navgym.agents.rsrnav.rollouts import OverlappingRecurrentPPO
 
-    model = RecurrentPPO(
+    model = OverlappingRecurrentPPO(
         config.policy_class(),
         env,
         policy_kwargs=config.policy_kwargs(),
