@@ -66,6 +66,8 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
         began = time.perf_counter()
         model.learn(samples * rollouts, callback=callbacks, reset_num_timesteps=False)
         total = time.perf_counter() - began
+        if (getattr(model, "overlapped_rollouts", 0) > 0) != overlap:
+            raise RuntimeError(f"overlap={overlap} but {getattr(model, 'overlapped_rollouts', 0)} rollouts were overlapped")
     finally:
         vec_env.close()
         shutil.rmtree(out, ignore_errors=True)

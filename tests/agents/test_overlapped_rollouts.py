@@ -39,33 +39,35 @@ def _deterministic(model) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("privileged", [False, True])
-def test_overlapped_rollouts_fill_the_buffer_as_the_sequential_ones(tmp_path, privileged):
+@pytest.mark.parametrize("privileged,n_envs", [(False, 3), (True, 2)])  # 3: halves of 1 and 2 envs
+def test_overlapped_rollouts_fill_the_buffer_as_the_sequential_ones(tmp_path, privileged, n_envs):
     torch.set_num_threads(1)
     models = []
     for name, overlap in (("overlap", True), ("sequential", False)):
-        args = _args(tmp_path / name, overlap, privileged)
+        args = _args(tmp_path / name, overlap, privileged, n_envs)
         vec_env = make_vec_env(args)
         assert type(vec_env) is (OverlappingSubprocVecEnv if overlap else SubprocVecEnv)
         model = build_model(args.config(), vec_env, seed=5)
-        assert isinstance(model, OverlappingRecurrentPPO)
-        model.overlap_rollouts = overlap
+        assert isinstance(model, OverlappingRecurrentPPO) and model.overlap_rollouts is None  # overlaps when its env can
         _deterministic(model)
-        model.learn(N_STEPS * 2 * 2)  # two rollouts and their updates
+        model.learn(N_STEPS * n_envs * 2)  # two rollouts and their updates
+        assert model.overlapped_rollouts == (2 if overlap else 0)
         models.append(model)
         vec_env.close()
     overlapped, sequential = (m.rollout_buffer for m in models)
-    assert sequential.episode_starts[1:].sum() >= 2, "no episode ended inside the rollout: the test compares no reset"
+    assert sequential.episode_starts[1:].sum() >= n_envs, "no episode ended inside the rollout: the test compares no reset"
     for key in overlapped.observations:
         np.testing.assert_array_equal(overlapped.observations[key], sequential.observations[key], err_msg=key)
     np.testing.assert_array_equal(overlapped.actions, sequential.actions)
     np.testing.assert_array_equal(overlapped.episode_starts, sequential.episode_starts)
     for name in ("rewards", "values", "log_probs", "returns", "advantages",
                  "hidden_states_pi", "cell_states_pi", "hidden_states_vf", "cell_states_vf"):
-        np.testing.assert_allclose(getattr(overlapped, name), getattr(sequential, name), rtol=1e-4, atol=1e-5, err_msg=name)
-    assert models[0].num_timesteps == models[1].num_timesteps == N_STEPS * 2 * 2
+        # float rounding only (the policy runs on batches of one half instead of all envs); a
+        # misaligned row or state differs by far more
+        np.testing.assert_allclose(getattr(overlapped, name), getattr(sequential, name), rtol=1e-4, atol=1e-4, err_msg=name)
+    assert models[0].num_timesteps == models[1].num_timesteps == N_STEPS * n_envs * 2
     for (name, a), b in zip(models[0].policy.named_parameters(), models[1].policy.parameters()):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=name)
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4, msg=name)
 
 
 def test_overlap_needs_two_envs_in_subprocesses(tmp_path):
@@ -99,9 +101,31 @@ def test_a_stop_in_the_middle_of_a_rollout_leaves_no_step_in_flight(tmp_path):
         model.overlap_rollouts = True
         model.learn(N_STEPS * 2, callback=StopAtThirdStep())
         assert model.num_timesteps == 3 * 2
-        # the half stepped ahead was waited for: no worker has a result nobody will read
+        # the steps under way were waited for: no worker has a result nobody will read
         assert not any(remote.poll(0.5) for remote in vec_env.remotes)
         vec_env.step(np.array([1, 1]))  # and the envs step on as usual
+    finally:
+        vec_env.close()
+
+
+def test_an_error_while_collecting_leaves_the_workers_idle(tmp_path):
+    args = _args(tmp_path, True)
+    vec_env = make_vec_env(args)
+    try:
+        model = build_model(args.config(), vec_env, seed=0)
+        act, calls = model._act, []
+
+        def failing_act(*a, **k):
+            calls.append(1)
+            if len(calls) == 4:
+                raise RuntimeError("policy failed")
+            return act(*a, **k)
+
+        model._act = failing_act
+        with pytest.raises(RuntimeError, match="policy failed"):
+            model.learn(N_STEPS * 2)
+        assert not any(remote.poll(0.5) for remote in vec_env.remotes)
+        vec_env.step(np.array([1, 1]))
     finally:
         vec_env.close()
 

@@ -16,9 +16,12 @@ not step for step with a run without overlap.
 subprocesses), and is sb3-contrib's own otherwise.
 
 A callback that stops training in the middle of a rollout (``on_step`` returning ``False``)
-leaves the other half's step in flight; it is waited for and dropped (not in the buffer), so the
-envs may be one step further on than the buffer. navgym's training callback stops only at a
-rollout's first step, after the checkpoint, so nothing recorded is lost.
+finds the next step of both halves under way; they are waited for and dropped (not in the
+buffer), so the envs are two steps past the last recorded observation (sb3-contrib's loop: one).
+The same happens when an error interrupts the collection, so the workers are idle and close
+cleanly. navgym's training callback stops only at a rollout's first step, after the checkpoint,
+so nothing recorded is lost. Callbacks run while those next steps are under way: they must not
+call the env's methods (``get_attr``, ``env_method``) from ``on_step``.
 """
 
 from __future__ import annotations
@@ -99,18 +102,44 @@ def _join_states(parts: list[RNNStates]) -> RNNStates:
 
 
 class OverlappingRecurrentPPO(RecurrentPPO):
-    """``RecurrentPPO`` that, with ``overlap_rollouts = True``, collects rollouts with the policy
-    acting for one half of the envs while the other half steps (see the module's docstring)."""
+    """``RecurrentPPO`` that collects rollouts with the policy acting for one half of the envs
+    while the other half steps (see the module's docstring).
 
-    overlap_rollouts: bool = False
+    ``overlap_rollouts``: ``None`` (default) overlaps when the training env is an
+    :class:`OverlappingSubprocVecEnv` of two envs or more (what ``navgym train
+    --overlap-rollouts`` builds) and uses sb3-contrib's collection otherwise; ``True`` insists
+    (an env that cannot step in halves is refused); ``False`` never overlaps.
+    ``overlapped_rollouts`` counts the rollouts collected with overlap.
+    """
+
+    overlap_rollouts: bool | None = None
+    overlapped_rollouts: int = 0
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "overlap_rollouts"]
+        return [*super()._excluded_save_params(), "overlap_rollouts", "overlapped_rollouts"]
+
+    def _overlaps(self, env) -> bool:
+        if self.overlap_rollouts is None:
+            base = env.venv if isinstance(env, VecTransposeImage) else env
+            return isinstance(base, OverlappingSubprocVecEnv) and base.num_envs >= 2
+        return bool(self.overlap_rollouts)
 
     def collect_rollouts(self, env, callback, rollout_buffer, n_rollout_steps: int) -> bool:
-        if not self.overlap_rollouts:
+        if not self._overlaps(env):
             return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
-        return self._collect_overlapped(env, callback, rollout_buffer, n_rollout_steps)
+        base, transpose = _halves(env)
+        if self.use_sde:
+            raise ValueError("overlap_rollouts does not support use_sde (state-dependent exploration)")
+        in_flight: set[int] = set()
+        try:
+            done = self._collect_overlapped(base, transpose, callback, rollout_buffer, n_rollout_steps, in_flight)
+        except BaseException:
+            _drain(base, in_flight)  # leave no worker blocked on a result nobody reads
+            raise
+        _drain(base, in_flight)
+        if done:
+            self.overlapped_rollouts += 1
+        return done
 
     def _act(self, obs, starts: np.ndarray, states: RNNStates):
         with th.no_grad():
@@ -119,16 +148,13 @@ class OverlappingRecurrentPPO(RecurrentPPO):
             actions, values, log_probs, states = self.policy(obs_tensor, states, episode_starts)
         return actions.cpu().numpy(), values, log_probs, states
 
-    def _collect_overlapped(self, env, callback, rollout_buffer, n_rollout_steps: int) -> bool:  # noqa: C901
-        base, transpose = _halves(env)
-        if self.use_sde:
-            raise ValueError("overlap_rollouts does not support use_sde")
+    def _collect_overlapped(self, base, transpose, callback, rollout_buffer, n_rollout_steps: int, in_flight: set[int]) -> bool:  # noqa: C901
         assert self._last_obs is not None, "No previous observation was provided"
         self.policy.set_training_mode(False)
         rollout_buffer.reset()
         callback.on_rollout_start()
 
-        n = env.num_envs
+        n = base.num_envs
         halves = [slice(0, n // 2), slice(n // 2, n)]
         indices = [list(range(n))[half] for half in halves]
 
@@ -137,9 +163,11 @@ class OverlappingRecurrentPPO(RecurrentPPO):
             if isinstance(self.action_space, spaces.Box):
                 clipped = np.clip(actions, self.action_space.low, self.action_space.high)
             base.step_async_some(indices[h], clipped)
+            in_flight.add(h)
 
         def receive(h: int):
             obs, rewards, dones, infos = base.step_wait_some(indices[h])
+            in_flight.discard(h)
             if transpose is not None:
                 for i, done in enumerate(dones):
                     if done and "terminal_observation" in infos[i]:
@@ -147,63 +175,62 @@ class OverlappingRecurrentPPO(RecurrentPPO):
                 obs = transpose.transpose_observations(obs)
             return obs, rewards, dones, list(infos)
 
-        # What each half acts on at the current step, and its outputs.
-        obs_now = [_rows(self._last_obs, half) for half in halves]
-        starts_now = [np.asarray(self._last_episode_starts)[half] for half in halves]
-        states_before = [_state_rows(self._last_lstm_states, half) for half in halves]
+        # Each half acts on its rows of the last observation, then steps.
         acted = []
-        for h in range(2):
-            acted.append(self._act(obs_now[h], starts_now[h], states_before[h]))
+        for h, half in enumerate(halves):
+            starts = np.asarray(self._last_episode_starts)[half]
+            acted.append(self._act(_rows(self._last_obs, half), starts, _state_rows(self._last_lstm_states, half)))
             send(h, acted[h][0])
-        in_flight = [True, True]
 
         n_steps = 0
         new_obs = dones = None
-        states_after = None
+        lstm_states = None
         while n_steps < n_rollout_steps:
             last = n_steps + 1 >= n_rollout_steps
             step = []
             next_acted = [None, None]
             for h in range(2):
                 obs_h, rewards_h, dones_h, infos_h = receive(h)
-                in_flight[h] = False
-                actions_h, values_h, log_probs_h, states_h = acted[h]
-                # Time-limit bootstrapping, as sb3-contrib does, with this half's new states.
-                for i, done in enumerate(dones_h):
-                    if done and infos_h[i].get("terminal_observation") is not None and infos_h[i].get("TimeLimit.truncated", False):
-                        terminal_obs = self.policy.obs_to_tensor(infos_h[i]["terminal_observation"])[0]
-                        with th.no_grad():
-                            terminal_state = (states_h.vf[0][:, i : i + 1, :].contiguous(), states_h.vf[1][:, i : i + 1, :].contiguous())
-                            start = th.tensor([False], dtype=th.float32, device=self.device)
-                            terminal_value = self.policy.predict_values(terminal_obs, terminal_state, start)[0]
-                        rewards_h[i] += self.gamma * terminal_value
                 step.append((obs_h, rewards_h, dones_h, infos_h))
-                if not last:
-                    next_acted[h] = self._act(obs_h, dones_h, states_h)
+                if not last:  # act on this half's new observation while the other half steps
+                    next_acted[h] = self._act(obs_h, dones_h, acted[h][3])
                     send(h, next_acted[h][0])
-                    in_flight[h] = True
 
             new_obs = _join_obs([s[0] for s in step])
             rewards = np.concatenate([s[1] for s in step])
             dones = np.concatenate([s[2] for s in step])
             infos = step[0][3] + step[1][3]
             actions = np.concatenate([a[0] for a in acted])
+            clipped_actions = actions
             values = th.cat([a[1] for a in acted])
             log_probs = th.cat([a[2] for a in acted])
-            states_after = _join_states([a[3] for a in acted])
+            lstm_states = _join_states([a[3] for a in acted])
             self.num_timesteps += n
 
+            # Give access to local variables (as sb3-contrib's loop; the next step of each half
+            # is already under way, so a callback must not call the env's methods here)
             callback.update_locals(locals())
             if not callback.on_step():
-                for h in range(2):  # drop the steps in flight so the workers are idle again
-                    if in_flight[h]:
-                        base.step_wait_some(indices[h])
                 return False
 
             self._update_info_buffer(infos, dones)
             n_steps += 1
             if isinstance(self.action_space, spaces.Discrete):
                 actions = actions.reshape(-1, 1)
+
+            # Time-limit bootstrapping with the value function, as sb3-contrib does (GitHub issue #633)
+            for idx, done_ in enumerate(dones):
+                if done_ and infos[idx].get("terminal_observation") is not None and infos[idx].get("TimeLimit.truncated", False):
+                    terminal_obs = self.policy.obs_to_tensor(infos[idx]["terminal_observation"])[0]
+                    with th.no_grad():
+                        terminal_lstm_state = (
+                            lstm_states.vf[0][:, idx : idx + 1, :].contiguous(),
+                            lstm_states.vf[1][:, idx : idx + 1, :].contiguous(),
+                        )
+                        episode_starts = th.tensor([False], dtype=th.float32, device=self.device)
+                        terminal_value = self.policy.predict_values(terminal_obs, terminal_lstm_state, episode_starts)[0]
+                    rewards[idx] += self.gamma * terminal_value
+
             rollout_buffer.add(
                 self._last_obs,
                 actions,
@@ -215,12 +242,25 @@ class OverlappingRecurrentPPO(RecurrentPPO):
             )
             self._last_obs = new_obs
             self._last_episode_starts = dones
-            self._last_lstm_states = states_after
+            self._last_lstm_states = lstm_states
             acted = next_acted
 
         with th.no_grad():
             episode_starts = th.tensor(dones, dtype=th.float32, device=self.device)
-            values = self.policy.predict_values(obs_as_tensor(new_obs, self.device), states_after.vf, episode_starts)
+            values = self.policy.predict_values(obs_as_tensor(new_obs, self.device), lstm_states.vf, episode_starts)
         rollout_buffer.compute_returns_and_advantage(last_values=values, dones=dones)
         callback.on_rollout_end()
         return True
+
+
+def _drain(base: OverlappingSubprocVecEnv, in_flight: set[int]) -> None:
+    """Wait for (and drop) the steps still under way, so the workers are idle again."""
+    for remote_half in sorted(in_flight):
+        n = base.num_envs
+        indices = list(range(n))[slice(0, n // 2) if remote_half == 0 else slice(n // 2, n)]
+        for index in indices:
+            try:
+                base.remotes[index].recv()
+            except (EOFError, OSError):  # a worker that died has nothing to wait for
+                pass
+    in_flight.clear()
