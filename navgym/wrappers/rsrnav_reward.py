@@ -5,12 +5,15 @@ heading and the goal view's heading, both read from ``info``::
 
     r_t = (d_{t-1} - d_t) + [d_t <= success_distance] * (θ_{t-1} - θ_t) + slack_reward
           + success_reward * success + angle_reward * [success and θ_t < angle_success]
-          + failed_stop_reward * [the episode ended by stop without success]
+          + (failed_stop_reward + failed_stop_per_metre * max(0, d_t - success_distance))
+            * [the episode ended by stop without success]
 
 ``success`` is the env's measure, true only on the step the agent calls ``stop`` close enough.
-``failed_stop_reward`` is navgym's addition (0, RSRNav's reward, by default): RSRNav's reward
-does not penalise a ``stop`` far from the goal, so giving up costs nothing beyond the forgone
-bonus.
+``failed_stop_reward`` and ``failed_stop_per_metre`` are navgym's additions (0, RSRNav's reward,
+by default): RSRNav's reward does not penalise a ``stop`` far from the goal, so giving up costs
+nothing beyond the forgone bonus. The first is a flat cost for any such stop, the second one that
+grows with the distance left beyond the success radius (a stop just short of the goal costs
+little, giving up far from it much).
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         failed_stop_reward: Added when the agent ends the episode (``terminated``: it called
             ``stop``) without success; 0 (RSRNav's reward) by default, a negative number
             penalises giving up (navgym's addition).
+        failed_stop_per_metre: Added per metre of geodesic distance beyond ``success_distance``
+            when the agent ends the episode without success (0 by default; a negative number:
+            a cost for giving up that grows with the distance left; navgym's addition).
     """
 
     def __init__(
@@ -64,6 +70,7 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         slack_reward: float = -0.01,
         success_distance: float | None = None,
         failed_stop_reward: float = 0.0,
+        failed_stop_per_metre: float = 0.0,
     ):
         gym.utils.RecordConstructorArgs.__init__(
             self,
@@ -73,10 +80,11 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
             slack_reward=slack_reward,
             success_distance=success_distance,
             failed_stop_reward=failed_stop_reward,
+            failed_stop_per_metre=failed_stop_per_metre,
         )
         gym.Wrapper.__init__(self, env)
         for name, value in (("success_reward", success_reward), ("angle_reward", angle_reward), ("slack_reward", slack_reward),
-                            ("failed_stop_reward", failed_stop_reward)):
+                            ("failed_stop_reward", failed_stop_reward), ("failed_stop_per_metre", failed_stop_per_metre)):
             if not _finite(value):
                 raise ValueError(f"{name}={value!r} must be a finite number")
         if not (_finite(angle_success) and 0.0 < angle_success <= math.pi):
@@ -88,6 +96,7 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self.angle_success = float(angle_success)
         self.slack_reward = float(slack_reward)
         self.failed_stop_reward = float(failed_stop_reward)
+        self.failed_stop_per_metre = float(failed_stop_per_metre)
         self.success_distance = None if success_distance is None else float(success_distance)
         self._episode_success_distance = float("nan")
         self._previous_distance = float("nan")
@@ -126,7 +135,8 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         if near and _finite(angle) and _finite(previous_angle):
             terms["angle"] = previous_angle - angle
         if terminated and not success:
-            terms["failed_stop"] = self.failed_stop_reward
+            beyond = distance - self._episode_success_distance if _finite(distance) else 0.0
+            terms["failed_stop"] = self.failed_stop_reward + self.failed_stop_per_metre * max(0.0, beyond)
         if success:
             terms["success"] = self.success_reward
             if _finite(angle) and angle < self.angle_success:

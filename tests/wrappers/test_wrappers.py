@@ -305,6 +305,27 @@ def test_far_from_the_goal_turning_is_not_shaped_and_stopping_earns_nothing():
     assert terminated and reward == pytest.approx(-2.51) and info["reward_terms"]["failed_stop"] == -2.5
 
 
+def test_failed_stop_per_metre_grows_with_the_distance_left_beyond_the_success_radius():
+    env = RSRNavReward(room_env(), failed_stop_per_metre=-1.5, failed_stop_reward=-0.25)
+    _, info = env.reset(seed=0)
+    _, reward, terminated, _, info = env.step("stop")
+    beyond = info["distance_to_goal"] - 1.0  # ImageNav's success radius
+    assert terminated and not info["success"] and beyond > 3.0
+    assert info["reward_terms"]["failed_stop"] == pytest.approx(-0.25 - 1.5 * beyond)
+    assert reward == pytest.approx(-0.01 - 0.25 - 1.5 * beyond)
+    # Just outside the radius (not facing the goal: no success) it costs almost only the flat part;
+    # a successful stop costs nothing.
+    env.reset(seed=0)
+    place(env, [GOAL[0] - 1.05, 0.0, GOAL[2]], 0.0)
+    _, _, terminated, _, info = env.step("stop")
+    assert terminated and not info["success"]
+    assert info["reward_terms"]["failed_stop"] == pytest.approx(-0.25 - 1.5 * (info["distance_to_goal"] - 1.0)) and info["reward_terms"]["failed_stop"] > -0.4
+    env.reset(seed=0)
+    place(env, GOAL, 0.0)
+    _, _, _, _, info = env.step("stop")
+    assert info["success"] and info["reward_terms"]["failed_stop"] == 0.0
+
+
 @pytest.mark.parametrize("make", [room_env, lambda: make_small("ImageNav-ProcHouse-v0")], ids=["room", "prochouse"])
 def test_following_the_shortest_path_is_rewarded_by_the_distance_covered(make):
     env = RSRNavReward(make())
@@ -382,6 +403,7 @@ def test_a_custom_success_distance_switches_the_angle_shaping_on_further_away():
         ({"success_distance": 0.0}, "success_distance"),
         ({"slack_reward": "x"}, "slack_reward"),
         ({"failed_stop_reward": float("nan")}, "failed_stop_reward"),
+        ({"failed_stop_per_metre": float("inf")}, "failed_stop_per_metre"),
     ],
 )
 def test_bad_reward_parameters_are_refused_naming_them(kwargs, name):
