@@ -93,8 +93,11 @@ class ActorWarmup:
         return scaled
 
     def _before_step(self, optimiser, args, kwargs) -> None:
-        scaled = self._scaled()
-        self._saved = [(params, s, [p.detach().clone() for p in params]) for params, s in scaled] or None
+        # Only parameters this step changes (those with a gradient; the optimiser skips the rest):
+        # writing back the others, e.g. a frozen encoder's, would bump their version counters and
+        # so empty the encoder's frozen-feature cache every update.
+        scaled = [([p for p in params if p.grad is not None], s) for params, s in self._scaled()]
+        self._saved = [(params, s, [p.detach().clone() for p in params]) for params, s in scaled if params] or None
 
     def _after_step(self, optimiser, args, kwargs) -> None:
         if self._saved is None:

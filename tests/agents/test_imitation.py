@@ -516,6 +516,40 @@ def test_actor_warmup_scales_only_the_actors_steps_inside_updates():
         torch.testing.assert_close(got, (3.0 if name.startswith("value_net") else 1.0) * expected)
 
 
+def test_actor_warmup_leaves_parameters_without_gradients_untouched():
+    """A frozen part (no gradient: the optimiser skips it) is not written back after a scaled
+    step, so its tensors' version counters, which the encoder's frozen-feature cache watches,
+    do not change; the trained part is scaled as usual."""
+    from navgym.training.warmup import ActorWarmup
+
+    class Policy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features_extractor = torch.nn.Linear(3, 3)
+            self.action_net = torch.nn.Linear(3, 2)
+            self.value_net = torch.nn.Linear(3, 1)
+            self.features_extractor.requires_grad_(False)
+            self.optimizer = torch.optim.Adam(self.parameters(), lr=0.1)
+
+    torch.manual_seed(0)
+    policy = Policy()
+    frozen = [p._version for p in policy.features_extractor.parameters()]
+    action_before = policy.action_net.weight.clone()
+    warmup = ActorWarmup(policy, critic_steps=100, ramp_steps=200)
+    for steps in (0, 200):  # scale 0 (restored) and 0.5 (mixed back)
+        warmup.begin_update(steps)
+        policy.optimizer.zero_grad()
+        features = policy.features_extractor(torch.ones(2, 3))
+        (policy.action_net(features).sum() + policy.value_net(features).sum()).backward()
+        policy.optimizer.step()
+        warmup.end_update()
+        if steps == 0:
+            assert torch.equal(policy.action_net.weight, action_before)
+    assert [p._version for p in policy.features_extractor.parameters()] == frozen
+    assert not torch.equal(policy.action_net.weight, action_before)
+    warmup.close()
+
+
 def test_ppo_critic_warmup_keeps_the_cloned_actor_and_trains_the_critic(tmp_path):
     """From a BC start with a changed PPO step size (allowed for init_from), the critic warm-up
     leaves every actor weight as cloned while the critic learns; without it the actor moves."""
