@@ -71,10 +71,9 @@ def ready_houses(num_scenes: int, workers: int, log, manifest: Path | None = Non
 def _house_digest(seed: int) -> str:
     import hashlib
 
-    from navgym.core.paths import cache_dir
-    from navgym.scenes.prochouse import GENERATOR_VERSION
+    from navgym.scenes.sources import prochouse_cache_path
 
-    return hashlib.sha256((cache_dir() / "scenes" / f"prochouse_v{GENERATOR_VERSION}" / f"{int(seed):07d}.glb").read_bytes()).hexdigest()
+    return hashlib.sha256(prochouse_cache_path(seed).read_bytes()).hexdigest()
 
 
 def _check_houses(seeds: list[int], manifest: Path, log) -> None:
@@ -106,16 +105,24 @@ def run_training(kwargs: dict, log_path: str) -> None:
         sys.exit(1)
 
 
-def snapshots(run: Path, every: float, stop: threading.Event, log) -> None:
-    """Policy-only copies of ``run``'s checkpoint every ``every`` seconds (named by its steps)."""
+def export_snapshot(run: Path) -> int:
+    """A policy-only copy of ``run``'s checkpoint, ``snapshots/policy_<steps>.zip``; returns its steps."""
     from navgym.agents.rsrnav.model import export_policy
 
+    steps = json.loads((run / "checkpoint.json").read_text())["num_timesteps"]
+    path = run / "snapshots" / f"policy_{steps:07d}.zip"
+    if not path.exists():
+        export_policy(run / "checkpoint.zip", path)
+    return steps
+
+
+def snapshots(run: Path, every: float, stop: threading.Event, log) -> None:
+    """:func:`export_snapshot` every ``every`` seconds while the run trains."""
     last = None
     while not stop.wait(every):
         try:
-            steps = json.loads((run / "checkpoint.json").read_text())["num_timesteps"]
+            steps = export_snapshot(run)
             if steps != last:
-                export_policy(run / "checkpoint.zip", run / "snapshots" / f"policy_{steps:07d}.zip")
                 last = steps
                 log(f"{run.name}: snapshot at {steps} steps")
         except (OSError, KeyError, ValueError) as exc:  # no checkpoint yet, or one being replaced
@@ -151,6 +158,16 @@ def main() -> None:
     missing = [flag for flag, value in (("--out", args.out), ("--budget", args.budget), ("--init-from", args.init_from)) if value is None]
     if missing:
         parser.error(f"{', '.join(missing)} required (except with --write-manifest)")
+    rollout = 128 * args.envs
+    model = {"n_lstm_layers": 1, "cue_norm": True, "ent_coef": 0.0, "n_steps": 128, "batch_size": rollout // 2}
+    extra: dict = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        target, name = (model, name[len("model."):]) if name.startswith("model.") else (extra, name)
+        try:
+            target[name] = json.loads(value)
+        except ValueError:
+            parser.error(f"--set {item!r}: the value must be JSON (a number, true/false, a quoted string)")
     began = time.time()
     args.out.mkdir(parents=True, exist_ok=True)
     log_file = open(args.out / "driver.log", "a", buffering=1)
@@ -166,18 +183,20 @@ def main() -> None:
         + (f" ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "") + f", {os.cpu_count()} CPUs")
     seeds = [int(s) for s in args.seeds.split(",")]
     ready_houses(args.num_scenes, min(os.cpu_count() or 1, 16), log, args.manifest)
-    rollout = 128 * args.envs
-    model = {"n_lstm_layers": 1, "cue_norm": True, "ent_coef": 0.0, "n_steps": 128, "batch_size": rollout // 2}
-    extra: dict = {}
-    for item in args.set:
-        name, _, value = item.partition("=")
-        target, name = (model, name[len("model."):]) if name.startswith("model.") else (extra, name)
-        target[name] = json.loads(value)
     minutes = (args.budget - (time.time() - began)) / 60.0
     if minutes <= 0.5:
         raise SystemExit(f"--budget {args.budget} s leaves {minutes:.2f} minutes after readying the houses")
     runs = []
     ctx = mp.get_context("spawn")
+    stop = threading.Event()
+
+    def start(out: Path, kwargs: dict) -> None:
+        """One run's process, and a thread taking its snapshots."""
+        process = ctx.Process(target=run_training, args=(kwargs, str(args.out / f"{out.name}.log")))
+        process.start()
+        runs.append((out, process, kwargs))
+        threading.Thread(target=snapshots, args=(out, args.snapshot_every, stop, log), daemon=True).start()
+
     for seed in seeds:
         out = args.work / f"ppo_e{args.envs}_s{seed}"
         if out.exists():
@@ -191,14 +210,8 @@ def main() -> None:
             env_kwargs={"num_scenes": args.num_scenes, "sim_options": {"render_backend": "raster"}},
             model=model, **extra,
         )
-        process = ctx.Process(target=run_training, args=(kwargs, str(args.out / f"{out.name}.log")))
-        process.start()
-        runs.append((out, process, kwargs))
+        start(out, kwargs)
         log(f"started {out.name} ({args.envs} envs, {minutes:.2f} minutes, device {args.device}, model {model}, {extra})")
-    stop = threading.Event()
-    watchers = [threading.Thread(target=snapshots, args=(out, args.snapshot_every, stop, log), daemon=True) for out, _, _ in runs]
-    for watcher in watchers:
-        watcher.start()
     # A run that fails on the GPU is started again on the CPU (a new folder, ``_cpu``) while
     # more than --fallback-minutes are left, so a loan is not lost to a CUDA-only bug.
     pending = list(range(len(runs)))
@@ -213,23 +226,15 @@ def main() -> None:
             left = (args.budget - (time.time() - began)) / 60.0
             if process.exitcode != 0 and kwargs["device"] != "cpu" and left > args.fallback_minutes:
                 out = out.with_name(out.name + "_cpu")
-                kwargs = {**kwargs, "device": "cpu", "out": str(out), "max_minutes": left}
-                process = ctx.Process(target=run_training, args=(kwargs, str(args.out / f"{out.name}.log")))
-                process.start()
-                runs.append((out, process, kwargs))
+                start(out, {**kwargs, "device": "cpu", "out": str(out), "max_minutes": left})
                 pending.append(len(runs) - 1)
-                threading.Thread(target=snapshots, args=(out, args.snapshot_every, stop, log), daemon=True).start()
                 log(f"started {out.name} on the CPU instead ({left:.2f} minutes)")
     stop.set()
     for out, _, _ in runs:
         if not out.exists():
             continue
         try:
-            from navgym.agents.rsrnav.model import export_policy
-
-            steps = json.loads((out / "checkpoint.json").read_text())["num_timesteps"]
-            export_policy(out / "checkpoint.zip", out / "snapshots" / f"policy_{steps:07d}.zip")
-            log(f"{out.name}: final policy at {steps} steps")
+            log(f"{out.name}: final policy at {export_snapshot(out)} steps")
         except (OSError, KeyError, ValueError) as exc:
             log(f"{out.name}: no final checkpoint ({exc})")
         with tarfile.open(args.out / f"{out.name}.tar.gz", "w:gz") as tar:

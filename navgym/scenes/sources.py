@@ -48,11 +48,9 @@ def load_prochouse(seed: int, use_cache: bool = True, hard: bool = False) -> Sce
     """
     from navgym.scenes.formats.annotations import load_annotated, texture_cache_path
     from navgym.scenes.io import annotation_path
-    from navgym.scenes.prochouse import GENERATOR_VERSION, generate_hard_house, generate_house
-    from navgym.scenes.prochouse.hard import HARD_GENERATOR_VERSION
+    from navgym.scenes.prochouse import generate_hard_house, generate_house
 
-    folder = f"prochouse_hard_v{HARD_GENERATOR_VERSION}" if hard else f"prochouse_v{GENERATOR_VERSION}"
-    path = cache_dir() / "scenes" / folder / f"{int(seed):07d}.glb"
+    path = prochouse_cache_path(seed, hard)
     if use_cache and path.exists():
         textures = texture_cache_path(path)
         had_textures = textures.is_file()
@@ -70,6 +68,16 @@ def load_prochouse(seed: int, use_cache: bool = True, hard: bool = False) -> Sce
     if use_cache:
         _save_cache_entry(scene, path, pair=True)
     return scene
+
+
+def prochouse_cache_path(seed: int, hard: bool = False) -> Path:
+    """Where the ProcHouse house of ``seed`` is cached: its ``.glb`` (beside it, the annotations and
+    the decoded textures; :func:`load_prochouse`)."""
+    from navgym.scenes.prochouse import GENERATOR_VERSION
+    from navgym.scenes.prochouse.hard import HARD_GENERATOR_VERSION
+
+    folder = f"prochouse_hard_v{HARD_GENERATOR_VERSION}" if hard else f"prochouse_v{GENERATOR_VERSION}"
+    return cache_dir() / "scenes" / folder / f"{int(seed):07d}.glb"
 
 
 def _save_cache_entry(scene: Scene, path: Path, pair: bool) -> None:
