@@ -75,3 +75,48 @@ def test_a_committed_checkpoint_replays_its_first_episodes(name):
 def test_the_page_names_only_committed_checkpoints():
     named = set(re.findall(r"docs/results/rsrnav/checkpoints/([\w.-]+\.zip)", PAGE.read_text()))
     assert named and all((CHECKPOINTS / n).is_file() for n in named), named
+
+
+#: 256-episode evaluations (docs/results/rsrnav/eval256/<run>) made from a run's full checkpoint
+#: whose policy-only export is committed: the export must replay their first episodes, sampled
+#: actions included (the evaluation's seed fixes the random stream), and the page must state them.
+EVAL256 = ROOT / "docs" / "results" / "rsrnav" / "eval256"
+EXPORTED = {
+    "ppo_e8_t2_s0_agent": ("ppo_e8_t2_s0", "| 0.285 ± 0.056 | 35 / 39 |"),
+    "ppo_e8_t2_s0_agent_sampled": ("ppo_e8_t2_s0", "| **0.348 ± 0.059** |"),
+}
+
+
+@pytest.mark.parametrize("run", sorted(EXPORTED))
+def test_the_page_states_the_256_episode_rows_of_an_exported_checkpoint(run):
+    folder = EVAL256 / run
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["agent"] == "rsrnav" and meta["episodes"] == 256 and meta["env_kwargs"]["num_scenes"] == 40
+    assert meta["agent_options"].get("deterministic", True) == (not run.endswith("_sampled"))
+    summary = json.loads((folder / "summary.json").read_text())
+    assert len(_records(folder)) == 256
+    checkpoint, row = EXPORTED[run]
+    assert row in PAGE.read_text()
+    assert row.strip("|* ").startswith(f"{summary['success']['mean']:.3f} ± {summary['success']['ci95']:.3f}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", sorted(EXPORTED))
+def test_an_exported_checkpoint_replays_its_256_episode_run(run):
+    from navgym.evaluation import EvalSpec, evaluate
+
+    folder = EVAL256 / run
+    meta = json.loads((folder / "run.json").read_text())
+    checkpoint, _ = EXPORTED[run]
+    options = {k: v for k, v in meta["env_kwargs"].items() if k not in ("task", "dataset", "difficulty")}
+    spec = EvalSpec(meta["env_id"], "rsrnav", meta["split"], options,
+                    {**meta["agent_options"], "checkpoint": str(CHECKPOINTS / f"{checkpoint}.zip")}, meta["goal_camera"])
+    agent, env = spec.build()
+    try:
+        got = evaluate(env, agent, EPISODES, seed=meta["seed"], progress=False).records
+    finally:
+        env.close()
+    for want, have in zip(_records(folder)[:EPISODES], got, strict=True):
+        assert have["episode_id"] == want["episode_id"]
+        for key in COMPARED:
+            assert have[key] == pytest.approx(want[key], rel=1e-6, abs=1e-6), (want["episode_id"], key)

@@ -52,3 +52,25 @@ def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra, frozen, ov
         assert set(r) == {"head", "frozen", "overlap", "envs", "samples_per_update", *NUMBERS}
         assert all(math.isfinite(r[key]) and r[key] > 0 for key in NUMBERS), r
         assert r["samples_per_update"] == 8 * envs
+
+
+def test_encoder_speed_benchmark_tiny_run(tmp_path):
+    """benchmarks/encoder_speed.py: one row per (round, head, batch, threads), the second round in
+    reversed order, finite positive times, ms per image = ms per batch / batch; bad options exit
+    with a message naming them."""
+    out = tmp_path / "encoder_speed.json"
+    command = [sys.executable, "benchmarks/encoder_speed.py", "--heads", "dense", "--batches", "1,3", "--threads", "1",
+               "--size", "64", "--repeats", "1", "--rounds", "2", "--json", str(out)]
+    result = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("machine:") and lines[1].split() == ["round", "head", "batch", "threads", "ms/batch", "ms/image"]
+    rows = [line.split() for line in lines[2:] if line.strip()]
+    assert [(int(r[0]), r[1], int(r[2]), int(r[3])) for r in rows] == [(1, "dense", 1, 1), (1, "dense", 3, 1), (2, "dense", 3, 1), (2, "dense", 1, 1)]
+    report = json.loads(out.read_text())["results"]
+    assert len(report) == 4
+    for r in report:
+        assert math.isfinite(r["ms_per_batch"]) and r["ms_per_batch"] > 0
+        assert r["ms_per_image"] == pytest.approx(r["ms_per_batch"] / r["batch"])
+    bad = subprocess.run([*command[:2], "--batches", "0,2"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "--batches '0,2'" in bad.stderr
