@@ -84,6 +84,7 @@ EVAL256 = ROOT / "docs" / "results" / "rsrnav" / "eval256"
 EXPORTED = {
     "ppo_e8_t2_s0_agent": ("ppo_e8_t2_s0", "| 0.285 ± 0.056 | 35 / 39 |"),
     "ppo_e8_t2_s0_agent_sampled": ("ppo_e8_t2_s0", "| **0.348 ± 0.059** |"),
+    "ppo_e8_t2_s0_543k_agent_sampled": ("ppo_e8_t2_s0_543k", "| 0.312 ± 0.057 | 48 / 31"),
 }
 
 
