@@ -3,7 +3,26 @@ folder on ``sys.path``)."""
 
 from __future__ import annotations
 
+import json
+import os
+import platform
 import time
+from pathlib import Path
+
+
+def processor() -> str:
+    """This machine's processor as the reports name it."""
+    return platform.processor() or platform.machine()
+
+
+def write_report(path: Path, options, rows: list[dict]) -> None:
+    """Write a benchmark's machine, options (argparse namespace) and rows to JSON file ``path``."""
+    report = {
+        "machine": {"processor": processor(), "cpus": os.cpu_count()},
+        "options": {key: str(value) if isinstance(value, Path) else value for key, value in vars(options).items()},
+        "results": rows,
+    }
+    Path(path).write_text(json.dumps(report, indent=2) + "\n")
 
 
 def rollout_timer():

@@ -19,11 +19,11 @@ nothing about speed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import time
 from pathlib import Path
+
+from _phases import processor, write_report
 
 
 def measure(head: str, batch: int, threads: int, size: int, repeats: int) -> dict[str, float]:
@@ -77,7 +77,7 @@ def main() -> None:
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
     configurations = [(head, batch, threads) for head in heads for batch in _numbers(options.batches, "batches")
                       for threads in _numbers(options.threads, "threads")]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; {options.size}x{options.size} images")
+    print(f"machine: {processor()}, {os.cpu_count()} CPUs; {options.size}x{options.size} images")
     print(f"{'round':>5}  {'head':<12}{'batch':>6}{'threads':>8}{'ms/batch':>10}{'ms/image':>10}")
     rows = []
     for round_ in range(options.rounds):
@@ -86,12 +86,7 @@ def main() -> None:
             print(f"{round_ + 1:>5}  {head:<12}{batch:>6}{threads:>8}{r['ms_per_batch']:>10.2f}{r['ms_per_image']:>10.2f}", flush=True)
             rows.append({"round": round_ + 1, "head": head, "batch": batch, "threads": threads, **r})
     if options.json is not None:
-        report = {
-            "machine": {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
-            "options": {key: str(value) if isinstance(value, Path) else value for key, value in vars(options).items()},
-            "results": rows,
-        }
-        options.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_report(options.json, options, rows)
 
 
 if __name__ == "__main__":

@@ -25,20 +25,19 @@ runs and reports sane numbers, nothing about speed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
+from _phases import processor, rollout_timer, write_report
+
 
 def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None,
             env_kwargs: dict, model: dict | None = None, freeze: str = "none", overlap: bool = False) -> dict[str, float]:
     import torch
-    from _phases import rollout_timer
     from stable_baselines3.common.callbacks import CallbackList
 
     from navgym.agents.rsrnav.model import build_model
@@ -122,7 +121,7 @@ def main() -> None:
     if options.render_backend is not None:
         env_kwargs["sim_options"] = {"render_backend": options.render_backend}
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; torch threads: {options.threads} in rollouts, "
+        f"machine: {processor()}, {os.cpu_count()} CPUs; torch threads: {options.threads} in rollouts, "
         f"{options.update_threads or 'all cores'} in updates; n_steps {options.n_steps} per env"
     )
     print(f"{'head':<14}{'frozen':<9}{'overlap':<8}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}")
@@ -139,12 +138,7 @@ def main() -> None:
         )
         rows.append({"head": head, "frozen": freeze, "overlap": overlap == "on", "envs": n_envs, **r})
     if options.json is not None:
-        report = {
-            "machine": {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
-            "options": {key: str(value) if isinstance(value, Path) else value for key, value in vars(options).items()},
-            "results": rows,
-        }
-        options.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_report(options.json, options, rows)
 
 
 if __name__ == "__main__":
