@@ -5,14 +5,17 @@ it readies the houses first (generated in parallel into navgym's cache, and the 
 kernels compiled once, so the envs of every run start at once), then runs several
 :func:`navgym.training.train` processes at once (each with its own subprocess envs, all sharing
 the GPU), stops them at a rollout boundary before the deadline, and packs each run folder
-(settings, checkpoint meta, TensorBoard scalars, policy-only snapshots taken while it trained)
-into ``<out>/<run>.tar.gz``. Nothing here needs a GPU: ``--device cpu`` runs the same on any
-machine (how it is tested).
+(settings, checkpoint meta, TensorBoard scalars, policy-only snapshots taken while it trained,
+its console log) into one ``<out>/runs_<head>.tar.gz`` per start (a loan returns at most eight
+files of 16 MiB: ``--pack-snapshots last`` keeps only each run's final snapshot). Nothing here
+needs a GPU: ``--device cpu`` runs the same on any machine (how it is tested).
 
     python experiments/device_ppo.py --out OUT --budget 480 --envs 7 --seeds 0,1 \\
         --init-from docs/results/rsrnav/checkpoints/bcn_near_direction_l1_view.zip
 
-Each run is the 40-CPU-minute command of docs/results/rsrnav.md's section "PPO with the encoder
+``--init-from`` may be given several times (one run per checkpoint and seed: the head table
+after PPO, equal budgets side by side); each run takes its head and network settings from its
+checkpoint. Each run is the 40-CPU-minute command of docs/results/rsrnav.md's section "PPO with the encoder
 frozen" (encoder frozen, ``ent_coef=0``, PIRLNav's warm-up, RSRNav's reward) with ``--envs`` envs
 and minibatches of half a rollout. The snapshots are evaluated afterwards with ``navgym evaluate``.
 """
@@ -129,6 +132,28 @@ def snapshots(run: Path, every: float, stop: threading.Event, log) -> None:
             log(f"{run.name}: no snapshot ({type(exc).__name__})")
 
 
+def start_settings(path: Path) -> tuple[str, dict]:
+    """The head and network settings ``path`` (a checkpoint) was trained with, without the PPO
+    settings a fine-tune may change (the trainer's ``fine_tuning_settings``)."""
+    from navgym.training import TrainArgs
+
+    trainer = TrainArgs(head="direction").trainer
+    config = dict(trainer.read_meta(path)["config"])
+    head = config.pop("head")
+    recorded = trainer.config_dict(trainer.config(head, config))
+    recorded.pop("head", None)
+    return head, {k: v for k, v in recorded.items() if k not in trainer.fine_tuning_settings and k != "precision"}
+
+
+def run_names(heads: list[str], seeds: list[int], envs: int) -> list[str]:
+    """``ppo_e<envs>_s<seed>`` for one start; ``ppo_<head>_e<envs>_s<seed>`` for several (one per head)."""
+    if len(heads) == 1:
+        return [f"ppo_e{envs}_s{seed}" for seed in seeds]
+    if len(set(heads)) != len(heads):
+        raise SystemExit(f"--init-from: the checkpoints' heads {heads} repeat; give one start per head")
+    return [f"ppo_{head}_e{envs}_s{seed}" for head in heads for seed in seeds]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="where the packed runs and the log go")
@@ -136,12 +161,16 @@ def main() -> None:
     parser.add_argument("--budget", type=float, help="seconds from start to the last rollout")
     parser.add_argument("--envs", type=int, default=7, help="subprocess envs per run")
     parser.add_argument("--seeds", default="0,1", help="one run per seed, side by side")
-    parser.add_argument("--init-from", type=Path, help="policy checkpoint PPO starts from")
+    parser.add_argument("--init-from", type=Path, action="append",
+                        help="policy checkpoint PPO starts from (several: one run per checkpoint and seed)")
+    parser.add_argument("--timesteps", type=int, default=10_000_000, help="env steps per run at most (the budget may end it first)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--num-scenes", type=int, default=80)
     parser.add_argument("--fallback-minutes", type=float, default=2.0,
                         help="a run that fails off the CPU starts again on the CPU while more than this is left")
     parser.add_argument("--snapshot-every", type=float, default=120.0, help="seconds between policy-only snapshots")
+    parser.add_argument("--pack-snapshots", choices=("all", "last"), default="all",
+                        help="pack every policy-only snapshot, or only each run's final one")
     parser.add_argument("--manifest", type=Path, help="house digests that carried episode files were made from (see ready_houses)")
     parser.add_argument("--write-manifest", type=Path, help="write this machine's house digests there and exit")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=JSON",
@@ -159,7 +188,8 @@ def main() -> None:
     if missing:
         parser.error(f"{', '.join(missing)} required (except with --write-manifest)")
     rollout = 128 * args.envs
-    model = {"n_lstm_layers": 1, "cue_norm": True, "ent_coef": 0.0, "n_steps": 128, "batch_size": rollout // 2}
+    starts = [(path, *start_settings(path)) for path in args.init_from]
+    model = {"ent_coef": 0.0, "n_steps": 128, "batch_size": rollout // 2}
     extra: dict = {}
     for item in args.set:
         name, _, value = item.partition("=")
@@ -197,21 +227,23 @@ def main() -> None:
         runs.append((out, process, kwargs))
         threading.Thread(target=snapshots, args=(out, args.snapshot_every, stop, log), daemon=True).start()
 
-    for seed in seeds:
-        out = args.work / f"ppo_e{args.envs}_s{seed}"
+    names = iter(run_names([head for _, head, _ in starts], seeds, args.envs))
+    for (init_from, head, network), seed in ((start, seed) for start in starts for seed in seeds):
+        out = args.work / next(names)
         if out.exists():
             shutil.rmtree(out)
+        run_model = {**network, **model}
         kwargs = dict(
-            head="direction", env_id=ENV_ID, timesteps=10_000_000, n_envs=args.envs, seed=seed, out=str(out),
-            init_from=str(args.init_from), bc_teacher="view", ppo_freeze="encoder",
+            head=head, env_id=ENV_ID, timesteps=args.timesteps, n_envs=args.envs, seed=seed, out=str(out),
+            init_from=str(init_from), bc_teacher="view", ppo_freeze="encoder",
             ppo_critic_warmup=8192, ppo_actor_warmup=16384, eval_every=0, eval_episodes=0,
             checkpoint_every=2048, max_minutes=minutes, device=args.device, progress=False,
             demo_workers=1, torch_threads=1, update_threads=1,
             env_kwargs={"num_scenes": args.num_scenes, "sim_options": {"render_backend": "raster"}},
-            model=model, **extra,
+            model=run_model, **extra,
         )
         start(out, kwargs)
-        log(f"started {out.name} ({args.envs} envs, {minutes:.2f} minutes, device {args.device}, model {model}, {extra})")
+        log(f"started {out.name} ({args.envs} envs, {minutes:.2f} minutes, device {args.device}, from {init_from}, model {run_model}, {extra})")
     # A run that fails on the GPU is started again on the CPU (a new folder, ``_cpu``) while
     # more than --fallback-minutes are left, so a loan is not lost to a CUDA-only bug.
     pending = list(range(len(runs)))
@@ -230,18 +262,33 @@ def main() -> None:
                 pending.append(len(runs) - 1)
                 log(f"started {out.name} on the CPU instead ({left:.2f} minutes)")
     stop.set()
-    for out, _, _ in runs:
-        if not out.exists():
-            continue
-        try:
-            log(f"{out.name}: final policy at {export_snapshot(out)} steps")
-        except (OSError, KeyError, ValueError) as exc:
-            log(f"{out.name}: no final checkpoint ({exc})")
-        with tarfile.open(args.out / f"{out.name}.tar.gz", "w:gz") as tar:
-            for path in sorted(out.rglob("*")):
-                if path.is_file() and path.name != "checkpoint.zip":  # the optimiser state stays behind
-                    tar.add(path, arcname=str(path.relative_to(out.parent)))
+    for head in dict.fromkeys(kwargs["head"] for _, _, kwargs in runs):
+        with tarfile.open(args.out / f"runs_{head}.tar.gz", "w:gz") as tar:
+            for out, _, kwargs in runs:
+                if kwargs["head"] == head:
+                    pack(tar, out, args.out / f"{out.name}.log", args.pack_snapshots == "last", log)
     log("done")
+
+
+def pack(tar: tarfile.TarFile, out: Path, console: Path, last_only: bool, log) -> None:
+    """Add run ``out`` (its final policy exported first; without the optimiser state) and its console log."""
+    if console.exists():
+        tar.add(console, arcname=console.name)
+        console.unlink()
+    if not out.exists():
+        return
+    final = None
+    try:
+        final = export_snapshot(out)
+        log(f"{out.name}: final policy at {final} steps")
+    except (OSError, KeyError, ValueError) as exc:
+        log(f"{out.name}: no final checkpoint ({exc})")
+    for path in sorted(out.rglob("*")):
+        if not path.is_file() or path.name == "checkpoint.zip":  # the optimiser state stays behind
+            continue
+        if last_only and final is not None and path.parent.name == "snapshots" and path.name != f"policy_{final:07d}.zip":
+            continue
+        tar.add(path, arcname=str(path.relative_to(out.parent)))
 
 
 if __name__ == "__main__":

@@ -85,6 +85,11 @@ EXPORTED = {
     "ppo_e8_t2_s0_agent": ("ppo_e8_t2_s0", "| 0.285 ± 0.056 | 35 / 39 |"),
     "ppo_e8_t2_s0_agent_sampled": ("ppo_e8_t2_s0", "| **0.348 ± 0.059** |"),
     "ppo_e8_t2_s0_543k_agent_sampled": ("ppo_e8_t2_s0_543k", "| 0.312 ± 0.057 | 48 / 31"),
+    # the head table after PPO: the BC starts of the minimalist and baseline heads, and the dense one sampled
+    "bc_min_s0_agent": ("bc_near_minimalist_l1_view", "| 0.168 ± 0.046 | | 0.152 ± 0.044 |"),
+    "bc_base_s0_agent": ("bc_near_baseline_l1_view", "| 0.238 ± 0.053 | | 0.133 ± 0.042 |"),
+    "bc_base_s0_extreme": ("bc_near_baseline_l1_view", "| 0.234 ± 0.052 |"),
+    "bc_dense_s0_agent_sampled": ("bc_near_dense_l1_view", "| 0.246 ± 0.053 | | 0.219 ± 0.051 |"),
 }
 
 

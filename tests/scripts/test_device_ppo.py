@@ -15,7 +15,31 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-START = ROOT / "docs" / "results" / "rsrnav" / "checkpoints" / "bcn_near_direction_l1_view.zip"
+CHECKPOINTS = ROOT / "docs" / "results" / "rsrnav" / "checkpoints"
+START = CHECKPOINTS / "bcn_near_direction_l1_view.zip"
+
+
+def _driver():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("device_ppo", ROOT / "experiments" / "device_ppo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_start_brings_its_own_head_and_network_settings():
+    pytest.importorskip("sb3_contrib")
+    driver = _driver()
+    head, network = driver.start_settings(START)
+    assert head == "direction" and network["cue_norm"] is True and network["n_lstm_layers"] == 1
+    head, network = driver.start_settings(CHECKPOINTS / "bc_near_dense_l1_view.zip")
+    assert head == "dense" and network["cue_norm"] is False
+    assert "ent_coef" not in network and "batch_size" not in network  # PPO's own settings are the driver's
+    assert driver.run_names(["direction"], [0, 1], 7) == ["ppo_e7_s0", "ppo_e7_s1"]
+    assert driver.run_names(["direction", "dense"], [0], 2) == ["ppo_direction_e2_s0", "ppo_dense_e2_s0"]
+    with pytest.raises(SystemExit, match="repeat"):
+        driver.run_names(["dense", "dense"], [0], 2)
 
 
 @pytest.mark.slow
@@ -32,18 +56,19 @@ def test_device_ppo_falls_back_to_the_cpu_and_packs_the_run(tmp_path):
     result = subprocess.run(
         [sys.executable, "experiments/device_ppo.py", "--out", str(out), "--work", str(tmp_path / "runs"), "--budget", "55",
          "--envs", "1", "--seeds", "0", "--device", "cuda", "--num-scenes", "1", "--snapshot-every", "600",
-         "--fallback-minutes", "0.2", "--manifest", str(manifest), "--init-from", str(START)],
+         "--fallback-minutes", "0.2", "--pack-snapshots", "last", "--manifest", str(manifest), "--init-from", str(START)],
         check=False, cwd=ROOT, capture_output=True, text=True, timeout=400, env={**os.environ, "TQDM_DISABLE": "1", "NAVGYM_CACHE": str(tmp_path / "cache")},
     )
     log = (out / "driver.log").read_text() if (out / "driver.log").exists() else ""
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "1 houses differ from" in log and "generating the episodes here" in log and not carried.exists()
     assert "ppo_e1_s0 exited with code 1" in log and "started ppo_e1_s0_cpu on the CPU instead" in log
-    assert "sees no GPU" in (out / "ppo_e1_s0.log").read_text()  # the CUDA run's own error, kept
 
-    with tarfile.open(out / "ppo_e1_s0_cpu.tar.gz") as tar:
+    assert sorted(path.name for path in out.iterdir()) == ["driver.log", "runs_direction.tar.gz"]  # one archive per start
+    with tarfile.open(out / "runs_direction.tar.gz") as tar:
         names = tar.getnames()
         tar.extractall(tmp_path / "unpacked", filter="data")
+    assert "sees no GPU" in (tmp_path / "unpacked" / "ppo_e1_s0.log").read_text()  # the CUDA run's own error, kept
     run = tmp_path / "unpacked" / "ppo_e1_s0_cpu"
     assert not any(name.endswith("checkpoint.zip") for name in names)  # the optimiser state stays behind
     settings = json.loads((run / "train_args.json").read_text())
@@ -52,6 +77,7 @@ def test_device_ppo_falls_back_to_the_cpu_and_packs_the_run(tmp_path):
     steps = json.loads((run / "checkpoint.json").read_text())["num_timesteps"]
     assert steps >= 128 and steps % 128 == 0  # whole rollouts of 128 steps
     final = run / "snapshots" / f"policy_{steps:07d}.zip"
+    assert [path.name for path in final.parent.iterdir()] == [final.name]  # --pack-snapshots last
     from navgym.agents.rsrnav.model import load_policy
 
     policy, meta = load_policy(final)
