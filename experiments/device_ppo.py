@@ -135,13 +135,12 @@ def snapshots(run: Path, every: float, stop: threading.Event, log) -> None:
 def start_settings(path: Path) -> tuple[str, dict]:
     """The head and network settings ``path`` (a checkpoint) was trained with, without the PPO
     settings a fine-tune may change (the trainer's ``fine_tuning_settings``)."""
-    from navgym.training import TrainArgs
+    from navgym.training import TRAINERS
+    from navgym.training.loop import recorded_config
 
-    trainer = TrainArgs(head="direction").trainer
-    config = dict(trainer.read_meta(path)["config"])
-    head = config.pop("head")
-    recorded = trainer.config_dict(trainer.config(head, config))
-    recorded.pop("head", None)
+    trainer = TRAINERS.get("rsrnav")
+    recorded = recorded_config(trainer, path)
+    head = recorded.pop("head")
     return head, {k: v for k, v in recorded.items() if k not in trainer.fine_tuning_settings and k != "precision"}
 
 

@@ -149,6 +149,14 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             eval_env.close()
 
 
+def recorded_config(trainer, path: Path) -> dict[str, Any]:
+    """The head and model settings checkpoint ``path`` was trained with, as ``trainer.config_dict``
+    writes them (settings the checkpoint predates at their defaults); ``ValueError`` if this
+    navgym cannot read them."""
+    recorded = dict(trainer.read_meta(path)["config"])
+    return trainer.config_dict(trainer.config(recorded.pop("head", None), recorded))
+
+
 def _require_config(trainer, path: Path, config, label: str, fix: str, ignored: frozenset[str] = frozenset()) -> None:
     """Refuse a checkpoint (to resume, or to start from) trained with other head or model settings.
 
@@ -157,9 +165,8 @@ def _require_config(trainer, path: Path, config, label: str, fix: str, ignored: 
     The settings in ``ignored`` may differ too (a run started from a checkpoint's weights may
     change how it optimises them: the trainer's ``fine_tuning_settings``).
     """
-    recorded = dict(trainer.read_meta(path)["config"])
     try:
-        recorded = trainer.config_dict(trainer.config(recorded.pop("head", None), recorded))
+        recorded = recorded_config(trainer, path)
     except ValueError as error:
         raise InvalidArgumentError(f"{label} records model settings this navgym cannot read ({error}); {fix}") from None
     wanted = trainer.config_dict(config)
