@@ -7,10 +7,14 @@ the training success rate, one row per PPO update) to a CSV (gzipped when the na
 
     python experiments/ppo_diagnostics.py export runs/ppopc_encoder_ent0 runs/... --out docs/results/rsrnav/privileged_critic/ppo_scalars.csv.gz
     python experiments/ppo_diagnostics.py summary docs/results/rsrnav/privileged_critic/ppo_scalars.csv.gz
+    python experiments/ppo_diagnostics.py plot docs/results/rsrnav/cpu_e8/*.csv.gz --out curves.png  # needs navgym[plots]
 
 The summary gives, per run, the explained variance's median and 90th percentile after the first
 quarter of the run, its median over each 16,384-step window, and the entropy's mean over the last
-quarter (nats; TensorBoard logs the negated entropy as ``train/entropy_loss``).
+quarter (nats; TensorBoard logs the negated entropy as ``train/entropy_loss``). The plot draws each
+run's training success rate (SB3's ``rollout/success_rate``: the last 100 training episodes, sampled
+actions, training houses) and critic's explained variance against env steps, as means over the same
+16,384-step windows.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -62,12 +67,69 @@ def _open(path: Path, mode: str):
     return path.open(mode, newline="")
 
 
-def summary(paths: list[Path]) -> str:
+def _read(paths: list[Path]) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """``{run: {name: [(step, value), ...]}}`` from exported CSVs."""
     series: dict[str, dict[str, list[tuple[int, float]]]] = {}
     for path in paths:
         with _open(path, "r") as f:
             for row in csv.DictReader(f):
                 series.setdefault(row["run"], {}).setdefault(row["name"], []).append((int(row["step"]), float(row["value"])))
+    return series
+
+
+def windowed(points: list[tuple[int, float]], max_step: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each :data:`WINDOW`-step window that has points (up to ``max_step``): its last step
+    and the mean of its values."""
+    steps, values = (np.array(a, dtype=float) for a in zip(*sorted(points)))
+    if max_step is not None:
+        steps, values = steps[steps <= max_step], values[steps <= max_step]
+    index = (steps // WINDOW).astype(int)
+    bins = np.unique(index)
+    return np.array([steps[index == b].max() for b in bins]), np.array([values[index == b].mean() for b in bins])
+
+
+def plot(paths: list[Path], out: Path, title: str = "", max_step: int | None = None) -> Path:
+    """Training success and explained variance per :data:`WINDOW`-step window, one line per run
+    (up to ``max_step`` env steps when given)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        from gymnasium.error import DependencyNotInstalled
+
+        raise DependencyNotInstalled("the plot needs matplotlib: pip install 'navgym[plots]'") from error
+    series = _read(paths)
+    # runs that differ only in a trailing _s<seed> share a colour; their seeds differ in line style
+    groups = list(dict.fromkeys(re.sub(r"_s\d+$", "", run) for run in sorted(series)))
+    seen: dict[str, int] = {}
+    styles = {}
+    for run in sorted(series):
+        group = re.sub(r"_s\d+$", "", run)
+        styles[run] = {"color": f"C{groups.index(group) % 10}", "linestyle": ("-", "--", ":", "-.")[seen.get(group, 0) % 4]}
+        seen[group] = seen.get(group, 0) + 1
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.4))
+    for ax, name, label in ((axes[0], "train_success", "training success rate (sampled, train houses)"),
+                            (axes[1], "explained_variance", "critic's explained variance")):
+        for run, scalars in sorted(series.items()):
+            if scalars.get(name):
+                ax.plot(*windowed(scalars[name], max_step), label=run, marker=".", **styles[run])
+        ax.set_xlabel(f"env steps (means over {WINDOW:,}-step windows)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def summary(paths: list[Path]) -> str:
+    series = _read(paths)
     lines = []
     for run, scalars in series.items():
         steps, ev = (np.array(a) for a in zip(*sorted(scalars.get("explained_variance", [(0, np.nan)]))))
@@ -91,9 +153,16 @@ def main(argv: list[str] | None = None) -> None:
     ex.add_argument("--out", type=Path, required=True)
     su = commands.add_parser("summary", help="summarise exported CSVs")
     su.add_argument("csv", nargs="+", type=Path)
+    pl = commands.add_parser("plot", help="draw exported CSVs' training success and explained variance to a PNG")
+    pl.add_argument("csv", nargs="+", type=Path)
+    pl.add_argument("--out", type=Path, required=True)
+    pl.add_argument("--title", default="")
+    pl.add_argument("--max-step", type=int, default=None, help="draw only up to this many env steps")
     args = parser.parse_args(argv)
     if args.command == "export":
         print(f"wrote {export(args.runs, args.out)} rows to {args.out}")
+    elif args.command == "plot":
+        print(f"wrote {plot(args.csv, args.out, args.title, args.max_step)}")
     else:
         print(summary(args.csv))
 

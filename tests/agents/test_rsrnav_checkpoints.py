@@ -91,7 +91,7 @@ EXPORTED = {
     "bc_base_s0_extreme": ("bc_near_baseline_l1_view", "| 0.234 ± 0.052 |"),
     "bc_dense_s0_agent_sampled": ("bc_near_dense_l1_view", "| 0.246 ± 0.053 | | 0.219 ± 0.051 |"),
     "ppo_e8_t2_dense_s0_agent": ("ppo_e8_t2_dense_s0", "| **0.316 ± 0.057** | 47 / 30 (p = 0.07) |"),
-    "ppo_e8_t2_dense_s0_extreme": ("ppo_e8_t2_dense_s0", "| 0.086 ± 0.035 (start 0.129) |"),
+    "ppo_e8_t2_dense_s0_extreme": ("ppo_e8_t2_dense_s0", "| 0.086 ± 0.035 |"),
 }
 
 
