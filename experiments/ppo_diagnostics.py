@@ -102,13 +102,12 @@ def plot(paths: list[Path], out: Path, title: str = "", max_step: int | None = N
         raise DependencyNotInstalled("the plot needs matplotlib: pip install 'navgym[plots]'") from error
     series = _read(paths)
     # runs that differ only in a trailing _s<seed> share a colour; their seeds differ in line style
-    groups = list(dict.fromkeys(re.sub(r"_s\d+$", "", run) for run in sorted(series)))
-    seen: dict[str, int] = {}
-    styles = {}
-    for run in sorted(series):
-        group = re.sub(r"_s\d+$", "", run)
-        styles[run] = {"color": f"C{groups.index(group) % 10}", "linestyle": ("-", "--", ":", "-.")[seen.get(group, 0) % 4]}
-        seen[group] = seen.get(group, 0) + 1
+    group = {run: re.sub(r"_s\d+$", "", run) for run in sorted(series)}
+    colours = {g: f"C{i % 10}" for i, g in enumerate(dict.fromkeys(group.values()))}
+    styles, seen = {}, {g: 0 for g in colours}
+    for run, g in group.items():
+        styles[run] = {"color": colours[g], "linestyle": ("-", "--", ":", "-.")[seen[g] % 4]}
+        seen[g] += 1
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.4))
     for ax, name, label in ((axes[0], "train_success", "training success rate (sampled, train houses)"),
                             (axes[1], "explained_variance", "critic's explained variance")):
