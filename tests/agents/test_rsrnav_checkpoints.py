@@ -92,7 +92,22 @@ EXPORTED = {
     "bc_dense_s0_agent_sampled": ("bc_near_dense_l1_view", "| 0.246 ± 0.053 | | 0.219 ± 0.051 |"),
     "ppo_e8_t2_dense_s0_agent": ("ppo_e8_t2_dense_s0", "| **0.316 ± 0.057** | 47 / 30 (p = 0.07) |"),
     "ppo_e8_t2_dense_s0_extreme": ("ppo_e8_t2_dense_s0", "| 0.086 ± 0.035 |"),
+    # PPO on ImageNav-ProcHouseEasy-v0: the Near BC starts, one PPO run per head, and the start cloned on Easy
+    "easy_bc_dense_s0_agent": ("bc_near_dense_l1_view", "| 0.160 ± 0.045 | 0.146 |"),
+    "easy_bcn_dir_s0_agent": ("bcn_near_direction_l1_view", "| 0.203 ± 0.050 | 0.180 |"),
+    "easy_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| **0.258 ± 0.054** | 0.203 |"),
+    "easy_ppo_e8_t2_direction_easy_s1_agent_sampled": ("ppo_e8_t2_direction_easy_s1", "| 0.180 ± 0.047 | 30 / 25 (p = 0.59) |"),
+    "easy_ppo_e8_t2_dense_easy_s1_agent_sampled": ("ppo_e8_t2_dense_easy_s1", "| **0.250 ± 0.053** | 46 / 20 (p = 0.002) |"),
+    "easy_ppo_e8_t2_baseline_easy_s1_agent": ("ppo_e8_t2_baseline_easy_s1", "| 0.148 ± 0.044 | 0.144 | 23 / 17 (p = 0.43) |"),
+    "easy_bc_easy_dense_s0_agent": ("bc_easy_dense_l1_view", "| 0.121 ± 0.040 | 0.101 |"),
+    "easy_ppo_e8_t2_dense_easybc_s0_agent": ("ppo_e8_t2_dense_easybc_s0", "| 0.188 ± 0.048 | 0.157 | **33 / 16 (p = 0.021)** |"),
+    # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
+    "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
+    "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),
 }
+#: evaluations that read the committed file itself (its export, or the committed BC start): their
+#: ``run.json`` records that file's SHA-256. The others were made from the run's full checkpoint.
+SAME_BYTES = {run for run in EXPORTED if run.startswith(("easy_", "default_"))}
 
 
 @pytest.mark.parametrize("run", sorted(EXPORTED))
@@ -104,6 +119,8 @@ def test_the_page_states_the_256_episode_rows_of_an_exported_checkpoint(run):
     summary = json.loads((folder / "summary.json").read_text())
     assert len(_records(folder)) == 256
     checkpoint, row = EXPORTED[run]
+    if run in SAME_BYTES:
+        assert meta["checkpoint_sha256"] == hashlib.sha256((CHECKPOINTS / f"{checkpoint}.zip").read_bytes()).hexdigest()
     assert row in PAGE.read_text()
     assert row.strip("|* ").startswith(f"{summary['success']['mean']:.3f} ± {summary['success']['ci95']:.3f}")
 
