@@ -1,0 +1,61 @@
+"""experiments/near_misses.py splits an agent's episodes into successes, missed stops and never
+reached, from the distance the env reports after every step, on the same episodes as `navgym evaluate`."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("near_misses", ROOT / "experiments" / "near_misses.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_classes_follow_the_least_distance_and_the_outcome():
+    nm = _script()
+    records = [
+        {"episode_index": 0, "episode_id": "a", "success": 1.0, "truncated": False, "num_steps": 9, "distance_to_goal": 0.5},
+        {"episode_index": 1, "episode_id": "b", "success": 0.0, "truncated": True, "num_steps": 100, "distance_to_goal": 2.0},
+        {"episode_index": 2, "episode_id": "c", "success": 0.0, "truncated": False, "num_steps": 40, "distance_to_goal": 3.0},
+        {"episode_index": 3, "episode_id": "d", "success": 0.0, "truncated": False, "num_steps": 12, "distance_to_goal": 1.0},
+    ]
+    probes = {0: {"min_distance": 0.5, "steps_in_region": 3, "first_step_in_region": 6},
+              1: {"min_distance": 0.9, "steps_in_region": 2, "first_step_in_region": 50},  # passed by, timed out
+              2: {"min_distance": 1.2, "steps_in_region": 0, "first_step_in_region": None},
+              3: {"min_distance": 1.0, "steps_in_region": 1, "first_step_in_region": 12}}  # the radius counts as in
+    out = nm.analyse(records, probes, radius=1.0)
+    assert [r["class"] for r in out["episodes"]] == ["success", "missed stop", "never reached", "missed stop"]
+    s = out["summary"]
+    assert (s["success"], s["missed stop"], s["never reached"], s["reached"]) == (0.25, 0.5, 0.25, 0.75)
+    assert (s["missed stop, timed out"], s["never reached, timed out"]) == (0.25, 0.0)
+
+
+def test_a_real_run_agrees_with_the_envs_measures(tmp_path):
+    nm = _script()
+    out = tmp_path / "nm.json"
+    analysis = nm.main(["--env", "ImageNav-ProcHouseNear-v0", "--agent", "oracle", "--episodes", "3",
+                        "--env-option", "num_scenes=1", "--no-progress", "--out", str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(analysis))
+    rows = analysis["episodes"]
+    assert [r["episode_index"] for r in rows] == [0, 1, 2]
+    for r in rows:
+        assert math.isfinite(r["min_distance"]) and r["min_distance"] <= r["final_distance"] + 1e-9
+        # the shortest-path follower stops on the goal: every episode a success, inside the region when it stopped
+        assert r["class"] == "success" and r["min_distance"] <= 1.0 and r["steps_in_region"] >= 1
+    assert analysis["summary"]["success"] == 1.0 and analysis["summary"]["never reached"] == 0.0
+
+
+def test_a_missing_checkpoint_is_named():
+    with pytest.raises(SystemExit, match="--checkpoint nowhere.zip is not a file"):
+        _script().main(["--env", "ImageNav-ProcHouseNear-v0", "--checkpoint", "nowhere.zip", "--episodes", "1"])
