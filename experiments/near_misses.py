@@ -18,6 +18,7 @@ better search.
     python experiments/near_misses.py --env ImageNav-ProcHouseEasy-v0 --agent rsrnav \\
         --checkpoint docs/results/rsrnav/checkpoints/ppo_e8_t2_direction_easy_s1.zip \\
         --episodes 256 --env-option num_scenes=40 --out docs/results/rsrnav/near_misses/easy_direction_ppo.json
+    python experiments/near_misses.py --table docs/results/rsrnav/near_misses/*.json
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +128,26 @@ def _options(items: list[str], name: str) -> dict[str, Any]:
     return parsed
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def table(paths: list[Path]) -> str:
+    """A markdown table of saved analyses (``--out`` files), one row each, in the order given."""
+    lines = ["| file | episodes | success | missed stop (timed out) | never reached (timed out) | reached |", "|---|---|---|---|---|---|"]
+    for path in paths:
+        s = json.loads(Path(path).read_text())["summary"]
+        lines.append(f"| {Path(path).stem} | {s['episodes']} | {s['success']:.3f} | {s['missed stop']:.3f} ({s['missed stop, timed out']:.3f}) "
+                     f"| {s['never reached']:.3f} ({s['never reached, timed out']:.3f}) | {s['reached']:.3f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any] | str:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--table"]:
+        if len(argv) < 2:
+            raise SystemExit("--table needs the JSON files that --out wrote, e.g. --table docs/results/rsrnav/near_misses/*.json")
+        text = table([Path(a) for a in argv[1:]])
+        print(text)
+        return text
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="--table FILE ...: print the saved analyses as a markdown table")
     parser.add_argument("--env", required=True, help="an ImageNav id, e.g. ImageNav-ProcHouseEasy-v0")
     parser.add_argument("--agent", default="rsrnav")
     parser.add_argument("--checkpoint", help="the agent's checkpoint (learned agents)")

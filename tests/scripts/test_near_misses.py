@@ -59,3 +59,40 @@ def test_a_real_run_agrees_with_the_envs_measures(tmp_path):
 def test_a_missing_checkpoint_is_named():
     with pytest.raises(SystemExit, match="--checkpoint nowhere.zip is not a file"):
         _script().main(["--env", "ImageNav-ProcHouseNear-v0", "--checkpoint", "nowhere.zip", "--episodes", "1"])
+
+
+#: the committed analyses (docs/results/rsrnav/near_misses/) and the 256-episode evaluation of the same
+#: policy, episodes and seed (docs/results/rsrnav/eval256/): the same episodes, the same successes.
+ANALYSED = {
+    "near_random": "random_agent",
+    "near_bcn_near_direction_l1_view": "bcn_dir_s0_agent",
+    "near_ppo_e8_t2_s0": "ppo_e8_t2_s0_agent",
+    "near_ppo_e8_t2_s0_sampled": "ppo_e8_t2_s0_agent_sampled",
+    "easy_random": "easy_random_agent",
+    "easy_bcn_near_direction_l1_view": "easy_bcn_dir_s0_agent",
+    "easy_ppo_e8_t2_direction_easy_s1": "easy_ppo_e8_t2_direction_easy_s1_agent",
+    "easy_ppo_e8_t2_direction_easy_s1_sampled": "easy_ppo_e8_t2_direction_easy_s1_agent_sampled",
+    "default_ppo_e8_t2_direction_default_s0": "default_ppo_e8_t2_direction_default_s0_agent",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ANALYSED))
+def test_a_committed_analysis_matches_its_evaluation(name):
+    analysis = json.loads((ROOT / "docs" / "results" / "rsrnav" / "near_misses" / f"{name}.json").read_text())
+    folder = ROOT / "docs" / "results" / "rsrnav" / "eval256" / ANALYSED[name]
+    records = [json.loads(line) for line in (folder / "episodes.jsonl").read_text().splitlines() if line.strip()]
+    meta = json.loads((folder / "run.json").read_text())
+    assert analysis["run"]["env_id"] == meta["env_id"] and analysis["run"]["seed"] == meta["seed"]
+    assert analysis["run"]["agent_options"].get("deterministic", True) == meta["agent_options"].get("deterministic", True)
+    rows = analysis["episodes"]
+    assert [r["episode_id"] for r in rows] == [r["episode_id"] for r in records]
+    assert [r["success"] for r in rows] == [r["success"] for r in records]
+    assert [r["final_distance"] for r in rows] == pytest.approx([r["distance_to_goal"] for r in records], abs=1e-6)
+
+
+def test_the_table_the_results_page_shows():
+    files = [ROOT / "docs" / "results" / "rsrnav" / "near_misses" / f"{n}.json" for n in ANALYSED]
+    text = _script().table(files)
+    page = (ROOT / "docs" / "results" / "rsrnav.md").read_text()
+    for line in text.splitlines()[2:]:
+        assert line in page, line
