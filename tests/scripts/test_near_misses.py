@@ -68,6 +68,8 @@ ANALYSED = {
     "near_bcn_near_direction_l1_view": "bcn_dir_s0_agent",
     "near_ppo_e8_t2_s0": "ppo_e8_t2_s0_agent",
     "near_ppo_e8_t2_s0_sampled": "ppo_e8_t2_s0_agent_sampled",
+    "near_bc_near_dense_l1_view": "bc_dense_s0_agent",
+    "near_ppo_e8_t2_dense_s0": "ppo_e8_t2_dense_s0_agent",
     "easy_random": "easy_random_agent",
     "easy_bcn_near_direction_l1_view": "easy_bcn_dir_s0_agent",
     "easy_ppo_e8_t2_direction_easy_s1": "easy_ppo_e8_t2_direction_easy_s1_agent",
