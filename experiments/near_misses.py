@@ -116,18 +116,6 @@ def run(env_id: str, agent: str, episodes: int, env_options: dict[str, Any], age
     return analysis
 
 
-def _options(items: list[str], name: str) -> dict[str, Any]:
-    from navgym.core.options import option_value
-
-    parsed = {}
-    for item in items:
-        if "=" not in item:
-            raise SystemExit(f"{name} {item!r} is not key=value; write e.g. {name} num_scenes=40")
-        key, value = item.split("=", 1)
-        parsed[key] = option_value(value)
-    return parsed
-
-
 def table(paths: list[Path]) -> str:
     """A markdown table of saved analyses (``--out`` files), one row each, in the order given."""
     lines = ["| file | episodes | success | missed stop (timed out) | never reached (timed out) | reached |", "|---|---|---|---|---|---|"]
@@ -159,15 +147,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | str:
     parser.add_argument("--out", type=Path, help="write the per-episode rows and the summary here (JSON)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    agent_options = _options(args.agent_option, "--agent-option")
+    from navgym.core.options import key_values
+    from navgym.errors import InvalidArgumentError
+
+    try:
+        agent_options = key_values(args.agent_option, "--agent-option")
+        env_options = key_values(args.env_option, "--env-option")
+    except InvalidArgumentError as error:
+        raise SystemExit(str(error)) from None
     if args.checkpoint:
         if not Path(args.checkpoint).is_file():
             raise SystemExit(f"--checkpoint {args.checkpoint} is not a file; give a checkpoint .zip a training run wrote")
         agent_options["checkpoint"] = args.checkpoint
-    import torch
-
-    torch.set_num_threads(1)
-    analysis = run(args.env, args.agent, args.episodes, _options(args.env_option, "--env-option"), agent_options,
+    analysis = run(args.env, args.agent, args.episodes, env_options, agent_options,
                    seed=args.seed, split=args.split, progress=not args.no_progress)
     s = analysis["summary"]
     print(f"{args.agent} on {args.env} ({s['episodes']} episodes): success {s['success']:.3f}, "

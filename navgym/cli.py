@@ -73,15 +73,13 @@ def _check_out(path: Path, option: str = "--out") -> None:
 
 def _parse_options(options: list[str], hint: str = "--env-option/--agent-option") -> dict[str, Any]:
     """``key=value`` pairs; values are JSON when they parse (numbers, lists, true/false), else strings."""
-    from navgym.core.options import option_value
+    from navgym.core.options import key_values
+    from navgym.errors import InvalidArgumentError
 
-    parsed: dict[str, Any] = {}
-    for item in options:
-        if "=" not in item:
-            raise typer.BadParameter(f"{item!r} is not key=value", param_hint=hint)
-        key, value = item.split("=", 1)
-        parsed[key] = option_value(value)
-    return parsed
+    try:
+        return key_values(options, hint)
+    except InvalidArgumentError as error:
+        raise typer.BadParameter(str(error), param_hint=hint) from None
 
 
 def _make_env(spec):

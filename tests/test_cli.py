@@ -102,6 +102,7 @@ def test_interrupted_evaluation_resumes_without_repeats_or_losses(tmp_path):
         (["evaluate", "--env", "ImageNav-ProcHouse-v0", "--agent", "random", "--goal-camera", "phone"], "'phone'"),
         (["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--goal-camera", "user"], "ImageNav"),
         (["benchmark", "--steps", "20", "--tasks", "ObjectNav", "--render-backend", "gpu"], "--render-backend"),
+        (["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--env-option", "num_scenes"], "'num_scenes' is not key=value"),
     ],
 )
 def test_bad_arguments_exit_with_status_2_and_a_clear_message(args, message):

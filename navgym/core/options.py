@@ -20,6 +20,18 @@ def option_value(text: str) -> Any:
         return text
 
 
+def key_values(items: Sequence[str], name: str = "--option") -> dict[str, Any]:
+    """``key=value`` strings (``--env-option num_scenes=40``) as a dict, each value by :func:`option_value`;
+    an item without ``=`` is an :class:`InvalidArgumentError` naming ``name`` and the item."""
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidArgumentError(f"{item!r} is not key=value ({name} takes key=value, e.g. num_scenes=40)")
+        parsed[key] = option_value(value)
+    return parsed
+
+
 def flag(name: str, value: Any) -> bool:
     """A boolean option; ``"true"``/``"false"``/``"1"``/``"0"``/``"yes"``/``"no"`` strings are accepted."""
     if isinstance(value, bool):

@@ -56,6 +56,15 @@ def test_a_real_run_agrees_with_the_envs_measures(tmp_path):
     assert analysis["summary"]["success"] == 1.0 and analysis["summary"]["never reached"] == 0.0
 
 
+def test_options_are_read_as_the_cli_reads_them():
+    from navgym.core.options import key_values
+
+    assert key_values(["num_scenes=40", "sim_options={\"render_backend\": \"raster\"}", "name=a=b"]) == {
+        "num_scenes": 40, "sim_options": {"render_backend": "raster"}, "name": "a=b"}
+    with pytest.raises(SystemExit, match="'num_scenes' is not key=value \\(--env-option takes key=value"):
+        _script().main(["--env", "ImageNav-ProcHouseNear-v0", "--env-option", "num_scenes", "--episodes", "1"])
+
+
 def test_a_missing_checkpoint_is_named():
     with pytest.raises(SystemExit, match="--checkpoint nowhere.zip is not a file"):
         _script().main(["--env", "ImageNav-ProcHouseNear-v0", "--checkpoint", "nowhere.zip", "--episodes", "1"])
