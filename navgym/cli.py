@@ -318,7 +318,7 @@ def train(
         "only the recurrent cores and action/value layers train). Frozen features are computed once while acting: faster updates.",
     ),
     init_from: Optional[Path] = typer.Option(
-        None, help="Start PPO from this checkpoint's policy (e.g. a run's pretrain.zip); PPO settings (--model-option learning_rate=...) may differ.",
+        None, help="Start from this checkpoint's policy (e.g. a run's pretrain.zip): PPO, or with --pretrain the cloning; PPO settings (--model-option learning_rate=...) may differ.",
     ),
     device: str = typer.Option("auto", help="Torch device of the learner: auto (CUDA when there is a GPU, else the CPU), cpu, cuda or cuda:N."),
     ray: Optional[str] = typer.Option(

@@ -128,10 +128,12 @@ class TrainArgs:
             so updates get much cheaper. For PPO from a cloned policy (``init_from``,
             ``pretrain``; the pretraining itself trains everything); from scratch it freezes
             random weights.
-        init_from: Start PPO from this checkpoint's policy weights (e.g. another run's
+        init_from: Start from this checkpoint's policy weights (e.g. another run's
             ``pretrain.zip``); it must have the run's network settings (the trainer's
             ``fine_tuning_settings``, PPO's step size, clip range, entropy weight and the like,
-            may differ).
+            may differ). With ``pretrain`` the pretraining (BC, DAgger) starts from them instead
+            of fresh weights (e.g. an encoder trained on goal poses by
+            ``experiments/goal_pose_probe.py --save-policy``), then PPO from its result.
         ray: Run the ``n_envs`` training envs in Ray actors (:class:`navgym.distributed.vec_env.RayVecEnv`,
             one env and one torch thread per actor) instead of subprocesses; needs
             ``pip install "navgym[ray]"``. The learner and the val env stay in this process.
@@ -209,8 +211,6 @@ class TrainArgs:
         check_pretrain_args(self)
         if self.init_from is not None:
             self.init_from = Path(self.init_from)
-            if self.pretrain is not None:
-                raise InvalidArgumentError(f"init_from={str(self.init_from)!r} and pretrain={self.pretrain!r} both set the starting weights; give one")
         check_int("timesteps", self.timesteps, 0 if self.pretrain else 1)
         for name, low in (("n_envs", 1), ("seed", 0), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0),
                           ("ppo_critic_warmup", 0), ("ppo_actor_warmup", 0)):

@@ -624,7 +624,6 @@ def test_cli_interrupted_training_keeps_a_resumable_checkpoint(tmp_path):
         (["--model-option", "precision=half"], "precision='half' is not one of"),
         (["--model-option", "cue_norm=maybe"], "cue_norm='maybe' must be true or false"),
         (["--pretrain", "imitate"], "pretrain='imitate'"),
-        (["--pretrain", "bc", "--init-from", "x.zip"], "both set the starting weights"),
         (["--overlap-rollouts"], "overlap_rollouts=True needs n_envs >= 2"),
     ],
 )
