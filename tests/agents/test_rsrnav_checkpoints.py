@@ -101,6 +101,9 @@ EXPORTED = {
     "easy_ppo_e8_t2_baseline_easy_s1_agent": ("ppo_e8_t2_baseline_easy_s1", "| 0.148 ± 0.044 | 0.144 | 23 / 17 (p = 0.43) |"),
     "easy_bc_easy_dense_s0_agent": ("bc_easy_dense_l1_view", "| 0.121 ± 0.040 | 0.101 |"),
     "easy_ppo_e8_t2_dense_easybc_s0_agent": ("ppo_e8_t2_dense_easybc_s0", "| 0.188 ± 0.048 | 0.157 | **33 / 16 (p = 0.021)** |"),
+    # cloning on top of an encoder trained on goal poses (experiments/goal_pose_probe.py), with the auxiliary loss
+    "bc_near_dense_pose240_aux0.5_agent": ("bc_near_dense_pose240_aux0.5", "| **0.320 ± 0.058** | 0.270 ± 0.055 |"),
+    "bc_near_dense_pose240_aux0.5_agent_sampled": ("bc_near_dense_pose240_aux0.5", "| 0.270 ± 0.055 |"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),

@@ -3,23 +3,18 @@ docs/results/rsrnav.md reports, from the committed episode files, and refuses ru
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from _experiments import load
 
 ROOT = Path(__file__).resolve().parents[2]
 EVALS = ROOT / "docs" / "results" / "rsrnav" / "eval256"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("compare_evals", ROOT / "experiments" / "compare_evals.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up
-    spec.loader.exec_module(module)
-    return module
+    return load("compare_evals")
 
 
 def test_the_sampled_ppo_row_of_the_results_page():

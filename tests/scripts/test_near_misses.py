@@ -3,23 +3,18 @@ reached, from the distance the env reports after every step, on the same episode
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
+from _experiments import load
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("near_misses", ROOT / "experiments" / "near_misses.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load("near_misses")
 
 
 def test_classes_follow_the_least_distance_and_the_outcome():
