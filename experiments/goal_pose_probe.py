@@ -53,12 +53,10 @@ def goal_label(state, goal_position, goal_heading: float | None, geodesic: float
     """A view's label (:data:`LABELS`) for an agent in ``state`` and a goal photo taken at
     ``goal_position`` facing ``goal_heading`` (radians, navgym's yaw; ``None``: 0)."""
     from navgym.core.geometry import wrap_angle
-    from navgym.wrappers.privileged import to_ego
+    from navgym.training.imitation import pose_from
 
-    ahead, left = to_ego(state, goal_position)[0]
-    bearing = math.atan2(left, ahead)
     relative = wrap_angle(goal_heading - state.yaw) if goal_heading is not None else 0.0
-    return [math.hypot(ahead, left), math.sin(bearing), math.cos(bearing), math.sin(relative), math.cos(relative), float(geodesic)]
+    return [*pose_from(state, goal_position).tolist(), math.sin(relative), math.cos(relative), float(geodesic)]
 
 
 def collect_pairs(env, episodes: list[int], per_goal: int, seed: int, max_distance: float = 3.0) -> dict[str, np.ndarray]:
@@ -201,16 +199,13 @@ def fresh_policy(checkpoint: str, seed: int = 0):
     """An untrained policy with ``checkpoint``'s settings, initialised as a new training run's
     (SB3's initialisation and RSRNav's initial stop probability), drawn with ``seed``."""
     import torch
-    from gymnasium import spaces
 
-    from navgym.agents.rsrnav.model import RSRNavConfig, policy_observation_space, read_checkpoint_meta, set_initial_stop_probability
+    from navgym.agents.rsrnav.model import build_policy, read_checkpoint_meta, set_initial_stop_probability
 
     meta = read_checkpoint_meta(checkpoint)
-    config = RSRNavConfig.from_dict(meta["config"])
     torch.manual_seed(seed)
-    policy = config.policy_class()(policy_observation_space(meta["observation_shapes"]), spaces.Discrete(int(meta["n_actions"])),
-                                   lambda _: config.learning_rate, **config.policy_kwargs())
-    set_initial_stop_probability(policy, config.initial_stop_probability)
+    policy = build_policy(meta)
+    set_initial_stop_probability(policy, meta["config"]["initial_stop_probability"])
     return policy
 
 

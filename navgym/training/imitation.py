@@ -214,11 +214,17 @@ def goal_pose(env) -> np.ndarray:
     ground (x-z plane); the bearing is the goal's direction from the agent's heading (0: straight
     ahead, positive: to the left, counter-clockwise as navgym's yaw). Privileged (the simulator's
     state), so only a training target."""
-    from navgym.wrappers.privileged import to_ego
-
     nav = env.unwrapped
     # An ImageNav episode has one goal, the goal photo's camera position (the task's goal_points).
-    ahead, left = to_ego(nav.sim.get_agent_state(), nav.episode.goals[0].position)[0]
+    return pose_from(nav.sim.get_agent_state(), nav.episode.goals[0].position)
+
+
+def pose_from(state, position) -> np.ndarray:
+    """:func:`goal_pose`'s ``[distance_m, sin(bearing), cos(bearing)]`` of a point ``position``
+    (x, y, z) seen from an agent in ``state`` (an :class:`~navgym.core.specs.AgentState`)."""
+    from navgym.wrappers.privileged import to_ego
+
+    ahead, left = to_ego(state, position)[0]
     bearing = math.atan2(left, ahead)  # atan2(0, 0) = 0: a unit (sin, cos) even on the goal
     return np.array([math.hypot(ahead, left), math.sin(bearing), math.cos(bearing)], np.float32)
 

@@ -318,6 +318,16 @@ def _load_weights(path: str | Path, entry: str, data: bytes) -> Any:
         ) from exc
 
 
+def build_policy(meta: dict[str, Any]):
+    """An untrained policy with the settings of a checkpoint's JSON ``meta`` (its config, image
+    shapes and action count), initialised as SB3 initialises a new one."""
+    config = RSRNavConfig.from_dict(meta["config"])
+    observation_space = policy_observation_space(meta["observation_shapes"])
+    return config.policy_class()(
+        observation_space, spaces.Discrete(int(meta["n_actions"])), lambda _: config.learning_rate, **config.policy_kwargs()
+    )
+
+
 def load_policy(path: str | Path, device: str = "cpu"):
     """Rebuild a trained RSRNav policy from a checkpoint without unpickling anything.
 
@@ -326,11 +336,7 @@ def load_policy(path: str | Path, device: str = "cpu"):
         ``predict(obs, state, episode_start, deterministic)``) and the checkpoint's JSON.
     """
     meta = read_checkpoint_meta(path)
-    config = RSRNavConfig.from_dict(meta["config"])
-    observation_space = policy_observation_space(meta["observation_shapes"])
-    policy = config.policy_class()(
-        observation_space, spaces.Discrete(int(meta["n_actions"])), lambda _: config.learning_rate, **config.policy_kwargs()
-    )
+    policy = build_policy(meta)
     state = read_state_dicts(path)
     if "policy" not in state:
         raise InvalidArgumentError(f"checkpoint={str(path)!r} has no policy.pth")
