@@ -301,6 +301,10 @@ def train(
     bc_batch_steps: int = typer.Option(64, min=1, help="States per behaviour-cloning minibatch (whole episodes, padded)."),
     bc_augment: bool = typer.Option(False, help="Behaviour-clone on randomly shifted, brightened and contrasted copies of the images."),
     bc_lr_schedule: str = typer.Option("constant", help="Behaviour cloning's step size over its passes: constant or cosine."),
+    bc_freeze: str = typer.Option(
+        "none", help="What of the encoder cloning (BC, DAgger) leaves as it is: none, trunk or encoder (as --ppo-freeze); "
+        "for cloning on top of an encoder trained elsewhere (--init-from) without overwriting it.",
+    ),
     bc_teacher: str = typer.Option("path", help="Who labels the demonstrations: path (the oracle's shortest-path follower, stopping inside "
                                    "the success radius) or view (on to the goal photo's position and heading, then stop)."),
     dagger_rounds: int = typer.Option(2, min=0, help="DAgger rounds (--pretrain dagger)."),
@@ -349,7 +353,7 @@ def train(
             env_kwargs=_parse_options(env_option, "--env-option"), eval_env_kwargs=_parse_options(eval_env_option, "--eval-env-option"),
             model=_parse_options(model_option, "--model-option"), pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, bc_learning_rate=bc_learning_rate, bc_batch_steps=bc_batch_steps,
             bc_aux_coef=bc_aux_coef, bc_augment=bc_augment,
-            bc_lr_schedule=bc_lr_schedule, bc_teacher=bc_teacher, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
+            bc_lr_schedule=bc_lr_schedule, bc_freeze=bc_freeze, bc_teacher=bc_teacher, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
             ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, overlap_rollouts=overlap_rollouts, device=device,

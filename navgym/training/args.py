@@ -93,6 +93,12 @@ class TrainArgs:
             of the images (:func:`navgym.training.imitation.augment_images`).
         bc_lr_schedule: BC's step size over its passes: ``"constant"`` or ``"cosine"`` (down to 0
             by the last minibatch; each DAgger round's BC restarts it).
+        bc_freeze: What of the encoder BC and DAgger leave as they are: ``"none"`` (default:
+            cloning trains everything), ``"trunk"`` or ``"encoder"`` (the parts of
+            ``ppo_freeze``). For cloning on top of an encoder trained elsewhere (``init_from``,
+            e.g. ``experiments/goal_pose_probe.py --save-policy``) without overwriting it. With
+            ``"encoder"`` each demonstration state's features are computed once and kept for all
+            passes. Only with ``pretrain``; PPO afterwards freezes what ``ppo_freeze`` says.
         bc_teacher: Who labels the demonstrations' states (BC, DAgger, ``ppo_bc_batches``):
             ``"path"`` (default: the oracle agent's shortest-path follower, which stops once well
             inside the success radius) or ``"view"`` (the same path on to within 0.3 m of the goal
@@ -180,6 +186,7 @@ class TrainArgs:
     bc_aux_coef: float = 0.0
     bc_augment: bool = False
     bc_lr_schedule: str = "constant"
+    bc_freeze: str = "none"
     bc_teacher: str = "path"
     dagger_rounds: int = 2
     dagger_episodes: int = 200
@@ -245,6 +252,10 @@ class TrainArgs:
         parts = self.trainer.freeze_parts() if hasattr(self.trainer, "freeze_parts") else ("none",)
         if self.ppo_freeze not in parts:
             raise InvalidArgumentError(f"ppo_freeze={self.ppo_freeze!r} is not a part {self.agent}'s PPO can hold fixed; use one of {list(parts)}")
+        if self.bc_freeze not in parts:
+            raise InvalidArgumentError(f"bc_freeze={self.bc_freeze!r} is not a part {self.agent}'s cloning can hold fixed; use one of {list(parts)}")
+        if self.bc_freeze != "none" and self.pretrain is None:
+            raise InvalidArgumentError(f"bc_freeze={self.bc_freeze!r} holds part of the encoder fixed during cloning, but pretrain=None; set pretrain='bc' or 'dagger', or use ppo_freeze for PPO")
         resolve_device(self.device)
         if self.ray:
             from navgym.distributed.cluster import require_ray

@@ -560,7 +560,7 @@ def behaviour_cloning(
     returns = [discounted_returns(r, gamma) for r in demos.rewards]
     lengths = [len(a) for a in demos.labels]
     head = None
-    params = list(policy.parameters())
+    params = [p for p in policy.parameters() if p.requires_grad]  # a frozen part (bc_freeze) stays as it is
     if aux_coef > 0:
         # Seeded in a forked RNG so the head's initial weights depend on ``seed`` only and the
         # global torch random state BC draws from afterwards is the same as without the head.
@@ -761,6 +761,13 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
             lr_schedule=args.bc_lr_schedule,
         )
 
+    freeze = getattr(args, "bc_freeze", "none")
+    if freeze != "none":
+        # Kept through BC and DAgger; the loop then freezes what ppo_freeze says. With the whole
+        # encoder frozen its features are cached for every demonstration state (128 floats each);
+        # the trunk's maps are too large to keep them all (misses are computed again).
+        trainer.freeze(model, freeze, cache_size=2 * demos.steps if freeze == "encoder" else None)
+        log(f"cloning with the {freeze} held fixed (bc_freeze)")
     record("bc", bc(args.bc_epochs, args.seed), {})
     learner = out / "dagger_learner.zip"  # the policy each DAgger round runs (pretrain.zip is only the final one)
     rounds = args.dagger_rounds if args.pretrain == "dagger" else 0
@@ -776,6 +783,8 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
         demos.extend(fresh)
         record(f"dagger{r + 1}", bc(args.dagger_epochs, args.seed + r + 1), {"beta": beta, "collected_success": learner_sr})
     learner.unlink(missing_ok=True)
+    if freeze != "none":
+        trainer.freeze(model, "none")
     checkpoint = out / "pretrain.zip"
     trainer.save(model, checkpoint, config, {"env_id": args.env_id, "seed": args.seed, "stage": args.pretrain})
     return {"checkpoint": str(checkpoint), "records": records, "demonstrations": oracle}

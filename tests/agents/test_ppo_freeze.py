@@ -147,3 +147,47 @@ def test_ppo_freeze_is_checked_and_passed_by_the_cli(tmp_path, train_cli):
     assert seen[-1].ppo_freeze == "none"
     result = invoke([*common, "--ppo-freeze", "everything"])
     assert result.exit_code == 2 and "ppo_freeze='everything'" in result.output
+
+
+@pytest.mark.parametrize("part", ["trunk", "encoder"])
+def test_bc_freeze_clones_on_top_of_a_given_encoder_without_changing_it(tmp_path, part):
+    """BC (and a DAgger round) with bc_freeze from init_from's weights: the frozen part stays
+    bit-identical to the start, the rest learns, and the saved policy is unfrozen again (a
+    following PPO with ppo_freeze='none' trains the encoder)."""
+    from navgym.agents.rsrnav.model import read_state_dicts
+    from navgym.training import train
+
+    common = dict(head="dense", env_id=ENV_ID, n_envs=1, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False, seed=5, demo_workers=1, eval_episodes=0)
+    train(**common, out=tmp_path / "start", timesteps=0, pretrain="bc", demos=2, bc_epochs=1)
+    start = read_state_dicts(tmp_path / "start" / "pretrain.zip")["policy"]
+    result = train(**common, out=tmp_path / part, timesteps=16, pretrain="dagger", demos=2, bc_epochs=2, dagger_rounds=1,
+                   dagger_episodes=1, dagger_epochs=1, init_from=tmp_path / "start" / "pretrain.zip", bc_freeze=part, bc_aux_coef=0.5)
+    cloned = read_state_dicts(tmp_path / part / "pretrain.zip")["policy"]
+    prefix = "features_extractor." + ("trunk." if part == "trunk" else "")
+    frozen = [k for k in start if k.startswith(prefix) and start[k].is_floating_point()]
+    trained = [k for k in start if k.startswith("lstm_actor.") or k.startswith("action_net.")]
+    assert frozen and trained
+    assert all(torch.equal(start[k], cloned[k]) for k in frozen)
+    assert not all(torch.equal(start[k], cloned[k]) for k in trained)
+    # PPO after it (ppo_freeze='none') trains the encoder again.
+    assert result.num_timesteps == 16
+    after = read_state_dicts(tmp_path / part / "checkpoint.zip")["policy"]
+    assert not all(torch.equal(cloned[k], after[k]) for k in frozen)
+
+
+def test_bc_freeze_is_checked_and_passed_by_the_cli(tmp_path, train_cli):
+    from navgym.training import TrainArgs
+
+    with pytest.raises(ValueError, match="bc_freeze='head'.*'trunk', 'encoder'"):
+        TrainArgs(bc_freeze="head", pretrain="bc", out=tmp_path / "bad")
+    with pytest.raises(ValueError, match="bc_freeze='encoder'.*pretrain=None.*pretrain='bc'"):
+        TrainArgs(bc_freeze="encoder", out=tmp_path / "bad")
+    invoke, seen = train_cli
+    common = ["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress", "--pretrain", "bc"]
+    result = invoke([*common, "--bc-freeze", "trunk"])
+    assert result.exit_code == 130, result.output
+    assert seen[-1].bc_freeze == "trunk"
+    invoke(common)
+    assert seen[-1].bc_freeze == "none"
+    result = invoke([*common, "--bc-freeze", "everything"])
+    assert result.exit_code == 2 and "bc_freeze='everything'" in result.output
