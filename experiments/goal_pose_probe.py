@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -43,73 +42,10 @@ from typing import Any
 
 import numpy as np
 
-#: Columns of a pair's label.
-LABELS = ("distance_m", "sin_bearing", "cos_bearing", "sin_heading", "cos_heading", "geodesic_m")
-#: Metres per unit of the distance target (as the BC auxiliary loss's).
-DISTANCE_SCALE = 5.0
+from navgym.training.goal_pose import DISTANCE_SCALE, LABELS, collect_pairs, fit_goal_pose, goal_label, score, targets  # noqa: F401
 
-
-def goal_label(state, goal_position, goal_heading: float | None, geodesic: float) -> list[float]:
-    """A view's label (:data:`LABELS`) for an agent in ``state`` and a goal photo taken at
-    ``goal_position`` facing ``goal_heading`` (radians, navgym's yaw; ``None``: 0)."""
-    from navgym.core.geometry import wrap_angle
-    from navgym.training.imitation import pose_from
-
-    relative = wrap_angle(goal_heading - state.yaw) if goal_heading is not None else 0.0
-    return [*pose_from(state, goal_position).tolist(), math.sin(relative), math.cos(relative), float(geodesic)]
-
-
-def collect_pairs(env, episodes: list[int], per_goal: int, seed: int, max_distance: float = 3.0) -> dict[str, np.ndarray]:
-    """Views and labels for ``episodes`` (indices of ``env``'s dataset): per episode the start view
-    and up to ``per_goal - 1`` views from random poses within ``max_distance`` m (geodesic) of the
-    goal. Returns ``rgb (N, H, W, 3)``, ``goal (E, H, W, 3)``, ``goal_index (N,)`` (each view's
-    goal photo row), ``labels (N, 6)`` (:data:`LABELS`) and ``episode_index (E,)``."""
-    from navgym.core.specs import AgentState
-
-    rng = np.random.default_rng(seed)
-    rgb, goals, goal_index, labels, kept = [], [], [], [], []
-    for index in episodes:
-        obs, _ = env.reset(options={"episode_index": int(index)})
-        nav = env.unwrapped
-        position = np.asarray(nav.episode.goals[0].position, dtype=np.float64)
-        heading = nav.task.goal_heading(nav.episode)
-        states = [nav.sim.get_agent_state()]
-        cells = nav.sim.navigable_points_near(position, position, max_distance)
-        for _ in range(8 * per_goal):
-            if len(states) >= per_goal or len(cells) == 0:
-                break
-            point = cells[rng.integers(len(cells))]
-            if nav.sim.geodesic_distance(point, [position]) <= max_distance:
-                states.append(AgentState.from_yaw(point, float(rng.uniform(-math.pi, math.pi))))
-        goals.append(obs["imagegoal"])
-        kept.append(int(index))
-        camera = nav.embodiment.mounted_camera(nav._camera)
-        for state in states:
-            rgb.append(nav.sim.render([(state, camera)])[0]["rgb"])
-            goal_index.append(len(goals) - 1)
-            labels.append(goal_label(state, position, heading, nav.sim.geodesic_distance(state.position, [position])))
-    return {"rgb": np.stack(rgb), "goal": np.stack(goals), "goal_index": np.asarray(goal_index, np.int32),
-            "labels": np.asarray(labels, np.float32), "episode_index": np.asarray(kept, np.int32)}
-
-
-def targets(labels: np.ndarray) -> np.ndarray:
-    """The regression targets of ``labels``: ``[distance / DISTANCE_SCALE, sin b, cos b, sin h, cos h]``."""
-    return np.concatenate([labels[:, :1] / DISTANCE_SCALE, labels[:, 1:5]], axis=1).astype(np.float32)
-
-
-def _angle_error(sin_cos_pred: np.ndarray, sin_cos_true: np.ndarray) -> np.ndarray:
-    predicted = np.arctan2(sin_cos_pred[:, 0], sin_cos_pred[:, 1])
-    true = np.arctan2(sin_cos_true[:, 0], sin_cos_true[:, 1])
-    return np.degrees(np.abs((predicted - true + np.pi) % (2 * np.pi) - np.pi))
-
-
-def score(predicted: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Val metrics of ``predicted`` targets against ``labels`` (see the module docstring)."""
-    bearing = _angle_error(predicted[:, 1:3], labels[:, 1:3])
-    heading = _angle_error(predicted[:, 3:5], labels[:, 3:5])
-    return {"bearing_median_deg": float(np.median(bearing)), "bearing_within_30": float((bearing <= 30).mean()),
-            "bearing_within_45": float((bearing <= 45).mean()), "heading_median_deg": float(np.median(heading)),
-            "distance_mae_m": float(np.abs(predicted[:, 0] * DISTANCE_SCALE - labels[:, 0]).mean())}
+# The pairs, their labels and the fit are navgym's (navgym.training.goal_pose, which `navgym train
+# --pose-episodes` uses too); this script probes and saves encoders from the command line.
 
 
 def train_probe(train: dict[str, np.ndarray], val: dict[str, np.ndarray], checkpoint: str, freeze: bool, epochs: int,
@@ -122,7 +58,6 @@ def train_probe(train: dict[str, np.ndarray], val: dict[str, np.ndarray], checkp
     the probe's MLP is not part of it). With ``reinit`` the rest of that policy is fresh too
     (:func:`fresh_policy`); without, it is the checkpoint's."""
     import torch
-    from torch import nn
 
     from navgym.agents.rsrnav.model import load_policy
 
@@ -133,58 +68,8 @@ def train_probe(train: dict[str, np.ndarray], val: dict[str, np.ndarray], checkp
         for module in encoder.modules():
             if module is not encoder and hasattr(module, "reset_parameters"):
                 module.reset_parameters()
-    head = nn.Sequential(nn.Linear(encoder.features_dim, 256), nn.ReLU(), nn.Linear(256, 5))
-
-    def images(array):  # the policy reads channels-first images (SB3's transposed observation space)
-        return torch.from_numpy(np.ascontiguousarray(array)).permute(0, 3, 1, 2).contiguous()
-
-    train_rgb, train_goal = images(train["rgb"]), images(train["goal"])
-    train_index, train_target = torch.from_numpy(train["goal_index"]).long(), torch.from_numpy(targets(train["labels"]))
-    val_rgb, val_goal, val_index = images(val["rgb"]), images(val["goal"]), torch.from_numpy(val["goal_index"]).long()
-    parameters = list(head.parameters()) + ([] if freeze else list(encoder.parameters()))
-    optimiser = torch.optim.Adam(parameters, lr=learning_rate)
-    constant = np.repeat(train_target.mean(0, keepdim=True).numpy(), len(val_rgb), axis=0)
-    # each goal's first view is its episode's start (what the policy sees at its first step)
-    starts = np.flatnonzero(np.diff(val["goal_index"], prepend=-1) != 0)
-    result: dict[str, Any] = {"train_pairs": len(train_rgb), "val_pairs": len(val_rgb), "constant": score(constant, val["labels"]),
-                              "constant_start_views": score(constant[starts], val["labels"][starts]), "passes": []}
-    log(f"constant predictor: {json.dumps(result['constant'])}")
-    began = time.time()
-    generator = torch.Generator().manual_seed(seed)
-    for epoch in range(epochs):
-        encoder.train(not freeze)
-        head.train()
-        losses = []
-        order = torch.randperm(len(train_rgb), generator=generator)
-        out_of_time = False
-        for start in range(0, len(order) - batch + 1, batch):
-            rows = order[start : start + batch]
-            obs = {"rgb": train_rgb[rows], "imagegoal": train_goal[train_index[rows]]}
-            with torch.set_grad_enabled(not freeze):
-                features = encoder(obs)
-            loss = ((head(features) - train_target[rows]) ** 2).mean()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            losses.append(loss.item())
-            if max_minutes is not None and time.time() - began > 60 * max_minutes:
-                out_of_time = True
-                break
-        encoder.eval()
-        head.eval()
-        predicted = []
-        with torch.no_grad():
-            for start in range(0, len(val_rgb), 128):
-                obs = {"rgb": val_rgb[start : start + 128], "imagegoal": val_goal[val_index[start : start + 128]]}
-                predicted.append(head(encoder(obs)).numpy())
-        predicted = np.concatenate(predicted)
-        record = {"pass": epoch + 1, "batches": len(losses), "train_loss": float(np.mean(losses)) if losses else math.nan,
-                  **score(predicted, val["labels"]), "start_views": score(predicted[starts], val["labels"][starts]),
-                  "minutes": (time.time() - began) / 60}
-        result["passes"].append(record)
-        log(json.dumps(record))
-        if out_of_time:
-            break
+    result = fit_goal_pose(encoder, train, val, freeze=freeze, epochs=epochs, learning_rate=learning_rate, batch=batch,
+                           max_minutes=max_minutes, seed=seed, log=log)
     if save_policy is not None:
         if reinit:  # the rest of the saved policy fresh too, as a new run's (the same seed): only the encoder learned
             state = fresh_policy(checkpoint, seed).state_dict()

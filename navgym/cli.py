@@ -305,6 +305,18 @@ def train(
         "none", help="What of the encoder cloning (BC, DAgger) leaves as it is: none, trunk or encoder (as --ppo-freeze); "
         "for cloning on top of an encoder trained elsewhere (--init-from) without overwriting it.",
     ),
+    pose_episodes: int = typer.Option(
+        0, min=0, help="Goal-pose pretraining before cloning (with --pretrain): train episodes whose goal photos are viewed from their start "
+        "and from random poses nearby; the encoder learns where the goal is (0: none). Keep it with --bc-freeze encoder.",
+    ),
+    pose_views: int = typer.Option(8, min=1, help="Views per goal photo for --pose-episodes (the start and random poses within 3 m)."),
+    pose_env_option: list[str] = typer.Option(
+        [], "--pose-env-option", help="key=value for the goal-pose pairs' env, over --env-option, e.g. num_scenes=240 (repeatable).",
+    ),
+    pose_val_episodes: int = typer.Option(0, min=0, help="Val episodes whose goal-pose pairs score each pass (0: none)."),
+    pose_epochs: int = typer.Option(30, min=1, help="Passes over the goal-pose pairs."),
+    pose_max_minutes: Optional[float] = typer.Option(15.0, help="Wall-clock cap of the goal-pose pretraining in minutes."),
+    pose_learning_rate: float = typer.Option(3e-4, help="Adam step size of the goal-pose pretraining (a positive number)."),
     bc_teacher: str = typer.Option("path", help="Who labels the demonstrations: path (the oracle's shortest-path follower, stopping inside "
                                    "the success radius) or view (on to the goal photo's position and heading, then stop)."),
     dagger_rounds: int = typer.Option(2, min=0, help="DAgger rounds (--pretrain dagger)."),
@@ -353,7 +365,9 @@ def train(
             env_kwargs=_parse_options(env_option, "--env-option"), eval_env_kwargs=_parse_options(eval_env_option, "--eval-env-option"),
             model=_parse_options(model_option, "--model-option"), pretrain=pretrain, demos=demos, bc_epochs=bc_epochs, bc_learning_rate=bc_learning_rate, bc_batch_steps=bc_batch_steps,
             bc_aux_coef=bc_aux_coef, bc_augment=bc_augment,
-            bc_lr_schedule=bc_lr_schedule, bc_freeze=bc_freeze, bc_teacher=bc_teacher, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
+            bc_lr_schedule=bc_lr_schedule, bc_freeze=bc_freeze, bc_teacher=bc_teacher,
+            pose_episodes=pose_episodes, pose_views=pose_views, pose_env_kwargs=_parse_options(pose_env_option, "--pose-env-option"),
+            pose_val_episodes=pose_val_episodes, pose_epochs=pose_epochs, pose_max_minutes=pose_max_minutes, pose_learning_rate=pose_learning_rate, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
             ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, overlap_rollouts=overlap_rollouts, device=device,
@@ -366,6 +380,11 @@ def train(
     if result.pretrain:
         last = result.pretrain["records"][-1]
         val = f", val SR {last['val']['success']:.3f}  SPL {last['val']['spl']:.3f}" if last.get("val") else ""
+        pose = next((r["pose"] for r in result.pretrain["records"] if r["stage"] == "pose"), None)
+        if pose is not None:
+            final = pose["passes"][-1]
+            scored = f", val bearing error {final['bearing_median_deg']:.0f} deg median" if "bearing_median_deg" in final else ""
+            typer.echo(f"goal-pose pretraining: {final['pass']} passes over {pose['train_pairs']} pairs{scored}")
         typer.echo(f"pretrained ({last['stage']}) on {last['episodes']} episodes / {last['steps']} steps{val}: {result.pretrain['checkpoint']}")
     typer.echo(
         f"trained {result.num_timesteps - result.start_timesteps} steps ({result.start_timesteps} -> {result.num_timesteps}) "

@@ -720,9 +720,11 @@ PRETRAIN_MODES = ("bc", "dagger")
 
 
 def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """BC (and DAgger rounds) for ``model`` (a freshly built RecurrentPPO) as ``args`` say
+    """Goal-pose pretraining of the encoder (when ``pose_episodes``), then BC (and DAgger rounds)
+    for ``model`` (a freshly built RecurrentPPO) as ``args`` say
     (:class:`navgym.training.TrainArgs`: ``pretrain``, ``demos``, ``bc_teacher``, ``bc_epochs``,
-    ``bc_aux_coef``, ``dagger_rounds``, ``dagger_episodes``, ``dagger_beta``, ``demo_workers``); writes
+    ``bc_aux_coef``, ``bc_freeze``, ``dagger_rounds``, ``dagger_episodes``, ``dagger_beta``,
+    ``demo_workers``, the ``pose_*`` fields); writes
     ``args.out/pretrain.zip`` and ``args.out/pretrain.jsonl`` and returns a summary: ``checkpoint``,
     ``records`` (the pretrain.jsonl entries) and ``demonstrations`` (the oracle's, without DAgger's
     episodes: what ``ppo_bc_batches`` clones, so a run does not read them twice)."""
@@ -735,10 +737,17 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
     spec = demonstration_spec(args)
     available = episode_count(args.env_id, "train", **args.env_kwargs)
     began = time.time()
+    records = []
+    if getattr(args, "pose_episodes", 0):
+        from navgym.training.goal_pose import pretrain_goal_pose
+
+        pose = pretrain_goal_pose(trainer.encoder(model), args, log)
+        entry = {"stage": "pose", "pose": pose, "wall_seconds": time.time() - began}
+        records.append(entry)
+        append_jsonl(out / "pretrain.jsonl", entry)
     rng = np.random.default_rng(args.seed)  # draws the demonstrations' episodes, then DAgger's
     demos = training_demonstrations(args, log, rng, available)
     oracle = Demonstrations().extend(demos)  # DAgger rounds extend demos; --ppo-bc-batches clones these
-    records = []
 
     def record(stage: str, history: list[dict[str, Any]], extra: dict[str, Any]) -> None:
         entry = {"stage": stage, "episodes": len(demos), "steps": demos.steps, "bc": history[-1] if history else None,

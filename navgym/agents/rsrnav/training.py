@@ -102,6 +102,13 @@ class RSRNavTrainer:
         return FREEZE_PARTS
 
     @staticmethod
+    def encoder(model):
+        """The policy's encoder (:class:`~navgym.agents.rsrnav.encoders.RSRNavEncoder`, shared
+        by the actor and the critic): what goal-pose pretraining trains
+        (:func:`navgym.training.goal_pose.pretrain_goal_pose`)."""
+        return model.policy.features_extractor
+
+    @staticmethod
     def freeze(model, part: str, cache_size: int | None = None) -> None:
         """Hold ``part`` of the policy's encoder fixed during PPO or cloning (``"trunk"``,
         ``"encoder"`` or ``"none"``; :meth:`~navgym.agents.rsrnav.encoders.RSRNavEncoder.freeze`),
