@@ -104,6 +104,13 @@ EXPORTED = {
     # cloning on top of an encoder trained on goal poses (experiments/goal_pose_probe.py), with the auxiliary loss
     "bc_near_dense_pose240_aux0.5_agent": ("bc_near_dense_pose240_aux0.5", "| **0.320 ± 0.058** | 0.270 ± 0.055 |"),
     "bc_near_dense_pose240_aux0.5_agent_sampled": ("bc_near_dense_pose240_aux0.5", "| 0.270 ± 0.055 |"),
+    # cloning with the pose-trained encoder frozen (bc_freeze='encoder'), two seeds, and PPO after the first
+    "bc_near_dense_pose240_frzenc_agent": ("bc_near_dense_pose240_frzenc", "| **0.527 ± 0.062** | 0.477 ± 0.062 |"),
+    "bc_near_dense_pose240_frzenc_agent_sampled": ("bc_near_dense_pose240_frzenc", "| 0.477 ± 0.062 |"),
+    "bc_near_dense_pose240_frzenc_s1_agent": ("bc_near_dense_pose240_frzenc_s1", "| **0.543 ± 0.061** | 0.449 ± 0.061 |"),
+    "bc_near_dense_pose240_frzenc_s1_agent_sampled": ("bc_near_dense_pose240_frzenc_s1", "| 0.449 ± 0.061 |"),
+    "ppo_e8_t2_dense_frzenc_s0_agent": ("ppo_e8_t2_dense_frzenc_s0", "| **0.582 ± 0.061** | 0.555 ± 0.061 |"),
+    "ppo_e8_t2_dense_frzenc_s0_agent_sampled": ("ppo_e8_t2_dense_frzenc_s0", "| 0.555 ± 0.061 |"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),
