@@ -111,6 +111,8 @@ EXPORTED = {
     "bc_near_dense_pose240_frzenc_s1_agent_sampled": ("bc_near_dense_pose240_frzenc_s1", "| 0.449 ± 0.061 |"),
     "ppo_e8_t2_dense_frzenc_s0_agent": ("ppo_e8_t2_dense_frzenc_s0", "| **0.582 ± 0.061** | 0.555 ± 0.061 |"),
     "ppo_e8_t2_dense_frzenc_s0_agent_sampled": ("ppo_e8_t2_dense_frzenc_s0", "| 0.555 ± 0.061 |"),
+    "ppo_e8_t2_dense_frzenc_s1_agent": ("ppo_e8_t2_dense_frzenc_s1", "| **0.555 ± 0.061** | **0.582 ± 0.061** |"),
+    "ppo_e8_t2_dense_frzenc_s1_agent_sampled": ("ppo_e8_t2_dense_frzenc_s1", "| **0.582 ± 0.061** |"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),
