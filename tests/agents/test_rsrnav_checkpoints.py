@@ -113,6 +113,8 @@ EXPORTED = {
     "ppo_e8_t2_dense_frzenc_s0_agent_sampled": ("ppo_e8_t2_dense_frzenc_s0", "| 0.555 ± 0.061 |"),
     "ppo_e8_t2_dense_frzenc_s1_agent": ("ppo_e8_t2_dense_frzenc_s1", "| **0.555 ± 0.061** | **0.582 ± 0.061** |"),
     "ppo_e8_t2_dense_frzenc_s1_agent_sampled": ("ppo_e8_t2_dense_frzenc_s1", "| **0.582 ± 0.061** |"),
+    "ppo_e8_t2_dense_pipe_s2_agent": ("ppo_e8_t2_dense_pipe_s2", "| **0.562 ± 0.061** | 0.516 ± 0.062 |"),
+    "ppo_e8_t2_dense_pipe_s2_agent_sampled": ("ppo_e8_t2_dense_pipe_s2", "| 0.516 ± 0.062 |"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),
