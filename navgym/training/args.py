@@ -275,10 +275,9 @@ class TrainArgs:
             raise InvalidArgumentError(f"overlap_rollouts=True needs n_envs >= 2 in subprocesses (two halves); {given}: set n_envs=2 or more, without ray")
         self.trainer.require()
         parts = self.trainer.freeze_parts() if hasattr(self.trainer, "freeze_parts") else ("none",)
-        if self.ppo_freeze not in parts:
-            raise InvalidArgumentError(f"ppo_freeze={self.ppo_freeze!r} is not a part {self.agent}'s PPO can hold fixed; use one of {list(parts)}")
-        if self.bc_freeze not in parts:
-            raise InvalidArgumentError(f"bc_freeze={self.bc_freeze!r} is not a part {self.agent}'s cloning can hold fixed; use one of {list(parts)}")
+        for name, stage in (("ppo_freeze", "PPO"), ("bc_freeze", "cloning")):
+            if getattr(self, name) not in parts:
+                raise InvalidArgumentError(f"{name}={getattr(self, name)!r} is not a part {self.agent}'s {stage} can hold fixed; use one of {list(parts)}")
         if self.bc_freeze != "none" and self.pretrain is None:
             raise InvalidArgumentError(f"bc_freeze={self.bc_freeze!r} holds part of the encoder fixed during cloning, but pretrain=None; set pretrain='bc' or 'dagger', or use ppo_freeze for PPO")
         resolve_device(self.device)

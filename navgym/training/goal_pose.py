@@ -135,9 +135,8 @@ def fit_goal_pose(encoder, train: dict[str, np.ndarray], val: dict[str, np.ndarr
     import torch
     from torch import nn
 
-    head = nn.Sequential(nn.Linear(encoder.features_dim, 256), nn.ReLU(), nn.Linear(256, 5))
-    head = head.to(next(encoder.parameters()).device)
     device = next(encoder.parameters()).device
+    head = nn.Sequential(nn.Linear(encoder.features_dim, 256), nn.ReLU(), nn.Linear(256, 5)).to(device)
 
     def images(array):  # no copy: 48,000 views are 2.4 GB; each minibatch is made channels-first below
         return torch.from_numpy(np.ascontiguousarray(array))

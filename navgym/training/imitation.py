@@ -738,7 +738,7 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
     available = episode_count(args.env_id, "train", **args.env_kwargs)
     began = time.time()
     records = []
-    if getattr(args, "pose_episodes", 0):
+    if args.pose_episodes:
         from navgym.training.goal_pose import pretrain_goal_pose
 
         pose = pretrain_goal_pose(trainer.encoder(model), args, log)
@@ -770,12 +770,13 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
             lr_schedule=args.bc_lr_schedule,
         )
 
-    freeze = getattr(args, "bc_freeze", "none")
+    freeze = args.bc_freeze
     if freeze != "none":
         # Kept through BC and DAgger; the loop then freezes what ppo_freeze says. With the whole
-        # encoder frozen its features are cached for every demonstration state (128 floats each);
-        # the trunk's maps are too large to keep them all (misses are computed again).
-        trainer.freeze(model, freeze, cache_size=2 * demos.steps if freeze == "encoder" else None)
+        # encoder frozen its features are cached for every demonstration state (128 floats each;
+        # the cache keeps twice the states, room for DAgger's); the trunk's maps are too large to
+        # keep them all (misses are computed again).
+        trainer.freeze(model, freeze, rollout_size=demos.steps if freeze == "encoder" else None)
         log(f"cloning with the {freeze} held fixed (bc_freeze)")
     record("bc", bc(args.bc_epochs, args.seed), {})
     learner = out / "dagger_learner.zip"  # the policy each DAgger round runs (pretrain.zip is only the final one)

@@ -138,15 +138,20 @@ def test_ppo_freeze_is_checked_and_passed_by_the_cli(tmp_path, train_cli):
 
     with pytest.raises(ValueError, match="ppo_freeze='head'.*'trunk', 'encoder'"):
         TrainArgs(ppo_freeze="head", out=tmp_path / "bad")
+    _check_freeze_option(train_cli, ["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress"], "ppo_freeze", "encoder")
+
+
+def _check_freeze_option(train_cli, common: list[str], name: str, part: str) -> None:
+    """``--<name>`` reaches TrainArgs as given (``part``), defaults to ``none``, and a bad part exits 2 naming it."""
     invoke, seen = train_cli
-    common = ["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress"]
-    result = invoke([*common, "--ppo-freeze", "encoder"])
+    option = "--" + name.replace("_", "-")
+    result = invoke([*common, option, part])
     assert result.exit_code == 130, result.output
-    assert seen[-1].ppo_freeze == "encoder"
+    assert getattr(seen[-1], name) == part
     invoke(common)
-    assert seen[-1].ppo_freeze == "none"
-    result = invoke([*common, "--ppo-freeze", "everything"])
-    assert result.exit_code == 2 and "ppo_freeze='everything'" in result.output
+    assert getattr(seen[-1], name) == "none"
+    result = invoke([*common, option, "everything"])
+    assert result.exit_code == 2 and f"{name}='everything'" in result.output
 
 
 @pytest.mark.parametrize("part", ["trunk", "encoder"])
@@ -182,12 +187,5 @@ def test_bc_freeze_is_checked_and_passed_by_the_cli(tmp_path, train_cli):
         TrainArgs(bc_freeze="head", pretrain="bc", out=tmp_path / "bad")
     with pytest.raises(ValueError, match="bc_freeze='encoder'.*pretrain=None.*pretrain='bc'"):
         TrainArgs(bc_freeze="encoder", out=tmp_path / "bad")
-    invoke, seen = train_cli
     common = ["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress", "--pretrain", "bc"]
-    result = invoke([*common, "--bc-freeze", "trunk"])
-    assert result.exit_code == 130, result.output
-    assert seen[-1].bc_freeze == "trunk"
-    invoke(common)
-    assert seen[-1].bc_freeze == "none"
-    result = invoke([*common, "--bc-freeze", "everything"])
-    assert result.exit_code == 2 and "bc_freeze='everything'" in result.output
+    _check_freeze_option(train_cli, common, "bc_freeze", "trunk")

@@ -109,13 +109,14 @@ class RSRNavTrainer:
         return model.policy.features_extractor
 
     @staticmethod
-    def freeze(model, part: str, cache_size: int | None = None) -> None:
+    def freeze(model, part: str, rollout_size: int | None = None) -> None:
         """Hold ``part`` of the policy's encoder fixed during PPO or cloning (``"trunk"``,
         ``"encoder"`` or ``"none"``; :meth:`~navgym.agents.rsrnav.encoders.RSRNavEncoder.freeze`),
-        its feature cache sized to hold a rollout of ``model`` (or ``cache_size`` inputs, e.g.
-        all demonstration states)."""
+        its feature cache sized for ``rollout_size`` inputs (default: a rollout of ``model``;
+        cloning passes its demonstration states)."""
         policy = model.policy
-        rollout_size = int(model.n_steps) * int(model.n_envs) if cache_size is None else (int(cache_size) + 1) // 2
+        if rollout_size is None:
+            rollout_size = int(model.n_steps) * int(model.n_envs)
         extractors = (policy.features_extractor, getattr(policy, "pi_features_extractor", None), getattr(policy, "vf_features_extractor", None))
         for extractor in {id(e): e for e in extractors if e is not None}.values():
             extractor.freeze(part, rollout_size=rollout_size)
