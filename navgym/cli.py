@@ -1,4 +1,4 @@
-"""The ``navgym`` command: list, evaluate (one agent, or a team: ``--agent a,b``), train, benchmark, semnav-data, airsim-server, demo.
+"""The ``navgym`` command: list, evaluate (one agent, or a team: ``--agent a,b``), train, benchmark, semnav-data, airsim-server, demo, cache.
 
 Errors: a user error (a bad option value, an unwritable ``--out``, a missing or unsafe checkpoint,
 a run folder that does not match) is ONE line on stderr, ``error: <message>``, and exit status 2;
@@ -541,6 +541,35 @@ def dataset_stats(
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(records, indent=1))
         typer.echo(f"wrote {json_out}")
+
+
+@app.command("cache")
+def cache_command(
+    clear: Optional[str] = typer.Option(None, "--clear", help="Remove these parts (comma-separated, e.g. pose_pairs,demonstrations; or all)."),
+) -> None:
+    """Show what navgym's cache folder ($NAVGYM_CACHE or the user cache folder) holds, or clear parts
+    of it. Everything there is regenerated on demand; training caches grow by gigabytes."""
+    from navgym.core.cache import cache_usage, clear_cache, human_bytes
+    from navgym.core.paths import cache_dir
+
+    if clear is not None:
+        with _user_input("--clear"):
+            removed = clear_cache([k.strip() for k in clear.split(",") if k.strip()])
+        for part in removed:
+            typer.echo(f"removed {part.kind}: {part.files} files, {human_bytes(part.bytes)} ({part.path})")
+        if not removed:
+            typer.echo("nothing to remove")
+        return
+    parts = cache_usage()
+    typer.echo(f"cache folder: {cache_dir()}")
+    if not parts:
+        typer.echo("(empty)")
+        return
+    typer.echo(f"{'part':<16} {'files':>7} {'size':>9}  what")
+    for part in parts:
+        typer.echo(f"{part.kind:<16} {part.files:>7} {human_bytes(part.bytes):>9}  {part.description}")
+    typer.echo(f"{'total':<16} {sum(p.files for p in parts):>7} {human_bytes(sum(p.bytes for p in parts)):>9}")
+    typer.echo("clear parts with: navgym cache --clear pose_pairs,demonstrations (or all)")
 
 
 @app.command("airsim-server")

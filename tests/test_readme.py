@@ -119,6 +119,7 @@ REWRITES: dict[str, Rewrite] = {
         extras_needed={"rl": RL_EXTRA},
     ),
     "demo": Rewrite(budget={"--episodes": "1"}, outputs=frozenset({"--out"})),
+    "cache": Rewrite(),  # only shows the (test session's) cache; README has no --clear line
 }
 
 
