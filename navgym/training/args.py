@@ -114,6 +114,10 @@ class TrainArgs:
             whose pairs score each pass (median bearing error in ``pretrain.jsonl``); 0: none.
         pose_epochs, pose_max_minutes, pose_learning_rate: Passes over the pairs, a wall-clock
             cap for them (``None``: none), and Adam's step size.
+        pose_group: Views of one goal photo side by side in a pose minibatch (1, default: every
+            pair drawn independently). The encoder computes each photo's features once per
+            minibatch, so 8 (all of a photo's default views) computes 72 images per 64 pairs
+            instead of 128 (docs/results/rsrnav.md, "Goal-grouped pose minibatches").
         bc_teacher: Who labels the demonstrations' states (BC, DAgger, ``ppo_bc_batches``):
             ``"path"`` (default: the oracle agent's shortest-path follower, which stops once well
             inside the success radius) or ``"view"`` (the same path on to within 0.3 m of the goal
@@ -209,6 +213,7 @@ class TrainArgs:
     pose_epochs: int = 30
     pose_max_minutes: float | None = 15.0
     pose_learning_rate: float = 3e-4
+    pose_group: int = 1
     bc_teacher: str = "path"
     dagger_rounds: int = 2
     dagger_episodes: int = 200

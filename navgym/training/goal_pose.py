@@ -119,14 +119,39 @@ def start_views(pairs: dict[str, np.ndarray]) -> np.ndarray:
     return np.flatnonzero(np.diff(pairs["goal_index"], prepend=-1) != 0)
 
 
+def minibatch_order(goal_index, group: int, generator):
+    """A pass's order of the pairs (rows of ``goal_index``, a 1-D int tensor): a random
+    permutation, with ``group`` > 1 made of runs of up to ``group`` views of one goal photo, the
+    runs in random order. Consecutive minibatches then hold ``batch / group`` goal photos each,
+    and the encoder computes each photo's features once per minibatch
+    (:func:`navgym.agents.rsrnav.encoders.unique_images`): fewer images per step."""
+    import torch
+
+    count = len(goal_index)
+    shuffled = torch.randperm(count, generator=generator)
+    if group <= 1:
+        return shuffled
+    goals = goal_index[shuffled]
+    by_goal = torch.argsort(goals, stable=True)
+    rows, goals = shuffled[by_goal], goals[by_goal]  # grouped by goal, random order within each
+    first = torch.ones(count, dtype=torch.bool)
+    first[1:] = goals[1:] != goals[:-1]
+    goal_start = torch.cummax(torch.where(first, torch.arange(count), torch.zeros(count, dtype=torch.long)), 0).values
+    run_start = first | ((torch.arange(count) - goal_start) % group == 0)
+    run = torch.cumsum(run_start.long(), 0) - 1
+    run_rank = torch.randperm(int(run[-1]) + 1, generator=generator)[run]
+    return rows[torch.argsort(run_rank, stable=True)]
+
+
 def fit_goal_pose(encoder, train: dict[str, np.ndarray], val: dict[str, np.ndarray] | None = None, *, freeze: bool = False, epochs: int = 30,
-                  learning_rate: float = 3e-4, batch: int = 64, max_minutes: float | None = None, seed: int = 0,
+                  learning_rate: float = 3e-4, batch: int = 64, group: int = 1, max_minutes: float | None = None, seed: int = 0,
                   log: Callable[[str], None] = print, progress: bool = False) -> dict[str, Any]:
     """Fit an MLP (``features_dim`` -> 256 -> 5) on ``encoder``'s features of ``train``'s pairs
     to their :func:`targets`, training ``encoder`` along unless ``freeze``, for ``epochs`` passes
     or until ``max_minutes`` (checked after every minibatch of ``batch`` pairs; a pass drops the
-    last, incomplete one). The MLP's initial weights come from
-    the global torch random state; the minibatch order from ``seed``.
+    last, incomplete one). ``group`` > 1 puts up to that many views of one goal photo side by
+    side in a minibatch (:func:`minibatch_order`; 1: every pair drawn independently). The MLP's
+    initial weights come from the global torch random state; the minibatch order from ``seed``.
 
     Returns ``train_pairs`` and ``passes`` (one record per pass: ``train_loss``, ``minutes`` and,
     with ``val``, its :func:`score` and ``start_views``, the same on the episodes' start views);
@@ -169,7 +194,7 @@ def fit_goal_pose(encoder, train: dict[str, np.ndarray], val: dict[str, np.ndarr
             encoder.train(not freeze)
             head.train()
             losses = []
-            order = torch.randperm(len(train_rgb), generator=generator)
+            order = minibatch_order(train_index, group, generator)
             out_of_time = False
             for start in range(0, len(order) - batch + 1, batch):
                 rows = order[start : start + batch]
@@ -262,7 +287,7 @@ def pretrain_goal_pose(encoder, args, log: Callable[[str], None] = print) -> dic
     :class:`navgym.training.TrainArgs` say: ``pose_episodes`` train episodes of ``env_id`` with
     ``env_kwargs`` updated by ``pose_env_kwargs`` (more houses than the demonstrations', say),
     ``pose_views`` views each, ``pose_epochs`` passes or ``pose_max_minutes``, step size
-    ``pose_learning_rate``; scored on ``pose_val_episodes`` val episodes (0: not scored).
+    ``pose_learning_rate``, ``pose_group`` views of a goal photo side by side in a minibatch; scored on ``pose_val_episodes`` val episodes (0: not scored).
     Returns :func:`fit_goal_pose`'s result."""
     import torch
 
@@ -276,7 +301,7 @@ def pretrain_goal_pose(encoder, args, log: Callable[[str], None] = print) -> dic
                            progress=args.progress, log=log)
     torch.set_num_threads(args.update_threads or 1)
     result = fit_goal_pose(encoder, train, val, epochs=args.pose_epochs, learning_rate=args.pose_learning_rate, max_minutes=args.pose_max_minutes,
-                           seed=args.seed, log=log, progress=args.progress)
+                           group=args.pose_group, seed=args.seed, log=log, progress=args.progress)
     last = result["passes"][-1]
     message = f"goal-pose pretraining: {last['pass']} passes over {result['train_pairs']} pairs in {last['minutes']:.1f} min"
     if val is not None:
@@ -290,7 +315,7 @@ def check_pose_args(args) -> None:
     from navgym.core.checks import check_int
     from navgym.errors import InvalidArgumentError
 
-    for name, low in (("pose_episodes", 0), ("pose_views", 1), ("pose_val_episodes", 0), ("pose_epochs", 1)):
+    for name, low in (("pose_episodes", 0), ("pose_views", 1), ("pose_val_episodes", 0), ("pose_epochs", 1), ("pose_group", 1)):
         check_int(name, getattr(args, name), low)
     if not isinstance(args.pose_env_kwargs, dict):
         raise InvalidArgumentError(f"pose_env_kwargs={args.pose_env_kwargs!r} must be a dict of env options (e.g. {{'num_scenes': 240}})")

@@ -83,17 +83,78 @@ def test_pose_arguments_are_checked_and_passed_by_the_cli(tmp_path, train_cli):
                          (dict(pose_learning_rate=0.0), "pose_learning_rate=0.0 must be a positive"),
                          (dict(pose_max_minutes=-1), "pose_max_minutes=-1 must be a positive number"),
                          (dict(pose_env_kwargs="num_scenes=240"), "pose_env_kwargs='num_scenes=240' must be a dict"),
-                         (dict(pose_episodes=-1), "pose_episodes=-1 must be an integer >= 0")):
+                         (dict(pose_episodes=-1), "pose_episodes=-1 must be an integer >= 0"),
+                         (dict(pose_group=0), "pose_group=0 must be an integer >= 1")):
         with pytest.raises(ValueError, match=message):
             TrainArgs(pretrain="bc", out=tmp_path / "bad", **bad)
     invoke, seen = train_cli
     common = ["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress", "--pretrain", "bc"]
     result = invoke([*common, "--pose-episodes", "600", "--pose-env-option", "num_scenes=240", "--pose-views", "4",
-                     "--pose-max-minutes", "2.5", "--pose-val-episodes", "16", "--bc-freeze", "encoder"])
+                     "--pose-max-minutes", "2.5", "--pose-val-episodes", "16", "--pose-group", "4", "--bc-freeze", "encoder"])
     assert result.exit_code == 130, result.output
     args = seen[-1]
     assert (args.pose_episodes, args.pose_views, args.pose_env_kwargs, args.pose_max_minutes, args.pose_val_episodes) == (600, 4, {"num_scenes": 240}, 2.5, 16)
+    assert args.pose_group == 4
     invoke(common)
-    assert seen[-1].pose_episodes == 0 and seen[-1].pose_env_kwargs == {}
+    assert seen[-1].pose_episodes == 0 and seen[-1].pose_env_kwargs == {} and seen[-1].pose_group == 1
     result = invoke(["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress", "--pose-episodes", "10"])
     assert result.exit_code == 2 and "pose_episodes=10" in result.output and "pretrain=None" in result.output
+
+
+@pytest.mark.parametrize("group", [1, 3, 8, 20])
+def test_minibatch_order_is_a_permutation_grouped_by_goal(group):
+    from navgym.training.goal_pose import minibatch_order
+
+    # 40 goal photos with 1-8 views each, rows in goal order as cached_pairs writes them
+    views = [1 + (3 * g) % 8 for g in range(40)]
+    goal_index = torch.repeat_interleave(torch.arange(40), torch.tensor(views))
+    orders = [minibatch_order(goal_index, group, torch.Generator().manual_seed(seed)) for seed in (0, 0, 1)]
+    assert torch.equal(orders[0], orders[1]) and not torch.equal(orders[0], orders[2])  # the seed decides
+    order = orders[0]
+    assert sorted(order.tolist()) == list(range(len(goal_index)))  # every pair once per pass
+    goals = goal_index[order]
+    if group == 1:
+        assert len(torch.unique_consecutive(goals)) > len(goal_index) / 2  # independent draws: neighbours mostly differ
+        return
+    for g, v in enumerate(views):
+        where = torch.nonzero(goals == g).flatten()
+        runs = 1 + int((torch.diff(where) != 1).sum())
+        assert runs <= -(-v // group)  # a photo's views sit in runs of `group` (two runs may meet by chance)
+    minibatches = [goals[i : i + 16] for i in range(0, len(goals) - 15, 16)]
+    photos = np.mean([len(torch.unique(b)) for b in minibatches])
+    assert photos < (6 if group >= 8 else 9)  # independent pairs would give about 13 photos per 16
+
+
+def test_grouped_minibatches_encode_fewer_images(tmp_path):
+    from gymnasium import spaces
+
+    from navgym.agents.rsrnav import encoders
+    from navgym.training.goal_pose import fit_goal_pose
+
+    space = spaces.Dict({k: spaces.Box(0, 255, (3, 64, 64), np.uint8) for k in ("rgb", "imagegoal")})
+    rng = np.random.default_rng(0)
+    goals, views = 6, 4
+    labels = np.concatenate([rng.uniform(0.5, 3, (goals * views, 1)), rng.uniform(-1, 1, (goals * views, 5))], axis=1).astype(np.float32)
+    pairs = {"rgb": rng.integers(0, 256, (goals * views, 64, 64, 3), dtype=np.uint8),
+             "goal": rng.integers(0, 256, (goals, 64, 64, 3), dtype=np.uint8),
+             "goal_index": np.repeat(np.arange(goals), views), "labels": labels}
+    sizes = {}
+    original = encoders.ResNet9.forward
+    for group in (1, 4):
+        torch.manual_seed(0)
+        encoder = encoders.RSRNavEncoder(space, head="dense")
+        seen = []
+
+        def counting(self, x, seen=seen):
+            seen.append(x.shape[0])
+            return original(self, x)
+
+        encoders.ResNet9.forward = counting
+        try:
+            result = fit_goal_pose(encoder, pairs, epochs=2, batch=8, group=group, seed=0, log=lambda _: None)
+        finally:
+            encoders.ResNet9.forward = original
+        assert [p["batches"] for p in result["passes"]] == [3, 3] and all(np.isfinite(p["train_loss"]) for p in result["passes"])
+        sizes[group] = seen
+    assert all(n == 8 + 2 for n in sizes[4])  # 8 views of two photos: each photo once
+    assert sum(sizes[1]) > sum(sizes[4])
