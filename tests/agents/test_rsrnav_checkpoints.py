@@ -122,6 +122,9 @@ EXPORTED = {
     "easy_bc_near_dense_pose240_frzenc_agent": ("bc_near_dense_pose240_frzenc", "| **0.363 ± 0.059** | 0.320 ± 0.058 |"),
     "easy_ppo_e8_t2_dense_frzenc_easy_s0_agent": ("ppo_e8_t2_dense_frzenc_easy_s0", "| **0.473 ± 0.062** | **0.484 ± 0.062** |"),
     "easy_ppo_e8_t2_dense_frzenc_easy_s0_agent_sampled": ("ppo_e8_t2_dense_frzenc_easy_s0", "| **0.484 ± 0.062** |"),
+    "easy_pipe45_direction_s0_agent": ("pipe45_direction_s0", "| **0.367 ± 0.059** | 0.297 ± 0.056 |"),
+    "easy_ppo_e8_t2_direction_pipe45_easy_s0_agent": ("ppo_e8_t2_direction_pipe45_easy_s0", "| **0.434 ± 0.061** | **0.469 ± 0.062** |"),
+    "easy_ppo_e8_t2_direction_pipe45_easy_s0_agent_sampled": ("ppo_e8_t2_direction_pipe45_easy_s0", "| **0.469 ± 0.062** | against its start: 50 / 33 argmax"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),

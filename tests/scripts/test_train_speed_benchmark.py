@@ -74,3 +74,24 @@ def test_encoder_speed_benchmark_tiny_run(tmp_path):
         assert r["ms_per_image"] == pytest.approx(r["ms_per_batch"] / r["batch"])
     bad = subprocess.run([*command[:2], "--batches", "0,2"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "--batches '0,2'" in bad.stderr
+
+
+def test_pose_speed_benchmark_tiny_run(tmp_path):
+    """benchmarks/pose_speed.py: one row per (round, head, group), the second round reversed,
+    finite positive times and pairs/s = 64 / s per minibatch; bad options exit naming them."""
+    out = tmp_path / "pose_speed.json"
+    command = [sys.executable, "benchmarks/pose_speed.py", "--heads", "dense", "--groups", "1,8", "--size", "64",
+               "--batches", "1", "--rounds", "2", "--json", str(out)]
+    result = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("machine:") and lines[1].split() == ["round", "head", "group", "s/minibatch", "pairs/s"]
+    rows = [line.split() for line in lines[2:] if line.strip()]
+    assert [(int(r[0]), r[1], int(r[2])) for r in rows] == [(1, "dense", 1), (1, "dense", 8), (2, "dense", 8), (2, "dense", 1)]
+    report = json.loads(out.read_text())["results"]
+    assert len(report) == 4
+    for r in report:
+        assert math.isfinite(r["s_per_minibatch"]) and r["s_per_minibatch"] > 0 and r["minibatches"] == 1
+        assert r["pairs_per_s"] == pytest.approx(64 / r["s_per_minibatch"])
+    bad = subprocess.run([*command[:2], "--groups", "0,8"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "--groups '0,8'" in bad.stderr
