@@ -25,6 +25,17 @@ def write_report(path: Path, options, rows: list[dict]) -> None:
     Path(path).write_text(json.dumps(report, indent=2) + "\n")
 
 
+def whole_numbers(text: str, name: str, example: str) -> list[int]:
+    """Option ``--name``'s comma-separated whole numbers, each at least 1 (else exit naming it)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise SystemExit(f"--{name} {text!r} must be comma-separated whole numbers, e.g. {example}") from None
+    if not values or min(values) < 1:
+        raise SystemExit(f"--{name} {text!r} must list numbers of at least 1")
+    return values
+
+
 def rollout_timer():
     """A stable-baselines3 callback whose ``rollout`` attribute adds up the wall seconds spent
     collecting rollouts (env steps and policy inference, not the updates)."""

@@ -23,7 +23,7 @@ import os
 import time
 from pathlib import Path
 
-from _phases import processor, write_report
+from _phases import processor, whole_numbers, write_report
 
 
 def measure(head: str, batch: int, threads: int, size: int, repeats: int) -> dict[str, float]:
@@ -52,16 +52,6 @@ def measure(head: str, batch: int, threads: int, size: int, repeats: int) -> dic
     return {"ms_per_batch": seconds * 1e3, "ms_per_image": seconds * 1e3 / batch}
 
 
-def _numbers(text: str, name: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise SystemExit(f"--{name} {text!r} must be comma-separated whole numbers, e.g. 1,4,8") from None
-    if not values or min(values) < 1:
-        raise SystemExit(f"--{name} {text!r} must list numbers of at least 1")
-    return values
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--heads", default="direction", help="Comma-separated RSRNav heads.")
@@ -75,8 +65,8 @@ def main() -> None:
     if options.repeats < 1 or options.rounds < 1:
         raise SystemExit(f"--repeats {options.repeats} and --rounds {options.rounds} must be at least 1")
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
-    configurations = [(head, batch, threads) for head in heads for batch in _numbers(options.batches, "batches")
-                      for threads in _numbers(options.threads, "threads")]
+    batches, threads_counts = whole_numbers(options.batches, "batches", "1,4,8"), whole_numbers(options.threads, "threads", "1,2")
+    configurations = [(head, batch, threads) for head in heads for batch in batches for threads in threads_counts]
     print(f"machine: {processor()}, {os.cpu_count()} CPUs; {options.size}x{options.size} images")
     print(f"{'round':>5}  {'head':<12}{'batch':>6}{'threads':>8}{'ms/batch':>10}{'ms/image':>10}")
     rows = []

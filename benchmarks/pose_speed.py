@@ -20,7 +20,7 @@ import os
 import time
 from pathlib import Path
 
-from _phases import processor, write_report
+from _phases import processor, whole_numbers, write_report
 
 BATCH = 64
 VIEWS = 8
@@ -64,16 +64,6 @@ def measure(head: str, group: int, size: int, batches: int, threads: int) -> dic
     return {"s_per_minibatch": float(np.median(timed)), "pairs_per_s": BATCH / float(np.median(timed)), "minibatches": len(timed)}
 
 
-def _numbers(text: str, name: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise SystemExit(f"--{name} {text!r} must be comma-separated whole numbers, e.g. 1,8") from None
-    if not values or min(values) < 1:
-        raise SystemExit(f"--{name} {text!r} must list numbers of at least 1")
-    return values
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--heads", default="direction,dense", help="Comma-separated RSRNav heads.")
@@ -87,7 +77,7 @@ def main() -> None:
     if options.batches < 1 or options.rounds < 1 or options.threads < 1:
         raise SystemExit(f"--batches {options.batches}, --rounds {options.rounds} and --threads {options.threads} must be at least 1")
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
-    configurations = [(head, group) for head in heads for group in _numbers(options.groups, "groups")]
+    configurations = [(head, group) for head in heads for group in whole_numbers(options.groups, "groups", "1,8")]
     print(f"machine: {processor()}, {os.cpu_count()} CPUs; {options.size}x{options.size} images, minibatches of {BATCH} pairs, "
           f"{VIEWS} views per goal photo, {options.threads} torch thread(s)")
     print(f"{'round':>5}  {'head':<12}{'group':>6}{'s/minibatch':>13}{'pairs/s':>9}")

@@ -81,9 +81,11 @@ def clear_cache(kinds: list[str], root: Path | None = None) -> list[CachePart]:
 
 def human_bytes(size: int) -> str:
     """``1536`` → ``'1.5 kB'`` (decimal units, as ``du --si``)."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
+    if size < 1000:
+        return f"{size} B"
+    value, unit = size / 1000, "kB"
+    for bigger in ("MB", "GB"):
+        if value < 1000:
+            break
+        value, unit = value / 1000, bigger
+    return f"{value:.1f} {unit}"

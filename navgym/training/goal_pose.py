@@ -134,11 +134,9 @@ def minibatch_order(goal_index, group: int, generator):
     goals = goal_index[shuffled]
     by_goal = torch.argsort(goals, stable=True)
     rows, goals = shuffled[by_goal], goals[by_goal]  # grouped by goal, random order within each
-    first = torch.ones(count, dtype=torch.bool)
-    first[1:] = goals[1:] != goals[:-1]
-    goal_start = torch.cummax(torch.where(first, torch.arange(count), torch.zeros(count, dtype=torch.long)), 0).values
-    run_start = first | ((torch.arange(count) - goal_start) % group == 0)
-    run = torch.cumsum(run_start.long(), 0) - 1
+    counts = torch.unique_consecutive(goals, return_counts=True)[1]
+    rank = torch.arange(count) - torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)  # 0, 1, ... within a photo
+    run = torch.cumsum((rank % group == 0).long(), 0) - 1
     run_rank = torch.randperm(int(run[-1]) + 1, generator=generator)[run]
     return rows[torch.argsort(run_rank, stable=True)]
 
@@ -287,7 +285,8 @@ def pretrain_goal_pose(encoder, args, log: Callable[[str], None] = print) -> dic
     :class:`navgym.training.TrainArgs` say: ``pose_episodes`` train episodes of ``env_id`` with
     ``env_kwargs`` updated by ``pose_env_kwargs`` (more houses than the demonstrations', say),
     ``pose_views`` views each, ``pose_epochs`` passes or ``pose_max_minutes``, step size
-    ``pose_learning_rate``, ``pose_group`` views of a goal photo side by side in a minibatch; scored on ``pose_val_episodes`` val episodes (0: not scored).
+    ``pose_learning_rate``, ``pose_group`` views of a goal photo side by side in a minibatch;
+    scored on ``pose_val_episodes`` val episodes (0: not scored).
     Returns :func:`fit_goal_pose`'s result."""
     import torch
 
