@@ -315,7 +315,12 @@ def train(
     ),
     pose_val_episodes: int = typer.Option(0, min=0, help="Val episodes whose goal-pose pairs score each pass (0: none)."),
     pose_epochs: int = typer.Option(30, min=1, help="Passes over the goal-pose pairs."),
-    pose_max_minutes: Optional[float] = typer.Option(15.0, help="Wall-clock cap of the goal-pose pretraining in minutes."),
+    pose_max_minutes: Optional[float] = typer.Option(
+        None, help="Wall-clock cap of the goal-pose pretraining in minutes (default 15, none with --pose-max-cpu-minutes).",
+    ),
+    pose_max_cpu_minutes: Optional[float] = typer.Option(
+        None, help="CPU-time cap of the goal-pose pretraining in minutes: other jobs on the machine do not shorten it.",
+    ),
     pose_learning_rate: float = typer.Option(3e-4, help="Adam step size of the goal-pose pretraining (a positive number)."),
     pose_group: int = typer.Option(1, min=1, help="Views of one goal photo side by side in a goal-pose minibatch (8: each photo encoded once per 8 pairs; 1: independent pairs)."),
     bc_teacher: str = typer.Option("path", help="Who labels the demonstrations: path (the oracle's shortest-path follower, stopping inside "
@@ -368,7 +373,8 @@ def train(
             bc_aux_coef=bc_aux_coef, bc_augment=bc_augment,
             bc_lr_schedule=bc_lr_schedule, bc_freeze=bc_freeze, bc_teacher=bc_teacher,
             pose_episodes=pose_episodes, pose_views=pose_views, pose_env_kwargs=_parse_options(pose_env_option, "--pose-env-option"),
-            pose_val_episodes=pose_val_episodes, pose_epochs=pose_epochs, pose_max_minutes=pose_max_minutes, pose_learning_rate=pose_learning_rate, pose_group=pose_group, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
+            pose_val_episodes=pose_val_episodes, pose_epochs=pose_epochs, pose_max_minutes=pose_max_minutes if pose_max_minutes is not None else (None if pose_max_cpu_minutes is not None else 15.0),
+            pose_max_cpu_minutes=pose_max_cpu_minutes, pose_learning_rate=pose_learning_rate, pose_group=pose_group, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
             ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, overlap_rollouts=overlap_rollouts, device=device,

@@ -114,6 +114,10 @@ class TrainArgs:
             whose pairs score each pass (median bearing error in ``pretrain.jsonl``); 0: none.
         pose_epochs, pose_max_minutes, pose_learning_rate: Passes over the pairs, a wall-clock
             cap for them (``None``: none), and Adam's step size.
+        pose_max_cpu_minutes: A cap on the CPU time this process spends fitting the pairs
+            (``None``, default: none). Unlike ``pose_max_minutes`` other jobs on the machine do
+            not shorten it, so a run sharing the cores gets the passes it would get alone; with
+            ``update_threads`` > 1 every thread's time counts. Either cap ends the fitting.
         pose_group: Views of one goal photo side by side in a pose minibatch (1, default: every
             pair drawn independently). The encoder computes each photo's features once per
             minibatch, so 8 (all of a photo's default views) computes 72 images per 64 pairs
@@ -212,6 +216,7 @@ class TrainArgs:
     pose_val_episodes: int = 0
     pose_epochs: int = 30
     pose_max_minutes: float | None = 15.0
+    pose_max_cpu_minutes: float | None = None
     pose_learning_rate: float = 3e-4
     pose_group: int = 1
     bc_teacher: str = "path"

@@ -142,16 +142,19 @@ def minibatch_order(goal_index, group: int, generator):
 
 
 def fit_goal_pose(encoder, train: dict[str, np.ndarray], val: dict[str, np.ndarray] | None = None, *, freeze: bool = False, epochs: int = 30,
-                  learning_rate: float = 3e-4, batch: int = 64, group: int = 1, max_minutes: float | None = None, seed: int = 0,
-                  log: Callable[[str], None] = print, progress: bool = False) -> dict[str, Any]:
+                  learning_rate: float = 3e-4, batch: int = 64, group: int = 1, max_minutes: float | None = None,
+                  max_cpu_minutes: float | None = None, seed: int = 0, log: Callable[[str], None] = print, progress: bool = False) -> dict[str, Any]:
     """Fit an MLP (``features_dim`` -> 256 -> 5) on ``encoder``'s features of ``train``'s pairs
     to their :func:`targets`, training ``encoder`` along unless ``freeze``, for ``epochs`` passes
-    or until ``max_minutes`` (checked after every minibatch of ``batch`` pairs; a pass drops the
-    last, incomplete one). ``group`` > 1 puts up to that many views of one goal photo side by
+    or until ``max_minutes`` of wall clock or ``max_cpu_minutes`` of this process's CPU time
+    (:func:`time.process_time`: other jobs on the machine do not shorten it; every thread
+    counts), checked after every minibatch of ``batch`` pairs (a pass drops the last,
+    incomplete one). ``group`` > 1 puts up to that many views of one goal photo side by
     side in a minibatch (:func:`minibatch_order`; 1: every pair drawn independently). The MLP's
     initial weights come from the global torch random state; the minibatch order from ``seed``.
 
-    Returns ``train_pairs`` and ``passes`` (one record per pass: ``train_loss``, ``minutes`` and,
+    Returns ``train_pairs`` and ``passes`` (one record per pass: ``train_loss``, ``minutes``,
+    ``cpu_minutes`` and,
     with ``val``, its :func:`score` and ``start_views``, the same on the episodes' start views);
     with ``val`` also ``val_pairs``, ``constant`` and ``constant_start_views`` (the training
     mean's scores: chance). ``encoder`` is left in eval mode."""
@@ -180,7 +183,7 @@ def fit_goal_pose(encoder, train: dict[str, np.ndarray], val: dict[str, np.ndarr
         result.update({"val_pairs": len(val_rgb), "constant": score(constant, val["labels"]),
                        "constant_start_views": score(constant[starts], val["labels"][starts])})
         log(f"goal pose, constant predictor: {json.dumps(result['constant'])}")
-    began = time.time()
+    began, began_cpu = time.time(), time.process_time()
     generator = torch.Generator().manual_seed(seed)
     bar = None
     if progress:
@@ -204,7 +207,9 @@ def fit_goal_pose(encoder, train: dict[str, np.ndarray], val: dict[str, np.ndarr
                 loss.backward()
                 optimiser.step()
                 losses.append(loss.item())
-                if max_minutes is not None and time.time() - began > 60 * max_minutes:
+                if (max_minutes is not None and time.time() - began > 60 * max_minutes) or (
+                    max_cpu_minutes is not None and time.process_time() - began_cpu > 60 * max_cpu_minutes
+                ):
                     out_of_time = True
                     break
             encoder.eval()
@@ -219,6 +224,7 @@ def fit_goal_pose(encoder, train: dict[str, np.ndarray], val: dict[str, np.ndarr
                 predicted = np.concatenate(predicted)
                 record.update({**score(predicted, val["labels"]), "start_views": score(predicted[starts], val["labels"][starts])})
             record["minutes"] = (time.time() - began) / 60
+            record["cpu_minutes"] = (time.process_time() - began_cpu) / 60
             result["passes"].append(record)
             log(json.dumps(record))
             if bar is not None:
@@ -284,7 +290,8 @@ def pretrain_goal_pose(encoder, args, log: Callable[[str], None] = print) -> dic
     """Train ``encoder`` (a run's features extractor) on goal-pose pairs as a training run's
     :class:`navgym.training.TrainArgs` say: ``pose_episodes`` train episodes of ``env_id`` with
     ``env_kwargs`` updated by ``pose_env_kwargs`` (more houses than the demonstrations', say),
-    ``pose_views`` views each, ``pose_epochs`` passes or ``pose_max_minutes``, step size
+    ``pose_views`` views each, ``pose_epochs`` passes, ``pose_max_minutes`` or
+    ``pose_max_cpu_minutes``, step size
     ``pose_learning_rate``, ``pose_group`` views of a goal photo side by side in a minibatch;
     scored on ``pose_val_episodes`` val episodes (0: not scored).
     Returns :func:`fit_goal_pose`'s result."""
@@ -300,9 +307,9 @@ def pretrain_goal_pose(encoder, args, log: Callable[[str], None] = print) -> dic
                            progress=args.progress, log=log)
     torch.set_num_threads(args.update_threads or 1)
     result = fit_goal_pose(encoder, train, val, epochs=args.pose_epochs, learning_rate=args.pose_learning_rate, max_minutes=args.pose_max_minutes,
-                           group=args.pose_group, seed=args.seed, log=log, progress=args.progress)
+                           max_cpu_minutes=args.pose_max_cpu_minutes, group=args.pose_group, seed=args.seed, log=log, progress=args.progress)
     last = result["passes"][-1]
-    message = f"goal-pose pretraining: {last['pass']} passes over {result['train_pairs']} pairs in {last['minutes']:.1f} min"
+    message = f"goal-pose pretraining: {last['pass']} passes over {result['train_pairs']} pairs in {last['minutes']:.1f} min ({last['cpu_minutes']:.1f} CPU min)"
     if val is not None:
         message += f"; val bearing error {last['bearing_median_deg']:.0f} deg median (chance {result['constant']['bearing_median_deg']:.0f})"
     log(message)
@@ -321,9 +328,10 @@ def check_pose_args(args) -> None:
     rate = args.pose_learning_rate
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < float("inf"):
         raise InvalidArgumentError(f"pose_learning_rate={rate!r} must be a positive finite number")
-    minutes = args.pose_max_minutes
-    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes < float("inf")):
-        raise InvalidArgumentError(f"pose_max_minutes={minutes!r} must be a positive number of minutes, or None")
+    for name in ("pose_max_minutes", "pose_max_cpu_minutes"):
+        minutes = getattr(args, name)
+        if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes < float("inf")):
+            raise InvalidArgumentError(f"{name}={minutes!r} must be a positive number of minutes, or None")
     if args.pose_episodes and args.pretrain is None:
         raise InvalidArgumentError(
             f"pose_episodes={args.pose_episodes} pretrains the encoder before cloning, but pretrain=None; set pretrain='bc' or 'dagger' "

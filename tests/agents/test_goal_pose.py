@@ -82,6 +82,7 @@ def test_pose_arguments_are_checked_and_passed_by_the_cli(tmp_path, train_cli):
     for bad, message in ((dict(pose_views=0), "pose_views=0 must be an integer >= 1"),
                          (dict(pose_learning_rate=0.0), "pose_learning_rate=0.0 must be a positive"),
                          (dict(pose_max_minutes=-1), "pose_max_minutes=-1 must be a positive number"),
+                         (dict(pose_max_cpu_minutes=0), "pose_max_cpu_minutes=0 must be a positive number"),
                          (dict(pose_env_kwargs="num_scenes=240"), "pose_env_kwargs='num_scenes=240' must be a dict"),
                          (dict(pose_episodes=-1), "pose_episodes=-1 must be an integer >= 0"),
                          (dict(pose_group=0), "pose_group=0 must be an integer >= 1")):
@@ -94,9 +95,14 @@ def test_pose_arguments_are_checked_and_passed_by_the_cli(tmp_path, train_cli):
     assert result.exit_code == 130, result.output
     args = seen[-1]
     assert (args.pose_episodes, args.pose_views, args.pose_env_kwargs, args.pose_max_minutes, args.pose_val_episodes) == (600, 4, {"num_scenes": 240}, 2.5, 16)
-    assert args.pose_group == 4
+    assert args.pose_group == 4 and args.pose_max_cpu_minutes is None
     invoke(common)
     assert seen[-1].pose_episodes == 0 and seen[-1].pose_env_kwargs == {} and seen[-1].pose_group == 1
+    assert (seen[-1].pose_max_minutes, seen[-1].pose_max_cpu_minutes) == (15.0, None)  # the wall-clock default
+    invoke([*common, "--pose-max-cpu-minutes", "20"])
+    assert (seen[-1].pose_max_minutes, seen[-1].pose_max_cpu_minutes) == (None, 20.0)  # the CPU cap replaces the default
+    invoke([*common, "--pose-max-cpu-minutes", "20", "--pose-max-minutes", "40"])
+    assert (seen[-1].pose_max_minutes, seen[-1].pose_max_cpu_minutes) == (40.0, 20.0)
     result = invoke(["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress", "--pose-episodes", "10"])
     assert result.exit_code == 2 and "pose_episodes=10" in result.output and "pretrain=None" in result.output
 
@@ -158,3 +164,35 @@ def test_grouped_minibatches_encode_fewer_images(tmp_path):
         sizes[group] = seen
     assert all(n == 8 + 2 for n in sizes[4])  # 8 views of two photos: each photo once
     assert sum(sizes[1]) > sum(sizes[4])
+
+
+def _random_pairs(goals=6, views=4, size=64):
+    rng = np.random.default_rng(0)
+    labels = np.concatenate([rng.uniform(0.5, 3, (goals * views, 1)), rng.uniform(-1, 1, (goals * views, 5))], axis=1).astype(np.float32)
+    return {"rgb": rng.integers(0, 256, (goals * views, size, size, 3), dtype=np.uint8),
+            "goal": rng.integers(0, 256, (goals, size, size, 3), dtype=np.uint8),
+            "goal_index": np.repeat(np.arange(goals), views), "labels": labels}
+
+
+def test_the_cpu_cap_ends_fitting_by_cpu_time_not_wall_clock(monkeypatch):
+    from gymnasium import spaces
+
+    from navgym.agents.rsrnav import encoders
+    from navgym.training import goal_pose
+
+    space = spaces.Dict({k: spaces.Box(0, 255, (3, 64, 64), np.uint8) for k in ("rgb", "imagegoal")})
+    pairs = _random_pairs()
+
+    def fit(**caps):
+        torch.manual_seed(0)
+        return goal_pose.fit_goal_pose(encoders.RSRNavEncoder(space, head="dense"), pairs, epochs=2, batch=8, seed=0, log=lambda _: None, **caps)
+
+    stopped = fit(max_cpu_minutes=1e-9)  # spent after the first minibatch
+    assert [(p["pass"], p["batches"]) for p in stopped["passes"]] == [(1, 1)]
+    assert stopped["passes"][0]["cpu_minutes"] > 0
+    # A wall clock racing ahead (another job holding the cores) ends a wall-capped fit at once, not a CPU-capped one.
+    clock = iter(range(0, 10**9, 3600))
+    monkeypatch.setattr(goal_pose.time, "time", lambda: float(next(clock)))
+    assert [p["batches"] for p in fit(max_minutes=30)["passes"]] == [1]
+    whole = fit(max_cpu_minutes=30)
+    assert [p["batches"] for p in whole["passes"]] == [3, 3] and whole["passes"][-1]["cpu_minutes"] < 30
