@@ -34,3 +34,17 @@ def check_range(name: str, value: float, low: float, high: float, *, low_open: b
     if not ok or not math.isfinite(number):
         raise InvalidArgumentError(f"{name}={value!r} is out of range; {allowed}")
     return number
+
+
+def check_minutes(name: str, value) -> float | None:
+    """``value`` as a float when it is a positive finite number of minutes (not a bool), or ``None``
+    (no limit).
+
+    Raises:
+        InvalidArgumentError: (a ``ValueError``) "``name=value`` must be a positive number of minutes, or None".
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+        raise InvalidArgumentError(f"{name}={value!r} must be a positive number of minutes, or None")
+    return float(value)

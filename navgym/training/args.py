@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from navgym.core.checks import check_int
+from navgym.core.checks import check_int, check_minutes
 from navgym.core.registry import Registry
 from navgym.errors import InvalidArgumentError
 from navgym.wrappers.goal_camera import GOAL_CAMERA_SETTINGS
@@ -262,9 +262,7 @@ class TrainArgs:
             raise InvalidArgumentError(f"ppo_critic_lr_scale={scale!r} must be a positive finite number (1: the actor's step size)")
         self.ppo_critic_lr_scale = float(scale)
         for name in ("max_minutes", "max_cpu_minutes"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 < value < float("inf"))):
-                raise InvalidArgumentError(f"{name}={value!r} must be a positive number of minutes, or None")
+            check_minutes(name, getattr(self, name))
         for name in ("torch_threads", "update_threads"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):

@@ -318,7 +318,7 @@ def pretrain_goal_pose(encoder, args, log: Callable[[str], None] = print) -> dic
 
 def check_pose_args(args) -> None:
     """Validate the ``pose_*`` fields of :class:`navgym.training.TrainArgs`."""
-    from navgym.core.checks import check_int
+    from navgym.core.checks import check_int, check_minutes
     from navgym.errors import InvalidArgumentError
 
     for name, low in (("pose_episodes", 0), ("pose_views", 1), ("pose_val_episodes", 0), ("pose_epochs", 1), ("pose_group", 1)):
@@ -329,9 +329,7 @@ def check_pose_args(args) -> None:
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < float("inf"):
         raise InvalidArgumentError(f"pose_learning_rate={rate!r} must be a positive finite number")
     for name in ("pose_max_minutes", "pose_max_cpu_minutes"):
-        minutes = getattr(args, name)
-        if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes < float("inf")):
-            raise InvalidArgumentError(f"{name}={minutes!r} must be a positive number of minutes, or None")
+        check_minutes(name, getattr(args, name))
     if args.pose_episodes and args.pretrain is None:
         raise InvalidArgumentError(
             f"pose_episodes={args.pose_episodes} pretrains the encoder before cloning, but pretrain=None; set pretrain='bc' or 'dagger' "

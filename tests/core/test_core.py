@@ -31,6 +31,21 @@ def test_check_range_names_the_parameter_and_the_range(value, message):
         check_range("hfov", value, 0.0, 179.0, low_open=True)
 
 
+@pytest.mark.parametrize("value", [0, -2.5, float("nan"), float("inf"), True, "15", [15]])
+def test_check_minutes_rejects_what_is_not_a_positive_number_of_minutes(value):
+    from navgym.core.checks import check_minutes
+
+    with pytest.raises(InvalidArgumentError, match=r"pose_max_cpu_minutes=.* must be a positive number of minutes, or None"):
+        check_minutes("pose_max_cpu_minutes", value)
+
+
+def test_check_minutes_accepts_minutes_and_none():
+    from navgym.core.checks import check_minutes
+
+    assert check_minutes("m", None) is None
+    assert check_minutes("m", 30) == 30.0 and check_minutes("m", np.float32(0.5)) == 0.5
+
+
 def test_check_range_accepts_numbers_at_closed_ends():
     assert check_range("x", 1, 1, 2) == 1.0
     assert check_range("x", np.float32(2.0), 1, 2) == 2.0
