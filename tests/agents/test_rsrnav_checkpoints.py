@@ -126,12 +126,16 @@ EXPORTED = {
     "pipeg30_direction_s0_agent_sampled": ("pipeg30_direction_s0", "| 0.469 ± 0.062 | 33.8 |"),
     "ppo_e8_t2_direction_pipeg30_half_s0_agent": ("ppo_e8_t2_direction_pipeg30_half_s0", "| **0.559 ± 0.061** | 0.492 ± 0.062 |"),
     "ppo_e8_t2_direction_pipeg30_half_s0_agent_sampled": ("ppo_e8_t2_direction_pipeg30_half_s0", "| 0.492 ± 0.062 | + 16 |"),
+    "pipeg30_direction_s1_agent": ("pipeg30_direction_s1", "| 0.383 ± 0.060 | 0.383 ± 0.060 | 49.1"),
+    "ppo_e8_t1_direction_pipeg30_half_s1_agent": ("ppo_e8_t1_direction_pipeg30_half_s1", "| **0.520 ± 0.062** | 0.488 ± 0.062 |"),
+    "ppo_e8_t1_direction_pipeg30_half_s1_agent_sampled": ("ppo_e8_t1_direction_pipeg30_half_s1", "| 0.488 ± 0.062 | + 15"),
     "easy_pipe45_direction_s0_agent": ("pipe45_direction_s0", "| **0.367 ± 0.059** | 0.297 ± 0.056 |"),
     "easy_ppo_e8_t2_direction_pipe45_easy_s0_agent": ("ppo_e8_t2_direction_pipe45_easy_s0", "| **0.434 ± 0.061** | **0.469 ± 0.062** |"),
     "easy_ppo_e8_t2_direction_pipe45_easy_s0_agent_sampled": ("ppo_e8_t2_direction_pipe45_easy_s0", "| **0.469 ± 0.062** | against its start: 50 / 33 argmax"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),
+    "default_ppo_e8_t2_dense_frzenc_easy_s0_agent": ("ppo_e8_t2_dense_frzenc_easy_s0", "| **0.141 ± 0.043** | 0.097 |"),
 }
 #: evaluations that read the committed file itself (its export, or the committed BC start): their
 #: ``run.json`` records that file's SHA-256. The others were made from the run's full checkpoint.
