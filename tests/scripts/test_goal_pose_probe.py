@@ -85,7 +85,7 @@ def test_a_trained_probe_lowers_its_loss_and_reports_every_pass(pairs):
     losses = [p["train_loss"] for p in result["passes"]]
     assert [p["pass"] for p in result["passes"]] == [1, 2, 3] and losses[-1] < losses[0]
     assert result["train_pairs"] == result["val_pairs"] == len(out["rgb"])
-    assert set(result["constant"]) == set(result["passes"][0]) - {"pass", "batches", "train_loss", "minutes", "start_views"}
+    assert set(result["constant"]) == set(result["passes"][0]) - {"pass", "batches", "train_loss", "minutes", "cpu_minutes", "start_views"}
     assert set(result["passes"][0]["start_views"]) == set(result["constant_start_views"]) == set(result["constant"])
 
 
