@@ -138,12 +138,7 @@ def test_grouped_minibatches_encode_fewer_images(tmp_path):
     from navgym.training.goal_pose import fit_goal_pose
 
     space = spaces.Dict({k: spaces.Box(0, 255, (3, 64, 64), np.uint8) for k in ("rgb", "imagegoal")})
-    rng = np.random.default_rng(0)
-    goals, views = 6, 4
-    labels = np.concatenate([rng.uniform(0.5, 3, (goals * views, 1)), rng.uniform(-1, 1, (goals * views, 5))], axis=1).astype(np.float32)
-    pairs = {"rgb": rng.integers(0, 256, (goals * views, 64, 64, 3), dtype=np.uint8),
-             "goal": rng.integers(0, 256, (goals, 64, 64, 3), dtype=np.uint8),
-             "goal_index": np.repeat(np.arange(goals), views), "labels": labels}
+    pairs = _random_pairs(goals=6, views=4)  # 6 goal photos, 4 views each
     sizes = {}
     original = encoders.ResNet9.forward
     for group in (1, 4):
