@@ -342,6 +342,9 @@ def train(
     init_from: Optional[Path] = typer.Option(
         None, help="Start from this checkpoint's policy (e.g. a run's pretrain.zip): PPO, or with --pretrain the cloning; PPO settings (--model-option learning_rate=...) may differ.",
     ),
+    init_parts: str = typer.Option(
+        "all", help="What --init-from loads: all (the whole policy) or encoder (trunk, head and input layer; the rest starts fresh from --seed).",
+    ),
     device: str = typer.Option("auto", help="Torch device of the learner: auto (CUDA when there is a GPU, else the CPU), cpu, cuda or cuda:N."),
     ray: Optional[str] = typer.Option(
         None, "--ray", metavar="[ADDRESS]",
@@ -376,7 +379,7 @@ def train(
             pose_val_episodes=pose_val_episodes, pose_epochs=pose_epochs, pose_max_minutes=pose_max_minutes if pose_max_minutes is not None else (None if pose_max_cpu_minutes is not None else 15.0),
             pose_max_cpu_minutes=pose_max_cpu_minutes, pose_learning_rate=pose_learning_rate, pose_group=pose_group, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
-            ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from,
+            ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from, init_parts=init_parts,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, overlap_rollouts=overlap_rollouts, device=device,
         )
     try:

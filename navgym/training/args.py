@@ -163,6 +163,12 @@ class TrainArgs:
             may differ). With ``pretrain`` the pretraining (BC, DAgger) starts from them instead
             of fresh weights (e.g. an encoder trained on goal poses by
             ``experiments/goal_pose_probe.py --save-policy``), then PPO from its result.
+        init_parts: What ``init_from`` loads: ``"all"`` (default: the whole policy) or
+            ``"encoder"`` (RSRNav: the trunk, relationship head and input layer only; the
+            recurrent cores and the action and value layers start as a new run's, from
+            ``seed``). With ``bc_freeze="encoder"`` this clones again on the encoder of another
+            run (e.g. a goal-pose-trained one) without repeating its pose training
+            (``experiments/reclone.py``).
         ray: Run the ``n_envs`` training envs in Ray actors (:class:`navgym.distributed.vec_env.RayVecEnv`,
             one env and one torch thread per actor) instead of subprocesses; needs
             ``pip install "navgym[ray]"``. The learner and the val env stay in this process.
@@ -231,6 +237,7 @@ class TrainArgs:
     ppo_critic_lr_scale: float = 1.0
     ppo_freeze: str = "none"
     init_from: Path | None = None
+    init_parts: str = "all"
     ray: bool = False
     ray_address: str | None = None
     overlap_rollouts: bool = False
@@ -253,6 +260,11 @@ class TrainArgs:
         check_pose_args(self)
         if self.init_from is not None:
             self.init_from = Path(self.init_from)
+        init_parts = getattr(self.trainer, "INIT_PARTS", ("all",))
+        if self.init_parts not in init_parts:
+            raise InvalidArgumentError(f"init_parts={self.init_parts!r} is not a part {self.agent}'s init_from can load; use one of {list(init_parts)}")
+        if self.init_parts != "all" and self.init_from is None:
+            raise InvalidArgumentError(f"init_parts={self.init_parts!r} says what init_from loads, but init_from=None; give init_from (a checkpoint), or leave init_parts='all'")
         check_int("timesteps", self.timesteps, 0 if self.pretrain else 1)
         for name, low in (("n_envs", 1), ("seed", 0), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0),
                           ("ppo_critic_warmup", 0), ("ppo_actor_warmup", 0)):

@@ -85,7 +85,7 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
         start_steps = 0
         pretrained = None
         if not args.resume and args.init_from is not None:
-            trainer.init_weights(model, args.init_from, config)  # with pretrain, BC starts from these weights
+            trainer.init_weights(model, args.init_from, config, args.init_parts)  # with pretrain, BC starts from these weights
         if not args.resume and args.pretrain is not None:
             if (args.out / "pretrain.zip").exists():
                 _require_config(trainer, args.out / "pretrain.zip", config, str(args.out / "pretrain.zip"), "delete it to pretrain again")

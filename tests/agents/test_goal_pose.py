@@ -191,3 +191,15 @@ def test_the_cpu_cap_ends_fitting_by_cpu_time_not_wall_clock(monkeypatch):
     assert [p["batches"] for p in fit(max_minutes=30)["passes"]] == [1]
     whole = fit(max_cpu_minutes=30)
     assert [p["batches"] for p in whole["passes"]] == [3, 3] and whole["passes"][-1]["cpu_minutes"] < 30
+
+
+def test_init_parts_reaches_train_args_from_the_cli(tmp_path, train_cli):
+    invoke, seen = train_cli
+    common = ["train", "--out", str(tmp_path / "run"), "--timesteps", "0", "--no-progress", "--pretrain", "bc", "--bc-freeze", "encoder"]
+    result = invoke([*common, "--init-from", str(tmp_path / "pretrain.zip"), "--init-parts", "encoder"])
+    assert result.exit_code == 130, result.output
+    assert seen[-1].init_parts == "encoder" and seen[-1].init_from == tmp_path / "pretrain.zip"
+    invoke(common)
+    assert seen[-1].init_parts == "all" and seen[-1].init_from is None
+    result = invoke([*common, "--init-parts", "encoder"])
+    assert result.exit_code != 130 and "init_from=None" in result.output

@@ -71,18 +71,33 @@ class RSRNavTrainer:
 
         return int(restore_training_state(model, path)["num_timesteps"])
 
+    #: What of a checkpoint ``init_from`` may load (``TrainArgs.init_parts``).
+    INIT_PARTS = ("all", "encoder")
+
     @staticmethod
-    def init_weights(model, path: Path, config) -> None:
+    def init_weights(model, path: Path, config, parts: str = "all") -> None:
         """Start ``model`` from the policy weights of checkpoint ``path`` (``weights_only`` loads;
         optimiser and step count stay fresh). :func:`navgym.training.train` has checked that the
-        checkpoint has ``config``'s settings."""
+        checkpoint has ``config``'s settings. ``parts="encoder"`` loads only the encoder (trunk,
+        relationship head and input layer, shared by actor and critic); the recurrent cores and
+        the action and value layers keep the weights the model was built with."""
         from navgym.agents.rsrnav.model import read_state_dicts
         from navgym.errors import InvalidArgumentError
 
+        if parts not in RSRNavTrainer.INIT_PARTS:
+            raise InvalidArgumentError(f"init_parts={parts!r} is not a part to load; use one of {list(RSRNavTrainer.INIT_PARTS)}")
         state = read_state_dicts(path)
         if "policy" not in state:
             raise InvalidArgumentError(f"init_from={str(path)!r} has no policy.pth")
-        model.policy.load_state_dict(widen_critic_input(state["policy"], model.policy), strict=True)
+        weights = widen_critic_input(state["policy"], model.policy)
+        if parts == "all":
+            model.policy.load_state_dict(weights, strict=True)
+            return
+        encoder = {k: v for k, v in weights.items() if _is_encoder_key(k)}
+        expected = {k for k in model.policy.state_dict() if _is_encoder_key(k)}
+        if set(encoder) != expected:
+            raise InvalidArgumentError(f"init_from={str(path)!r}: its encoder's weights do not match the run's encoder; use a checkpoint of the same head and network settings")
+        model.policy.load_state_dict(encoder, strict=False)
 
     @staticmethod
     def wrap_env(env: gym.Env, config) -> gym.Env:
@@ -146,3 +161,9 @@ def widen_critic_input(state: dict[str, Any], policy) -> dict[str, Any]:
     wide = torch.zeros(target.shape, dtype=weight.dtype)
     wide[:, : weight.shape[1]] = weight
     return {**state, key: wide}
+
+
+def _is_encoder_key(key: str) -> bool:
+    """A state-dict key of the policy's encoder (SB3 names the one shared module three ways:
+    ``features_extractor``, ``pi_features_extractor``, ``vf_features_extractor``)."""
+    return key.split(".", 1)[0].endswith("features_extractor")

@@ -1,0 +1,49 @@
+"""Clone again on the frozen encoder of a finished ``--bc-freeze encoder`` run, with other cloning settings.
+
+The one-command RSRNav recipe (docs/results/rsrnav.md, "Cloning on a frozen pose-trained encoder")
+trains the encoder on goal-pose pairs, then clones the oracle with that encoder held fixed. Only
+the recurrent core and the action and value layers learn in the cloning, so the run's
+``pretrain.zip`` still holds the pose-trained encoder unchanged. This script starts a new run from
+that encoder alone: the encoder's weights come from ``RUN/pretrain.zip``, everything else is built
+fresh from the run's seed exactly as the run built it (so with the run's own cloning settings it
+reproduces the run's clone), and it clones with the settings given here (``--bc-epochs``,
+``--bc-lr-schedule``, ``--bc-learning-rate``, ``--seed``). No pose training is repeated.
+
+    python experiments/reclone.py --run runs/pipeg30_direction_s1 --bc-epochs 24 --out runs/reclone_s1_e24
+
+The new run folder is an ordinary one (``pretrain.zip``, ``pretrain.jsonl``, ``train_args.json``);
+export and evaluate it as the recipe's runs. The same run by hand: ``navgym train`` with the run's
+options and ``--init-from RUN/pretrain.zip --init-parts encoder --pose-episodes 0``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, required=True, help="a finished run with bc_freeze='encoder' (pretrain.zip, train_args.json)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--bc-epochs", type=int, default=None, help="default: the run's")
+    parser.add_argument("--bc-lr-schedule", default=None, choices=["constant", "cosine"])
+    parser.add_argument("--bc-learning-rate", type=float, default=None)
+    parser.add_argument("--seed", type=int, default=None, help="the cloning's seed (default: the run's; the fresh layers are built from it)")
+    options = parser.parse_args(argv)
+
+    from navgym.training import train
+
+    settings = json.loads((options.run / "train_args.json").read_text())
+    if settings.get("bc_freeze") != "encoder" or settings.get("pretrain") is None:
+        raise SystemExit(f"--run {options.run}: cloned with bc_freeze={settings.get('bc_freeze')!r}; its encoder changed in the cloning, use a run with bc_freeze='encoder'")
+    settings.update(out=str(options.out), init_from=str(options.run / "pretrain.zip"), init_parts="encoder", pose_episodes=0, resume=False)
+    for key in ("bc_epochs", "bc_lr_schedule", "bc_learning_rate", "seed"):
+        if getattr(options, key) is not None:
+            settings[key] = getattr(options, key)
+    train(**settings)
+
+
+if __name__ == "__main__":
+    main()
