@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run", type=Path, required=True, help="a finished run with bc_freeze='encoder' (pretrain.zip, train_args.json)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--bc-epochs", type=int, default=None, help="default: the run's")
-    parser.add_argument("--bc-lr-schedule", default=None, choices=["constant", "cosine"])
+    parser.add_argument("--bc-lr-schedule", default=None, help="constant or cosine (checked by TrainArgs)")
     parser.add_argument("--bc-learning-rate", type=float, default=None)
     parser.add_argument("--seed", type=int, default=None, help="the cloning's seed (default: the run's; the fresh layers are built from it)")
     options = parser.parse_args(argv)

@@ -80,12 +80,11 @@ class RSRNavTrainer:
         optimiser and step count stay fresh). :func:`navgym.training.train` has checked that the
         checkpoint has ``config``'s settings. ``parts="encoder"`` loads only the encoder (trunk,
         relationship head and input layer, shared by actor and critic); the recurrent cores and
-        the action and value layers keep the weights the model was built with."""
+        the action and value layers keep the weights the model was built with (``parts`` is
+        checked by :class:`~navgym.training.TrainArgs` against :attr:`INIT_PARTS`)."""
         from navgym.agents.rsrnav.model import read_state_dicts
         from navgym.errors import InvalidArgumentError
 
-        if parts not in RSRNavTrainer.INIT_PARTS:
-            raise InvalidArgumentError(f"init_parts={parts!r} is not a part to load; use one of {list(RSRNavTrainer.INIT_PARTS)}")
         state = read_state_dicts(path)
         if "policy" not in state:
             raise InvalidArgumentError(f"init_from={str(path)!r} has no policy.pth")
