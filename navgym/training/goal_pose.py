@@ -24,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -278,12 +280,23 @@ def cached_pairs(env_id: str, split: str, goal_camera: str, env_kwargs: dict[str
         pairs = collect_pairs(env, chosen, per_goal, seed, max_distance, progress=progress)
     finally:
         env.close()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial.npz")
-    np.savez(partial, **pairs)
-    partial.replace(path)
+    _write_pairs(path, pairs)
     log(f"goal-pose pairs ({split}): {len(pairs['rgb'])} views of {len(pairs['goal'])} goal photos in {time.time() - began:.0f} s, cached in {path}")
     return pairs
+
+
+def _write_pairs(path: Path, pairs: dict[str, np.ndarray]) -> None:
+    """Write ``pairs`` to ``path`` through a temporary file of its own in the same folder, then
+    rename it: two runs rendering the same pairs at once (two seeds' runs side by side on a fresh
+    machine) each finish, the last rename wins, and no reader ever sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp.npz", delete=False) as f:
+        tmp = Path(f.name)
+    try:
+        np.savez(tmp, **pairs)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def pretrain_goal_pose(encoder, args, log: Callable[[str], None] = print) -> dict[str, Any]:

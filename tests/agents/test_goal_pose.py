@@ -74,6 +74,29 @@ def test_pairs_are_cached_and_read_back_the_same(tmp_path):
     assert any("cannot be read" in line for line in logs) and all(np.array_equal(first[k], third[k]) for k in first)
 
 
+def test_two_runs_writing_the_same_pairs_both_finish(tmp_path, monkeypatch):
+    """Two runs rendering the same pairs at once (seeds side by side on a fresh machine): the one
+    that finishes second must not fail because the first renamed a shared temporary file away."""
+    from navgym.training import goal_pose
+
+    path = tmp_path / "pose_pairs" / "pairs.npz"
+    pairs = {"rgb": np.arange(24, dtype=np.uint8).reshape(2, 3, 4), "goal": np.ones((1, 3, 4), np.uint8)}
+    other = {"rgb": pairs["rgb"] + 1, "goal": pairs["goal"]}
+    savez, calls = np.savez, []
+
+    def savez_while_another_run_writes(file, **arrays):
+        savez(file, **arrays)
+        if not calls:  # the other run writes and renames its file while this one is between save and rename
+            calls.append(file)
+            goal_pose._write_pairs(path, other)
+
+    monkeypatch.setattr(goal_pose.np, "savez", savez_while_another_run_writes)
+    goal_pose._write_pairs(path, pairs)
+    with np.load(path) as data:
+        assert np.array_equal(data["rgb"], pairs["rgb"])  # the last rename wins, whole
+    assert sorted(p.name for p in path.parent.iterdir()) == ["pairs.npz"]  # no temporary file left behind
+
+
 def test_pose_arguments_are_checked_and_passed_by_the_cli(tmp_path, train_cli):
     from navgym.training import TrainArgs
 
