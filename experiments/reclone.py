@@ -7,7 +7,8 @@ the recurrent core and the action and value layers learn in the cloning, so the 
 that encoder alone: the encoder's weights come from ``RUN/pretrain.zip``, everything else is built
 fresh from the run's seed exactly as the run built it (so with the run's own cloning settings it
 reproduces the run's clone), and it clones with the settings given here (``--bc-epochs``,
-``--bc-lr-schedule``, ``--bc-learning-rate``, ``--seed``). No pose training is repeated.
+``--bc-lr-schedule``, ``--bc-learning-rate``, ``--seed``, ``--num-scenes``: the houses the
+demonstrations come from). No pose training is repeated.
 
     python experiments/reclone.py --run runs/pipeg30_direction_s1 --bc-epochs 24 --out runs/reclone_s1_e24
 
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bc-lr-schedule", default=None, help="constant or cosine (checked by TrainArgs)")
     parser.add_argument("--bc-learning-rate", type=float, default=None)
     parser.add_argument("--seed", type=int, default=None, help="the cloning's seed (default: the run's; the fresh layers are built from it)")
+    parser.add_argument("--num-scenes", type=int, default=None,
+                        help="houses the demonstrations come from (the env's num_scenes; default: the run's)")
     options = parser.parse_args(argv)
 
     from navgym.training import train
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     for key in ("bc_epochs", "bc_lr_schedule", "bc_learning_rate", "seed"):
         if getattr(options, key) is not None:
             settings[key] = getattr(options, key)
+    if options.num_scenes is not None:
+        settings["env_kwargs"] = {**settings.get("env_kwargs", {}), "num_scenes": options.num_scenes}
     train(**settings)
 
 

@@ -49,6 +49,12 @@ def test_reclone_reproduces_the_runs_clone_and_clones_longer(tmp_path):
     # init_parts='all' would start the cloning from the run's trained core instead: another policy.
     train(**{**TINY, "pose_episodes": 0}, out=tmp_path / "all", bc_epochs=1, init_from=run / "pretrain.zip")
     assert not torch.equal(original["lstm_actor.weight_hh_l0"], _policy(tmp_path / "all" / "pretrain.zip")["lstm_actor.weight_hh_l0"])
+    # Demonstrations from more houses: the env's other options kept, the encoder still the run's.
+    reclone.main(["--run", str(run), "--out", str(tmp_path / "houses"), "--num-scenes", "2"])
+    settings = json.loads((tmp_path / "houses" / "train_args.json").read_text())
+    assert settings["env_kwargs"] == {**TINY["env_kwargs"], "num_scenes": 2}
+    houses = _policy(tmp_path / "houses" / "pretrain.zip")
+    assert all(torch.equal(original[k], houses[k]) for k in original if "features_extractor" in k)
 
 
 def test_reclone_refuses_a_run_whose_encoder_was_cloned(tmp_path):
