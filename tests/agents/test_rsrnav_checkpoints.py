@@ -122,6 +122,7 @@ EXPORTED = {
     # the grouped pose recipe for the baseline head, and PPO after it (its best policy)
     "ppo_e8_t1_baseline_pipeg30_half_s0_agent": ("ppo_e8_t1_baseline_pipeg30_half_s0", "| **0.340 ± 0.058** | 0.273 ± 0.055 |"),
     "ppo_e8_t1_baseline_pipeg30_half_s0_agent_sampled": ("ppo_e8_t1_baseline_pipeg30_half_s0", "| 0.273 ± 0.055 |"),
+    "easy_ppo_e8_t1_baseline_pipeg30_half_s0_agent": ("ppo_e8_t1_baseline_pipeg30_half_s0", "| 0.242 ± 0.053 | 0.214 |"),
     "easy_bc_near_dense_pose240_frzenc_agent": ("bc_near_dense_pose240_frzenc", "| **0.363 ± 0.059** | 0.320 ± 0.058 |"),
     "easy_ppo_e8_t2_dense_frzenc_easy_s0_agent": ("ppo_e8_t2_dense_frzenc_easy_s0", "| **0.473 ± 0.062** | **0.484 ± 0.062** |"),
     "easy_ppo_e8_t2_dense_frzenc_easy_s0_agent_sampled": ("ppo_e8_t2_dense_frzenc_easy_s0", "| **0.484 ± 0.062** |"),
