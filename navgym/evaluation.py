@@ -37,6 +37,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from navgym.core.checks import check_int
+from navgym.core.paths import replace_atomically
 from navgym.errors import InvalidArgumentError, NavgymError
 
 #: The measures summarised, in the order printed (those an env does not report are left out:
@@ -621,19 +622,14 @@ def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
 def write_json_atomic(path: str | Path, value: Any, indent: int | None = 2) -> Path:
     """Write ``value`` as JSON to a temporary file next to ``path``, then rename it onto ``path``:
     readers see the old file or the new one, never a half-written one."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    def write(tmp: Path) -> None:
         with open(tmp, "w") as f:
             json.dump(value, f, indent=indent, default=_json_default)
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+
+    return replace_atomically(path, write)
 
 
 class _TorchThreads:

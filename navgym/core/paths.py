@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import posixpath
+import tempfile
 from pathlib import Path, PureWindowsPath
+from typing import Callable
 
 from navgym.errors import InvalidArgumentError
 
@@ -66,3 +68,21 @@ def resolve_scene_path(scene_id: str, root: str | os.PathLike[str]) -> Path:
     if normalized == ".." or normalized.startswith("../") or normalized in (".", ""):
         raise reject("escapes the data root")
     return root_path.joinpath(*normalized.split("/"))
+
+
+def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], object], suffix: str = ".tmp") -> Path:
+    """Call ``write(tmp)`` on a temporary file of its own next to ``path`` (``suffix`` ends its
+    name: ``.tmp.npz`` for ``np.savez``, which would append ``.npz``), then rename it onto
+    ``path``. Readers see the old file or the new one, never half of one; two writers at once
+    each finish (the last rename wins); a failed write leaves no temporary file behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

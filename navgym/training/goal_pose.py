@@ -24,8 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -286,17 +284,12 @@ def cached_pairs(env_id: str, split: str, goal_camera: str, env_kwargs: dict[str
 
 
 def _write_pairs(path: Path, pairs: dict[str, np.ndarray]) -> None:
-    """Write ``pairs`` to ``path`` through a temporary file of its own in the same folder, then
-    rename it: two runs rendering the same pairs at once (two seeds' runs side by side on a fresh
-    machine) each finish, the last rename wins, and no reader ever sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp.npz", delete=False) as f:
-        tmp = Path(f.name)
-    try:
-        np.savez(tmp, **pairs)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write ``pairs`` to ``path`` atomically (:func:`navgym.core.paths.replace_atomically`): two
+    runs rendering the same pairs at once (two seeds' runs side by side on a fresh machine) each
+    finish, the last rename wins, and no reader ever sees half a file."""
+    from navgym.core.paths import replace_atomically
+
+    replace_atomically(path, lambda tmp: np.savez(tmp, **pairs), suffix=".tmp.npz")
 
 
 def pretrain_goal_pose(encoder, args, log: Callable[[str], None] = print) -> dict[str, Any]:

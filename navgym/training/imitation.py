@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from navgym.core.paths import replace_atomically
 from navgym.errors import InvalidArgumentError
 
 #: The observations a demonstration keeps (RSRNav's sensors).
@@ -122,10 +122,7 @@ class Demonstrations:
             "episode_index": np.array(self.episode_index, dtype=np.int64),
             "goal_pose": np.concatenate(self.goal_pose).astype(np.float32) if self.has_goal_pose else empty_pose,
         }
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-        return path
+        return replace_atomically(path, lambda tmp: np.savez(tmp, **arrays), suffix=".tmp.npz")
 
     @classmethod
     def load(cls, path: str | Path) -> "Demonstrations":

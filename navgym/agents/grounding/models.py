@@ -86,6 +86,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from navgym.core.paths import replace_atomically
 from navgym.errors import DataNotFoundError, InvalidArgumentError
 
 #: Model kinds: the dual-heatmap network and the point-regression baseline.
@@ -558,14 +559,7 @@ def save_checkpoint(
         "optimizer": optimizer_state or {},
         "tensors": extra_tensors or {},
     }
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return replace_atomically(path, lambda tmp: torch.save(payload, tmp))
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import pickle
 import re
 import zipfile
@@ -43,6 +42,7 @@ from gymnasium import spaces
 from navgym.agents.rsrnav.encoders import HEADS, PRECISIONS, RSRNavEncoder
 from navgym.core.checks import check_int, check_range
 from navgym.core.options import choice, flag
+from navgym.core.paths import replace_atomically
 from navgym.errors import DataNotFoundError, InvalidArgumentError
 
 #: Index of ``stop`` in every navgym task's actions (Habitat's order).
@@ -263,12 +263,12 @@ def save_checkpoint(model, path: str | Path, config: RSRNavConfig, extra: dict[s
         "n_updates": int(getattr(model, "_n_updates", 0)),
         **(extra or {}),
     }
-    tmp = path.with_name(path.name + ".tmp")
-    model.save(tmp)
-    saved = tmp if tmp.exists() else tmp.with_suffix(tmp.suffix + ".zip")  # SB3 appends .zip to odd suffixes
-    with zipfile.ZipFile(saved, "a") as archive:
-        archive.writestr(META_NAME, json.dumps(meta, indent=2))
-    os.replace(saved, path)
+    def write(tmp: Path) -> None:
+        model.save(tmp)  # the temporary name ends in .zip: SB3 would append .zip to any other suffix
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(META_NAME, json.dumps(meta, indent=2))
+
+    replace_atomically(path, write, suffix=".tmp.zip")
     return meta
 
 
@@ -362,15 +362,9 @@ def export_policy(checkpoint: str | Path, path: str | Path) -> Path:
     """Write a policy-only copy of a checkpoint (no optimiser state: about a third of the size),
     loadable by :func:`load_policy` and ``make("rsrnav", checkpoint=path)`` but not resumable."""
     meta = read_checkpoint_meta(checkpoint)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    def write(tmp: Path) -> None:
         with zipfile.ZipFile(checkpoint) as source, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as target:
             target.writestr("policy.pth", source.read("policy.pth"))
             target.writestr(META_NAME, json.dumps({**meta, "policy_only": True}, indent=2))
-        os.replace(tmp, path)  # a crash never leaves half a zip under the final name
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+
+    return replace_atomically(path, write)  # a crash never leaves half a zip under the final name
