@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-import tempfile
+import uuid
 from pathlib import Path, PureWindowsPath
 from typing import Callable
 
@@ -77,9 +77,9 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], obj
     each finish (the last rename wins); a failed write leaves no temporary file behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    tmp = Path(name)
+    # A fresh name rather than mkstemp's file: the writer creates it, so it gets the usual
+    # permissions (mkstemp's are owner-only), as the files written in place before did.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}{suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)
