@@ -8,9 +8,12 @@ that encoder alone: the encoder's weights come from ``RUN/pretrain.zip``, everyt
 fresh from the run's seed exactly as the run built it (so with the run's own cloning settings it
 reproduces the run's clone), and it clones with the settings given here (``--bc-epochs``,
 ``--bc-lr-schedule``, ``--bc-learning-rate``, ``--seed``, ``--num-scenes``: the houses the
-demonstrations come from). No pose training is repeated.
+demonstrations come from; ``--pretrain dagger`` with ``--dagger-rounds``, ``--dagger-episodes``,
+``--dagger-epochs``: DAgger rounds after the cloning, the learner's own states labelled by the
+run's teacher, on the same frozen encoder). No pose training is repeated.
 
     python experiments/reclone.py --run runs/pipeg30_direction_s1 --bc-epochs 24 --out runs/reclone_s1_e24
+    python experiments/reclone.py --run runs/pipeg30_direction_s3 --pretrain dagger --dagger-rounds 2 --out runs/dagger_s3
 
 The new run folder is an ordinary one (``pretrain.zip``, ``pretrain.jsonl``, ``train_args.json``);
 export and evaluate it as the recipe's runs. The same run by hand: ``navgym train`` with the run's
@@ -34,6 +37,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=None, help="the cloning's seed (default: the run's; the fresh layers are built from it)")
     parser.add_argument("--num-scenes", type=int, default=None,
                         help="houses the demonstrations come from (the env's num_scenes; default: the run's)")
+    parser.add_argument("--pretrain", choices=["bc", "dagger"], default=None, help="dagger: DAgger rounds after the cloning (default: the run's)")
+    parser.add_argument("--dagger-rounds", type=int, default=None, help="with --pretrain dagger (default: the run's)")
+    parser.add_argument("--dagger-episodes", type=int, default=None, help="episodes the learner runs per DAgger round")
+    parser.add_argument("--dagger-epochs", type=int, default=None, help="cloning passes after each DAgger round")
     options = parser.parse_args(argv)
 
     from navgym.training import train
@@ -42,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     if settings.get("bc_freeze") != "encoder" or settings.get("pretrain") is None:
         raise SystemExit(f"--run {options.run}: cloned with bc_freeze={settings.get('bc_freeze')!r}; its encoder changed in the cloning, use a run with bc_freeze='encoder'")
     settings.update(out=str(options.out), init_from=str(options.run / "pretrain.zip"), init_parts="encoder", pose_episodes=0, resume=False)
-    for key in ("bc_epochs", "bc_lr_schedule", "bc_learning_rate", "seed"):
+    for key in ("bc_epochs", "bc_lr_schedule", "bc_learning_rate", "seed", "pretrain", "dagger_rounds", "dagger_episodes", "dagger_epochs"):
         if getattr(options, key) is not None:
             settings[key] = getattr(options, key)
     if options.num_scenes is not None:

@@ -39,6 +39,8 @@ class CachePart:
 def _size(folder: Path) -> tuple[int, int]:
     files = size = 0
     for path in folder.rglob("*"):
+        if path.name.startswith(".") and path.name.endswith(".lock"):
+            continue  # an entry's lock (navgym.core.paths.cache_lock), not content
         if path.is_file() and not path.is_symlink():
             files += 1
             size += path.stat().st_size

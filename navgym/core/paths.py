@@ -3,11 +3,12 @@ data root."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import uuid
 from pathlib import Path, PureWindowsPath
-from typing import Callable
+from typing import Callable, Iterator
 
 from navgym.errors import InvalidArgumentError
 
@@ -86,3 +87,33 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], obj
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def cache_lock(path: str | os.PathLike[str], log: Callable[[str], None] | None = None) -> Iterator[Path]:
+    """Hold an inter-process lock on the cache entry ``path`` (an empty ``.<name>.lock`` file
+    beside it, through ``filelock``; it stays after release, as waiters must share one file) while checking for it and making it: two runs that need the same missing
+    entry at once (two seeds started side by side on a fresh machine) then make it once, the
+    second waiting and reading what the first wrote, instead of both spending minutes on it. The
+    operating system drops the lock when its process dies, so a killed run leaves no stale lock.
+    ``log`` is told once when the lock is held by another process. A cache folder this process
+    cannot write to is read unlocked."""
+    from filelock import FileLock, Timeout
+
+    path = Path(path)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(path.parent, os.W_OK):  # a read-only cache: nothing can be written, so nothing to lock
+        yield path
+        return
+    lock = FileLock(path.with_name(f".{path.name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if log is not None:
+            log(f"waiting for another process making {path}")
+        lock.acquire()
+    try:
+        yield path
+    finally:
+        lock.release()

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from navgym.core.checks import check_range
 from navgym.core.geometry import yaw_to_quaternion, yaw_toward
-from navgym.core.paths import cache_dir
+from navgym.core.paths import cache_dir, cache_lock
 from navgym.core.specs import AgentState, CameraSpec
 from navgym.datasets.episodes import Episode, EpisodeDataset, ImageGoalView, ObjectGoal, read_dataset, write_dataset
 from navgym.errors import InvalidArgumentError
@@ -85,7 +85,6 @@ def prochouse_dataset(
             whose targets are in view at the start).
     """
     from navgym.scenes.prochouse import SPLITS
-    from navgym.scenes.sources import prochouse_scene_id
 
     if split not in SPLITS:
         raise InvalidArgumentError(f"split={split!r} is not a ProcHouse split; valid splits are {list(SPLITS)}")
@@ -113,11 +112,25 @@ def prochouse_dataset(
 
         key = f"hard{HARD_GENERATION_VERSION}h{HARD_GENERATOR_VERSION}r{min_ratio}_{key}"
     path = cache_dir() / "episodes" / f"{task.name.lower()}" / f"{key}.json.gz"
-    if use_cache and path.exists():
-        try:
-            return read_dataset(path)
-        except ValueError:
-            pass  # corrupt cache entry: regenerate
+    if not use_cache:
+        return _generate(task, embodiment, sim_factory, split, num_scenes, episodes_per_scene, hard, DistanceBin(low, high, min_ratio))
+    # Locked from the check to the write: processes that need the same missing episodes at once
+    # (a training run's env workers, two runs side by side) generate them once.
+    with cache_lock(path):
+        if path.exists():
+            try:
+                return read_dataset(path)
+            except ValueError:
+                pass  # corrupt cache entry: regenerate
+        _write_cache(_generate(task, embodiment, sim_factory, split, num_scenes, episodes_per_scene, hard, DistanceBin(low, high, min_ratio)), path)
+    return read_dataset(path)
+
+
+def _generate(task, embodiment, sim_factory, split: str, num_scenes: int, episodes_per_scene: int, hard: bool, distance_bin) -> EpisodeDataset:
+    """The episodes of :func:`prochouse_dataset`, generated house by house with a progress bar."""
+    from navgym.scenes.prochouse import SPLITS
+    from navgym.scenes.sources import prochouse_scene_id
+
     episodes: list[Episode] = []
     # Shown off a terminal too (logs of a training job), there updated every 10 s instead of redrawn.
     interactive = sys.stderr.isatty()
@@ -127,14 +140,10 @@ def prochouse_dataset(
     for seed in seeds:
         sim = sim_factory(prochouse_scene_id(seed, hard))
         rng = np.random.default_rng([seed, task.generation_salt])
-        episodes.extend(generate_scene_episodes(task, embodiment, sim, rng, f"{seed}", episodes_per_scene,
-                                                DistanceBin(low, high, min_ratio)))
+        episodes.extend(generate_scene_episodes(task, embodiment, sim, rng, f"{seed}", episodes_per_scene, distance_bin))
         sim.close()
     dataset = EpisodeDataset(episodes=episodes, kind=task.episode_kind)
     task.prepare_dataset(dataset)
-    if use_cache:
-        _write_cache(dataset, path)
-        return read_dataset(path)
     return dataset
 
 

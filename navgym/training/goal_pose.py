@@ -258,7 +258,9 @@ def cached_pairs(env_id: str, split: str, goal_camera: str, env_kwargs: dict[str
     """:func:`collect_pairs` for ``episodes`` episodes of ``split`` (drawn with ``seed``, at most
     all of them) of a training env (:func:`navgym.training.envs.make_training_env` with
     ``goal_camera``), rendered on first use and then read from the cache (:func:`pairs_cache_path`;
-    an unreadable file is rendered again)."""
+    an unreadable file is rendered again). Runs that need the same missing pairs at once render
+    them once (:func:`navgym.core.paths.cache_lock`)."""
+    from navgym.core.paths import cache_lock
     from navgym.training.envs import make_training_env
 
     env = make_training_env(env_id, split, goal_camera, "rsrnav", agent="rsrnav", **env_kwargs)
@@ -266,19 +268,21 @@ def cached_pairs(env_id: str, split: str, goal_camera: str, env_kwargs: dict[str
         available = len(env.unwrapped.dataset.episodes)
         chosen = sorted(np.random.default_rng(seed).choice(available, size=min(episodes, available), replace=False).tolist())
         path = pairs_cache_path(env_id, split, goal_camera, env_kwargs, chosen, per_goal, seed, max_distance)
-        if path.exists():
-            try:
-                with np.load(path) as data:
-                    pairs = {key: data[key] for key in data.files}
-                log(f"goal-pose pairs ({split}): {len(pairs['rgb'])} views of {len(pairs['goal'])} goal photos, read from {path}")
-                return pairs
-            except (OSError, ValueError, KeyError) as exc:
-                log(f"goal-pose pairs: {path} cannot be read ({exc}); rendering them again")
-        began = time.time()
-        pairs = collect_pairs(env, chosen, per_goal, seed, max_distance, progress=progress)
+        # Locked from the check to the write: a second run needing the same pairs waits and reads them.
+        with cache_lock(path, log):
+            if path.exists():
+                try:
+                    with np.load(path) as data:
+                        pairs = {key: data[key] for key in data.files}
+                    log(f"goal-pose pairs ({split}): {len(pairs['rgb'])} views of {len(pairs['goal'])} goal photos, read from {path}")
+                    return pairs
+                except (OSError, ValueError, KeyError) as exc:
+                    log(f"goal-pose pairs: {path} cannot be read ({exc}); rendering them again")
+            began = time.time()
+            pairs = collect_pairs(env, chosen, per_goal, seed, max_distance, progress=progress)
+            _write_pairs(path, pairs)
     finally:
         env.close()
-    _write_pairs(path, pairs)
     log(f"goal-pose pairs ({split}): {len(pairs['rgb'])} views of {len(pairs['goal'])} goal photos in {time.time() - began:.0f} s, cached in {path}")
     return pairs
 

@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from navgym.core.paths import replace_atomically
+from navgym.core.paths import cache_lock, replace_atomically
 from navgym.errors import InvalidArgumentError
 
 #: The observations a demonstration keeps (RSRNav's sensors).
@@ -340,16 +340,20 @@ def demonstration_cache_path(spec: CollectSpec, indices: list[int]) -> Path:
     return cache_dir() / "demonstrations" / f"{spec.env_id}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
 
 
-def oracle_demonstrations(spec: CollectSpec, indices: list[int], workers: int = 1, progress: bool = True, cache: bool = True) -> Demonstrations:
+def oracle_demonstrations(spec: CollectSpec, indices: list[int], workers: int = 1, progress: bool = True, cache: bool = True,
+                          log: Callable[[str], None] | None = None) -> Demonstrations:
     """The oracle's (``spec.teacher``'s) demonstrations of episodes ``indices``, cached
-    (:func:`demonstration_cache_path`)."""
+    (:func:`demonstration_cache_path`; runs that need the same missing ones at once record them
+    once, :func:`navgym.core.paths.cache_lock`; ``log`` is told when one waits)."""
     if spec.policy is not None:
         raise InvalidArgumentError("oracle_demonstrations() records the oracle; pass a spec without policy=")
+    if not cache:
+        return collect(spec, indices, workers=workers, progress=progress, desc="oracle demonstrations")
     path = demonstration_cache_path(spec, indices)
-    if cache and path.exists():
-        return Demonstrations.load(path)
-    demos = collect(spec, indices, workers=workers, progress=progress, desc="oracle demonstrations")
-    if cache:
+    with cache_lock(path, log):  # runs needing the same missing demonstrations record them once
+        if path.exists():
+            return Demonstrations.load(path)
+        demos = collect(spec, indices, workers=workers, progress=progress, desc="oracle demonstrations")
         demos.save(path)
     return demos
 
@@ -690,7 +694,7 @@ def training_demonstrations(args, log: Callable[[str], None] = print, rng: np.ra
     count = available if args.demos is None else min(args.demos, available)
     indices = sorted(rng.choice(available, size=count, replace=False).tolist())
     began = time.time()
-    demos = oracle_demonstrations(spec, indices, workers=args.demo_workers, progress=args.progress)
+    demos = oracle_demonstrations(spec, indices, workers=args.demo_workers, progress=args.progress, log=log)
     log(f"oracle demonstrations: {len(demos)} episodes, {demos.steps} steps, SR {np.mean(demos.success):.2f} ({time.time() - began:.0f} s)")
     return demos
 

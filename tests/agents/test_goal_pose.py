@@ -97,6 +97,45 @@ def test_two_runs_writing_the_same_pairs_both_finish(tmp_path, monkeypatch):
     assert sorted(p.name for p in path.parent.iterdir()) == ["pairs.npz"]  # no temporary file left behind
 
 
+def test_runs_needing_the_same_missing_pairs_render_them_once(monkeypatch):
+    """Two runs side by side that both need pairs not yet cached: the second waits for the first
+    (``navgym.core.paths.cache_lock``) and reads what it wrote instead of rendering them too."""
+    import threading
+
+    from navgym.training import goal_pose
+
+    render, calls, second_waits = goal_pose.collect_pairs, [], threading.Event()
+
+    def collect_once_the_other_run_waits(*args, **kwargs):
+        calls.append(threading.current_thread().name)
+        assert second_waits.wait(120), "the second run never waited for the first"
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(goal_pose, "collect_pairs", collect_once_the_other_run_waits)
+    results, logs = {}, {"first": [], "second": []}
+
+    def run(name):
+        def log(line):
+            logs[name].append(line)
+            if line.startswith("waiting for another process"):
+                second_waits.set()
+        results[name] = goal_pose.cached_pairs(ENV_ID, "train", "agent", TINY_ENV, 2, 2, seed=11, log=log)
+
+    first = threading.Thread(target=run, args=("first",), name="first")
+    first.start()
+    while not calls:  # the first run holds the lock and renders
+        assert first.is_alive()
+        first.join(0.05)
+    second = threading.Thread(target=run, args=("second",), name="second")
+    second.start()
+    first.join(300)
+    second.join(300)
+    assert calls == ["first"]  # rendered once
+    assert any(line.startswith("waiting for another process") for line in logs["second"])
+    assert any("read from" in line for line in logs["second"])
+    assert all(np.array_equal(results["first"][k], results["second"][k]) for k in results["first"])
+
+
 def test_pose_arguments_are_checked_and_passed_by_the_cli(tmp_path, train_cli):
     from navgym.training import TrainArgs
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from navgym.core.cache import KINDS, cache_usage, clear_cache, human_bytes
+from navgym.core.cache import KINDS, _size, cache_usage, clear_cache, human_bytes
 from navgym.errors import InvalidArgumentError
 
 
@@ -78,3 +78,41 @@ def test_cli_shows_and_clears(tmp_path):
     cleared = subprocess.run([*cli, "--clear", "pose_pairs"], capture_output=True, text=True, env=env, timeout=120)
     assert cleared.returncode == 0 and "removed pose_pairs: 1 files, 1.5 kB" in cleared.stdout
     assert not (tmp_path / "pose_pairs").exists() and (tmp_path / "demonstrations").exists()
+
+
+@pytest.mark.timeout(180)
+def test_cache_lock_makes_a_second_process_wait_and_a_killed_holder_leaves_no_lock(tmp_path):
+    """``cache_lock``: while one holder makes an entry, another waits (told through ``log``) and
+    then finds the entry made; a holder killed mid-way releases the lock with its process."""
+    import threading
+
+    from navgym.core.paths import cache_lock
+
+    entry, waiting, seen = tmp_path / "pose_pairs" / "pairs.npz", threading.Event(), []
+
+    def other():
+        with cache_lock(entry, lambda line: (seen.append(line), waiting.set())):
+            seen.append(entry.exists())
+
+    with cache_lock(entry):
+        thread = threading.Thread(target=other)
+        thread.start()
+        assert waiting.wait(60), "the second holder did not wait"
+        entry.write_bytes(b"made once")
+    thread.join(60)
+    assert seen == [f"waiting for another process making {entry}", True]
+    assert _size(tmp_path / "pose_pairs") == (1, 9)  # the lock file is not counted as cache content
+
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom navgym.core.paths import cache_lock\n"
+                               "with cache_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(120)\n", str(entry)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        holder.kill()
+        holder.wait(30)
+        logs = []
+        with cache_lock(entry, logs.append):  # would wait forever on a stale lock (pytest-timeout ends it)
+            pass
+        assert logs == []
+    finally:
+        holder.kill()

@@ -55,6 +55,15 @@ def test_reclone_reproduces_the_runs_clone_and_clones_longer(tmp_path):
     assert settings["env_kwargs"] == {**TINY["env_kwargs"], "num_scenes": 2}
     houses = _policy(tmp_path / "houses" / "pretrain.zip")
     assert all(torch.equal(original[k], houses[k]) for k in original if "features_extractor" in k)
+    # DAgger rounds after the cloning, on the same frozen encoder: the learner's states labelled and cloned.
+    reclone.main(["--run", str(run), "--out", str(tmp_path / "dagger"), "--pretrain", "dagger", "--dagger-rounds", "1",
+                  "--dagger-episodes", "2", "--dagger-epochs", "1"])
+    records = [json.loads(line) for line in (tmp_path / "dagger" / "pretrain.jsonl").read_text().splitlines()]
+    assert [r["stage"] for r in records] == ["bc", "dagger1"] and records[1]["steps"] > records[0]["steps"]
+    assert records[0]["bc_epochs"] == _epochs(run)  # the same first cloning as the run's
+    dagger = _policy(tmp_path / "dagger" / "pretrain.zip")
+    assert all(torch.equal(original[k], dagger[k]) for k in original if "features_extractor" in k)
+    assert not torch.equal(original["lstm_actor.weight_hh_l0"], dagger["lstm_actor.weight_hh_l0"])
 
 
 def test_reclone_refuses_a_run_whose_encoder_was_cloned(tmp_path):
