@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from navgym.core.paths import cache_dir
+from navgym.core.paths import cache_dir, is_cache_lock
 from navgym.errors import InvalidArgumentError
 
 #: The cache's parts and what writes them (a folder not listed here is shown as found).
@@ -39,8 +39,8 @@ class CachePart:
 def _size(folder: Path) -> tuple[int, int]:
     files = size = 0
     for path in folder.rglob("*"):
-        if path.name.startswith(".") and path.name.endswith(".lock"):
-            continue  # an entry's lock (navgym.core.paths.cache_lock), not content
+        if is_cache_lock(path):
+            continue  # an entry's lock, not content
         if path.is_file() and not path.is_symlink():
             files += 1
             size += path.stat().st_size

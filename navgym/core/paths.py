@@ -89,6 +89,16 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], obj
     return path
 
 
+#: How :func:`cache_lock`'s lock files end (they are named ``.<entry name>`` + this).
+LOCK_SUFFIX = ".lock"
+
+
+def is_cache_lock(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is one of :func:`cache_lock`'s lock files (not cache content)."""
+    name = Path(path).name
+    return name.startswith(".") and name.endswith(LOCK_SUFFIX)
+
+
 @contextlib.contextmanager
 def cache_lock(path: str | os.PathLike[str], log: Callable[[str], None] | None = None) -> Iterator[Path]:
     """Hold an inter-process lock on the cache entry ``path`` (an empty ``.<name>.lock`` file
@@ -106,7 +116,7 @@ def cache_lock(path: str | os.PathLike[str], log: Callable[[str], None] | None =
     if not os.access(path.parent, os.W_OK):  # a read-only cache: nothing can be written, so nothing to lock
         yield path
         return
-    lock = FileLock(path.with_name(f".{path.name}.lock"))
+    lock = FileLock(path.with_name(f".{path.name}{LOCK_SUFFIX}"))
     try:
         lock.acquire(timeout=0)
     except Timeout:

@@ -112,8 +112,11 @@ def prochouse_dataset(
 
         key = f"hard{HARD_GENERATION_VERSION}h{HARD_GENERATOR_VERSION}r{min_ratio}_{key}"
     path = cache_dir() / "episodes" / f"{task.name.lower()}" / f"{key}.json.gz"
-    if not use_cache:
+    def generate() -> EpisodeDataset:
         return _generate(task, embodiment, sim_factory, split, num_scenes, episodes_per_scene, hard, DistanceBin(low, high, min_ratio))
+
+    if not use_cache:
+        return generate()
     # Locked from the check to the write: processes that need the same missing episodes at once
     # (a training run's env workers, two runs side by side) generate them once.
     with cache_lock(path):
@@ -122,7 +125,7 @@ def prochouse_dataset(
                 return read_dataset(path)
             except ValueError:
                 pass  # corrupt cache entry: regenerate
-        _write_cache(_generate(task, embodiment, sim_factory, split, num_scenes, episodes_per_scene, hard, DistanceBin(low, high, min_ratio)), path)
+        _write_cache(generate(), path)
     return read_dataset(path)
 
 
