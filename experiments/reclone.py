@@ -8,7 +8,7 @@ that encoder alone: the encoder's weights come from ``RUN/pretrain.zip``, everyt
 fresh from the run's seed exactly as the run built it (so with the run's own cloning settings it
 reproduces the run's clone), and it clones with the settings given here (``--bc-epochs``,
 ``--bc-lr-schedule``, ``--bc-learning-rate``, ``--seed``, ``--num-scenes``: the houses the
-demonstrations come from; ``--pretrain dagger`` with ``--dagger-rounds``, ``--dagger-episodes``,
+demonstrations come from; ``--bc-teacher``: who labels them; ``--pretrain dagger`` with ``--dagger-rounds``, ``--dagger-episodes``,
 ``--dagger-epochs``: DAgger rounds after the cloning, the learner's own states labelled by the
 run's teacher, on the same frozen encoder). No pose training is repeated.
 
@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dagger-rounds", type=int, default=None, help="with --pretrain dagger (default: the run's)")
     parser.add_argument("--dagger-episodes", type=int, default=None, help="episodes the learner runs per DAgger round")
     parser.add_argument("--dagger-epochs", type=int, default=None, help="cloning passes after each DAgger round")
+    parser.add_argument("--bc-teacher", default=None, help="who labels the demonstrations: path, view or look (default: the run's)")
     options = parser.parse_args(argv)
 
     from navgym.training import train
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     if settings.get("bc_freeze") != "encoder" or settings.get("pretrain") is None:
         raise SystemExit(f"--run {options.run}: cloned with bc_freeze={settings.get('bc_freeze')!r}; its encoder changed in the cloning, use a run with bc_freeze='encoder'")
     settings.update(out=str(options.out), init_from=str(options.run / "pretrain.zip"), init_parts="encoder", pose_episodes=0, resume=False)
-    for key in ("bc_epochs", "bc_lr_schedule", "bc_learning_rate", "seed", "pretrain", "dagger_rounds", "dagger_episodes", "dagger_epochs"):
+    for key in ("bc_epochs", "bc_lr_schedule", "bc_learning_rate", "seed", "pretrain", "dagger_rounds", "dagger_episodes", "dagger_epochs", "bc_teacher"):
         if getattr(options, key) is not None:
             settings[key] = getattr(options, key)
     if options.num_scenes is not None:

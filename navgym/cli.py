@@ -324,7 +324,8 @@ def train(
     pose_learning_rate: float = typer.Option(3e-4, help="Adam step size of the goal-pose pretraining (a positive number)."),
     pose_group: int = typer.Option(1, min=1, help="Views of one goal photo side by side in a goal-pose minibatch (8: each photo encoded once per 8 pairs; 1: independent pairs)."),
     bc_teacher: str = typer.Option("path", help="Who labels the demonstrations: path (the oracle's shortest-path follower, stopping inside "
-                                   "the success radius) or view (on to the goal photo's position and heading, then stop)."),
+                                   "the success radius), view (on to the goal photo's position and heading, then stop) or look (view after a first "
+                                   "turn until the goal photo's scene is in view)."),
     dagger_rounds: int = typer.Option(2, min=0, help="DAgger rounds (--pretrain dagger)."),
     dagger_episodes: int = typer.Option(200, min=1, help="Episodes the learner runs per DAgger round."),
     dagger_epochs: int = typer.Option(5, min=1, help="Behaviour-cloning passes after each DAgger round."),

@@ -125,7 +125,8 @@ class TrainArgs:
         bc_teacher: Who labels the demonstrations' states (BC, DAgger, ``ppo_bc_batches``):
             ``"path"`` (default: the oracle agent's shortest-path follower, which stops once well
             inside the success radius) or ``"view"`` (the same path on to within 0.3 m of the goal
-            photo's position, then a turn to its heading before it stops;
+            photo's position, then a turn to its heading before it stops) or ``"look"`` (the view
+            teacher after a first turn, before any move, until the goal photo's scene is in view;
             :data:`navgym.training.imitation.TEACHERS`).
         dagger_rounds, dagger_episodes, dagger_epochs, dagger_beta: DAgger rounds, episodes run
             with the learner per round, BC passes after each, and the probability that a step of

@@ -5,8 +5,9 @@ states with the follower's action.
 The follower is a privileged oracle (it reads the simulator's shortest path, as
 :class:`navgym.wrappers.PrivilegedObservation`'s ``oracle_action`` does): it supervises training
 only; the trained policy sees what any RSRNav policy sees (``rgb`` and ``imagegoal``). Which
-follower labels the states is the ``teacher`` (:data:`TEACHERS`): the oracle agent's rule, or one
-that walks on to the goal photo's pose.
+follower labels the states is the ``teacher`` (:data:`TEACHERS`): the oracle agent's rule, one
+that walks on to the goal photo's pose, or one that first turns until the goal photo's scene is in
+view and then does the same.
 
 * :func:`collect`: run episodes with the oracle (``beta=1``) or with a learner checkpoint mixed
   with the oracle (``beta`` < 1: each step is the oracle's with probability ``beta``), recording
@@ -54,8 +55,11 @@ CHUNK = 8
 #: stops once well inside the success radius (the oracle agent's rule,
 #: :func:`~navgym.wrappers.privileged.follow_shortest_path`); ``"view"``, the same path on to within
 #: 0.3 m of where the goal photo was taken, then a turn to its heading before ``stop``
-#: (:func:`~navgym.wrappers.privileged.follow_to_goal_view`: the stop state looks like the goal photo).
-TEACHERS = ("path", "view")
+#: (:func:`~navgym.wrappers.privileged.follow_to_goal_view`: the stop state looks like the goal photo);
+#: ``"look"``, the view teacher after a first turn, before any move, until the goal photo's scene is
+#: in view (:class:`~navgym.wrappers.privileged.LookThenGoalView`: the first turns can be told from
+#: the agent's own inputs).
+TEACHERS = ("path", "view", "look")
 
 
 @dataclass
@@ -183,12 +187,15 @@ def check_teacher(name: str, value: Any) -> None:
         raise InvalidArgumentError(f"{name}={value!r} is not a teacher; use one of {list(TEACHERS)}")
 
 
-def _teacher_action(teacher: str, env) -> int:
-    """The action index ``teacher`` takes in ``env``'s current state."""
-    from navgym.wrappers.privileged import follow_shortest_path, follow_to_goal_view
+def make_teacher(teacher: str) -> Callable[[Any], int]:
+    """A fresh labeller for one episode: called with the env, it returns the action index
+    ``teacher`` (a key of :data:`TEACHERS`) takes in the env's current state. Make one per episode
+    (the ``look`` teacher remembers whether it has looked)."""
+    from navgym.wrappers.privileged import LookThenGoalView, follow_shortest_path, follow_to_goal_view
 
-    follow = follow_shortest_path if teacher == "path" else follow_to_goal_view
-    return env.unwrapped.actions.index(follow(env))
+    check_teacher("teacher", teacher)
+    follow = {"path": follow_shortest_path, "view": follow_to_goal_view}.get(teacher) or LookThenGoalView()
+    return lambda env: env.unwrapped.actions.index(follow(env))
 
 
 _WORKER_ENVS: dict[Any, Any] = {}
@@ -247,11 +254,12 @@ def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demon
 
             learner.reset()
             torch.manual_seed(int(rng.integers(2**31)))  # the learner's sampled actions: the same in any process
+        teacher = make_teacher(spec.teacher)
         rgb, labels, actions, rewards, poses = [], [], [], [], []
         goal = np.asarray(obs["imagegoal"], dtype=np.uint8)
         done = False
         while not done:
-            label = _teacher_action(spec.teacher, env)
+            label = teacher(env)
             proposed = learner.policy(obs) if learner is not None else label  # the learner sees only rgb + imagegoal
             action = label if learner is None or rng.random() < spec.beta else proposed
             rgb.append(np.asarray(obs["rgb"], dtype=np.uint8))

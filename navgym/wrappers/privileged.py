@@ -123,6 +123,57 @@ def follow_to_goal_view(env, stop_distance: float = 0.3) -> str:
     return _turn_toward(nav, wrap_angle(heading - state.yaw)) or "stop"
 
 
+class LookThenGoalView:
+    """A teacher that first looks for the goal photo's scene, then follows
+    :func:`follow_to_goal_view` (``bc_teacher="look"``); privileged, one instance per episode
+    (:meth:`reset` at its start: it remembers whether it has looked).
+
+    The path and view teachers set off along the shortest path at once, even when the goal and
+    the scene of the goal photo are out of the agent's view, so a policy that sees only its own
+    camera and the photo cannot tell from its inputs which way they turn first. This one begins,
+    before any forward move, by turning toward the goal photo's heading until the photo's centre
+    direction is inside the agent's field of view (within ``hfov / 2`` of its heading, so the
+    photo's scene is in view when the goal is near; within half a turn step where turns are wider
+    than the field of view): the shorter way while the two views overlap (heading difference
+    under ``hfov``, so the photo's scene is partly in view and its side can be told), else always
+    to the left (nothing in view tells the side). Then, or once the agent has
+    moved, it is :func:`follow_to_goal_view`. Made for ImageNav (a goal heading); without one it is
+    :func:`follow_to_goal_view` throughout.
+    """
+
+    def __init__(self, stop_distance: float = 0.3):
+        self.stop_distance = stop_distance
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the episode (call at each episode's start)."""
+        self.looked = False
+        self._start: np.ndarray | None = None
+
+    def __call__(self, env) -> str:
+        nav = env.unwrapped
+        if not self.looked:
+            state = nav.sim.get_agent_state()
+            position = np.asarray(state.position, dtype=np.float64)
+            if self._start is None:
+                self._start = position
+            heading = nav.task.goal_heading(nav.episode)
+            moved = float(np.hypot(*(position - self._start)[[0, 2]])) > 0.01
+            # A turn step wider than the field of view could step over the window: widen it to the step.
+            window = max(math.radians(nav.embodiment.camera.hfov), math.radians(getattr(nav.embodiment, "turn_angle", 0.0)))
+            if heading is None or moved:
+                self.looked = True
+            else:
+                error = wrap_angle(heading - state.yaw)
+                if abs(error) <= window / 2.0:
+                    self.looked = True
+                elif abs(error) < window:  # the shorter way
+                    return "turn_left" if error > 0 else "turn_right"
+                else:
+                    return "turn_left"
+        return follow_to_goal_view(env, self.stop_distance)
+
+
 def _turn_toward(nav, error: float) -> str | None:
     """``turn_left``/``turn_right`` when a heading ``error`` (radians, left positive) is more than
     half a turn step; else ``None``."""

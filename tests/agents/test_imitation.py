@@ -87,12 +87,32 @@ def test_the_view_teacher_labels_a_walk_on_to_the_goal_photo(demos):
         collect(dataclasses.replace(SPEC, teacher="shortest"), range(1), progress=False)
 
 
+def test_the_look_teacher_turns_first_only_where_the_goal_photos_scene_is_out_of_view():
+    """bc_teacher="look": the view teacher's episodes, each begun with turns toward the goal
+    photo's heading where it is more than half the field of view away; one labeller per
+    episode (it remembers its look), so every episode succeeds and ends with one stop."""
+    view = collect(dataclasses.replace(SPEC, teacher="view"), range(4), progress=False)
+    look = collect(dataclasses.replace(SPEC, teacher="look"), range(4), progress=False)
+    assert all(look.success)
+    turned = 0
+    for labels, view_labels, poses in zip(look.labels, view.labels, look.goal_pose):
+        assert labels[-1] == 0 and 0 not in labels[:-1]
+        if len(labels) == len(view_labels):
+            assert np.array_equal(labels, view_labels)
+        else:
+            turned += 1
+            first_move = int(np.argmax(labels == 1))
+            assert set(labels[:first_move].tolist()) <= {2, 3} and first_move > 0
+    assert turned > 0  # some of the four start facing away from the photo's heading
+
+
 def test_demonstration_caches_are_kept_apart_by_teacher():
     from navgym import __version__
     from navgym.core.paths import cache_dir
 
     path = demonstration_cache_path(SPEC, [0, 1])
     assert demonstration_cache_path(dataclasses.replace(SPEC, teacher="view"), [0, 1]) != path
+    assert demonstration_cache_path(dataclasses.replace(SPEC, teacher="look"), [0, 1]) not in (path, demonstration_cache_path(dataclasses.replace(SPEC, teacher="view"), [0, 1]))
     assert demonstration_cache_path(SPEC, [0, 2]) != path
     # The default teacher's key is the one caches had before teachers existed: they still hit.
     key = json.dumps({"format": 2, "navgym": __version__, "spec": [SPEC.env_id, "train", "agent", list(map(list, SPEC.env_kwargs)), 5],

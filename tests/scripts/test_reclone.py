@@ -55,6 +55,11 @@ def test_reclone_reproduces_the_runs_clone_and_clones_longer(tmp_path):
     assert settings["env_kwargs"] == {**TINY["env_kwargs"], "num_scenes": 2}
     houses = _policy(tmp_path / "houses" / "pretrain.zip")
     assert all(torch.equal(original[k], houses[k]) for k in original if "features_extractor" in k)
+    # Another teacher: its own demonstrations (other labels), the encoder still the run's.
+    reclone.main(["--run", str(run), "--out", str(tmp_path / "look"), "--bc-teacher", "look"])
+    assert json.loads((tmp_path / "look" / "train_args.json").read_text())["bc_teacher"] == "look"
+    look = _policy(tmp_path / "look" / "pretrain.zip")
+    assert all(torch.equal(original[k], look[k]) for k in original if "features_extractor" in k)
     # DAgger rounds after the cloning, on the same frozen encoder: the learner's states labelled and cloned.
     reclone.main(["--run", str(run), "--out", str(tmp_path / "dagger"), "--pretrain", "dagger", "--dagger-rounds", "1",
                   "--dagger-episodes", "2", "--dagger-epochs", "1"])

@@ -14,6 +14,8 @@ from gymnasium.utils.env_checker import check_env
 import navgym  # noqa: F401  (registers the ids)
 from navgym.envs.nav_env import NavEnv
 from navgym.scenes.builder import SceneBuilder
+from navgym.core.geometry import wrap_angle
+from navgym.embodiments.habitat import HabitatDiscreteAgent
 from navgym.sims.base import AgentState, CameraSpec
 from navgym.sims.embedded.simulator import EmbeddedSimulator
 from navgym.datasets.episodes import Episode, EpisodeDataset, NavigationGoal
@@ -26,7 +28,7 @@ from navgym.wrappers import (
     UserMatchedGoalCamera,
     draw_goal_camera,
 )
-from navgym.wrappers.privileged import follow_shortest_path, follow_to_goal_view
+from navgym.wrappers.privileged import LookThenGoalView, follow_shortest_path, follow_to_goal_view
 
 SMALL = {"num_scenes": 2, "episodes_per_scene": 3}
 AGENT_CAMERA = CameraSpec(128, 128, 90.0, 1.25)
@@ -36,7 +38,7 @@ AGENT_CAMERA = CameraSpec(128, 128, 90.0, 1.25)
 START, GOAL = [0.5, 0.0, 3.5], [5.0, 0.0, 2.0]
 
 
-def room_env(**task_kwargs) -> NavEnv:
+def room_env(embodiment=None, **task_kwargs) -> NavEnv:
     """A 6 m x 4 m room (x in [0, 6], z in [0, 4]), walls 2.5 m high, nothing inside."""
     b = SceneBuilder("room")
     floor = b.material("wood", "wood", (150, 100, 60), np.random.default_rng(0).integers(0, 255, (8, 8, 3), dtype=np.uint8))
@@ -56,7 +58,8 @@ def room_env(**task_kwargs) -> NavEnv:
         goals=[NavigationGoal(position=GOAL)],
         info={"goal_rotation": [0.0, 0.0, 0.0, 1.0]},
     )
-    return NavEnv(ImageNavTask(**task_kwargs), EpisodeDataset(episodes=[episode], kind="imagenav"), lambda _: EmbeddedSimulator(scene))
+    return NavEnv(ImageNavTask(**task_kwargs), EpisodeDataset(episodes=[episode], kind="imagenav"), lambda _: EmbeddedSimulator(scene),
+                  embodiment=embodiment)
 
 
 def make_small(env_id: str, **kwargs) -> gym.Env:
@@ -373,6 +376,75 @@ def test_the_goal_view_follower_stops_where_the_goal_photo_was_taken(make):
         path, view = ends
         assert view["distance_to_goal"] <= 0.3 + 1e-6 and view["num_steps"] > path["num_steps"]
         assert view["angle_to_goal"] <= half_turn + 1e-6, view["angle_to_goal"]
+
+
+@pytest.mark.parametrize("offset_deg", [0.0, 30.0, -60.0, 80.0, 120.0, -150.0, 180.0])
+def test_the_look_teacher_turns_until_the_goal_photos_scene_is_in_view_then_follows_the_view_teacher(offset_deg):
+    """bc_teacher="look": before any move it turns toward the goal photo's heading until that
+    heading is within half the field of view: the shorter way while the two views overlap (less
+    than one field of view apart), else to the left; then every label is the view teacher's, and
+    the episode ends in success."""
+    env = room_env()
+    env.reset(seed=0)
+    nav = env.unwrapped
+    heading = nav.task.goal_heading(nav.episode)
+    hfov = math.radians(nav.embodiment.camera.hfov)
+    env.unwrapped.sim.set_agent_state(AgentState.from_yaw(START, heading + math.radians(offset_deg)))
+    teacher = LookThenGoalView()
+    turns, checked = 0, False
+    for _ in range(300):
+        error = wrap_angle(heading - nav.sim.get_agent_state().yaw)
+        action = teacher(env)
+        if not teacher.looked:
+            turns += 1
+            assert abs(error) > hfov / 2
+            expected = "turn_left" if abs(error) >= hfov or error > 0 else "turn_right"
+            assert action == expected, (error, action)
+        else:
+            if not checked:  # the look ends facing within half the field of view of the heading
+                assert abs(error) <= hfov / 2 + 1e-6
+                checked = True
+            assert action == follow_to_goal_view(env)
+        _, _, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            break
+    assert terminated and info["success"]
+    assert (turns == 0) == (abs(offset_deg) <= 45)
+
+
+@pytest.mark.parametrize("hfov, turn_angle", [(20.0, 30.0), (120.0, 10.0)])
+def test_the_look_teacher_ends_its_look_with_other_cameras_and_turn_steps(hfov, turn_angle):
+    """A field of view narrower than a turn step (20° against 30°) must not make it turn back and
+    forth for ever; a wide one ends the look sooner."""
+    env = room_env(embodiment=HabitatDiscreteAgent(camera=AGENT_CAMERA.with_(hfov=hfov), turn_angle=turn_angle))
+    env.reset(seed=0)
+    nav = env.unwrapped
+    heading = nav.task.goal_heading(nav.episode)
+    nav.sim.set_agent_state(AgentState.from_yaw(START, heading + math.radians(105.0)))  # reaches 15° off: within no 20° window
+    teacher = LookThenGoalView()
+    for turns in range(40):
+        action = teacher(env)
+        if teacher.looked:
+            break
+        env.step(action)
+    assert teacher.looked and turns <= 360 / turn_angle
+    error = abs(wrap_angle(heading - nav.sim.get_agent_state().yaw))
+    assert error <= math.radians(max(hfov, turn_angle)) / 2 + 1e-6
+
+
+def test_the_look_teacher_stops_looking_once_the_agent_has_moved():
+    """In DAgger rounds the learner acts: a move before the look is over ends the look."""
+    env = room_env()
+    env.reset(seed=0)
+    nav = env.unwrapped
+    heading = nav.task.goal_heading(nav.episode)
+    nav.sim.set_agent_state(AgentState.from_yaw(START, heading + math.pi / 2 + 0.3))  # facing into the room, away from the heading
+    teacher = LookThenGoalView()
+    assert teacher(env) == "turn_left" and not teacher.looked
+    env.step("move_forward")
+    assert teacher(env) == follow_to_goal_view(env) and teacher.looked
+    teacher.reset()
+    assert not teacher.looked
 
 
 def test_angle_terms_are_zero_without_a_goal_view():
