@@ -136,6 +136,11 @@ EXPORTED = {
     "easy_pipe45_direction_s0_agent": ("pipe45_direction_s0", "| **0.367 ± 0.059** | 0.297 ± 0.056 |"),
     "easy_ppo_e8_t2_direction_pipe45_easy_s0_agent": ("ppo_e8_t2_direction_pipe45_easy_s0", "| **0.434 ± 0.061** | **0.469 ± 0.062** |"),
     "easy_ppo_e8_t2_direction_pipe45_easy_s0_agent_sampled": ("ppo_e8_t2_direction_pipe45_easy_s0", "| **0.469 ± 0.062** | against its start: 50 / 33 argmax"),
+    # the look teacher (--bc-teacher look) on seed 0's grouped-recipe direction encoder, then PPO half as long
+    "ppo_e8_t1_direction_look_half_s0_agent": ("ppo_e8_t1_direction_look_half_s0", "| **0.578 ± 0.061** | 0.516 ± 0.062 |"),
+    "ppo_e8_t1_direction_look_half_s0_agent_sampled": ("ppo_e8_t1_direction_look_half_s0", "| 0.516 ± 0.062 |"),
+    "ppo_e8_t1_direction_look_half_s0_user": ("ppo_e8_t1_direction_look_half_s0", "| 0.289 ± 0.056 (35 / 34"),
+    "ppo_e8_t1_direction_look_half_s0_extreme": ("ppo_e8_t1_direction_look_half_s0", "| 0.098 ± 0.037 (15 / 13"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),
@@ -143,7 +148,8 @@ EXPORTED = {
 }
 #: evaluations that read the committed file itself (its export, or the committed BC start): their
 #: ``run.json`` records that file's SHA-256. The others were made from the run's full checkpoint.
-SAME_BYTES = {run for run in EXPORTED if run.startswith(("easy_", "default_"))}
+SAME_BYTES = {run for run in EXPORTED if run.startswith(("easy_", "default_"))} | {
+    "ppo_e8_t1_direction_look_half_s0_user", "ppo_e8_t1_direction_look_half_s0_extreme"}
 
 
 @pytest.mark.parametrize("run", sorted(EXPORTED))
