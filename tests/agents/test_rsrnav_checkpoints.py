@@ -141,6 +141,11 @@ EXPORTED = {
     "ppo_e8_t1_direction_look_half_s0_agent_sampled": ("ppo_e8_t1_direction_look_half_s0", "| 0.516 ± 0.062 |"),
     "ppo_e8_t1_direction_look_half_s0_user": ("ppo_e8_t1_direction_look_half_s0", "| 0.289 ± 0.056 (35 / 34"),
     "ppo_e8_t1_direction_look_half_s0_extreme": ("ppo_e8_t1_direction_look_half_s0", "| 0.098 ± 0.037 (15 / 13"),
+    # the dense head's pose-trained encoder cloned from the look teacher, then PPO (281,600 steps)
+    "ppo_e8_t1_dense_look_s0_agent": ("ppo_e8_t1_dense_look_s0", "| **0.609 ± 0.060** | **0.617 ± 0.060** |"),
+    "ppo_e8_t1_dense_look_s0_agent_sampled": ("ppo_e8_t1_dense_look_s0", "| **0.617 ± 0.060** | against its clone 42 / 26"),
+    "ppo_e8_t1_dense_look_s0_user": ("ppo_e8_t1_dense_look_s0", "| 0.406 ± 0.061 (34 / 40"),
+    "ppo_e8_t1_dense_look_s0_extreme": ("ppo_e8_t1_dense_look_s0", "| 0.160 ± 0.045 (17 / 18"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),
@@ -149,7 +154,8 @@ EXPORTED = {
 #: evaluations that read the committed file itself (its export, or the committed BC start): their
 #: ``run.json`` records that file's SHA-256. The others were made from the run's full checkpoint.
 SAME_BYTES = {run for run in EXPORTED if run.startswith(("easy_", "default_"))} | {
-    "ppo_e8_t1_direction_look_half_s0_user", "ppo_e8_t1_direction_look_half_s0_extreme"}
+    "ppo_e8_t1_direction_look_half_s0_user", "ppo_e8_t1_direction_look_half_s0_extreme",
+    "ppo_e8_t1_dense_look_s0_user", "ppo_e8_t1_dense_look_s0_extreme"}
 
 
 @pytest.mark.parametrize("run", sorted(EXPORTED))
