@@ -91,13 +91,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("runs", type=Path, nargs="+", help="navgym evaluate output folders (run.json, episodes.jsonl), all of one env")
     parser.add_argument("--out", type=Path, default=None, help="write the starts and the splits here (JSON)")
     options = parser.parse_args(argv)
-    records = {}
+    records, envs = {}, set()
     for run in options.runs:
         if not (run / "episodes.jsonl").is_file() or not (run / "run.json").is_file():
             raise SystemExit(f"{run} is not a navgym evaluate folder (episodes.jsonl and run.json are needed)")
         records[run.name] = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines() if line.strip()]
+        meta = json.loads((run / "run.json").read_text())
+        envs.add(json.dumps([meta.get(k) for k in ("env_id", "env_kwargs", "split")], sort_keys=True))
     first = options.runs[0]
-    envs = {json.dumps([json.loads((r / "run.json").read_text()).get(k) for k in ("env_id", "env_kwargs", "split")], sort_keys=True) for r in options.runs}
     if len(envs) > 1:
         raise SystemExit(f"the runs were evaluated on different envs ({sorted(envs)}); give runs of one env")
     ids = sorted({r["episode_id"] for rows in records.values() for r in rows})
