@@ -40,6 +40,23 @@ def test_reclone_reproduces_the_runs_clone_and_clones_longer(tmp_path):
     assert [json.loads(line)["stage"] for line in (tmp_path / "same" / "pretrain.jsonl").read_text().splitlines()] == ["bc"]
     original, again = _policy(run / "pretrain.zip"), _policy(tmp_path / "same" / "pretrain.zip")
     assert original.keys() == again.keys() and all(torch.equal(original[k], again[k]) for k in original)
+    # From the committed records alone (the run folder gone): its train_args.json file and its
+    # policy-only export give the same clone.
+    from navgym.agents.rsrnav.model import export_policy
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "posed_train_args.json").write_text((run / "train_args.json").read_text())
+    export_policy(run / "pretrain.zip", kept / "posed.zip")
+    reclone.main(["--run", str(kept / "posed_train_args.json"), "--encoder-from", str(kept / "posed.zip"), "--out", str(tmp_path / "records")])
+    records = _policy(tmp_path / "records" / "pretrain.zip")
+    assert all(torch.equal(original[k], records[k]) for k in original)
+    with pytest.raises(SystemExit, match="train_args.json file: give --encoder-from"):
+        reclone.main(["--run", str(kept / "posed_train_args.json"), "--out", str(tmp_path / "x")])
+    with pytest.raises(SystemExit, match="--encoder-from .*missing.zip: no such file"):
+        reclone.main(["--run", str(run), "--encoder-from", str(kept / "missing.zip"), "--out", str(tmp_path / "x")])
+    with pytest.raises(SystemExit, match="--run .*nowhere: no .*give a run folder or its train_args.json file"):
+        reclone.main(["--run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")])
     # Longer: the first pass is the run's pass, then it goes on; the encoder stays the run's.
     reclone.main(["--run", str(run), "--out", str(tmp_path / "longer"), "--bc-epochs", "2"])
     assert _epochs(tmp_path / "longer")[0] == _epochs(run)[0] and len(_epochs(tmp_path / "longer")) == 2

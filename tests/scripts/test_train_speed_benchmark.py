@@ -95,3 +95,33 @@ def test_pose_speed_benchmark_tiny_run(tmp_path):
         assert r["pairs_per_s"] == pytest.approx(64 / r["s_per_minibatch"])
     bad = subprocess.run([*command[:2], "--groups", "0,8"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "--groups '0,8'" in bad.stderr
+
+
+def test_train_ceiling_benchmark_tiny_run(tmp_path):
+    """benchmarks/train_ceiling.py: one row per (head, precision, epochs); the ceiling is the
+    cores' milliseconds over each step's parts (env + acting + epochs x training), so it falls
+    with more epochs; training an image costs more FLOPs than acting on it, the same count in
+    either precision; bad options exit naming them."""
+    out = tmp_path / "train_ceiling.json"
+    command = [sys.executable, "benchmarks/train_ceiling.py", "--heads", "dense", "--precisions", "float32,bfloat16", "--epochs", "1,2",
+               "--num-scenes", "1", "--size", "64", "--act-batch", "2", "--update-batch", "4", "--goal-every", "2",
+               "--repeats", "1", "--env-steps", "3", "--cores", "2", "--json", str(out)]
+    result = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "TQDM_DISABLE": "1"})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("machine:") and "ceiling for 2 cores" in lines[0]
+    assert lines[1].split() == ["head", "precision", "act", "ms", "train", "ms", "GFLOP", "fwd", "GFLOP", "f+b", "GFLOP/s", "epochs",
+                                "ceiling", "steps/s", "target"]
+    rows = [line.split() for line in lines[2:] if line.strip()]
+    assert [(r[0], r[1], int(r[7])) for r in rows] == [("dense", "float32", 1), ("dense", "float32", 2), ("dense", "bfloat16", 1), ("dense", "bfloat16", 2)]
+    report = json.loads(out.read_text())["results"]
+    for r in report:
+        for key in ("env_ms", "act_ms", "train_ms", "act_gflop", "train_gflop", "ceiling_steps_per_second"):
+            assert math.isfinite(r[key]) and r[key] > 0, (key, r)
+        assert r["ceiling_steps_per_second"] == pytest.approx(2000 / (r["env_ms"] + r["act_ms"] + r["epochs"] * r["train_ms"]))
+        assert r["train_gflop"] > r["act_gflop"]
+    assert report[0]["ceiling_steps_per_second"] > report[1]["ceiling_steps_per_second"]
+    assert report[0]["train_gflop"] == pytest.approx(report[2]["train_gflop"])
+    for option, value in (("--precisions", "float16"), ("--update-batch", "0"), ("--epochs", "0")):
+        bad = subprocess.run([*command[:2], option, value], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert bad.returncode != 0 and option in bad.stderr, (option, bad.stderr[-500:])
