@@ -154,9 +154,11 @@ def main() -> None:
         if getattr(options, name) < 1:
             raise SystemExit(f"--{name.replace('_', '-')} {getattr(options, name)} must be at least 1")
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
+    from navgym.agents.rsrnav.encoders import PRECISIONS
+
     precisions = [p.strip() for p in options.precisions.split(",") if p.strip()]
-    if not precisions or set(precisions) - {"float32", "bfloat16"}:
-        raise SystemExit(f"--precisions {options.precisions!r} must list float32 and/or bfloat16")
+    if not precisions or set(precisions) - set(PRECISIONS):
+        raise SystemExit(f"--precisions {options.precisions!r} must list some of {', '.join(PRECISIONS)}")
     epochs = whole_numbers(options.epochs, "epochs", "1,2")
     cores = options.cores or os.cpu_count() or 1
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
