@@ -3,7 +3,8 @@ with one env in-process and two envs in subprocesses, printed side by side.
 
     python benchmarks/train_speed.py [--heads direction] [--rollouts 4] [--n-steps 128] [--threads 1]
         [--envs 1,2] [--num-scenes 4] [--episodes-per-scene 20] [--size 128] [--render-backend raster]
-        [--model-option precision=bfloat16] [--ppo-freeze none,encoder] [--overlap off,on] [--json results.json]
+        [--model-option precision=bfloat16] [--ppo-freeze none,encoder] [--overlap off,on]
+        [--init-from CHECKPOINT] [--env-id ImageNav-ProcHouseNear-v0] [--json results.json]
 
 Each configuration builds the envs and the model, runs one warm-up rollout and update, then times
 ``--rollouts`` more, with navgym's training callback (it switches torch threads: ``--threads``
@@ -17,7 +18,12 @@ fixed as ``navgym train --ppo-freeze`` does (fine-tuning a cloned policy: the fr
 features are computed once while acting); ``--overlap off,on`` adds rows with
 ``navgym train --overlap-rollouts`` (the policy acts for one half of the envs while the other
 half steps; two envs or more, so rows with one env are skipped); ``--json`` also writes the rows
-to a file.
+to a file. "episode steps" is the mean length of the last (at most 100) training episodes: a
+freshly built policy calls ``stop`` about every fourth step, so its rollouts spend much of their
+time on resets (a new goal photo rendered by the env and encoded by the policy) that PPO
+fine-tuning a cloned policy, with episodes of 30-50 steps, rarely meets. ``--init-from`` starts
+each configuration from a checkpoint's policy (its head's network settings; ``--model-option``
+still sets PPO's and the precision) to time that case, with ``--env-id`` the env it was cloned on.
 CI runs it with a tiny budget (tests/scripts/test_train_speed_benchmark.py), checking only that it
 runs and reports sane numbers, nothing about speed.
 """
@@ -35,8 +41,26 @@ from pathlib import Path
 from _phases import processor, rollout_timer, write_report
 
 
+def network_settings(checkpoint: Path, head: str) -> dict:
+    """The network settings checkpoint ``checkpoint`` was trained with (what a run starting from
+    its weights must keep; PPO's own settings and the precision stay free), for ``head``; exits
+    naming ``--init-from`` when it is missing or of another head."""
+    from navgym.training.args import TRAINERS
+    from navgym.training.loop import recorded_config
+
+    if not checkpoint.is_file():
+        raise SystemExit(f"--init-from {str(checkpoint)!r} is not a file; give an RSRNav checkpoint, e.g. docs/results/rsrnav/checkpoints/pipeg30_direction_s0.zip")
+    trainer = TRAINERS.get("rsrnav")
+    recorded = recorded_config(trainer, checkpoint)
+    if recorded["head"] != head:
+        raise SystemExit(f"--init-from {str(checkpoint)!r} is a {recorded['head']!r} head's checkpoint, not {head!r}; pass --heads {recorded['head']}")
+    free = {"head", "precision", *trainer.fine_tuning_settings}
+    return {key: value for key, value in recorded.items() if key not in free}
+
+
 def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None,
-            env_kwargs: dict, model: dict | None = None, freeze: str = "none", overlap: bool = False) -> dict[str, float]:
+            env_kwargs: dict, model: dict | None = None, freeze: str = "none", overlap: bool = False,
+            init_from: Path | None = None, env_id: str | None = None) -> dict[str, float]:
     import torch
     from stable_baselines3.common.callbacks import CallbackList
 
@@ -45,8 +69,10 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
 
     torch.set_num_threads(threads)
     out = Path(tempfile.mkdtemp(prefix="navgym_train_speed_"))
+    settings = network_settings(init_from, head) if init_from is not None else {}
     args = TrainArgs(
-        head=head, n_envs=n_envs, model={**(model or {}), "n_steps": n_steps}, env_kwargs=env_kwargs,
+        head=head, n_envs=n_envs, model={**settings, **(model or {}), "n_steps": n_steps}, env_kwargs=env_kwargs,
+        **({"env_id": env_id} if env_id else {}),
         out=out, torch_threads=threads, update_threads=update_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False,
         ppo_freeze=freeze, overlap_rollouts=overlap,
     )
@@ -55,6 +81,8 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
 
     try:
         model = build_model(args.config(), vec_env, seed=0)
+        if init_from is not None:  # a cloned policy: its episodes run as long as in fine-tuning
+            args.trainer.init_weights(model, init_from, args.config())
         if freeze != "none":
             args.trainer.freeze(model, freeze)
         samples = n_steps * n_envs
@@ -65,6 +93,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
         began = time.perf_counter()
         model.learn(samples * rollouts, callback=callbacks, reset_num_timesteps=False)
         total = time.perf_counter() - began
+        lengths = [float(info["l"]) for info in model.ep_info_buffer]  # the last (at most 100) episodes
         if (getattr(model, "overlapped_rollouts", 0) > 0) != overlap:
             raise RuntimeError(f"overlap={overlap} but {getattr(model, 'overlapped_rollouts', 0)} rollouts were overlapped")
     finally:
@@ -76,6 +105,8 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
         "rollout_steps_per_second": steps / phases.rollout,
         "update_seconds": (total - phases.rollout) / rollouts,
         "samples_per_update": samples,
+        # Every reset renders a new goal photo and the policy encodes it: short episodes cost more.
+        "episode_steps": sum(lengths) / len(lengths) if lengths else float("nan"),
     }
 
 
@@ -105,12 +136,19 @@ def main() -> None:
                         help="RSRNavConfig setting, e.g. precision=bfloat16 (repeatable).")
     parser.add_argument("--ppo-freeze", default="none", help="Comma-separated parts of the encoder PPO holds fixed: none, trunk, encoder.")
     parser.add_argument("--overlap", default="off", help="Comma-separated: off, on (navgym train --overlap-rollouts; envs >= 2 only).")
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="Start each configuration from this RSRNav checkpoint's policy (a clone, as PPO fine-tuning does): "
+                             "its network settings, episodes as long as the policy makes them. Default: a freshly built model.")
+    parser.add_argument("--env-id", default=None, help="Training env id (default: ImageNav-ProcHouseEasy-v0).")
     parser.add_argument("--json", type=Path, default=None, help="Also write the options and rows to this JSON file.")
     options = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
     model = dict(_option(text) for text in options.model_option)
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
     env_counts = [int(n) for n in options.envs.split(",") if n.strip()]
+    if options.init_from is not None:
+        for head in heads:
+            network_settings(options.init_from, head)  # exits naming --init-from when it cannot serve
     freezes = [f.strip() for f in options.ppo_freeze.split(",") if f.strip()]
     overlaps = [o.strip() for o in options.overlap.split(",") if o.strip()]
     if not overlaps or set(overlaps) - {"off", "on"}:
@@ -124,16 +162,16 @@ def main() -> None:
         f"machine: {processor()}, {os.cpu_count()} CPUs; torch threads: {options.threads} in rollouts, "
         f"{options.update_threads or 'all cores'} in updates; n_steps {options.n_steps} per env"
     )
-    print(f"{'head':<14}{'frozen':<9}{'overlap':<8}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}")
+    print(f"{'head':<14}{'frozen':<9}{'overlap':<8}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}{'episode steps':>15}")
     rows = []
     configurations = [(head, freeze, overlap, n_envs) for head in heads for freeze in freezes for overlap in overlaps
                       for n_envs in env_counts if overlap == "off" or n_envs >= 2]
     for head, freeze, overlap, n_envs in configurations:
         r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs, model,
-                    freeze, overlap == "on")
+                    freeze, overlap == "on", options.init_from, options.env_id)
         print(
             f"{head:<14}{freeze:<9}{overlap:<8}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
-            f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}",
+            f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}{r['episode_steps']:>15.1f}",
             flush=True,
         )
         rows.append({"head": head, "frozen": freeze, "overlap": overlap == "on", "envs": n_envs, **r})

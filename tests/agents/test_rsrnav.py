@@ -218,6 +218,32 @@ def test_goal_deduplication_and_cache_change_no_value_or_gradient():
     assert not torch.allclose(changed, expected, atol=1e-3)
 
 
+def test_acting_goal_cache_reads_observed_uint8_images_and_converts_only_new_ones(monkeypatch):
+    from navgym.agents.rsrnav import encoders as rsrnav_encoders
+
+    torch.manual_seed(0)
+    space = gym.spaces.Dict({k: gym.spaces.Box(0, 255, (64, 64, 3), dtype=np.uint8) for k in ("rgb", "imagegoal")})
+    encoder = RSRNavEncoder(space, head="direction")  # channels-last observations, as the envs give them
+    goals = torch.randint(0, 256, (3, 64, 64, 3), dtype=torch.uint8)
+    observations = {"rgb": torch.randint(0, 256, (6, 64, 64, 3), dtype=torch.uint8), "imagegoal": goals[torch.tensor([2, 0, 2, 1, 0, 2])]}
+    as_float = {k: v.float() / 255.0 for k, v in observations.items()}  # what SB3 hands over when it converts
+    with torch.enable_grad():
+        expected = encoder(observations).detach()  # the update's path: no cache
+    with torch.no_grad():
+        first = encoder(observations)
+        assert len(encoder._cache) == 3  # one entry per distinct goal image
+        converted = []
+        original = rsrnav_encoders._unit
+        monkeypatch.setattr(rsrnav_encoders, "_unit", lambda images: converted.append(images.shape[0]) or original(images))
+        again = encoder(observations)
+        monkeypatch.undo()
+        assert converted == [6]  # the observations only: every goal came from the cache
+        from_float = encoder(as_float)
+    assert torch.allclose(first, expected, atol=1e-5) and torch.equal(again, first)
+    assert torch.allclose(from_float, expected, atol=1e-5)
+    assert len(encoder._cache) == 6  # float goals are other keys than the same uint8 images
+
+
 # -- training, checkpoints, the agent ------------------------------------------------------------------------
 TINY_ENV = {"num_scenes": 1, "episodes_per_scene": 4}
 TINY_MODEL = {"n_steps": 16, "batch_size": 32, "n_epochs": 2}

@@ -15,6 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--rollouts", "1", "--n-steps", "8", "--num-scenes", "1", "--episodes-per-scene", "2", "--update-threads", "1"]
 NUMBERS = ("steps_per_second", "rollout_steps_per_second", "update_seconds")
+HEADER = ["head", "frozen", "overlap", "envs", "steps/s", "rollout", "steps/s", "update", "s", "samples/update", "episode", "steps"]
+CLONE = ROOT / "docs/results/rsrnav/checkpoints/pipeg30_direction_s0.zip"  # a committed direction clone (cue_norm, 1-layer core)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +37,7 @@ def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra, frozen, ov
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("machine:") and lines[1].split() == ["head", "frozen", "overlap", "envs", "steps/s", "rollout", "steps/s", "update", "s", "samples/update"]
+    assert lines[0].startswith("machine:") and lines[1].split() == HEADER
     rows = [line.split() for line in lines[2:] if line.strip()]
     expected = [(head, part, overlap, envs) for head in heads for part in frozen for overlap in overlaps]
     assert [(row[0], row[1], row[2], int(row[3])) for row in rows] == expected, result.stdout
@@ -43,15 +45,31 @@ def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra, frozen, ov
         steps, rollout_steps, update_seconds = map(float, row[4:7])
         assert all(math.isfinite(x) and x > 0 for x in (steps, rollout_steps, update_seconds)), row
         assert int(row[7]) == 8 * envs
+        assert math.isnan(float(row[8])) or float(row[8]) >= 1  # mean episode length, when an episode ended
 
     report = json.loads(out.read_text())
     assert set(report) == {"machine", "options", "results"}
     assert report["options"]["envs"] == str(envs) and report["options"]["n_steps"] == 8
     assert [(r["head"], r["frozen"], "on" if r["overlap"] else "off", r["envs"]) for r in report["results"]] == expected
     for r in report["results"]:
-        assert set(r) == {"head", "frozen", "overlap", "envs", "samples_per_update", *NUMBERS}
+        assert set(r) == {"head", "frozen", "overlap", "envs", "samples_per_update", "episode_steps", *NUMBERS}
         assert all(math.isfinite(r[key]) and r[key] > 0 for key in NUMBERS), r
         assert r["samples_per_update"] == 8 * envs
+
+
+def test_train_speed_benchmark_from_a_clone(tmp_path):
+    """--init-from: each configuration starts from a checkpoint's policy with its network settings
+    (here the committed clone's cue_norm and 1-layer core, which the defaults lack: a fresh model's
+    weights would not load); a missing file or another head's checkpoint exits naming --init-from."""
+    command = [sys.executable, "benchmarks/train_speed.py", "--heads", "direction", "--envs", "1", *TINY,
+               "--init-from", str(CLONE), "--env-id", "ImageNav-ProcHouseNear-v0", "--episodes-per-scene", "8", "--model-option", "n_epochs=1"]
+    result = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "TQDM_DISABLE": "1"})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[1].split() == HEADER and lines[2].split()[:4] == ["direction", "none", "off", "1"], result.stdout
+    for head, checkpoint, expected in (("direction", tmp_path / "missing.zip", "is not a file"), ("dense", CLONE, "'direction' head's checkpoint")):
+        bad = subprocess.run([*command[:2], "--heads", head, "--init-from", str(checkpoint)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert bad.returncode != 0 and "--init-from" in bad.stderr and expected in bad.stderr, bad.stderr[-800:]
 
 
 def test_encoder_speed_benchmark_tiny_run(tmp_path):

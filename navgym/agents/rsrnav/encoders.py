@@ -28,6 +28,7 @@ import math
 from collections import OrderedDict
 from typing import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from gymnasium import spaces
@@ -561,12 +562,12 @@ class RSRNavEncoder(BaseFeaturesExtractor):
             return self._cue(observations).float()
 
     def _cue(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
-        rgb, goal = _unit(observations["rgb"]), _unit(observations["imagegoal"])
-        if self._channels_last:
-            rgb, goal = rgb.permute(0, 3, 1, 2), goal.permute(0, 3, 1, 2)
+        rgb = self._nchw(_unit(observations["rgb"]))
         if self.frozen != "trunk" and not torch.is_grad_enabled():
-            # Acting step by step: the goal's features come from a cache (see _goal_features).
-            return self.head(self.trunk(rgb), self._goal_features(goal))
+            # Acting step by step: the goal's features come from a cache (see _goal_features),
+            # which reads the goal images as observed and converts only the ones it computes.
+            return self.head(self.trunk(rgb), self._goal_features(observations["imagegoal"]))
+        goal = self._nchw(_unit(observations["imagegoal"]))
         # The goal image is the same for a whole episode, so a batch of rollout steps holds few
         # distinct goals: encode each once (same values and gradients as encoding every row).
         unique_goals, inverse = unique_images(goal)
@@ -580,28 +581,36 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         observation_features, goal_features = features[: rgb.shape[0]], features[rgb.shape[0] :]
         return self.head(observation_features, goal_features if inverse is None else goal_features[inverse])
 
+    def _nchw(self, images: torch.Tensor) -> torch.Tensor:
+        """Images in the trunk's (N, C, H, W) layout (observed channels-last ones permuted)."""
+        return images.permute(0, 3, 1, 2) if self._channels_last else images
+
     def _goal_features(self, goal: torch.Tensor) -> torch.Tensor:
-        """Trunk features of goal images without gradients, cached per image while the trunk's
-        weights are unchanged (tensor version counters: any optimiser step or load clears it)."""
+        """Trunk features of goal images (as observed: uint8, or float when SB3 converted them)
+        without gradients, cached per image while the trunk's weights are unchanged (tensor
+        version counters: any optimiser step or load clears it). Keys hash each row's observed
+        bytes (one host copy for the batch); only the rows not cached are converted and encoded."""
         version = self._weights_version(self.trunk)
         if getattr(self, "_cache_version", None) != version or goal.device != getattr(self, "_cache_device", goal.device):
-            self._cache: OrderedDict[bytes, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+            self._cache: OrderedDict[tuple[str, bytes], tuple[np.ndarray, torch.Tensor]] = OrderedDict()
             self._cache_version, self._cache_device = version, goal.device
+        rows = goal.detach().contiguous().cpu().numpy()
         out: list[torch.Tensor | None] = [None] * goal.shape[0]
         missing = []
-        for i, row in enumerate(goal):
-            key = hashlib.blake2b(row.contiguous().cpu().numpy().tobytes(), digest_size=16).digest()
+        for i, row in enumerate(rows):
+            key = (str(goal.dtype), hashlib.blake2b(row.data, digest_size=16).digest())
             hit = self._cache.get(key)
-            if hit is not None and torch.equal(hit[0], row):
+            if hit is not None and np.array_equal(hit[0], row):
                 out[i] = hit[1]
                 self._cache.move_to_end(key)
             else:
                 missing.append((i, key))
         if missing:
-            features = self.trunk(goal[[i for i, _ in missing]])
+            indices = [i for i, _ in missing]
+            features = self.trunk(self._nchw(_unit(goal[indices])))
             for (i, key), feature in zip(missing, features):
                 out[i] = feature
-                self._cache[key] = (goal[i].clone(), feature)
+                self._cache[key] = (rows[i].copy(), feature)
             while len(self._cache) > self.GOAL_CACHE_SIZE:
                 self._cache.popitem(last=False)
         return torch.stack(out)

@@ -1,0 +1,110 @@
+"""What one training env's step, reset and change of house cost, on one thread: the env side of
+``experiments/rollout_parts.py``.
+
+    python experiments/env_step_parts.py [--env-id ImageNav-ProcHouseNear-v0] [--num-scenes 4] [--steps 1000]
+        [--resets 100] [--render-backend raster] [--json parts.json]
+
+The env is the one PPO trains in (``make_training_env``: RSRNav reward, SB3 ``Monitor``). Steps
+take random moves (never ``stop``) and reset only at the time limit; the camera's share of a step
+is the simulator's ``render`` timed inside it. Resets draw episodes as training does (after a
+warm-up of as many resets, so most goals' distance fields are cached, as in a long run), and
+"house load" builds each house's simulator afresh (its walkable grid included), what the env pays
+each time it moves to a house it does not hold (every ``scene_repeat_episodes`` episodes).
+Prints milliseconds (median and 90th percentile where there are many).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env-id", default="ImageNav-ProcHouseNear-v0", help="Training env id.")
+    parser.add_argument("--num-scenes", type=int, default=4, help="ProcHouse houses.")
+    parser.add_argument("--steps", type=int, default=1000, help="Timed steps.")
+    parser.add_argument("--resets", type=int, default=100, help="Timed resets (after as many untimed).")
+    parser.add_argument("--render-backend", default="raster", help="sim_options render_backend.")
+    parser.add_argument("--seed", type=int, default=0, help="Reset seed and action stream.")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the numbers to this JSON file.")
+    options = parser.parse_args()
+    for name in ("num_scenes", "steps", "resets"):
+        if getattr(options, name) < 1:
+            raise SystemExit(f"--{name.replace('_', '-')} {getattr(options, name)} must be at least 1")
+    warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
+    import torch
+
+    from navgym.training import make_training_env
+
+    torch.set_num_threads(1)
+    env = make_training_env(options.env_id, "train", monitor=True, num_scenes=options.num_scenes,
+                            sim_options={"render_backend": options.render_backend})
+    rng = np.random.default_rng(options.seed)
+    env.reset(seed=options.seed)
+    core = env.unwrapped
+    render_seconds = [0.0]
+
+    def timed_render(render):
+        def wrapped(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return render(*args, **kwargs)
+            finally:
+                render_seconds[0] += time.perf_counter() - began
+        return wrapped
+
+    for _ in range(50):  # warm-up: compiled kernels, caches
+        _, _, terminated, truncated, _ = env.step(int(rng.integers(1, 4)))
+        if terminated or truncated:
+            env.reset()
+    step_seconds = 0.0
+    steps = 0
+    while steps < options.steps:
+        sim = core.sim
+        original = sim.render
+        sim.render = timed_render(original)
+        began = time.perf_counter()
+        _, _, terminated, truncated, _ = env.step(int(rng.integers(1, 4)))
+        step_seconds += time.perf_counter() - began
+        del sim.render  # back to the class's method
+        steps += 1
+        if terminated or truncated:
+            env.reset()
+    resets = []
+    for k in range(2 * options.resets):
+        began = time.perf_counter()
+        env.reset()
+        if k >= options.resets:
+            resets.append(time.perf_counter() - began)
+    scenes = sorted({episode.scene_id for episode in core.dataset.episodes})
+    loads = []
+    for scene in scenes:
+        began = time.perf_counter()
+        core.sim_factory(scene).close()
+        loads.append(time.perf_counter() - began)
+    env.close()
+    result = {
+        "step_ms": 1000 * step_seconds / steps,
+        "render_ms_per_step": 1000 * render_seconds[0] / steps,
+        "reset_ms_median": 1000 * float(np.median(resets)),
+        "reset_ms_p90": 1000 * float(np.percentile(resets, 90)),
+        "house_load_ms_median": 1000 * float(np.median(loads)),
+        "houses": len(scenes),
+    }
+    print(f"{options.env_id}, {options.render_backend} backend, one thread")
+    print(f"step (no stop, no reset)   {result['step_ms']:7.2f} ms, of it rendering {result['render_ms_per_step']:.2f} ms "
+          f"({100 * result['render_ms_per_step'] / result['step_ms']:.0f} %)")
+    print(f"reset                      {result['reset_ms_median']:7.2f} ms median, {result['reset_ms_p90']:.2f} ms 90th percentile ({options.resets} resets)")
+    print(f"house load                 {result['house_load_ms_median']:7.2f} ms median ({len(scenes)} houses)")
+    if options.json is not None:
+        options.json.write_text(json.dumps({"options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(options).items()}, **result}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
