@@ -21,7 +21,7 @@ half steps; two envs or more, so rows with one env are skipped); ``--json`` also
 to a file. "episode steps" is the mean length of the last (at most 100) training episodes: a
 freshly built policy calls ``stop`` about every fourth step, so its rollouts spend much of their
 time on resets (a new goal photo rendered by the env and encoded by the policy) that PPO
-fine-tuning a cloned policy, with episodes of 30-50 steps, rarely meets. ``--init-from`` starts
+fine-tuning a cloned policy, whose episodes run longer, meets less often. ``--init-from`` starts
 each configuration from a checkpoint's policy (its head's network settings; ``--model-option``
 still sets PPO's and the precision) to time that case, with ``--env-id`` the env it was cloned on.
 CI runs it with a tiny budget (tests/scripts/test_train_speed_benchmark.py), checking only that it
@@ -51,7 +51,10 @@ def network_settings(checkpoint: Path, head: str) -> dict:
     if not checkpoint.is_file():
         raise SystemExit(f"--init-from {str(checkpoint)!r} is not a file; give an RSRNav checkpoint, e.g. docs/results/rsrnav/checkpoints/pipeg30_direction_s0.zip")
     trainer = TRAINERS.get("rsrnav")
-    recorded = recorded_config(trainer, checkpoint)
+    try:
+        recorded = recorded_config(trainer, checkpoint)
+    except Exception as error:  # not a checkpoint navgym can read: say which option gave it
+        raise SystemExit(f"--init-from {str(checkpoint)!r} is not an RSRNav checkpoint this navgym can read ({error})") from None
     if recorded["head"] != head:
         raise SystemExit(f"--init-from {str(checkpoint)!r} is a {recorded['head']!r} head's checkpoint, not {head!r}; pass --heads {recorded['head']}")
     free = {"head", "precision", *trainer.fine_tuning_settings}

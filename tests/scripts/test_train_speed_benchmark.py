@@ -67,7 +67,9 @@ def test_train_speed_benchmark_from_a_clone(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.splitlines()
     assert lines[1].split() == HEADER and lines[2].split()[:4] == ["direction", "none", "off", "1"], result.stdout
-    for head, checkpoint, expected in (("direction", tmp_path / "missing.zip", "is not a file"), ("dense", CLONE, "'direction' head's checkpoint")):
+    (tmp_path / "not_a_checkpoint.zip").write_bytes(b"not a zip")
+    for head, checkpoint, expected in (("direction", tmp_path / "missing.zip", "is not a file"), ("dense", CLONE, "'direction' head's checkpoint"),
+                                       ("direction", tmp_path / "not_a_checkpoint.zip", "is not an RSRNav checkpoint")):
         bad = subprocess.run([*command[:2], "--heads", head, "--init-from", str(checkpoint)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert bad.returncode != 0 and "--init-from" in bad.stderr and expected in bad.stderr, bad.stderr[-800:]
 
