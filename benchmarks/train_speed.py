@@ -63,7 +63,7 @@ def network_settings(checkpoint: Path, head: str) -> dict:
 
 def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None,
             env_kwargs: dict, model: dict | None = None, freeze: str = "none", overlap: bool = False,
-            init_from: Path | None = None, env_id: str | None = None) -> dict[str, float]:
+            init_from: Path | None = None, env_id: str | None = None, network: dict | None = None) -> dict[str, float]:
     import torch
     from stable_baselines3.common.callbacks import CallbackList
 
@@ -72,9 +72,8 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
 
     torch.set_num_threads(threads)
     out = Path(tempfile.mkdtemp(prefix="navgym_train_speed_"))
-    settings = network_settings(init_from, head) if init_from is not None else {}
     args = TrainArgs(
-        head=head, n_envs=n_envs, model={**settings, **(model or {}), "n_steps": n_steps}, env_kwargs=env_kwargs,
+        head=head, n_envs=n_envs, model={**(network or {}), **(model or {}), "n_steps": n_steps}, env_kwargs=env_kwargs,
         **({"env_id": env_id} if env_id else {}),
         out=out, torch_threads=threads, update_threads=update_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False,
         ppo_freeze=freeze, overlap_rollouts=overlap,
@@ -149,9 +148,8 @@ def main() -> None:
     model = dict(_option(text) for text in options.model_option)
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
     env_counts = [int(n) for n in options.envs.split(",") if n.strip()]
-    if options.init_from is not None:
-        for head in heads:
-            network_settings(options.init_from, head)  # exits naming --init-from when it cannot serve
+    # --init-from's network settings per head, read once (exits naming --init-from when it cannot serve).
+    networks = {head: network_settings(options.init_from, head) for head in heads} if options.init_from is not None else {}
     freezes = [f.strip() for f in options.ppo_freeze.split(",") if f.strip()]
     overlaps = [o.strip() for o in options.overlap.split(",") if o.strip()]
     if not overlaps or set(overlaps) - {"off", "on"}:
@@ -171,7 +169,7 @@ def main() -> None:
                       for n_envs in env_counts if overlap == "off" or n_envs >= 2]
     for head, freeze, overlap, n_envs in configurations:
         r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs, model,
-                    freeze, overlap == "on", options.init_from, options.env_id)
+                    freeze, overlap == "on", options.init_from, options.env_id, networks.get(head))
         print(
             f"{head:<14}{freeze:<9}{overlap:<8}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
             f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}{r['episode_steps']:>15.1f}",

@@ -16,6 +16,7 @@ Prints milliseconds (median and 90th percentile where there are many).
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import time
 import warnings
@@ -41,6 +42,7 @@ def main() -> None:
     import torch
 
     from navgym.training import make_training_env
+    from rollout_parts import _timed  # this folder is on sys.path when the script runs
 
     torch.set_num_threads(1)
     env = make_training_env(options.env_id, "train", monitor=True, num_scenes=options.num_scenes,
@@ -48,34 +50,29 @@ def main() -> None:
     rng = np.random.default_rng(options.seed)
     env.reset(seed=options.seed)
     core = env.unwrapped
-    render_seconds = [0.0]
-
-    def timed_render(render):
-        def wrapped(*args, **kwargs):
-            began = time.perf_counter()
-            try:
-                return render(*args, **kwargs)
-            finally:
-                render_seconds[0] += time.perf_counter() - began
-        return wrapped
-
     for _ in range(50):  # warm-up: compiled kernels, caches
         _, _, terminated, truncated, _ = env.step(int(rng.integers(1, 4)))
         if terminated or truncated:
             env.reset()
+    # The camera's time inside the steps: the simulator class's render, timed while stepping.
+    render_seconds: collections.Counter = collections.Counter()
+    simulator = type(core.sim)
+    render = simulator.render
+    _timed(render_seconds, collections.Counter(), simulator, "render", "render")
     step_seconds = 0.0
     steps = 0
-    while steps < options.steps:
-        sim = core.sim
-        original = sim.render
-        sim.render = timed_render(original)
-        began = time.perf_counter()
-        _, _, terminated, truncated, _ = env.step(int(rng.integers(1, 4)))
-        step_seconds += time.perf_counter() - began
-        del sim.render  # back to the class's method
-        steps += 1
-        if terminated or truncated:
-            env.reset()
+    try:
+        while steps < options.steps:
+            began = time.perf_counter()
+            _, _, terminated, truncated, _ = env.step(int(rng.integers(1, 4)))
+            step_seconds += time.perf_counter() - began
+            steps += 1
+            if terminated or truncated:
+                before = render_seconds["render"]
+                env.reset()
+                render_seconds["render"] = before  # a reset's renders are not a step's
+    finally:
+        simulator.render = render
     resets = []
     for k in range(2 * options.resets):
         began = time.perf_counter()
@@ -91,7 +88,7 @@ def main() -> None:
     env.close()
     result = {
         "step_ms": 1000 * step_seconds / steps,
-        "render_ms_per_step": 1000 * render_seconds[0] / steps,
+        "render_ms_per_step": 1000 * render_seconds["render"] / steps,
         "reset_ms_median": 1000 * float(np.median(resets)),
         "reset_ms_p90": 1000 * float(np.percentile(resets, 90)),
         "house_load_ms_median": 1000 * float(np.median(loads)),
