@@ -3,7 +3,7 @@ with one env in-process and two envs in subprocesses, printed side by side.
 
     python benchmarks/train_speed.py [--heads direction] [--rollouts 4] [--n-steps 128] [--threads 1]
         [--envs 1,2] [--num-scenes 4] [--episodes-per-scene 20] [--size 128] [--render-backend raster]
-        [--model-option precision=bfloat16] [--ppo-freeze none,encoder] [--overlap off,on]
+        [--model-option precision=bfloat16] [--ppo-freeze none,encoder] [--overlap off,on] [--env-threads 0,2]
         [--init-from CHECKPOINT] [--env-id ImageNav-ProcHouseNear-v0] [--json results.json]
 
 Each configuration builds the envs and the model, runs one warm-up rollout and update, then times
@@ -11,7 +11,9 @@ Each configuration builds the envs and the model, runs one warm-up rollout and u
 while collecting, ``--update-threads`` (default: all cores) while updating). "rollout" is the collection phase alone (env steps + policy inference),
 "update" the PPO epochs over one rollout. ``ImageNav-ProcHouseEasy-v0``, RSRNav reward, the
 default RSRNavConfig (2 epochs, 2 minibatches of 128 with 2 envs). ``--envs``, ``--num-scenes``,
-``--episodes-per-scene`` and ``--size`` shrink a run; ``--render-backend raster`` renders the training
+``--episodes-per-scene`` and ``--size`` shrink a run; ``--env-threads 0,2`` adds rows with all envs
+in the training process, stepped on two threads (``navgym train --env-threads 2``; "env-threads" 0:
+subprocesses); ``--render-backend raster`` renders the training
 envs' frames by rasterising (docs/simulator.md); ``--model-option`` sets RSRNavConfig fields (as
 ``navgym train --model-option``); ``--ppo-freeze`` (comma-separated) holds part of the encoder
 fixed as ``navgym train --ppo-freeze`` does (fine-tuning a cloned policy: the frozen part's
@@ -63,7 +65,7 @@ def network_settings(checkpoint: Path, head: str) -> dict:
 
 def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None,
             env_kwargs: dict, model: dict | None = None, freeze: str = "none", overlap: bool = False,
-            init_from: Path | None = None, env_id: str | None = None, network: dict | None = None) -> dict[str, float]:
+            init_from: Path | None = None, env_id: str | None = None, network: dict | None = None, env_threads: int = 0) -> dict[str, float]:
     import torch
     from stable_baselines3.common.callbacks import CallbackList
 
@@ -76,7 +78,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
         head=head, n_envs=n_envs, model={**(network or {}), **(model or {}), "n_steps": n_steps}, env_kwargs=env_kwargs,
         **({"env_id": env_id} if env_id else {}),
         out=out, torch_threads=threads, update_threads=update_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False,
-        ppo_freeze=freeze, overlap_rollouts=overlap,
+        ppo_freeze=freeze, overlap_rollouts=overlap, env_threads=env_threads,
     )
     make_training_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
     vec_env = make_vec_env(args)
@@ -138,6 +140,9 @@ def main() -> None:
                         help="RSRNavConfig setting, e.g. precision=bfloat16 (repeatable).")
     parser.add_argument("--ppo-freeze", default="none", help="Comma-separated parts of the encoder PPO holds fixed: none, trunk, encoder.")
     parser.add_argument("--overlap", default="off", help="Comma-separated: off, on (navgym train --overlap-rollouts; envs >= 2 only).")
+    parser.add_argument("--env-threads", default="0",
+                        help="Comma-separated: 0 (envs in subprocesses, one in-process), N (all envs in this process, stepped on N threads: "
+                             "navgym train --env-threads N).")
     parser.add_argument("--init-from", type=Path, default=None,
                         help="Start each configuration from this RSRNav checkpoint's policy (a clone, as PPO fine-tuning does): "
                              "its network settings, episodes as long as the policy makes them. Default: a freshly built model.")
@@ -154,6 +159,12 @@ def main() -> None:
     overlaps = [o.strip() for o in options.overlap.split(",") if o.strip()]
     if not overlaps or set(overlaps) - {"off", "on"}:
         raise SystemExit(f"--overlap {options.overlap!r} must be off, on or off,on")
+    try:
+        env_threads = [int(n) for n in options.env_threads.split(",") if n.strip()]
+    except ValueError:
+        env_threads = []
+    if not env_threads or min(env_threads) < 0:
+        raise SystemExit(f"--env-threads {options.env_threads!r} must be comma-separated whole numbers >= 0, e.g. 0,2")
     env_kwargs = {"num_scenes": options.num_scenes, "episodes_per_scene": options.episodes_per_scene}
     if options.size is not None:
         env_kwargs["resolution"] = options.size
@@ -163,19 +174,20 @@ def main() -> None:
         f"machine: {processor()}, {os.cpu_count()} CPUs; torch threads: {options.threads} in rollouts, "
         f"{options.update_threads or 'all cores'} in updates; n_steps {options.n_steps} per env"
     )
-    print(f"{'head':<14}{'frozen':<9}{'overlap':<8}{'envs':>5}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}{'episode steps':>15}")
+    print(f"{'head':<14}{'frozen':<9}{'overlap':<8}{'envs':>5}{'env-threads':>12}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}{'episode steps':>15}")
     rows = []
-    configurations = [(head, freeze, overlap, n_envs) for head in heads for freeze in freezes for overlap in overlaps
-                      for n_envs in env_counts if overlap == "off" or n_envs >= 2]
-    for head, freeze, overlap, n_envs in configurations:
+    configurations = [(head, freeze, overlap, n_envs, threads) for head in heads for freeze in freezes for overlap in overlaps
+                      for n_envs in env_counts for threads in env_threads
+                      if overlap == "off" or (n_envs >= 2 and threads == 0)]
+    for head, freeze, overlap, n_envs, threads in configurations:
         r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs, model,
-                    freeze, overlap == "on", options.init_from, options.env_id, networks.get(head))
+                    freeze, overlap == "on", options.init_from, options.env_id, networks.get(head), threads)
         print(
-            f"{head:<14}{freeze:<9}{overlap:<8}{n_envs:>5}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
+            f"{head:<14}{freeze:<9}{overlap:<8}{n_envs:>5}{threads:>12}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
             f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}{r['episode_steps']:>15.1f}",
             flush=True,
         )
-        rows.append({"head": head, "frozen": freeze, "overlap": overlap == "on", "envs": n_envs, **r})
+        rows.append({"head": head, "frozen": freeze, "overlap": overlap == "on", "envs": n_envs, "env_threads": threads, **r})
     if options.json is not None:
         write_report(options.json, options, rows)
 

@@ -1,10 +1,12 @@
 """Where a PPO rollout's time goes: the wall seconds of each part of sb3-contrib's collection loop
 (the policy's forward pass, sending the actions to the env workers, waiting for their steps, the
 rollout buffer) and, inside the forward pass, of the encoder's parts (the trunk, the relationship
-head, the goal-feature cache), for RSRNav PPO with ``--envs`` subprocess envs.
+head, the goal-feature cache), for RSRNav PPO with ``--envs`` envs in subprocesses (or, with
+``--env-threads N``, in this process on N threads: ``navgym train --env-threads``).
 
     python experiments/rollout_parts.py [--init-from CHECKPOINT] [--env-id ImageNav-ProcHouseNear-v0]
-        [--envs 8] [--threads 2] [--rollouts 3] [--n-steps 128] [--num-scenes 4] [--model-option precision=bfloat16] [--json parts.json]
+        [--envs 8] [--threads 2] [--rollouts 3] [--n-steps 128] [--num-scenes 4] [--env-threads 0]
+        [--model-option precision=bfloat16] [--json parts.json]
 
 It builds the model as ``navgym train`` does (from ``--init-from``'s policy and network settings
 when given, so episodes run as long as in fine-tuning), runs one warm-up rollout and update, then
@@ -51,16 +53,18 @@ def main() -> None:
     parser.add_argument("--init-from", type=Path, default=None, help="RSRNav checkpoint to start from (its network settings too).")
     parser.add_argument("--head", default="direction", help="Head (with --init-from: the checkpoint's).")
     parser.add_argument("--env-id", default="ImageNav-ProcHouseEasy-v0", help="Training env id.")
-    parser.add_argument("--envs", type=int, default=8, help="Subprocess envs (2 or more).")
+    parser.add_argument("--envs", type=int, default=8, help="Training envs (2 or more; in subprocesses unless --env-threads).")
     parser.add_argument("--threads", type=int, default=2, help="Torch threads while collecting.")
     parser.add_argument("--rollouts", type=int, default=3, help="Timed rollouts.")
     parser.add_argument("--n-steps", type=int, default=128, help="Rollout length per env.")
     parser.add_argument("--num-scenes", type=int, default=4, help="ProcHouse houses.")
     parser.add_argument("--render-backend", default="raster", help="sim_options render_backend of the envs.")
+    parser.add_argument("--env-threads", type=int, default=0,
+                        help="0: the envs in subprocesses; N: all in this process, stepped on N threads (TrainArgs.env_threads).")
     parser.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE", help="RSRNavConfig setting (repeatable).")
     parser.add_argument("--json", type=Path, default=None, help="Also write the parts to this JSON file.")
     options = parser.parse_args()
-    for name, low in (("envs", 2), ("rollouts", 1), ("threads", 1), ("n_steps", 1), ("num_scenes", 1)):
+    for name, low in (("envs", 2), ("rollouts", 1), ("threads", 1), ("n_steps", 1), ("num_scenes", 1), ("env_threads", 0)):
         if getattr(options, name) < low:
             raise SystemExit(f"--{name.replace('_', '-')} {getattr(options, name)} must be at least {low}")
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
@@ -79,7 +83,7 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="navgym_rollout_parts_"))
     args = TrainArgs(head=options.head, env_id=options.env_id, n_envs=options.envs, model=model_options, out=out,
                      env_kwargs={"num_scenes": options.num_scenes, "sim_options": {"render_backend": options.render_backend}},
-                     torch_threads=options.threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False)
+                     torch_threads=options.threads, env_threads=options.env_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False)
     make_training_env(args.env_id, "train", **args.env_kwargs).close()
     vec_env = make_vec_env(args)
     seconds: collections.Counter = collections.Counter()
@@ -107,7 +111,8 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
     steps = samples * options.rollouts
     vector_steps = steps // options.envs
-    print(f"{options.envs} envs, {options.threads} threads; {steps} env steps: {total:.1f} s in all, rollouts {phases.rollout:.1f} s "
+    where = f"in this process on {options.env_threads} threads" if options.env_threads else "in subprocesses"
+    print(f"{options.envs} envs ({where}), {options.threads} threads; {steps} env steps: {total:.1f} s in all, rollouts {phases.rollout:.1f} s "
           f"({steps / phases.rollout:.0f} env steps/s, {1000 * phases.rollout / vector_steps:.1f} ms per vector step); "
           f"mean episode {sum(lengths) / max(len(lengths), 1):.1f} steps")
     print(f"{'part':<28}{'s':>8}{'calls':>8}{'ms/call':>10}{'ms/vector step':>16}")

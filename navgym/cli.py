@@ -354,6 +354,9 @@ def train(
     overlap_rollouts: bool = typer.Option(
         False, help="Overlap acting and env steps (two halves of --n-envs, >= 2, in subprocesses): the policy acts for one half while the other steps.",
     ),
+    env_threads: int = typer.Option(
+        0, help="0: the --n-envs envs (2 or more) in subprocesses; N: all of them in this process, stepped on N threads (2 on two cores; same results).",
+    ),
 ) -> None:
     """Train a learned agent (RSRNav with recurrent PPO, optionally after imitation); resumable, logs to TensorBoard."""
     import gymnasium as gym
@@ -381,7 +384,7 @@ def train(
             pose_max_cpu_minutes=pose_max_cpu_minutes, pose_learning_rate=pose_learning_rate, pose_group=pose_group, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
             ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from, init_parts=init_parts,
-            ray=ray is not None, ray_address=None if ray in (None, "local") else ray, overlap_rollouts=overlap_rollouts, device=device,
+            ray=ray is not None, ray_address=None if ray in (None, "local") else ray, overlap_rollouts=overlap_rollouts, env_threads=env_threads, device=device,
         )
     try:
         result = run(args)  # its setup errors are NavgymErrors (one line, from main); later errors are bugs

@@ -106,7 +106,13 @@ def _save_cache_entry(scene: Scene, path: Path, pair: bool) -> None:
     publish_files(path.parent, files)
 
 
-@lru_cache(maxsize=8)
+#: ProcHouse scenes a process keeps (about 1.2 MB each): as many as a training set's houses, so the
+#: envs of a process that cycle through 40-80 houses (navgym train --env-threads) read each from
+#: disk once.
+PROCHOUSE_SCENES_KEPT = 96
+
+
+@lru_cache(maxsize=PROCHOUSE_SCENES_KEPT)
 def _load_prochouse_cached(seed: int, hard: bool = False) -> Scene:
     return load_prochouse(seed, hard=hard)
 

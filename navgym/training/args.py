@@ -178,6 +178,11 @@ class TrainArgs:
             for one while the other steps. Needs ``n_envs >= 2`` in subprocesses (not ``ray``).
             Each env sees the same calls; actions are sampled per half, so the random stream
             differs from a run without it. False (default): sb3-contrib's rollouts.
+        env_threads: 0 (default): ``n_envs`` >= 2 envs run in subprocesses (``SubprocVecEnv``);
+            N >= 1: all ``n_envs`` envs run in this process and step on N threads
+            (:class:`navgym.training.threaded_vec_env.ThreadedDummyVecEnv`: no pipes, no worker
+            processes to wake; the same results as one after another). Not with ``ray`` or
+            ``overlap_rollouts``.
         device: Torch device of the learner (PPO updates, rollout inference, behaviour cloning):
             ``"auto"`` (default: CUDA when torch sees a GPU, else the CPU), ``"cpu"``, ``"cuda"``
             or ``"cuda:N"``. Env workers and demonstration collectors stay on the CPU.
@@ -242,6 +247,7 @@ class TrainArgs:
     ray: bool = False
     ray_address: str | None = None
     overlap_rollouts: bool = False
+    env_threads: int = 0
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -294,6 +300,11 @@ class TrainArgs:
         if self.overlap_rollouts and (self.ray or self.n_envs < 2):
             given = "ray=True" if self.ray else f"n_envs={self.n_envs}"
             raise InvalidArgumentError(f"overlap_rollouts=True needs n_envs >= 2 in subprocesses (two halves); {given}: set n_envs=2 or more, without ray")
+        check_int("env_threads", self.env_threads, 0)
+        if self.env_threads and (self.ray or self.overlap_rollouts):
+            other = "ray=True" if self.ray else "overlap_rollouts=True"
+            raise InvalidArgumentError(f"env_threads={self.env_threads} steps the envs in this process, but {other} puts them in other processes; "
+                                       "use one of the two (env_threads=0 keeps subprocesses)")
         self.trainer.require()
         parts = self.trainer.freeze_parts() if hasattr(self.trainer, "freeze_parts") else ("none",)
         for name, stage in (("ppo_freeze", "PPO"), ("bc_freeze", "cloning")):

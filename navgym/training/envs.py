@@ -67,7 +67,9 @@ def limit_worker_threads(threads: int = WORKER_THREADS) -> None:
 def make_vec_env(args: TrainArgs):
     """``args.n_envs`` training envs: ``SubprocVecEnv`` (workers with one torch thread each), or
     ``DummyVecEnv`` for one env (in this process, whose threads :func:`train` sets), with
-    ``args.overlap_rollouts`` an :class:`~navgym.agents.rsrnav.rollouts.OverlappingSubprocVecEnv`, or with
+    ``args.overlap_rollouts`` an :class:`~navgym.agents.rsrnav.rollouts.OverlappingSubprocVecEnv`, with
+    ``args.env_threads`` a :class:`~navgym.training.threaded_vec_env.ThreadedDummyVecEnv` (all envs in
+    this process, stepped on that many threads), or with
     ``args.ray`` a :class:`~navgym.distributed.vec_env.RayVecEnv` (one env and one torch thread
     per Ray actor, on the cluster at ``args.ray_address``)."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
@@ -76,6 +78,10 @@ def make_vec_env(args: TrainArgs):
         from navgym.distributed.vec_env import RayVecEnv
 
         return RayVecEnv([_EnvFactory(args, worker=True) for _ in range(args.n_envs)], address=args.ray_address, torch_threads=WORKER_THREADS)
+    if args.env_threads:
+        from navgym.training.threaded_vec_env import ThreadedDummyVecEnv
+
+        return ThreadedDummyVecEnv([_EnvFactory(args) for _ in range(args.n_envs)], threads=args.env_threads)
     if args.n_envs == 1:
         return DummyVecEnv([_EnvFactory(args)])
     factories: list[Callable[[], gym.Env]] = [_EnvFactory(args, worker=True) for _ in range(args.n_envs)]

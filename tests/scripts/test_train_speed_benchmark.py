@@ -15,20 +15,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--rollouts", "1", "--n-steps", "8", "--num-scenes", "1", "--episodes-per-scene", "2", "--update-threads", "1"]
 NUMBERS = ("steps_per_second", "rollout_steps_per_second", "update_seconds")
-HEADER = ["head", "frozen", "overlap", "envs", "steps/s", "rollout", "steps/s", "update", "s", "samples/update", "episode", "steps"]
+HEADER = ["head", "frozen", "overlap", "envs", "env-threads", "steps/s", "rollout", "steps/s", "update", "s", "samples/update", "episode", "steps"]
 CLONE = ROOT / "docs/results/rsrnav/checkpoints/pipeg30_direction_s0.zip"  # a committed direction clone (cue_norm, 1-layer core)
 
 
 @pytest.mark.parametrize(
-    ("heads", "envs", "extra", "frozen", "overlaps"),
+    ("heads", "envs", "extra", "frozen", "overlaps", "env_threads"),
     [
-        (["direction"], 1, [], ["none"], ["off"]),  # one env in this process, the default 128x128 camera
-        (["dense"], 2, ["--size", "64", "--overlap", "off,on"], ["none"], ["off", "on"]),  # two envs in subprocesses, with and without overlap
-        (["direction"], 1, ["--ppo-freeze", "trunk,encoder", "--overlap", "off,on"], ["trunk", "encoder"], ["off"]),  # part of the encoder fixed; no overlap with one env
+        (["direction"], 1, [], ["none"], ["off"], [0]),  # one env in this process, the default 128x128 camera
+        (["dense"], 2, ["--size", "64", "--overlap", "off,on"], ["none"], ["off", "on"], [0]),  # two envs in subprocesses, with and without overlap
+        (["direction"], 1, ["--ppo-freeze", "trunk,encoder", "--overlap", "off,on"], ["trunk", "encoder"], ["off"], [0]),  # part of the encoder fixed; no overlap with one env
+        (["dense"], 2, ["--size", "64", "--env-threads", "0,2"], ["none"], ["off"], [0, 2]),  # two envs in subprocesses, then in this process on two threads
     ],
-    ids=["1-env", "2-envs", "frozen"],
+    ids=["1-env", "2-envs", "frozen", "env-threads"],
 )
-def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra, frozen, overlaps):
+def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra, frozen, overlaps, env_threads):
     out = tmp_path / "train_speed.json"
     result = subprocess.run(
         [sys.executable, "benchmarks/train_speed.py", "--heads", ",".join(heads), "--envs", str(envs), *TINY, *extra, "--json", str(out)],
@@ -39,20 +40,20 @@ def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra, frozen, ov
     lines = result.stdout.splitlines()
     assert lines[0].startswith("machine:") and lines[1].split() == HEADER
     rows = [line.split() for line in lines[2:] if line.strip()]
-    expected = [(head, part, overlap, envs) for head in heads for part in frozen for overlap in overlaps]
-    assert [(row[0], row[1], row[2], int(row[3])) for row in rows] == expected, result.stdout
+    expected = [(head, part, overlap, envs, threads) for head in heads for part in frozen for overlap in overlaps for threads in env_threads]
+    assert [(row[0], row[1], row[2], int(row[3]), int(row[4])) for row in rows] == expected, result.stdout
     for row in rows:
-        steps, rollout_steps, update_seconds = map(float, row[4:7])
+        steps, rollout_steps, update_seconds = map(float, row[5:8])
         assert all(math.isfinite(x) and x > 0 for x in (steps, rollout_steps, update_seconds)), row
-        assert int(row[7]) == 8 * envs
-        assert math.isnan(float(row[8])) or float(row[8]) >= 1  # mean episode length, when an episode ended
+        assert int(row[8]) == 8 * envs
+        assert math.isnan(float(row[9])) or float(row[9]) >= 1  # mean episode length, when an episode ended
 
     report = json.loads(out.read_text())
     assert set(report) == {"machine", "options", "results"}
     assert report["options"]["envs"] == str(envs) and report["options"]["n_steps"] == 8
-    assert [(r["head"], r["frozen"], "on" if r["overlap"] else "off", r["envs"]) for r in report["results"]] == expected
+    assert [(r["head"], r["frozen"], "on" if r["overlap"] else "off", r["envs"], r["env_threads"]) for r in report["results"]] == expected
     for r in report["results"]:
-        assert set(r) == {"head", "frozen", "overlap", "envs", "samples_per_update", "episode_steps", *NUMBERS}
+        assert set(r) == {"head", "frozen", "overlap", "envs", "env_threads", "samples_per_update", "episode_steps", *NUMBERS}
         assert all(math.isfinite(r[key]) and r[key] > 0 for key in NUMBERS), r
         assert r["samples_per_update"] == 8 * envs
 
@@ -66,7 +67,7 @@ def test_train_speed_benchmark_from_a_clone(tmp_path):
     result = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "TQDM_DISABLE": "1"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.splitlines()
-    assert lines[1].split() == HEADER and lines[2].split()[:4] == ["direction", "none", "off", "1"], result.stdout
+    assert lines[1].split() == HEADER and lines[2].split()[:5] == ["direction", "none", "off", "1", "0"], result.stdout
     (tmp_path / "not_a_checkpoint.zip").write_bytes(b"not a zip")
     for head, checkpoint, expected in (("direction", tmp_path / "missing.zip", "is not a file"), ("dense", CLONE, "'direction' head's checkpoint"),
                                        ("direction", tmp_path / "not_a_checkpoint.zip", "is not an RSRNav checkpoint")):

@@ -25,12 +25,38 @@ distances like Habitat's navmesh rather than 8-connected grid lengths.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import numpy as np
 from scipy import ndimage
 
 from navgym.sims.base import TopDownMap
+
+
+#: What grids built in this process found by casting (floor heights, free cells, floor cells), by
+#: everything that decides it: a house's grid is cast once per process, however many simulators
+#: (envs, a threaded vector env's sub-envs) load the house, or however often one loads it again.
+_PROBES: OrderedDict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+#: Bytes :data:`_PROBES` may hold (least recently used first out).
+PROBE_CACHE_BYTES = 128 * 2**20
+_PROBES_LOCK = threading.Lock()
+
+
+def _cached_probe(key: tuple, probe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``probe()``'s arrays from :data:`_PROBES`, or computed and kept; the caller gets copies."""
+    with _PROBES_LOCK:
+        found = _PROBES.get(key)
+        if found is not None:
+            _PROBES.move_to_end(key)
+    if found is None:
+        found = tuple(np.array(a, copy=True) for a in probe())  # outside the lock: other grids build meanwhile
+        with _PROBES_LOCK:
+            _PROBES[key] = found
+            _PROBES.move_to_end(key)
+            while len(_PROBES) > 1 and sum(a.nbytes for v in _PROBES.values() for a in v) > PROBE_CACHE_BYTES:
+                _PROBES.popitem(last=False)
+    return tuple(a.copy() for a in found)
 
 
 class NavGrid:
@@ -53,10 +79,17 @@ class NavGrid:
         self.origin = (float(lo[0]) - margin, float(lo[2]) - margin)
         self.cols = int(np.ceil((hi[0] - lo[0] + 2 * margin) / cell_size))
         self.rows = int(np.ceil((hi[2] - lo[2] + 2 * margin) / cell_size))
-        if storeys is not None and len(storeys) > 1:
-            self.floor_y, self.free, self.floor_ok = self._probe_layered(caster, height, max_climb, storeys)
+        layered = storeys is not None and len(storeys) > 1
+        key = (getattr(caster, "geometry_key", None), self.origin, self.rows, self.cols, self.floor_height, self.cell_size,
+               float(radius), float(height), float(max_climb), tuple(float(s) for s in storeys) if layered else None)
+        if layered:
+            probe = lambda: self._probe_layered(caster, height, max_climb, storeys)  # noqa: E731
         else:
-            self.floor_y, self.free, self.floor_ok = self._probe(caster, radius, height, max_climb)
+            probe = lambda: self._probe(caster, radius, height, max_climb)  # noqa: E731
+        if key[0] is None:  # a caster that cannot say what it casts against: no sharing
+            self.floor_y, self.free, self.floor_ok = probe()
+        else:
+            self.floor_y, self.free, self.floor_ok = _cached_probe(key, probe)
         self.navigable = self._erode(self.free, radius)
         #: Where the navigable cells came from: "grid" (the geometry) or a navmesh file's path.
         self.source = "grid"
@@ -119,12 +152,12 @@ class NavGrid:
         free = free_fine.all(axis=(1, 3))
         floor_cells = floor_fine.any(axis=(1, 3))
         heights = floor_y.reshape(self.rows, sub, self.cols, sub)
+        # np.nanmean's own arithmetic (NaN as 0, divided by the count), without its warning for an
+        # all-NaN cell: warnings.catch_warnings is not thread-safe, and envs may build grids on threads.
+        seen = ~np.isnan(heights)
         with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                floor_height = np.nanmean(heights, axis=(1, 3))
+            total = np.where(seen, heights, 0.0).sum(axis=(1, 3))
+            floor_height = np.true_divide(total, seen.sum(axis=(1, 3), dtype=np.intp), out=total, casting="unsafe")
         floor_height = np.where(np.isnan(floor_height), self.floor_height, floor_height)
         return floor_height, free, floor_cells
 
@@ -184,12 +217,9 @@ class NavGrid:
         rows, cols = self.rows, self.cols
         free_cells = free.reshape(rows, 2, cols, 2).all(axis=(1, 3))
         floor_cells = floor_ok.reshape(rows, 2, cols, 2).any(axis=(1, 3))
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # A cell across a riser stands on its higher tread.
-            floor_y = np.nanmax(chosen.reshape(rows, 2, cols, 2), axis=(1, 3))
+        # A cell across a riser stands on its higher tread. np.fmax.reduce is np.nanmax without the
+        # warning for an all-NaN cell (warnings.catch_warnings is not thread-safe).
+        floor_y = np.fmax.reduce(chosen.reshape(rows, 2, cols, 2), axis=(1, 3))
         floor_y = np.where(np.isnan(floor_y), h, floor_y)
         return floor_y, free_cells, floor_cells
 

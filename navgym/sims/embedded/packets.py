@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ _BUFFER_INDEX, _BUFFER_VERTEX = 0, 1
 _FORMAT_UINT3, _FORMAT_FLOAT3 = 0x5003, 0x9003
 
 _STATE: dict[str, Any] = {}
+#: Held while a scene is built or the render pool replaced: envs that step on threads of one
+#: process (navgym's threaded vector envs) may load houses at once, and must share one device.
+_LOCK = threading.RLock()
 
 
 def _library_path() -> Path | None:
@@ -161,6 +165,11 @@ class PacketScene:
         self._intersect = np.uint64(ctypes.cast(intersect, ctypes.c_void_p).value)
         lib = self._lib
         triangles = np.ascontiguousarray(triangles, dtype=np.float32).reshape(-1, 3, 3)
+        with _LOCK:
+            self._build(lib, triangles)
+            _compile()
+
+    def _build(self, lib: Any, triangles: np.ndarray) -> None:
         self._device = _device(lib)
         self._scene = lib.rtcNewScene(self._device)
         lib.rtcSetSceneFlags(self._scene, _SCENE_FLAG_ROBUST)
@@ -180,7 +189,6 @@ class PacketScene:
         error = lib.rtcGetDeviceError(self._device)
         if error:
             raise RuntimeError(f"Embree reported error {error} while building the scene")
-        _compile()
 
     def __del__(self):
         lib = getattr(self, "_lib", None)
@@ -266,13 +274,14 @@ def _pool(workers: int):
     """A process-wide pool of render threads (grown on demand, never more than asked for)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    pool = _STATE.get("pool")
-    if pool is None or _STATE["pool_workers"] < workers:
-        if pool is not None:
-            pool.shutdown(wait=True)
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="navgym-render")
-        _STATE["pool"], _STATE["pool_workers"] = pool, workers
-    return pool
+    with _LOCK:
+        pool = _STATE.get("pool")
+        if pool is None or _STATE["pool_workers"] < workers:
+            if pool is not None:
+                pool.shutdown(wait=True)
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="navgym-render")
+            _STATE["pool"], _STATE["pool_workers"] = pool, workers
+        return pool
 
 
 _KERNELS: dict[str, Any] = {}
@@ -285,9 +294,7 @@ def _compile() -> None:
         return
     from navgym.sims.embedded import _kernels
 
-    _KERNELS["cast"] = _kernels.cast
-    _KERNELS["rotate"] = _kernels.rotate
-    _KERNELS["frame"] = _kernels.frame
+    _KERNELS.update(cast=_kernels.cast, rotate=_kernels.rotate, frame=_kernels.frame)  # all at once: other threads read it
 
 
 @dataclass

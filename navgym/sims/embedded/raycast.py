@@ -7,6 +7,8 @@ numpy gathers. Several cameras are rendered in one batch of rays.
 
 from __future__ import annotations
 
+import hashlib
+
 import math
 from typing import Sequence
 
@@ -95,6 +97,12 @@ class RayCaster:
             self._embree = rtcore_scene.EmbreeScene()
             if len(triangles):
                 mesh_construction.TriangleMesh(self._embree, triangles)
+        #: A digest of the triangles and of how other casts run (Embree packets or embreex): two
+        #: casters with the same key give the same hits, so what is derived from casts alone (a
+        #: navigation grid) can be shared between them (:mod:`navgym.sims.embedded.navgrid`).
+        digest = hashlib.sha256(b"packets" if self._packets is not None else b"embreex")
+        digest.update(np.ascontiguousarray(triangles).tobytes())
+        self.geometry_key = digest.digest()
         #: How camera frames are made: "packets" (Embree packets and compiled shading), "embreex"
         #: (single rays, numpy shading) or "raster" (rasterised, compiled shading). Other casts
         #: use Embree's packets where they load, else embreex.

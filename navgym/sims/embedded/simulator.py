@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,11 @@ def _footprint_samples(length: float, width: float, radius: float, cell_size: fl
     v.flags.writeable = False
     return u, v
 
+
+#: Storey heights found from a scene's geometry, by its caster's ``geometry_key``: shared by the
+#: simulators of one process that load the same house (each gets its own list).
+_STOREYS: dict[bytes, list[float]] = {}
+_STOREYS_LOCK = threading.Lock()
 
 #: ``_navmesh_resolved`` before the scene's navmesh is looked for (a string, so it pickles).
 _UNRESOLVED = "unresolved"
@@ -214,6 +220,8 @@ class EmbeddedSimulator(OwnAgents, Simulator):
         if self._storeys is None and self.scene.metadata.get("storeys"):
             self._storeys = sorted(float(h) for h in self.scene.metadata["storeys"])
         if self._storeys is None:
+            self._storeys = _STOREYS.get(self.caster.geometry_key)
+        if self._storeys is None:
             normals = self.caster.face_normals
             tri = self.scene.vertices[self.scene.faces]
             area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
@@ -240,7 +248,11 @@ class EmbeddedSimulator(OwnAgents, Simulator):
                         weights = area[up][in_bin]
                         storeys.append(round(float(np.average(heights[in_bin], weights=weights)), 3))
                 self._storeys = sorted(storeys) or [float(uniq[np.argmax(totals)] * 0.1)]
-        return self._storeys
+            with _STOREYS_LOCK:
+                _STOREYS[self.caster.geometry_key] = self._storeys
+                while len(_STOREYS) > 256:  # insertion order: the oldest first
+                    _STOREYS.pop(next(iter(_STOREYS)))
+        return list(self._storeys)
 
     def _storey_for(self, y: float) -> float:
         storeys = self.storey_heights()
