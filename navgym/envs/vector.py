@@ -4,8 +4,9 @@ A navgym step is mostly a ray cast, and the embedded simulator's cast releases t
 backend, ``navgym/sims/embedded/packets.py``). :class:`ThreadedVectorEnv` is Gymnasium's
 ``SyncVectorEnv`` whose sub-envs step on a pool of threads, so the casts of one step's envs run on
 several cores while their Python parts take turns. Results are those of ``SyncVectorEnv`` exactly:
-each sub-env steps alone, in its own state; the resets an autoreset asks for run one after another
-on the calling thread (they may load scenes, which share caches).
+each sub-env steps alone, in its own state, and the resets an autoreset asks for run on the
+sub-env's thread too (a reset may build a house's simulator; what the sub-envs of a process share,
+the Embree device and the grid and scene caches, is safe to use from several threads).
 
     >>> import navgym
     >>> envs = navgym.make_vec("ObjectNav-ProcHouse-v0", num_envs=2, threads=2)
@@ -48,28 +49,31 @@ class ThreadedVectorEnv(SyncVectorEnv):
         if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP, AutoresetMode.DISABLED):
             raise ValueError(f"Unexpected autoreset mode, {mode}")
         infos: dict[str, Any] = {}
-        stepping = list(range(self.num_envs))
-        env_infos: list[dict[str, Any] | None] = [None] * self.num_envs
-        if mode == AutoresetMode.NEXT_STEP:
-            for i in np.flatnonzero(self._autoreset_envs):
-                self._env_obs[i], env_infos[i] = self.envs[i].reset()
-                self._rewards[i], self._terminations[i], self._truncations[i] = 0.0, False, False
-            stepping = [i for i in stepping if env_infos[i] is None]
-        elif mode == AutoresetMode.DISABLED:
+        if mode == AutoresetMode.DISABLED:
             assert not np.any(self._autoreset_envs), f"{self._autoreset_envs=}"
+        resetting = set(np.flatnonzero(self._autoreset_envs).tolist()) if mode == AutoresetMode.NEXT_STEP else set()
 
         def one(i: int):
-            return self.envs[i].step(actions[i])
+            # SyncVectorEnv's calls for sub-env i, on a thread: a reset where its last episode
+            # ended (NEXT_STEP), else a step, and after an episode's end its reset (SAME_STEP).
+            env = self.envs[i]
+            if i in resetting:
+                obs, info = env.reset()
+                return obs, 0.0, False, False, info, None
+            obs, reward, terminated, truncated, info = env.step(actions[i])
+            final = None
+            if mode == AutoresetMode.SAME_STEP and (terminated or truncated):
+                final = {"final_obs": obs, "final_info": info}
+                obs, info = env.reset()
+            return obs, reward, terminated, truncated, info, final
 
-        results = list(self._pool.map(one, stepping)) if self._pool is not None else [one(i) for i in stepping]
-        for i, (obs, reward, terminated, truncated, info) in zip(stepping, results):
+        indices = range(self.num_envs)
+        results = list(self._pool.map(one, indices)) if self._pool is not None else [one(i) for i in indices]
+        for i, (obs, reward, terminated, truncated, info, final) in enumerate(results):
             self._env_obs[i], self._rewards[i], self._terminations[i], self._truncations[i] = obs, reward, terminated, truncated
-            env_infos[i] = info
-        for i in range(self.num_envs):
-            if mode == AutoresetMode.SAME_STEP and (self._terminations[i] or self._truncations[i]):
-                infos = self._add_info(infos, {"final_obs": self._env_obs[i], "final_info": env_infos[i]}, i)
-                self._env_obs[i], env_infos[i] = self.envs[i].reset()
-            infos = self._add_info(infos, env_infos[i], i)
+            if final is not None:
+                infos = self._add_info(infos, final, i)
+            infos = self._add_info(infos, info, i)
         self._observations = concatenate(self.single_observation_space, self._env_obs, self._observations)
         self._autoreset_envs = np.logical_or(self._terminations, self._truncations)
         observations = deepcopy(self._observations) if self.copy else self._observations
