@@ -8,7 +8,6 @@ numpy gathers. Several cameras are rendered in one batch of rays.
 from __future__ import annotations
 
 import hashlib
-
 import math
 from typing import Sequence
 
