@@ -114,7 +114,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
     }
 
 
-def _option(text: str) -> tuple[str, object]:
+def parse_model_option(text: str) -> tuple[str, object]:
     """``KEY=VALUE``; the value is JSON when it parses (numbers, true/false), else a string."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="Also write the options and rows to this JSON file.")
     options = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
-    model = dict(_option(text) for text in options.model_option)
+    model = dict(parse_model_option(text) for text in options.model_option)
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
     env_counts = [int(n) for n in options.envs.split(",") if n.strip()]
     # --init-from's network settings per head, read once (exits naming --init-from when it cannot serve).

@@ -71,14 +71,14 @@ def main() -> None:
 
     import torch
     from stable_baselines3.common.callbacks import CallbackList
-    from train_speed import _option, network_settings
+    from train_speed import network_settings, parse_model_option
 
     from _phases import rollout_timer
     from navgym.agents.rsrnav.model import build_model
     from navgym.training import TrainArgs, make_callback, make_training_env, make_vec_env
 
     settings = network_settings(options.init_from, options.head) if options.init_from is not None else {}
-    model_options = {**settings, **dict(_option(text) for text in options.model_option), "n_steps": options.n_steps}
+    model_options = {**settings, **dict(parse_model_option(text) for text in options.model_option), "n_steps": options.n_steps}
     torch.set_num_threads(options.threads)
     out = Path(tempfile.mkdtemp(prefix="navgym_rollout_parts_"))
     args = TrainArgs(head=options.head, env_id=options.env_id, n_envs=options.envs, model=model_options, out=out,
