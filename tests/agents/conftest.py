@@ -23,4 +23,5 @@ def train_cli(tmp_path, monkeypatch):
         raise TrainingInterrupted(tmp_path / "checkpoint.zip", None)
 
     monkeypatch.setattr(navgym.training, "train", run)
-    return (lambda args: CliRunner().invoke(app, list(args))), seen
+    # A wide terminal: rich wraps typer's error box at 80 columns, which can split a long tmp path.
+    return (lambda args: CliRunner(env={"COLUMNS": "1000"}).invoke(app, list(args))), seen

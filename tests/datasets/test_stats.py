@@ -52,5 +52,5 @@ def test_cli_prints_the_table_and_writes_json(tmp_path):
     records = json.loads(out.read_text())["ObjectNav-ProcHouse-v0"]
     assert len(records["scenes"]) == 1 and len(records["episodes"]) == 2
     assert np.isclose(records["episodes"][0]["ratio"], records["episodes"][0]["geodesic"] / records["episodes"][0]["euclidean"])
-    bad = CliRunner().invoke(app, ["dataset-stats", "--env", "NoSuchNav-ProcHouse-v0"])
+    bad = CliRunner(env={"COLUMNS": "1000"}).invoke(app, ["dataset-stats", "--env", "NoSuchNav-ProcHouse-v0"])
     assert bad.exit_code != 0 and "NoSuchNav" in bad.output

@@ -298,7 +298,7 @@ def test_torch_dataloader_batches_items(dataset_dir):
 def test_cli_writes_resumes_and_reports_errors(tmp_path, capsys):
     from navgym.cli import app, main
 
-    runner = CliRunner()
+    runner = CliRunner(env={"COLUMNS": "1000"})  # wide: rich wraps error boxes at 80 columns
     out = tmp_path / "cli"
     args = ["semnav-data", "--houses", "1", "--out", str(out), "--bodies", "jetbot", "--views-per-house", "1", "--no-progress"]
     result = runner.invoke(app, args)

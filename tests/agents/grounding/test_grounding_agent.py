@@ -49,7 +49,8 @@ def checkpoints(tmp_path_factory):
 
 
 def run_cli(*args: str):
-    result = CliRunner().invoke(app, list(args))
+    # A wide terminal: rich wraps typer's error box at 80 columns, which can split a long tmp path.
+    result = CliRunner(env={"COLUMNS": "1000"}).invoke(app, list(args))
     return result.exit_code, result.output
 
 
