@@ -27,6 +27,13 @@ from gymnasium.vector.utils import concatenate, iterate
 from navgym.errors import InvalidArgumentError
 
 
+def check_threads(threads: Any) -> int:
+    """``threads`` of a threaded vector env as an int, or an error naming the value and the fix."""
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise InvalidArgumentError(f"threads={threads!r} must be a whole number >= 1 (2 on a 2-core machine; 1 steps the envs in turn)")
+    return int(threads)
+
+
 class ThreadedVectorEnv(SyncVectorEnv):
     """``SyncVectorEnv`` stepping its sub-envs on ``threads`` threads.
 
@@ -37,10 +44,9 @@ class ThreadedVectorEnv(SyncVectorEnv):
     """
 
     def __init__(self, env_fns: Sequence[Callable[[], gym.Env]], threads: int = 2, **kwargs: Any):
-        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-            raise InvalidArgumentError(f"threads={threads!r} must be a whole number >= 1 (2 on a 2-core machine)")
+        threads = check_threads(threads)
         super().__init__(env_fns, **kwargs)
-        self.threads = int(threads)
+        self.threads = threads
         self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="navgym-vector") if self.threads > 1 else None
 
     def step(self, actions):

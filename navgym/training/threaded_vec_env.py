@@ -22,7 +22,7 @@ import numpy as np
 from stable_baselines3.common.vec_env import DummyVecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
-from navgym.errors import InvalidArgumentError
+from navgym.envs.vector import check_threads
 
 
 class ThreadedDummyVecEnv(DummyVecEnv):
@@ -35,10 +35,9 @@ class ThreadedDummyVecEnv(DummyVecEnv):
     """
 
     def __init__(self, env_fns: Sequence[Callable[[], gym.Env]], threads: int = 2):
-        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-            raise InvalidArgumentError(f"threads={threads!r} must be a whole number >= 1 (2 on a 2-core machine; 1 steps the envs in turn)")
+        threads = check_threads(threads)
         super().__init__(list(env_fns))
-        self.threads = int(threads)
+        self.threads = threads
         workers = min(self.threads, self.num_envs)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="navgym-vec") if workers > 1 else None
 
