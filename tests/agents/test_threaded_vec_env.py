@@ -127,18 +127,25 @@ def test_a_house_grid_is_cast_once_per_process_and_each_simulator_gets_its_own_c
 
 
 def test_the_probe_cache_keeps_within_its_byte_budget(monkeypatch):
+    from cachetools import LRUCache
+
     from navgym.scenes.sources import load_scene_by_id
 
     navgrid._PROBES.clear()
     EmbeddedSimulator(load_scene_by_id("prochouse/5")).grid()
-    one = sum(a.nbytes for v in navgrid._PROBES.values() for a in v)
-    monkeypatch.setattr(navgrid, "PROBE_CACHE_BYTES", int(1.5 * one))
-    for seed in (6, 7):
-        EmbeddedSimulator(load_scene_by_id(f"prochouse/{seed}")).grid()
+    one = navgrid._PROBES.currsize
+    assert one == sum(a.nbytes for v in navgrid._PROBES.values() for a in v) > 0
+    budget = int(1.5 * one)
+    monkeypatch.setattr(navgrid, "_PROBES", LRUCache(budget, getsizeof=navgrid._probe_bytes))
+    keys = {}
+    for seed in (5, 6, 7):
+        sim = EmbeddedSimulator(load_scene_by_id(f"prochouse/{seed}"))
+        sim.grid()
+        keys[seed] = sim.caster.geometry_key
     held = sum(a.nbytes for v in navgrid._PROBES.values() for a in v)
-    assert len(navgrid._PROBES) < 3 and (len(navgrid._PROBES) == 1 or held <= 1.5 * one)
-    newest = EmbeddedSimulator(load_scene_by_id("prochouse/7")).caster.geometry_key
-    assert next(reversed(navgrid._PROBES))[0] == newest  # the last house built stays; the oldest went first
+    assert 0 < held <= budget and len(navgrid._PROBES) < 3
+    cached = {key[0] for key in navgrid._PROBES}
+    assert keys[7] in cached and keys[5] not in cached  # the last house built stays; the oldest went first
 
 
 def test_grids_built_on_threads_at_once_equal_grids_built_alone():

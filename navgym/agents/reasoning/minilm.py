@@ -31,7 +31,10 @@ from pathlib import Path
 from collections.abc import Sequence
 
 import numpy as np
+from cachetools import LRUCache
 from gymnasium.error import DependencyNotInstalled
+
+from navgym.core.checks import check_int
 
 #: The extra that installs what the embedded reasoner needs.
 EXTRA = "navgym[zeroshot]"
@@ -71,7 +74,8 @@ class MiniLMEncoder:
             default because 2 threads were 3-9x slower on our 2-core machines. ``None`` leaves
             torch's setting alone.
         max_length: Longest input in tokens (sentence-transformers' ``max_seq_length``, 256).
-        max_cache: Phrases kept in the embedding cache; the oldest go first beyond it.
+        max_cache: Phrases kept in the embedding cache; the least recently used go first beyond it
+            (0: none kept).
     """
 
     def __init__(self, model_dir: str | Path | None = None, num_threads: int | None = 1, max_length: int = 256, max_cache: int = 100_000):
@@ -96,14 +100,15 @@ class MiniLMEncoder:
         self.tokenizer.enable_truncation(self.max_length)
         self.weights = {k.removeprefix("bert."): v.float() for k, v in load_file(str(self.model_dir / "model.safetensors")).items()}
         self.dim = self.hidden
-        self.max_cache = int(max_cache)
-        self._cache: dict[str, np.ndarray] = {}
+        self.max_cache = check_int("max_cache", max_cache, 0)
+        self._cache: LRUCache | dict = LRUCache(self.max_cache) if self.max_cache > 0 else {}
         self._torch = torch
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """``(len(texts), dim)`` unit vectors; each distinct text is computed once and cached."""
         texts = [str(t) for t in texts]
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
         if todo:
             encodings = self.tokenizer.encode_batch(todo)
             groups: dict[int, list[int]] = {}
@@ -118,12 +123,12 @@ class MiniLMEncoder:
                     rows += [rows[-1]] * (size - len(rows))  # always the same shape: see the module doc
                     vectors = self._forward(np.array(rows, dtype=np.int64))
                     for i, vec in zip(chunk, vectors):
-                        self._cache[todo[i]] = vec
-            while len(self._cache) > self.max_cache:
-                self._cache.pop(next(iter(self._cache)))
+                        found[todo[i]] = vec
+                        if self.max_cache > 0:
+                            self._cache[todo[i]] = vec
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts]).astype(np.float32, copy=False)
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
 
     def clear_cache(self) -> None:
         """Forget every cached vector (to time encoding from cold, e.g. a retrieval benchmark)."""

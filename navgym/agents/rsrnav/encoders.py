@@ -25,12 +25,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from cachetools import LRUCache
 from gymnasium import spaces
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
@@ -479,7 +479,7 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         self.precision = precision
         self.frozen = "none"
         self._frozen_capacity = self.FROZEN_CACHE_SIZE
-        self._frozen_cache: OrderedDict[bytes, torch.Tensor] = OrderedDict()
+        self._frozen_cache: LRUCache = LRUCache(self._frozen_capacity)
         self._frozen_version: int | None = None
 
     def freeze(self, part: str = "encoder", rollout_size: int = 0) -> None:
@@ -507,7 +507,7 @@ class RSRNavEncoder(BaseFeaturesExtractor):
             for parameter in frozen.parameters():
                 parameter.requires_grad_(False)
         self.frozen = part
-        self._frozen_cache = OrderedDict()
+        self._frozen_cache = LRUCache(self._frozen_capacity)
         self._frozen_version = None
 
     def _weights_version(self, module: nn.Module) -> int:
@@ -529,25 +529,22 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         module = self._frozen_module(self.frozen)
         version = self._weights_version(module)
         if self._frozen_version != version:
-            self._frozen_cache.clear()
+            self._frozen_cache = LRUCache(self._frozen_capacity)
             self._frozen_version = version
         out: list[torch.Tensor | None] = [None] * len(keys)
         missing = []
         for i, key in enumerate(keys):
-            hit = self._frozen_cache.get(key)
+            hit = self._frozen_cache.get(key)  # (a hit becomes the most recently used)
             if hit is None:
                 missing.append(i)
             else:
                 out[i] = hit
-                self._frozen_cache.move_to_end(key)
         if missing:
             with torch.no_grad():
                 computed = compute(missing)
             for i, row in zip(missing, computed):
                 out[i] = row
                 self._frozen_cache[keys[i]] = row
-            while len(self._frozen_cache) > self._frozen_capacity:
-                self._frozen_cache.popitem(last=False)
         return torch.stack(out)
 
     @property
@@ -592,17 +589,16 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         bytes (one host copy for the batch); only the rows not cached are converted and encoded."""
         version = self._weights_version(self.trunk)
         if getattr(self, "_cache_version", None) != version or goal.device != getattr(self, "_cache_device", goal.device):
-            self._cache: OrderedDict[tuple[str, bytes], tuple[np.ndarray, torch.Tensor]] = OrderedDict()
+            self._cache: LRUCache = LRUCache(self.GOAL_CACHE_SIZE)  # (dtype, digest) -> (image, features)
             self._cache_version, self._cache_device = version, goal.device
         rows = goal.detach().contiguous().cpu().numpy()
         out: list[torch.Tensor | None] = [None] * goal.shape[0]
         missing = []
         for i, row in enumerate(rows):
             key = (str(goal.dtype), hashlib.blake2b(row.data, digest_size=16).digest())
-            hit = self._cache.get(key)
+            hit = self._cache.get(key)  # (a hit becomes the most recently used)
             if hit is not None and np.array_equal(hit[0], row):
                 out[i] = hit[1]
-                self._cache.move_to_end(key)
             else:
                 missing.append((i, key))
         if missing:
@@ -611,8 +607,6 @@ class RSRNavEncoder(BaseFeaturesExtractor):
             for (i, key), feature in zip(missing, features):
                 out[i] = feature
                 self._cache[key] = (rows[i].copy(), feature)
-            while len(self._cache) > self.GOAL_CACHE_SIZE:
-                self._cache.popitem(last=False)
         return torch.stack(out)
 
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:

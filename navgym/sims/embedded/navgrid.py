@@ -26,9 +26,9 @@ distances like Habitat's navmesh rather than 8-connected grid lengths.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 
 import numpy as np
+from cachetools import LRUCache
 from scipy import ndimage
 
 from navgym.sims.base import TopDownMap
@@ -37,9 +37,15 @@ from navgym.sims.base import TopDownMap
 #: What grids built in this process found by casting (floor heights, free cells, floor cells), by
 #: everything that decides it: a house's grid is cast once per process, however many simulators
 #: (envs, a threaded vector env's sub-envs) load the house, or however often one loads it again.
-_PROBES: OrderedDict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
-#: Bytes :data:`_PROBES` may hold (least recently used first out).
+#: Bytes it may hold (least recently used first out; an entry larger than all of it is not kept).
 PROBE_CACHE_BYTES = 128 * 2**20
+
+
+def _probe_bytes(arrays: tuple[np.ndarray, ...]) -> int:
+    return sum(a.nbytes for a in arrays)
+
+
+_PROBES: LRUCache = LRUCache(PROBE_CACHE_BYTES, getsizeof=_probe_bytes)
 _PROBES_LOCK = threading.Lock()
 
 
@@ -47,15 +53,13 @@ def _cached_probe(key: tuple, probe) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """``probe()``'s arrays from :data:`_PROBES`, or computed and kept; the caller gets copies."""
     with _PROBES_LOCK:
         found = _PROBES.get(key)
-        if found is not None:
-            _PROBES.move_to_end(key)
     if found is None:
         found = tuple(np.array(a, copy=True) for a in probe())  # outside the lock: other grids build meanwhile
         with _PROBES_LOCK:
-            _PROBES[key] = found
-            _PROBES.move_to_end(key)
-            while len(_PROBES) > 1 and sum(a.nbytes for v in _PROBES.values() for a in v) > PROBE_CACHE_BYTES:
-                _PROBES.popitem(last=False)
+            try:
+                _PROBES[key] = found
+            except ValueError:  # larger than the whole cache: used, not kept
+                pass
     return tuple(a.copy() for a in found)
 
 
@@ -103,9 +107,9 @@ class NavGrid:
             self.largest_label = int(np.argmax(sizes)) + 1
         else:
             self.largest_label = 0
-        self._fields: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._fields: LRUCache = LRUCache(32)
         #: Goal points (their bytes) -> their cells: tasks pass the same points every step.
-        self._cells: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._cells: LRUCache = LRUCache(32)
 
     def set_navigable(self, navigable: np.ndarray, floor_y: np.ndarray | None = None, source: str = "navmesh") -> None:
         """Replace the navigable cells (e.g. by those a dataset's navmesh covers, see
@@ -338,8 +342,7 @@ class NavGrid:
         cells = self._goal_cells(goals)
         key = cells.tobytes()
         if cache and key in self._fields:
-            self._fields.move_to_end(key)
-            return self._fields[key]
+            return self._fields[key]  # (reading it makes it the most recently used)
         rows, cols = np.divmod(cells, self.cols)
         phi = np.ones((self.rows, self.cols))
         phi[rows, cols] = -1.0
@@ -358,8 +361,6 @@ class NavGrid:
         if not cache:
             return field
         self._fields[key] = field
-        if len(self._fields) > 32:
-            self._fields.popitem(last=False)
         return field
 
     def _goal_cells(self, goals: np.ndarray) -> np.ndarray:
@@ -370,10 +371,6 @@ class NavGrid:
         if cells is None:
             cells = self._goal_cells_uncached(goals)
             self._cells[key] = cells
-            if len(self._cells) > 32:
-                self._cells.popitem(last=False)
-        else:
-            self._cells.move_to_end(key)
         return cells
 
     def _goal_cells_uncached(self, goals: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from cachetools import LRUCache
 
 from navgym.core.checks import check_range
 from navgym.core.geometry import camera_rotation, yaw_to_quaternion
@@ -45,8 +46,9 @@ def _footprint_samples(length: float, width: float, radius: float, cell_size: fl
 
 
 #: Storey heights found from a scene's geometry, by its caster's ``geometry_key``: shared by the
-#: simulators of one process that load the same house (each gets its own list).
-_STOREYS: dict[bytes, list[float]] = {}
+#: simulators of one process that load the same house (each gets its own list; the 256 houses
+#: used last are kept).
+_STOREYS: LRUCache = LRUCache(256)
 _STOREYS_LOCK = threading.Lock()
 
 #: ``_navmesh_resolved`` before the scene's navmesh is looked for (a string, so it pickles).
@@ -220,7 +222,8 @@ class EmbeddedSimulator(OwnAgents, Simulator):
         if self._storeys is None and self.scene.metadata.get("storeys"):
             self._storeys = sorted(float(h) for h in self.scene.metadata["storeys"])
         if self._storeys is None:
-            self._storeys = _STOREYS.get(self.caster.geometry_key)
+            with _STOREYS_LOCK:
+                self._storeys = _STOREYS.get(self.caster.geometry_key)
         if self._storeys is None:
             normals = self.caster.face_normals
             tri = self.scene.vertices[self.scene.faces]
@@ -250,8 +253,6 @@ class EmbeddedSimulator(OwnAgents, Simulator):
                 self._storeys = sorted(storeys) or [float(uniq[np.argmax(totals)] * 0.1)]
             with _STOREYS_LOCK:
                 _STOREYS[self.caster.geometry_key] = self._storeys
-                while len(_STOREYS) > 256:  # insertion order: the oldest first
-                    _STOREYS.pop(next(iter(_STOREYS)))
         return list(self._storeys)
 
     def _storey_for(self, y: float) -> float:

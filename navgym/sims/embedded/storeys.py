@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from cachetools import LRUCache
 from scipy import ndimage
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -58,8 +59,8 @@ class StoreyLinks:
         for k in range(len(self.grids) - 1):
             self.portals += self._find_portals(k, max_portals)
         self._portal_fields: dict[tuple[int, int], np.ndarray] = {}
-        self._values: dict[bytes, tuple[np.ndarray, np.ndarray, list]] = {}
-        self._split: dict[bytes, dict[int, np.ndarray]] = {}
+        self._values: LRUCache = LRUCache(32)  # goal points' bytes -> _portal_values
+        self._split: LRUCache = LRUCache(32)  # goal points' bytes -> the goals of each storey
 
     # -- portals -------------------------------------------------------------------------------
     def _find_portals(self, k: int, max_portals: int) -> list[Portal]:
@@ -108,12 +109,11 @@ class StoreyLinks:
     def _by_storey(self, goals: np.ndarray) -> dict[int, np.ndarray]:
         """The goals of each storey (the one whose floor is nearest each goal's height)."""
         key = goals.tobytes()
-        if key not in self._split:
+        split = self._split.get(key)
+        if split is None:
             storeys = np.argmin(np.abs(goals[:, 1:2] - np.asarray(self.heights)[None]), axis=1)
-            self._split[key] = {int(k): np.ascontiguousarray(goals[storeys == k]) for k in np.unique(storeys)}
-            if len(self._split) > 32:
-                self._split.pop(next(iter(self._split)))
-        return self._split[key]
+            split = self._split[key] = {int(k): np.ascontiguousarray(goals[storeys == k]) for k in np.unique(storeys)}
+        return split
 
     def _goal_fields(self, goals: np.ndarray) -> dict[int, np.ndarray]:
         return {k: self.grids[k].distance_field(points) for k, points in self._by_storey(goals).items()}
@@ -128,8 +128,9 @@ class StoreyLinks:
         """(values, predecessors, goal fields): each portal point's distance to the goals, the
         Dijkstra predecessor of each node (the last node is the goal set) and the goal fields."""
         key = goals.tobytes()
-        if key in self._values:
-            return self._values[key]
+        found = self._values.get(key)
+        if found is not None:
+            return found
         fields = self._goal_fields(goals)
         n = len(self.portals)
         weights = np.full((n + 1, n + 1), np.inf)
@@ -145,8 +146,6 @@ class StoreyLinks:
         graph = csr_matrix((weights[finite] + 1e-12, np.nonzero(finite)), shape=(n + 1, n + 1))
         values, predecessors = dijkstra(graph, directed=False, indices=n, return_predecessors=True)
         result = (values[:n], predecessors, fields)
-        if len(self._values) > 32:
-            self._values.pop(next(iter(self._values)))
         self._values[key] = result
         return result
 

@@ -110,6 +110,20 @@ def test_embeddings_do_not_depend_on_call_order_or_batch(reasoner):
     np.testing.assert_allclose(norms, 1.0, atol=1e-5)
 
 
+
+@pytest.mark.parametrize("max_cache", [0, 3])
+def test_a_cache_smaller_than_one_call_still_encodes_every_text(reasoner, max_cache):
+    expected = reasoner.encoder.encode(PHRASES)
+    small = MiniLMEncoder(max_cache=max_cache)
+    assert np.array_equal(small.encode(PHRASES), expected)  # 20 distinct texts through a cache of 0 or 3
+    assert small.cached() == max_cache
+    small.encode(PHRASES[:1])
+    assert np.array_equal(small.encode(PHRASES[:1] + PHRASES[-1:]), expected[[0, -1]])
+    assert small.cached() == max_cache
+    with pytest.raises(InvalidArgumentError, match="max_cache=-1"):
+        MiniLMEncoder(max_cache=-1)
+
+
 DIGEST_SCRIPT = """
 import hashlib, json, sys
 from navgym.agents.reasoning import make_reasoner
