@@ -1,5 +1,7 @@
 """Test-session setup: a fresh navgym cache, so every run generates houses and episodes itself
-(a stale cache left on a machine can never hide a bug)."""
+(a stale cache left on a machine can never hide a bug). Under pytest-xdist (README's `-n 2`) the
+workers of one run share it: each house and episode set is generated once, not once per worker,
+and the cache's cross-process locks are exercised by the suite itself."""
 
 from __future__ import annotations
 
@@ -14,7 +16,12 @@ def fresh_navgym_cache(tmp_path_factory):
         yield
         return
     previous = os.environ.get("NAVGYM_CACHE")
-    os.environ["NAVGYM_CACHE"] = str(tmp_path_factory.mktemp("navgym_cache"))
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # this run's base folder, shared by its workers
+        cache = tmp_path_factory.getbasetemp().parent / "navgym_cache"
+        cache.mkdir(exist_ok=True)
+    else:
+        cache = tmp_path_factory.mktemp("navgym_cache")
+    os.environ["NAVGYM_CACHE"] = str(cache)
     yield
     if previous is None:
         os.environ.pop("NAVGYM_CACHE", None)
