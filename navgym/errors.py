@@ -43,3 +43,18 @@ class EpisodeGenerationError(NavgymError, RuntimeError):
     """Episode generation cannot make what was asked within its bounded number of tries (e.g.
     no start pose shows the target to the body's camera); the message says what was tried and
     which setting to relax."""
+
+
+class UnusableEpisodeError(NavgymError, ValueError):
+    """An episode asked for by ``reset(options={"episode_index": i})`` or ``{"episode_id": ...}``
+    starts off the navigable area (farther than the env snaps starts), so it cannot be run as
+    written. Random draws skip such episodes with a warning instead; :func:`navgym.evaluation.evaluate`
+    records them as skipped. ``episode_id``, ``scene_id`` and ``distance`` (metres from the
+    nearest navigable point) say which and how far."""
+
+    def __init__(self, message: str, episode_id: str = "", scene_id: str = "", distance: float = float("nan")):
+        super().__init__(message)
+        self.episode_id, self.scene_id, self.distance = episode_id, scene_id, distance
+
+    def __reduce__(self):  # picklable with its fields (Ray workers send it back)
+        return (type(self), (str(self), self.episode_id, self.scene_id, self.distance))

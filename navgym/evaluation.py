@@ -9,7 +9,9 @@ A run folder (``out``) holds:
   an interrupted run keeps what it finished: its measures (:data:`RECORDED_MEASURES`, those the
   task reports), the episode's ``goal_object_ids`` and, for agents with an ``episode_summary()``
   method, what it returns as ``"agent"`` (RAGNav: the instance retrieved per sub-task, scored
-  against the goals afterwards);
+  against the goals afterwards). An episode whose start is off the navigable area
+  (:class:`~navgym.errors.UnusableEpisodeError`) gets a line with ``"skipped"`` (the reason)
+  instead of measures: it is left out of the means and counted as ``skipped`` in the summary;
 * ``summary.json``: the summary of the folder's episodes; ``videos/``, ``maps/``.
 
 ``resume=True`` continues a folder only when its ``run.json`` matches this run (the number of
@@ -38,7 +40,7 @@ from tqdm.auto import tqdm
 
 from navgym.core.checks import check_int
 from navgym.core.paths import replace_atomically
-from navgym.errors import InvalidArgumentError, NavgymError
+from navgym.errors import InvalidArgumentError, NavgymError, UnusableEpisodeError
 
 #: The measures summarised, in the order printed (those an env does not report are left out:
 #: ``navigation_error``, NE, is SemanticNav's).
@@ -102,6 +104,8 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     from scipy import stats
 
     out: dict[str, dict[str, float]] = {}
+    skipped = sum(1 for r in records if r.get("skipped"))
+    records = [r for r in records if not r.get("skipped")]
     n = len(records)
     for key in SUMMARY_KEYS:
         values = _finite(records, key)
@@ -110,13 +114,18 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
         out[key] = {"mean": float(values.mean()), "ci95": half, "n": float(len(values))}
     out["episodes"] = {"mean": float(n), "ci95": 0.0, "n": float(n)}
+    if skipped:
+        out["skipped"] = {"mean": float(skipped), "ci95": 0.0, "n": float(skipped)}
     return out
 
 
 def mean_measures(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Plain means of an evaluation's records (``None`` where no episode has the measure): SR,
     SPL, SoftSPL, distance to goal, steps, and the angle to the goal view in degrees over all
-    episodes and over successful ones (for training logs and results tables)."""
+    episodes and over successful ones (for training logs and results tables). Skipped episodes
+    (``"skipped"`` records) are counted apart, not averaged."""
+    skipped = sum(1 for r in records if r.get("skipped"))
+    records = [r for r in records if not r.get("skipped")]
 
     def mean(key: str, rows=records) -> float | None:
         values = _finite(rows, key)
@@ -133,6 +142,7 @@ def mean_measures(records: list[dict[str, Any]]) -> dict[str, Any]:
         "angle_to_goal_deg": None if angle_all is None else math.degrees(angle_all),
         "angle_to_goal_success_deg": None if angle_success is None else math.degrees(angle_success),
         "num_steps": mean("num_steps"),
+        "skipped": skipped,
     }
 
 
@@ -149,6 +159,8 @@ def format_summary(summary: dict[str, dict[str, float]], title: str = "") -> str
             s = summary[key]
             lines.append(f"{names[key]:<12}{s['mean']:>10.3f}{s['ci95']:>12.3f}")
     lines.append(f"{'episodes':<12}{int(summary['episodes']['n']):>10d}")
+    if summary.get("skipped"):
+        lines.append(f"{'skipped':<12}{int(summary['skipped']['n']):>10d}  (starts off the navigable area: see episodes.jsonl)")
     return "\n".join(lines)
 
 
@@ -161,8 +173,18 @@ RECORDED_MEASURES = (
 
 
 def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool = False) -> tuple[dict[str, Any], list[np.ndarray]]:
-    """Run one episode (picked by index) to its end; returns its final measures and frames."""
-    obs, info = env.reset(seed=seed + episode_index, options={"episode_index": episode_index})
+    """Run one episode (picked by index) to its end; returns its final measures and frames. An
+    episode the env refuses to start (:class:`~navgym.errors.UnusableEpisodeError`) gives a
+    record with ``"skipped"`` (the reason) and no measures."""
+    options = {"episode_index": episode_index}
+    check = getattr(env.unwrapped, "unusable_episode", None)
+    try:
+        problem = check(options) if callable(check) else None  # asked first: see NavEnv.unusable_episode
+        if problem is not None:
+            raise problem
+        obs, info = env.reset(seed=seed + episode_index, options=options)
+    except UnusableEpisodeError as error:
+        return {"episode_index": episode_index, "episode_id": error.episode_id, "scene_id": error.scene_id, "skipped": str(error)}, []
     reset_agent(agent, seed + episode_index)
     frames = [with_agent_panel(env.render(), agent)] if video else []
     total_reward, terminated, truncated = 0.0, False, False
@@ -319,11 +341,19 @@ def evaluate(
                     _write_media(out_dir, record, frames, video, maps)
                     append_jsonl(log_path, record)
                 bar.update(1)
-                bar.set_postfix(SR=f"{np.mean([r['success'] for r in reported]):.2f}")
+                run = [r["success"] for r in reported if not r.get("skipped")]
+                bar.set_postfix(SR=f"{np.mean(run):.2f}" if run else "-", skipped=len(reported) - len(run))
         finally:
             close = getattr(episodes_run, "close", None)
             if callable(close):
                 close()  # a runner's workers stop now, also when an episode or the user interrupts
+    skipped = [r for r in reported if r.get("skipped")]
+    if skipped:
+        warnings.warn(
+            f"{len(skipped)} of {len(reported)} episodes were skipped and are left out of the means (episode indices "
+            f"{[r['episode_index'] for r in skipped][:10]}{' ...' if len(skipped) > 10 else ''}); the first: {skipped[0]['skipped']}",
+            stacklevel=2,
+        )
     folder = sorted(records, key=lambda r: r["episode_index"])
     if out_dir is not None:
         write_json_atomic(out_dir / SUMMARY_NAME, summarize(folder))

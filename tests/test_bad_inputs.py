@@ -8,6 +8,7 @@ import math
 import warnings
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 import navgym  # noqa: F401
@@ -115,6 +116,18 @@ def test_bad_reset_options_are_named(env):
         env.reset(options={"episode_index": 99})
     with pytest.raises(ValueError, match="Unknown reset options"):
         env.reset(options={"episode": 1})
+    # Extra keys beside an episode's index or id are refused too (they were ignored).
+    with pytest.raises(ValueError, match=r"Unknown reset options \['start_position'\]"):
+        env.reset(options={"episode_index": 1, "start_position": [0, 0, 0]})
+    with pytest.raises(ValueError, match="name an episode twice"):
+        env.reset(options={"episode_index": 0, "episode_id": "x"})
+    for index in (1.7, "1", True, -1):  # each was turned into an index by int()
+        with pytest.raises(ValueError, match=r"options\['episode_index'\]=.* must be an integer >= 0"):
+            env.reset(options={"episode_index": index})
+    with pytest.raises(ValueError, match=r"options\['episode_id'\]=1.5 must be an episode's id"):
+        env.reset(options={"episode_id": 1.5})
+    _, info = env.reset(options={"episode_index": np.int64(1)})  # numpy integers are integers
+    assert info["episode_id"] == env.unwrapped.dataset.episodes[1].episode_id
 
 
 def test_a_camera_above_the_ceiling_warns_once():

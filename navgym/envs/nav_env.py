@@ -15,7 +15,8 @@ from navgym.core.geometry import wrap_angle
 from navgym.core.specs import AgentState, CameraSpec
 from navgym.datasets.episodes import Episode, EpisodeDataset
 from navgym.embodiments import Embodiment
-from navgym.errors import InvalidArgumentError, ResetNeededError
+from navgym.core.checks import check_int
+from navgym.errors import InvalidArgumentError, ResetNeededError, UnusableEpisodeError
 from navgym.sims.base import Simulator
 from navgym.tasks.base import Task, episode_start_state
 from navgym.tasks.measures import StepContext
@@ -57,8 +58,10 @@ class NavEnv(gym.Env):
     staying in one scene for ``scene_repeat_episodes`` draws (default 10, as Habitat's
     ``max_scene_repeat_episodes``; 1 draws a new scene every time) because loading a scene costs
     far more than an episode.
-    Starts within 0.3 m of the navigable area are snapped onto it; episodes starting farther
-    away are skipped with a warning that counts them (the next episode is used instead).
+    Starts within 0.3 m of the navigable area are snapped onto it. A randomly drawn episode
+    starting farther away is skipped with a warning that counts them (another is drawn); one
+    asked for by index or id raises :class:`~navgym.errors.UnusableEpisodeError` (never another
+    episode in its place; :func:`navgym.evaluation.evaluate` records it as skipped).
 
     ## Episode End
     Terminated when the agent calls ``stop``; truncated by the time limit.
@@ -161,14 +164,17 @@ class NavEnv(gym.Env):
         super().reset(seed=seed)
         if seed is not None:  # Gymnasium's contract: a used env reseeded behaves as a fresh one
             self._draw_scene, self._scene_draws = None, 0
-        options = options or {}
+        options = self._check_options(options)
         episode = self._choose_episode(options)
         for _ in range(len(self.dataset.episodes)):
-            self._sim = self._sim_for(episode.scene_id)
-            start = episode_start_state(episode)
-            if self._start_is_usable(start):
+            problem = self._unusable(episode, options)
+            if problem is None:
                 break
-            episode = self._skip(episode, options)
+            if options:  # asked for by index or id: refused, never swapped for another episode
+                raise problem
+            episode = self._skip(episode)
+        self._sim = self._sim_for(episode.scene_id)
+        start = episode_start_state(episode)
         self.episode = episode
         self._start = self.sim.set_agent_state(start, snap=True)
         self.embodiment.reset(self.sim, 0, self.np_random)
@@ -223,16 +229,40 @@ class NavEnv(gym.Env):
             self.sim, self.task, self.episode, self._goal_points, state, previous, 0, collided, stopped, embodiment=self.embodiment
         )
 
-    def _start_is_usable(self, start: AgentState) -> bool:
-        """A start on (or within ``START_SNAP_DISTANCE`` of) the navigable area: grid navigability
-        and Habitat's navmesh differ by a few centimetres near walls, so such starts are snapped."""
-        if self.sim.is_navigable(start.position):
-            return True
-        snapped = self.sim.snap_point(start.position)
-        return float(np.linalg.norm((snapped - start.position)[[0, 2]])) <= START_SNAP_DISTANCE
+    def unusable_episode(self, options: dict[str, Any]) -> UnusableEpisodeError | None:
+        """The :class:`~navgym.errors.UnusableEpisodeError` that ``reset(options=options)`` would
+        raise for the episode ``options`` names (``episode_index`` or ``episode_id``), returned
+        instead of raised and without resetting, or ``None`` when it can start. Evaluations ask
+        this first: a reset that raises would also leave Gymnasium's passive env checker (which
+        ``gym.make`` adds) unable to check the first step of a later episode (Gymnasium 1.4)."""
+        options = self._check_options(options)
+        if not options:
+            raise InvalidArgumentError("unusable_episode(options) needs options naming an episode: {'episode_index': i} or {'episode_id': id}")
+        return self._unusable(self._choose_episode(options), options)
 
-    def _skip(self, episode: Episode, options: dict[str, Any]) -> Episode:
-        """Mark an episode with an unusable start, warn with the running count, pick the next one."""
+    def _unusable(self, episode: Episode, options: dict[str, Any], sim: Simulator | None = None) -> UnusableEpisodeError | None:
+        """``None`` when the episode's start is on (or within ``START_SNAP_DISTANCE`` of) the
+        navigable area (grid navigability and Habitat's navmesh differ by a few centimetres near
+        walls, so such starts are snapped), else the error saying how far off it is. ``sim``:
+        the scene's simulator when the caller holds it (default: this env's, loaded if needed)."""
+        sim = sim if sim is not None else self._sim_for(episode.scene_id)
+        start = episode_start_state(episode)
+        if sim.is_navigable(start.position):
+            return None
+        off = float(np.linalg.norm((sim.snap_point(start.position) - start.position)[[0, 2]]))
+        if off <= START_SNAP_DISTANCE:
+            return None
+        asked = f" (reset options {options})" if options else ""
+        return UnusableEpisodeError(
+            f"Episode {episode.episode_id} of scene {episode.scene_id}{asked} starts {off:.2f} m off the navigable area "
+            f"(starts within {START_SNAP_DISTANCE} m are snapped onto it): it cannot be run as written. Check its "
+            "start_position against the scene's mesh (units, up axis, the right scene file); random resets skip such "
+            "episodes, and navgym.evaluation.evaluate records them as skipped",
+            episode_id=str(episode.episode_id), scene_id=str(episode.scene_id), distance=off,
+        )
+
+    def _skip(self, episode: Episode) -> Episode:
+        """Mark a randomly drawn episode with an unusable start, warn with the running count, draw another."""
         self._skipped.add((episode.scene_id, episode.episode_id))
         warnings.warn(
             f"Episode {episode.episode_id} of scene {episode.scene_id} starts off the navigable area "
@@ -240,28 +270,46 @@ class NavEnv(gym.Env):
             stacklevel=3,
         )
         episodes = self.dataset.episodes
-        if "episode_index" in options or "episode_id" in options:
-            index = next(i for i, e in enumerate(episodes) if e is episode)
-            candidates = episodes[index + 1 :] + episodes[:index]
-        else:
-            candidates = [episodes[int(i)] for i in self.np_random.permutation(len(episodes))]
-        for candidate in candidates:
+        for candidate in (episodes[int(i)] for i in self.np_random.permutation(len(episodes))):
             if (candidate.scene_id, candidate.episode_id) not in self._skipped:
                 return candidate
-        raise RuntimeError("Every episode of the dataset starts off the navigable area")
+        raise UnusableEpisodeError(
+            f"Every one of the dataset's {len(episodes)} episodes starts more than {START_SNAP_DISTANCE} m off the navigable "
+            f"area (the last: episode {episode.episode_id} of scene {episode.scene_id}); check that the episodes belong to "
+            "these scene files and that their positions use the meshes' units and up axis",
+            episode_id=str(episode.episode_id), scene_id=str(episode.scene_id),
+        )
+
+    @staticmethod
+    def _check_options(options: dict[str, Any] | None) -> dict[str, Any]:
+        """``reset``'s options, checked: at most one of ``episode_index`` (an integer) and
+        ``episode_id`` (a string or an integer), nothing else."""
+        options = dict(options or {})
+        unknown = set(options) - {"episode_id", "episode_index"}
+        if unknown:
+            raise InvalidArgumentError(f"Unknown reset options {sorted(unknown)}; valid options are 'episode_id' and 'episode_index'")
+        if len(options) > 1:
+            raise InvalidArgumentError(f"reset options {options} name an episode twice; pass one of 'episode_id' and 'episode_index'")
+        if "episode_index" in options:
+            options["episode_index"] = check_int("options['episode_index']", options["episode_index"], 0)
+        if "episode_id" in options:
+            value = options["episode_id"]
+            if isinstance(value, bool) or not isinstance(value, (str, int, np.integer)):
+                raise InvalidArgumentError(
+                    f"options['episode_id']={value!r} must be an episode's id (a string, as in the dataset file, or an integer)"
+                )
+            options["episode_id"] = str(value)
+        return options
 
     def _choose_episode(self, options: dict[str, Any]) -> Episode:
         episodes = self.dataset.episodes
         if "episode_id" in options:
-            return self.dataset.get(str(options["episode_id"]))
+            return self.dataset.get(options["episode_id"])
         if "episode_index" in options:
-            index = int(options["episode_index"])
-            if not 0 <= index < len(episodes):
+            index = options["episode_index"]
+            if not index < len(episodes):
                 raise InvalidArgumentError(f"options['episode_index']={index} is out of range; the dataset has {len(episodes)} episodes")
             return episodes[index]
-        unknown = set(options) - {"episode_id", "episode_index"}
-        if unknown:
-            raise InvalidArgumentError(f"Unknown reset options {sorted(unknown)}; valid options are 'episode_id' and 'episode_index'")
         # Random draws stay in one scene for scene_repeat_episodes episodes (Habitat's
         # max_scene_repeat_episodes): loading a scene costs far more than an episode's steps.
         # The scene is drawn with probability proportional to its episode count, so every

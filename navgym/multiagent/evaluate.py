@@ -7,7 +7,8 @@ the rest of :mod:`navgym.multiagent` sits just above ``navgym.envs``.
 A run folder holds ``run.json`` (what made the run), ``episodes.jsonl`` (one line per finished
 episode: ``{"episode_index", "team": {...}, "agents": {name: {...}}}``, appended as each ends),
 ``summary.json`` (per agent: :func:`navgym.evaluation.summarize`; team: the same for the team
-measures) and ``videos/`` / ``maps/``. :meth:`TeamEvaluationResult.rows` flattens the records to
+measures) and ``videos/`` / ``maps/``. An episode whose start is off the navigable area gets
+``{"episode_index", "skipped": reason, "team": {}, "agents": {}}`` and is left out of the means. :meth:`TeamEvaluationResult.rows` flattens the records to
 one row per agent and one team row per episode.
 """
 
@@ -25,7 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from navgym.core.checks import check_int
-from navgym.errors import InvalidArgumentError
+from navgym.errors import InvalidArgumentError, UnusableEpisodeError
 from navgym.evaluation import (
     MANIFEST_FORMAT, RECORDS_NAME, SUMMARY_NAME, _json_default, _open_run_folder, _plain, append_jsonl, summarize, write_json_atomic,
     write_video,
@@ -102,6 +103,8 @@ class TeamEvaluationResult:
         """One row per agent and episode (``"row": "agent"``) and one per episode for the team (``"row": "team"``)."""
         out = []
         for record in self.records:
+            if record.get("skipped"):
+                continue
             for agent, values in record["agents"].items():
                 out.append({"row": "agent", "episode_index": record["episode_index"], "agent": agent, **values})
             out.append({"row": "team", "episode_index": record["episode_index"], **record["team"]})
@@ -113,7 +116,10 @@ class TeamEvaluationResult:
 
 def team_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Per agent: mean ± 95% CI of its measures (:func:`navgym.evaluation.summarize`); team: of
-    ``team_success_all``, ``team_success_any``, ``team_path_length``, ``team_collisions``."""
+    ``team_success_all``, ``team_success_any``, ``team_path_length``, ``team_collisions``.
+    Skipped episodes are counted (``"skipped"``), not averaged."""
+    skipped = sum(1 for r in records if r.get("skipped"))
+    records = [r for r in records if not r.get("skipped")]
     agents = sorted({a for r in records for a in r["agents"]})
     per_agent = {a: summarize([r["agents"][a] for r in records if a in r["agents"]]) for a in agents}
     from scipy import stats
@@ -124,7 +130,7 @@ def team_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
         if len(values):
             half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
             team[key] = {"mean": float(values.mean()), "ci95": half, "n": float(len(values))}
-    return {"agents": per_agent, "team": team, "episodes": len(records)}
+    return {"agents": per_agent, "team": team, "episodes": len(records), "skipped": skipped}
 
 
 def format_team_summary(summary: dict[str, Any], title: str = "") -> str:
@@ -139,12 +145,18 @@ def format_team_summary(summary: dict[str, Any], title: str = "") -> str:
         if key in team:
             lines.append(f"{'team ' + label:<24}{team[key]['mean']:>8.3f} ± {team[key]['ci95']:.3f}")
     lines.append(f"{'episodes':<14}{summary['episodes']:>8d}")
+    if summary.get("skipped"):
+        lines.append(f"{'skipped':<14}{summary['skipped']:>8d}  (starts off the navigable area: see episodes.jsonl)")
     return "\n".join(lines)
 
 
 def run_team_episode(env: NavParallelEnv, team: Sequence[Any], episode_index: int, seed: int, video: bool = False):
-    """One episode (seat 0's ``episode_index``), every policy acting on its own observation."""
-    observations, infos = env.reset(seed=seed + episode_index, options={"episode_index": episode_index})
+    """One episode (seat 0's ``episode_index``), every policy acting on its own observation (a
+    record with ``"skipped"`` when the episode starts off the navigable area)."""
+    try:
+        observations, infos = env.reset(seed=seed + episode_index, options={"episode_index": episode_index})
+    except UnusableEpisodeError as error:
+        return {"episode_index": episode_index, "skipped": str(error), "team": {}, "agents": {}}, []
     policies = dict(zip(env.possible_agents, team))
     for policy in team:
         policy.reset()

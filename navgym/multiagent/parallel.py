@@ -236,16 +236,19 @@ class NavParallelEnv(ParallelEnv):
         unknown = sorted(set(options) - set(RESET_OPTIONS))
         if unknown:
             warnings.warn(f"reset options {unknown} are not used; this env understands {list(RESET_OPTIONS)}", stacklevel=2)
-        options = {k: v for k, v in options.items() if k in RESET_OPTIONS}
         lead = self.seats[0]
+        options = lead.env._check_options({k: v for k, v in options.items() if k in RESET_OPTIONS})
         lead.env.np_random = rng
         episode = lead.env._choose_episode(options)
         for _ in range(len(lead.env.dataset.episodes)):
             self._sim = self._sim_for(episode.scene_id)
             lead.env._sim = self._sim
-            if lead.env._start_is_usable(episode_start_state(episode)):
+            problem = lead.env._unusable(episode, options, self._sim)
+            if problem is None:
                 break
-            episode = lead.env._skip(episode, options)
+            if options:  # asked for by index or id: refused, as NavEnv does
+                raise problem
+            episode = lead.env._skip(episode)
         sim = self.sim
         ids = self._agent_ids[sim.scene_id]
         placed: list[tuple[np.ndarray, float]] = []

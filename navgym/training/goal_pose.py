@@ -25,10 +25,13 @@ import hashlib
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from navgym.errors import UnusableEpisodeError
 
 #: Columns of a pair's label.
 LABELS = ("distance_m", "sin_bearing", "cos_bearing", "sin_heading", "cos_heading", "geodesic_m")
@@ -64,7 +67,13 @@ def collect_pairs(env, episodes: list[int], per_goal: int, seed: int, max_distan
         bar = tqdm(total=len(episodes), unit="goal", desc="goal-pose pairs", dynamic_ncols=True)
     try:
         for index in episodes:
-            obs, _ = env.reset(options={"episode_index": int(index)})
+            try:
+                obs, _ = env.reset(options={"episode_index": int(index)})
+            except UnusableEpisodeError as error:  # a start off the navigable area: no pairs from it
+                warnings.warn(f"no goal-pose pairs from episode index {index}: {error}", stacklevel=2)
+                if bar is not None:
+                    bar.update(1)
+                continue
             nav = env.unwrapped
             position = np.asarray(nav.episode.goals[0].position, dtype=np.float64)
             heading = nav.task.goal_heading(nav.episode)

@@ -30,6 +30,7 @@ import hashlib
 import json
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -37,7 +38,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from navgym.core.paths import cache_lock, replace_atomically
-from navgym.errors import InvalidArgumentError
+from navgym.errors import InvalidArgumentError, UnusableEpisodeError
 
 #: The observations a demonstration keeps (RSRNav's sensors).
 SENSORS = ("rgb", "imagegoal")
@@ -248,7 +249,11 @@ def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demon
     out = Demonstrations()
     for index in indices:
         rng = np.random.default_rng([spec.seed, index])
-        obs, info = env.reset(seed=spec.seed + index, options={"episode_index": index})
+        try:
+            obs, info = env.reset(seed=spec.seed + index, options={"episode_index": index})
+        except UnusableEpisodeError as error:  # a start off the navigable area: no demonstration of it
+            warnings.warn(f"no demonstration of episode index {index}: {error}", stacklevel=2)
+            continue
         if learner is not None:
             import torch
 

@@ -12,6 +12,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import navgym
+from navgym.errors import UnusableEpisodeError
 from navgym.wrappers.privileged import PrivilegedObservation, follow_shortest_path
 
 TASKS = ("ImageNav", "InstanceImageNav", "ObjectNav", "TextNav")
@@ -213,9 +214,44 @@ def test_hand_written_habitat_imagenav_file_runs(tmp_path):
     with gzip.open(episode_dir / "val.json.gz", "wt") as f:
         json.dump(data, f)
     env = gym.make("ImageNav-Gibson-v0", data_dir=root)
+    # Asked for by index or id, the off-map episode is refused (never swapped for episode 7).
+    for options in ({"episode_index": 0}, {"episode_id": "8"}):
+        with pytest.raises(UnusableEpisodeError, match=r"Episode 8 .* starts \d+\.\d\d m off the navigable area") as caught:
+            env.reset(seed=0, options=options)
+        assert (caught.value.episode_id, caught.value.distance > 50) == ("8", True)  # 100 m out, 93 from the nearest cell
+    # Drawn at random, it is skipped with a warning that counts the skipped episodes.
     with pytest.warns(UserWarning, match=r"Episode 8 .* starts off the navigable area .*\(1 skipped so far\)"):
-        obs, info = env.reset(seed=0, options={"episode_index": 0})
+        for seed in range(20):
+            obs, info = env.reset(seed=seed)
     assert info["episode_id"] == "7"
+    obs, info = env.reset(seed=0, options={"episode_index": 1})
+    assert info["episode_id"] == "7"
+    # An evaluation records the off-map episode as skipped, runs episode 7 once, averages over it alone.
+    from navgym.evaluation import evaluate, format_summary, read_records
+
+    class Stop:
+        def reset(self):
+            pass
+
+        def policy(self, obs):
+            return 0
+
+    # (A fresh env: Gymnasium 1.4's passive env checker cannot check a first step after a first
+    # reset that raised, as the ones above did; evaluate asks env.unusable_episode before resetting.)
+    env = gym.make("ImageNav-Gibson-v0", data_dir=root)
+    with pytest.warns(UserWarning, match=r"1 of 2 episodes were skipped .*\[0\]"):
+        result = evaluate(env, Stop(), episodes=2, out=root / "run", progress=False)
+    first, second = result.records
+    assert (first["episode_index"], first["episode_id"], "success" in first) == (0, "8", False)
+    assert " m off the navigable area" in first["skipped"]
+    assert (second["episode_index"], second["episode_id"], second["success"]) == (1, "7", 0.0)
+    summary = result.summary()
+    assert (summary["episodes"]["n"], summary["skipped"]["n"], summary["success"]["n"]) == (1, 1, 1)
+    assert "skipped              1" in format_summary(summary)
+    records, _ = read_records(root / "run" / "episodes.jsonl")
+    assert [r["episode_id"] for r in records] == ["8", "7"]
+    again = evaluate(env, Stop(), episodes=2, out=root / "run", resume=True, progress=False)  # nothing runs again
+    assert again.reused == 2 and again.summary()["skipped"]["n"] == 1
     np.testing.assert_allclose(env.unwrapped.sim.get_agent_state().position[[0, 2]], start[[0, 2]], atol=1e-6)
     assert obs["imagegoal"].shape == (128, 128, 3)
     assert info["distance_to_goal"] == pytest.approx(sim.geodesic_distance(start, [goal]), rel=1e-6)
