@@ -333,21 +333,62 @@ class EpisodeDataset:
         return [ep for ep in self.episodes if ep.scene_id == scene_id or scene_name(ep.scene_id) == scene_id]
 
     def get(self, episode_id: str, scene_id: str | None = None) -> Episode:
-        """The (first) episode with this id, optionally within one scene.
+        """The episode with this id, optionally within one scene.
+
+        Habitat numbers the episodes of each ``content/`` file from 0, so one id may name episodes
+        of several scenes: such an id is an error, not the first of them.
 
         Raises:
             KeyError: No such episode.
+            InvalidArgumentError: (a ``ValueError``) Several episodes have this id (in this scene);
+                the message names their scenes and indices (``reset(options={"episode_index": i})``).
         """
         wanted = str(episode_id)
-        for episode in self.episodes:
-            if episode.episode_id == wanted and (scene_id is None or scene_id in (episode.scene_id, scene_name(episode.scene_id))):
-                return episode
+        indices = self._indices_of(wanted)
+        if scene_id is not None:
+            indices = [i for i in indices if scene_id in (self.episodes[i].scene_id, scene_name(self.episodes[i].scene_id))]
+        if len(indices) == 1:
+            return self.episodes[indices[0]]
+        if indices:
+            raise InvalidArgumentError(self._ambiguous(wanted, scene_id, indices))
         ids = [ep.episode_id for ep in self.episodes[:5]]
         more = ", ..." if len(self.episodes) > 5 else ""
         where = f" in scene {scene_id!r}" if scene_id is not None else ""
         raise KeyError(
             f"No episode with episode_id={wanted!r}{where}; the dataset has {len(self.episodes)} episodes "
             f"(ids {', '.join(ids)}{more})"
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_id_index", None)  # rebuilt on demand: pickles (envs sent to workers) stay as small as before
+        return state
+
+    def _indices_of(self, episode_id: str) -> list[int]:
+        """Indices of the episodes with this id, from an index of ``episodes`` built on first use
+        and again when the list or those episodes' ids changed (``get`` may run at every reset)."""
+        episodes = self.episodes
+        cached = self.__dict__.get("_id_index")
+        if cached is not None and cached[0] is episodes and cached[1] == len(episodes):
+            indices = cached[2].get(episode_id)
+            if indices and all(str(episodes[i].episode_id) == episode_id for i in indices):
+                return indices
+        by_id: dict[str, list[int]] = {}
+        for index, episode in enumerate(episodes):
+            by_id.setdefault(str(episode.episode_id), []).append(index)
+        self._id_index = (episodes, len(episodes), by_id)
+        return by_id.get(episode_id, [])
+
+    def _ambiguous(self, episode_id: str, scene_id: str | None, indices: list[int]) -> str:
+        shown = ", ".join(f"{i} in {scene_name(self.episodes[i].scene_id)}" for i in indices[:10])
+        more = f", ... ({len(indices) - 10} more)" if len(indices) > 10 else ""
+        scenes = {self.episodes[i].scene_id for i in indices}
+        where = f" in scene {scene_id!r}" if scene_id is not None else ""
+        fix = "" if scene_id is not None or len(scenes) < len(indices) else ", or get(episode_id, scene_id=<scene name>)"
+        return (
+            f"episode_id={episode_id!r}{where} is ambiguous: {len(indices)} episodes of {len(scenes)} scene(s) have it "
+            f"(episode_index {shown}{more}); Habitat numbers the episodes of each content/ file from 0. Pick one by "
+            f"index: reset(options={{'episode_index': {indices[0]}}}){fix}"
         )
 
 

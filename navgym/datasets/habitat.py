@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -22,18 +23,28 @@ DATA_SOURCES = {
 }
 
 
+def version_key(name: str) -> tuple:
+    """Sort key of a ``<version>`` folder name: its runs of digits compare as numbers, the text
+    between them case-insensitively (``v0.2`` < ``v1`` < ``v2`` < ``v10``; ``objectnav_hm3d_v2`` <
+    ``objectnav_hm3d_v10``), then the name itself."""
+    parts = re.split(r"(\d+)", name)
+    return tuple(int(part) if i % 2 else part.lower() for i, part in enumerate(parts)), name
+
+
 def find_episode_file(task: str, task_dirs: Iterable[str], dataset: str, split: str, root: Path, extra: Iterable[Path] = ()) -> Path:
     """The newest-version episode file of a task on a Habitat dataset
-    (``datasets/<task dir>/<dataset dir>/<version>/<split>/<split>.json.gz``), else one of
-    ``extra``; a :class:`~navgym.errors.DataNotFoundError` listing where it looked otherwise."""
+    (``datasets/<task dir>/<dataset dir>/<version>/<split>/<split>.json.gz``, or ``.json`` when
+    that folder has no ``.json.gz``), else one of ``extra``; a
+    :class:`~navgym.errors.DataNotFoundError` listing where it looked otherwise. The newest
+    version folder is the last in :func:`version_key` order (``v10`` after ``v9`` after ``v2``)."""
     looked = []
     for task_dir in task_dirs:
         for name in HABITAT_DATASETS[dataset]:
             base = root / "datasets" / task_dir / name
             looked.append(str(base / "<version>" / split / f"{split}.json.gz"))
-            candidates = sorted(base.glob(f"*/{split}/{split}.json.gz")) + sorted(base.glob(f"*/{split}/{split}.json"))
-            if candidates:
-                return candidates[-1]
+            candidates = [*base.glob(f"*/{split}/{split}.json.gz"), *base.glob(f"*/{split}/{split}.json")]
+            if candidates:  # the newest version folder; in it, .json.gz before .json
+                return max(candidates, key=lambda p: (version_key(p.parents[1].name), p.name.endswith(".gz")))
     for path in extra:
         looked.append(str(path))
         if path.exists():

@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 from tqdm.auto import tqdm
 
-from navgym.core.checks import check_range
+from navgym.core.checks import check_int, check_range
 from navgym.core.geometry import yaw_to_quaternion, yaw_toward
 from navgym.core.paths import cache_dir, cache_lock
 from navgym.core.specs import AgentState, CameraSpec
@@ -60,6 +60,10 @@ class DistanceBin(tuple):
         obj.min_ratio = min_ratio
         return obj
 _MAX_TRIES = 60
+#: The widest field of view (degrees) :func:`open_view_yaw` probes with: wider cameras are probed
+#: at this one (they were probed at their own, which found no open view from about 160°; their
+#: ImageNav cache keys say so, so caches written before are not reused).
+OPEN_VIEW_MAX_HFOV = 90.0
 
 
 def prochouse_dataset(
@@ -91,8 +95,8 @@ def prochouse_dataset(
     if difficulty is not None and difficulty not in DIFFICULTY_BINS:
         raise InvalidArgumentError(f"difficulty={difficulty!r} is not valid; use one of {list(DIFFICULTY_BINS)} or None")
     default_scenes, default_episodes = (HARD_SPLIT_SIZES if hard else SPLIT_SIZES)[split]
-    num_scenes = default_scenes if num_scenes is None else int(num_scenes)
-    episodes_per_scene = default_episodes if episodes_per_scene is None else int(episodes_per_scene)
+    num_scenes = default_scenes if num_scenes is None else check_int("num_scenes", num_scenes, 1)
+    episodes_per_scene = default_episodes if episodes_per_scene is None else check_int("episodes_per_scene", episodes_per_scene, 1)
     check_range("num_scenes", num_scenes, 1, len(SPLITS[split]))
     check_range("episodes_per_scene", episodes_per_scene, 1, 10_000)
     low, high = DIFFICULTY_BINS[difficulty] if difficulty else (DIFFICULTY_BINS["easy"][0], DIFFICULTY_BINS["hard"][1])
@@ -176,6 +180,8 @@ def _cache_key(task, embodiment, split: str, difficulty, num_scenes: int, per_sc
     ]
     if hasattr(task, "categories"):
         parts.append(f"c{zlib.crc32(json.dumps(list(task.categories)).encode()):08x}")
+    if task.name == "ImageNav" and camera.hfov > OPEN_VIEW_MAX_HFOV:
+        parts.append(f"ov{OPEN_VIEW_MAX_HFOV:g}")  # goal headings probed at 90°: not the older caches' episodes
     extra = task.generation_key(embodiment) if hasattr(task, "generation_key") else ""
     if extra:  # task settings beyond the shared ones (none for the first four tasks: their keys are unchanged)
         parts.append(extra)
@@ -242,8 +248,11 @@ def make_episode(sim: Simulator, episode_id: str, start, rotation, goals, geodes
 
 
 def open_view_yaw(sim: Simulator, position, rng, camera: CameraSpec, min_depth: float = 1.0) -> float | None:
-    """A heading whose view is not a wall at arm's length (the goal photo must show something)."""
-    probe = camera.with_(width=24, height=24, outputs=("depth",))
+    """A heading whose view is not a wall at arm's length (the goal photo must show something).
+
+    The probe is the camera narrowed to at most :data:`OPEN_VIEW_MAX_HFOV`: a wider one's centre
+    pixels look off-axis at the floor and ceiling, whose depth is short in any room."""
+    probe = camera.with_(width=24, height=24, hfov=min(camera.hfov, OPEN_VIEW_MAX_HFOV), outputs=("depth",))
     yaws = rng.uniform(0, 2 * math.pi, size=6)
     frames = sim.render([(AgentState.from_yaw(position, float(y)), probe) for y in yaws])
     for yaw, frame in zip(yaws, frames):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -12,12 +13,12 @@ import numpy as np
 from navgym.core.checks import check_range
 from navgym.core.paths import data_root
 from navgym.core.registry import did_you_mean
-from navgym.core.specs import MAX_CAMERA_SIDE, BodySpec
+from navgym.core.specs import MAX_CAMERA_SIDE, BodySpec, CameraSpec
 from navgym.datasets import DATASETS, GENERATED_DATASETS
 from navgym.datasets.episodes import EpisodeDataset
 from navgym.datasets.habitat import find_episode_file
 from navgym.embodiments import EMBODIMENTS, Embodiment
-from navgym.errors import DataNotFoundError, InvalidArgumentError, UnknownNameError
+from navgym.errors import DataNotFoundError, DatasetFormatError, InvalidArgumentError, UnknownNameError
 from navgym.sims import SIMULATORS
 from navgym.sims.base import Simulator
 from navgym.tasks import TASKS
@@ -74,14 +75,34 @@ def _check_backend_options(name: str, backend: Any, options: Mapping[str, Any]) 
 
 
 def resolve_embodiment(task, embodiment: str | Embodiment | None) -> Embodiment:
-    """The task's default embodiment, a registered one by name, or the instance given."""
+    """The task's default embodiment, a registered one by name, or the instance given.
+
+    A name keeps what it can of the task's default (docs/embodiments.md, "Choosing by name"): the
+    kind the default already is gives the default itself (``"habitat"`` for ObjectNav keeps its
+    0.88 m camera and look up/down); another kind gets the default's body and camera unless its
+    class defines its own (``"unicycle"`` gets the task's, the robots keep theirs).
+    """
     if embodiment is None:
         return task.default_embodiment()
     if isinstance(embodiment, Embodiment):
         return embodiment
     if isinstance(embodiment, str):
-        return EMBODIMENTS.get(embodiment)()
+        kind = EMBODIMENTS.get(embodiment)
+        default = task.default_embodiment()
+        if type(default) is kind:
+            return default
+        return kind(**_generic_rig(kind, default))
     raise InvalidArgumentError(f"embodiment={embodiment!r} must be a registered name {EMBODIMENTS.names()} or an Embodiment")
+
+
+def _generic_rig(kind: Any, default: Embodiment) -> dict[str, Any]:
+    """The task default's ``body`` and ``camera`` for those fields an embodiment class leaves at
+    :class:`Embodiment`'s generic defaults (a robot class defines its own: they stay)."""
+    if not (isinstance(kind, type) and dataclasses.is_dataclass(kind)):
+        return {}  # a factory function registered by a plug-in: its own choice
+    fields = {f.name: f for f in dataclasses.fields(kind)}
+    generic = {"body": BodySpec, "camera": CameraSpec}
+    return {name: getattr(default, name) for name, spec in generic.items() if name in fields and fields[name].default_factory is spec}
 
 
 def _resolution(value: Any) -> tuple[int, int]:
@@ -180,13 +201,18 @@ def make_nav_env(
     if hfov is not None:
         camera_changes["hfov"] = check_range("hfov", hfov, 0.0, 179.0, low_open=True)
     if camera_height is not None:
-        camera_changes["camera_height"] = check_range("camera_height", camera_height, 0.0, 10.0)
+        camera_changes["camera_height"] = check_range("camera_height", camera_height, 0.0, 10.0, low_open=True)
     motion = {}
     if forward_step is not None:
         motion["forward_step"] = check_range("forward_step", forward_step, 0.0, 5.0, low_open=True)
     if turn_angle is not None:
         motion["turn_angle"] = check_range("turn_angle", turn_angle, 0.0, 180.0, low_open=True)
     body = body.with_(camera=body.camera.with_(**camera_changes), **motion)
+    if not body.camera.camera_height > 0:  # an Embodiment instance's camera: one on the floor sees depth 0 everywhere
+        raise InvalidArgumentError(
+            f"camera_height={body.camera.camera_height!r} (the embodiment's camera) is out of range; allowed (0.0, 10.0]: "
+            "pass camera_height=... (metres above the floor) or an embodiment whose camera is above the floor"
+        )
 
     root = data_root(data_dir)
     sim_factory = SimFactory(sim, body.body, root, sim_options)
@@ -206,8 +232,20 @@ def make_nav_env(
         path = Path(dataset_path) if dataset_path is not None else habitat_episode_file(task, dataset, split, root)
         episodes = _with_resolved_scenes(read_dataset(path, data_root=root), root)
         source = f"the episode file {path}"
+        try:
+            task_obj.check_dataset(episodes)  # e.g. ObjectNav: every episode's category is the task's
+        except InvalidArgumentError as error:
+            raise InvalidArgumentError(f"{path}: {error}") from None
     if not episodes.episodes:
-        raise InvalidArgumentError(f"{source} gave no {task} episodes; check the file, or for ProcHouse the task's settings (categories, difficulty)")
+        if dataset_path is not None or dataset not in GENERATED_DATASETS:
+            raise InvalidArgumentError(f"{source} gave no {task} episodes; check the file")
+        settings = "num_scenes, episodes_per_scene, the camera (hfov, camera_height, resolution) and body, difficulty, max_goal_distance"
+        if hasattr(task_obj, "categories"):
+            settings += ", categories"
+        raise InvalidArgumentError(
+            f"{source} gave no {task} episodes: no house could host one. How many are made depends on {settings}; "
+            "raise num_scenes or episodes_per_scene, or relax the others (docs/datasets.md)"
+        )
     from navgym.envs.nav_env import NavEnv
 
     return NavEnv(
@@ -242,11 +280,20 @@ def _check_prochouse_categories(task) -> None:
 
 
 def _with_resolved_scenes(dataset: EpisodeDataset, root: Path) -> EpisodeDataset:
-    """Habitat scene ids become paths inside the data root (checked to exist once per scene)."""
+    """Habitat scene ids become paths inside the data root (checked to exist once per scene);
+    generated-scene ids (``prochouse/<seed>``, ``prochousehard/<seed>``: files navgym wrote) stay
+    as they are, and the simulator generates those houses."""
     from navgym.core.paths import resolve_scene_path
+    from navgym.scenes.sources import PROCHOUSE_HARD_PREFIX, PROCHOUSE_PREFIX, prochouse_seed
 
     resolved: dict[str, str] = {}
     for episode in dataset.episodes:
+        if episode.scene_id not in resolved and episode.scene_id.startswith((PROCHOUSE_PREFIX, PROCHOUSE_HARD_PREFIX)):
+            try:
+                prochouse_seed(episode.scene_id)
+            except ValueError as exc:
+                raise DatasetFormatError(f"Episode {episode.episode_id}: {exc}, e.g. 'prochouse/1000000'") from None
+            resolved[episode.scene_id] = episode.scene_id
         if episode.scene_id not in resolved:
             path = resolve_scene_path(episode.scene_id, root)
             if not path.exists():
