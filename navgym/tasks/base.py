@@ -62,6 +62,8 @@ class Task:
 
     def __post_init__(self) -> None:
         check_range("success_distance", self.success_distance, 0.0, 10.0, low_open=True)
+        self.success_reward = check_range("success_reward", self.success_reward, -1e6, 1e6)
+        self.slack_reward = check_range("slack_reward", self.slack_reward, -1e6, 1e6)
 
     @property
     def valid_sensors(self) -> tuple[str, ...]:
@@ -85,6 +87,11 @@ class Task:
 
     def prepare_dataset(self, dataset: EpisodeDataset) -> None:
         """Fill dataset-level tables after ProcHouse generation (e.g. category ids)."""
+
+    def check_dataset(self, dataset: EpisodeDataset) -> None:
+        """Check the episodes of an episode file against the task's settings (e.g. ObjectNav's
+        ``categories``), for the env factory to call before the first reset; raises a navgym
+        error naming the episode. Nothing to check by default."""
 
     def generation_key(self, embodiment: Embodiment) -> str:
         """Settings beyond the shared ones (body, camera, distances, categories) that change the

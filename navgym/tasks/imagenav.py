@@ -20,6 +20,7 @@ from navgym.core.geometry import quaternion_to_yaw, yaw_to_quaternion
 from navgym.core.specs import AgentState, CameraSpec
 from navgym.datasets import prochouse as gen
 from navgym.datasets.episodes import Episode, NavigationGoal
+from navgym.errors import DatasetFormatError
 from navgym.sims.base import Simulator
 from navgym.tasks.base import Task
 
@@ -27,10 +28,24 @@ from navgym.tasks.base import Task
 def goal_rotation(episode: Episode) -> np.ndarray:
     """The goal view's rotation [x, y, z, w]: ``info["goal_rotation"]`` when the episode has it,
     else a heading drawn from the episode id (as Habitat's ImageGoalSensor does, but stable
-    across Python processes)."""
+    across Python processes).
+
+    Raises:
+        DatasetFormatError: the stored rotation is not 4 finite numbers, not all zero.
+    """
     stored = (episode.info or {}).get("goal_rotation")
     if stored is not None:
-        return np.asarray(stored, dtype=np.float64)
+        try:
+            rotation = np.asarray(stored, dtype=np.float64)
+        except (TypeError, ValueError):
+            rotation = np.zeros(0)
+        if rotation.shape != (4,) or not np.all(np.isfinite(rotation)) or not np.any(rotation):
+            raise DatasetFormatError(
+                f"Episode {episode.episode_id} (scene {episode.scene_id}): info.goal_rotation={stored!r} must be 4 finite "
+                "numbers, a quaternion [x, y, z, w] (e.g. [0, 0, 0, 1]: facing -z); or leave it out to draw the heading "
+                "from the episode id"
+            )
+        return rotation
     rng = np.random.default_rng(zlib.crc32(str(episode.episode_id).encode()))
     return yaw_to_quaternion(float(rng.uniform(0.0, 2.0 * math.pi)))
 

@@ -17,7 +17,7 @@ from gymnasium import spaces
 from navgym.core.geometry import quaternion_to_yaw
 from navgym.core.specs import AgentState, CameraSpec
 from navgym.datasets import prochouse as gen
-from navgym.datasets.episodes import Episode, InstanceImageGoal
+from navgym.datasets.episodes import Episode, EpisodeDataset, InstanceImageGoal
 from navgym.datasets.goals import object_goal_points
 from navgym.embodiments import Embodiment
 from navgym.errors import DatasetFormatError
@@ -45,6 +45,9 @@ class InstanceImageNavTask(ObjectGoalTask):
 
     def default_embodiment(self) -> Embodiment:
         return object_task_embodiment(1.31)
+
+    def check_dataset(self, dataset: EpisodeDataset) -> None:
+        """Nothing to check: the goal is the pictured instance, its category is not observed."""
 
     def image_goal(self, episode: Episode):
         goal = episode.goals[0]

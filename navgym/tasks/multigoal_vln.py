@@ -75,6 +75,7 @@ from navgym.tasks.multigoal_sensors import (
     LidarSpec, TEMPERATURE_RANGE, lidar_scan, pose_vector, temperature_image, temperature_table,
 )  # fmt: skip
 from navgym.tasks.semantic_nav import DEFAULT_CATEGORIES
+from navgym.tasks.text_goals import goal_text
 
 #: Bump when generation changes: cached episode sets of older versions are not reused.
 MULTIGOAL_GENERATION_VERSION = 1
@@ -576,7 +577,7 @@ class MultiGoalVLNTask(Task):
     def instruction(self, episode: Episode) -> str:
         if not episode.instruction:
             raise DatasetFormatError(f"Episode {episode.episode_id}: a MultiGoalVLN episode needs its `instruction` text")
-        return "".join(c for c in episode.instruction if c in INSTRUCTION_CHARSET)[:MAX_INSTRUCTION_LENGTH]
+        return goal_text(str(episode.instruction), episode, "instruction", "instruction", INSTRUCTION_CHARSET, MAX_INSTRUCTION_LENGTH)
 
     def subgoal_regions(self, sim: Simulator, episode: Episode, agent_id: int = 0) -> list[np.ndarray]:
         """Each sub-goal's view points, in sub-goal order (after :meth:`check_subgoals`)."""

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from navgym.core.registry import did_you_mean
 from navgym.core.specs import BodySpec, CameraSpec
 from navgym.datasets import prochouse as gen
 from navgym.datasets.episodes import Episode, EpisodeDataset
@@ -70,9 +71,36 @@ class ObjectGoalTask(Task):
 
     def category_index(self, category: str, episode: Episode | None = None) -> int:
         if category not in self.categories:
-            where = f"Episode {episode.episode_id}: " if episode is not None else ""
-            raise InvalidArgumentError(f"{where}object_category={category!r} is not in this task's categories {self.categories}")
+            where = f"Episode {episode.episode_id} (scene {episode.scene_id}): " if episode is not None else ""
+            raise InvalidArgumentError(
+                f"{where}object_category={category!r} is not in this task's categories {list(self.categories)}.{self._categories_fix([category])}"
+            )
         return self.categories.index(category)
+
+    def _categories_fix(self, missing: list) -> str:
+        """How to give the task the ``missing`` categories of some episodes."""
+        hint = "".join(did_you_mean(c, list(self.categories)) for c in missing[:3] if isinstance(c, str))
+        return (
+            f"{hint} Pass categories={list(self.categories) + missing} to gym.make (a goal's index is its place in "
+            "that list), or correct object_category in the episode file"
+        )
+
+    def check_dataset(self, dataset: EpisodeDataset) -> None:
+        """Every episode's ``object_category`` is one of ``categories``: the goal observations
+        index them. Else an :class:`InvalidArgumentError` naming each missing category, how many
+        episodes ask for it, the first of them and the ``categories=`` that holds them all."""
+        missing: dict[Any, list[Episode]] = {}
+        for episode in dataset.episodes:
+            if episode.object_category not in self.categories:
+                missing.setdefault(episode.object_category, []).append(episode)
+        if missing:
+            found = "; ".join(
+                f"object_category={c!r} in {len(eps)} episode(s), the first {eps[0].episode_id} (scene {eps[0].scene_id})"
+                for c, eps in missing.items()
+            )
+            raise InvalidArgumentError(
+                f"Episodes ask for categories not in this task's {list(self.categories)}: {found}.{self._categories_fix(list(missing))}"
+            )
 
 
 @dataclass
@@ -101,7 +129,7 @@ class ObjectNavTask(ObjectGoalTask):
         return {"objectgoal": spaces.Discrete(len(self.categories))}
 
     def goal_observations(self, sim: Simulator, episode: Episode, camera: CameraSpec, goal_camera: CameraSpec | None = None) -> dict[str, Any]:
-        return {"objectgoal": self.category_index(episode.object_category)}
+        return {"objectgoal": self.category_index(episode.object_category, episode)}
 
     def make_prochouse_episode(self, sim, rng, distance_bin, episode_id, embodiment) -> Episode | None:
         graph = sim.scene_graph()

@@ -82,6 +82,7 @@ from navgym.tasks.imagenav import fit_image
 from navgym.tasks.measures import (
     SPL, Collisions, DistanceToGoal, Measure, NumSteps, PathLength, SoftSPL, StepContext,
 )  # fmt: skip
+from navgym.tasks.text_goals import goal_text
 
 #: Floor-standing objects of ProcHouse large enough to be seen and walked to (small things such as
 #: books, vases or pictures are left out: they rarely cover enough of a frame from 1.5 m or more).
@@ -531,7 +532,7 @@ class SemanticNavTask(Task):
         if kind in ("text", "interleaved"):
             if not episode.instruction:
                 raise DatasetFormatError(f"Episode {episode.episode_id}: a {kind!r} prompt needs its text in `instruction`")
-            text = "".join(c for c in episode.instruction if c in PROMPT_CHARSET)[:MAX_PROMPT_LENGTH]
+            text = goal_text(str(episode.instruction), episode, "instruction", "prompt_text", PROMPT_CHARSET, MAX_PROMPT_LENGTH)
         image = np.zeros((camera.height, camera.width, 3), dtype=np.uint8)
         if kind in ("image", "interleaved"):
             image = self.prompt_image(sim, episode, camera, goal_camera)

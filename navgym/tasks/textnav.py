@@ -25,6 +25,7 @@ from navgym.errors import DatasetFormatError
 from navgym.scenes.describe import describe_instance
 from navgym.sims.base import Simulator
 from navgym.tasks.objectnav import ObjectGoalTask, object_task_embodiment
+from navgym.tasks.text_goals import goal_text
 
 #: Longest description the ``textgoal`` space admits.
 MAX_TEXT_LENGTH = 512
@@ -73,7 +74,8 @@ class TextNavTask(ObjectGoalTask):
         }
 
     def goal_observations(self, sim: Simulator, episode: Episode, camera: CameraSpec, goal_camera: CameraSpec | None = None) -> dict[str, Any]:
-        text = "".join(c for c in episode_text(episode) if c in _CHARSET)[:MAX_TEXT_LENGTH]
+        field = "instruction" if episode.instruction else "goal_attributes (PSL's attribute_data)"
+        text = goal_text(episode_text(episode), episode, field, "textgoal", _CHARSET, MAX_TEXT_LENGTH)
         return {"textgoal": text, "textgoal_category": self.category_index(episode.object_category, episode)}
 
     def make_prochouse_episode(self, sim, rng, distance_bin, episode_id, embodiment) -> Episode | None:
