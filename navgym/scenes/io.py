@@ -84,7 +84,8 @@ def load_scene(
     With annotations (``annotations`` given, or ``<stem>.navgym.json`` beside ``path``) the file
     must be a ``.glb`` written by :func:`save_scene` and the exact scene comes back. Otherwise any
     mesh trimesh reads is flattened into one unannotated scene (``annotated=False``, all
-    ``face_instance`` 0, no rooms or instances, named after the file stem).
+    ``face_instance`` 0, no rooms or instances, named after the file stem). Either way the scene's
+    ``mesh_file`` / ``mesh_up_axis`` record ``path`` (absolute) and ``up_axis``.
 
     Args:
         path: The mesh file.
@@ -111,13 +112,17 @@ def load_scene(
     elif annotation_path(path).is_file():
         annotations = annotation_path(path)
     if annotations is None:
-        return load_external(path, up_axis, int(max_texture_size))
-    if up_axis != "y":
+        scene = load_external(path, up_axis, int(max_texture_size))
+    elif up_axis != "y":
         raise ValueError(
             f"load_scene: up_axis={up_axis!r} cannot be used with annotations ({annotations}); "
             "navgym scene files are already y-up"
         )
-    return load_annotated(path, annotations)
+    else:
+        scene = load_annotated(path, annotations)
+    # Where the scene came from, as read here (not what the files say: metadata["source"] is data).
+    scene.mesh_file, scene.mesh_up_axis = Path(os.path.abspath(path)), up_axis
+    return scene
 
 
 def _require_file(path: Path, what: str, hint: str) -> None:

@@ -10,6 +10,7 @@ Coordinates follow Habitat: y is up, metres, the floor of the ground storey at y
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -165,6 +166,10 @@ class Scene(_GraphQueries):
         name: Scene id (e.g. ``"prochouse_00042"`` or the mesh's file stem).
         metadata: Anything else worth keeping (generator version, seed, source file).
         annotated: False for external meshes loaded without annotations.
+        mesh_file: The mesh file :func:`~navgym.scenes.io.load_scene` read this scene from
+            (absolute), recorded when it loads and never read from a file; None for scenes made in
+            memory. The embedded simulator's ``navmesh="auto"`` looks for the navmesh beside it.
+        mesh_up_axis: The ``up_axis`` that file was loaded with (``"z"``: rotated to y-up).
     """
 
     vertices: np.ndarray
@@ -179,6 +184,8 @@ class Scene(_GraphQueries):
     name: str = "scene"
     metadata: dict[str, Any] = field(default_factory=dict)
     annotated: bool = True
+    mesh_file: Path | None = field(default=None, compare=False, repr=False)
+    mesh_up_axis: str = field(default="y", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.vertices = np.ascontiguousarray(self.vertices, dtype=np.float32)

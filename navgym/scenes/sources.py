@@ -117,8 +117,60 @@ def _load_prochouse_cached(seed: int, hard: bool = False) -> Scene:
     return load_prochouse(seed, hard=hard)
 
 
-def load_scene_by_id(scene_id: str, data_root: str | Path | None = None) -> Scene:
-    """Resolve a scene id (see module docs) to a :class:`Scene`."""
+#: ``up_axis`` values :func:`load_scene_by_id` takes.
+UP_AXES = ("auto", "y", "z")
+
+
+def habitat_up_axis(path: str | Path) -> str:
+    """The up axis habitat-sim gives a mesh file used as a scene without a stage config: ``"z"``
+    for a ``.glb`` (Gibson, MP3D and HM3D ship z-up ``.glb`` files; habitat-sim's
+    ``StageAttributesManager`` sets up ``[0, 0, 1]``, front ``[0, 1, 0]`` for the ``.glb``
+    suffix, and HM3D's scene dataset configs say the same), ``"y"`` for anything else. A
+    ``.glb`` navgym wrote (with its ``.navgym.json`` beside it) is y-up, and a ``<stem>.stage_config.json``
+    beside the file (HSSD's stages) decides by its ``"up"`` (habitat-sim's default there: y).
+
+    Raises:
+        DatasetFormatError: a stage config that is not JSON, or whose ``up`` is neither y nor z.
+    """
+    import json
+
+    from navgym.errors import DatasetFormatError
+    from navgym.scenes.io import annotation_path
+
+    path = Path(path)
+    if path.suffix.lower() != ".glb" or annotation_path(path).is_file():
+        return "y"
+    config = path.with_name(path.stem + ".stage_config.json")
+    if not config.is_file():
+        return "z"
+    try:
+        up = json.loads(config.read_text(encoding="utf-8")).get("up", [0, 1, 0])
+    except (ValueError, AttributeError, OSError) as exc:
+        raise DatasetFormatError(f"{config}: not a JSON stage config ({exc}); fix it or remove it") from None
+    axes = {(0, 1, 0): "y", (0, 0, 1): "z"}
+    try:
+        return axes[tuple(float(v) for v in up)]
+    except (KeyError, TypeError, ValueError):
+        raise DatasetFormatError(
+            f"{config}: up={up!r} is not [0, 1, 0] or [0, 0, 1], the two up axes navgym reads; pass up_axis='y' or 'z' "
+            "(sim_options={'up_axis': ...}) after turning the mesh"
+        ) from None
+
+
+def load_scene_by_id(scene_id: str, data_root: str | Path | None = None, up_axis: str = "auto") -> Scene:
+    """Resolve a scene id (see module docs) to a :class:`Scene`.
+
+    ``up_axis`` (mesh files only): ``"auto"`` follows habitat-sim (:func:`habitat_up_axis`: a
+    bare ``.glb`` is z-up and is turned y-up the way habitat-sim turns it, ``(x, y, z) -> (x, z,
+    -y)``, so the episode files' positions fit it), ``"y"`` or ``"z"`` say it.
+    """
+    if up_axis not in UP_AXES:
+        from navgym.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"up_axis={up_axis!r} must be one of {UP_AXES}: 'auto' (a bare .glb is z-up, as in habitat-sim), "
+            "'y' for y-up mesh files, 'z' for z-up ones"
+        )
     if scene_id.startswith(PROCHOUSE_PREFIX) or scene_id.startswith(PROCHOUSE_HARD_PREFIX):
         return _load_prochouse_cached(prochouse_seed(scene_id), scene_id.startswith(PROCHOUSE_HARD_PREFIX))
     from navgym.scenes.io import load_scene
@@ -128,6 +180,8 @@ def load_scene_by_id(scene_id: str, data_root: str | Path | None = None) -> Scen
         root = Path(data_root) if data_root is not None else default_data_root()
         path = resolve_scene_path(scene_id, root)
     hint = "Scene meshes go under <data root>/scene_datasets/ (data_dir=... or NAVGYM_DATA); see docs/datasets.md."
-    scene = load_scene(path, hint=hint)
+    if up_axis == "auto":
+        up_axis = habitat_up_axis(path)
+    scene = load_scene(path, up_axis=up_axis, hint=hint)
     scene.name = scene_id
     return scene

@@ -132,7 +132,7 @@ def test_auto_uses_the_navmesh_next_to_the_scene_mesh_and_grid_ignores_it(house,
     room = scene.rooms[0]
     inside = _room_cells(grid, room) & grid.navigable
     write_navmesh(NavMesh.from_grid(grid, mask=grid.navigable & ~inside), tmp_path / "house.navmesh")
-    scene.metadata["source"] = str(tmp_path / "house.glb")  # as load_scene records an external mesh
+    scene.mesh_file = tmp_path / "house.glb"  # as load_scene records the file it read
     try:
         auto = EmbeddedSimulator(scene)
         plain = EmbeddedSimulator(scene, navmesh="grid")
@@ -144,7 +144,7 @@ def test_auto_uses_the_navmesh_next_to_the_scene_mesh_and_grid_ignores_it(house,
             fallback = EmbeddedSimulator(scene)
         np.testing.assert_array_equal(fallback.grid(0.0).navigable, grid.navigable)
     finally:
-        scene.metadata.pop("source")
+        scene.mesh_file = None
 
 
 def test_rasterisation_keeps_only_surfaces_near_the_floor(house):

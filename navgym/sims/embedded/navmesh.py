@@ -705,8 +705,9 @@ def write_navmesh(navmesh: NavMesh, path: str | os.PathLike) -> Path:
 def navmesh_next_to(mesh_path: str | os.PathLike) -> Path | None:
     """The ``.navmesh`` a Habitat dataset keeps for a scene mesh, or None: ``<stem>.navmesh``
     beside it (Gibson, MP3D, HM3D's ``<id>.basis.navmesh``), else ``../navmeshes/<stem>.navmesh``
-    (HSSD's ``stages/`` + ``navmeshes/`` folders)."""
-    mesh_path = Path(mesh_path)
+    (HSSD's ``stages/`` + ``navmeshes/`` folders). Nowhere else: the simulator passes the mesh
+    file a scene was loaded from (``Scene.mesh_file``), never a path read from a data file."""
+    mesh_path = Path(os.path.abspath(mesh_path))
     for candidate in (mesh_path.with_suffix(".navmesh"), mesh_path.parent.parent / "navmeshes" / (mesh_path.stem + ".navmesh")):
         if candidate.is_file():
             return candidate

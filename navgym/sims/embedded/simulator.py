@@ -78,10 +78,12 @@ def _resolve_navmesh(option, scene: Scene):
     from navgym.errors import DatasetFormatError
     from navgym.sims.embedded.navmesh import navmesh_next_to, read_navmesh
 
-    source = scene.metadata.get("source")
-    if not source or scene.metadata.get("up_axis", "y") != "y":
+    # The file load_scene read, never metadata["source"]: that is data, copied from scan to
+    # converted scene and written into annotation files, so it may name any file anywhere. A z-up
+    # file was turned y-up as habitat-sim turns it, so its navmesh (habitat-sim's world frame) fits.
+    if scene.mesh_file is None:
         return None
-    path = navmesh_next_to(source)
+    path = navmesh_next_to(scene.mesh_file)
     if path is None:
         return None
     try:
@@ -130,12 +132,19 @@ class EmbeddedSimulator(OwnAgents, Simulator):
             of depth; slower than ray casting past about 50,000 triangles, e.g. Habitat's scanned
             meshes; see docs/simulator.md, "Speed"); ``"packets"`` / ``"embreex"``: that ray caster.
         navmesh: Where navigability comes from. ``"auto"`` (default): the scene's Habitat
-            ``.navmesh`` when its mesh file has one beside it (``<scene>.navmesh``), else navgym's
+            ``.navmesh`` when the mesh file it was loaded from (``scene.mesh_file``) has one beside
+            it (``<scene>.navmesh``, or HSSD's ``../navmeshes/<scene>.navmesh``), else navgym's
             grid; ``"grid"``: always navgym's grid (ray cast from the geometry); a path or a
             :class:`~navgym.sims.embedded.navmesh.NavMesh`: that navmesh. With a navmesh, each
             storey grid's navigable cells are exactly those the navmesh covers (see
             docs/simulator.md, "Habitat navmeshes"), so ``is_navigable``, ``geodesic_distance``,
             ``shortest_path`` and ``sample_navigable_point`` follow the dataset's navmesh.
+        up_axis: How a scene id naming a mesh file is read: ``"auto"`` (default) as habitat-sim
+            reads a scene file without a stage config: a ``.glb`` that navgym did not write is
+            z-up (Gibson, MP3D and HM3D ship them so) and is turned y-up as habitat-sim turns
+            it, ``(x, y, z) -> (x, z, -y)``, so episode positions and navmeshes fit; other files
+            are y-up. ``"y"`` / ``"z"``: the file is that way up (``gym.make(...,
+            sim_options={"up_axis": "y"})`` for a y-up ``.glb`` of your own).
     """
 
     def __init__(
@@ -147,6 +156,7 @@ class EmbeddedSimulator(OwnAgents, Simulator):
         render_threads: int = 1,
         navmesh="auto",
         render_backend: str = "auto",
+        up_axis: str = "auto",
     ):
         if body is not None and not isinstance(body, BodySpec):
             raise InvalidArgumentError(f"body={body!r} must be a navgym BodySpec(radius, height, max_climb)")
@@ -163,6 +173,14 @@ class EmbeddedSimulator(OwnAgents, Simulator):
             )
         self.render_backend = render_backend
         self.navmesh = _check_navmesh_option(navmesh)
+        from navgym.scenes.sources import UP_AXES
+
+        if up_axis not in UP_AXES:
+            raise InvalidArgumentError(
+                f"up_axis={up_axis!r} must be one of {UP_AXES}: 'auto' (a bare .glb scene is z-up, as habitat-sim takes "
+                "Gibson, MP3D and HM3D files), 'y' for y-up mesh files, 'z' for z-up ones"
+            )
+        self.up_axis = up_axis
         self._scene: Scene | None = None
         self._caster: RayCaster | None = None
         self._grids: dict[tuple[float, BodySpec], NavGrid] = {}
@@ -181,7 +199,7 @@ class EmbeddedSimulator(OwnAgents, Simulator):
                 return
             from navgym.scenes.sources import load_scene_by_id
 
-            scene = load_scene_by_id(scene, data_root=self.data_root)
+            scene = load_scene_by_id(scene, data_root=self.data_root, up_axis=self.up_axis)
         if not isinstance(scene, Scene):
             raise TypeError(f"scene must be a navgym Scene or a scene id string, got {type(scene).__name__}")
         self._scene = scene
