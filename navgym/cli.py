@@ -72,14 +72,32 @@ def _check_out(path: Path, option: str = "--out") -> None:
 
 
 def _parse_options(options: list[str], hint: str = "--env-option/--agent-option") -> dict[str, Any]:
-    """``key=value`` pairs; values are JSON when they parse (numbers, lists, true/false), else strings."""
-    from navgym.core.options import key_values
+    """``key=value`` pairs; values are JSON when they parse (numbers, lists, true/false), else
+    Python literal numbers, tuples, lists or dicts (``resolution=(96,128)``, ``{'a': 1}``), else strings."""
+    from navgym.core.options import key_values, option_value
     from navgym.errors import InvalidArgumentError
 
     try:
-        return key_values(options, hint)
+        parsed = key_values(options, hint)
     except InvalidArgumentError as error:
         raise typer.BadParameter(str(error), param_hint=hint) from None
+    for item in options:  # the values that are not JSON, in order (a repeated key: the last wins)
+        key, _, text = item.partition("=")
+        value = option_value(text)
+        parsed[key] = _python_literal(text) if isinstance(value, str) and value == text else value
+    return parsed
+
+
+def _python_literal(text: str) -> Any:
+    """``text`` parsed as a Python literal (never evaluated) when it is a number, tuple, list or
+    dict; anything else (``aliengo``, ``None``, ``'quoted'``) stays the string it was."""
+    import ast
+
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return text
+    return value if isinstance(value, (int, float, tuple, list, dict)) and not isinstance(value, bool) else text
 
 
 def _make_env(spec):
@@ -115,16 +133,21 @@ def _note_privileged(name: str, agent) -> None:
 @app.command("list")
 def list_command(data_dir: Optional[Path] = typer.Option(None, help="Habitat-style data root (default $NAVGYM_DATA or ./data).")) -> None:
     """List env ids (and whether each can run here) and agents."""
+    import gymnasium as gym
+
+    import navgym  # noqa: F401  (registers the ids)
     from navgym.agents import agent_names
     from navgym.core.paths import data_root
     from navgym.datasets.habitat import HABITAT_DATASETS
     from navgym.envs.factory import habitat_episode_file
     from navgym.envs.registration import env_ids
+    from navgym.sims import SIMULATORS
 
     root = data_root(data_dir)
     typer.echo(f"{'env id':<34} runs here?")
     for env_id in env_ids():
         task, dataset = env_id.split("-")[:2]
+        sim = gym.spec(env_id).kwargs.get("sim", "embedded")  # the id's preset backend (sim="airsim")
         if dataset in HABITAT_DATASETS:
             try:
                 habitat_episode_file(task, dataset, "val", root)
@@ -133,12 +156,14 @@ def list_command(data_dir: Optional[Path] = typer.Option(None, help="Habitat-sty
                 status = f"needs {dataset} data under {root}/ (see docs/datasets.md)"
         else:
             status = "yes (embedded, generated)"
+        if sim != "embedded":
+            needs = f"needs sim={sim!r}: {SIMULATORS.describe(sim)}"
+            status = needs if status.startswith("yes") else f"{needs}; {status}"
         typer.echo(f"{env_id:<34} {status}")
     typer.echo("\nagents:")
     for name, description in agent_names().items():
         typer.echo(f"  {name:<10} {description}")
     from navgym.embodiments import EMBODIMENTS
-    from navgym.sims import SIMULATORS
 
     for title, registry in (("embodiments (embodiment=)", EMBODIMENTS), ("simulator backends (sim=)", SIMULATORS)):
         typer.echo(f"\n{title}:")

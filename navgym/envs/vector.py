@@ -2,11 +2,12 @@
 
 A navgym step is mostly a ray cast, and the embedded simulator's cast releases the GIL (the packet
 backend, ``navgym/sims/embedded/packets.py``). :class:`ThreadedVectorEnv` is Gymnasium's
-``SyncVectorEnv`` whose sub-envs step on a pool of threads, so the casts of one step's envs run on
-several cores while their Python parts take turns. Results are those of ``SyncVectorEnv`` exactly:
-each sub-env steps alone, in its own state, and the resets an autoreset asks for run on the
-sub-env's thread too (a reset may build a house's simulator; what the sub-envs of a process share,
-the Embree device and the grid and scene caches, is safe to use from several threads).
+``SyncVectorEnv`` whose sub-envs step, and reset, on a pool of threads, so the casts of one step's
+envs run on several cores while their Python parts take turns. Results are those of
+``SyncVectorEnv`` exactly: each sub-env steps alone, in its own state, and ``reset()`` and the
+resets an autoreset asks for run on the pool's threads too (a reset may build a house's
+simulator; what the sub-envs of a process share, the Embree device and the grid and scene caches,
+is safe to use from several threads).
 
     >>> import navgym
     >>> envs = navgym.make_vec("ObjectNav-ProcHouse-v0", num_envs=2, threads=2)
@@ -35,7 +36,7 @@ def check_threads(threads: Any) -> int:
 
 
 class ThreadedVectorEnv(SyncVectorEnv):
-    """``SyncVectorEnv`` stepping its sub-envs on ``threads`` threads.
+    """``SyncVectorEnv`` stepping and resetting its sub-envs on ``threads`` threads.
 
     Args:
         env_fns: Functions that each create one sub-env.
@@ -48,6 +49,48 @@ class ThreadedVectorEnv(SyncVectorEnv):
         super().__init__(env_fns, **kwargs)
         self.threads = threads
         self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="navgym-vector") if self.threads > 1 else None
+
+    def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
+        """``SyncVectorEnv.reset`` (the same seeds, options and ``options["reset_mask"]``), each
+        sub-env's reset on the pool's threads, as in :meth:`step`."""
+        if seed is None:
+            seed = [None for _ in range(self.num_envs)]
+        elif isinstance(seed, int):
+            seed = [seed + i for i in range(self.num_envs)]
+        if len(seed) != self.num_envs:
+            raise ValueError(
+                f"If seeds are passed as a list the length must match num_envs={self.num_envs} but got length={len(seed)}."
+            )
+        if options is not None and "reset_mask" in options:
+            mask = options.pop("reset_mask")
+            if not isinstance(mask, np.ndarray):
+                raise TypeError(f"`options['reset_mask']` must be a numpy array, got {type(mask)}")
+            if mask.shape != (self.num_envs,):
+                raise ValueError(f"`options['reset_mask']` must have shape `({self.num_envs},)`, got {mask.shape}")
+            if mask.dtype != np.bool_:
+                raise TypeError(f"`options['reset_mask']` must have `dtype=np.bool_`, got {mask.dtype}")
+            if not np.any(mask):
+                raise ValueError(f"`options['reset_mask']` must contain a boolean array with at least one True value, got reset_mask={mask}")
+            self._terminations[mask] = False
+            self._truncations[mask] = False
+            self._autoreset_envs[mask] = False
+        else:
+            mask = np.ones(self.num_envs, dtype=np.bool_)
+            self._terminations = np.zeros((self.num_envs,), dtype=np.bool_)
+            self._truncations = np.zeros((self.num_envs,), dtype=np.bool_)
+            self._autoreset_envs = np.zeros((self.num_envs,), dtype=np.bool_)
+
+        def one(i: int):
+            return self.envs[i].reset(seed=seed[i], options=options)
+
+        indices = np.flatnonzero(mask).tolist()
+        results = list(self._pool.map(one, indices)) if self._pool is not None else [one(i) for i in indices]
+        infos: dict[str, Any] = {}
+        for i, (obs, info) in zip(indices, results):
+            self._env_obs[i] = obs
+            infos = self._add_info(infos, info, i)
+        self._observations = concatenate(self.single_observation_space, self._env_obs, self._observations)
+        return (deepcopy(self._observations) if self.copy else self._observations), infos
 
     def step(self, actions):
         actions = list(iterate(self.action_space, actions))

@@ -63,6 +63,11 @@ def draw_topdown(
     return np.asarray(image)
 
 
+#: Widest egocentric panel of :func:`side_by_side`, in panel heights: a wider view is scaled down
+#: (both sides) to this width, so a (4, 1000) camera does not make a 64,000-pixel-wide frame.
+MAX_VIEW_ASPECT = 4
+
+
 def side_by_side(
     egocentric: np.ndarray,
     sim: Simulator,
@@ -71,10 +76,14 @@ def side_by_side(
     agent: AgentState,
     height: int = 256,
 ) -> np.ndarray:
-    """Egocentric view (scaled to ``height``) beside the top-down map."""
-    ego = Image.fromarray(egocentric).resize((round(egocentric.shape[1] * height / egocentric.shape[0]), height), Image.NEAREST)
+    """Egocentric view (scaled to ``height``, or to ``MAX_VIEW_ASPECT * height`` wide and
+    centred on white when it is wider than that) beside the top-down map."""
+    rows, cols = egocentric.shape[:2]
+    scale = min(height / rows, MAX_VIEW_ASPECT * height / cols)
+    ego = Image.fromarray(egocentric).resize((max(1, round(cols * scale)), max(1, min(height, round(rows * scale)))), Image.NEAREST)
     top = draw_topdown(sim.topdown_map(agent.position[1]), path, goals, agent, size=height)
     canvas = np.full((height, ego.width + 4 + top.shape[1], 3), 255, dtype=np.uint8)
-    canvas[:, : ego.width] = np.asarray(ego)
+    offset = (height - ego.height) // 2
+    canvas[offset : offset + ego.height, : ego.width] = np.asarray(ego)
     canvas[: top.shape[0], ego.width + 4 :] = top
     return canvas

@@ -1,0 +1,83 @@
+"""The navgym command: Python-literal option values, and what ``navgym list`` says each id needs."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import navgym  # noqa: F401  (registers the envs)
+from navgym.cli import _parse_options, app
+from navgym.envs.registration import env_ids
+
+
+def test_option_values_may_be_python_literals_and_plain_strings_stay_strings():
+    parsed = _parse_options([
+        "resolution=(61,97)", "size=(96, 128)", "nested={'a': [1, (2, 3)]}", "count=1_000",
+        "json=[61,97]", "flag=true", "body=aliengo", "none=None", "quoted='x'", "call=__import__('os').getcwd()",
+        "text=\"(1,2)\"",
+    ], "--env-option")
+    assert parsed["resolution"] == (61, 97) and parsed["size"] == (96, 128)
+    assert parsed["nested"] == {"a": [1, (2, 3)]} and parsed["count"] == 1000
+    assert parsed["json"] == [61, 97] and parsed["flag"] is True  # JSON first, as before
+    assert parsed["body"] == "aliengo" and parsed["none"] == "None" and parsed["quoted"] == "'x'"
+    assert parsed["call"] == "__import__('os').getcwd()"  # parsed, never evaluated: a string
+    assert parsed["text"] == "(1,2)"  # a JSON string stays that string
+
+
+def test_evaluate_takes_the_resolution_its_error_message_shows(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, [
+        "evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "random", "--episodes", "1", "--out", str(out),
+        "--env-option", "resolution=(61,97)", "--env-option", "num_scenes=1", "--env-option", "episodes_per_scene=2",
+    ])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "run.json").read_text())["env_kwargs"]["resolution"] == [61, 97]
+
+
+def test_list_says_an_id_with_another_simulator_needs_it():
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["list"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
+    other = {env_id: gym.spec(env_id).kwargs["sim"] for env_id in env_ids() if gym.spec(env_id).kwargs.get("sim", "embedded") != "embedded"}
+    assert "MultiGoalVLN-AirSim-v0" in other
+    for env_id, sim in other.items():
+        assert "yes" not in lines[env_id] and f"needs sim={sim!r}" in lines[env_id], lines[env_id]
+    assert "AirSim server" in lines["MultiGoalVLN-AirSim-v0"] and "navgym airsim-server" in lines["MultiGoalVLN-AirSim-v0"]
+    assert "yes (embedded, generated)" in lines["MultiGoalVLN-ProcHouse-v0"]
+
+
+def test_render_frames_have_a_capped_view_width_and_ordinary_frames_are_unchanged():
+    """``--video`` writes render() frames: a (4, 1000) camera gave a 64,260-pixel-wide frame."""
+    from PIL import Image
+
+    from navgym.envs.visualize import MAX_VIEW_ASPECT, draw_topdown, side_by_side
+
+    env = gym.make("PointNav-ProcHouse-v0", resolution=(4, 1000), render_mode="rgb_array", num_scenes=1, episodes_per_scene=2)
+    try:
+        env.reset(seed=0)
+        frame = env.render()
+        sim = env.unwrapped.sim
+        agent = sim.get_agent_state()
+        top = draw_topdown(sim.topdown_map(agent.position[1]), [], np.zeros((0, 3)), agent, size=256)
+        assert frame.shape == (256, MAX_VIEW_ASPECT * 256 + 4 + top.shape[1], 3)
+        rng = np.random.default_rng(0)
+        for shape in ((96, 128), (32, 32), (64, 256), (480, 640), (128, 96)):  # up to 4:1: as before
+            view = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+            got = side_by_side(view, sim, [], np.zeros((0, 3)), agent)
+            width = round(shape[1] * 256 / shape[0])
+            before = np.asarray(Image.fromarray(view).resize((width, 256), Image.NEAREST))
+            assert got.shape == (256, width + 4 + top.shape[1], 3)
+            np.testing.assert_array_equal(got[:, :width], before)
+            np.testing.assert_array_equal(got[: top.shape[0], width + 4 :], top)
+        for shape in ((4, 1000), (1000, 4), (1, 5000)):  # wider than 4:1 scaled down on both sides
+            view = np.zeros((*shape, 3), dtype=np.uint8)
+            got = side_by_side(view, sim, [], np.zeros((0, 3)), agent)
+            assert got.shape[0] == 256 and got.shape[1] <= MAX_VIEW_ASPECT * 256 + 4 + top.shape[1]
+            black = (got[:, : MAX_VIEW_ASPECT * 256] == 0).all(axis=2)
+            assert black.any() and black.sum(axis=1).max() <= MAX_VIEW_ASPECT * 256
+    finally:
+        env.close()
