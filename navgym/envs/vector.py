@@ -58,19 +58,17 @@ class ThreadedVectorEnv(SyncVectorEnv):
         elif isinstance(seed, int):
             seed = [seed + i for i in range(self.num_envs)]
         if len(seed) != self.num_envs:
-            raise ValueError(
-                f"If seeds are passed as a list the length must match num_envs={self.num_envs} but got length={len(seed)}."
-            )
+            raise InvalidArgumentError(f"reset(seed=...) got {len(seed)} seeds for num_envs={self.num_envs}: pass one per sub-env, an int or None")
         if options is not None and "reset_mask" in options:
             mask = options.pop("reset_mask")
             if not isinstance(mask, np.ndarray):
-                raise TypeError(f"`options['reset_mask']` must be a numpy array, got {type(mask)}")
+                raise TypeError(f"options['reset_mask'] is a {type(mask).__name__}; pass a numpy bool array of shape ({self.num_envs},)")
             if mask.shape != (self.num_envs,):
-                raise ValueError(f"`options['reset_mask']` must have shape `({self.num_envs},)`, got {mask.shape}")
+                raise InvalidArgumentError(f"options['reset_mask'] has shape {mask.shape}; pass one bool per sub-env, shape ({self.num_envs},)")
             if mask.dtype != np.bool_:
-                raise TypeError(f"`options['reset_mask']` must have `dtype=np.bool_`, got {mask.dtype}")
+                raise TypeError(f"options['reset_mask'] has dtype {mask.dtype}; pass a numpy bool array (dtype=np.bool_)")
             if not np.any(mask):
-                raise ValueError(f"`options['reset_mask']` must contain a boolean array with at least one True value, got reset_mask={mask}")
+                raise InvalidArgumentError(f"options['reset_mask']={mask} resets no sub-env; set at least one True")
             self._terminations[mask] = False
             self._truncations[mask] = False
             self._autoreset_envs[mask] = False

@@ -66,3 +66,20 @@ def test_reset_runs_on_the_pool_with_sync_vector_env_results():
     finally:
         threaded.close()
         sync.close()
+
+
+def test_bad_reset_arguments_say_what_to_pass():
+    import pytest
+
+    envs = ThreadedVectorEnv(_fns([]), threads=2)
+    try:
+        with pytest.raises(ValueError, match=r"got 2 seeds for num_envs=3"):
+            envs.reset(seed=[0, 1])
+        with pytest.raises(ValueError, match=r"has shape \(2,\); pass one bool per sub-env, shape \(3,\)"):
+            envs.reset(options={"reset_mask": np.array([True, False])})
+        with pytest.raises(ValueError, match="resets no sub-env"):
+            envs.reset(options={"reset_mask": np.zeros(3, dtype=bool)})
+        with pytest.raises(TypeError, match="is a list; pass a numpy bool array"):
+            envs.reset(options={"reset_mask": [True, True, True]})
+    finally:
+        envs.close()
