@@ -30,13 +30,15 @@ class Row:
     mean_steps: float
     timeouts: float
     failed_stops: float
+    skipped: int = 0
     start: str | None = None
     won: int | None = None
     lost: int | None = None
     p: float | None = None
 
     def line(self) -> str:
-        text = (f"{self.run}: SR {self.sr:.3f} ± {self.ci95:.3f} (n={self.episodes}), SPL {self.spl:.3f}, "
+        skipped = f", {self.skipped} skipped" if self.skipped else ""
+        text = (f"{self.run}: SR {self.sr:.3f} ± {self.ci95:.3f} (n={self.episodes}{skipped}), SPL {self.spl:.3f}, "
                 f"mean steps {self.mean_steps:.1f}, time-outs {self.timeouts:.2f}, failed stops {self.failed_stops:.2f}")
         if self.start is not None:
             text += f"; against {self.start}: won {self.won}, lost {self.lost}, sign test p = {self.p:.3f}"
@@ -56,22 +58,27 @@ def compare(root: Path, run: str, start: str | None = None) -> Row:
 
     from navgym.evaluation import summarize
 
-    episodes = load(root, run)
+    records = load(root, run)
+    episodes = [e for e in records if not e.get("skipped")]
     n = len(episodes)
     if n == 0:
-        raise SystemExit(f"run {run!r}: {root / run / 'episodes.jsonl'} holds no episodes")
+        ran = f" that ran ({len(records)} skipped)" if records else ""
+        raise SystemExit(f"run {run!r}: {root / run / 'episodes.jsonl'} holds no episodes{ran}")
     success = [float(e["success"]) > 0 for e in episodes]
     timeouts = [bool(e.get("truncated", False)) for e in episodes]
     summary = summarize(episodes)
     row = Row(run=run, episodes=n, sr=summary["success"]["mean"], ci95=summary["success"]["ci95"],
               spl=summary["spl"]["mean"], mean_steps=summary["num_steps"]["mean"],
-              timeouts=sum(timeouts) / n, failed_stops=sum(not s and not t for s, t in zip(success, timeouts)) / n)
+              timeouts=sum(timeouts) / n, failed_stops=sum(not s and not t for s, t in zip(success, timeouts)) / n,
+              skipped=len(records) - n)
     if start is not None:
         base = load(root, start)
-        if [e["episode_id"] for e in base] != [e["episode_id"] for e in episodes]:
+        if [e["episode_id"] for e in base] != [e["episode_id"] for e in records]:
             raise SystemExit(f"{run!r} and {start!r} were evaluated on different episodes; compare runs of the same episodes")
-        won = sum(s and not float(b["success"]) > 0 for s, b in zip(success, base))
-        lost = sum(not s and float(b["success"]) > 0 for s, b in zip(success, base))
+        pairs = [(float(e["success"]) > 0, float(b["success"]) > 0)
+                 for e, b in zip(records, base) if not e.get("skipped") and not b.get("skipped")]
+        won = sum(s and not b for s, b in pairs)
+        lost = sum(not s and b for s, b in pairs)
         p = binomtest(won, won + lost).pvalue if won + lost else 1.0
         row.start, row.won, row.lost, row.p = start, won, lost, float(p)
     return row

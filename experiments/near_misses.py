@@ -75,7 +75,12 @@ def classify(record: dict[str, Any], probe: dict[str, Any], radius: float) -> st
 
 
 def analyse(records: list[dict[str, Any]], probes: dict[int, dict[str, Any]], radius: float) -> dict[str, Any]:
-    """Per-episode rows and the share of each class (``reached``: success or missed stop)."""
+    """Per-episode rows and the share of each class (``reached``: success or missed stop); skipped
+    episodes (``"skipped"`` records: never run) are left out and counted as ``skipped``."""
+    skipped = sum(1 for r in records if r.get("skipped"))
+    records = [r for r in records if not r.get("skipped")]
+    if not records:
+        raise SystemExit(f"no episode to analyse ({skipped} skipped: see their records' reasons)")
     rows = []
     for record in records:
         probe = probes[record["episode_index"]]
@@ -90,7 +95,7 @@ def analyse(records: list[dict[str, Any]], probes: dict[int, dict[str, Any]], ra
     share = {c: sum(r["class"] == c for r in rows) / n for c in CLASSES}
     missed = [r for r in rows if r["class"] == "missed stop"]
     summary = {
-        "episodes": n, "success_distance": radius, **share,
+        "episodes": n, "skipped": skipped, "success_distance": radius, **share,
         "reached": share["success"] + share["missed stop"],
         "missed stop, timed out": sum(r["truncated"] for r in missed) / n,
         "never reached, timed out": sum(r["truncated"] for r in rows if r["class"] == "never reached") / n,
@@ -121,7 +126,8 @@ def table(paths: list[Path]) -> str:
     lines = ["| file | episodes | success | missed stop (timed out) | never reached (timed out) | reached |", "|---|---|---|---|---|---|"]
     for path in paths:
         s = json.loads(Path(path).read_text())["summary"]
-        lines.append(f"| {Path(path).stem} | {s['episodes']} | {s['success']:.3f} | {s['missed stop']:.3f} ({s['missed stop, timed out']:.3f}) "
+        episodes = f"{s['episodes']} ({s['skipped']} skipped)" if s.get("skipped") else f"{s['episodes']}"
+        lines.append(f"| {Path(path).stem} | {episodes} | {s['success']:.3f} | {s['missed stop']:.3f} ({s['missed stop, timed out']:.3f}) "
                      f"| {s['never reached']:.3f} ({s['never reached, timed out']:.3f}) | {s['reached']:.3f} |")
     return "\n".join(lines)
 
@@ -162,7 +168,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | str:
     analysis = run(args.env, args.agent, args.episodes, env_options, agent_options,
                    seed=args.seed, split=args.split, progress=not args.no_progress)
     s = analysis["summary"]
-    print(f"{args.agent} on {args.env} ({s['episodes']} episodes): success {s['success']:.3f}, "
+    skipped = f", {s['skipped']} skipped" if s["skipped"] else ""
+    print(f"{args.agent} on {args.env} ({s['episodes']} episodes{skipped}): success {s['success']:.3f}, "
           f"missed stop {s['missed stop']:.3f} (timed out {s['missed stop, timed out']:.3f}), "
           f"never reached {s['never reached']:.3f} (timed out {s['never reached, timed out']:.3f})")
     if args.out is not None:

@@ -30,9 +30,9 @@ PHOTO = ("ahead", "side", "behind")
 GOAL = ("in view", "out of view")
 
 
-def describe_starts(run_dir: Path, episode_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The start of each episode of ``run_dir``'s env (its ``run.json``): ``photo_offset_deg``,
-    ``goal_bearing_deg`` (left positive), ``photo`` and ``goal`` (the classes above)."""
+def describe_starts(run_dir: Path, episode_indices: list[int]) -> dict[int, dict[str, Any]]:
+    """The start of each episode (by index) of ``run_dir``'s env (its ``run.json``): ``episode_id``,
+    ``photo_offset_deg``, ``goal_bearing_deg`` (left positive), ``photo`` and ``goal`` (the classes above)."""
     import gymnasium as gym
 
     import navgym  # noqa: F401
@@ -47,8 +47,8 @@ def describe_starts(run_dir: Path, episode_ids: list[str]) -> dict[str, dict[str
     half = math.radians(nav.embodiment.camera.hfov) / 2.0
     out = {}
     try:
-        for episode_id in episode_ids:
-            env.reset(seed=run.get("seed", 0), options={"episode_id": episode_id})
+        for index in episode_indices:
+            env.reset(seed=run.get("seed", 0), options={"episode_index": index})
             state = nav.sim.get_agent_state()
             heading = nav.task.goal_heading(nav.episode)
             if heading is None:
@@ -56,7 +56,8 @@ def describe_starts(run_dir: Path, episode_ids: list[str]) -> dict[str, dict[str
             offset = wrap_angle(heading - state.yaw)
             goal = nav.episode.goals[0].position
             bearing = wrap_angle(yaw_toward(state.position, goal) - state.yaw)
-            out[episode_id] = {
+            out[index] = {
+                "episode_id": nav.episode.episode_id,
                 "photo_offset_deg": math.degrees(offset),
                 "goal_bearing_deg": math.degrees(bearing),
                 "photo": "ahead" if abs(offset) <= half else "side" if abs(offset) <= math.radians(135) else "behind",
@@ -67,22 +68,30 @@ def describe_starts(run_dir: Path, episode_ids: list[str]) -> dict[str, dict[str
     return out
 
 
-def split(records: list[dict[str, Any]], starts: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Success rate and count per class (``photo``, ``photo / goal`` and ``all``)."""
+def split(records: list[dict[str, Any]], starts: dict[int, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Success rate and count per class (``photo``, ``photo / goal`` and ``all``); skipped episodes
+    are left out and counted in ``all``'s ``skipped`` (when there are any)."""
+    skipped = sum(1 for r in records if r.get("skipped"))
+    records = [r for r in records if not r.get("skipped")]
     groups: dict[str, list[float]] = {}
     for r in records:
-        s = starts[r["episode_id"]]
+        s = starts[r["episode_index"]]
         for key in ("all", s["photo"], f"{s['photo']} / {s['goal']}"):
             groups.setdefault(key, []).append(float(r["success"]))
     order = ["all", *PHOTO, *(f"{p} / {g}" for p in PHOTO for g in GOAL)]
-    return {k: {"success": sum(groups[k]) / len(groups[k]), "episodes": len(groups[k])} for k in order if k in groups}
+    out = {k: {"success": sum(groups[k]) / len(groups[k]), "episodes": len(groups[k])} for k in order if k in groups}
+    if skipped:
+        out.setdefault("all", {"success": float("nan"), "episodes": 0})["skipped"] = skipped
+    return out
 
 
 def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
     keys = list(next(iter(results.values())))
     lines = ["| run | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
     for name, classes in results.items():
-        lines.append(f"| {name} | " + " | ".join(f"{classes[k]['success']:.2f} ({classes[k]['episodes']})" if k in classes else "" for k in keys) + " |")
+        skipped = {k: f", {v['skipped']} skipped" if v.get("skipped") else "" for k, v in classes.items()}
+        lines.append(f"| {name} | " + " | ".join(
+            f"{classes[k]['success']:.2f} ({classes[k]['episodes']}{skipped[k]})" if k in classes else "" for k in keys) + " |")
     return "\n".join(lines)
 
 
@@ -101,8 +110,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     first = options.runs[0]
     if len(envs) > 1:
         raise SystemExit(f"the runs were evaluated on different envs ({sorted(envs)}); give runs of one env")
-    ids = sorted({r["episode_id"] for rows in records.values() for r in rows})
-    starts = describe_starts(first, ids)
+    indices = sorted({r["episode_index"] for rows in records.values() for r in rows if not r.get("skipped")})
+    starts = describe_starts(first, indices)
     results = {name: split(rows, starts) for name, rows in records.items()}
     print(table(results))
     out = {"starts": starts, "results": results}

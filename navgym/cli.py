@@ -411,6 +411,8 @@ def train(
             ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from, init_parts=init_parts,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, overlap_rollouts=overlap_rollouts, env_threads=env_threads, device=device,
         )
+    from navgym.evaluation import sr_spl
+
     try:
         result = run(args)  # its setup errors are NavgymErrors (one line, from main); later errors are bugs
     except TrainingInterrupted as exc:
@@ -418,7 +420,7 @@ def train(
         raise typer.Exit(130)
     if result.pretrain:
         last = result.pretrain["records"][-1]
-        val = f", val SR {last['val']['success']:.3f}  SPL {last['val']['spl']:.3f}" if last.get("val") else ""
+        val = f", val {sr_spl(last['val'], 3)}" if last.get("val") else ""
         pose = next((r["pose"] for r in result.pretrain["records"] if r["stage"] == "pose"), None)
         if pose is not None:
             final = pose["passes"][-1]
@@ -431,7 +433,7 @@ def train(
     )
     if result.evaluations:
         last = result.evaluations[-1]
-        typer.echo(f"val @ {last['timesteps']} steps: SR {last['success']:.3f}  SPL {last['spl']:.3f} ({last['episodes']} episodes)")
+        typer.echo(f"val @ {last['timesteps']} steps: {sr_spl(last, 3)} ({last['episodes']} episodes)")
     typer.echo(f"checkpoint: {result.checkpoint}\nevaluate: navgym evaluate --env {env} --agent rsrnav --checkpoint {result.checkpoint}")
     typer.echo(f"TensorBoard: tensorboard --logdir {out / 'tb'}")
 

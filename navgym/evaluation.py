@@ -104,8 +104,8 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     from scipy import stats
 
     out: dict[str, dict[str, float]] = {}
-    skipped = sum(1 for r in records if r.get("skipped"))
-    records = [r for r in records if not r.get("skipped")]
+    skipped = len(records) - len(finished(records))
+    records = finished(records)
     n = len(records)
     for key in SUMMARY_KEYS:
         values = _finite(records, key)
@@ -124,8 +124,8 @@ def mean_measures(records: list[dict[str, Any]]) -> dict[str, Any]:
     SPL, SoftSPL, distance to goal, steps, and the angle to the goal view in degrees over all
     episodes and over successful ones (for training logs and results tables). Skipped episodes
     (``"skipped"`` records) are counted apart, not averaged."""
-    skipped = sum(1 for r in records if r.get("skipped"))
-    records = [r for r in records if not r.get("skipped")]
+    skipped = len(records) - len(finished(records))
+    records = finished(records)
 
     def mean(key: str, rows=records) -> float | None:
         values = _finite(rows, key)
@@ -144,6 +144,31 @@ def mean_measures(records: list[dict[str, Any]]) -> dict[str, Any]:
         "num_steps": mean("num_steps"),
         "skipped": skipped,
     }
+
+
+def finished(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of episodes that ran (those with ``"skipped"`` left out)."""
+    return [r for r in records if not r.get("skipped")]
+
+
+def sr_spl(measures: dict[str, Any], digits: int = 2) -> str:
+    """``"SR 0.50  SPL 0.41"`` from :func:`mean_measures`'s dict (``"-"`` for a measure no episode
+    has, e.g. when every episode was skipped; the skipped count is added when there are any)."""
+
+    def show(value: Any) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    skipped = measures.get("skipped") or 0
+    return f"SR {show(measures.get('success'))}  SPL {show(measures.get('spl'))}" + (f" ({skipped} skipped)" if skipped else "")
+
+
+def episode_problem(env: gym.Env, options: dict[str, Any]) -> UnusableEpisodeError | None:
+    """The :class:`~navgym.errors.UnusableEpisodeError` a reset with ``options`` would raise, asked
+    without resetting (``env.unwrapped.unusable_episode``; ``None`` for envs without it). Ask it
+    before ``reset``: with Gymnasium 1.4 an env whose first reset raised cannot check its first
+    step later (its passive env checker fails)."""
+    check = getattr(env.unwrapped, "unusable_episode", None)
+    return check(options) if callable(check) else None
 
 
 def format_summary(summary: dict[str, dict[str, float]], title: str = "") -> str:
@@ -177,9 +202,8 @@ def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool 
     episode the env refuses to start (:class:`~navgym.errors.UnusableEpisodeError`) gives a
     record with ``"skipped"`` (the reason) and no measures."""
     options = {"episode_index": episode_index}
-    check = getattr(env.unwrapped, "unusable_episode", None)
     try:
-        problem = check(options) if callable(check) else None  # asked first: see NavEnv.unusable_episode
+        problem = episode_problem(env, options)  # asked first: see its docstring
         if problem is not None:
             raise problem
         obs, info = env.reset(seed=seed + episode_index, options=options)
@@ -341,7 +365,7 @@ def evaluate(
                     _write_media(out_dir, record, frames, video, maps)
                     append_jsonl(log_path, record)
                 bar.update(1)
-                run = [r["success"] for r in reported if not r.get("skipped")]
+                run = [r["success"] for r in finished(reported)]
                 bar.set_postfix(SR=f"{np.mean(run):.2f}" if run else "-", skipped=len(reported) - len(run))
         finally:
             close = getattr(episodes_run, "close", None)

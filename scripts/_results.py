@@ -123,20 +123,24 @@ def markdown_header(columns: Sequence[str]) -> list[str]:
 
 def summary_row(lead: Sequence[str], run_dir: Path) -> str:
     """One table row: the ``lead`` cells, then SR, SPL, distance to goal (mean ± 95% half-width),
-    mean steps and the episode count from ``<run_dir>/summary.json``; ``not run`` and 0 episodes
-    when that file is missing, ``n/a`` for a measure it lacks."""
+    mean steps and the episode count (with the skipped ones beside it, if any) from
+    ``<run_dir>/summary.json``; ``not run`` and 0 episodes when that file is missing, ``n/a`` for a
+    measure it lacks."""
     path = run_dir / "summary.json"
     head = "| " + " | ".join(lead) + " | "
     if not path.exists():
         return head + "not run | | | | 0 |"
     s = json.loads(path.read_text())
-    return head + f"{_cell(s, 'success')} | {_cell(s, 'spl')} | {_cell(s, 'distance_to_goal')} | {s['num_steps']['mean']:.0f} | {int(s['episodes']['n'])} |"
+    steps = f"{s['num_steps']['mean']:.0f}" if "num_steps" in s else "n/a"
+    skipped = f" ({int(s['skipped']['n'])} skipped)" if s.get("skipped") else ""
+    return head + f"{_cell(s, 'success')} | {_cell(s, 'spl')} | {_cell(s, 'distance_to_goal')} | {steps} | {int(s['episodes']['n'])}{skipped} |"
 
 
 def paired_row(lead: Sequence[str], run_a: Path, run_b: Path, keys: Sequence[str] = ("success", "spl")) -> str | None:
     """``a - b`` per measure in ``keys`` over the episodes both runs finished (same
-    ``episode_index`` in their ``episodes.jsonl``): mean and 95% half-width of a paired Student t
-    interval, then the number of common episodes, after the ``lead`` cells.
+    ``episode_index`` in their ``episodes.jsonl``; skipped ones left out): mean and 95% half-width of
+    a paired Student t interval, then the number of common episodes (with those either run skipped
+    beside it, if any), after the ``lead`` cells.
 
     Returns:
         The markdown row, or ``None`` when either run is missing or they share under 2 episodes.
@@ -144,13 +148,16 @@ def paired_row(lead: Sequence[str], run_a: Path, run_b: Path, keys: Sequence[str
     import numpy as np
     from scipy import stats
 
-    runs = []
+    runs, seen = [], []
     for run_dir in (run_a, run_b):
         path = run_dir / "episodes.jsonl"
         if not path.exists():
             return None
-        runs.append({r["episode_index"]: r for r in map(json.loads, path.read_text().splitlines())})
+        records = list(map(json.loads, path.read_text().splitlines()))
+        runs.append({r["episode_index"]: r for r in records if not r.get("skipped")})
+        seen.append({r["episode_index"] for r in records})
     common = sorted(set(runs[0]) & set(runs[1]))
+    skipped = len(seen[0] & seen[1]) - len(common)
     if len(common) < 2:
         return None
     cells = []
@@ -158,7 +165,7 @@ def paired_row(lead: Sequence[str], run_a: Path, run_b: Path, keys: Sequence[str
         d = np.array([float(runs[0][i][key]) - float(runs[1][i][key]) for i in common])
         half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if d.std() > 0 else 0.0
         cells.append(f"{d.mean():+.3f} ± {half:.3f}")
-    return "| " + " | ".join([*lead, *cells, str(len(common))]) + " |"
+    return "| " + " | ".join([*lead, *cells, f"{len(common)} ({skipped} skipped)" if skipped else str(len(common))]) + " |"
 
 
 def table_text(

@@ -56,12 +56,14 @@ def main() -> None:
     args = parser.parse_args()
 
     records = [json.loads(line) for line in (args.pilot / "episodes.jsonl").read_text().splitlines() if line.strip()]
+    skipped = sum(1 for r in records if r.get("skipped"))
+    records = [r for r in records if not r.get("skipped")]
     pilot = split_episodes(args.pilot_min_distance, *(args.pilot_size or (None, None)), split=args.pilot_split)
     flags = np.array([same_storey(pilot[r["episode_index"]]) for r in records])
     success = np.array([r["success"] for r in records])
     rate_same, rate_other = success[flags].mean(), success[~flags].mean()
     lines = [
-        f"Pilot: frontier on {len(records)} {args.pilot_split} episodes ({args.pilot}, filter "
+        f"Pilot: frontier on {len(records)} {args.pilot_split} episodes{f' ({skipped} skipped)' if skipped else ''} ({args.pilot}, filter "
         f"{args.pilot_min_distance:g}-30 m): SR {success.mean():.3f}; "
         f"{rate_same:.3f} on the {int(flags.sum())} with a goal instance on the start storey, "
         f"{rate_other:.3f} on the {int((~flags).sum())} without.",

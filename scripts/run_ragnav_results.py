@@ -117,6 +117,10 @@ def run_retrieval(episodes: int, out_dir: Path, timed: int) -> None:
     agent = make("ragnav", env=env)
     encoder = agent.reasoner.encoder
     for index in tqdm(todo, desc="retrieval", unit="episode"):
+        problem = env.unwrapped.unusable_episode({"episode_index": index})  # as navgym.evaluation.run_episode: recorded as skipped
+        if problem is not None:
+            append_jsonl(records_path, {"episode_index": index, "episode_id": problem.episode_id, "scene_id": problem.scene_id, "skipped": str(problem)})
+            continue
         obs, _ = env.reset(seed=SEED + index, options={"episode_index": index})
         agent.reset()
         instruction = str(obs["instruction"])
@@ -182,17 +186,19 @@ def _accuracy(pairs) -> tuple[float, float, int]:
 def navigation_rows(out: Path) -> list[str]:
     rows = []
     for variant in VARIANTS:
-        records = _records(out / variant / "episodes.jsonl")
+        all_records = _records(out / variant / "episodes.jsonl")
+        records = [r for r in all_records if not r.get("skipped")]
+        skipped = f" ({len(all_records) - len(records)} skipped)" if len(all_records) > len(records) else ""
         head = f"| {LABELS[variant]} | "
-        if not records:
+        if not all_records:
             rows.append(head + "not run | | | | | | | 0 |")
             continue
         agentic = [(r["agent"]["retrieved"], r["goal_object_ids"]) for r in records if "agent" in r and "goal_object_ids" in r]
         p, half, _ = _accuracy(agentic) if agentic else (math.nan, math.nan, 0)
         accuracy = f"{p:.3f} ± {half:.3f}" if agentic else "—"
         cells = [_mean_ci([r.get(k) for r in records]) for k in ("success", "progress", "spl", "path_length", "wall_time")]
-        steps = sum(r["num_steps"] for r in records) / len(records)
-        rows.append(head + " | ".join(cells) + f" | {steps:.0f} | {accuracy} | {len(records)} |")
+        steps = f"{sum(r['num_steps'] for r in records) / len(records):.0f}" if records else "n/a"
+        rows.append(head + " | ".join(cells) + f" | {steps} | {accuracy} | {len(records)}{skipped} |")
     return rows
 
 
@@ -202,12 +208,13 @@ def paired_navigation_rows(out: Path) -> list[str]:
     return [row for row in rows if row is not None]
 
 
-def retrieval_rows(out: Path) -> tuple[list[str], int]:
+def retrieval_rows(out: Path) -> tuple[list[str], int, int, int]:
     import numpy as np
 
     from navgym.agents.ragnav.agent import INPUT_KINDS
 
-    records = _records(out / RETRIEVAL / "episodes.jsonl")
+    all_records = _records(out / RETRIEVAL / "episodes.jsonl")
+    records = [r for r in all_records if not r.get("skipped")]
     rows = []
     for variant in RETRIEVAL_VARIANTS:
         for inputs in INPUT_KINDS:
@@ -220,7 +227,7 @@ def retrieval_rows(out: Path) -> tuple[list[str], int]:
             times = f"{1000 * np.median(seconds):.0f} | {1000 * seconds.mean():.0f}" if len(seconds) else "| "
             rows.append(f"| {LABELS[variant]} | {inputs} | {p:.3f} ± {half:.3f} | {times} | {n} |")
     timed = sum(1 for r in records if r["results"]["ragnav"]["text"]["seconds"] is not None)
-    return rows, len(records), timed
+    return rows, len(records), timed, len(all_records) - len(records)
 
 
 def paired_retrieval_rows(out: Path) -> list[str]:
@@ -231,7 +238,9 @@ def paired_retrieval_rows(out: Path) -> list[str]:
 
     from navgym.agents.ragnav.agent import INPUT_KINDS
 
-    records = _records(out / RETRIEVAL / "episodes.jsonl")
+    all_records = _records(out / RETRIEVAL / "episodes.jsonl")
+    records = [r for r in all_records if not r.get("skipped")]
+    skipped = f" ({len(all_records) - len(records)} skipped)" if len(all_records) > len(records) else ""
     if len(records) < 2:
         return []
 
@@ -242,7 +251,7 @@ def paired_retrieval_rows(out: Path) -> list[str]:
     def row(label: str, a: tuple[str, str], b: tuple[str, str]) -> str:
         d = np.array([accuracy(r, *a) - accuracy(r, *b) for r in records])
         half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if d.std() > 0 else 0.0
-        return f"| {label} | {d.mean():+.3f} ± {half:.3f} | {len(d)} |"
+        return f"| {label} | {d.mean():+.3f} ± {half:.3f} | {len(d)}{skipped} |"
 
     rows = [row(f"RAGNav − {LABELS[v]} (text)", ("ragnav", "text"), (v, "text")) for v in RETRIEVAL_VARIANTS if v != "ragnav"]
     rows += [row(f"{LABELS[v]}: {k} − text", (v, k), (v, "text")) for v in ("ragnav", "naive_rag") for k in INPUT_KINDS[1:]]
@@ -250,12 +259,12 @@ def paired_retrieval_rows(out: Path) -> list[str]:
 
 
 def write_tables(out: Path, table: Path, episodes: int, timed: int) -> None:
-    retrieval, n_retrieval, n_timed = retrieval_rows(out)
+    retrieval, n_retrieval, n_timed, n_skipped = retrieval_rows(out)
     commands = [retrieval_command(episodes, out, timed)] + [display_command(navigation_command(v, episodes, out)) for v in VARIANTS]
     text = (
         "<!-- written by scripts/run_ragnav_results.py; docs/results/ragnav.md discusses it -->\n\n"
         "Commands (each also takes `--resume`; the script runs them all):\n\n```\n" + "\n".join(commands) + "\n```\n\n"
-        f"**Retrieval** (the paper's Table 1), {n_retrieval} episodes: top-1 accuracy over their sub-goals "
+        f"**Retrieval** (the paper's Table 1), {n_retrieval} episodes{f' ({n_skipped} skipped)' if n_skipped else ''}: top-1 accuracy over their sub-goals "
         "(± normal-approximation 95% half-width, sub-goals treated as independent), from one RAGNav exploration per "
         f"episode shared by all rows; retrieval wall time (median and mean, ms) from a cold embedding cache over the first {n_timed} episodes.\n\n"
         + "\n".join([*markdown_header(("variant", "input", "top-1 accuracy", "median ms", "mean ms", "sub-goals")), *retrieval]) + "\n\n"

@@ -225,3 +225,18 @@ def test_format_summary_names_every_summary_measure():
     records = [{key: float(i) for key in SUMMARY_KEYS} for i in range(3)]
     text = format_summary(summarize(records))
     assert len(text.splitlines()) == len(SUMMARY_KEYS) + 2 and "progress" in text and "time (s)" in text
+
+
+def test_skipped_records_are_counted_apart_and_printed_as_such():
+    from navgym.evaluation import finished, format_summary, mean_measures, sr_spl, summarize
+
+    records = [{"episode_index": 0, "skipped": "starts 3.00 m off the navigable area"},
+               {"episode_index": 1, "success": 1.0, "spl": 0.5, "num_steps": 10}]
+    assert finished(records) == records[1:]
+    measures = mean_measures(records)
+    assert (measures["episodes"], measures["skipped"], measures["success"]) == (1, 1, 1.0)
+    assert sr_spl(measures, 3) == "SR 1.000  SPL 0.500 (1 skipped)"
+    assert sr_spl(mean_measures(records[:1])) == "SR -  SPL - (1 skipped)"  # every episode skipped: no crash
+    summary = summarize(records)
+    assert (summary["episodes"]["n"], summary["skipped"]["n"]) == (1, 1)
+    assert "skipped" in format_summary(summary) and "skipped" not in format_summary(summarize(records[1:]))

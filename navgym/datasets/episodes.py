@@ -366,7 +366,9 @@ class EpisodeDataset:
 
     def _indices_of(self, episode_id: str) -> list[int]:
         """Indices of the episodes with this id, from an index of ``episodes`` built on first use
-        and again when the list or those episodes' ids changed (``get`` may run at every reset)."""
+        and again when the list object or its length changes, or when an episode the index holds
+        for this id no longer has it (``get`` may run at every reset). Replacing an episode's id in
+        place by another's is not seen: edit ``episodes`` by assigning a new list."""
         episodes = self.episodes
         cached = self.__dict__.get("_id_index")
         if cached is not None and cached[0] is episodes and cached[1] == len(episodes):

@@ -27,6 +27,17 @@ SIM_CACHE_SIZE = 4
 START_SNAP_DISTANCE = 0.3
 
 
+def _up_axis_hint(sim: Simulator) -> str:
+    """A sentence for errors about starts off the navigable area when the scene is a ``.glb`` the
+    embedded simulator read z-up by its ``up_axis="auto"`` rule (a y-up file then lies on its side)."""
+    if getattr(getattr(sim, "scene", None), "mesh_up_axis", "y") == "z" and getattr(sim, "up_axis", None) == "auto":
+        return (
+            " This .glb was read z-up, as habitat-sim reads Gibson, MP3D and HM3D files (up_axis='auto'); "
+            "for a y-up file of your own pass gym.make(..., sim_options={'up_axis': 'y'})."
+        )
+    return ""
+
+
 class NavEnv(gym.Env):
     """Goal-oriented navigation: a simulator, a task, an embodiment and an episode dataset.
 
@@ -171,6 +182,7 @@ class NavEnv(gym.Env):
             if problem is None:
                 break
             if options:  # asked for by index or id: refused, never swapped for another episode
+                self.episode = None  # step() now asks for a reset rather than continue the last episode
                 raise problem
             episode = self._skip(episode)
         self._sim = self._sim_for(episode.scene_id)
@@ -253,11 +265,12 @@ class NavEnv(gym.Env):
         if off <= START_SNAP_DISTANCE:
             return None
         asked = f" (reset options {options})" if options else ""
+        turned = _up_axis_hint(sim)
         return UnusableEpisodeError(
             f"Episode {episode.episode_id} of scene {episode.scene_id}{asked} starts {off:.2f} m off the navigable area "
             f"(starts within {START_SNAP_DISTANCE} m are snapped onto it): it cannot be run as written. Check its "
             "start_position against the scene's mesh (units, up axis, the right scene file); random resets skip such "
-            "episodes, and navgym.evaluation.evaluate records them as skipped",
+            f"episodes, and navgym.evaluation.evaluate records them as skipped.{turned}",
             episode_id=str(episode.episode_id), scene_id=str(episode.scene_id), distance=off,
         )
 
@@ -276,7 +289,7 @@ class NavEnv(gym.Env):
         raise UnusableEpisodeError(
             f"Every one of the dataset's {len(episodes)} episodes starts more than {START_SNAP_DISTANCE} m off the navigable "
             f"area (the last: episode {episode.episode_id} of scene {episode.scene_id}); check that the episodes belong to "
-            "these scene files and that their positions use the meshes' units and up axis",
+            f"these scene files and that their positions use the meshes' units and up axis.{_up_axis_hint(self._sim_for(episode.scene_id))}",
             episode_id=str(episode.episode_id), scene_id=str(episode.scene_id),
         )
 

@@ -156,7 +156,8 @@ def run_team_episode(env: NavParallelEnv, team: Sequence[Any], episode_index: in
     try:
         observations, infos = env.reset(seed=seed + episode_index, options={"episode_index": episode_index})
     except UnusableEpisodeError as error:
-        return {"episode_index": episode_index, "skipped": str(error), "team": {}, "agents": {}}, []
+        return {"episode_index": episode_index, "episode_id": error.episode_id, "scene_id": error.scene_id, "skipped": str(error),
+                "team": {}, "agents": {}}, []
     policies = dict(zip(env.possible_agents, team))
     for policy in team:
         policy.reset()

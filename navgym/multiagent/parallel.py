@@ -247,6 +247,7 @@ class NavParallelEnv(ParallelEnv):
             if problem is None:
                 break
             if options:  # asked for by index or id: refused, as NavEnv does
+                self._reset_done, self.agents = False, []  # step() now asks for a reset
                 raise problem
             episode = lead.env._skip(episode)
         sim = self.sim

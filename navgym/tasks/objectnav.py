@@ -80,8 +80,11 @@ class ObjectGoalTask(Task):
     def _categories_fix(self, missing: list) -> str:
         """How to give the task the ``missing`` categories of some episodes."""
         hint = "".join(did_you_mean(c, list(self.categories)) for c in missing[:3] if isinstance(c, str))
+        names = [c for c in missing if isinstance(c, str) and c]
+        if len(names) < len(missing):  # a missing or non-text category: only the file can be corrected
+            return f"{hint} Give every episode an object_category (a name) in the episode file"
         return (
-            f"{hint} Pass categories={list(self.categories) + missing} to gym.make (a goal's index is its place in "
+            f"{hint} Pass categories={list(self.categories) + names} to gym.make (a goal's index is its place in "
             "that list), or correct object_category in the episode file"
         )
 

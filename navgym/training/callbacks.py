@@ -10,7 +10,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from navgym.evaluation import append_jsonl, evaluate, mean_measures, write_json_atomic
+from navgym.evaluation import append_jsonl, evaluate, mean_measures, sr_spl, write_json_atomic
 from navgym.training.args import TrainArgs
 
 
@@ -186,7 +186,7 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
                 if summary[key] is not None:
                     self.logger.record(f"eval/{key}", summary[key])
             if self.bar is not None:
-                self.bar.write(f"eval @ {record['timesteps']} steps: SR {summary['success']:.2f}  SPL {summary['spl']:.2f}")
+                self.bar.write(f"eval @ {record['timesteps']} steps: {sr_spl(summary)}")
 
     return TrainingCallback()
 

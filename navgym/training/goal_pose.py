@@ -97,6 +97,8 @@ def collect_pairs(env, episodes: list[int], per_goal: int, seed: int, max_distan
     finally:
         if bar is not None:
             bar.close()
+    if not goals:
+        raise UnusableEpisodeError(f"none of the {len(episodes)} episodes asked for goal-pose pairs can start (each starts off the navigable area)")
     return {"rgb": np.stack(rgb), "goal": np.stack(goals), "goal_index": np.asarray(goal_index, np.int32),
             "labels": np.asarray(labels, np.float32), "episode_index": np.asarray(kept, np.int32)}
 

@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from navgym.core.paths import cache_lock, replace_atomically
-from navgym.errors import InvalidArgumentError, UnusableEpisodeError
+from navgym.errors import InvalidArgumentError
 
 #: The observations a demonstration keeps (RSRNav's sensors).
 SENSORS = ("rgb", "imagegoal")
@@ -236,6 +236,8 @@ def pose_from(state, position) -> np.ndarray:
 
 def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demonstrations:
     """Episodes ``indices`` of ``spec``'s env (in a worker process or in this one)."""
+    from navgym.evaluation import episode_problem
+
     env = _worker_env(spec)
     learner = None
     if spec.policy is not None:
@@ -249,11 +251,11 @@ def _run_chunk(spec: CollectSpec, indices: list[int], threads: int = 1) -> Demon
     out = Demonstrations()
     for index in indices:
         rng = np.random.default_rng([spec.seed, index])
-        try:
-            obs, info = env.reset(seed=spec.seed + index, options={"episode_index": index})
-        except UnusableEpisodeError as error:  # a start off the navigable area: no demonstration of it
-            warnings.warn(f"no demonstration of episode index {index}: {error}", stacklevel=2)
+        problem = episode_problem(env, {"episode_index": index})  # asked, not raised: see its docstring
+        if problem is not None:  # a start off the navigable area: no demonstration of it
+            warnings.warn(f"no demonstration of episode index {index}: {problem}", stacklevel=2)
             continue
+        obs, info = env.reset(seed=spec.seed + index, options={"episode_index": index})
         if learner is not None:
             import torch
 
@@ -744,7 +746,7 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
     episodes: what ``ppo_bc_batches`` clones, so a run does not read them twice)."""
     import torch
 
-    from navgym.evaluation import append_jsonl, evaluate, mean_measures
+    from navgym.evaluation import append_jsonl, evaluate, mean_measures, sr_spl
 
     trainer = args.trainer
     out = Path(args.out)
@@ -771,7 +773,7 @@ def pretrain(model, args, config, eval_env=None, log: Callable[[str], None] = pr
             result = evaluate(eval_env, trainer.agent(model.policy), episodes, seed=args.seed, progress=args.progress,
                               threads=args.torch_threads, desc=f"evaluation after {stage} (val)")
             entry["val"] = mean_measures(result.records)
-            log(f"{stage}: val SR {entry['val']['success']:.2f}  SPL {entry['val']['spl']:.2f}")
+            log(f"{stage}: val {sr_spl(entry['val'])}")
         entry["wall_seconds"] = time.time() - began
         records.append(entry)
         append_jsonl(out / "pretrain.jsonl", entry)

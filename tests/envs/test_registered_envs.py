@@ -226,6 +226,10 @@ def test_hand_written_habitat_imagenav_file_runs(tmp_path):
     assert info["episode_id"] == "7"
     obs, info = env.reset(seed=0, options={"episode_index": 1})
     assert info["episode_id"] == "7"
+    with pytest.raises(UnusableEpisodeError):
+        env.reset(seed=0, options={"episode_index": 0})
+    with pytest.raises(navgym.errors.ResetNeededError):  # the refused reset ended episode 7: no silent continuation
+        env.step(1)
     # An evaluation records the off-map episode as skipped, runs episode 7 once, averages over it alone.
     from navgym.evaluation import evaluate, format_summary, read_records
 

@@ -72,7 +72,7 @@ def test_a_gibson_style_episode_file_runs_on_a_z_up_glb_and_y_up_needs_saying(tm
     # The same room written y-up (not Habitat's convention) is read on its side by 'auto' ...
     room.export(tmp_path / "scene_datasets" / "gibson" / "Room.glb")
     with pytest.warns(UserWarning):  # random draws skip the episode, then none is left
-        with pytest.raises(navgym.errors.UnusableEpisodeError):
+        with pytest.raises(navgym.errors.UnusableEpisodeError, match=r"read z-up, .* sim_options=\{'up_axis': 'y'\}"):
             gym.make("PointNav-Gibson-v0", data_dir=tmp_path).reset(seed=0)
     # ... and upright with sim_options={"up_axis": "y"}.
     env = gym.make("PointNav-Gibson-v0", data_dir=tmp_path, sim_options={"up_axis": "y"})

@@ -22,11 +22,13 @@ def _script():
 
 def test_the_split_counts_each_episode_once_per_grouping():
     sv = _script()
-    starts = {"a": {"photo": "ahead", "goal": "in view"}, "b": {"photo": "ahead", "goal": "out of view"},
-              "c": {"photo": "behind", "goal": "out of view"}}
-    records = [{"episode_id": "a", "success": 1.0}, {"episode_id": "b", "success": 0.0}, {"episode_id": "c", "success": 1.0}]
+    starts = {0: {"photo": "ahead", "goal": "in view"}, 1: {"photo": "ahead", "goal": "out of view"},
+              2: {"photo": "behind", "goal": "out of view"}}
+    records = [{"episode_index": 0, "success": 1.0}, {"episode_index": 1, "success": 0.0}, {"episode_index": 2, "success": 1.0}]
     out = sv.split(records, starts)
     assert out["all"] == {"success": pytest.approx(2 / 3), "episodes": 3}
+    skipped = sv.split(records + [{"episode_index": 3, "skipped": "starts 2.00 m off the navigable area"}], starts)
+    assert skipped["all"] == {"success": pytest.approx(2 / 3), "episodes": 3, "skipped": 1}  # counted apart
     assert out["ahead"] == {"success": 0.5, "episodes": 2} and out["behind"] == {"success": 1.0, "episodes": 1}
     assert "side" not in out and out["ahead / in view"]["episodes"] == 1
     assert "| run | all | ahead | behind |" in sv.table({"r": out}).splitlines()[0]
