@@ -73,31 +73,15 @@ def _check_out(path: Path, option: str = "--out") -> None:
 
 def _parse_options(options: list[str], hint: str = "--env-option/--agent-option") -> dict[str, Any]:
     """``key=value`` pairs; values are JSON when they parse (numbers, lists, true/false), else
-    Python literal numbers, tuples, lists or dicts (``resolution=(96,128)``, ``{'a': 1}``), else strings."""
-    from navgym.core.options import key_values, option_value
+    Python literal numbers, tuples, lists or dicts (``resolution=(96,128)``), else strings
+    (:func:`navgym.core.options.option_value`)."""
+    from navgym.core.options import key_values
     from navgym.errors import InvalidArgumentError
 
     try:
-        parsed = key_values(options, hint)
+        return key_values(options, hint)
     except InvalidArgumentError as error:
         raise typer.BadParameter(str(error), param_hint=hint) from None
-    for item in options:  # the values that are not JSON, in order (a repeated key: the last wins)
-        key, _, text = item.partition("=")
-        value = option_value(text)
-        parsed[key] = _python_literal(text) if isinstance(value, str) and value == text else value
-    return parsed
-
-
-def _python_literal(text: str) -> Any:
-    """``text`` parsed as a Python literal (never evaluated) when it is a number, tuple, list or
-    dict; anything else (``aliengo``, ``None``, ``'quoted'``) stays the string it was."""
-    import ast
-
-    try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return text
-    return value if isinstance(value, (int, float, tuple, list, dict)) and not isinstance(value, bool) else text
 
 
 def _make_env(spec):

@@ -26,6 +26,10 @@ def test_option_values_may_be_python_literals_and_plain_strings_stay_strings():
     assert parsed["body"] == "aliengo" and parsed["none"] == "None" and parsed["quoted"] == "'x'"
     assert parsed["call"] == "__import__('os').getcwd()"  # parsed, never evaluated: a string
     assert parsed["text"] == "(1,2)"  # a JSON string stays that string
+    from navgym.core.options import key_values, option_value  # the scripts' parser: the same values
+
+    assert key_values(["resolution=(61,97)", "body=aliengo"]) == {"resolution": (61, 97), "body": "aliengo"}
+    assert option_value("__import__('os').getcwd()") == "__import__('os').getcwd()"
 
 
 def test_evaluate_takes_the_resolution_its_error_message_shows(tmp_path):

@@ -4,6 +4,7 @@ parameter, the value and what is allowed."""
 
 from __future__ import annotations
 
+import ast
 import json
 from typing import Any, Sequence
 
@@ -13,11 +14,18 @@ _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
 def option_value(text: str) -> Any:
-    """The value of a ``key=value`` option: JSON when it parses (numbers, lists, true/false, {}), else the string."""
+    """The value of a ``key=value`` option: JSON when it parses (numbers, lists, true/false, {}),
+    else a Python literal number, tuple, list or dict (``(96, 128)``, ``{'a': 1}``; parsed by
+    ``ast.literal_eval``, never evaluated), else the string (``aliengo``, ``None``, ``'quoted'``)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError:
+        pass
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return text
+    return value if isinstance(value, (int, float, tuple, list, dict)) and not isinstance(value, bool) else text
 
 
 def key_values(items: Sequence[str], name: str = "--option") -> dict[str, Any]:

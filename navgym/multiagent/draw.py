@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
-from navgym.envs.visualize import floor_image
+from navgym.envs.visualize import MAX_VIEW_ASPECT, floor_image
 from navgym.sims.embedded.bodies import agent_color
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -81,9 +81,11 @@ def team_frame(env: "NavParallelEnv", height: int = 256) -> np.ndarray:
             camera = s.embodiment.mounted_camera(s.env._camera.with_(outputs=("rgb",)), s.agent_id)
             frame = sim.render([(sim.get_agent_state(s.agent_id), camera)])[0]["rgb"]
         inner = height - 8
-        view = Image.fromarray(frame).resize((max(1, round(frame.shape[1] * inner / frame.shape[0])), inner), Image.NEAREST)
+        rows, cols = frame.shape[:2]
+        scale = min(inner / rows, MAX_VIEW_ASPECT * inner / cols)  # a very wide camera: capped, as side_by_side does
+        view = Image.fromarray(frame).resize((max(1, round(cols * scale)), max(1, min(inner, round(rows * scale)))), Image.NEAREST)
         framed = Image.new("RGB", (view.width + 8, height), agent_color(s.agent_id))
-        framed.paste(view, (4, 4))
+        framed.paste(view, (4, 4 + (inner - view.height) // 2))
         views.append(np.asarray(framed))
     top = team_topdown(env, size=height)
     width = sum(v.shape[1] + 4 for v in views) + top.shape[1]

@@ -237,3 +237,14 @@ def test_pointgoal_readings_follow_each_agent():
         np.testing.assert_allclose(reading, expected, atol=1e-5)
     assert not np.allclose(readings[0], readings[1])
     par.close()
+
+
+def test_a_team_frame_caps_a_very_wide_camera_view():
+    from navgym.envs.visualize import MAX_VIEW_ASPECT
+
+    par = parallel_env("PointNav-ProcHouse-v0", num_agents=2, render_mode="rgb_array", **{**SMALL, "resolution": (4, 1000)})
+    par.reset(seed=0)
+    frame = par.render()
+    # two framed views of at most 4:1 inside 248 px, gaps, and the 256 px map: not 2 x 62,000 px
+    assert frame.shape[0] == 256 and frame.shape[1] <= 2 * (MAX_VIEW_ASPECT * 248 + 12) + 256
+    par.close()
