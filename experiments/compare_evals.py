@@ -56,10 +56,10 @@ def compare(root: Path, run: str, start: str | None = None) -> Row:
     """One row: ``run``'s measures, and its episode-by-episode record against ``start``."""
     from scipy.stats import binomtest
 
-    from navgym.evaluation import summarize
+    from navgym.evaluation import finished, summarize
 
     records = load(root, run)
-    episodes = [e for e in records if not e.get("skipped")]
+    episodes = finished(records)
     n = len(episodes)
     if n == 0:
         ran = f" that ran ({len(records)} skipped)" if records else ""

@@ -77,8 +77,10 @@ def classify(record: dict[str, Any], probe: dict[str, Any], radius: float) -> st
 def analyse(records: list[dict[str, Any]], probes: dict[int, dict[str, Any]], radius: float) -> dict[str, Any]:
     """Per-episode rows and the share of each class (``reached``: success or missed stop); skipped
     episodes (``"skipped"`` records: never run) are left out and counted as ``skipped``."""
-    skipped = sum(1 for r in records if r.get("skipped"))
-    records = [r for r in records if not r.get("skipped")]
+    from navgym.evaluation import finished
+
+    ran = finished(records)
+    skipped, records = len(records) - len(ran), ran
     if not records:
         raise SystemExit(f"no episode to analyse ({skipped} skipped: see their records' reasons)")
     rows = []

@@ -71,8 +71,10 @@ def describe_starts(run_dir: Path, episode_indices: list[int]) -> dict[int, dict
 def split(records: list[dict[str, Any]], starts: dict[int, dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Success rate and count per class (``photo``, ``photo / goal`` and ``all``); skipped episodes
     are left out and counted in ``all``'s ``skipped`` (when there are any)."""
-    skipped = sum(1 for r in records if r.get("skipped"))
-    records = [r for r in records if not r.get("skipped")]
+    from navgym.evaluation import finished
+
+    ran = finished(records)
+    skipped, records = len(records) - len(ran), ran
     groups: dict[str, list[float]] = {}
     for r in records:
         s = starts[r["episode_index"]]
@@ -96,6 +98,8 @@ def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    from navgym.evaluation import finished
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+", help="navgym evaluate output folders (run.json, episodes.jsonl), all of one env")
     parser.add_argument("--out", type=Path, default=None, help="write the starts and the splits here (JSON)")
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     first = options.runs[0]
     if len(envs) > 1:
         raise SystemExit(f"the runs were evaluated on different envs ({sorted(envs)}); give runs of one env")
-    indices = sorted({r["episode_index"] for rows in records.values() for r in rows if not r.get("skipped")})
+    indices = sorted({r["episode_index"] for rows in records.values() for r in finished(rows)})
     starts = describe_starts(first, indices)
     results = {name: split(rows, starts) for name, rows in records.items()}
     print(table(results))

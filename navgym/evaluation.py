@@ -104,8 +104,8 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     from scipy import stats
 
     out: dict[str, dict[str, float]] = {}
-    skipped = len(records) - len(finished(records))
-    records = finished(records)
+    ran = finished(records)
+    skipped, records = len(records) - len(ran), ran
     n = len(records)
     for key in SUMMARY_KEYS:
         values = _finite(records, key)
@@ -124,8 +124,8 @@ def mean_measures(records: list[dict[str, Any]]) -> dict[str, Any]:
     SPL, SoftSPL, distance to goal, steps, and the angle to the goal view in degrees over all
     episodes and over successful ones (for training logs and results tables). Skipped episodes
     (``"skipped"`` records) are counted apart, not averaged."""
-    skipped = len(records) - len(finished(records))
-    records = finished(records)
+    ran = finished(records)
+    skipped, records = len(records) - len(ran), ran
 
     def mean(key: str, rows=records) -> float | None:
         values = _finite(rows, key)
@@ -149,6 +149,11 @@ def mean_measures(records: list[dict[str, Any]]) -> dict[str, Any]:
 def finished(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The records of episodes that ran (those with ``"skipped"`` left out)."""
     return [r for r in records if not r.get("skipped")]
+
+
+def skipped_record(episode_index: int, error: UnusableEpisodeError) -> dict[str, Any]:
+    """The record of an episode the env refused to start: which one, and why (no measures)."""
+    return {"episode_index": episode_index, "episode_id": error.episode_id, "scene_id": error.scene_id, "skipped": str(error)}
 
 
 def sr_spl(measures: dict[str, Any], digits: int = 2) -> str:
@@ -208,7 +213,7 @@ def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool 
             raise problem
         obs, info = env.reset(seed=seed + episode_index, options=options)
     except UnusableEpisodeError as error:
-        return {"episode_index": episode_index, "episode_id": error.episode_id, "scene_id": error.scene_id, "skipped": str(error)}, []
+        return skipped_record(episode_index, error), []
     reset_agent(agent, seed + episode_index)
     frames = [with_agent_panel(env.render(), agent)] if video else []
     total_reward, terminated, truncated = 0.0, False, False

@@ -56,8 +56,10 @@ def main() -> None:
     args = parser.parse_args()
 
     records = [json.loads(line) for line in (args.pilot / "episodes.jsonl").read_text().splitlines() if line.strip()]
-    skipped = sum(1 for r in records if r.get("skipped"))
-    records = [r for r in records if not r.get("skipped")]
+    from navgym.evaluation import finished
+
+    ran = finished(records)
+    skipped, records = len(records) - len(ran), ran
     pilot = split_episodes(args.pilot_min_distance, *(args.pilot_size or (None, None)), split=args.pilot_split)
     flags = np.array([same_storey(pilot[r["episode_index"]]) for r in records])
     success = np.array([r["success"] for r in records])

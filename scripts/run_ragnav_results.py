@@ -94,7 +94,7 @@ def run_retrieval(episodes: int, out_dir: Path, timed: int) -> None:
     import navgym
     from navgym.agents import make
     from navgym.agents.ragnav.agent import INPUT_KINDS
-    from navgym.evaluation import append_jsonl, read_records, write_json_atomic
+    from navgym.evaluation import append_jsonl, episode_problem, read_records, skipped_record, write_json_atomic
 
     torch.set_num_threads(1)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -117,9 +117,9 @@ def run_retrieval(episodes: int, out_dir: Path, timed: int) -> None:
     agent = make("ragnav", env=env)
     encoder = agent.reasoner.encoder
     for index in tqdm(todo, desc="retrieval", unit="episode"):
-        problem = env.unwrapped.unusable_episode({"episode_index": index})  # as navgym.evaluation.run_episode: recorded as skipped
+        problem = episode_problem(env, {"episode_index": index})  # as navgym.evaluation.run_episode: recorded as skipped
         if problem is not None:
-            append_jsonl(records_path, {"episode_index": index, "episode_id": problem.episode_id, "scene_id": problem.scene_id, "skipped": str(problem)})
+            append_jsonl(records_path, skipped_record(index, problem))
             continue
         obs, _ = env.reset(seed=SEED + index, options={"episode_index": index})
         agent.reset()
@@ -184,10 +184,12 @@ def _accuracy(pairs) -> tuple[float, float, int]:
 
 
 def navigation_rows(out: Path) -> list[str]:
+    from navgym.evaluation import finished
+
     rows = []
     for variant in VARIANTS:
         all_records = _records(out / variant / "episodes.jsonl")
-        records = [r for r in all_records if not r.get("skipped")]
+        records = finished(all_records)
         skipped = f" ({len(all_records) - len(records)} skipped)" if len(all_records) > len(records) else ""
         head = f"| {LABELS[variant]} | "
         if not all_records:
@@ -212,9 +214,10 @@ def retrieval_rows(out: Path) -> tuple[list[str], int, int, int]:
     import numpy as np
 
     from navgym.agents.ragnav.agent import INPUT_KINDS
+    from navgym.evaluation import finished
 
     all_records = _records(out / RETRIEVAL / "episodes.jsonl")
-    records = [r for r in all_records if not r.get("skipped")]
+    records = finished(all_records)
     rows = []
     for variant in RETRIEVAL_VARIANTS:
         for inputs in INPUT_KINDS:
@@ -237,9 +240,10 @@ def paired_retrieval_rows(out: Path) -> list[str]:
     from scipy import stats
 
     from navgym.agents.ragnav.agent import INPUT_KINDS
+    from navgym.evaluation import finished
 
     all_records = _records(out / RETRIEVAL / "episodes.jsonl")
-    records = [r for r in all_records if not r.get("skipped")]
+    records = finished(all_records)
     skipped = f" ({len(all_records) - len(records)} skipped)" if len(all_records) > len(records) else ""
     if len(records) < 2:
         return []

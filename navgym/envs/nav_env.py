@@ -11,11 +11,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from navgym.core.checks import check_int
 from navgym.core.geometry import wrap_angle
 from navgym.core.specs import AgentState, CameraSpec
 from navgym.datasets.episodes import Episode, EpisodeDataset
 from navgym.embodiments import Embodiment
-from navgym.core.checks import check_int
 from navgym.errors import InvalidArgumentError, ResetNeededError, UnusableEpisodeError
 from navgym.sims.base import Simulator
 from navgym.tasks.base import Task, episode_start_state

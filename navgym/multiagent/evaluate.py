@@ -28,8 +28,8 @@ from tqdm.auto import tqdm
 from navgym.core.checks import check_int
 from navgym.errors import InvalidArgumentError, UnusableEpisodeError
 from navgym.evaluation import (
-    MANIFEST_FORMAT, RECORDS_NAME, SUMMARY_NAME, _json_default, _open_run_folder, _plain, append_jsonl, summarize, write_json_atomic,
-    write_video,
+    MANIFEST_FORMAT, RECORDS_NAME, SUMMARY_NAME, _json_default, _open_run_folder, _plain, append_jsonl, finished, skipped_record, summarize,
+    write_json_atomic, write_video,
 )
 from navgym.multiagent.parallel import TEAM_KEYS, NavParallelEnv
 
@@ -118,8 +118,8 @@ def team_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Per agent: mean ± 95% CI of its measures (:func:`navgym.evaluation.summarize`); team: of
     ``team_success_all``, ``team_success_any``, ``team_path_length``, ``team_collisions``.
     Skipped episodes are counted (``"skipped"``), not averaged."""
-    skipped = sum(1 for r in records if r.get("skipped"))
-    records = [r for r in records if not r.get("skipped")]
+    ran = finished(records)
+    skipped, records = len(records) - len(ran), ran
     agents = sorted({a for r in records for a in r["agents"]})
     per_agent = {a: summarize([r["agents"][a] for r in records if a in r["agents"]]) for a in agents}
     from scipy import stats
@@ -156,8 +156,7 @@ def run_team_episode(env: NavParallelEnv, team: Sequence[Any], episode_index: in
     try:
         observations, infos = env.reset(seed=seed + episode_index, options={"episode_index": episode_index})
     except UnusableEpisodeError as error:
-        return {"episode_index": episode_index, "episode_id": error.episode_id, "scene_id": error.scene_id, "skipped": str(error),
-                "team": {}, "agents": {}}, []
+        return {**skipped_record(episode_index, error), "team": {}, "agents": {}}, []
     policies = dict(zip(env.possible_agents, team))
     for policy in team:
         policy.reset()
