@@ -2,7 +2,7 @@
 an upper bound from the measured cost of its parts, for each head, precision and PPO epoch count.
 
     python benchmarks/train_ceiling.py [--heads direction] [--precisions float32,bfloat16] [--epochs 1,2]
-        [--env ImageNav-ProcHouseNear-v0] [--num-scenes 4] [--render-backend raster] [--size 128]
+        [--env ImageNav-ProcHouseNear-v0] [--num-scenes 4] [--render-backend raster] [--size 128] [--base-channels 16,8]
         [--act-batch 8] [--update-batch 128] [--goal-every 32] [--repeats 5] [--env-steps 200] [--json results.json]
 
 Every env step of PPO costs at least: one env step (render, measures, reward), the encoder's
@@ -29,6 +29,7 @@ where the processor has it) or a GPU does. CI runs it with a tiny budget
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import time
@@ -48,7 +49,8 @@ def _median_seconds(call, repeats: int) -> float:
     return statistics.median(times)
 
 
-def encoder_costs(head: str, precision: str, size: int, act_batch: int, update_batch: int, goal_every: int, repeats: int) -> dict[str, float]:
+def encoder_costs(head: str, precision: str, size: int, act_batch: int, update_batch: int, goal_every: int, repeats: int,
+                  base_channels: int = 16) -> dict[str, float]:
     """Milliseconds per observation of the encoder acting (no gradients) and training (forward and
     backward), on one torch thread, and the FLOPs of each per observation."""
     import numpy as np
@@ -61,7 +63,7 @@ def encoder_costs(head: str, precision: str, size: int, act_batch: int, update_b
     torch.set_num_threads(1)
     torch.manual_seed(0)
     space = spaces.Dict({key: spaces.Box(0, 255, (size, size, 3), np.uint8) for key in ("rgb", "imagegoal")})
-    encoder = RSRNavEncoder(space, head=head, precision=precision)
+    encoder = RSRNavEncoder(space, head=head, precision=precision, base_channels=base_channels)
     generator = torch.Generator().manual_seed(0)
 
     def images(n: int) -> torch.Tensor:
@@ -141,6 +143,7 @@ def main() -> None:
     parser.add_argument("--num-scenes", type=int, default=4, help="ProcHouse houses of the timed env.")
     parser.add_argument("--render-backend", default="raster", help="sim_options render_backend of the timed env ('' for the simulator's default).")
     parser.add_argument("--size", type=int, default=128, help="Image side in pixels.")
+    parser.add_argument("--base-channels", default="16", help="Comma-separated trunk widths (RSRNavConfig.base_channels; default 16).")
     parser.add_argument("--act-batch", type=int, default=8, help="Envs acting at once (one batch per acting step).")
     parser.add_argument("--update-batch", type=int, default=128, help="Samples per update minibatch.")
     parser.add_argument("--goal-every", type=int, default=32, help="Samples per distinct goal photo in an update minibatch (about an episode's length).")
@@ -160,6 +163,9 @@ def main() -> None:
     if not precisions or set(precisions) - set(PRECISIONS):
         raise SystemExit(f"--precisions {options.precisions!r} must list some of {', '.join(PRECISIONS)}")
     epochs = whole_numbers(options.epochs, "epochs", "1,2")
+    widths = whole_numbers(options.base_channels, "base-channels", "16,8")
+    if any(width % 4 for width in widths):
+        raise SystemExit(f"--base-channels {options.base_channels!r}: each trunk width must be a multiple of 4 (GroupNorm groups), e.g. 16,8")
     cores = options.cores or os.cpu_count() or 1
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
 
@@ -169,19 +175,19 @@ def main() -> None:
     env_ms = env_step_ms(options.env, env_kwargs, options.env_steps)
     print(f"machine: {processor()}, {os.cpu_count()} CPUs; ceiling for {cores} cores; {options.size}x{options.size} images; "
           f"env step ({options.env}): {env_ms:.2f} ms")
-    print(f"{'head':<12}{'precision':<10}{'act ms':>8}{'train ms':>10}{'GFLOP fwd':>10}{'GFLOP f+b':>10}{'GFLOP/s':>9}"
+    print(f"{'head':<12}{'width':>6} {'precision':<10}{'act ms':>8}{'train ms':>10}{'GFLOP fwd':>10}{'GFLOP f+b':>10}{'GFLOP/s':>9}"
           f"{'epochs':>7}{'ceiling steps/s':>17}{'target':>8}")
     rows = []
-    for head in heads:
-        for precision in precisions:
-            costs = encoder_costs(head, precision, options.size, options.act_batch, options.update_batch, options.goal_every, options.repeats)
-            for n_epochs in epochs:
-                bound = ceiling(cores, env_ms, costs["act_ms"], costs["train_ms"], n_epochs)
-                verdict = "above" if bound >= options.target else "below"
-                print(f"{head:<12}{precision:<10}{costs['act_ms']:>8.2f}{costs['train_ms']:>10.2f}{costs['act_gflop']:>10.3f}"
-                      f"{costs['train_gflop']:>10.3f}{costs['train_gflops_per_s']:>9.1f}{n_epochs:>7}{bound:>17.1f}{verdict:>8}", flush=True)
-                rows.append({"head": head, "precision": precision, "epochs": n_epochs, "env_ms": env_ms, "cores": cores,
-                             **costs, "ceiling_steps_per_second": bound})
+    for head, width, precision in itertools.product(heads, widths, precisions):
+        costs = encoder_costs(head, precision, options.size, options.act_batch, options.update_batch, options.goal_every, options.repeats,
+                              base_channels=width)
+        for n_epochs in epochs:
+            bound = ceiling(cores, env_ms, costs["act_ms"], costs["train_ms"], n_epochs)
+            verdict = "above" if bound >= options.target else "below"
+            print(f"{head:<12}{width:>6} {precision:<10}{costs['act_ms']:>8.2f}{costs['train_ms']:>10.2f}{costs['act_gflop']:>10.3f}"
+                  f"{costs['train_gflop']:>10.3f}{costs['train_gflops_per_s']:>9.1f}{n_epochs:>7}{bound:>17.1f}{verdict:>8}", flush=True)
+            rows.append({"head": head, "base_channels": width, "precision": precision, "epochs": n_epochs, "env_ms": env_ms, "cores": cores,
+                         **costs, "ceiling_steps_per_second": bound})
     if options.json is not None:
         write_report(options.json, options, rows)
 

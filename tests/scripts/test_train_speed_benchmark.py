@@ -119,22 +119,23 @@ def test_pose_speed_benchmark_tiny_run(tmp_path):
 
 
 def test_train_ceiling_benchmark_tiny_run(tmp_path):
-    """benchmarks/train_ceiling.py: one row per (head, precision, epochs); the ceiling is the
+    """benchmarks/train_ceiling.py: one row per (head, trunk width, precision, epochs); the ceiling is the
     cores' milliseconds over each step's parts (env + acting + epochs x training), so it falls
     with more epochs; training an image costs more FLOPs than acting on it, the same count in
-    either precision; bad options exit naming them."""
+    either precision, and a trunk half as wide costs fewer; bad options exit naming them."""
     out = tmp_path / "train_ceiling.json"
-    command = [sys.executable, "benchmarks/train_ceiling.py", "--heads", "dense", "--precisions", "float32,bfloat16", "--epochs", "1,2",
+    command = [sys.executable, "benchmarks/train_ceiling.py", "--heads", "dense", "--base-channels", "16,8", "--precisions", "float32,bfloat16", "--epochs", "1,2",
                "--num-scenes", "1", "--size", "64", "--act-batch", "2", "--update-batch", "4", "--goal-every", "2",
                "--repeats", "1", "--env-steps", "3", "--cores", "2", "--json", str(out)]
     result = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "TQDM_DISABLE": "1"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.splitlines()
     assert lines[0].startswith("machine:") and "ceiling for 2 cores" in lines[0]
-    assert lines[1].split() == ["head", "precision", "act", "ms", "train", "ms", "GFLOP", "fwd", "GFLOP", "f+b", "GFLOP/s", "epochs",
+    assert lines[1].split() == ["head", "width", "precision", "act", "ms", "train", "ms", "GFLOP", "fwd", "GFLOP", "f+b", "GFLOP/s", "epochs",
                                 "ceiling", "steps/s", "target"]
     rows = [line.split() for line in lines[2:] if line.strip()]
-    assert [(r[0], r[1], int(r[7])) for r in rows] == [("dense", "float32", 1), ("dense", "float32", 2), ("dense", "bfloat16", 1), ("dense", "bfloat16", 2)]
+    assert [(r[0], int(r[1]), r[2], int(r[8])) for r in rows] == [
+        ("dense", width, precision, epochs) for width in (16, 8) for precision in ("float32", "bfloat16") for epochs in (1, 2)]
     report = json.loads(out.read_text())["results"]
     for r in report:
         for key in ("env_ms", "act_ms", "train_ms", "act_gflop", "train_gflop", "ceiling_steps_per_second"):
@@ -143,6 +144,8 @@ def test_train_ceiling_benchmark_tiny_run(tmp_path):
         assert r["train_gflop"] > r["act_gflop"]
     assert report[0]["ceiling_steps_per_second"] > report[1]["ceiling_steps_per_second"]
     assert report[0]["train_gflop"] == pytest.approx(report[2]["train_gflop"])
-    for option, value in (("--precisions", "float16"), ("--update-batch", "0"), ("--epochs", "0")):
+    assert [r["base_channels"] for r in report] == [16] * 4 + [8] * 4
+    assert report[4]["train_gflop"] < report[0]["train_gflop"] / 2
+    for option, value in (("--precisions", "float16"), ("--update-batch", "0"), ("--epochs", "0"), ("--base-channels", "6")):
         bad = subprocess.run([*command[:2], option, value], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert bad.returncode != 0 and option in bad.stderr, (option, bad.stderr[-500:])
