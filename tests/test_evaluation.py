@@ -240,3 +240,20 @@ def test_skipped_records_are_counted_apart_and_printed_as_such():
     summary = summarize(records)
     assert (summary["episodes"]["n"], summary["skipped"]["n"]) == (1, 1)
     assert "skipped" in format_summary(summary) and "skipped" not in format_summary(summarize(records[1:]))
+
+
+def test_success_rate_has_a_wilson_interval_that_is_not_zero_width():
+    """All successes over few episodes: the Student-t half-width is 0, the Wilson interval is not
+    (scipy's binomtest; 10 of 10: [0.722, 1.0]); it is printed beside SR and stays inside [0, 1]."""
+    from navgym.evaluation import format_summary, success_interval, summarize
+
+    summary = summarize([{"success": 1.0, "spl": 0.9}] * 10)
+    assert summary["success"]["ci95"] == 0.0
+    low, high = summary["success"]["interval95"]
+    assert low == pytest.approx(0.7225, abs=1e-3) and high == 1.0
+    assert "Wilson 95%: [0.722, 1.000]" in format_summary(summary)
+    assert "interval95" not in summary["spl"]
+    assert success_interval(0, 3)[0] == 0.0 and 0.5 < success_interval(0, 3)[1] < 0.6
+    half = summarize([{"success": 1.0}, {"success": 0.0}] * 128)["success"]
+    assert half["interval95"][0] == pytest.approx(0.5 - half["ci95"], abs=0.002)  # many episodes: the two agree
+    assert json.loads(json.dumps(summary)) == summary  # summary.json stays plain JSON
