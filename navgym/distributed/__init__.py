@@ -4,8 +4,11 @@ Ray is optional (``pip install "navgym[ray]"``); nothing here imports it until u
 without Ray raises ``gymnasium.error.DependencyNotInstalled`` naming the extra.
 """
 
-from navgym.distributed.cluster import connect, require_ray
+from navgym.distributed.cluster import RayConnectionError, check_address, connect, require_ray
 from navgym.distributed.evaluation import RayEpisodeRunner, WorkerError, WorkerLostWarning
 from navgym.distributed.vec_env import EnvWorkerDiedError, RayVecEnv
 
-__all__ = ["EnvWorkerDiedError", "RayEpisodeRunner", "RayVecEnv", "WorkerError", "WorkerLostWarning", "connect", "require_ray"]
+__all__ = [
+    "EnvWorkerDiedError", "RayConnectionError", "RayEpisodeRunner", "RayVecEnv", "WorkerError", "WorkerLostWarning", "check_address", "connect",
+    "require_ray",
+]

@@ -6,7 +6,8 @@ record to ``episodes.jsonl`` as soon as a worker returns it, so ``--resume`` wor
 serial run, and one progress bar counts the episodes. A worker that dies (its process killed, its
 node lost) loses only the episode it was running: a new worker replaces it and that episode runs
 again (up to ``max_attempts`` times). An episode that raises is a bug or a bad input, not a lost
-worker: its error stops the run, with what finished kept.
+worker: its error stops the run once the other workers have finished (and handed over) the
+episodes they were running, so what finished is kept and ``--resume`` runs only the rest.
 
 Episode ``i`` is reset with seed ``seed + i`` and the agent with the same seed
 (:func:`navgym.evaluation.reset_agent`), so the records equal the serial run's whichever worker ran
@@ -23,8 +24,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from navgym.core.checks import check_int
-from navgym.distributed.cluster import connect, require_ray
-from navgym.errors import NavgymError
+from navgym.distributed.cluster import check_address, connect, require_ray
+from navgym.errors import InvalidArgumentError, NavgymError
 from navgym.evaluation import EvalSpec, _TorchThreads, run_episode
 
 
@@ -70,14 +71,16 @@ class RayEpisodeRunner:
 
     Raises:
         DependencyNotInstalled: Ray is missing (``pip install "navgym[ray]"``).
-        InvalidArgumentError: a bad ``workers``, ``threads`` or ``max_attempts``.
+        InvalidArgumentError: a bad ``workers``, ``threads``, ``max_attempts`` or ``address``; when
+            run, more ``workers`` than the Ray cluster has CPUs (they could never all start).
+        RayConnectionError: when run, no Ray cluster answers at ``address``.
     """
 
     def __init__(self, spec: EvalSpec, workers: int = 2, address: str | None = None, threads: int | None = 1, max_attempts: int = 3):
         require_ray()
         self.spec = spec
         self.workers = check_int("workers", workers, 1)
-        self.address = address
+        self.address = check_address(address)
         self.threads = None if threads is None else check_int("threads", threads, 1)
         self.max_attempts = check_int("max_attempts", max_attempts, 1)
         self.pids: list[int] = []
@@ -90,13 +93,27 @@ class RayEpisodeRunner:
         worker_class = ray.remote(num_cpus=1)(_EpisodeWorker)
         actors: list[Any] = []
         try:
-            actors = self._start(worker_class, min(self.workers, len(indices)))
+            count = min(self.workers, len(indices))
+            self._check_cpus(ray, count)
+            actors = self._start(worker_class, count)
             yield from self._run(ray, worker_class, actors, deque(indices), seed, frames)
         finally:
             for actor in actors:
                 ray.kill(actor)
             if started:
                 ray.shutdown()
+
+    def _check_cpus(self, ray: Any, count: int) -> None:
+        """Refuse more workers than the cluster has CPUs: the extra actors would wait for a CPU
+        forever, and the run with them."""
+        available = float(ray.cluster_resources().get("CPU", 0.0))
+        if count > available + 1e-9:
+            where = f"the Ray cluster at {self.address!r}" if self.address else "the Ray this process is connected to"
+            fits = int(available)
+            raise InvalidArgumentError(
+                f"workers={self.workers} needs {count} Ray CPUs (one per worker) but {where} has {available:g}: "
+                + (f"pass workers={fits} (--workers {fits}) or add nodes" if fits >= 1 else "add nodes with CPUs")
+            )
 
     def _start(self, worker_class: Any, count: int) -> list[Any]:
         """``count`` workers, built in parallel; a worker that cannot build its env or agent
@@ -126,6 +143,18 @@ class RayEpisodeRunner:
             actor, index = running.pop(ref)
             try:
                 result = ray.get(ref)
+            except ray.exceptions.RayTaskError:
+                # the episode raised: the other workers finish the episodes they are running (at
+                # most one each, none started anew) and those are handed over, so that a resume
+                # runs again only what did not finish; then the error stops the run
+                for other in list(running):
+                    running.pop(other)
+                    try:
+                        finished = ray.get(other)
+                    except ray.exceptions.RayError:
+                        continue
+                    yield finished
+                raise
             except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
                 lost[index] = lost.get(index, 0) + 1
                 if lost[index] >= self.max_attempts:

@@ -37,7 +37,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import CloudpickleWrapper, VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
-from navgym.distributed.cluster import connect, require_ray
+from navgym.distributed.cluster import _probe, check_address, connect, require_ray
 from navgym.errors import InvalidArgumentError, NavgymError
 
 
@@ -167,8 +167,7 @@ class RayVecEnv(VecEnv):
             raise InvalidArgumentError(f"envs_per_actor={envs_per_actor!r} must be an integer >= 1")
         if isinstance(num_cpus_per_actor, bool) or not isinstance(num_cpus_per_actor, (int, float)) or not 0 <= num_cpus_per_actor < math.inf:
             raise InvalidArgumentError(f"num_cpus_per_actor={num_cpus_per_actor!r} must be a number >= 0")
-        if address is not None and not isinstance(address, str):
-            raise InvalidArgumentError(f"address={address!r} must be a Ray address string (e.g. 'auto', 'HOST:6379') or None")
+        address = check_address(address)
         n_envs = self._n_envs = len(env_fns)
         self.envs_per_actor = int(envs_per_actor)
         # env i lives in actor i // envs_per_actor, at position i % envs_per_actor
@@ -182,7 +181,9 @@ class RayVecEnv(VecEnv):
             if address is not None:
                 warnings.warn(f"Ray is already initialised in this process; RayVecEnv uses that cluster, not address={address!r}")
         elif ray_init_kwargs:
-            local = {"num_cpus": cpus, "include_dashboard": False} if address is None else {"address": address}
+            if address is not None:
+                _probe(address)
+            local = {"address": "local", "num_cpus": cpus, "include_dashboard": False} if address is None else {"address": address}
             ray.init(**{**local, **ray_init_kwargs})
             self._started_ray = True
         else:

@@ -151,6 +151,16 @@ class AgentState:
         self.position = np.zeros(3) if position is None else position
         self.rotation = quaternion(1, 0, 0, 0) if rotation is None else rotation
         self.sensor_states = dict(sensor_states or {})
+        self.validate()
+
+    def validate(self):
+        """habitat-sim's attrs validators (``utils/validators.py``), run by ``AgentState(...)`` and
+        again by ``Agent.set_state`` (``attr.validate``): a finite position, and a rotation of
+        unit length (``numpy-quaternion``'s ``norm()``, the squared length, within rtol 1e-4)."""
+        if not np.all(np.isfinite(np.asarray(self.position, dtype=np.float64))):
+            raise ValueError(f"{self.position} contains non-finite values which are forbidden in the position of AgentState")
+        if isinstance(self.rotation, quaternion) and not np.isclose(self.rotation.norm(), 1.0, rtol=1e-4, atol=0):
+            raise ValueError(f"{self.rotation} is suppose to be a normalized quaternion but is not {self.rotation.norm()}")
 
 
 class NavMeshSettings:
@@ -386,6 +396,7 @@ class Agent:
         self.sensors: dict[str, CameraSensorSpec] = {}
 
     def set_state(self, state, reset_sensors=True, infer_sensor_states=True, is_initial=False):
+        state.validate()  # habitat-sim: attr.validate(state)
         assert isinstance(state.rotation, quaternion), f"rotation {state.rotation!r} is not a quaternion.quaternion"
         position = np.asarray(state.position, dtype=np.float64)
         WORLD.log("set_state", self.index, position.copy(), (state.rotation.w, state.rotation.x, state.rotation.y, state.rotation.z), reset_sensors, infer_sensor_states)
@@ -457,8 +468,10 @@ class Simulator:
 
     def add_sensor(self, sensor_spec, agent_id=None):
         cfg = self.config.sim_cfg
-        if (not cfg.load_semantic_mesh and sensor_spec.sensor_type == SensorType.SEMANTIC) or (
-            not cfg.requires_textures and sensor_spec.sensor_type == SensorType.COLOR
+        if (
+            (not cfg.load_semantic_mesh and sensor_spec.sensor_type == SensorType.SEMANTIC)
+            or (not cfg.requires_textures and sensor_spec.sensor_type == SensorType.COLOR)
+            or (not cfg.create_renderer and sensor_spec.sensor_type == SensorType.DEPTH)
         ):
             raise ValueError(f"Data for {sensor_spec.sensor_type} sensor was not loaded during Simulator init.")
         self._add(sensor_spec, 0 if agent_id is None else agent_id)

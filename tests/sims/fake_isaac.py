@@ -18,6 +18,13 @@ adapter:
 * a **physics** stand-in: ``SimulationContext.step`` moves each articulation's root by the
   body velocity its wheel targets give (differential drive with the Jetbot's geometry) or by a
   velocity the test's policy sets.
+
+``install(monkeypatch, isaaclab_version="3.0.0")`` gives Isaac Lab 3.x's two breaking changes the
+adapter meets: quaternions are ``(x, y, z, w)`` everywhere (root poses written and read, camera
+orientations), and ``Articulation.data`` / ``Camera.data.output`` fields are ``ProxyArray``s
+(``isaaclab/utils/warp/proxy_array.py``: a warp array with a ``.torch`` view; no ``.clone()``,
+``.cpu()`` or ``.numpy()``, and numpy cannot read one that lives on a GPU, which
+:class:`ProxyArray` here mimics by refusing ``np.asarray``).
 """
 
 from __future__ import annotations
@@ -60,6 +67,27 @@ class World:
         self._face_paths: list[str] = []
         self.after_launch: dict[str, types.ModuleType] = {}
         self.monkeypatch = None
+        self.isaaclab_major = 2
+
+    @property
+    def xyzw(self) -> bool:
+        """Isaac Lab 3.x orders quaternions (x, y, z, w); 2.x (w, x, y, z)."""
+        return self.isaaclab_major >= 3
+
+    def wxyz(self, q) -> np.ndarray:
+        """A quaternion in the installed Isaac Lab's order, as (w, x, y, z)."""
+        q = np.asarray(q, dtype=np.float64)
+        return q[[3, 0, 1, 2]] if self.xyzw else q
+
+    def native(self, q_wxyz) -> np.ndarray:
+        """(w, x, y, z) in the installed Isaac Lab's order."""
+        q = np.asarray(q_wxyz, dtype=np.float64)
+        return q[[1, 2, 3, 0]] if self.xyzw else q
+
+    def data_field(self, tensor):
+        """A data field as the installed Isaac Lab returns it: a torch tensor (2.x) or a
+        :class:`ProxyArray` (3.x)."""
+        return ProxyArray(tensor) if self.isaaclab_major >= 3 else tensor
 
     def log(self, *entry) -> None:
         self.calls.append(entry)
@@ -119,6 +147,33 @@ class AppLauncher:
         for name, module in WORLD.after_launch.items():
             WORLD.monkeypatch.setitem(sys.modules, name, module)
         self.app = types.SimpleNamespace(close=lambda: None)
+
+
+class ProxyArray:
+    """Isaac Lab 3.x's ``ProxyArray`` as far as the adapter can see it: ``.torch`` (a tensor view),
+    ``shape``, ``len`` and torch indexing; no tensor methods (``clone``, ``cpu``, ``numpy``,
+    ``detach``). ``np.asarray`` of the real one fails on a GPU (its ``__array_interface__`` is the
+    CPU one, and indexing yields CUDA tensors numpy cannot read), so this one always refuses."""
+
+    def __init__(self, tensor):
+        self._tensor = tensor
+
+    @property
+    def torch(self):
+        return self._tensor
+
+    @property
+    def shape(self):
+        return tuple(self._tensor.shape)
+
+    def __len__(self):
+        return self._tensor.shape[0]
+
+    def __getitem__(self, key):
+        return self._tensor[key]
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("can't convert cuda:0 device type tensor to numpy (a ProxyArray on the GPU: read .torch)")
 
 
 # -- isaaclab.sim --------------------------------------------------------------------------------
@@ -247,7 +302,7 @@ class Camera:
         cols, rows = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
         local = np.stack([(cols - cx) / fx, -(rows - cy) / fy, -np.ones_like(cols)], axis=-1).reshape(-1, 3)
         position, q = self.pose
-        qw, qx, qy, qz = q / np.linalg.norm(q)  # Isaac Lab 2.x order (w, x, y, z)
+        qw, qx, qy, qz = WORLD.wxyz(q / np.linalg.norm(q))  # (x, y, z, w) from Isaac Lab 3.0
         rot = np.array(
             [
                 [1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qw * qz), 2 * (qx * qz + qw * qy)],
@@ -265,13 +320,13 @@ class Camera:
             d = depth.copy()
             if self.cfg.depth_clipping_behavior == "max":
                 d[~np.isfinite(d)] = self.cfg.spawn.clipping_range[1]
-            outputs["distance_to_image_plane"] = torch.as_tensor(d, dtype=torch.float32)[None]
+            outputs["distance_to_image_plane"] = WORLD.data_field(torch.as_tensor(d, dtype=torch.float32)[None])
         if "rgb" in self.cfg.data_types:
             # Shaded by distance and tinted by prim: enough colours for the kit's "not flat" check.
             shade = np.where(hit, 60.0 + 150.0 * np.exp(-np.where(hit, t, 0.0) / 5.0), 0.0)
             tint = np.where(hit, (np.maximum(prim, 0) * 37) % 40, 0)
             rgb = np.stack([shade, shade + tint, shade - tint / 2], axis=-1).clip(0, 255).astype(np.uint8)
-            outputs["rgb"] = torch.as_tensor(rgb.reshape(h, w, 3))[None]
+            outputs["rgb"] = WORLD.data_field(torch.as_tensor(rgb.reshape(h, w, 3))[None])
         info = {}
         if "instance_segmentation_fast" in self.cfg.data_types:
             # Replicator-like ids: 0 background, then one id per prim path seen, offset so that
@@ -288,7 +343,7 @@ class Camera:
                     by_path[path] = 100 + len(by_path)
                     labels[by_path[path]] = path
                 ids[k] = by_path[path]
-            outputs["instance_segmentation_fast"] = torch.as_tensor(ids.reshape(h, w, 1))[None]
+            outputs["instance_segmentation_fast"] = WORLD.data_field(torch.as_tensor(ids.reshape(h, w, 1))[None])
             info["instance_segmentation_fast"] = {"idToLabels": {str(k): v for k, v in labels.items()}, "idToSemantics": {}}
         self.data = types.SimpleNamespace(output=outputs, info=[info])
 
@@ -348,24 +403,29 @@ class Articulation:
     def initialize(self):
         self.initialized = True
 
+    def _yaw(self) -> float:
+        w, _, _, z = WORLD.wxyz(self.root_quat)  # root_quat is in the installed Isaac Lab's order
+        return 2.0 * math.atan2(z, w)
+
     @property
     def data(self):
-        yaw = 2.0 * math.atan2(self.root_quat[3], self.root_quat[0])
+        yaw = self._yaw()
         c, s = math.cos(yaw), math.sin(yaw)
         world_v = np.array([c * self.body_velocity[0] - s * self.body_velocity[1], s * self.body_velocity[0] + c * self.body_velocity[1], 0.0])
         rot_t = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
         n = len(self.joint_names)
-        return types.SimpleNamespace(
-            root_pos_w=torch.as_tensor(self.root_pos[None]),
-            root_quat_w=torch.as_tensor(self.root_quat[None]),
-            root_lin_vel_b=torch.as_tensor((rot_t @ world_v)[None]),
-            root_ang_vel_b=torch.as_tensor(np.array([[0.0, 0.0, self.body_velocity[2]]])),
-            projected_gravity_b=torch.as_tensor(np.array([[0.0, 0.0, -1.0]])),
-            joint_pos=torch.as_tensor((self.default + 0.01)[None]),
-            joint_vel=torch.as_tensor(np.full((1, n), 0.02)),
-            default_joint_pos=torch.as_tensor(self.default[None]),
-            default_joint_vel=torch.as_tensor(np.zeros((1, n))),
+        fields = dict(
+            root_pos_w=self.root_pos[None],
+            root_quat_w=self.root_quat[None],
+            root_lin_vel_b=(rot_t @ world_v)[None],
+            root_ang_vel_b=np.array([[0.0, 0.0, self.body_velocity[2]]]),
+            projected_gravity_b=np.array([[0.0, 0.0, -1.0]]),
+            joint_pos=(self.default + 0.01)[None],
+            joint_vel=np.full((1, n), 0.02),
+            default_joint_pos=self.default[None],
+            default_joint_vel=np.zeros((1, n)),
         )
+        return types.SimpleNamespace(**{name: WORLD.data_field(torch.as_tensor(value)) for name, value in fields.items()})
 
     def write_root_pose_to_sim(self, root_pose, env_ids=None):
         pose = root_pose.cpu().numpy()[0].astype(np.float64)
@@ -402,12 +462,12 @@ class Articulation:
             r, b = 0.03, 0.1125  # the physical Jetbot the fake stands for
             left, right = self.joint_vel_target
             self.body_velocity = np.array([r * (left + right) / 2.0, 0.0, r * (right - left) / b])
-        yaw = 2.0 * math.atan2(self.root_quat[3], self.root_quat[0])
+        yaw = self._yaw()
         c, s = math.cos(yaw), math.sin(yaw)
         vx, vy, wz = self.body_velocity
         self.root_pos = self.root_pos + dt * np.array([c * vx - s * vy, s * vx + c * vy, 0.0])
         yaw += dt * wz
-        self.root_quat = np.array([math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)])
+        self.root_quat = WORLD.native([math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)])
 
 
 # -- isaacsim.robot.wheeled_robots ---------------------------------------------------------------
@@ -467,6 +527,7 @@ def install(monkeypatch, isaaclab_version: str = "2.3.2") -> World:
     """Put the fakes into ``sys.modules`` (undone by ``monkeypatch``) and return a fresh world."""
     global WORLD
     WORLD = World()
+    WORLD.isaaclab_major = int(isaaclab_version.split(".")[0])
     SimulationContext._instance = None
     from navgym.sims.isaac import runtime
 

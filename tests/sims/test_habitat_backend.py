@@ -388,8 +388,10 @@ def test_habitat_dataset_scene_ids_and_semantic_ids(fake, tmp_path):
     fake.register_scene(str(mesh), room.scene, ids, objects)
     from navgym.sims.habitat import HabitatSimulator
 
-    sim = HabitatSimulator("hm3d/val/00800-X/X.basis.glb", data_root=tmp_path, scene_dataset_config="hm3d.scene_dataset_config.json")
-    assert fake.of("Simulator")[-1][1:3] == (str(mesh), "hm3d.scene_dataset_config.json")
+    dataset = tmp_path / "scene_datasets" / "hm3d" / "hm3d.scene_dataset_config.json"
+    dataset.write_text("{}")
+    sim = HabitatSimulator("hm3d/val/00800-X/X.basis.glb", data_root=tmp_path, scene_dataset_config="hm3d/hm3d.scene_dataset_config.json")
+    assert fake.of("Simulator")[-1][1:3] == (str(mesh), str(dataset.resolve()))  # found under scene_datasets/, given absolute
     assert sim.scene is None and sim.scene_id == "hm3d/val/00800-X/X.basis.glb"
     assert sorted((i.id, i.category) for i in sim.object_instances()) == [(7, "wall"), (41, "table")]
     sim.set_agent_state(AgentState.from_yaw([2.0, 0.0, 2.2], 0.0))
@@ -420,6 +422,28 @@ def test_bad_options(fake):
         _sim(navmesh_cell_size=2.0)
     with pytest.raises(InvalidArgumentError, match="BodySpec"):
         _sim(body="tall")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("navmesh_cell_size", "abc"), ("navmesh_cell_height", None), ("gpu_device_id", "cuda:1"), ("gpu_device_id", -1), ("random_seed", "x"),
+     ("random_seed", 1.5)],
+)
+def test_bad_numbers_name_the_option(fake, option, value):
+    """Not a bare ``could not convert string to float``: the option and its value are named."""
+    with pytest.raises(InvalidArgumentError, match=rf"{option}={value!r}".replace("(", r"\(").replace(")", r"\)")):
+        _sim(**{option: value})
+
+
+def test_a_missing_scene_dataset_config_is_named(fake, tmp_path):
+    """habitat-sim makes an empty dataset of a missing config's name and loads the scene without
+    its semantics; navgym stops with the path instead."""
+    from navgym.errors import DataNotFoundError
+
+    with pytest.raises(DataNotFoundError, match=r"scene_dataset_config='hm3d/typo\.scene_dataset_config\.json' does not exist"):
+        _sim(scene_dataset_config="hm3d/typo.scene_dataset_config.json", data_root=tmp_path)
+    with pytest.raises(InvalidArgumentError, match="scene_dataset_config"):
+        _sim(scene_dataset_config="")
 
 
 def test_gym_make_with_the_fake(fake):

@@ -44,6 +44,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from navgym.core.checks import check_int, check_range
 from navgym.core.geometry import yaw_to_quaternion
 from navgym.core.specs import AgentState, BodySpec, CameraSpec
 from navgym.errors import DataNotFoundError, InvalidArgumentError
@@ -81,7 +82,9 @@ class HabitatSimulator(OwnAgents, Simulator):
         body: Agent 0's body.
         data_root: Data root for relative scene paths.
         scene_dataset_config: ``SimulatorConfiguration.scene_dataset_config_file`` (``"default"``,
-            or e.g. HM3D's ``hm3d_annotated_basis.scene_dataset_config.json`` for its semantics).
+            or e.g. HM3D's ``hm3d_annotated_basis.scene_dataset_config.json`` for its semantics). A
+            ``.json`` must exist, as given or under ``data_root``'s ``scene_datasets/``, and is
+            handed to habitat-sim as an absolute path.
         gpu_device_id: The GPU habitat-sim renders on.
         allow_sliding: Habitat's sliding along obstacles (``try_step``) or stopping
             (``try_step_no_sliding``).
@@ -93,6 +96,9 @@ class HabitatSimulator(OwnAgents, Simulator):
 
     Raises:
         gymnasium.error.DependencyNotInstalled: habitat-sim is not installed.
+        InvalidArgumentError: a bad ``body``, ``navmesh_cell_size`` / ``navmesh_cell_height``
+            (not in [0.01, 0.5] m), ``gpu_device_id`` or ``random_seed`` (not an integer >= 0).
+        DataNotFoundError: the scene, or a ``scene_dataset_config`` file, does not exist.
     """
 
     #: habitat-sim agent index of the camera rig (navgym agents are not habitat agents).
@@ -116,17 +122,13 @@ class HabitatSimulator(OwnAgents, Simulator):
         self.require()
         if body is not None and not isinstance(body, BodySpec):
             raise InvalidArgumentError(f"body={body!r} must be a navgym BodySpec(radius, height, max_climb)")
-        if not (0.01 <= float(navmesh_cell_size) <= 0.5):
-            raise InvalidArgumentError(f"navmesh_cell_size={navmesh_cell_size!r} must be in [0.01, 0.5] metres")
-        if not (0.01 <= float(navmesh_cell_height) <= 0.5):
-            raise InvalidArgumentError(f"navmesh_cell_height={navmesh_cell_height!r} must be in [0.01, 0.5] metres")
-        self.scene_dataset_config = str(scene_dataset_config)
-        self.gpu_device_id = int(gpu_device_id)
+        self.navmesh_cell_size = check_range("navmesh_cell_size", navmesh_cell_size, 0.01, 0.5)  # metres
+        self.navmesh_cell_height = check_range("navmesh_cell_height", navmesh_cell_height, 0.01, 0.5)
+        self.gpu_device_id = check_int("gpu_device_id", gpu_device_id, 0)  # a CUDA device index, not "cuda:1"
+        self.random_seed = check_int("random_seed", random_seed, 0)
+        self.scene_dataset_config = self._dataset_config(scene_dataset_config, data_root)
         self.allow_sliding = bool(allow_sliding)
         self.semantic = bool(semantic)
-        self.navmesh_cell_size = float(navmesh_cell_size)
-        self.navmesh_cell_height = float(navmesh_cell_height)
-        self.random_seed = int(random_seed)
         self._bodies: dict[int, BodySpec] = {0: body or BodySpec()}
         self._states: dict[int, AgentState] = {}
         self._scene, self.habitat_scene_id, self._scene_id = self._resolve_scene(scene, data_root, stage_cache)
@@ -150,6 +152,30 @@ class HabitatSimulator(OwnAgents, Simulator):
             raise DependencyNotInstalled(f"{INSTALL_HINT} (importing habitat_sim failed: {exc})") from exc
 
     # -- setup -----------------------------------------------------------------------------------
+    @staticmethod
+    def _dataset_config(value: Any, data_root) -> str:
+        """``"default"``, a dataset name, or the absolute path of an existing
+        ``*.scene_dataset_config.json`` (as given, or under the data root's ``scene_datasets/``).
+        habitat-sim itself does not fail on a missing file: it makes an empty dataset of that
+        name, and the scene then loads without its semantic annotations."""
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidArgumentError(f"scene_dataset_config={value!r} must be 'default' or the path of a *.scene_dataset_config.json")
+        if value == "default" or not value.endswith(".json"):
+            return value
+        from navgym.core.paths import data_root as default_root
+
+        path = Path(value).expanduser()
+        root = Path(data_root) if data_root is not None else Path(default_root())
+        candidates = [path] if path.is_absolute() else [path, root / "scene_datasets" / path, root / path]
+        for candidate in candidates:
+            if candidate.is_file():
+                return str(candidate.resolve())
+        raise DataNotFoundError(
+            f"scene_dataset_config={value!r} does not exist (looked at {', '.join(str(c) for c in candidates)}); give the dataset's "
+            "*.scene_dataset_config.json (e.g. scene_datasets/hm3d/hm3d_annotated_basis.scene_dataset_config.json under the data root), "
+            "or 'default' for a scene without one"
+        )
+
     def _resolve_scene(self, scene: Scene | str, data_root, stage_cache) -> tuple[Scene | None, str, str]:
         """``(navgym scene or None, habitat-sim scene_id, navgym scene id)``."""
         from navgym.scenes.sources import PROCHOUSE_HARD_PREFIX, PROCHOUSE_PREFIX, load_scene_by_id

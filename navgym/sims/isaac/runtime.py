@@ -20,7 +20,8 @@ APIs used (Isaac Lab 2.3 / Isaac Sim 5.1):
   ``set_joint_position_target``, ``write_data_to_sim``, ``update``, ``find_joints``, ``data``
   (``root_pos_w``, ``root_quat_w``, ``root_lin_vel_b``, ``root_ang_vel_b``,
   ``projected_gravity_b``, ``joint_pos``, ``joint_vel``, ``default_joint_pos``,
-  ``default_joint_vel``).
+  ``default_joint_vel``): torch tensors in 2.x, ``ProxyArray``s in 3.x (read through
+  :func:`as_tensor`, which takes their ``.torch`` view).
 * ``isaaclab.sensors.Camera`` / ``CameraCfg``: ``data_types`` ``rgb``,
   ``distance_to_image_plane``, ``instance_segmentation_fast`` (``colorize_instance_segmentation=
   False`` gives ids; ``data.info[i]["instance_segmentation_fast"]["idToLabels"]`` maps ids to
@@ -104,8 +105,19 @@ def detect_quat_order() -> frames.QuatOrder:
     return "xyzw" if major >= 3 else "wxyz"
 
 
+def as_tensor(value: Any) -> Any:
+    """The torch tensor behind an Isaac Lab data field: Isaac Lab 3.x returns ``ProxyArray``s
+    (``isaaclab.utils.warp.ProxyArray``: a warp array with a ``.torch`` view and none of a
+    tensor's methods), 2.x torch tensors; anything else is returned as it is."""
+    if not hasattr(value, "detach") and hasattr(value, "torch"):
+        return value.torch
+    return value
+
+
 def to_numpy(value: Any) -> np.ndarray:
-    """A torch tensor (any device) or array-like as a numpy array."""
+    """A torch tensor (any device), an Isaac Lab 3.x ``ProxyArray`` or an array-like as a numpy
+    array (a ``ProxyArray`` on the GPU is read through its ``.torch`` view: numpy cannot read it)."""
+    value = as_tensor(value)
     if hasattr(value, "detach"):
         value = value.detach()
     if hasattr(value, "cpu"):
@@ -364,7 +376,7 @@ class IsaacRuntime:
         art.write_root_pose_to_sim(self._tensor(np.concatenate([position, quat])[None, :]))
         art.write_root_velocity_to_sim(self._tensor(np.zeros((1, 6))))
         data = art.data
-        art.write_joint_state_to_sim(data.default_joint_pos.clone(), data.default_joint_vel.clone())
+        art.write_joint_state_to_sim(as_tensor(data.default_joint_pos).clone(), as_tensor(data.default_joint_vel).clone())
         self._kinematics_dirty = True
 
     def read_root_pose(self, robot: RobotHandle) -> tuple[np.ndarray, np.ndarray]:
