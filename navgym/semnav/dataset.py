@@ -81,6 +81,37 @@ def safe_path(root: Path, relative: Any, where: str) -> Path:
     return path
 
 
+def _numbers(value: Any, n: int) -> bool:
+    """``value`` is a list of ``n`` finite numbers (not bools)."""
+    return (
+        isinstance(value, list) and len(value) == n
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in value)
+    )
+
+
+def _record_problem(record: dict[str, Any], ids: set[str]) -> str:
+    """What is wrong with the types of a sample record's fields (``""``: nothing): a hand-written
+    or edited ``samples.jsonl`` must fail here, naming its line, not later with a bare
+    ``TypeError`` in ``__getitem__`` or :meth:`SemNavDataset.pose`, or by reading ``"negative":
+    "no"`` as true."""
+    if not isinstance(record["id"], str) or not record["id"]:
+        return f"id={record['id']!r} must be a non-empty string"
+    if record["id"] in ids:
+        return f"id {record['id']!r} appears twice"
+    if not isinstance(record["negative"], bool):
+        return f"negative={record['negative']!r} must be true or false (JSON booleans)"
+    prompts = record["prompts"]
+    if not isinstance(prompts, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in prompts.items()):
+        return f"prompts={prompts!r} must be an object of strings ({{\"text\": ..., \"interleaved\": ...}})"
+    pose = record["pose"]
+    if not isinstance(pose, dict) or not _numbers(pose.get("position"), 3) or not _numbers(pose.get("rotation"), 4):
+        return f"pose={pose!r} must be {{\"position\": [x, y, z], \"rotation\": [x, y, z, w]}} of finite numbers"
+    norm = float(np.linalg.norm(pose["rotation"]))
+    if abs(norm - 1.0) > 1e-2:
+        return f"pose.rotation={pose['rotation']!r} is not a unit quaternion [x, y, z, w] (norm {norm:.3g})"
+    return ""
+
+
 class SemNavDataset:
     """The samples of a ``navgym semnav-data`` folder, as numpy arrays.
 
@@ -135,6 +166,7 @@ class SemNavDataset:
                 raise InvalidArgumentError(f"bodies {unknown} are not in {self.root} (it has {known})")
         self.records: list[dict[str, Any]] = []
         self._pairs: list[str] = []
+        self._ids: set[str] = set()
         for key, house in self.manifest["houses"].items():
             where = f"{self.root / MANIFEST_NAME}: houses.{key}"
             if not isinstance(house, dict) or not isinstance(house.get("bodies"), dict) or house.get("split") not in ("train", "val", "test"):
@@ -211,8 +243,18 @@ class SemNavDataset:
                 safe_path(self.root, record["files"].get(name), f"{where} files.{name}")
             if record["files"].get("prompt_image") is not None:
                 safe_path(self.root, record["files"]["prompt_image"], f"{where} files.prompt_image")
-            if record["prompt_kind"] not in PROMPT_KINDS or not set(record["prompt_kinds"]) <= set(PROMPT_KINDS):
-                raise DatasetFormatError(f"{where}: unknown prompt kind; {_repair_hint(self.root, pair_dir)}")
+            if (
+                not isinstance(record["prompt_kind"], str) or record["prompt_kind"] not in PROMPT_KINDS
+                or not isinstance(record["prompt_kinds"], list) or not all(isinstance(k, str) and k in PROMPT_KINDS for k in record["prompt_kinds"])
+            ):
+                raise DatasetFormatError(
+                    f"{where}: unknown prompt kind (prompt_kind={record['prompt_kind']!r}, prompt_kinds={record['prompt_kinds']!r}; "
+                    f"allowed {list(PROMPT_KINDS)}); {_repair_hint(self.root, pair_dir)}"
+                )
+            problem = _record_problem(record, self._ids)
+            if problem:
+                raise DatasetFormatError(f"{where}: {problem}; {_repair_hint(self.root, pair_dir)}")
+            self._ids.add(record["id"])
             if not negatives and record["negative"]:
                 continue
             if self.prompt_kind is not None and self.prompt_kind not in record["prompt_kinds"]:

@@ -12,6 +12,7 @@ from navgym.agents.baselines.frontier import FrontierAgent
 from navgym.agents.mapping import FREE, OBSTACLE, UNKNOWN, OccupancyMap, Pose2D, SemanticGoalRecognizer, camera_to_start_frame, depth_to_camera_points
 from navgym.agents.planning import action_toward, distance_field, find_frontiers, frontier_mask, inflate_obstacles, nearest_frontier, plan_path
 from navgym.sims.base import CameraSpec
+from navgym.errors import InvalidArgumentError
 
 CAMERA = CameraSpec(width=64, height=48, hfov=90.0, camera_height=1.0, max_depth=10.0)
 
@@ -390,3 +391,33 @@ def test_frontier_beats_random_on_prochouse_objectnav():
     env.close()
     assert sum(frontier) >= 6, f"frontier succeeded on {sum(frontier)}/10"
     assert sum(frontier) > sum(random)
+
+
+@pytest.mark.parametrize("value, expected", [("no", False), ("false", False), ("0", False), (False, False), ("yes", True), (True, True)])
+def test_initial_spin_reads_command_line_strings(value, expected):
+    # --agent-option initial_spin=no arrives as the string "no", which bool() made True.
+    agent = FrontierAgent(initial_spin=value)
+    assert agent.initial_spin is expected
+    assert agent._spin_left == (12 if expected else 0)
+
+
+def test_bad_initial_spin_and_agent_height_name_the_parameter():
+    with pytest.raises(InvalidArgumentError, match=r"^initial_spin='nah' must be true or false"):
+        FrontierAgent(initial_spin="nah")
+    with pytest.raises(InvalidArgumentError, match=r"^agent_height=-1.0 is out of range"):
+        FrontierAgent(agent_height=-1.0)
+
+
+def test_a_velocity_commanded_body_is_refused_naming_the_body_and_the_fix():
+    # It used to say "actions=[] lacks ['stop', 'move_forward', ...]": actions the user never gave.
+    import gymnasium as gym
+
+    from navgym.agents import make
+
+    env = gym.make("ObjectNav-ProcHouse-v0", split="val", embodiment="jetbot")
+    try:
+        for name, who in (("frontier", "The frontier agent"), ("unigoal", "The unigoal agent"), ("vlfm", "The vlfm agent")):
+            with pytest.raises(InvalidArgumentError, match=rf"^{who} takes discrete actions.*\(jetbot\) is velocity-commanded.*embodiment='habitat'"):
+                make(name, env=env)
+    finally:
+        env.close()

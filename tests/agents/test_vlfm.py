@@ -189,6 +189,7 @@ def test_value_fusion_follows_vlfm_formulas(agent):
         ({"value_cell": 0.0}, "value_cell"),
         ({"prompt": "Is there one ahead?"}, "prompt"),
         ({"keep_margin": 2.0}, "keep_margin"),
+        ({"max_objects": 0}, "max_objects"),  # used to mean "no limit"
     ],
 )
 def test_bad_options_raise(env, reasoner, options, name):

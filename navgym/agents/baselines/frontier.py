@@ -35,6 +35,7 @@ from navgym.agents.mapping import GoalRecognizer, OccupancyMap, Pose2D, SceneIns
 from navgym.agents.mapping.semantic import CATEGORY_KEYS
 from navgym.agents.planning import action_toward, descend, distance_field, find_frontiers, inflate_obstacles, nearest_frontier
 from navgym.core.checks import check_range
+from navgym.core.options import flag
 from navgym.core.specs import CameraSpec
 from navgym.errors import InvalidArgumentError
 
@@ -139,14 +140,23 @@ class FrontierAgent:
         check_range("forward_step", self.forward_step, 0.0, 5.0, low_open=True)
         check_range("turn_angle", self.turn_angle, 0.0, 180.0, low_open=True)
         check_range("agent_radius", self.agent_radius, 0.0, 2.0, low_open=True)
+        check_range("agent_height", self.agent_height, 0.1, 10.0, low_open=True)
         check_range("stop_distance", stop_distance, 0.0, 10.0, low_open=True)
         check_range("min_frontier_size", min_frontier_size, 0.0, 10.0)
         check_range("lookahead", lookahead, 0.0, 10.0, low_open=True)
         check_range("obstacle_margin", obstacle_margin, 0.0, 1.0)
         check_range("unknown_cost", unknown_cost, 1.0, 100.0)
         missing = [a for a in ("stop", "move_forward", "turn_left", "turn_right") if a not in self.actions]
+        who = getattr(self, "who", "the frontier agent")
+        if missing and actions is None and env is not None and isinstance(env.action_space, gym.spaces.Box):
+            body = getattr(embodiment, "name", None) or type(embodiment).__name__
+            raise InvalidArgumentError(
+                f"{who[:1].upper()}{who[1:]} takes discrete actions (stop, move_forward, turn_left, turn_right); this env's body "
+                f"({body}) is velocity-commanded ({env.action_space}): make the env with embodiment='habitat', or use an agent for "
+                "velocity-commanded bodies (semnav-oracle, dual-heatmap, point-regression)"
+            )
         if missing:
-            raise ValueError(f"actions={list(self.actions)} lacks {missing}; the frontier agent needs stop, move_forward, turn_left, turn_right")
+            raise ValueError(f"actions={list(self.actions)} lacks {missing}; {who} needs stop, move_forward, turn_left, turn_right")
 
         self.map = OccupancyMap(map_size, cell_size, obstacle_min_height=0.1, obstacle_max_height=self.agent_height)
         self.stop_distance = float(stop_distance)
@@ -158,7 +168,7 @@ class FrontierAgent:
         #: Obstacle inflations tried in turn: with the safety margin, the bare radius, a bit less.
         self.inflations = (self.agent_radius + float(obstacle_margin), self.agent_radius, max(self.agent_radius - cell_size, cell_size))
         self.unknown_cost = float(unknown_cost)
-        self.initial_spin = bool(initial_spin)
+        self.initial_spin = flag("initial_spin", initial_spin)
         self.goal_recognizer = goal_recognizer or self._default_recognizer(env, instance_categories, categories)
         if env is not None:
             self._check_sensors(env)

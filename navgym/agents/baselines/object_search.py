@@ -34,6 +34,9 @@ class ObjectSearchAgent(FrontierAgent):
             ``"embedded"`` (default), ``"openai"`` (with ``base_url``...), ``"llama"`` or an instance.
         perception: ``"ground_truth"`` (privileged: the semantic sensor), ``"noisy"`` or a Perception.
         noise_seed: Seeds ``perception="noisy"``.
+        miss_rate, false_positives_per_frame, confusion_rate, position_noise: ``perception="noisy"``'s
+            rates (defaults in :data:`~navgym.agents.perception.factory.NOISE`; an error with another
+            perception).
         confirm_frames: Frames that must see the target on the same map cells before the agent
             goes to it (default 1 with ``perception="ground_truth"``, else 2).
         categories: The ObjectNav goal vocabulary (default the env's task's).
@@ -63,6 +66,10 @@ class ObjectSearchAgent(FrontierAgent):
         reasoner_options: dict[str, Any] | None = None,
         perception: Any = "ground_truth",
         noise_seed: int = 0,
+        miss_rate: float | None = None,
+        false_positives_per_frame: float | None = None,
+        confusion_rate: float | None = None,
+        position_noise: float | None = None,
         confirm_frames: int | None = None,
         categories: Sequence[str] | None = None,
         stop_distance: float = 0.9,
@@ -76,7 +83,10 @@ class ObjectSearchAgent(FrontierAgent):
                 f"this task's goal sensors are {list(env.unwrapped.task.goal_sensors)}"
             )
         self.reasoner = make_reasoner_with(reasoner, base_url=base_url, model=model, api_key=api_key, timeout=timeout, options=reasoner_options)
-        self.perception = make_perception(env, perception, noise_seed, who=self.who)
+        self.perception = make_perception(
+            env, perception, noise_seed, who=self.who, miss_rate=miss_rate, false_positives_per_frame=false_positives_per_frame,
+            confusion_rate=confusion_rate, position_noise=position_noise,
+        )
         self.ground_truth_perception = bool(getattr(self.perception, "privileged", False))
         default_confirm = 1 if isinstance(perception, str) and perception == "ground_truth" else 2
         self.confirm_frames = check_int("confirm_frames", confirm_frames if confirm_frames is not None else default_confirm, 1)
@@ -87,8 +97,11 @@ class ObjectSearchAgent(FrontierAgent):
 
     @staticmethod
     def needed_sensors(task: Any, goal_recognition: bool = True) -> tuple[str, ...]:
-        """``rgb``, ``depth``, ``semantic`` (ground-truth perception), ``gps``, ``compass``, ``objectgoal``."""
-        return ("rgb", "depth", "semantic", "gps", "compass", "objectgoal")
+        """``rgb``, ``depth``, ``semantic`` (ground-truth perception), ``gps``, ``compass``, ``objectgoal``
+        (only where the task has it: on another task the constructor then says the agent is for
+        ObjectNav, instead of the env refusing an ``objectgoal`` sensor it does not have)."""
+        goal = ("objectgoal",) if "objectgoal" in tuple(getattr(task, "goal_sensors", ("objectgoal",))) else ()
+        return ("rgb", "depth", "semantic", "gps", "compass") + goal
 
     def _check_sensors(self, env: gym.Env) -> None:
         """(Checked once the perception is built, in the constructor.)"""

@@ -144,8 +144,11 @@ class BeliefMapNavAgent(ObjectSearchAgent):
         self.w_unobserved = check_range("w_unobserved", w_unobserved, 0.0, 10.0)
         self.sector_range = check_range("sector_range", sector_range, 0.1, 50.0)
         if detection_range is not None:
-            lo, hi = (float(v) for v in detection_range)
-            if not 0.0 <= lo < hi:
+            try:
+                lo, hi = (float(v) for v in detection_range)
+            except (TypeError, ValueError):
+                raise InvalidArgumentError(f"detection_range={detection_range!r} must be (d_min, d_max) metres, e.g. (0.5, 3.5)") from None
+            if not (0.0 <= lo < hi and math.isfinite(hi)):
                 raise InvalidArgumentError(f"detection_range={detection_range!r} must be (d_min, d_max) metres with 0 <= d_min < d_max")
             detection_range = (lo, hi)
         self.fixed_detection_range = detection_range

@@ -37,6 +37,7 @@ from typing import Any, Hashable, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from navgym.errors import InvalidArgumentError
+from navgym.core.checks import check_int
 
 #: The semantic levels of the voxel map (paper: L_s).
 LEVELS = ("scene", "region", "object")
@@ -77,8 +78,8 @@ class DetectionCaptions:
         if not callable(getattr(reasoner, "similarity", None)):
             raise InvalidArgumentError(f"reasoner={reasoner!r} has no similarity(a, b); pass a navgym reasoner")
         self.reasoner = reasoner
-        self.max_objects = int(max_objects)
-        self.min_pixels = int(min_pixels)
+        self.max_objects = check_int("max_objects", max_objects, 1)
+        self.min_pixels = check_int("min_pixels", min_pixels, 1)
 
     def describe(self, obs: dict[str, Any], detections: Sequence[Any], boxes: Sequence[tuple[int, int, int, int]], counts: np.ndarray | None = None) -> list[Hashable | None]:
         if counts is None:

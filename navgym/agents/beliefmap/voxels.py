@@ -81,8 +81,11 @@ class VoxelBeliefMap:
         similarity_floor: float = 0.0,
     ):
         check_range("voxel_size", voxel_size, 0.02, 2.0)
-        low, high = (float(v) for v in height_range)
-        if not high > low:
+        try:
+            low, high = (float(v) for v in height_range)
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(f"height_range={height_range!r} must be (low, high) metres above the floor, e.g. (0.0, 3.0)") from None
+        if not (math.isfinite(low) and math.isfinite(high) and high > low):
             raise InvalidArgumentError(f"height_range={height_range!r} must be (low, high) with high > low, metres")
         self.features = features
         self.voxel_size = float(voxel_size)

@@ -138,6 +138,18 @@ class GroundingAgent:
                 f"agent {self.agent_name!r} drives velocity-commanded bodies (Box actions: embodiment=jetbot|h1|aliengo); "
                 f"this env's actions are {env.action_space}"
             )
+        sensors = tuple(getattr(env.unwrapped, "sensors", ()))
+        if sensors and not {"prompt_text", "prompt_image"} & set(sensors):
+            raise InvalidArgumentError(
+                f"agent {self.agent_name!r} grounds a SemanticNav prompt (the prompt_text / prompt_image sensors); this env "
+                f"emits {list(sensors)}: use a SemanticNav env, e.g. --env SemanticNav-ProcHouse-v0 --env-option embodiment=jetbot"
+            )
+        missing = [s for s in ("rgb", "depth") if sensors and s not in sensors]
+        if missing:
+            raise InvalidArgumentError(
+                f"agent {self.agent_name!r} needs the sensors {missing}, which this env does not emit (sensors={list(sensors)}); "
+                f"make it with sensors={tuple(dict.fromkeys(list(sensors) + missing))}"
+            )
         import torch
 
         from navgym.agents.grounding.models import GroundingPredictor

@@ -18,7 +18,14 @@ def make_perception(env: Any, perception: Any, seed: int = 0, *, who: str = "the
     sensor and scene labels: privileged), ``"noisy"`` (the same through
     :class:`~navgym.agents.perception.NoisyPerception` with :data:`NOISE`, overridden by the
     ``noise`` keywords that are not ``None``, seeded by ``seed``), or an object with ``detect``
-    returned as it is."""
+    returned as it is. Noise keywords with another perception are an error (they would be ignored)."""
+    seed = check_int("noise_seed", seed, 0)
+    given = sorted(k for k, v in noise.items() if v is not None)
+    if perception != "noisy" and given:
+        raise InvalidArgumentError(
+            f"{', '.join(f'{k}={noise[k]!r}' for k in given)}: noise options apply to perception='noisy' only ({who} has "
+            f"perception={perception!r}, which has no noise); add perception=noisy or drop them"
+        )
     if not isinstance(perception, str):
         if not callable(getattr(perception, "detect", None)):
             raise InvalidArgumentError(f"perception={perception!r} is neither one of {list(PERCEPTIONS)} nor a Perception (no detect())")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from navgym.agents.reasoning.base import ReasonerStats
-from navgym.agents.reasoning.openai_compat import OpenAIReasoner, _Failure, _flag
+from navgym.agents.reasoning.openai_compat import OpenAIReasoner, _Failure, _flag, _number
 from navgym.core.checks import check_int
 from navgym.errors import InvalidArgumentError
 
@@ -124,13 +124,13 @@ class LlamaReasoner(OpenAIReasoner):
         self.model = path.stem
         self._api_key = None
         self.timeout = None
-        self.strict = _flag(strict)
+        self.strict = _flag("strict", strict)
         self.retries = 0
-        self.temperature = float(temperature)
+        self.temperature = _number("temperature", temperature, 0.0, 2.0)
         self.seed = int(seed)
-        self.json_mode = _flag(json_mode)
-        self.max_tokens = int(max_tokens)
-        self.option_tokens = int(option_tokens)
+        self.json_mode = _flag("json_mode", json_mode)
+        self.max_tokens = int(_number("max_tokens", max_tokens, 1, 1_000_000, integer=True))
+        self.option_tokens = int(_number("option_tokens", option_tokens, 1, 1_000_000, integer=True))
         self._fallback_spec = fallback
         self._fallback = None
         self.stats = ReasonerStats()

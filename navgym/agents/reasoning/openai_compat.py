@@ -13,7 +13,9 @@ adds retries, pydantic models and more dependencies, and we need one endpoint). 
 * ``similarity``: always local (chat models have no embeddings): the embedded reasoner's.
 
 Every failure is counted in :attr:`OpenAIReasoner.stats` (``failures`` by reason: ``timeout``,
-``connection_error``, ``http_error``, ``malformed``, ``refusal``; ``fallbacks`` by method) and
+``connection_error``, ``http_error``, ``malformed``, ``refusal``, and ``endpoint_down`` for calls
+not sent because ``give_up_after`` requests in a row timed out or found no server; ``fallbacks``
+by method) and
 answered by the fallback reasoner (the embedded one by default); ``strict=True`` raises
 :class:`~navgym.agents.reasoning.base.ReasonerUnavailableError` instead. ``complete`` has no
 offline fallback: it counts and raises.
@@ -23,8 +25,10 @@ from __future__ import annotations
 
 import json
 import logging
+import numbers
 import os
 import re
+import time
 from typing import Any
 
 import numpy as np
@@ -38,6 +42,7 @@ from navgym.agents.reasoning.base import (
     goal_graph_from_dict,
 )
 from navgym.agents.reasoning.minilm import require
+from navgym.core.checks import check_range
 from navgym.errors import InvalidArgumentError
 
 log = logging.getLogger("navgym.agents.reasoning")
@@ -185,6 +190,12 @@ class OpenAIReasoner:
         max_tokens: Reply budget of ``parse_goal``.
         option_tokens: Reply budget of ``score_options`` (8: a number; raise it for models that
             think aloud before answering, whose ``<think>...</think>`` block is dropped).
+        give_up_after: After this many requests in a row fail with a timeout or a connection
+            error (an endpoint that is down or unreachable), stop sending requests for
+            ``retry_after`` seconds: calls fail at once with the reason ``endpoint_down`` (counted,
+            answered by the fallback) instead of each waiting ``timeout`` seconds; a warning says
+            so. 0: never give up.
+        retry_after: Seconds before the next request is tried after giving up.
     """
 
     name = "openai"
@@ -204,6 +215,8 @@ class OpenAIReasoner:
         json_mode: bool | str = True,
         max_tokens: int | str = 384,
         option_tokens: int | str = 8,
+        give_up_after: int | str = 3,
+        retry_after: float | str = 60.0,
     ):
         require("The openai reasoner", {"httpx": "httpx"})
         import httpx
@@ -217,17 +230,27 @@ class OpenAIReasoner:
             raise InvalidArgumentError(f"base_url={self.base_url!r} must start with http:// or https://")
         self.model = model or _env(ENV_MODEL)
         self._api_key = api_key or _env(ENV_API_KEY)
-        timeout = timeout if timeout is not None else _env(ENV_TIMEOUT)
-        self.timeout = float(timeout) if timeout is not None else DEFAULT_TIMEOUT
-        if not self.timeout > 0:
-            raise InvalidArgumentError(f"timeout={timeout!r} must be > 0 seconds")
-        self.strict = _flag(strict)
-        self.retries = int(retries)
-        self.temperature = float(temperature)
-        self.seed = None if seed in (None, "", "None") else int(seed)
-        self.json_mode = _flag(json_mode)
-        self.max_tokens = int(max_tokens)
-        self.option_tokens = int(option_tokens)
+        if timeout is None and _env(ENV_TIMEOUT) is not None:
+            self.timeout = _number("timeout", _env(ENV_TIMEOUT), 0.0, 86400.0, low_open=True, source=" ($NAVGYM_LLM_TIMEOUT)")
+        else:
+            self.timeout = _number("timeout", timeout if timeout is not None else DEFAULT_TIMEOUT, 0.0, 86400.0, low_open=True)
+        self.strict = _flag("strict", strict)
+        self.retries = int(_number("retries", retries, 0, 100, integer=True))
+        self.temperature = _number("temperature", temperature, 0.0, 2.0)
+        self.seed = None if seed in (None, "", "None") else int(_number("seed", seed, 0, 2**63 - 1, integer=True))
+        self.json_mode = _flag("json_mode", json_mode)
+        self.max_tokens = int(_number("max_tokens", max_tokens, 1, 1_000_000, integer=True))
+        self.option_tokens = int(_number("option_tokens", option_tokens, 1, 1_000_000, integer=True))
+        self.give_up_after = int(_number("give_up_after", give_up_after, 0, 1_000_000, integer=True))
+        self.retry_after = _number("retry_after", retry_after, 0.0, 86400.0)
+        self._failed_in_a_row, self._down_until, self._down_reason = 0, 0.0, ""
+        if isinstance(fallback, str):
+            from navgym.agents.reasoning.registry import reasoner_names
+
+            if fallback not in reasoner_names() or fallback == "openai":
+                raise InvalidArgumentError(
+                    f"fallback={fallback!r} is not a reasoner to fall back to; use one of {[n for n in reasoner_names() if n != 'openai']} or a reasoner instance"
+                )
         self._fallback_spec = fallback
         self._fallback: Any = None
         self.stats = ReasonerStats()
@@ -284,7 +307,40 @@ class OpenAIReasoner:
         return self.model
 
     def _chat(self, messages: list[dict[str, str]], max_tokens: int, json_mode: bool = False) -> str:
-        """The assistant's text for ``messages`` (raises ``_Failure`` with a reason)."""
+        """The assistant's text for ``messages`` (raises ``_Failure`` with a reason); while the
+        endpoint counts as down (``give_up_after``), fails at once with ``endpoint_down``."""
+        down_until = getattr(self, "_down_until", 0.0)
+        if down_until:
+            if time.monotonic() < down_until:
+                raise _Failure("endpoint_down", f"not called for {self.retry_after:g} s after {self.give_up_after} failed requests in a row ({self._down_reason})")
+            self._down_until = 0.0  # time to try again: one request decides
+            self._failed_in_a_row = max(self.give_up_after - 1, 0)
+        try:
+            content = self._chat_once(messages, max_tokens, json_mode)
+        except _Failure as failure:
+            self._note_failure(failure)
+            raise
+        self._failed_in_a_row = 0
+        return content
+
+    def _note_failure(self, failure: _Failure) -> None:
+        """Count timeouts and connection errors in a row; give the endpoint up after ``give_up_after``."""
+        if failure.reason not in ("timeout", "connection_error"):
+            self._failed_in_a_row = 0  # the server answered: it is up
+            return
+        self._failed_in_a_row = getattr(self, "_failed_in_a_row", 0) + 1
+        limit = getattr(self, "give_up_after", 0)
+        if limit and self._failed_in_a_row >= limit:
+            self._down_until = time.monotonic() + self.retry_after
+            self._down_reason = f"last: {failure.reason}: {failure.detail}"[:200]
+            self._failed_in_a_row = 0
+            log.warning(
+                "reasoner %s: %d requests in a row failed (%s: %s); not calling it for %g s: the fallback answers "
+                "(counted in .stats as endpoint_down; check base_url= and that the server runs, or set give_up_after=0)",
+                self.base_url, limit, failure.reason, failure.detail, self.retry_after,
+            )
+
+    def _chat_once(self, messages: list[dict[str, str]], max_tokens: int, json_mode: bool = False) -> str:
         payload: dict[str, Any] = {
             "model": self._resolve_model(),
             "messages": messages,
@@ -405,7 +461,31 @@ class OpenAIReasoner:
         return f"OpenAIReasoner(base_url={self.base_url!r}, model={self.model!r}, api_key={key}, timeout={self.timeout})"
 
 
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
+def _flag(name: str, value: Any) -> bool:
+    """A boolean option (strings from the command line: true/false, 1/0, yes/no, on/off); anything
+    else is an error naming it (a misspelt ``strict=ture`` used to mean ``False``)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
         return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+    raise InvalidArgumentError(f"{name}={value!r} must be true or false")
+
+
+def _number(name: str, value: Any, low: float, high: float, *, low_open: bool = False, integer: bool = False, source: str = "") -> float:
+    """``value`` (a number, or a string of one: environment variables, command-line options) checked
+    to lie in [low, high]; an error names the parameter, the value and the range."""
+    kind = "an integer" if integer else "a number"
+    number = value
+    if isinstance(value, str):
+        try:
+            number = int(value.strip()) if integer else float(value.strip())
+        except ValueError:
+            raise InvalidArgumentError(f"{name}={value!r}{source} is not {kind}; allowed {'(' if low_open else '['}{low}, {high}]") from None
+    if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real) or (integer and not float(number).is_integer()):
+        raise InvalidArgumentError(f"{name}={value!r}{source} is not {kind}; allowed {'(' if low_open else '['}{low}, {high}]")
+    try:
+        return check_range(name, number, low, high, low_open=low_open)
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"{exc}{source}") from None

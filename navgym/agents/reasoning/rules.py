@@ -78,7 +78,8 @@ _RELATIVE = ("that is", "which is", "that's", "which's", "who is", "located", "p
 
 def _words(text: str) -> list[str]:
     text = text.lower().replace("_", " ").replace("-", " ").replace("'s ", " ")
-    text = re.sub(r"[^a-z0-9, ]+", " ", text)
+    # Letters of any script stay whole ("écran", "près"); [^a-z] used to cut them into "cran pr s".
+    text = re.sub(r"[^\w, ]+|_", " ", text)
     text = text.replace(",", " , ")
     return text.split()
 

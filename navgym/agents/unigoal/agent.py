@@ -115,6 +115,8 @@ class UniGoalAgent(FrontierAgent):
     privileged = False
     #: Not an oracle, but ground-truth perception (the default) reads the semantic sensor.
     ground_truth_perception = True
+    #: Name used in error messages.
+    who = "the unigoal agent"
 
     def __init__(
         self,
@@ -182,7 +184,12 @@ class UniGoalAgent(FrontierAgent):
         self.keypoint_method = choice("keypoint_method", keypoint_method, ("orb", "sift"))
         self.verify_turns = check_int("verify_turns", verify_turns, 0)
         self.env = env
-        self.categories = tuple(categories) if categories is not None else (tuple(env.unwrapped.task.categories) if env is not None else ())
+        if env is not None and not any(s in GOAL_SENSORS for s in env.unwrapped.task.goal_sensors):
+            raise InvalidArgumentError(
+                f"The unigoal agent is for ObjectNav, InstanceImageNav and TextNav (goal sensors {list(GOAL_SENSORS)}); "
+                f"this task's goal sensors are {list(env.unwrapped.task.goal_sensors)}: pick one of those tasks"
+            )
+        self.categories = tuple(categories) if categories is not None else (tuple(getattr(env.unwrapped.task, "categories", ())) if env is not None else ())
         self.perception = make_perception(
             env, perception, noise_seed, who="the unigoal agent", miss_rate=miss_rate, false_positives_per_frame=false_positives_per_frame,
             confusion_rate=confusion_rate, position_noise=position_noise,

@@ -130,6 +130,10 @@ def test_noisy_perception_needs_two_frames(env):
         ({"max_frontiers": 0}, "max_frontiers"),
         ({"base_url": "http://127.0.0.1:1/v1"}, "base_url"),
         ({"perception": "oracle"}, "perception"),
+        ({"height_range": "x"}, "height_range"),  # these two were bare "could not convert string to float"
+        ({"detection_range": "far"}, "detection_range"),
+        ({"miss_rate": 0.3}, "miss_rate"),  # a noise rate without perception=noisy
+        ({"perception": "noisy", "miss_rate": 1.5}, "miss_rate"),
     ],
 )
 def test_bad_options_name_the_parameter(env, options, name):
@@ -196,6 +200,27 @@ def test_wrong_env_is_refused():
     try:
         with pytest.raises(InvalidArgumentError, match="objectgoal sensor"):
             BeliefMapNavAgent(other)
+    finally:
+        other.close()
+
+
+def test_noise_rates_reach_noisy_perception(env):
+    # They used to be refused as "FrontierAgent.__init__() got an unexpected keyword argument 'miss_rate'".
+    agent = make("beliefmapnav", env=env, perception="noisy", miss_rate=0.5, confusion_rate=0.0)
+    assert agent.perception.miss_rate == 0.5 and agent.perception.confusion_rate == 0.0
+
+
+@pytest.mark.parametrize("agent_name", ["beliefmapnav", "vlfm"])
+@pytest.mark.parametrize("task", ["TextNav", "InstanceImageNav"])
+def test_other_tasks_are_refused_as_not_objectnav(agent_name, task):
+    # sensors_for used to add "objectgoal" on any task: gym.make then refused a sensor the user
+    # never asked for, instead of the agent saying it is for ObjectNav.
+    sensors = sensors_for(agent_name, task)
+    assert "objectgoal" not in sensors and {"depth", "gps", "compass", "semantic"} <= set(sensors)
+    other = gym.make(f"{task}-ProcHouse-v0", split="val", sensors=sensors)
+    try:
+        with pytest.raises(InvalidArgumentError, match=r"objectgoal sensor \(ObjectNav\)"):
+            make(agent_name, env=other)
     finally:
         other.close()
 

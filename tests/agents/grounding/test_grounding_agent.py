@@ -160,3 +160,20 @@ def test_missing_corrupt_and_mismatched_checkpoints_are_clear_errors(checkpoints
 def test_config_kinds_match_the_agents():
     assert DualHeatmapAgent.model_kind == GroundingConfig(model="heatmap").model
     assert PointRegressionAgent.model_kind == GroundingConfig(model="point").model
+
+
+def test_an_env_without_a_prompt_or_depth_is_refused_when_the_agent_is_made(tmp_path):
+    # On a velocity-commanded ObjectNav env the agent used to be made, and the first step of the
+    # first episode failed ("needs a prompt"); now making it names the task it is for.
+    checkpoint = tmp_path / "unused.pt"  # never read: the env is refused first
+    objectnav = gym.make("ObjectNav-ProcHouse-v0", split="val", embodiment="jetbot")
+    no_depth = gym.make(ENV, split="val", embodiment="jetbot", sensors=("rgb", "prompt_kind", "prompt_text", "prompt_image"))
+    try:
+        for name in ("dual-heatmap", "point-regression"):
+            with pytest.raises(InvalidArgumentError, match=r"grounds a SemanticNav prompt.*SemanticNav-ProcHouse-v0"):
+                make(name, env=objectnav, checkpoint=str(checkpoint))
+            with pytest.raises(InvalidArgumentError, match=r"needs the sensors \['depth'\]"):
+                make(name, env=no_depth, checkpoint=str(checkpoint))
+    finally:
+        objectnav.close()
+        no_depth.close()

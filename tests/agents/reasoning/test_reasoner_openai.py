@@ -289,3 +289,73 @@ def test_parse_goal_reply_schema_errors():
     with pytest.raises(GoalGraphSchemaError):
         parse_goal_reply('{"nodes": "chair"}')
     assert parse_goal_reply('Here: {"nodes": [{"id": "Sofa"}]} done').target == "sofa"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        # These were a bare "could not convert string to float: 'abc'" / int() error, naming nothing.
+        ({"timeout": "abc"}, r"^timeout='abc' is not a number"),
+        ({"retries": "x"}, r"^retries='x' is not an integer"),
+        ({"temperature": "hot"}, r"^temperature='hot' is not a number"),
+        ({"seed": "s"}, r"^seed='s' is not an integer"),
+        # retries=-3 was accepted and every call then failed with a bare AssertionError.
+        ({"retries": -3}, r"^retries=-3 is out of range"),
+        ({"max_tokens": 0}, r"^max_tokens=0 is out of range"),
+        ({"option_tokens": 2.5}, r"^option_tokens=2.5 is not an integer"),
+        # Misspelt flags used to mean False silently.
+        ({"strict": "ture"}, r"^strict='ture' must be true or false"),
+        ({"json_mode": "maybe"}, r"^json_mode='maybe' must be true or false"),
+        # An unknown fallback failed only at the endpoint's first failure, mid-episode.
+        ({"fallback": "nope"}, r"^fallback='nope' is not a reasoner"),
+    ],
+)
+def test_bad_options_name_the_parameter_and_value(options, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        OpenAIReasoner(base_url="http://127.0.0.1:9/v1", model="m", **options)
+
+
+def test_option_strings_from_the_command_line_are_read(embedded, monkeypatch):
+    r = OpenAIReasoner(base_url="http://127.0.0.1:9/v1", model="m", strict="false", json_mode="no", retries="2", temperature="0.5", timeout="4", fallback=embedded)
+    assert (r.strict, r.json_mode, r.retries, r.temperature, r.timeout) == (False, False, 2, 0.5, 4.0)
+    r.close()
+    r = OpenAIReasoner(base_url="http://127.0.0.1:9/v1", model="m", strict="on", fallback=embedded)
+    assert r.strict is True
+    r.close()
+    monkeypatch.setenv("NAVGYM_LLM_TIMEOUT", "soon")
+    with pytest.raises(InvalidArgumentError, match=r"timeout='soon' \(\$NAVGYM_LLM_TIMEOUT\) is not a number"):
+        OpenAIReasoner(base_url="http://127.0.0.1:9/v1", model="m")
+
+
+def test_an_endpoint_that_keeps_timing_out_is_given_up_then_retried(server, embedded):
+    # A server that accepts and never answers used to cost `timeout` seconds on every call
+    # (30 s by default: a UniGoal step asks ~1 question, so hours per episode, one warning).
+    r = OpenAIReasoner(base_url=server.url, model="m", timeout=0.3, fallback=embedded, give_up_after=2, retry_after=1.0)
+    server.play((200, chat("2"), 1.5))
+    start = time.perf_counter()
+    for _ in range(6):
+        p = r.score_options("Which room is a toilet most likely in?", ROOMS)
+    elapsed = time.perf_counter() - start
+    np.testing.assert_array_equal(p, embedded.score_options("Which room is a toilet most likely in?", ROOMS))
+    assert r.stats.failures == {"timeout": 2, "endpoint_down": 4} and r.stats.fallbacks == {"score_options": 6}
+    assert len([q for q in server.requests if q[0] == "POST"]) == 2  # the last four were not sent
+    assert elapsed < 0.3 * 2 + 0.8, elapsed
+    # After retry_after one request is tried again; the server answers now, so it is used again.
+    time.sleep(1.1)
+    server.play(chat("3"))
+    assert int(np.argmax(r.score_options("x", ROOMS))) == 2 and r.stats.answered == {"score_options": 1}
+    r.close()
+
+
+def test_give_up_after_zero_always_calls_the_endpoint(embedded):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    r = OpenAIReasoner(base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout=2, fallback=embedded, give_up_after=0)
+    for _ in range(5):
+        r.score_options("x", ROOMS)
+    assert r.stats.failures == {"connection_error": 5}
+    r.close()
+    with pytest.raises(InvalidArgumentError, match=r"^give_up_after=-1 is out of range"):
+        OpenAIReasoner(base_url=f"http://127.0.0.1:{port}/v1", model="m", give_up_after=-1)

@@ -82,6 +82,9 @@ def test_parse_goal_recovers_every_textnav_sentence(sentences):
         ("the light", [("light", {})], [], None),
         ("the picture next to the picture", [("picture", {}), ("picture #2", {})], [("picture", "next to", "picture #2")], None),
         ("the mirror above the sink in the master bedroom", [("mirror", {}), ("sink", {})], [("mirror", "above", "sink")], "master bedroom"),
+        # accented letters stay whole (they were cut out: "the café table" -> "caf table")
+        ("the café table next to the sofa", [("café table", {}), ("sofa", {})], [("café table", "next to", "sofa")], None),
+        ("Find the ÉCRAN", [("écran", {})], [], None),
     ],
 )
 def test_parse_goal_on_handwritten_instructions(text, nodes, edges, room):

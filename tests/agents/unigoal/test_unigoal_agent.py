@@ -115,6 +115,12 @@ def test_instance_imagenav_gets_the_privileged_goal_image_semantics(envs):
         ({"anchor_steps": 1.5}, "anchor_steps"),
         ({"semantic_radius": 0.0}, "semantic_radius"),
         ({"perception": "noisy", "noise_seed": -1}, "noise_seed"),
+        ({"noise_seed": "a"}, "noise_seed"),
+        # noise rates without perception=noisy used to be ignored silently (ground truth ran)
+        ({"miss_rate": 0.5}, "miss_rate"),
+        ({"perception": BoxOnlyPerception(), "position_noise": 0.2}, "position_noise"),
+        ({"initial_spin": "maybe"}, "initial_spin"),
+        ({"agent_height": -1}, "agent_height"),
     ],
 )
 def test_bad_options_name_the_parameter(envs, options, name):
@@ -140,6 +146,16 @@ def test_missing_sensors_are_named():
     finally:
         for env in envs.values():
             env.close()
+
+
+def test_imagenav_is_refused_with_the_tasks_it_supports():
+    # It used to fail with AttributeError: 'ImageNavTask' object has no attribute 'categories'.
+    env = make_env("ImageNav", sensors=sensors_for("unigoal", TASKS.get("ImageNav")))
+    try:
+        with pytest.raises(InvalidArgumentError, match=r"ObjectNav, InstanceImageNav and TextNav.*\['imagegoal'\]"):
+            make("unigoal", env)
+    finally:
+        env.close()
 
 
 def test_needed_sensors_are_what_sensors_for_adds():
