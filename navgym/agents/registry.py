@@ -13,6 +13,9 @@ wrappers its perception needs, e.g. UniGoal's :class:`~navgym.agents.perception.
 
 from __future__ import annotations
 
+import difflib
+import inspect
+import re
 from typing import Any, Callable
 
 import gymnasium as gym
@@ -76,8 +79,41 @@ def make(name: str, env: gym.Env | None = None, **kwargs: Any) -> Agent:
 
     Raises:
         UnknownNameError: (a ``ValueError``) for an unknown name, with the closest registered names.
+        InvalidArgumentError: an option the agent does not take, naming the agent, the option and
+            the options it takes (Python's own ``TypeError`` named a base class's ``__init__``).
     """
-    return AGENTS.get(name)(env=env, **kwargs)
+    factory = AGENTS.get(name)
+    try:
+        return factory(env=env, **kwargs)
+    except TypeError as exc:
+        match = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if match is None or match.group(1) not in kwargs:
+            raise
+        from navgym.errors import InvalidArgumentError
+
+        option, known = match.group(1), agent_options(factory)
+        close = difflib.get_close_matches(option, known, n=3)
+        raise InvalidArgumentError(
+            f"agent {name!r} takes no option {option}={kwargs[option]!r}"
+            + (f"; did you mean {' or '.join(close)}?" if close else "")
+            + (f" Its options: {', '.join(known)}" if known else "")
+        ) from exc
+
+
+def agent_options(factory: Callable) -> list[str]:
+    """The keyword options ``factory`` takes besides ``env``: the named parameters of its
+    ``__init__`` and, while one passes ``**kwargs`` on, of its base classes' (a function: its own)."""
+    names: list[str] = []
+    chain = [c.__dict__["__init__"] for c in factory.__mro__ if "__init__" in c.__dict__ and c is not object] if isinstance(factory, type) else [factory]
+    for function in chain:
+        try:
+            parameters = inspect.signature(function).parameters.values()
+        except (TypeError, ValueError):
+            break
+        names += [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("self", "env") and p.name not in names]
+        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
+            break
+    return sorted(names)
 
 
 def make_for_env(name: str, env: gym.Env, **kwargs: Any) -> tuple[Agent, gym.Env]:

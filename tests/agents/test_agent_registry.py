@@ -15,6 +15,25 @@ def test_make_unknown_agent_suggests_the_closest_name():
         make("fronteir")
 
 
+@pytest.mark.parametrize(("name", "option", "suggested", "listed"), [
+    ("vlfm", "initial_spn", "initial_spin", "max_objects"),  # an option of a base class (FrontierAgent) is listed too
+    ("random", "stop_prob", "stop_probability", "seed"),
+    ("rsrnav", "checkpont", "checkpoint", "deterministic"),  # a factory function
+])
+def test_an_option_an_agent_does_not_take_names_the_agent_and_its_options(name, option, suggested, listed):
+    """Python's TypeError named a base class's __init__ ("FrontierAgent.__init__() got an
+    unexpected keyword argument"), even for vlfm; now the agent, the option and what it takes."""
+    from navgym.agents.registry import agent_options
+    from navgym.errors import InvalidArgumentError
+
+    env = gym.make("ObjectNav-ProcHouse-v0", num_scenes=1, episodes_per_scene=1)
+    with pytest.raises(InvalidArgumentError, match=rf"agent '{name}' takes no option {option}=1; did you mean {suggested}\b.*Its options: .*{listed}"):
+        make(name, env=env, **{option: 1})
+    from navgym.agents.registry import AGENTS
+
+    assert "env" not in agent_options(AGENTS.get(name)) and suggested in agent_options(AGENTS.get(name))
+
+
 def test_oracle_refuses_to_run_without_the_privileged_wrapper():
     env = gym.make("ImageNav-ProcHouse-v0", num_scenes=1, episodes_per_scene=1)
     obs, _ = env.reset(seed=0)
