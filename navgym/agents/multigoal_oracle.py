@@ -40,9 +40,11 @@ class MultiGoalOracleAgent:
             raise InvalidArgumentError(f"the multigoal-oracle agent needs discrete actions with {missing}; this env's are {list(actions)}")
         self._episode: Any = None
         self._plan: list[int] = []
+        self._steps = 0
 
     def reset(self) -> None:
         self._episode = None
+        self._steps = 0
 
     def _replan(self) -> None:
         tracker = self.env.measures.measure("subgoals_reached")
@@ -55,8 +57,12 @@ class MultiGoalOracleAgent:
     def policy(self, obs: dict[str, Any]) -> int:
         env = self.env
         tracker = env.measures.measure("subgoals_reached")
-        if self._episode is not env.episode:
+        # A new episode, or the same episode object reset again (env.reset with the same seed,
+        # without agent.reset()): the step counter went back, so plan again.
+        steps = int(env.measures.measure("num_steps").value)
+        if self._episode is not env.episode or steps == 0 or steps < self._steps:
             self._replan()
+        self._steps = steps
         self._plan = [i for i in self._plan if i not in tracker.reached]
         if not self._plan:
             return env.actions.index("stop")

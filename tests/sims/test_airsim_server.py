@@ -128,7 +128,7 @@ def _state_of_vehicle(client) -> AgentState:
 
 
 def test_images_match_the_embedded_renderer(client, embedded):
-    """Scene raw (BGR) and PNG, DepthPlanar floats and Segmentation colours, against the embedded
+    """Scene raw (RGB bytes, as Cosys-AirSim sends them) and PNG, DepthPlanar floats and Segmentation colours, against the embedded
     simulator rendering the same camera: the default front_center, 1.25 m up, 90 degrees."""
     state = _state_of_vehicle(client)
     truth = embedded.render([(state, CameraSpec(width=W, height=H, hfov=90.0, camera_height=1.25, outputs=("rgb", "depth", "semantic"), max_depth=1000.0))])[0]
@@ -141,8 +141,8 @@ def test_images_match_the_embedded_renderer(client, embedded):
     ]
     raw, png, planar, perspective, segmentation = client.simGetImages(requests)
     assert all((r.width, r.height) == (W, H) for r in (raw, png, planar, perspective, segmentation))
-    bgr = np.frombuffer(raw.image_data_uint8, dtype=np.uint8).reshape(H, W, 3)
-    assert np.array_equal(bgr[..., ::-1], truth["rgb"])
+    rgb = np.frombuffer(raw.image_data_uint8, dtype=np.uint8).reshape(H, W, 3)
+    assert np.array_equal(rgb, truth["rgb"])
     from PIL import Image
 
     assert png.image_data_uint8[:8] == b"\x89PNG\r\n\x1a\n"
@@ -152,7 +152,7 @@ def test_images_match_the_embedded_renderer(client, embedded):
     ray = cosysairsim.get_pfm_array(perspective)
     assert (ray >= depth - 1e-4).all() and ray[H // 2, W // 2] == pytest.approx(depth[H // 2, W // 2], rel=1e-3)
     assert ray[0, 0] > depth[0, 0] * 1.3  # a corner ray is longer than its z-depth at 90 degrees
-    colours = np.frombuffer(segmentation.image_data_uint8, dtype=np.uint8).reshape(H, W, 3)[..., ::-1]
+    colours = np.frombuffer(segmentation.image_data_uint8, dtype=np.uint8).reshape(H, W, 3)
     colormap = np.load(f"{cosysairsim.__path__[0]}/colormap.npy", mmap_mode="r")
     assert np.array_equal(colours, np.asarray(colormap)[truth["semantic"]])
     names = client.simListInstanceSegmentationObjects()
@@ -214,17 +214,16 @@ def test_lidar_matches_the_ray_ring(client, server):
     cloud = np.asarray(data.point_cloud, dtype=np.float64).reshape(-1, 3)
     assert len(cloud) > 1000 and len(data.groundtruth) == len(cloud)
     settings = server.service.lidar_settings
-    sensor = frames.read_vector(data.pose.position)
-    assert np.linalg.norm(cloud - sensor, axis=1).max() <= settings["max_range"] + 1e-3
-    # The same sweep from the function, moved into the world frame, gives the same points.
+    # Cosys-AirSim's shape: points in the sensor's frame (NED axes), pose relative to the vehicle.
+    assert np.allclose(frames.read_vector(data.pose.position), [0.0, 0.0, -settings["mount_height"]])
+    assert np.linalg.norm(cloud, axis=1).max() <= settings["max_range"] + 1e-3
+    # The same sweep from the function, in the sensor's axes (x forward, y right, z down).
     state = _state_of_vehicle(client)
     sim = server.service.sim
     sim.set_agent_state(state, snap=True)
     local = lidar_points(sim, 0, channels=settings["channels"], points_per_channel=settings["points_per_channel"],
                          vertical_fov=settings["vertical_fov"], max_range=settings["max_range"], mount_height=settings["mount_height"])
-    c, s = math.cos(state.yaw), math.sin(state.yaw)
-    world = local @ np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]]).T + state.position + [0.0, settings["mount_height"], 0.0]
-    assert np.allclose(frames.ned_to_nav(cloud), world, atol=1e-4)
+    assert np.allclose(cloud, np.stack([-local[:, 2], local[:, 0], -local[:, 1]], axis=1), atol=1e-4)
     with pytest.raises(RPCError, match="no LiDAR named 'radar'"):
         client.getLidarData("radar")
 

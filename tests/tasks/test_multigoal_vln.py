@@ -428,6 +428,24 @@ def test_the_privileged_oracle_succeeds_and_a_random_agent_does_not():
     assert np.mean([r["success"] for r in random_results]) <= 0.1
 
 
+def test_the_oracle_replans_when_the_same_episode_is_reset_without_agent_reset(env):
+    """env.reset(seed=...) twice gives the same episode object; an oracle not told agent.reset()
+    kept its old plan (the last sub-goal only), walked there and stopped: a failure."""
+    from navgym.agents import make
+
+    oracle = make("multigoal-oracle", env=env)
+    results = []
+    for _ in range(2):
+        obs, info = env.reset(seed=0, options={"episode_index": 0})  # no oracle.reset() in between
+        done = False
+        while not done:
+            obs, _, terminated, truncated, info = env.step(oracle.policy(obs))
+            done = terminated or truncated
+        results.append(info)
+    assert results[0]["success"] == 1.0, results[0]
+    assert results[1]["success"] == 1.0 and results[1]["num_steps"] == results[0]["num_steps"], results
+
+
 def test_hand_written_subgoals_that_name_nothing_are_clear_errors(env):
     """A sub-goal naming no instance of the scene, or constraints that describe another instance
     (or nothing), are DatasetFormatErrors at reset naming the episode, the goal and the fix."""

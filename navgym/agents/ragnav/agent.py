@@ -112,9 +112,12 @@ class RAGNavAgent(FrontierAgent):
         if env is None or "found" not in tuple(getattr(env.unwrapped, "actions", ())):
             raise InvalidArgumentError("the ragnav agents need env= a MultiGoalVLN env (actions with 'found'), e.g. gym.make('MultiGoalVLN-ProcHouse-v0')")
         frontier_options.setdefault("stop_distance", found_distance)
+        # Checked before the frontier machinery's own check, so the error names this agent and
+        # every sensor it needs (not "the frontier agent" and a part of them).
+        inputs = choice("inputs", inputs, INPUT_KINDS)
+        require_sensors(env, NEEDED + (("temperature",) if inputs == INPUT_KINDS[2] else ()), "the naive-rag agent" if flag("naive", naive) else "the ragnav agent")
         super().__init__(env, cell_size=cell_size, **frontier_options)
-        self.inputs = choice("inputs", inputs, INPUT_KINDS)
-        require_sensors(env, NEEDED + (("temperature",) if self.inputs == INPUT_KINDS[2] else ()), "the ragnav agent")
+        self.inputs = inputs
         self.options = RetrievalOptions(
             forest=flag("forest", forest), topology=flag("topology", topology), spatial=flag("spatial", spatial),
             neighbours=flag("neighbours", neighbours), naive=flag("naive", naive),
@@ -132,7 +135,13 @@ class RAGNavAgent(FrontierAgent):
         self.view_distance = check_range("view_distance", view_distance, 0.0, 100.0, low_open=True)
         self.min_pixels = int(check_range("min_pixels", min_pixels, 1, 1e6))
         self.max_visit_steps = int(check_range("max_visit_steps", max_visit_steps, 1, 1e6))
-        self.omega, self.sigma_forest, self.merge_similarity = float(omega), float(sigma_forest), float(merge_similarity)
+        # Eq. 5: omega weighs spatial against semantic similarity, sigma_forest (metres) scales the
+        # distance decay (0 would divide by zero), merge_similarity is a cosine-like cut.
+        self.omega = check_range("omega", omega, 0.0, 1.0)
+        self.sigma_forest = check_range("sigma_forest", sigma_forest, 0.0, 1000.0, low_open=True)
+        self.merge_similarity = check_range("merge_similarity", merge_similarity, -1.0, 1.0)
+        if max_episode_steps is not None:
+            max_episode_steps = int(check_range("max_episode_steps", max_episode_steps, 1, 1e7))
         limit = max_episode_steps or getattr(getattr(env, "spec", None), "max_episode_steps", None) or 1000
         self.explore_steps = int(check_range("explore_fraction", explore_fraction, 0.0, 1.0) * limit)
         self.reset()

@@ -100,6 +100,13 @@ def parse_phrase(phrase: str, index: int = 0) -> SubTask:
         words = words[1:]
     if not words:
         raise InvalidArgumentError(f"phrase={phrase!r} names no object; pass a noun phrase such as 'the red chair'")
+    joined = " ".join(words)
+    if "," in joined or ";" in joined or {"then", "finally"} & set(joined.replace(",", " ").split()):
+        # A list the templates did not split ("the sofa, then the bed"): never one object's name.
+        raise InvalidArgumentError(
+            f"phrase={phrase!r} reads as several targets, not one object (category {joined!r}); write the instruction as "
+            "'First go to A, then to B.', 'Visit A and B, in any order.' or 'Go to A.'"
+        )
     return SubTask(index=index, phrase=phrase.strip(), category=" ".join(words), color=color, material=material, near=near, room=room)
 
 
@@ -121,16 +128,16 @@ def parse_instruction(text: str) -> TaskPlan:
     """
     raw = " ".join(str(text).strip().split())
     low = raw.lower().rstrip(".")
-    m = re.match(r"^visit (.+), in any order$", low)
+    m = re.match(r"^visit (.+?),?\s+in any order$", low)
     if m:
         phrases, kind, ordered = _split_list(m.group(1)), "any_order", False
-    elif low.startswith("first go to "):
-        body = low[len("first go to "):]
-        phrases = [re.sub(r"^(and finally|finally|then)\s+to\s+", "", p.strip()) for p in re.split(r",\s*|\s+then\s+to\s+", body)]
-        phrases = [re.sub(r"^(and finally|then)\s+to\s+", "", p) for p in phrases if p.strip()]
+    elif low.startswith(("first go to ", "go to ")):
+        # "First go to A, then to B, and finally to C." (hand-written variants: "Go to A, then B.")
+        body = low[len("first go to "):] if low.startswith("first ") else low[len("go to "):]
+        connective = r"^(?:and finally|finally|and then|then|and)\s+(?:to\s+)?"
+        phrases = [re.sub(connective, "", p.strip()) for p in re.split(r",\s*|\s+then\s+(?:to\s+)?", body)]
+        phrases = [p for p in phrases if p.strip()]
         kind, ordered = "sequential", True
-    elif low.startswith("go to "):
-        phrases, kind, ordered = [low[len("go to "):]], "sequential", True
     else:
         raise InvalidArgumentError(
             f"instruction={text!r} matches no template; expected 'First go to A, then to B ...', 'Visit A and B, in any order.' or 'Go to A.'"

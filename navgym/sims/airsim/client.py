@@ -53,7 +53,19 @@ class Connection:
         return f"{self.host}:{self.port}"
 
     def _new_client(self):
+        import socket
+
         import cosysairsim
+
+        # rpc-msgpack resolves the host inside its I/O loop and drops the error there, so a
+        # misspelt host would only show as a timeout after `timeout` seconds: resolve it first.
+        try:
+            socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise AirSimConnectionError(
+                f"cannot resolve the AirSim server's host={self.host!r} ({exc}); check host= (or NAVGYM_AIRSIM_HOST), "
+                f"e.g. '127.0.0.1' for a server on this machine; {START_HINT.format(port=self.port)}"
+            ) from None
 
         # cosysairsim counts its timeout in whole seconds (a periodic check each second).
         return cosysairsim.VehicleClient(ip=self.host, port=self.port, timeout_value=max(1, int(round(self.timeout))))
@@ -70,8 +82,9 @@ class Connection:
         :class:`AirSimServerError`."""
         from msgpackrpc.error import RPCError, TimeoutError, TransportError
 
+        client = self.client  # AirSimConnectionError (an OSError) for a host that does not resolve
         try:
-            return self.client.client.call(method, *args)
+            return client.client.call(method, *args)
         except TimeoutError as exc:
             self.close()
             raise AirSimConnectionError(

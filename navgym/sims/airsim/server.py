@@ -5,7 +5,7 @@ ProcHouse houses (or any navgym scene) on a laptop, no Unreal needed.
 msgpack-rpc on 127.0.0.1 (loopback only), answering the calls of AirSim's clients
 (``cosysairsim``, which ``pip install "navgym[airsim]"`` brings) in computer-vision mode with
 AirSim's message shapes: ``Pose`` dicts in NED metres, ``ImageResponse`` fields (``Scene`` and
-``Segmentation`` uncompressed (BGR bytes) or PNG, ``DepthPlanar`` / ``DepthPerspective`` as float
+``Segmentation`` uncompressed (RGB bytes, as Cosys-AirSim) or PNG, ``DepthPlanar`` / ``DepthPerspective`` as float
 lists), ``LidarData`` point lists, and rpclib's error texts for unknown methods and bad argument
 counts. What each call does, and what is navgym's own, is in docs/airsim.md.
 
@@ -211,7 +211,7 @@ class AirSimService:
                     "Cameras": {c: {"CaptureSettings": [{"Width": cam.width, "Height": cam.height, "FOV_Degrees": cam.fov}]}
                                 for c, cam in v.cameras.items()},
                     "Sensors": {"lidar": {"SensorType": 6, "NumberOfChannels": self.lidar_settings["channels"],
-                                          "Range": self.lidar_settings["max_range"], "DataFrame": "VehicleInertialFrame"}},
+                                          "Range": self.lidar_settings["max_range"], "DataFrame": "SensorLocalFrame"}},
                 }
                 for name, v in self.vehicles.items()
             },
@@ -503,7 +503,9 @@ class AirSimService:
                 elif compress:
                     response["image_data_uint8"] = encode_png(rgb)
                 else:
-                    response["image_data_uint8"] = np.ascontiguousarray(rgb[..., ::-1]).tobytes()  # AirSim sends BGR
+                    # RGB, as Cosys-AirSim (whose version, 4, this server reports) since 2019;
+                    # Microsoft AirSim (version 1) sends BGR.
+                    response["image_data_uint8"] = np.ascontiguousarray(rgb).tobytes()
             responses.append(response)
         return responses
 
@@ -573,9 +575,12 @@ class AirSimService:
     # -- lidar --------------------------------------------------------------------------------
     @_rpc
     def getLidarData(self, lidar_name: str = "", vehicle_name: str = "") -> dict:
-        """One sweep of the vehicle's LiDAR: ``point_cloud`` a flat [x, y, z, ...] list in the world
-        NED frame (AirSim's default ``VehicleInertialFrame``), ``pose`` the sensor's world pose,
-        ``groundtruth`` one object name per point (``"background"`` for unannotated geometry)."""
+        """One sweep of the vehicle's LiDAR, as Cosys-AirSim sends it (``UnrealLidarSensor.cpp``,
+        ``LidarSimple.hpp``): ``point_cloud`` a flat [x, y, z, ...] list in the **sensor's** frame
+        (NED axes: x forward, y right, z down; Cosys-AirSim has no ``DataFrame`` setting),
+        ``pose`` the sensor's pose relative to the vehicle, ``groundtruth`` one object name per
+        point (``"background"`` for unannotated geometry). Only hits are sent (Cosys-AirSim also
+        sends [0, 0, 0] for each miss)."""
         from navgym.sims.embedded.lidar import lidar_points
 
         if lidar_name not in ("", "lidar", "Lidar1", "LidarSensor1"):
@@ -587,17 +592,13 @@ class AirSimService:
         local, ids = lidar_points(self.sim, agent, channels=settings["channels"], points_per_channel=settings["points_per_channel"],
                                   vertical_fov=settings["vertical_fov"], max_range=settings["max_range"],
                                   mount_height=settings["mount_height"], return_instances=True)
-        state = AgentState(vehicle.position, vehicle.rotation)
-        yaw = state.yaw
-        c, s = math.cos(yaw), math.sin(yaw)
-        world_from_agent = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
-        origin = vehicle.position + np.array([0.0, settings["mount_height"], 0.0])
-        world = local.astype(np.float64) @ world_from_agent.T + origin
+        # The agent frame (x right, y up, -z forward, origin at the sensor) -> the sensor's NED axes:
+        # the same fixed rotation as navgym's world -> NED (frames.nav_to_ned).
         names_by_id = {inst.id: name for name, inst in self.objects.items()}
         return {
-            "point_cloud": frames.nav_to_ned(world).astype(np.float32).ravel().tolist(),
+            "point_cloud": frames.nav_to_ned(local.astype(np.float64)).astype(np.float32).ravel().tolist(),
             "time_stamp": time.time_ns(),
-            "pose": frames.pose_msg(frames.nav_to_ned(origin), frames.nav_quat_to_ned(vehicle.rotation)),
+            "pose": frames.pose_msg((0.0, 0.0, -float(settings["mount_height"])), (1.0, 0.0, 0.0, 0.0)),
             "groundtruth": [names_by_id.get(int(i), "background") for i in ids],
         }
 

@@ -28,9 +28,10 @@ AirSim is NED (z down); every conversion is in :mod:`navgym.sims.airsim.frames`.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -43,6 +44,15 @@ from navgym.sims.base import GridGeometry, Simulator
 
 #: AirSim image types (``cosysairsim.ImageType``) the backend asks for.
 _SCENE, _DEPTH_PLANAR, _SEGMENTATION = 0, 1, 5
+#: The cameras every AirSim / Cosys-AirSim vehicle has (names and their pre-1.2 numbers); others
+#: come from settings.json (``Vehicles.<name>.Cameras``, read with ``getSettingsString``).
+AIRSIM_CAMERAS = ("front_center", "front_right", "front_left", "bottom_center", "back_center", "fpv", "0", "1", "2", "3", "4")
+#: How far the pose a server reports for a rendered frame may be from the pose asked for
+#: (metres, degrees): more means the camera is not where navgym put it.
+CAMERA_POSE_TOLERANCE = (0.02, 0.5)
+#: How far a vehicle may be from where the backend put it (metres, degrees) before the backend
+#: concludes another client moves it.
+VEHICLE_POSE_TOLERANCE = (0.01, 0.5)
 INSTALL_HINT = 'pip install "navgym[airsim]" (the Cosys-AirSim client cosysairsim 3.5, which brings rpc-msgpack)'
 
 
@@ -58,8 +68,14 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         port: Server port (default ``$NAVGYM_AIRSIM_PORT`` or AirSim's 41451).
         vehicle: Agent 0's vehicle name (``""``: the server's default vehicle).
         camera: The camera that renders every request (``"0"`` is AirSim's ``front_center``).
+        cameras: Other cameras by image size, ``{"WxH": name}``, for requests of that size: an
+            Unreal AirSim renders each camera at its settings.json ``CaptureSettings`` size only,
+            so e.g. the env's 1x1 ceiling probe needs a 1x1 camera (``{"1x1": "probe"}``).
         motion: ``"pose"`` or ``"velocity"`` (module docstring).
-        image_compression: ``"none"`` (raw BGR bytes) or ``"png"`` for rgb frames.
+        image_compression: ``"none"`` (raw bytes) or ``"png"`` for rgb frames.
+        channel_order: Byte order of uncompressed frames: ``"rgb"`` (Cosys-AirSim, and navgym's
+            server), ``"bgr"`` (Microsoft AirSim since 1.2), or ``"auto"``: ``"rgb"`` when the
+            server reports version 4 or more (``getServerVersion``; Cosys-AirSim's), else ``"bgr"``.
         timeout: Seconds one RPC call may take.
         cell_size: Navigation grid resolution, metres.
 
@@ -78,8 +94,10 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         port: int | None = None,
         vehicle: str = "",
         camera: str = "0",
+        cameras: Mapping[str, str] | None = None,
         motion: str = "pose",
         image_compression: str = "none",
+        channel_order: str = "auto",
         timeout: float = 60.0,
         cell_size: float = 0.05,
     ):
@@ -100,13 +118,37 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
             raise InvalidArgumentError(f"motion={motion!r} must be 'pose' (set poses) or 'velocity' (moveByVelocity)")
         if image_compression not in ("none", "png"):
             raise InvalidArgumentError(f"image_compression={image_compression!r} must be 'none' or 'png'")
-        if not (isinstance(timeout, (int, float)) and 1.0 <= float(timeout) <= 3600.0):
-            raise InvalidArgumentError(f"timeout={timeout!r} must be in [1, 3600] seconds")
+        if channel_order not in ("auto", "rgb", "bgr"):
+            raise InvalidArgumentError(
+                f"channel_order={channel_order!r} must be 'auto', 'rgb' (Cosys-AirSim) or 'bgr' (Microsoft AirSim)"
+            )
+        if isinstance(timeout, bool) or not (isinstance(timeout, (int, float)) and 1.0 <= float(timeout) <= 3600.0):
+            raise InvalidArgumentError(f"timeout={timeout!r} must be a number of seconds in [1, 3600]")
+        if not isinstance(vehicle, str):
+            raise InvalidArgumentError(f"vehicle={vehicle!r} must be a vehicle name string ('' picks the server's default vehicle)")
+        if isinstance(camera, bool) or not isinstance(camera, (str, int)):
+            raise InvalidArgumentError(f"camera={camera!r} must be a camera name, e.g. 'front_center' or '0'")
         self.host, self.port = host, int(port)
         self.vehicle, self.camera = str(vehicle), str(camera)
+        self.cameras_by_size: dict[tuple[int, int], str] = {}
+        if cameras is not None:
+            import re
+
+            if not isinstance(cameras, Mapping):
+                raise InvalidArgumentError(f"cameras={cameras!r} must be a dict {{'WxH': camera name}}, e.g. {{'1x1': 'probe'}}")
+            for key, name in cameras.items():
+                m = re.fullmatch(r"\s*(\d+)\s*x\s*(\d+)\s*", str(key))
+                if not m or not isinstance(name, (str, int)) or isinstance(name, bool):
+                    raise InvalidArgumentError(f"cameras={dict(cameras)!r}: each entry is 'WxH': camera name, e.g. {{'1x1': 'probe'}}; got {key!r}: {name!r}")
+                self.cameras_by_size[(int(m.group(1)), int(m.group(2)))] = str(name)
         self.motion, self.image_compression = motion, image_compression
         self._conn = Connection(host, self.port, float(timeout))
         self._conn.call("ping")
+        self.server_version = self._server_version()
+        if channel_order == "auto":
+            channel_order = "rgb" if self.server_version is None or self.server_version >= 4 else "bgr"
+        self.channel_order = channel_order
+        self._check_vehicle_and_camera()
         self.server_scene_id = self._server_scene()
         if isinstance(scene, Scene):
             if self.server_scene_id is not None and self.server_scene_id != scene.name:
@@ -121,9 +163,13 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         else:
             raise TypeError(f"scene must be a navgym Scene or a scene id string, got {type(scene).__name__}")
         self._geo = EmbeddedSimulator(scene, body=body, data_root=data_root, cell_size=cell_size)
+        #: The scene this backend needs the navgym server to serve (None: not navgym's server).
+        self._served = self.server_scene_id
+        #: Each vehicle's pose as this backend last set or read it (NED position, wxyz).
+        self._expected: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._vehicles: dict[int, str] = {0: self.vehicle}
         self._tilts: dict[int, float] = {0: 0.0}
-        self._resolution: tuple[int, int] | None = None
+        self._resolution: dict[str, tuple[int, int]] = {}
         self._lut: tuple[np.ndarray, np.ndarray] | None = None
         self._set_body(0)
         self._push(0, self._geo.get_agent_state(0))
@@ -157,6 +203,46 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
             raise AirSimProtocolError(f"navgymSceneId from {self._conn.address} returned {reply!r}; expected a scene id string")
         return reply
 
+    def _server_version(self) -> int | None:
+        found, reply = self._conn.has_method("getServerVersion")
+        if not found or isinstance(reply, bool) or not isinstance(reply, int):
+            return None
+        return reply
+
+    def _check_vehicle_and_camera(self) -> None:
+        """Check ``vehicle=`` against ``listVehicles`` and ``camera=`` against AirSim's camera
+        names and settings.json's, before any call uses them: an Unreal AirSim dereferences a
+        missing camera (it can crash the simulator) and names neither parameter."""
+        address = self._conn.address
+        found, vehicles = self._conn.has_method("listVehicles")
+        if found and isinstance(vehicles, list) and self.vehicle and self.vehicle not in vehicles:
+            raise InvalidArgumentError(
+                f"vehicle={self.vehicle!r} is not a vehicle of the AirSim server at {address} (its vehicles: {vehicles}); "
+                "pass one of them, or vehicle='' for the server's default vehicle (a new one goes in settings.json's Vehicles)"
+            )
+        known = set(AIRSIM_CAMERAS)
+        found, text = self._conn.has_method("getSettingsString")
+        if found and isinstance(text, str):
+            import json
+
+            try:
+                settings = json.loads(text)
+            except ValueError:
+                settings = None
+            vehicle_settings = settings.get("Vehicles") if isinstance(settings, dict) else None
+            if isinstance(vehicle_settings, dict):
+                for name, entry in vehicle_settings.items():
+                    if (not self.vehicle or name == self.vehicle) and isinstance(entry, dict) and isinstance(entry.get("Cameras"), dict):
+                        known.update(str(c) for c in entry["Cameras"])
+        for what, name in [("camera", self.camera)] + [(f"cameras['{w}x{h}']", c) for (w, h), c in self.cameras_by_size.items()]:
+            if name in known:
+                continue
+            raise InvalidArgumentError(
+                f"{what}={name!r} is not a camera of the AirSim server at {address}: AirSim's cameras are "
+                f"{', '.join(AIRSIM_CAMERAS[:5])} (or '0'..'4'), and settings.json's Vehicles.<vehicle>.Cameras add others "
+                f"(this server's: {sorted(known - set(AIRSIM_CAMERAS)) or 'none'}); pass one of them"
+            )
+
     def _set_body(self, agent_id: int) -> None:
         if self.is_navgym_server:
             body = self._geo.body(agent_id)
@@ -171,14 +257,57 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
             raise AirSimProtocolError(f"{method} from {self._conn.address} returned the pose {position.tolist()}, {quat.tolist()}; expected finite numbers and a rotation")
         return position, quat
 
-    def _vehicle_pose(self, agent_id: int) -> tuple[np.ndarray, np.ndarray]:
+    def _vehicle_pose(self, agent_id: int, check: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The vehicle's pose on the server; with ``check``, it must be the pose this backend last
+        set or read: nothing else moves a computer-vision vehicle, so a difference means another
+        client drives it (two envs on one server share its vehicles), and every state, step and
+        frame would silently mix the two."""
         vehicle = self._vehicles[agent_id]
-        return self._read_pose("simGetVehiclePose", self._conn.call("simGetVehiclePose", vehicle))
+        position, quat = self._read_pose("simGetVehiclePose", self._conn.call("simGetVehiclePose", vehicle))
+        expected = self._expected.get(agent_id)
+        if check and expected is not None:
+            from navgym.core.geometry import matrix_from_quat_wxyz
+
+            moved = float(np.linalg.norm(position - expected[0]))
+            relative = matrix_from_quat_wxyz(quat / np.linalg.norm(quat)).T @ matrix_from_quat_wxyz(expected[1] / np.linalg.norm(expected[1]))
+            turned = math.degrees(math.acos(float(np.clip((np.trace(relative) - 1.0) / 2.0, -1.0, 1.0))))
+            if moved > VEHICLE_POSE_TOLERANCE[0] or turned > VEHICLE_POSE_TOLERANCE[1]:
+                raise AirSimProtocolError(
+                    f"vehicle '{vehicle or 'default'}' on the AirSim server at {self._conn.address} moved {moved:.3f} m and turned "
+                    f"{turned:.1f} degrees since this backend placed it: another client drives it. Two envs (a vector env, "
+                    "`navgym evaluate --workers`, two scripts) must not share a server's vehicle: give each its own server "
+                    "(port=) or its own vehicle= (settings.json's Vehicles)"
+                )
+        self._expected[agent_id] = (position, quat)
+        return position, quat
 
     def _push(self, agent_id: int, state: AgentState) -> None:
         position, quat = frames.vehicle_pose(state)
         self._conn.call("simSetVehiclePose", frames.pose_msg(position, quat), True, self._vehicles[agent_id])
+        self._expected[agent_id] = (np.asarray(position, dtype=np.float64), np.asarray(quat, dtype=np.float64))
         self._tilts[agent_id] = float(state.tilt)
+
+    def _ensure_scene(self) -> None:
+        """On navgym's server, serve this backend's scene again when another backend (an env keeps
+        one per recent scene) loaded another one with ``simLoadLevel``: frames would otherwise come
+        from that scene while navigability and measures come from this one. The load resets the
+        server's vehicles, so this backend's vehicles and poses are put back."""
+        if self._served is None:
+            return
+        served = self._server_scene()
+        if served == self._served:
+            return
+        self._conn.call("simLoadLevel", self._served)
+        self.server_scene_id = self._server_scene()
+        self._resolution = {}
+        for agent_id, name in self._vehicles.items():
+            state = self._geo.get_agent_state(agent_id)
+            state.tilt = self._tilts.get(agent_id, 0.0)
+            if agent_id != 0:
+                position, quat = frames.vehicle_pose(state)
+                self._conn.call("simAddVehicle", name, "ComputerVision", frames.pose_msg(position, quat), "")
+            self._set_body(agent_id)
+            self._push(agent_id, state)
 
     def _sync(self, agent_id: int) -> AgentState:
         """The agent's state from the server, copied into the local geometry (snapped to it)."""
@@ -204,6 +333,7 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
     def server_objects(self, name_regex: str = ".*") -> dict[str, np.ndarray]:
         """Object names the server lists (``simListSceneObjects``) and their positions in navgym's
         frame (``simGetObjectPose``): what an AirSim map knows of its objects."""
+        self._ensure_scene()
         names = self._conn.call("simListSceneObjects", name_regex)
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise AirSimProtocolError(f"simListSceneObjects from {self._conn.address} returned {str(names)[:200]}; expected a list of names")
@@ -219,6 +349,7 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         return self._geo.agent_ids
 
     def add_agent(self, body: BodySpec, state: AgentState | None = None) -> int:
+        self._ensure_scene()
         agent_id = self._geo.add_agent(body, state)
         name = f"navgym_agent_{agent_id}"
         placed = self._geo.get_agent_state(agent_id)
@@ -234,11 +365,13 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
 
     def get_agent_state(self, agent_id: int = 0) -> AgentState:
         self.body(agent_id)
+        self._ensure_scene()
         position, quat = self._vehicle_pose(agent_id)
         return frames.state_from_vehicle_pose(position, quat, self._tilts.get(agent_id, 0.0))
 
     def set_agent_state(self, state: AgentState, snap: bool = False, agent_id: int = 0) -> AgentState:
         placed = self._geo.set_agent_state(state, snap=snap, agent_id=agent_id)
+        self._ensure_scene()
         self._push(agent_id, placed)
         return placed
 
@@ -253,7 +386,14 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
             return collided
         velocity = frames.nav_to_ned([delta[0], 0.0, delta[2]])
         yaw_mode = {"is_rate": True, "yaw_or_rate": 0.0}
-        self._conn.call("moveByVelocity", float(velocity[0]), float(velocity[1]), 0.0, 1.0, 0, yaw_mode, self._vehicles[agent_id])
+        found, _ = self._conn.has_method("moveByVelocity", float(velocity[0]), float(velocity[1]), 0.0, 1.0, 0, yaw_mode, self._vehicles[agent_id])
+        if not found:  # AirSim's computer-vision mode has no moveByVelocity (a multirotor call)
+            raise InvalidArgumentError(
+                f"motion='velocity' needs moveByVelocity, which the AirSim server at {self._conn.address} does not have "
+                "(an Unreal AirSim in \"SimMode\": \"ComputerVision\" answers only multirotor vehicles' calls with it); "
+                "use motion='pose' (the default), or a \"Multirotor\" SimMode"
+            )
+        self._vehicle_pose(agent_id, check=False)  # the server moved it: its pose is the new expectation
         after = self._sync(agent_id)
         asked = float(np.hypot(delta[0], delta[2]))
         if asked == 0.0:
@@ -279,14 +419,27 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
             self._lut = (packed[order], order.astype(np.int32))
         return self._lut
 
+    def _camera_for(self, spec: CameraSpec) -> str:
+        """The camera that renders a request of ``spec``'s size (``cameras=``, else ``camera=``)."""
+        return self.cameras_by_size.get((spec.width, spec.height), self.camera)
+
     def _decode(self, response: Any, kind: int, spec: CameraSpec) -> np.ndarray:
         where = f"simGetImages from {self._conn.address}"
         if not isinstance(response, dict):
             raise AirSimProtocolError(f"{where} returned {str(response)[:200]} for an image; expected an ImageResponse dict")
         width, height = response.get("width"), response.get("height")
+        message = response.get("message")
+        if (width, height) == (0, 0) and isinstance(message, str) and message:
+            # Cosys-AirSim answers an inactive capture (e.g. "Can't take screenshot because none
+            # camera type is not active") with an empty image and this message.
+            raise AirSimProtocolError(f"{where} returned no image for camera '{self._camera_for(spec)}' (image_type {kind}): {message!r}")
         if (width, height) != (spec.width, spec.height):
+            size = f"{spec.width}x{spec.height}"
             hint = ("" if self.is_navgym_server else
-                    f" Set the camera '{self.camera}' CaptureSettings Width/Height in the server's settings.json to {spec.width}x{spec.height}.")
+                    f" An Unreal AirSim renders each camera at its settings.json size only (Vehicles.<vehicle>.Cameras.<name>."
+                    f"CaptureSettings Width/Height, for ImageType 0, 1 and 5): give camera '{self._camera_for(spec)}' that size if every "
+                    f"request is {size}, or add a camera of size {size} and pass sim_options={{'cameras': {{'{size}': '<its name>'}}}}"
+                    " (navgym's env also renders a 1x1 depth probe at each new scene: it needs a '1x1' camera).")
             raise AirSimProtocolError(f"{where} returned a {width}x{height} image; the camera spec asks for {spec.width}x{spec.height}.{hint}")
         if kind == _DEPTH_PLANAR:
             data = response.get("image_data_float")
@@ -302,8 +455,10 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
             image = _decode_png(bytes(data), where)
         else:
             if len(data) != width * height * 3:
-                raise AirSimProtocolError(f"{where}: image_data_uint8 has {len(data)} bytes; expected {width}x{height}x3 = {width * height * 3} (BGR)")
-            image = np.frombuffer(bytes(data), dtype=np.uint8).reshape(height, width, 3)[..., ::-1]
+                raise AirSimProtocolError(f"{where}: image_data_uint8 has {len(data)} bytes; expected {width}x{height}x3 = {width * height * 3} ({self.channel_order.upper()})")
+            image = np.frombuffer(bytes(data), dtype=np.uint8).reshape(height, width, 3)
+            if self.channel_order == "bgr":
+                image = image[..., ::-1]
         if image.shape != (height, width, 3):
             raise AirSimProtocolError(f"{where}: the decoded image is {image.shape}; expected ({height}, {width}, 3)")
         if kind == _SCENE:
@@ -315,24 +470,59 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         found = packed_lut[index] == packed
         return np.where(found, ids[index], 0).astype(np.int32).reshape(height, width)
 
+    def _check_camera_pose(self, response: Any, eye: np.ndarray, rotation: np.ndarray, camera: str) -> None:
+        """The pose an ImageResponse reports (``camera_position`` / ``camera_orientation``, world
+        NED) must be the one asked for: AirSim applies ``simSetCameraPose`` relative to the
+        camera's mount, so a mount offset or gimbal stabilisation in settings.json would render
+        every frame from somewhere else."""
+        if not isinstance(response, dict) or "camera_position" not in response or "camera_orientation" not in response:
+            return
+        try:
+            position = frames.read_vector(response["camera_position"], "camera_position")
+            quat = frames.read_quat(response["camera_orientation"], "camera_orientation")
+        except ValueError as exc:
+            raise AirSimProtocolError(f"simGetImages from {self._conn.address} returned a malformed camera pose: {exc}") from None
+        if np.linalg.norm(quat) < 1e-9:
+            return  # a server that does not report the pose (a zero quaternion)
+        from navgym.core.geometry import matrix_from_quat_wxyz
+
+        moved = float(np.linalg.norm(position - eye))
+        relative = matrix_from_quat_wxyz(quat / np.linalg.norm(quat)).T @ rotation
+        turned = math.degrees(math.acos(float(np.clip((np.trace(relative) - 1.0) / 2.0, -1.0, 1.0))))
+        if not (moved <= CAMERA_POSE_TOLERANCE[0] and turned <= CAMERA_POSE_TOLERANCE[1]):
+            raise AirSimProtocolError(
+                f"the AirSim server at {self._conn.address} rendered camera '{camera}' at NED {np.round(position, 3).tolist()}, "
+                f"{moved:.3f} m and {turned:.1f} degrees from the pose navgym set ({np.round(eye, 3).tolist()}). AirSim sets "
+                "simSetCameraPose relative to the camera's mount: in settings.json, give this camera X, Y, Z, Pitch, Roll, Yaw = 0 "
+                "and no Gimbal (Vehicles.<vehicle>.Cameras), or pass another camera="
+            )
+
     def render(self, requests: Sequence[tuple[AgentState, CameraSpec]]) -> list[dict[str, np.ndarray]]:
         if not requests:
             return []
+        self._ensure_scene()
         vehicle = self._vehicles[0]
         parent_position, parent_quat = self._vehicle_pose(0)
         results = []
         for state, spec in requests:
             eye, rotation = frames.camera_world_pose(state, spec)
             offset, offset_quat = frames.relative_pose(parent_position, parent_quat, eye, rotation)
-            self._conn.call("simSetCameraPose", self.camera, frames.pose_msg(offset, offset_quat), vehicle)
-            self._conn.call("simSetCameraFov", self.camera, float(spec.hfov), vehicle)
-            if self.is_navgym_server and self._resolution != (spec.width, spec.height):
-                self._conn.call("navgymSetCameraResolution", self.camera, int(spec.width), int(spec.height), vehicle)
-                self._resolution = (spec.width, spec.height)
+            camera = self._camera_for(spec)
+            self._conn.call("simSetCameraPose", camera, frames.pose_msg(offset, offset_quat), vehicle)
+            self._conn.call("simSetCameraFov", camera, float(spec.hfov), vehicle)
+            if self.is_navgym_server and self._resolution.get(camera) != (spec.width, spec.height):
+                self._conn.call("navgymSetCameraResolution", camera, int(spec.width), int(spec.height), vehicle)
+                self._resolution = {camera: (spec.width, spec.height)}  # names may alias one camera ("0", "front_center")
             kinds = {"rgb": _SCENE, "depth": _DEPTH_PLANAR, "semantic": _SEGMENTATION}
             wanted = [o for o in ("rgb", "depth", "semantic") if o in spec.outputs]
+            if "semantic" in wanted and self.server_version is not None and self.server_version < 4:
+                raise AirSimProtocolError(
+                    f"semantic frames read segmentation colours through Cosys-AirSim's colormap, but the AirSim server at "
+                    f"{self._conn.address} reports version {self.server_version} (Microsoft AirSim, whose palette, seg_rgbs.txt, "
+                    "differs: every pixel would read as 0). Use a Cosys-AirSim server, or leave 'semantic' out of sensors="
+                )
             image_requests = [
-                {"camera_name": self.camera, "image_type": kinds[o], "pixels_as_float": o == "depth",
+                {"camera_name": camera, "image_type": kinds[o], "pixels_as_float": o == "depth",
                  "compress": o == "rgb" and self.image_compression == "png", "annotation_name": ""}
                 for o in wanted
             ]
@@ -342,20 +532,39 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
                     f"simGetImages from {self._conn.address} returned {type(responses).__name__} "
                     f"{len(responses) if isinstance(responses, list) else ''}; expected a list of {len(image_requests)} ImageResponse"
                 )
+            for response in responses:
+                self._check_camera_pose(response, eye, rotation, camera)
             results.append({o: self._decode(r, kinds[o], spec) for o, r in zip(wanted, responses)})
         return results
 
     # -- lidar ----------------------------------------------------------------------------------
     def lidar(self, agent_id: int = 0, lidar_name: str = "") -> np.ndarray:
         """One ``getLidarData`` sweep of the agent's vehicle, as (N, 3) float32 points in navgym's
-        world frame."""
-        reply = self._conn.call("getLidarData", lidar_name, self._vehicles[agent_id])
+        world frame.
+
+        Cosys-AirSim (server version 4+, and navgym's server) sends the points in the sensor's
+        frame and ``pose`` relative to the vehicle; the points are composed with the vehicle's pose
+        here, and its [0, 0, 0] misses dropped. Microsoft AirSim (version < 4) sends them in the
+        world frame (its default ``DataFrame``, ``VehicleInertialFrame``)."""
+        self._ensure_scene()
+        vehicle = self._vehicles[agent_id]
+        reply = self._conn.call("getLidarData", lidar_name, vehicle)
         cloud = reply.get("point_cloud") if isinstance(reply, dict) else None
         if not isinstance(cloud, (list, tuple)) or len(cloud) % 3:
             raise AirSimProtocolError(f"getLidarData from {self._conn.address} returned point_cloud {str(cloud)[:100]}; expected a flat list of x, y, z")
         if len(cloud) <= 3:  # AirSim sends [0.0] (or nothing) for an empty sweep
             return np.zeros((0, 3), dtype=np.float32)
-        return frames.ned_to_nav(np.asarray(cloud, dtype=np.float64).reshape(-1, 3)).astype(np.float32)
+        points = np.asarray(cloud, dtype=np.float64).reshape(-1, 3)
+        if self.server_version is None or self.server_version >= 4:
+            points = points[np.any(points != 0.0, axis=1)]  # Cosys-AirSim's misses
+            sensor_position, sensor_quat = self._read_pose("getLidarData", reply.get("pose"))
+            vehicle_position, vehicle_quat = self._vehicle_pose(agent_id)
+            from navgym.core.geometry import matrix_from_quat_wxyz
+
+            r_vehicle = matrix_from_quat_wxyz(vehicle_quat / np.linalg.norm(vehicle_quat))
+            r_sensor = matrix_from_quat_wxyz(sensor_quat / np.linalg.norm(sensor_quat))
+            points = (points @ r_sensor.T + sensor_position) @ r_vehicle.T + vehicle_position
+        return frames.ned_to_nav(points).astype(np.float32)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __getstate__(self):
