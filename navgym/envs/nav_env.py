@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from collections import OrderedDict
@@ -16,7 +17,7 @@ from navgym.core.geometry import wrap_angle
 from navgym.core.specs import AgentState, CameraSpec
 from navgym.datasets.episodes import Episode, EpisodeDataset
 from navgym.embodiments import Embodiment
-from navgym.errors import InvalidArgumentError, ResetNeededError, UnusableEpisodeError
+from navgym.errors import InvalidArgumentError, NavgymError, ResetNeededError, UnusableEpisodeError
 from navgym.sims.base import Simulator
 from navgym.tasks.base import Task, episode_start_state
 from navgym.tasks.measures import StepContext
@@ -228,7 +229,15 @@ class NavEnv(gym.Env):
         up = CameraSpec(1, 1, 5.0, 0.05, pitch=90.0, outputs=("depth",), max_depth=1000.0)
         state = self.sim.get_agent_state()
         state.tilt = 0.0
-        clearance = float(self.sim.render([(state, up)])[0]["depth"][0, 0, 0]) + 0.05
+        try:
+            clearance = float(self.sim.render([(state, up)])[0]["depth"][0, 0, 0]) + 0.05
+        except NavgymError as exc:
+            if isinstance(exc, ConnectionError):
+                raise
+            # A server whose cameras have fixed sizes (Unreal AirSim) cannot render the 1x1 probe;
+            # the check is advice, the episode does not need it.
+            logging.getLogger("navgym").debug("camera-above-ceiling check skipped in %s: %s", scene_id, exc)
+            return
         if clearance < self._camera.camera_height and clearance < 999.0:
             warnings.warn(
                 f"camera_height={self._camera.camera_height:g} m is above the ceiling ({clearance:.2f} m over the start of "

@@ -323,3 +323,26 @@ def test_two_backends_sharing_a_vehicle_is_an_error_not_mixed_states(server):
     assert b.get_agent_state() is not None  # the last one to place it reads its own pose
     a.close()
     b.close()
+
+
+def test_an_env_resets_on_a_server_whose_cameras_have_fixed_sizes(monkeypatch):
+    """The env's camera-above-ceiling check renders a 1x1 probe, which an Unreal server with
+    fixed-size cameras cannot; the check is skipped there, so the env resets and steps without
+    cameras={'1x1': ...}."""
+    import gymnasium as gym
+
+    import navgym  # noqa: F401
+
+    options = dict(split="val", num_scenes=1, episodes_per_scene=1, resolution=(144, 256))
+    embedded = gym.make("ObjectNav-ProcHouse-v0", **options)
+    embedded.reset(seed=0)
+    scene = embedded.unwrapped.episode.scene_id
+    embedded.close()
+    with EmbeddedAirSimServer(_Unreal(scene), port=0) as unreal:
+        monkeypatch.setenv("NAVGYM_AIRSIM_PORT", str(unreal.port))
+        env = gym.make("ObjectNav-ProcHouse-v0", sim="airsim", **options)
+        obs, _ = env.reset(seed=0)
+        assert obs["rgb"].shape == (144, 256, 3) and obs["depth"].shape == (144, 256, 1)
+        obs, *_ = env.step(1)
+        assert obs["rgb"].shape == (144, 256, 3)
+        env.close()
