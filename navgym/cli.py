@@ -41,6 +41,8 @@ def _click_errors():
 @contextmanager
 def _user_input(param_hint: str | None = None) -> Iterator[None]:
     """Turn the errors a block raises from user input into one-line usage errors (exit 2)."""
+    import zipfile
+
     import gymnasium as gym
 
     try:
@@ -49,6 +51,8 @@ def _user_input(param_hint: str | None = None) -> Iterator[None]:
         raise
     except gym.error.DependencyNotInstalled:
         raise  # main() shows it as one line
+    except zipfile.BadZipFile as exc:  # a damaged checkpoint (e.g. an entry failing its CRC check)
+        raise typer.BadParameter(f"the file is damaged: {exc}; give an intact checkpoint", param_hint=param_hint) from exc
     except (ValueError, TypeError, OSError, gym.error.Error) as exc:
         raise typer.BadParameter(str(exc), param_hint=param_hint) from exc
 
@@ -242,7 +246,7 @@ def _evaluate_team(env: str, agent: str, episodes: int, split: str, seed: int, o
         from navgym.multiagent import parallel_env
         from navgym.multiagent.evaluate import evaluate_team, format_team_summary, make_team
 
-        options = _parse_options(env_option, "--env-option")
+        options = _team_sensors(names, ids, _parse_options(env_option, "--env-option"))
         par = parallel_env(ids if len(ids) > 1 else ids[0], len(names), split=split, render_mode="rgb_array" if video or maps else None, **options)
     try:
         agent_options = _parse_options(agent_option, "--agent-option")
@@ -260,6 +264,32 @@ def _evaluate_team(env: str, agent: str, episodes: int, split: str, seed: int, o
     _report_reuse(result, out)
     if out is not None:
         typer.echo(f"wrote {out}/episodes.jsonl (per-agent and team measures) and {out}/summary.json" + (f", videos in {out}/videos" if video else ""))
+
+
+def _team_sensors(names: list[str], ids: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with each seat's sensors set to what its agent needs (as ``navgym evaluate``
+    does for one agent: the frontier agent reads ``semantic``), through ``seat_kwargs``; sensors
+    given with ``sensors=`` (for all) or in a seat's ``seat_kwargs`` are kept."""
+    import gymnasium as gym
+
+    from navgym.agents import sensors_for
+    from navgym.tasks import TASKS
+
+    if "sensors" in options:
+        return options
+    seats = options.get("seat_kwargs")
+    if seats is None:
+        seats = [{} for _ in names]
+    if not isinstance(seats, (list, tuple)) or len(seats) != len(names) or not all(isinstance(k, dict) for k in seats):
+        return options  # parallel_env says what is wrong with it
+    seats = [dict(k) for k in seats]
+    for index, (name, seat) in enumerate(zip(names, seats)):
+        task = gym.spec(ids[index] if len(ids) > 1 else ids[0]).kwargs.get("task")
+        if "sensors" not in seat and task in TASKS:
+            sensors = sensors_for(name, TASKS.get(task))
+            if sensors is not None:
+                seat["sensors"] = sensors
+    return {**options, "seat_kwargs": seats} if any(seats) else options
 
 
 def _report_reuse(result, out: Path | None, fresh_hint: str = "") -> None:

@@ -85,3 +85,29 @@ def test_render_frames_have_a_capped_view_width_and_ordinary_frames_are_unchange
             assert black.any() and black.sum(axis=1).max() <= MAX_VIEW_ASPECT * 256
     finally:
         env.close()
+
+
+def test_evaluating_a_damaged_checkpoint_is_one_line_naming_the_option(tmp_path):
+    """A checkpoint whose policy.pth fails its CRC check (a bad copy): before, BadZipFile's traceback."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    pytest.importorskip("sb3_contrib")
+    source = Path(__file__).resolve().parents[1] / "docs" / "results" / "rsrnav" / "checkpoints" / "bc_easy_dense_l1_view.zip"
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        offset = archive.getinfo("policy.pth").header_offset
+    data[offset + 300] ^= 0xFF
+    damaged = tmp_path / "checkpoint.zip"
+    damaged.write_bytes(bytes(data))
+    result = subprocess.run(
+        [sys.executable, "-m", "navgym.cli", "evaluate", "--env", "ImageNav-ProcHouseNear-v0", "--agent", "rsrnav", "--checkpoint", str(damaged),
+         "--episodes", "1", "--env-option", "num_scenes=1"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TQDM_DISABLE": "1", "COLUMNS": "250"},
+    )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "--checkpoint" in line and "damaged" in line and "policy.pth" in line, line

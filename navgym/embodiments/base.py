@@ -79,6 +79,7 @@ class Embodiment(ABC):
         unknown = sorted(set(changes) - names)
         if unknown:
             raise InvalidArgumentError(
-                f"{unknown[0]}=... does not apply to the {self.name!r} embodiment; its settings are {sorted(names)}"
+                f"{unknown[0]}={changes[unknown[0]]!r} does not apply to the {self.name!r} embodiment; leave it out, "
+                f"or set one of its settings {sorted(names)}"
             )
         return dataclasses.replace(self, **changes)

@@ -70,12 +70,45 @@ class FlattenObservations(BaseParallelWrapper):
         return self._flatten(observations), rewards, terminations, truncations, infos
 
 
+def _describe(space: gym.Space) -> str:
+    if isinstance(space, spaces.Dict):
+        return "{" + ", ".join(f"{k}: {getattr(s, 'shape', None) or type(s).__name__}" for k, s in space.spaces.items()) + "}"
+    return repr(space)
+
+
+def shared_spaces(flat_env) -> tuple[spaces.Box, gym.Space]:
+    """The one observation space and one action space every agent of ``flat_env`` (a
+    :class:`FlattenObservations`) has, as one shared policy needs; a team whose agents differ
+    (embodiments, env ids, sensors, resolution) is refused naming the two agents that differ."""
+    agents = list(flat_env.possible_agents)
+    first = agents[0]
+    inner = flat_env.env
+    fix = ("one shared policy needs the same observations and actions for every agent: give all agents one embodiment "
+           "(embodiments='habitat' or one name), one env id's sensors and one resolution; to compare agents of different "
+           "bodies in one scene, evaluate them as a team (navgym.multiagent.evaluate.evaluate_team)")
+    for agent in agents[1:]:
+        if flat_env.observation_space(agent) != flat_env.observation_space(first):
+            raise InvalidArgumentError(
+                f"agents {first!r} and {agent!r} observe different things: {first} {_describe(inner.observation_space(first))} "
+                f"({flat_env.observation_space(first).shape[0]} numbers flattened), {agent} {_describe(inner.observation_space(agent))} "
+                f"({flat_env.observation_space(agent).shape[0]} numbers); {fix}"
+            )
+        if flat_env.action_space(agent) != flat_env.action_space(first):
+            raise InvalidArgumentError(
+                f"agents {first!r} and {agent!r} have different actions: {first} {flat_env.action_space(first)}, "
+                f"{agent} {flat_env.action_space(agent)}; {fix}"
+            )
+    return flat_env.observation_space(first), flat_env.action_space(first)
+
+
 def make_vec_env(par_env, num_vec_envs: int = 1, num_cpus: int = 0):
     """The SB3 ``VecEnv`` of a parallel env: flattened, ``black_death_v3`` (finished agents get
     zero observations until the episode ends), one vector slot per agent, ``num_vec_envs`` copies
     (``num_cpus`` worker processes; 0 runs them in this process)."""
     ss = _require_supersuit()
-    wrapped = ss.black_death_v3(FlattenObservations(par_env))
+    flat = FlattenObservations(par_env)
+    shared_spaces(flat)  # SuperSuit's own check fails with an AssertionError suggesting padding
+    wrapped = ss.black_death_v3(flat)
     vec = ss.pettingzoo_env_to_vec_env_v1(wrapped)
     return ss.concat_vec_envs_v1(vec, num_vec_envs, num_cpus=num_cpus, base_class="stable_baselines3")
 
@@ -142,8 +175,79 @@ def train_shared_ppo(
     return TrainResult(path, int(model.num_timesteps), seconds)
 
 
+def load_shared_policy(path: str | Path, par_env, device: str = "cpu"):
+    """The policy of :func:`train_shared_ppo`'s ``model.zip``, for :func:`shared_policy_actions`,
+    loaded without unpickling anything.
+
+    ``PPO.load`` would un-cloudpickle the zip's ``data`` entry (spaces, schedules, the policy
+    class), which can run code from whoever made the file. This rebuilds SB3's ``MlpPolicy`` on
+    ``par_env``'s flattened spaces (the env the model acts in), takes ``policy_kwargs`` from the
+    ``data`` entry only when they are plain JSON, and reads ``policy.pth`` with
+    ``torch.load(weights_only=True)``.
+
+    Raises:
+        InvalidArgumentError: the file is not an SB3 zip with ``policy.pth``, holds more than
+            weights, or was trained on other observations or actions than ``par_env``'s agents have.
+    """
+    import io
+    import json
+    import pickle
+    import zipfile
+
+    import torch
+    from stable_baselines3.common.policies import ActorCriticPolicy
+
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise InvalidArgumentError(f"path={str(path)!r} {what}; give the model.zip that train_shared_ppo wrote")
+    observation_space, action_space = shared_spaces(FlattenObservations(par_env))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "policy.pth" not in names:
+                raise InvalidArgumentError(f"path={str(path)!r} has no policy.pth: it is not a stable-baselines3 model zip")
+            data = json.loads(archive.read("data")) if "data" in names else {}
+            weights = archive.read("policy.pth")
+    except (zipfile.BadZipFile, ValueError) as exc:
+        if isinstance(exc, InvalidArgumentError):
+            raise
+        raise InvalidArgumentError(f"path={str(path)!r} is not a readable stable-baselines3 model zip ({exc})") from None
+    policy_kwargs = data.get("policy_kwargs") or {}
+    if not isinstance(policy_kwargs, dict) or ":serialized:" in policy_kwargs:
+        raise InvalidArgumentError(
+            f"path={str(path)!r} was trained with policy_kwargs that are not plain JSON (e.g. an activation class), which navgym "
+            "does not unpickle; build PPO('MlpPolicy', make_vec_env(par_env), policy_kwargs=<the same>) and call "
+            "model.set_parameters(path) (weights only)"
+        )
+    try:
+        state = torch.load(io.BytesIO(weights), map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        raise InvalidArgumentError(
+            f"path={str(path)!r}: policy.pth cannot be loaded with torch.load(weights_only=True) ({type(exc).__name__}); "
+            "navgym never unpickles model files"
+        ) from None
+    policy = ActorCriticPolicy(observation_space, action_space, lambda _: 0.0, **policy_kwargs)
+    try:
+        policy.load_state_dict(state)
+    except RuntimeError as exc:
+        raise InvalidArgumentError(
+            f"path={str(path)!r} does not fit this env's agents ({observation_space.shape[0]} flattened observation numbers, "
+            f"{action_space}): load it into the env ids, sensors, resolution and embodiment it was trained with ({_first_line(exc)})"
+        ) from None
+    policy.to(device)
+    policy.set_training_mode(False)
+    return policy
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines[1:3] if len(lines) > 1 else lines)
+
+
 def shared_policy_actions(model, par_env, observations: dict[str, Any], deterministic: bool = True) -> dict[str, Any]:
-    """Actions of a trained shared policy for the live agents of an (unwrapped) parallel env."""
+    """Actions of a trained shared policy (a PPO model, or :func:`load_shared_policy`'s policy)
+    for the live agents of an (unwrapped) parallel env."""
     actions = {}
     for agent, obs in observations.items():
         if agent not in par_env.agents:

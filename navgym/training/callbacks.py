@@ -24,6 +24,44 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def last_evaluated_step(path) -> float:
+    """The largest ``timesteps`` of the records in ``eval.jsonl`` at ``path`` (-1: none)."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    last = -1.0
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("timesteps"), (int, float)):
+                last = max(last, float(record["timesteps"]))
+    return last
+
+
+def purge_tensorboard_after(model, timesteps: int) -> bool:
+    """Tell TensorBoard to drop the points of the run's earlier event files past ``timesteps``
+    (a resumed run starts over from its checkpoint's step: the points an interrupted or killed
+    run logged after it would otherwise overlap the resumed run's). Writes TensorBoard's own
+    marker, a ``SessionLog.START`` event at ``timesteps + 1``, as ``SummaryWriter(purge_step=...)``
+    does; TensorBoard (``--purge_orphaned_data``, on by default) then discards earlier events at
+    that step or later. Returns whether the run logs to TensorBoard."""
+    from stable_baselines3.common.logger import TensorBoardOutputFormat
+
+    for output in getattr(model.logger, "output_formats", []):
+        if isinstance(output, TensorBoardOutputFormat):
+            from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+
+            writer = output.writer._get_file_writer()
+            writer.add_event(Event(step=int(timesteps) + 1, session_log=SessionLog(status=SessionLog.START)))
+            writer.flush()
+            return True
+    return False
+
+
 def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time: float, start_steps: int, start_cpu: float | None = None,
                   cloning=None, warmup=None):
     """The SB3 callback of a run: progress bar, budgets, periodic checkpoints and evaluations;
@@ -64,6 +102,12 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
             n = self.model.num_timesteps
             self.next_checkpoint = (n // args.checkpoint_every + 1) * args.checkpoint_every if args.checkpoint_every else math.inf
             self.next_eval = (n // args.eval_every + 1) * args.eval_every if args.eval_every else math.inf
+            if n > 0 and start_steps > 0:  # resumed
+                purge_tensorboard_after(self.model, int(n))
+                # An evaluation due by the checkpoint's step that never finished (Ctrl-C during it,
+                # or a kill) runs first, so eval.jsonl keeps one record per period.
+                if args.eval_every and args.eval_episodes and last_evaluated_step(args.out / "eval.jsonl") < (n // args.eval_every) * args.eval_every:
+                    self.next_eval = n
             if args.progress:
                 from tqdm.auto import tqdm
 

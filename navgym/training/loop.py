@@ -40,10 +40,12 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     if args.resume:
         if not checkpoint.exists():
             raise DataNotFoundError(f"resume=True but {checkpoint} does not exist; start a new run without resume")
-        _require_config(trainer, checkpoint, config, str(checkpoint), "resume with the same head and model settings, or choose another out")
+        _require_config(trainer, checkpoint, config, str(checkpoint), "resume with the same head and model settings, or choose another out",
+                        damaged_fix="copy back an intact checkpoint.zip, or start a new run in another out")
     elif args.init_from is not None:
         _require_config(trainer, args.init_from, config, f"init_from={str(args.init_from)!r}", "use the same head and network settings",
-                        ignored=getattr(trainer, "fine_tuning_settings", frozenset()))
+                        ignored=getattr(trainer, "fine_tuning_settings", frozenset()),
+                        damaged_fix="give an intact checkpoint (a run's checkpoint.zip or pretrain.zip)")
     if not args.resume and checkpoint.exists():
         raise RunExistsError(f"{checkpoint} exists: pass resume=True (--resume) to continue it, or choose another out")
     if args.torch_threads is not None:
@@ -54,8 +56,10 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
     # subprocess, and checks env_id and env_kwargs before anything is written.
     eval_env = None
     try:
-        make_training_env(args.env_id, "train", args.goal_camera, args.reward, agent=args.agent, reward_options=args.reward_options,
-                          **args.env_kwargs).close()
+        probe = make_training_env(args.env_id, "train", args.goal_camera, args.reward, agent=args.agent, reward_options=args.reward_options,
+                                  **args.env_kwargs)
+        train_space, train_actions = probe.observation_space, probe.action_space
+        probe.close()
         if args.eval_episodes:
             eval_env = make_training_env(args.env_id, "val", args.goal_camera, "env", agent=args.agent, **{**args.env_kwargs, **args.eval_env_kwargs})
     except NavgymError:
@@ -65,17 +69,32 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
         message = str(exc) if "env_id" in str(exc) else f"env_id={args.env_id!r} with {given}: {exc}"
         raise InvalidArgumentError(message) from exc
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(args.out / "train_args.json", args.to_json())
+        # The images the env gives must be those the checkpoint's network was built for.
+        if args.resume:
+            _require_env_shapes(trainer, checkpoint, train_space, train_actions, str(checkpoint), args, "or choose another out")
+        elif args.init_from is not None:
+            _require_env_shapes(trainer, args.init_from, train_space, train_actions, f"init_from={str(args.init_from)!r}", args,
+                                "or start from a checkpoint trained at this run's image size")
+        vec_env = make_vec_env(args)
     except BaseException:
         if eval_env is not None:
             eval_env.close()
         raise
-    vec_env = make_vec_env(args)
     interrupted = False
     try:
         device = resolve_device(args.device)
-        model = trainer.build_model(config, vec_env, args.seed, str(args.out / "tb"), device=device)
+        try:
+            model = trainer.build_model(config, vec_env, args.seed, str(args.out / "tb"), device=device)
+        except NavgymError:
+            raise
+        except ValueError as exc:  # the network cannot take these images (e.g. a head's size rule)
+            raise InvalidArgumentError(f"head={args.head!r} with env_id={args.env_id!r} and env_kwargs={args.env_kwargs}: {exc}; "
+                                       "set the image size with env_kwargs resolution= (--env-option resolution=128)") from exc
+        # Only now, with every setting checked, is anything written (a refused start, resumed
+        # or new, leaves the run folder as it was).
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(args.out / "train_args.json", args.to_json())
+        _remove_stale_temporaries(args.out)
         if args.overlap_rollouts:
             if not hasattr(model, "overlap_rollouts"):
                 raise InvalidArgumentError(f"overlap_rollouts=True: agent={args.agent!r}'s model ({type(model).__name__}) cannot overlap rollouts; leave it False")
@@ -94,6 +113,10 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             else:
                 from navgym.training.imitation import pretrain
 
+                stale = args.out / "pretrain.jsonl"
+                if stale.exists():  # an earlier pretraining stopped before pretrain.zip: its records are of weights never saved
+                    stale.unlink()
+                    _log(args, f"pretraining again: removed {stale} of an earlier pretraining that was interrupted before writing pretrain.zip")
                 pretrained = pretrain(model, args, config, eval_env, log=lambda message: _log(args, message))
         # The pretraining's oracle demonstrations serve --ppo-bc-batches; the result keeps the summary only.
         pretrained_demos = pretrained.pop("demonstrations") if pretrained else None
@@ -101,6 +124,13 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             start_steps = trainer.restore(model, checkpoint)
             # A fresh random stream: a resumed run does not replay the first run's actions.
             model.set_random_seed(args.seed + start_steps)
+            # The run continues from the checkpoint: what an interrupted or killed run logged
+            # after it (evaluations of weights that were never saved) is superseded.
+            write_json_atomic(args.out / "checkpoint.json", trainer.read_meta(checkpoint))
+            dropped = drop_evaluations_after(args.out / "eval.jsonl", start_steps)
+            if dropped:
+                _log(args, f"resuming at step {start_steps}: removed {dropped} evaluation(s) past it from {args.out / 'eval.jsonl'} "
+                     "(the interrupted run made them with weights the checkpoint does not hold; those steps are trained again)")
         cloning = None
         if args.ppo_bc_batches > 0 and start_steps < args.timesteps:
             from navgym.training.imitation import InterleavedCloning, training_demonstrations
@@ -133,7 +163,7 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
                 saved = callback.save_interrupted()
                 if callback.bar is not None:
                     callback.bar.close()
-                raise TrainingInterrupted(checkpoint, saved) from None
+                raise TrainingInterrupted(checkpoint, saved, pretrained=args.out / "pretrain.zip" if args.pretrain else None) from None
         final_steps = getattr(callback, "final_timesteps", int(model.num_timesteps))
         trained = start_steps < args.timesteps
         if args.timesteps == 0:
@@ -143,6 +173,11 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             callback.training_seconds() if trained else 0.0, callback.evaluations,
             callback.training_cpu_seconds() if trained else 0.0, pretrained,
         )
+    except TrainingInterrupted:
+        raise
+    except KeyboardInterrupt:  # Ctrl-C before PPO ran (pretraining, demonstrations, building the model)
+        interrupted = True
+        raise TrainingInterrupted(checkpoint, None, pretrained=args.out / "pretrain.zip" if args.pretrain else None, in_update=False) from None
     finally:
         _close_quietly(vec_env, interrupted)
         if eval_env is not None:
@@ -157,22 +192,133 @@ def recorded_config(trainer, path: Path) -> dict[str, Any]:
     return trainer.config_dict(trainer.config(recorded.pop("head", None), recorded))
 
 
-def _require_config(trainer, path: Path, config, label: str, fix: str, ignored: frozenset[str] = frozenset()) -> None:
-    """Refuse a checkpoint (to resume, or to start from) trained with other head or model settings.
+def _require_config(trainer, path: Path, config, label: str, fix: str, ignored: frozenset[str] = frozenset(),
+                    damaged_fix: str | None = None) -> None:
+    """Refuse a checkpoint (to resume, or to start from) that is damaged (:func:`require_intact`)
+    or was trained with other head or model settings.
 
     Settings the checkpoint predates count at their defaults (it was trained with them), and
     ``precision`` may differ: it changes how the weights are computed with, not the weights.
     The settings in ``ignored`` may differ too (a run started from a checkpoint's weights may
     change how it optimises them: the trainer's ``fine_tuning_settings``).
     """
+    require_intact(path, label, damaged_fix or fix)
     try:
         recorded = recorded_config(trainer, path)
     except ValueError as error:
         raise InvalidArgumentError(f"{label} records model settings this navgym cannot read ({error}); {fix}") from None
     wanted = trainer.config_dict(config)
     ignored = {"precision", *ignored}
-    if {k: v for k, v in recorded.items() if k not in ignored} != {k: v for k, v in wanted.items() if k not in ignored}:
-        raise InvalidArgumentError(f"{label} was trained with {recorded}, which differs from this run's {wanted}; {fix}")
+    differ = sorted(k for k in {*recorded, *wanted} if k not in ignored and recorded.get(k) != wanted.get(k))
+    if differ:
+        shown = ", ".join(f"{k}={recorded.get(k)!r} (this run: {wanted.get(k)!r})" for k in differ)
+        raise InvalidArgumentError(f"{label} differs from this run in the settings it was trained with: {shown}; {fix}")
+
+
+def require_intact(path: Path, label: str, fix: str) -> None:
+    """Refuse a checkpoint zip that is cut short or whose entries fail their CRC check (a copy
+    that stopped half way, a full disk, a file edited by hand), before anything reads it.
+    navgym writes checkpoints to a temporary name and renames them, so a crash or a kill while
+    saving never leaves a half-written file under the checkpoint's name; this catches the rest.
+    A path that does not exist is left to the reader's own message."""
+    import zipfile
+    import zlib
+
+    path = Path(path)
+    if not path.is_file():
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise InvalidArgumentError(f"{label} is damaged: not a complete zip file ({exc}; {path.stat().st_size} bytes); {fix}") from None
+    if bad is not None:
+        raise InvalidArgumentError(f"{label} is damaged: its entry {bad!r} fails its CRC check; {fix}")
+
+
+def _require_env_shapes(trainer, path: Path, space, action_space, label: str, args: TrainArgs, fix: str) -> None:
+    """Refuse a checkpoint whose network was built for other image sizes or another action count
+    than the run's env gives, naming the ``resolution`` to pass (the weights would not fit)."""
+    try:
+        meta = trainer.read_meta(path)
+    except ValueError:
+        return  # _require_config has said what is wrong with it
+    recorded = meta.get("observation_shapes") or {}
+    spaces_ = getattr(space, "spaces", {})
+    differ = {k: (list(v), list(spaces_[k].shape) if k in spaces_ else None) for k, v in recorded.items()
+              if k not in spaces_ or list(spaces_[k].shape) != list(v)}
+    if differ:
+        key, (want, got) = next(iter(differ.items()))
+        shown = "; ".join(f"{k}: {tuple(w)} in the checkpoint, {tuple(g) if g is not None else 'missing'} in the env" for k, (w, g) in differ.items())
+        hint = ""
+        if len(want) == 3:
+            height, width = want[0], want[1]
+            resolution = str(height) if height == width else f"({height},{width})"
+            hint = f"train at its size: --env-option resolution={resolution} (resolution={resolution if height == width else (height, width)!r} in env_kwargs), "
+        raise InvalidArgumentError(
+            f"{label} was trained on other images than env_id={args.env_id!r} with env_kwargs={args.env_kwargs} gives ({shown}); {hint}{fix}"
+        )
+    n_actions = meta.get("n_actions")
+    if n_actions is not None and getattr(action_space, "n", n_actions) != n_actions:
+        raise InvalidArgumentError(
+            f"{label} was trained with {n_actions} actions, but env_id={args.env_id!r} with env_kwargs={args.env_kwargs} has {action_space.n}; "
+            f"use the env (and its embodiment) the checkpoint was trained on, {fix}"
+        )
+
+
+def drop_evaluations_after(path: Path, timesteps: int) -> int:
+    """Remove the records of ``eval.jsonl`` made after step ``timesteps`` (rewritten atomically);
+    returns how many. A resumed run continues from its checkpoint's step: evaluations an
+    interrupted or killed run made after its last checkpoint would otherwise stay beside the
+    resumed run's evaluations of the same steps. Lines that are not records are kept."""
+    import json
+
+    path = Path(path)
+    if not path.is_file():
+        return 0
+    kept, dropped = [], 0
+    for line in path.read_text().splitlines(keepends=True):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if isinstance(record, dict) and isinstance(record.get("timesteps"), (int, float)) and record["timesteps"] > timesteps:
+            dropped += 1
+        else:
+            kept.append(line if line.endswith("\n") else line + "\n")
+    if dropped:
+        from navgym.core.paths import replace_atomically
+
+        replace_atomically(path, lambda tmp: tmp.write_text("".join(kept)))
+    return dropped
+
+
+#: Files a run folder's writers replace atomically; a process killed while writing one leaves
+#: ``.<name>.<pid>.<random><suffix>`` behind (:func:`navgym.core.paths.replace_atomically`).
+RUN_FILES = ("checkpoint.zip", "checkpoint.json", "train_args.json", "pretrain.zip", "eval.jsonl")
+
+
+def _remove_stale_temporaries(out: Path) -> list[Path]:
+    """Delete the temporary files that processes killed while writing a run file left in ``out``
+    (those of processes still running are kept); returns them."""
+    import os
+
+    removed = []
+    for name in RUN_FILES:
+        for tmp in out.glob(f".{name}.*"):
+            pid = tmp.name[len(name) + 2:].split(".", 1)[0]
+            if not pid.isdigit():
+                continue
+            try:
+                os.kill(int(pid), 0)
+                continue  # a live writer's file
+            except ProcessLookupError:
+                pass
+            except OSError:
+                continue
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def _log(args: TrainArgs, message: str) -> None:
@@ -188,15 +334,22 @@ class TrainingInterrupted(KeyboardInterrupt):
     on the way out, or ``None`` when the interrupt hit an update and the last periodic checkpoint
     (if any) is kept instead. Resume with ``resume=True``."""
 
-    def __init__(self, checkpoint: Path, saved_timesteps: int | None):
+    def __init__(self, checkpoint: Path, saved_timesteps: int | None, pretrained: Path | None = None, in_update: bool = True):
         self.checkpoint = checkpoint
         self.saved_timesteps = saved_timesteps
         if saved_timesteps is not None:
             message = f"interrupted: saved {checkpoint} at {saved_timesteps} steps; continue with --resume"
         elif checkpoint.exists():
-            message = f"interrupted during an update: the last periodic checkpoint {checkpoint} is kept; continue with --resume"
+            when = "during an update" if in_update else "before training went on"
+            message = f"interrupted {when}: the last checkpoint {checkpoint} is kept; continue with --resume"
+        elif pretrained is not None and pretrained.exists():
+            message = (f"interrupted before the first PPO checkpoint: the pretraining is kept in {pretrained}; run the same command "
+                       "again (without --resume) to start PPO from it")
+        elif pretrained is not None:
+            message = ("interrupted while pretraining, before pretrain.zip was written: nothing to resume; run the same command again "
+                       "(without --resume) to start over (the oracle demonstrations and goal-pose pairs already made are cached)")
         else:
-            message = "interrupted before the first checkpoint: nothing to resume"
+            message = "interrupted before the first checkpoint: nothing to resume; run the same command again (without --resume) to start over"
         super().__init__(message)
 
 

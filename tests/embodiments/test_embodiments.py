@@ -79,8 +79,10 @@ def test_velocity_commands_are_clipped_and_must_be_finite():
 
 
 def test_settings_that_do_not_apply_to_an_embodiment_are_named():
-    with pytest.raises(InvalidArgumentError, match=r"forward_step=\.\.\. does not apply to the 'unicycle' embodiment"):
+    with pytest.raises(InvalidArgumentError, match=r"forward_step=0\.5 does not apply to the 'unicycle' embodiment; leave it out"):
         gym.make("ImageNav-ProcHouse-v0", embodiment="unicycle", forward_step=0.5, **SMALL)
+    with pytest.raises(InvalidArgumentError, match=r"turn_angle=10(\.0)? does not apply to the 'h1' embodiment"):
+        gym.make("ImageNav-ProcHouse-v0", embodiment="h1", turn_angle=10, **SMALL)  # the value the user gave, not "..."
     with pytest.raises(UnknownNameError, match="embodiment='jetbott'"):
         gym.make("ImageNav-ProcHouse-v0", embodiment="jetbott", **SMALL)
     with pytest.raises(InvalidArgumentError, match="turn_angle"):

@@ -49,3 +49,23 @@ def test_docs_example_runs(capsys):
     example = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)[0]
     exec(compile(example, str(DOC), "exec"), {"__name__": "docs_example"})
     assert "(128, 128, 3)" in capsys.readouterr().out
+
+
+def test_the_documented_team_command_gives_each_agent_the_sensors_it_needs(tmp_path, capsys):
+    """docs/multiagent.md's `--agent frontier,random`: the frontier agent reads `semantic`, which
+    ObjectNav does not emit by default; as `navgym evaluate` does for one agent, each seat gets
+    its agent's sensors (old code: exit 2, "The frontier agent needs the sensors ['semantic']")."""
+    command = re.search(r"navgym evaluate --env ObjectNav-ProcHouse-v0 --agent frontier,random[^\n]*\n[^\n]*", DOC.read_text()).group(0)
+    assert "--env-option 'embodiments=[\"habitat\",\"habitat\"]'" in command
+    argv = [
+        "evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", "frontier,random", "--episodes", "1", "--out", str(tmp_path / "team"),
+        "--env-option", 'embodiments=["habitat","habitat"]', "--env-option", "num_scenes=1", "--env-option", "episodes_per_scene=2",
+        "--env-option", "resolution=32",
+    ]
+    code, stdout, stderr = _run(argv, capsys)
+    assert code == 0, stderr
+    assert "habitat_0" in stdout and "habitat_1" in stdout
+    run = json.loads((tmp_path / "team" / "run.json").read_text())
+    assert "semantic" in json.dumps(run)  # the frontier seat's sensors are recorded with the env
+    code, _, stderr = _run(argv + ["--env-option", "sensors=['rgb','depth','gps','compass','objectgoal']"], capsys)
+    assert code == 2 and "needs the sensors ['semantic']" in stderr  # sensors= given by hand are kept as given

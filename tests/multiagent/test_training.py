@@ -3,6 +3,7 @@ SuperSuit (a few hundred steps: it runs, saves, loads and acts; learning is not 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ pytest.importorskip("stable_baselines3")
 
 from navgym.errors import InvalidArgumentError  # noqa: E402
 from navgym.multiagent import parallel_env  # noqa: E402
-from navgym.multiagent.training import FlattenObservations, make_vec_env, shared_policy_actions  # noqa: E402
+from navgym.multiagent.training import FlattenObservations, load_shared_policy, make_vec_env, shared_policy_actions  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = dict(num_scenes=1, episodes_per_scene=3, resolution=16)
@@ -60,10 +61,8 @@ def test_training_script_trains_saves_and_the_model_acts(tmp_path, capsys):
     assert (out / "model.zip").is_file()
     assert "trained 256 agent steps" in capsys.readouterr().out
 
-    from stable_baselines3 import PPO
-
-    model = PPO.load(out / "model.zip", device="cpu")
     par = parallel_env("ImageNav-ProcHouseNear-v0", num_agents=2, **SMALL)
+    model = load_shared_policy(out / "model.zip", par)  # as docs/multiagent.md loads it: weights only
     observations, _ = par.reset(seed=1)
     steps = 0
     while par.agents and steps < 20:
@@ -73,3 +72,73 @@ def test_training_script_trains_saves_and_the_model_acts(tmp_path, capsys):
         observations, *_ = par.step({a: int(x) for a, x in actions.items()})
         steps += 1
     assert steps >= 1
+
+
+@pytest.mark.parametrize("team, what", [
+    (dict(embodiments=["habitat", "jetbot"]), "have different actions: habitat_0 Discrete(4), jetbot_1 Box"),
+    (dict(env_ids=["ImageNav-ProcHouseNear-v0", "PointNav-ProcHouseSmall-v0"]), "observe different things"),
+])
+def test_a_team_one_policy_cannot_drive_is_refused_naming_the_agents_and_the_fix(team, what):
+    """SuperSuit's own check is an AssertionError that suggests padding (which cannot turn a
+    Discrete action into a Box one)."""
+    par = parallel_env(**{"env_ids": "ImageNav-ProcHouseNear-v0", "num_agents": 2, **SMALL, **team})
+    with pytest.raises(InvalidArgumentError, match=re.escape(what)) as error:
+        make_vec_env(par)
+    assert "give all agents one embodiment" in str(error.value) and "evaluate_team" in str(error.value)
+
+
+def test_the_shared_policy_loads_without_unpickling_and_equals_sb3s_weights_only_load(tmp_path, monkeypatch):
+    import pickle
+
+    import cloudpickle
+    import torch
+    from stable_baselines3 import PPO
+
+    from navgym.multiagent.training import train_shared_ppo
+
+    threads = torch.get_num_threads()
+    try:
+        result = train_shared_ppo("ImageNav-ProcHouseNear-v0", 2, timesteps=128, out=tmp_path / "run", ppo_kwargs={"n_steps": 64}, **SMALL)
+    finally:
+        torch.set_num_threads(threads)
+    par = parallel_env("ImageNav-ProcHouseNear-v0", num_agents=2, **SMALL)
+    reference = PPO("MlpPolicy", make_vec_env(parallel_env("ImageNav-ProcHouseNear-v0", num_agents=2, **SMALL)), device="cpu")
+    reference.set_parameters(str(result.model_path), device="cpu")  # SB3's weights-only path
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("unpickled while loading")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(cloudpickle, "loads", refuse)
+    policy = load_shared_policy(result.model_path, par)
+    monkeypatch.undo()
+    expected = reference.policy.state_dict()
+    assert policy.state_dict().keys() == expected.keys()
+    assert all(torch.equal(policy.state_dict()[k], expected[k]) for k in expected)
+    observations, _ = par.reset(seed=2)
+    assert shared_policy_actions(policy, par, observations) == shared_policy_actions(reference, par, observations)
+
+    other = parallel_env("ImageNav-ProcHouseNear-v0", num_agents=2, **{**SMALL, "resolution": 32})
+    with pytest.raises(InvalidArgumentError, match=r"does not fit this env's agents \(6144 flattened observation numbers"):
+        load_shared_policy(result.model_path, other)
+
+
+def test_docs_loading_example_runs(tmp_path, monkeypatch):
+    """docs/multiagent.md's loading block, on a model the documented trainer wrote (one house)."""
+    import torch
+
+    from navgym.multiagent.training import train_shared_ppo
+
+    doc = (ROOT / "docs" / "multiagent.md").read_text()
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", doc, flags=re.S) if "load_shared_policy(" in b]
+    monkeypatch.chdir(tmp_path)
+    threads = torch.get_num_threads()
+    try:
+        train_shared_ppo("ImageNav-ProcHouseNear-v0", 2, timesteps=128, out="runs/multiagent_ppo", resolution=32, num_scenes=1,
+                         episodes_per_scene=3, ppo_kwargs={"n_steps": 64})
+    finally:
+        torch.set_num_threads(threads)
+    assert "resolution=32)  # as trained" in block
+    namespace = {"__name__": "docs_example"}
+    exec(compile(block.replace("resolution=32)", "resolution=32, num_scenes=1, episodes_per_scene=3)"), "multiagent.md", "exec"), namespace)
+    assert namespace["par"].agents == [] and set(namespace["infos"]) <= {"habitat_0", "habitat_1"}
