@@ -38,7 +38,10 @@ class WallClock(BaseCallback):  # stop at the time budget
 
 
 start, cpu = time.time(), time.process_time()
-model.learn(args.timesteps, callback=WallClock())
+try:
+    model.learn(args.timesteps, callback=WallClock())
+except KeyboardInterrupt:  # Ctrl-C: keep what was learned, and its curve
+    print(f"interrupted at {model.num_timesteps} steps: saving the model and the curve so far")
 model.save(f"{args.out}/ppo_pointnav")
 
 with open(f"{args.out}/monitor.csv") as f:  # one row per finished episode: r, l, t, success
@@ -54,8 +57,11 @@ for row in episodes:
     curve[-1]["wall_minutes"] = round(float(row["t"]) / 60, 2)
 for point in curve:
     point["success"] = round(point["successes"] / point["episodes"], 3)
+if curve and steps < curve[-1]["steps"]:  # the last block ended early (budget or Ctrl-C)
+    curve[-1]["partial_steps"] = steps - (curve[-1]["steps"] - args.bin)
 summary = {"env_id": "PointNav-ProcHouseSmall-v0", "timesteps": int(model.num_timesteps), "cpu_minutes": round((time.process_time() - cpu) / 60, 2),
            "wall_minutes": round((time.time() - start) / 60, 2), "curve": curve}
 json.dump(summary, open(f"{args.out}/curve.json", "w"), indent=1)
 for point in curve:
-    print(f"{point['steps']:>8} steps {point['wall_minutes']:6.1f} min  success {point['success']:.3f} ({point['episodes']} episodes)")
+    part = f", a partial block of {point['partial_steps']} steps" if "partial_steps" in point else ""
+    print(f"{point['steps']:>8} steps {point['wall_minutes']:6.1f} min  success {point['success']:.3f} ({point['episodes']} episodes{part})")

@@ -181,7 +181,7 @@ def evaluate(
         None, "--ray", metavar="[ADDRESS]",
         help="Spread episodes over Ray actors (pip install 'navgym\\[ray]'): alone, a local Ray on this machine; with ADDRESS (host:port or 'auto'), that cluster.",
     ),
-    workers: int = typer.Option(2, min=1, help="Ray actors, one env and agent each (with --ray)."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Ray actors, one env and agent each (with --ray; default 2)."),
 ) -> None:
     """Run an agent on an env; print SR / SPL / SoftSPL with 95% confidence intervals."""
     from navgym.evaluation import EvalSpec
@@ -192,9 +192,13 @@ def evaluate(
         raise typer.BadParameter("--video, --maps and --resume need --out", param_hint="--out")
     if out is not None:
         _check_out(out)
+    if workers is not None and ray is None:
+        raise typer.BadParameter(f"--workers {workers} spreads episodes over Ray actors: add --ray (a local Ray) or --ray ADDRESS", param_hint="--workers")
     if checkpoint is not None and not checkpoint.is_file():
         what = "is a folder, not a file" if checkpoint.is_dir() else "does not exist"
-        raise typer.BadParameter(f"{checkpoint} {what}; give the checkpoint.zip a training run wrote", param_hint="--checkpoint")
+        wrote = ("the .pt file scripts/train_grounding.py wrote (--export; docs/grounding.md)" if agent in ("dual-heatmap", "point-regression")
+                 else "the checkpoint.zip a training run wrote")
+        raise typer.BadParameter(f"{checkpoint} {what}; give {wrote}", param_hint="--checkpoint")
     if "," in agent or "," in env:  # a team: one agent per seat (docs/multiagent.md)
         if ray is not None:
             raise typer.BadParameter("--ray evaluates one agent; a team (comma-separated --agent) runs in this process", param_hint="--ray")
@@ -211,7 +215,7 @@ def evaluate(
         from navgym.distributed import RayEpisodeRunner
 
         with _user_input("--ray / --workers"):
-            runner = RayEpisodeRunner(spec, workers=workers, address=None if ray == "local" else ray, threads=threads)
+            runner = RayEpisodeRunner(spec, workers=2 if workers is None else workers, address=None if ray == "local" else ray, threads=threads)
     env_obj = _make_env(spec)
     try:
         agent_obj, env_obj = _make_agent(spec, env_obj)

@@ -111,3 +111,16 @@ def test_evaluating_a_damaged_checkpoint_is_one_line_naming_the_option(tmp_path)
     assert result.returncode == 2, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert "--checkpoint" in line and "damaged" in line and "policy.pth" in line, line
+
+
+def test_workers_without_ray_is_refused_and_a_grounding_checkpoint_hint_names_its_script(tmp_path):
+    """``--workers 4`` without ``--ray`` was silently ignored (the run was serial); a missing
+    ``--checkpoint`` for dual-heatmap pointed to a training run's checkpoint.zip, not the .pt
+    that scripts/train_grounding.py writes."""
+    runner = CliRunner()
+    result = runner.invoke(app, ["evaluate", "--env", "ImageNav-ProcHouse-v0", "--agent", "random", "--workers", "4"], env={"COLUMNS": "250"})
+    assert result.exit_code == 2 and "--workers 4" in result.output and "--ray" in result.output, result.output
+    missing = tmp_path / "heatmap.pt"
+    for agent, hint in (("dual-heatmap", "scripts/train_grounding.py"), ("rsrnav", "checkpoint.zip a training run wrote")):
+        result = runner.invoke(app, ["evaluate", "--env", "SemanticNav-ProcHouse-v0", "--agent", agent, "--checkpoint", str(missing)], env={"COLUMNS": "250"})
+        assert result.exit_code == 2 and "does not exist" in result.output and hint in result.output, (agent, result.output)

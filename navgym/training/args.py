@@ -290,8 +290,9 @@ class TrainArgs:
             raise InvalidArgumentError(f"ray={self.ray!r} must be True or False")
         self.ray = bool(self.ray)
         if self.ray_address is not None:
-            if not isinstance(self.ray_address, str) or not self.ray_address.strip():
-                raise InvalidArgumentError(f"ray_address={self.ray_address!r} must be a Ray address ('auto', 'HOST:6379', 'ray://HOST:10001') or None")
+            from navgym.distributed.cluster import check_address  # (imports no Ray)
+
+            self.ray_address = check_address(self.ray_address, "ray_address")
             if not self.ray:
                 raise InvalidArgumentError(f"ray_address={self.ray_address!r} is given but ray=False; set ray=True (--ray ADDRESS) to train on Ray")
         if not isinstance(self.overlap_rollouts, (bool, np.bool_)):

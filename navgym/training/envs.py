@@ -6,7 +6,6 @@ from typing import Any, Callable
 
 import gymnasium as gym
 
-from navgym.errors import InvalidArgumentError
 from navgym.training.args import TRAINERS, TrainArgs
 
 
@@ -23,14 +22,6 @@ def make_training_env(env_id: str, split: str, goal_camera: str = "agent", rewar
     trainer = TRAINERS.get(agent)
     try:
         trainer.check_env(env, env_id)
-        # RSRNav's policy picks one of n discrete actions (its checkpoints record n); the
-        # trainer's check_env does not look at the action space yet.
-        if getattr(trainer, "discrete_actions", agent == "rsrnav") and not isinstance(env.action_space, gym.spaces.Discrete):
-            given = f" with embodiment={env_kwargs['embodiment']!r}" if "embodiment" in env_kwargs else ""
-            raise InvalidArgumentError(
-                f"env_id={env_id!r}{given} has continuous actions ({env.action_space}); {agent} trains a policy over discrete actions: "
-                "leave embodiment= out (the task's discrete agent) or use embodiment='habitat'"
-            )
     except BaseException:
         env.close()
         raise

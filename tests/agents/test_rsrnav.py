@@ -657,3 +657,26 @@ def test_cli_train_bad_arguments_exit_2_with_the_fix(tmp_path, args, message):
     result = navgym_cli("train", "--out", str(tmp_path / "x"), "--timesteps", "16", "--n-envs", "1", "--no-progress", *args)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["cut", "crc"])
+def test_a_damaged_checkpoint_is_an_error_naming_it_from_python_too(tmp_path, damage):
+    """read_state_dicts (what make('rsrnav', checkpoint=...) and resumes read) gave a bare
+    zipfile.BadZipFile for a bad copy; now an InvalidArgumentError naming the file."""
+    import zipfile
+
+    from navgym.agents.rsrnav.model import read_state_dicts
+    from navgym.errors import InvalidArgumentError
+
+    source = _untrained_checkpoint(tmp_path / "intact.zip")
+    data = bytearray(source.read_bytes())
+    if damage == "cut":
+        data = data[: len(data) // 2]
+    else:
+        with zipfile.ZipFile(source) as archive:
+            data[archive.getinfo("policy.pth").header_offset + 300] ^= 0xFF
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(data))
+    assert read_state_dicts(source)["policy"]
+    with pytest.raises(InvalidArgumentError, match=r"checkpoint='.*damaged\.zip' is damaged"):
+        read_state_dicts(damaged)

@@ -164,4 +164,7 @@ def test_train_args_ray_fields():
         TrainArgs(ray="yes")
     with pytest.raises(InvalidArgumentError, match="ray_address"):
         TrainArgs(ray=True, ray_address="")
+    with pytest.raises(InvalidArgumentError, match=r"ray_address='headnode' is not a Ray address \(HOST:PORT"):
+        TrainArgs(ray=True, ray_address="headnode")  # checked when the args are built, not when Ray starts
+    assert TrainArgs(ray=True, ray_address=" ray://head:10001 ").ray_address == "ray://head:10001"
     assert TrainArgs().to_json()["ray"] is False

@@ -31,6 +31,7 @@ import math
 import pickle
 import re
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -297,10 +298,15 @@ def read_state_dicts(path: str | Path) -> dict[str, Any]:
     """The ``.pth`` entries of an SB3 zip (``policy``, ``policy.optimizer``), each loaded with
     ``torch.load(weights_only=True)``."""
     out = {}
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if name.endswith(".pth") and name != "pytorch_variables.pth":
-                out[name[: -len(".pth")]] = _load_weights(path, name, archive.read(name))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.endswith(".pth") and name != "pytorch_variables.pth":
+                    out[name[: -len(".pth")]] = _load_weights(path, name, archive.read(name))
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # cut short, or an entry failing its CRC check
+        raise InvalidArgumentError(
+            f"checkpoint={str(path)!r} is damaged ({type(exc).__name__}: {exc}); copy it again, or use another checkpoint written by navgym train"
+        ) from None
     return out
 
 

@@ -45,6 +45,13 @@ class RSRNavTrainer:
     def check_env(env: gym.Env, env_id: str) -> None:
         if "imagegoal" not in env.observation_space.spaces:
             raise ValueError(f"env_id={env_id!r} has no 'imagegoal' observation; RSRNav trains on ImageNav ids")
+        if not isinstance(env.action_space, gym.spaces.Discrete):
+            # The policy picks one of n discrete actions (checkpoints record n).
+            body = getattr(getattr(env.unwrapped, "embodiment", None), "name", None)
+            raise ValueError(
+                f"env_id={env_id!r}{f' with embodiment={body!r}' if body else ''} has continuous actions ({env.action_space}); RSRNav trains "
+                "a policy over discrete actions: leave embodiment= out (the task's discrete agent) or use embodiment='habitat'"
+            )
 
     @staticmethod
     def build_model(config, vec_env, seed: int, tensorboard_log: str, device: str = "cpu"):
