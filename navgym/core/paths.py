@@ -75,7 +75,9 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], obj
     """Call ``write(tmp)`` on a temporary file of its own next to ``path`` (``suffix`` ends its
     name: ``.tmp.npz`` for ``np.savez``, which would append ``.npz``), then rename it onto
     ``path``. Readers see the old file or the new one, never half of one; two writers at once
-    each finish (the last rename wins); a failed write leaves no temporary file behind."""
+    each finish (the last rename wins); a failed write leaves no temporary file behind. The file
+    (and the folder's new entry) are flushed to disk around the rename, so a power cut leaves
+    the old file or the new one, not an empty one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A fresh name rather than mkstemp's file: the writer creates it, so it gets the usual
@@ -83,10 +85,23 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], obj
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}{suffix}")
     try:
         write(tmp)
+        _fsync(tmp)  # the bytes on disk before the name points at them: a power cut leaves the old file, not an empty one
         os.replace(tmp, path)
+        _fsync(path.parent, directory=True)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _fsync(path: Path, directory: bool = False) -> None:
+    """Flush ``path`` (a file, or a folder's entries) to disk; where the platform or file system
+    cannot (Windows folders, some network mounts), nothing."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 #: How :func:`cache_lock`'s lock files end (they are named ``.<entry name>`` + this).

@@ -94,3 +94,31 @@ def test_registry_finds_third_party_entry_points(tmp_path, monkeypatch):
     assert "plugged" in registry.names()
     assert registry.get("plugged")() == "made"
     sys.modules.pop("thirdparty_widgets", None)
+
+
+def test_replace_atomically_flushes_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    """A power cut after the rename must not leave an empty checkpoint: the temporary file's bytes
+    are fsynced before os.replace points the name at them, and the folder's entry after."""
+    import os
+
+    from navgym.core.paths import replace_atomically
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", os.path.basename(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    target = tmp_path / "checkpoint.zip"
+    replace_atomically(target, lambda tmp: tmp.write_bytes(b"weights"))
+    assert target.read_bytes() == b"weights" and [p.name for p in tmp_path.iterdir()] == ["checkpoint.zip"]
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["fsync", "replace", "fsync"], events
+    assert events[0][1].startswith(".checkpoint.zip.") and events[2][1] == tmp_path.name
