@@ -10,16 +10,36 @@ import time
 import numpy as np
 
 
+def _moving_actions(env, count: int, rng: np.random.Generator) -> list:
+    """``count`` random actions of ``env`` that never call ``stop``: a ``Discrete`` index whose
+    name (``env.unwrapped.actions``) is not ``stop``, or a ``Box`` velocity command within its
+    bounds whose last (``stop``) component is its lowest value (the continuous bodies'
+    convention: ``stop`` at or above 0.5)."""
+    from gymnasium import spaces
+
+    space, names = env.action_space, tuple(getattr(env.unwrapped, "actions", ()))
+    if isinstance(space, spaces.Discrete):
+        moving = [int(space.start) + i for i in range(int(space.n)) if i >= len(names) or names[i] != "stop"]
+        if not moving:
+            raise ValueError(f"benchmark: the action space {space} has no action besides stop")
+        return [moving[i] for i in rng.integers(len(moving), size=count)]
+    if isinstance(space, spaces.Box):
+        low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+        actions = low + rng.random((count, *space.shape)) * (high - low)
+        actions[..., -1] = low[..., -1]
+        return [a.astype(space.dtype) for a in actions]
+    raise TypeError(f"benchmark: cannot draw moving actions from a {type(space).__name__} action space")
+
+
 def _sim_alone_speed(env, steps: int) -> float:
     """Steps/s of the env's own simulator doing what the env does per step: move, then render."""
     nav = env.unwrapped
     sim, camera, embodiment = nav.sim, nav._camera, nav.embodiment
-    motions = [a for a in nav.actions if a != "stop"]
-    rng = np.random.default_rng(0)
+    actions = _moving_actions(env, steps, np.random.default_rng(0))
     start = sim.get_agent_state()
     t0 = time.perf_counter()
-    for _ in range(steps):
-        embodiment.apply(sim, motions[int(rng.integers(len(motions)))])
+    for action in actions:
+        embodiment.apply(sim, action)
         sim.render([(sim.get_agent_state(), camera)])
     elapsed = time.perf_counter() - t0
     sim.set_agent_state(start)
@@ -27,12 +47,11 @@ def _sim_alone_speed(env, steps: int) -> float:
 
 
 def _env_speed(env, steps: int) -> float:
-    rng = np.random.default_rng(0)
-    n = env.action_space.n
+    actions = _moving_actions(env, steps, np.random.default_rng(0))  # never stop: measure steps
     env.reset(seed=0)
     t0 = time.perf_counter()
-    for _ in range(steps):
-        _, _, terminated, truncated, _ = env.step(int(rng.integers(1, n)))  # never stop: measure steps
+    for action in actions:
+        _, _, terminated, truncated, _ = env.step(action)
         if terminated or truncated:
             env.reset()
     return steps / (time.perf_counter() - t0)

@@ -6,7 +6,7 @@ import math
 from typing import Callable, Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from navgym.sims.base import AgentState, Simulator, TopDownMap
 
@@ -38,29 +38,114 @@ def floor_image(top: TopDownMap, size: int = 256) -> tuple[Image.Image, Callable
     return image, to_pixel
 
 
+#: Goal points and path on *another* storey than the one shown: goals as hollow rings in this
+#: colour, the path as a thin line in the next one (drawn where they are in x, z, so a goal
+#: upstairs is not taken for one behind a wall of this storey).
+OTHER_STOREY_GOAL_COLOR = (240, 150, 150)
+OTHER_STOREY_PATH_COLOR = (160, 190, 240)
+
+
+def storey_index(heights: Sequence[float], y: np.ndarray | float) -> np.ndarray:
+    """Index into ``heights`` of the storey whose floor is nearest each height ``y`` (the rule
+    the embedded simulator uses for its storeys)."""
+    heights = np.asarray(heights, dtype=np.float64)
+    return np.argmin(np.abs(np.asarray(y, dtype=np.float64)[..., None] - heights), axis=-1)
+
+
+def storey_caption(storeys: Sequence[float], height: float, goals: np.ndarray | None = None) -> str:
+    """``"storey 2/3"`` for the storey nearest ``height`` (1 = lowest), with ``", goal on 1"``
+    (or ``"goal on 1, 3"``, ``"goal here and on 3"``) when goal points lie on other storeys."""
+    shown = int(storey_index(storeys, height))
+    text = f"storey {shown + 1}/{len(storeys)}"
+    if goals is not None and len(goals):
+        on = sorted({int(i) for i in storey_index(storeys, np.asarray(goals)[:, 1])})
+        others = ", ".join(str(i + 1) for i in on if i != shown)
+        if others:
+            text += f", goal {'here and ' if shown in on else ''}on {others}"
+    return text
+
+
 def draw_topdown(
     top: TopDownMap,
     path: Sequence[np.ndarray] = (),
     goals: np.ndarray | None = None,
     agent: AgentState | None = None,
     size: int = 256,
+    storeys: Sequence[float] | None = None,
+    height: float | None = None,
 ) -> np.ndarray:
-    """The top-down map (cropped to the floor) as RGB with the path, goal points and agent drawn."""
+    """The top-down map (cropped to the floor) as RGB with the path, goal points and agent drawn.
+
+    ``storeys`` (the scene's floor heights) and ``height`` (the storey ``top`` shows, the agent's
+    by default): with two storeys or more, goal points and path on other storeys are drawn as
+    hollow rings and a thin light line (:data:`OTHER_STOREY_GOAL_COLOR`,
+    :data:`OTHER_STOREY_PATH_COLOR`), and a caption (:func:`storey_caption`) names the storey shown
+    and the storeys the goal is on."""
     image, to_pixel = floor_image(top, size)
     draw = ImageDraw.Draw(image)
+    if height is None and agent is not None:
+        height = float(agent.position[1])
+    multi = storeys is not None and len(storeys) > 1 and height is not None
+    shown = int(storey_index(storeys, height)) if multi else 0
+
+    def here(points: np.ndarray) -> np.ndarray:
+        return storey_index(storeys, points[:, 1]) == shown if multi else np.ones(len(points), dtype=bool)
 
     if goals is not None and len(goals):
-        for x, y in to_pixel(np.asarray(goals))[:: max(1, len(goals) // 200)]:
-            draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=GOAL_COLOR)
+        shown_goals = np.asarray(goals)[:: max(1, len(goals) // 200)]
+        pixels, on = to_pixel(shown_goals), here(shown_goals)
+        for (x, y), same in zip(pixels, on):
+            if not same:
+                draw.ellipse([x - 3, y - 3, x + 3, y + 3], outline=OTHER_STOREY_GOAL_COLOR, width=1)
+        for (x, y), same in zip(pixels, on):
+            if same:
+                draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=GOAL_COLOR)
     if len(path) > 1:
-        draw.line([tuple(p) for p in to_pixel(np.asarray(path))], fill=PATH_COLOR, width=2)
+        points = np.asarray(path)
+        pixels, on = [tuple(p) for p in to_pixel(points)], here(points)
+        for k in range(len(points) - 1):  # a segment is on the storey shown when both its ends are
+            if not (on[k] and on[k + 1]):
+                draw.line([pixels[k], pixels[k + 1]], fill=OTHER_STOREY_PATH_COLOR, width=1)
+        run: list[tuple[float, float]] = []
+        for k in range(len(points)):
+            if on[k]:
+                run.append(pixels[k])
+            if not on[k] or k == len(points) - 1:
+                if len(run) > 1:
+                    draw.line(run, fill=PATH_COLOR, width=2)
+                run = []
     if agent is not None:
         (x, y), yaw = to_pixel(agent.position)[0], agent.yaw
         tip = (x - 8 * math.sin(yaw), y - 8 * math.cos(yaw))
         left = (x - 4 * math.sin(yaw + 2.4), y - 4 * math.cos(yaw + 2.4))
         right = (x - 4 * math.sin(yaw - 2.4), y - 4 * math.cos(yaw - 2.4))
         draw.polygon([tip, left, right], fill=AGENT_COLOR)
+    if multi:
+        _caption(draw, storey_caption(storeys, height, goals), size)
     return np.asarray(image)
+
+
+def _caption(draw: ImageDraw.ImageDraw, text: str, size: int) -> None:
+    """``text`` in black on a white box in the map's top-left corner, its height ~1/20 of
+    ``size``; on a map narrower than the text, one line per comma-separated part, and smaller
+    type (down to 8 px) where even that does not fit."""
+    width = draw.im.size[0] - 4
+    lines = text.replace(", ", "\n")
+    for px in range(max(10, size // 20), 7, -1):
+        try:
+            font = ImageFont.load_default(size=px)
+        except TypeError:  # Pillow < 10.1: only the fixed bitmap font
+            font = ImageFont.load_default()
+        if draw.textbbox((3, 2), text, font=font)[2] <= width:
+            break
+        if draw.multiline_textbbox((3, 2), lines, font=font)[2] <= width:
+            text = lines
+            break
+    else:
+        text = lines
+    x0, y0, x1, y1 = draw.multiline_textbbox((3, 2), text, font=font)
+    draw.rectangle([x0 - 2, y0 - 2, x1 + 2, y1 + 2], fill=(255, 255, 255))
+    draw.multiline_text((3, 2), text, fill=(0, 0, 0), font=font)
 
 
 #: Widest egocentric panel of :func:`side_by_side`, in panel heights: a wider view is scaled down
@@ -77,11 +162,14 @@ def side_by_side(
     height: int = 256,
 ) -> np.ndarray:
     """Egocentric view (scaled to ``height``, or to ``MAX_VIEW_ASPECT * height`` wide and
-    centred on white when it is wider than that) beside the top-down map."""
+    centred on white when it is wider than that) beside the top-down map of the agent's storey
+    (in a scene of several storeys, captioned and with other storeys' goals and path set apart:
+    :func:`draw_topdown`)."""
     rows, cols = egocentric.shape[:2]
     scale = min(height / rows, MAX_VIEW_ASPECT * height / cols)
     ego = Image.fromarray(egocentric).resize((max(1, round(cols * scale)), max(1, min(height, round(rows * scale)))), Image.NEAREST)
-    top = draw_topdown(sim.topdown_map(agent.position[1]), path, goals, agent, size=height)
+    storeys = sim.storey_heights() if callable(getattr(sim, "storey_heights", None)) else None
+    top = draw_topdown(sim.topdown_map(agent.position[1]), path, goals, agent, size=height, storeys=storeys)
     canvas = np.full((height, ego.width + 4 + top.shape[1], 3), 255, dtype=np.uint8)
     offset = (height - ego.height) // 2
     canvas[offset : offset + ego.height, : ego.width] = np.asarray(ego)

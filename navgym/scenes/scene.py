@@ -202,6 +202,14 @@ class Scene(_GraphQueries):
             raise ValueError(f"Scene {self.name!r}: vertices must be (V, 3), got {v.shape}")
         if f.ndim != 2 or f.shape[1] != 3:
             raise ValueError(f"Scene {self.name!r}: faces must be (F, 3), got {f.shape}")
+        finite = np.isfinite(v).all(axis=1)
+        if not finite.all():
+            bad = np.flatnonzero(~finite)
+            raise ValueError(
+                f"Scene {self.name!r}: {len(bad)} of {len(v)} vertices are not finite (NaN or inf), "
+                f"the first is vertex {bad[0]} = {v[bad[0]].tolist()}; remove or repair them in the "
+                "mesh (navgym cannot ray-cast, render or map a scene with such vertices)"
+            )
         if len(f) and (f.min() < 0 or f.max() >= len(v)):
             raise ValueError(
                 f"Scene {self.name!r}: faces index vertices out of range [0, {len(v)})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -311,16 +312,9 @@ def load_annotated(
             if (face_instance[triangles] != 0).any():
                 doc.fail(f"instances[{k}].triangles", "overlaps the triangles of another instance")
             face_instance[triangles] = instance.id
-    rooms = [
-        Room(
-            id=doc.field(item, "id", int, f"rooms[{k}]"),
-            type=doc.field(item, "type", str, f"rooms[{k}]"),
-            bounds=tuple(float(b) for b in doc.vector(item, "bounds", 4, f"rooms[{k}]")),
-            floor_height=float(doc.field(item, "floor_height", float, f"rooms[{k}]")),
-            name=doc.field(item, "name", str, f"rooms[{k}]"),
-        )
-        for k, item in enumerate(doc.field(doc.root, "rooms", list))
-    ]
+    rooms = [_read_room(doc, item, k) for k, item in enumerate(doc.field(doc.root, "rooms", list))]
+    metadata = doc.field(doc.root, "metadata", dict)
+    _check_storeys(doc, metadata, vertices)
     relations = [_read_relation(doc, item, k) for k, item in enumerate(doc.field(doc.root, "relations", list))]
     try:
         return Scene(
@@ -334,7 +328,7 @@ def load_annotated(
             rooms=rooms,
             relations=relations,
             name=doc.field(doc.root, "name", str),
-            metadata=doc.field(doc.root, "metadata", dict),
+            metadata=metadata,
             annotated=doc.field(doc.root, "annotated", bool),
         )
     except ValueError as exc:
@@ -354,6 +348,48 @@ def _instance_faces(items: list, instances: list[ObjectInstance], face_count: in
     ids = np.array([inst.id for inst in instances], dtype=np.int32)
     face_instance[index] = np.repeat(ids, per_item)
     return face_instance
+
+
+def _read_room(doc: _Annotations, item: Any, k: int) -> Room:
+    """``rooms[k]``; its ``bounds`` must be ``[x_min, z_min, x_max, z_max]`` in that order."""
+    where = f"rooms[{k}]"
+    bounds = tuple(float(b) for b in doc.vector(item, "bounds", 4, where))
+    if bounds[0] > bounds[2] or bounds[1] > bounds[3]:
+        doc.fail(f"{where}.bounds", f"is {list(bounds)}: it must be [x_min, z_min, x_max, z_max] (metres), minimum first")
+    return Room(
+        id=doc.field(item, "id", int, where),
+        type=doc.field(item, "type", str, where),
+        bounds=bounds,
+        floor_height=float(doc.field(item, "floor_height", float, where)),
+        name=doc.field(item, "name", str, where),
+    )
+
+
+#: How far (metres) a ``metadata.storeys`` height may lie outside the mesh's vertical extent.
+STOREY_SLACK = 0.5
+
+
+def _check_storeys(doc: _Annotations, metadata: dict[str, Any], vertices: np.ndarray) -> None:
+    """``metadata.storeys``, when present, must be finite floor heights (metres) within the mesh's
+    height range: the embedded simulator builds one navigation grid per storey from them."""
+    storeys = metadata.get("storeys")
+    if storeys is None:
+        return
+    if (
+        type(storeys) is not list
+        or not storeys
+        or not all(isinstance(h, (int, float)) and not isinstance(h, bool) and math.isfinite(h) for h in storeys)
+    ):
+        doc.fail("metadata.storeys", f"must be a non-empty list of floor heights (finite numbers, metres), got {storeys!r:.80}")
+    if len(vertices):
+        low, high = float(vertices[:, 1].min()), float(vertices[:, 1].max())
+        outside = [h for h in storeys if not low - STOREY_SLACK <= h <= high + STOREY_SLACK]
+        if outside:
+            doc.fail(
+                "metadata.storeys",
+                f"has floor heights {outside} outside the mesh's heights [{low:.2f}, {high:.2f}] m; "
+                "storeys are in metres along y (up), like the mesh (centimetres? z-up heights?)",
+            )
 
 
 def _read_relation(doc: _Annotations, item: Any, k: int) -> Relation:
@@ -519,7 +555,8 @@ def _read_instance(doc: _Annotations, item: dict[str, Any], k: int) -> ObjectIns
             and type(attributes) is dict
             and _numbers(bbox_min, 3)
             and _numbers(bbox_max, 3)
-            and (front is None or _numbers(front, 2))
+            and all(lo <= hi for lo, hi in zip(bbox_min, bbox_max))
+            and (front is None or (_numbers(front, 2) and (front[0] != 0 or front[1] != 0)))
         ):
             return ObjectInstance(
                 id=ident,
@@ -534,12 +571,21 @@ def _read_instance(doc: _Annotations, item: dict[str, Any], k: int) -> ObjectIns
     front = None
     if doc.field(item, "front", (list, type(None)), where) is not None:
         front = tuple(float(v) for v in doc.vector(item, "front", 2, where))
+        if front == (0.0, 0.0):
+            doc.fail(f"{where}.front", "is [0, 0]; it must be the [x, z] unit vector the object faces, or null")
+    bbox_min, bbox_max = doc.vector(item, "bbox_min", 3, where), doc.vector(item, "bbox_max", 3, where)
+    if (bbox_min > bbox_max).any():
+        doc.fail(
+            f"{where}.bbox_min",
+            f"{bbox_min.tolist()} is above bbox_max {bbox_max.tolist()} on some axis; "
+            "bbox_min must hold the smallest [x, y, z] (metres) and bbox_max the largest",
+        )
     return ObjectInstance(
         id=doc.field(item, "id", int, where),
         category=doc.field(item, "category", str, where),
         room_id=doc.field(item, "room_id", (int, type(None)), where),
-        bbox_min=doc.vector(item, "bbox_min", 3, where),
-        bbox_max=doc.vector(item, "bbox_max", 3, where),
+        bbox_min=bbox_min,
+        bbox_max=bbox_max,
         attributes=doc.field(item, "attributes", dict, where),
         front=front,
     )
@@ -547,7 +593,11 @@ def _read_instance(doc: _Annotations, item: dict[str, Any], k: int) -> ObjectIns
 
 def _numbers(values: Any, length: int) -> bool:
     """Whether ``values`` is a JSON list of ``length`` plain numbers (what :meth:`_Annotations.vector` accepts)."""
-    return type(values) is list and len(values) == length and all(type(v) is int or type(v) is float for v in values)
+    return (
+        type(values) is list
+        and len(values) == length
+        and all(type(v) is int or (type(v) is float and math.isfinite(v)) for v in values)
+    )
 
 
 def _cached_textures(path: Path, mesh_sha256: str, items: list) -> list[np.ndarray | None] | None:
@@ -650,14 +700,16 @@ class _Annotations:
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
             self.fail(f"{where}.{key}" if where else key, f"must be {expected}, got {value!r:.60}")
+        if isinstance(value, float) and not math.isfinite(value):
+            self.fail(f"{where}.{key}" if where else key, f"must be a finite number, got {value!r}")
         return value
 
     def vector(self, obj: dict[str, Any], key: str, length: int, where: str) -> np.ndarray:
         """A list of ``length`` numbers as float64."""
         values = self.field(obj, key, list, where)
-        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
         if len(values) != length or not numbers:
-            self.fail(f"{where}.{key}", f"must be {length} numbers, got {values!r:.60}")
+            self.fail(f"{where}.{key}", f"must be {length} finite numbers, got {values!r:.60}")
         return np.asarray(values, dtype=np.float64)
 
     def ranges(self, obj: dict[str, Any], key: str, limit: int, where: str) -> np.ndarray:

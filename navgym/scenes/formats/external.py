@@ -8,6 +8,7 @@ palette) turned into navgym materials. The rules are documented in ``docs/scene_
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,15 @@ COLOR_PALETTE_SIZE = 64
 #: Colour of external meshes that have neither texture nor colours.
 DEFAULT_COLOR = (160, 160, 160)
 
+#: Widest extent (metres) of an external mesh taken without a warning: indoor scenes (Gibson, MP3D,
+#: HM3D, HSSD) span tens of metres; a mesh in centimetres or millimetres spans thousands of units.
+LARGE_SCENE_EXTENT = 500.0
+
+
+class SceneUnitsWarning(UserWarning):
+    """An external mesh whose size suggests it is not in metres."""
+
+
 #: Rotation taking z-up coordinates to y-up: (x, y, z) -> (x, z, -y).
 _Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 
@@ -39,7 +49,8 @@ def load_external(path: Path, up_axis: str, max_texture_size: int) -> Scene:
         max_texture_size: Longest texture side kept; larger textures are downsampled.
 
     Raises:
-        ValueError: trimesh cannot parse the file, or it holds no triangles.
+        ValueError: trimesh cannot parse the file, it holds no triangles, or vertices that are
+            not finite (NaN, inf).
     """
     try:
         loaded = trimesh.load(str(path), force="scene", process=False)
@@ -95,17 +106,31 @@ def load_external(path: Path, up_axis: str, max_texture_size: int) -> Scene:
     if up_axis == "z":
         all_vertices = all_vertices @ _Z_UP_TO_Y_UP.T
     all_faces = np.concatenate(faces)
-    return Scene(
-        vertices=all_vertices,
-        faces=all_faces,
-        uvs=np.concatenate(uvs),
-        face_material=np.concatenate(face_material),
-        face_instance=np.zeros(len(all_faces), dtype=np.int32),
-        materials=materials,
-        name=path.stem,
-        metadata={"source": str(path), "up_axis": up_axis},
-        annotated=False,
-    )
+    try:
+        scene = Scene(
+            vertices=all_vertices,
+            faces=all_faces,
+            uvs=np.concatenate(uvs),
+            face_material=np.concatenate(face_material),
+            face_instance=np.zeros(len(all_faces), dtype=np.int32),
+            materials=materials,
+            name=path.stem,
+            metadata={"source": str(path), "up_axis": up_axis},
+            annotated=False,
+        )
+    except ValueError as exc:  # e.g. NaN vertices: name the file, not only the scene
+        raise ValueError(f"Cannot use mesh file {path}: {exc}") from exc
+    extent = scene.vertices.max(axis=0) - scene.vertices.min(axis=0)
+    if extent.max() > LARGE_SCENE_EXTENT:
+        warnings.warn(
+            f"Mesh file {path} spans {extent[0]:.0f} x {extent[1]:.0f} x {extent[2]:.0f} (x, y, z) units, "
+            f"read as metres: more than {LARGE_SCENE_EXTENT:.0f} m, so probably centimetres or millimetres. "
+            "Rescale it before use (scene.vertices *= 0.01 for centimetres, 0.001 for millimetres; "
+            "docs/scene_format.md)",
+            SceneUnitsWarning,
+            stacklevel=3,
+        )
+    return scene
 
 
 def _convert_material(material: Any, max_texture_size: int) -> Material:
