@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import ast
 import json
+import numbers
 from typing import Any, Sequence
+
+import numpy as np
 
 from navgym.errors import InvalidArgumentError
 
-_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
 def option_value(text: str) -> Any:
@@ -41,11 +44,14 @@ def key_values(items: Sequence[str], name: str = "--option") -> dict[str, Any]:
 
 
 def flag(name: str, value: Any) -> bool:
-    """A boolean option; ``"true"``/``"false"``/``"1"``/``"0"``/``"yes"``/``"no"`` strings are accepted."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
-        return value.lower() in _TRUE
+    """A boolean option: a bool, the integers 0 and 1, or (from the command line and environment
+    variables) ``"true"``/``"false"``, ``"1"``/``"0"``, ``"yes"``/``"no"``, ``"on"``/``"off"`` in any case."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
     raise InvalidArgumentError(f"{name}={value!r} must be true or false")
 
 

@@ -48,13 +48,14 @@ def _host_port(address: str) -> tuple[str, int] | None:
 
 
 def check_address(address: Any, name: str = "address") -> str | None:
-    """``address`` when it is ``None``, ``"auto"``, ``"HOST:PORT"`` or ``"ray://HOST:PORT"``.
+    """``address`` when it is ``None``, ``"auto"``, ``"HOST:PORT"`` or ``"ray://HOST:PORT"``;
+    ``None`` for ``"local"`` (Ray's word for a new local Ray, which no address also means).
 
     Raises:
         InvalidArgumentError: naming ``name``, the value and the forms that work.
     """
-    if address is None:
-        return None
+    if address is None or isinstance(address, str) and address.strip() == "local":
+        return None  # Ray's own word for a new local Ray, as no address
     if not isinstance(address, str) or not address.strip():
         raise InvalidArgumentError(f"{name}={address!r} is not a Ray address; {_ADDRESS_HELP}")
     try:

@@ -227,7 +227,10 @@ def load_shared_policy(path: str | Path, par_env, device: str = "cpu"):
             f"path={str(path)!r}: policy.pth cannot be loaded with torch.load(weights_only=True) ({type(exc).__name__}); "
             "navgym never unpickles model files"
         ) from None
-    policy = ActorCriticPolicy(observation_space, action_space, lambda _: 0.0, **policy_kwargs)
+    use_sde = data.get("use_sde", False)  # PPO passes it to the policy beside policy_kwargs (a plain JSON bool)
+    if not isinstance(use_sde, bool):
+        raise InvalidArgumentError(f"path={str(path)!r} records use_sde={use_sde!r}; expected true or false")
+    policy = ActorCriticPolicy(observation_space, action_space, lambda _: 0.0, use_sde=use_sde, **policy_kwargs)
     try:
         policy.load_state_dict(state)
     except RuntimeError as exc:

@@ -87,9 +87,10 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             model = trainer.build_model(config, vec_env, args.seed, str(args.out / "tb"), device=device)
         except NavgymError:
             raise
-        except ValueError as exc:  # the network cannot take these images (e.g. a head's size rule)
-            raise InvalidArgumentError(f"head={args.head!r} with env_id={args.env_id!r} and env_kwargs={args.env_kwargs}: {exc}; "
-                                       "set the image size with env_kwargs resolution= (--env-option resolution=128)") from exc
+        except ValueError as exc:  # the network cannot be built for this env (e.g. a head's image size rule)
+            sizes = any(rule in str(exc) for rule in ("square images", "same shape"))
+            fix = "; set the image size with env_kwargs resolution= (--env-option resolution=128)" if sizes else ""
+            raise InvalidArgumentError(f"head={args.head!r} with env_id={args.env_id!r} and env_kwargs={args.env_kwargs}: {exc}{fix}") from exc
         # Only now, with every setting checked, is anything written (a refused start, resumed
         # or new, leaves the run folder as it was).
         args.out.mkdir(parents=True, exist_ok=True)
@@ -254,7 +255,7 @@ def _require_env_shapes(trainer, path: Path, space, action_space, label: str, ar
         if len(want) == 3:
             height, width = want[0], want[1]
             resolution = str(height) if height == width else f"({height},{width})"
-            hint = f"train at its size: --env-option resolution={resolution} (resolution={resolution if height == width else (height, width)!r} in env_kwargs), "
+            hint = f"train at its size: --env-option resolution={resolution} (resolution={height if height == width else (height, width)!r} in env_kwargs), "
         raise InvalidArgumentError(
             f"{label} was trained on other images than env_id={args.env_id!r} with env_kwargs={args.env_kwargs} gives ({shown}); {hint}{fix}"
         )

@@ -122,3 +122,16 @@ def test_replace_atomically_flushes_the_file_before_the_rename_and_the_folder_af
     kinds = [kind for kind, _ in events]
     assert kinds == ["fsync", "replace", "fsync"], events
     assert events[0][1].startswith(".checkpoint.zip.") and events[2][1] == tmp_path.name
+
+
+def test_flag_reads_the_same_words_everywhere():
+    """One boolean reader for agent, reasoner and CLI options: on/off too (the openai reasoner
+    accepted strict=on while frontier refused initial_spin=on), 0/1 integers, surrounding spaces."""
+    from navgym.core.options import flag
+    from navgym.errors import InvalidArgumentError
+
+    for value, expected in ((True, True), ("On", True), (" yes ", True), (1, True), ("off", False), (0, False), ("FALSE", False)):
+        assert flag("x", value) is expected, value
+    for bad in ("ture", 2, 0.5, None, "maybe"):
+        with pytest.raises(InvalidArgumentError, match=rf"x={bad!r} must be true or false"):
+            flag("x", bad)

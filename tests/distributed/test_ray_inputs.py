@@ -51,6 +51,12 @@ def test_good_addresses_pass(address):
     assert check_address(address) == address
 
 
+def test_rays_own_local_means_a_new_local_ray():
+    """address='local' (Ray's word, which connect() and RayVecEnv passed to ray.init before the
+    address check) means what no address means."""
+    assert check_address("local") is None and check_address(" local ") is None
+
+
 def test_unreachable_address_fails_fast_naming_it(no_ray_init):
     address = f"127.0.0.1:{_closed_port()}"
     start = time.monotonic()

@@ -142,3 +142,21 @@ def test_docs_loading_example_runs(tmp_path, monkeypatch):
     namespace = {"__name__": "docs_example"}
     exec(compile(block.replace("resolution=32)", "resolution=32, num_scenes=1, episodes_per_scene=3)"), "multiagent.md", "exec"), namespace)
     assert namespace["par"].agents == [] and set(namespace["infos"]) <= {"habitat_0", "habitat_1"}
+
+
+def test_a_policy_trained_with_gsde_loads_as_trained(tmp_path):
+    """PPO passes use_sde (stored in the zip's data entry) to the policy beside policy_kwargs;
+    load_shared_policy left it out and refused such a model as trained on 'other agents'."""
+    import torch
+
+    from navgym.multiagent.training import train_shared_ppo
+
+    small = dict(resolution=16, num_scenes=1, max_episode_steps=10, embodiments="jetbot")
+    threads = torch.get_num_threads()
+    try:
+        result = train_shared_ppo("ImageNav-ProcHouseNear-v0", 2, timesteps=64, out=tmp_path / "run",
+                                  ppo_kwargs={"n_steps": 32, "batch_size": 32, "use_sde": True}, **small)
+    finally:
+        torch.set_num_threads(threads)
+    policy = load_shared_policy(result.model_path, parallel_env("ImageNav-ProcHouseNear-v0", num_agents=2, **small))
+    assert policy.use_sde and "log_std" in policy.state_dict()

@@ -116,7 +116,7 @@ def test_resume_at_another_resolution_names_the_resolution_to_use(run64, tmp_pat
     result = cli("train", *CLI_ARGS, "--env-option", "resolution=96", "--timesteps", "128", "--out", str(out), "--resume")
     assert result.returncode == 2, result.stderr  # old code: exit 1, a size-mismatch traceback from load_state_dict
     (line,) = result.stderr.strip().splitlines()
-    assert "(64, 64, 3) in the checkpoint, (96, 96, 3) in the env" in line and "--env-option resolution=64" in line, line
+    assert "(64, 64, 3) in the checkpoint, (96, 96, 3) in the env" in line and "--env-option resolution=64 (resolution=64 in env_kwargs)" in line, line
     assert (out / "train_args.json").read_bytes() == before  # old code: overwritten by the refused run's arguments
 
 

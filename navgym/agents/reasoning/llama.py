@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from navgym.agents.reasoning.base import ReasonerStats
-from navgym.agents.reasoning.openai_compat import OpenAIReasoner, _Failure, _flag, _number
+from navgym.agents.reasoning.openai_compat import OpenAIReasoner, _Failure, _number
 from navgym.core.checks import check_int
+from navgym.core.options import flag
 from navgym.errors import InvalidArgumentError
 
 #: The extra that brings llama.cpp and the packaged model.
@@ -124,11 +125,11 @@ class LlamaReasoner(OpenAIReasoner):
         self.model = path.stem
         self._api_key = None
         self.timeout = None
-        self.strict = _flag("strict", strict)
+        self.strict = flag("strict", strict)
         self.retries = 0
         self.temperature = _number("temperature", temperature, 0.0, 2.0)
         self.seed = int(seed)
-        self.json_mode = _flag("json_mode", json_mode)
+        self.json_mode = flag("json_mode", json_mode)
         self.max_tokens = int(_number("max_tokens", max_tokens, 1, 1_000_000, integer=True))
         self.option_tokens = int(_number("option_tokens", option_tokens, 1, 1_000_000, integer=True))
         self._fallback_spec = fallback

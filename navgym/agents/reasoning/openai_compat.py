@@ -43,6 +43,7 @@ from navgym.agents.reasoning.base import (
 )
 from navgym.agents.reasoning.minilm import require
 from navgym.core.checks import check_range
+from navgym.core.options import flag
 from navgym.errors import InvalidArgumentError
 
 log = logging.getLogger("navgym.agents.reasoning")
@@ -234,11 +235,11 @@ class OpenAIReasoner:
             self.timeout = _number("timeout", _env(ENV_TIMEOUT), 0.0, 86400.0, low_open=True, source=" ($NAVGYM_LLM_TIMEOUT)")
         else:
             self.timeout = _number("timeout", timeout if timeout is not None else DEFAULT_TIMEOUT, 0.0, 86400.0, low_open=True)
-        self.strict = _flag("strict", strict)
+        self.strict = flag("strict", strict)
         self.retries = int(_number("retries", retries, 0, 100, integer=True))
         self.temperature = _number("temperature", temperature, 0.0, 2.0)
         self.seed = None if seed in (None, "", "None") else int(_number("seed", seed, 0, 2**63 - 1, integer=True))
-        self.json_mode = _flag("json_mode", json_mode)
+        self.json_mode = flag("json_mode", json_mode)
         self.max_tokens = int(_number("max_tokens", max_tokens, 1, 1_000_000, integer=True))
         self.option_tokens = int(_number("option_tokens", option_tokens, 1, 1_000_000, integer=True))
         self.give_up_after = int(_number("give_up_after", give_up_after, 0, 1_000_000, integer=True))
@@ -461,19 +462,7 @@ class OpenAIReasoner:
         return f"OpenAIReasoner(base_url={self.base_url!r}, model={self.model!r}, api_key={key}, timeout={self.timeout})"
 
 
-def _flag(name: str, value: Any) -> bool:
-    """A boolean option (strings from the command line: true/false, 1/0, yes/no, on/off); anything
-    else is an error naming it (a misspelt ``strict=ture`` used to mean ``False``)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, np.integer)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    raise InvalidArgumentError(f"{name}={value!r} must be true or false")
-
-
-def _number(name: str, value: Any, low: float, high: float, *, low_open: bool = False, integer: bool = False, source: str = "") -> float:
+def _number(name: str, value: Any, low: float, high: float, *, low_open: bool = False, integer: bool = False, source: str = "") -> Any:
     """``value`` (a number, or a string of one: environment variables, command-line options) checked
     to lie in [low, high]; an error names the parameter, the value and the range."""
     kind = "an integer" if integer else "a number"
@@ -486,6 +475,11 @@ def _number(name: str, value: Any, low: float, high: float, *, low_open: bool = 
     if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real) or (integer and not float(number).is_integer()):
         raise InvalidArgumentError(f"{name}={value!r}{source} is not {kind}; allowed {'(' if low_open else '['}{low}, {high}]")
     try:
+        if integer:  # exact: a float round trip would change large seeds (2**63 - 1 read as 2**63)
+            whole = int(number)
+            if not int(low) <= whole <= int(high):
+                raise InvalidArgumentError(f"{name}={value!r} is out of range; allowed [{int(low)}, {int(high)}]")
+            return whole
         return check_range(name, number, low, high, low_open=low_open)
     except InvalidArgumentError as exc:
         raise InvalidArgumentError(f"{exc}{source}") from None

@@ -52,6 +52,9 @@ AIRSIM_CAMERAS = ("front_center", "front_right", "front_left", "bottom_center", 
 CAMERA_POSE_TOLERANCE = (0.02, 0.5)
 #: How far a vehicle may be from where the backend put it (metres, degrees) before the backend
 #: concludes another client moves it.
+#: The scene each navgym server (by address) serves, as this process's backends last set or saw
+#: it: a backend asks the server again only when another backend of the process changed it.
+_SERVED_SCENES: dict[str, str] = {}
 VEHICLE_POSE_TOLERANCE = (0.01, 0.5)
 INSTALL_HINT = 'pip install "navgym[airsim]" (the Cosys-AirSim client cosysairsim 3.5, which brings rpc-msgpack)'
 
@@ -70,12 +73,14 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         camera: The camera that renders every request (``"0"`` is AirSim's ``front_center``).
         cameras: Other cameras by image size, ``{"WxH": name}``, for requests of that size: an
             Unreal AirSim renders each camera at its settings.json ``CaptureSettings`` size only,
-            so e.g. the env's 1x1 ceiling probe needs a 1x1 camera (``{"1x1": "probe"}``).
+            e.g. ``{"1x1": "probe"}`` for the env's 1x1 ceiling probe (optional: the env skips
+            that check when the server cannot render it).
         motion: ``"pose"`` or ``"velocity"`` (module docstring).
         image_compression: ``"none"`` (raw bytes) or ``"png"`` for rgb frames.
         channel_order: Byte order of uncompressed frames: ``"rgb"`` (Cosys-AirSim, and navgym's
             server), ``"bgr"`` (Microsoft AirSim since 1.2), or ``"auto"``: ``"rgb"`` when the
-            server reports version 4 or more (``getServerVersion``; Cosys-AirSim's), else ``"bgr"``.
+            server reports version 4 or more (``getServerVersion``; Cosys-AirSim's) or no version
+            at all, ``"bgr"`` when it reports less.
         timeout: Seconds one RPC call may take.
         cell_size: Navigation grid resolution, metres.
 
@@ -165,6 +170,8 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         self._geo = EmbeddedSimulator(scene, body=body, data_root=data_root, cell_size=cell_size)
         #: The scene this backend needs the navgym server to serve (None: not navgym's server).
         self._served = self.server_scene_id
+        if self._served is not None:
+            _SERVED_SCENES[self._conn.address] = self._served
         #: Each vehicle's pose as this backend last set or read it (NED position, wxyz).
         self._expected: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._vehicles: dict[int, str] = {0: self.vehicle}
@@ -222,7 +229,9 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
             )
         known = set(AIRSIM_CAMERAS)
         found, text = self._conn.has_method("getSettingsString")
-        if found and isinstance(text, str):
+        if not found:
+            return  # a server that cannot say its settings.json: its cameras cannot be checked here
+        if isinstance(text, str):
             import json
 
             try:
@@ -265,7 +274,9 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         vehicle = self._vehicles[agent_id]
         position, quat = self._read_pose("simGetVehiclePose", self._conn.call("simGetVehiclePose", vehicle))
         expected = self._expected.get(agent_id)
-        if check and expected is not None:
+        # A vehicle that flies (motion='velocity': a multirotor still braking or hovering) moves on
+        # its own; only a computer-vision vehicle, which only its client moves, can be checked.
+        if check and expected is not None and self.motion != "velocity":
             from navgym.core.geometry import matrix_from_quat_wxyz
 
             moved = float(np.linalg.norm(position - expected[0]))
@@ -291,14 +302,17 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         """On navgym's server, serve this backend's scene again when another backend (an env keeps
         one per recent scene) loaded another one with ``simLoadLevel``: frames would otherwise come
         from that scene while navigability and measures come from this one. The load resets the
-        server's vehicles, so this backend's vehicles and poses are put back."""
-        if self._served is None:
-            return
-        served = self._server_scene()
-        if served == self._served:
+        server's vehicles, so this backend's vehicles and poses are put back. The server is asked
+        only after a backend of this process served another scene (:data:`_SERVED_SCENES`); a
+        level loaded by another process resets the vehicles, which the vehicle check reports."""
+        if self._served is None or _SERVED_SCENES.get(self._conn.address) == self._served:
+            return  # no backend of this process has loaded another scene since: no call needed
+        if self._server_scene() == self._served:
+            _SERVED_SCENES[self._conn.address] = self._served
             return
         self._conn.call("simLoadLevel", self._served)
         self.server_scene_id = self._server_scene()
+        _SERVED_SCENES[self._conn.address] = self.server_scene_id
         self._resolution = {}
         for agent_id, name in self._vehicles.items():
             state = self._geo.get_agent_state(agent_id)

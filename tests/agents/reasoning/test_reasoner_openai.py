@@ -332,14 +332,11 @@ def test_an_endpoint_that_keeps_timing_out_is_given_up_then_retried(server, embe
     # (30 s by default: a UniGoal step asks ~1 question, so hours per episode, one warning).
     r = OpenAIReasoner(base_url=server.url, model="m", timeout=0.3, fallback=embedded, give_up_after=2, retry_after=1.0)
     server.play((200, chat("2"), 1.5))
-    start = time.perf_counter()
     for _ in range(6):
         p = r.score_options("Which room is a toilet most likely in?", ROOMS)
-    elapsed = time.perf_counter() - start
     np.testing.assert_array_equal(p, embedded.score_options("Which room is a toilet most likely in?", ROOMS))
     assert r.stats.failures == {"timeout": 2, "endpoint_down": 4} and r.stats.fallbacks == {"score_options": 6}
-    assert len([q for q in server.requests if q[0] == "POST"]) == 2  # the last four were not sent
-    assert elapsed < 0.3 * 2 + 0.8, elapsed
+    assert len([q for q in server.requests if q[0] == "POST"]) == 2  # the last four were not sent (no wait of `timeout` each)
     # After retry_after one request is tried again; the server answers now, so it is used again.
     time.sleep(1.1)
     server.play(chat("3"))
@@ -359,3 +356,14 @@ def test_give_up_after_zero_always_calls_the_endpoint(embedded):
     r.close()
     with pytest.raises(InvalidArgumentError, match=r"^give_up_after=-1 is out of range"):
         OpenAIReasoner(base_url=f"http://127.0.0.1:{port}/v1", model="m", give_up_after=-1)
+
+
+def test_integer_options_are_exact_up_to_the_top_of_their_range(embedded):
+    """seed went through float: 12345678901234567 became ...568 and 2**63 - 1, the top of the
+    range the error names, was refused."""
+    for seed in (12345678901234567, 2**63 - 1, str(2**63 - 1)):
+        r = OpenAIReasoner(base_url="http://127.0.0.1:9/v1", model="m", seed=seed, fallback=embedded)
+        assert r.seed == int(seed)
+        r.close()
+    with pytest.raises(InvalidArgumentError, match=r"seed=9223372036854775808 is out of range"):
+        OpenAIReasoner(base_url="http://127.0.0.1:9/v1", model="m", seed=2**63, fallback=embedded)
