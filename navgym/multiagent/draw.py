@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
-from navgym.envs.visualize import MAX_VIEW_ASPECT, floor_image
+from navgym.envs.visualize import MAX_VIEW_ASPECT, _caption, floor_image, storey_caption, storey_index
 from navgym.sims.embedded.bodies import agent_color
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,27 +23,52 @@ def _light(color: tuple[int, int, int], share: float = 0.5) -> tuple[int, int, i
 def team_topdown(env: "NavParallelEnv", size: int = 256) -> np.ndarray:
     """The storey of seat 0 cropped to the floor, longer side ``size`` pixels, with each agent's
     goal points (light), path (line) and body (its cylinder or footprint to scale, with a heading
-    tick) in its colour (:func:`navgym.sims.embedded.bodies.agent_color`)."""
+    tick) in its colour (:func:`navgym.sims.embedded.bodies.agent_color`). With several storeys,
+    a caption names the one shown; goals, paths and bodies on other storeys are hollow rings, thin
+    lines and outlines."""
     sim = env.sim
     lead = sim.get_agent_state(env.seats[0].agent_id)
     top = sim.topdown_map(lead.position[1], env.seats[0].agent_id)
     image, to_pixel = floor_image(top, size)
     draw = ImageDraw.Draw(image)
     metres = float(to_pixel(np.array([1.0, 0.0, 0.0]))[0, 0] - to_pixel(np.zeros(3))[0, 0])  # pixels per metre
+    # In a house of several storeys, what lies on another storey than seat 0's is set apart (as in
+    # the single-agent map): goals as hollow rings, paths as thin light lines, bodies as outlines.
+    storeys = sim.storey_heights() if callable(getattr(sim, "storey_heights", None)) else None
+    multi = storeys is not None and len(storeys) > 1
+    shown = int(storey_index(storeys, lead.position[1])) if multi else 0
+
+    def here(points: np.ndarray) -> np.ndarray:
+        return storey_index(storeys, np.asarray(points)[:, 1]) == shown if multi else np.ones(len(points), dtype=bool)
+
     for s in env.seats:
         color = agent_color(s.agent_id)
-        goals = s.goal_points
+        goals = np.asarray(s.goal_points)
         if len(goals):
-            for x, y in to_pixel(goals)[:: max(1, len(goals) // 200)]:
-                draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=_light(color))
+            step = max(1, len(goals) // 200)
+            for (x, y), on in zip(to_pixel(goals)[::step], here(goals)[::step]):
+                if on:
+                    draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=_light(color))
+                else:
+                    draw.ellipse([x - 3, y - 3, x + 3, y + 3], outline=_light(color, 0.75), width=1)
     for s in env.seats:
         color = agent_color(s.agent_id)
         if len(s.path) > 1:
-            draw.line([tuple(p) for p in to_pixel(np.asarray(s.path))], fill=color, width=2)
+            path = np.asarray(s.path)
+            pixels, on = [tuple(p) for p in to_pixel(path)], here(path)
+            for k in range(len(path) - 1):  # a segment is on the storey shown when both its ends are
+                if on[k] and on[k + 1]:
+                    draw.line([pixels[k], pixels[k + 1]], fill=color, width=2)
+                else:
+                    draw.line([pixels[k], pixels[k + 1]], fill=_light(color, 0.75), width=1)
     for s in env.seats:
         color = agent_color(s.agent_id)
         state = sim.get_agent_state(s.agent_id)
         (x, y), yaw = to_pixel(state.position)[0], state.yaw
+        if multi and not here(state.position[None])[0]:  # on another storey: its outline only
+            radius = max(2.0, sim.body(s.agent_id).radius * metres)
+            draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline=color, width=2)
+            continue
         footprint = getattr(s.embodiment, "footprint", None)
         radius = max(2.0, sim.body(s.agent_id).radius * metres)
         if footprint is None:
@@ -58,6 +83,8 @@ def team_topdown(env: "NavParallelEnv", size: int = 256) -> np.ndarray:
         draw.line([(x, y), (x - reach * math.sin(yaw), y - reach * math.cos(yaw))], fill=(0, 0, 0), width=2)
         if s.done and s.measures is not None and s.measures["success"]:
             draw.ellipse([x - radius - 3, y - radius - 3, x + radius + 3, y + radius + 3], outline=(0, 150, 0), width=2)
+    if multi:
+        _caption(draw, storey_caption(storeys, lead.position[1]), size)
     return np.asarray(image)
 
 

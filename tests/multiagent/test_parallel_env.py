@@ -248,3 +248,31 @@ def test_a_team_frame_caps_a_very_wide_camera_view():
     # two framed views of at most 4:1 inside 248 px, gaps, and the 256 px map: not 2 x 62,000 px
     assert frame.shape[0] == 256 and frame.shape[1] <= 2 * (MAX_VIEW_ASPECT * 248 + 12) + 256
     par.close()
+
+
+def test_team_map_of_a_multistorey_house_sets_other_storeys_apart():
+    """ProcHouseHard seed 4: seat 0 starts upstairs, its goals and seat 1 are on the ground floor.
+    The team map showed them on seat 0's floor as if there; now rings, an outline and a caption."""
+    from navgym.envs.visualize import floor_image, storey_index
+    from navgym.multiagent.draw import _light, team_topdown
+    from navgym.sims.embedded.bodies import agent_color
+
+    par = parallel_env("ObjectNav-ProcHouseHard-v0", 2, resolution=32, render_mode="rgb_array")
+    try:
+        par.reset(seed=4)
+        sim, (lead, other) = par.sim, par.seats
+        storeys = sim.storey_heights()
+        upstairs = int(storey_index(storeys, sim.get_agent_state(lead.agent_id).position[1]))
+        goals = np.asarray(lead.goal_points)
+        assert len(storeys) > 1 and (storey_index(storeys, goals[:, 1]) != upstairs).all()
+        assert int(storey_index(storeys, sim.get_agent_state(other.agent_id).position[1])) != upstairs
+        image = team_topdown(par, size=256)
+        _, to_pixel = floor_image(sim.topdown_map(sim.get_agent_state(lead.agent_id).position[1], lead.agent_id), 256)
+        dot = _light(agent_color(lead.agent_id))
+        centres = [tuple(int(v) for v in image[int(y), int(x)]) for x, y in to_pixel(goals)[:: max(1, len(goals) // 50)]]
+        assert dot not in centres  # old code: filled dots of seat 0's colour at its goal points
+        x, y = to_pixel(sim.get_agent_state(other.agent_id).position)[0]
+        assert tuple(int(v) for v in image[int(y), int(x)]) != agent_color(other.agent_id)  # an outline, not a body
+        assert (image[:20, :60] == 255).all(axis=-1).any() and (image[:20, :60] == 0).all(axis=-1).any()  # the caption
+    finally:
+        par.close()
