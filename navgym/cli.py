@@ -41,8 +41,6 @@ def _click_errors():
 @contextmanager
 def _user_input(param_hint: str | None = None) -> Iterator[None]:
     """Turn the errors a block raises from user input into one-line usage errors (exit 2)."""
-    import zipfile
-
     import gymnasium as gym
 
     try:
@@ -51,8 +49,6 @@ def _user_input(param_hint: str | None = None) -> Iterator[None]:
         raise
     except gym.error.DependencyNotInstalled:
         raise  # main() shows it as one line
-    except zipfile.BadZipFile as exc:  # a damaged checkpoint (e.g. an entry failing its CRC check)
-        raise typer.BadParameter(f"the file is damaged: {exc}; give an intact checkpoint", param_hint=param_hint) from exc
     except (ValueError, TypeError, OSError, gym.error.Error) as exc:
         raise typer.BadParameter(str(exc), param_hint=param_hint) from exc
 

@@ -8,7 +8,7 @@ import os
 import posixpath
 import uuid
 from pathlib import Path, PureWindowsPath
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from navgym.errors import InvalidArgumentError
 
@@ -91,6 +91,28 @@ def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], obj
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str], names: Iterable[str]) -> list[Path]:
+    """Delete the temporary files :func:`replace_atomically` left in ``folder`` for the files
+    ``names`` when its process was killed while writing (``.<name>.<pid>.<random>...``); those of
+    processes still running are kept. Returns the files deleted."""
+    removed = []
+    for name in names:
+        for tmp in Path(folder).glob(f".{name}.*"):
+            pid = tmp.name[len(name) + 2 :].split(".", 1)[0]
+            if not pid.isdigit():
+                continue
+            try:
+                os.kill(int(pid), 0)
+                continue  # a live writer's file
+            except ProcessLookupError:
+                pass
+            except OSError:
+                continue
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def _fsync(path: Path, directory: bool = False) -> None:

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from navgym.core.paths import remove_stale_temporaries
 from navgym.errors import DataNotFoundError, InvalidArgumentError, NavgymError
 from navgym.evaluation import RunExistsError, write_json_atomic
 from navgym.training.args import TrainArgs, TrainResult, resolve_device
@@ -95,7 +96,7 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
         # or new, leaves the run folder as it was).
         args.out.mkdir(parents=True, exist_ok=True)
         write_json_atomic(args.out / "train_args.json", args.to_json())
-        _remove_stale_temporaries(args.out)
+        remove_stale_temporaries(args.out, RUN_FILES)
         if args.overlap_rollouts:
             if not hasattr(model, "overlap_rollouts"):
                 raise InvalidArgumentError(f"overlap_rollouts=True: agent={args.agent!r}'s model ({type(model).__name__}) cannot overlap rollouts; leave it False")
@@ -294,32 +295,8 @@ def drop_evaluations_after(path: Path, timesteps: int) -> int:
     return dropped
 
 
-#: Files a run folder's writers replace atomically; a process killed while writing one leaves
-#: ``.<name>.<pid>.<random><suffix>`` behind (:func:`navgym.core.paths.replace_atomically`).
+#: Files a run folder's writers replace atomically (:func:`navgym.core.paths.replace_atomically`).
 RUN_FILES = ("checkpoint.zip", "checkpoint.json", "train_args.json", "pretrain.zip", "eval.jsonl")
-
-
-def _remove_stale_temporaries(out: Path) -> list[Path]:
-    """Delete the temporary files that processes killed while writing a run file left in ``out``
-    (those of processes still running are kept); returns them."""
-    import os
-
-    removed = []
-    for name in RUN_FILES:
-        for tmp in out.glob(f".{name}.*"):
-            pid = tmp.name[len(name) + 2:].split(".", 1)[0]
-            if not pid.isdigit():
-                continue
-            try:
-                os.kill(int(pid), 0)
-                continue  # a live writer's file
-            except ProcessLookupError:
-                pass
-            except OSError:
-                continue
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp)
-    return removed
 
 
 def _log(args: TrainArgs, message: str) -> None:

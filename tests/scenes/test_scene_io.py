@@ -122,6 +122,16 @@ def edit_annotations(glb: Path, edit) -> None:
     path.write_text(json.dumps(doc))
 
 
+def assert_edit_refused(tmp_path: Path, edit, field: str) -> None:
+    """The boxes scene saved, its annotation file changed by ``edit``: loading it raises a
+    ValueError matching ``field`` and naming the file."""
+    glb, _ = save_scene(boxes_scene(), tmp_path / "s.glb")
+    edit_annotations(glb, edit)
+    with pytest.raises(ValueError, match=field) as info:
+        load_scene(glb)
+    assert "s.navgym.json" in str(info.value)
+
+
 # -- navgym's own files -----------------------------------------------------------------------------
 @pytest.mark.parametrize("make", SCENES.values(), ids=SCENES.keys())
 def test_round_trip_restores_every_array_and_annotation(tmp_path, make):
@@ -307,11 +317,7 @@ def test_malformed_annotation_json_names_the_file(tmp_path):
     ],
 )
 def test_inconsistent_annotations_name_the_file_and_field(tmp_path, edit, field):
-    glb, _ = save_scene(boxes_scene(), tmp_path / "s.glb")
-    edit_annotations(glb, edit)
-    with pytest.raises(ValueError, match=field) as info:
-        load_scene(glb)
-    assert "s.navgym.json" in str(info.value)
+    assert_edit_refused(tmp_path, edit, field)
 
 
 def test_save_rejects_what_it_cannot_write(tmp_path):

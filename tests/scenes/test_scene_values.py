@@ -8,7 +8,7 @@ import pytest
 from navgym.scenes.formats.external import SceneUnitsWarning
 from navgym.scenes.io import load_scene, save_scene
 
-from test_scene_io import boxes_scene, edit_annotations
+from test_scene_io import assert_edit_refused, boxes_scene
 
 NAN = float("nan")
 
@@ -29,11 +29,7 @@ NAN = float("nan")
     ],
 )
 def test_wrong_values_name_the_file_and_field(tmp_path, edit, field):
-    glb, _ = save_scene(boxes_scene(), tmp_path / "s.glb")
-    edit_annotations(glb, edit)
-    with pytest.raises(ValueError, match=field) as info:
-        load_scene(glb)
-    assert "s.navgym.json" in str(info.value)
+    assert_edit_refused(tmp_path, edit, field)
 
 
 def test_storeys_in_metres_load(tmp_path):
