@@ -4,7 +4,7 @@ with one env in-process and two envs in subprocesses, printed side by side.
     python benchmarks/train_speed.py [--heads direction] [--rollouts 4] [--n-steps 128] [--threads 1]
         [--envs 1,2] [--num-scenes 4] [--episodes-per-scene 20] [--size 128] [--render-backend raster]
         [--model-option precision=bfloat16] [--ppo-freeze none,encoder] [--overlap off,on] [--env-threads 0,2]
-        [--init-from CHECKPOINT] [--env-id ImageNav-ProcHouseNear-v0] [--json results.json]
+        [--init-from CHECKPOINT] [--env-id ImageNav-ProcHouseNear-v0] [--ppo-encoder-lr-scale 0.1] [--json results.json]
 
 Each configuration builds the envs and the model, runs one warm-up rollout and update, then times
 ``--rollouts`` more, with navgym's training callback (it switches torch threads: ``--threads``
@@ -65,7 +65,8 @@ def network_settings(checkpoint: Path, head: str) -> dict:
 
 def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, update_threads: int | None,
             env_kwargs: dict, model: dict | None = None, freeze: str = "none", overlap: bool = False,
-            init_from: Path | None = None, env_id: str | None = None, network: dict | None = None, env_threads: int = 0) -> dict[str, float]:
+            init_from: Path | None = None, env_id: str | None = None, network: dict | None = None, env_threads: int = 0,
+            encoder_lr_scale: float = 1.0) -> dict[str, float]:
     import torch
     from stable_baselines3.common.callbacks import CallbackList
 
@@ -79,6 +80,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
         **({"env_id": env_id} if env_id else {}),
         out=out, torch_threads=threads, update_threads=update_threads, eval_episodes=0, eval_every=0, checkpoint_every=0, progress=False,
         ppo_freeze=freeze, overlap_rollouts=overlap, env_threads=env_threads,
+        ppo_encoder_lr_scale=encoder_lr_scale if freeze != "encoder" else 1.0,
     )
     make_training_env(args.env_id, "train", **args.env_kwargs).close()  # generate and cache the houses first
     vec_env = make_vec_env(args)
@@ -89,11 +91,16 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
             args.trainer.init_weights(model, init_from, args.config())
         if freeze != "none":
             args.trainer.freeze(model, freeze)
+        warmup = None
+        if args.ppo_encoder_lr_scale != 1.0:  # the encoder's PPO steps scaled, as navgym train does
+            from navgym.training.warmup import ActorWarmup
+
+            warmup = ActorWarmup(model.policy, encoder_scale=args.ppo_encoder_lr_scale)
         samples = n_steps * n_envs
-        model.learn(samples)  # warm-up: one rollout + one update
+        model.learn(samples, callback=make_callback(args, args.config(), None, time.time(), 0, warmup=warmup))  # warm-up: one rollout + one update
         phases = rollout_timer()
         # navgym's training callback too: it switches torch threads between rollouts and updates.
-        callbacks = CallbackList([make_callback(args, args.config(), None, time.time(), samples), phases])
+        callbacks = CallbackList([make_callback(args, args.config(), None, time.time(), samples, warmup=warmup), phases])
         began = time.perf_counter()
         model.learn(samples * rollouts, callback=callbacks, reset_num_timesteps=False)
         total = time.perf_counter() - began
@@ -139,6 +146,10 @@ def main() -> None:
     parser.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                         help="RSRNavConfig setting, e.g. precision=bfloat16 (repeatable).")
     parser.add_argument("--ppo-freeze", default="none", help="Comma-separated parts of the encoder PPO holds fixed: none, trunk, encoder.")
+    parser.add_argument("--ppo-encoder-lr-scale", type=float, default=1.0,
+                        help="The encoder's PPO step size relative to the actor's where it trains (navgym train --ppo-encoder-lr-scale; "
+                             "rows with --ppo-freeze encoder ignore it). It changes no arithmetic, only how far the encoder moves, "
+                             "and so how long episodes run from a clone.")
     parser.add_argument("--overlap", default="off", help="Comma-separated: off, on (navgym train --overlap-rollouts; envs >= 2 only).")
     parser.add_argument("--env-threads", default="0",
                         help="Comma-separated: 0 (envs in subprocesses, one in-process), N (all envs in this process, stepped on N threads: "
@@ -173,6 +184,7 @@ def main() -> None:
     print(
         f"machine: {processor()}, {os.cpu_count()} CPUs; torch threads: {options.threads} in rollouts, "
         f"{options.update_threads or 'all cores'} in updates; n_steps {options.n_steps} per env"
+        + (f"; encoder's PPO step x{options.ppo_encoder_lr_scale:g} where it trains" if options.ppo_encoder_lr_scale != 1.0 else "")
     )
     print(f"{'head':<14}{'frozen':<9}{'overlap':<8}{'envs':>5}{'env-threads':>12}{'steps/s':>10}{'rollout steps/s':>17}{'update s':>10}{'samples/update':>16}{'episode steps':>15}")
     rows = []
@@ -181,13 +193,14 @@ def main() -> None:
                       if overlap == "off" or (n_envs >= 2 and threads == 0)]
     for head, freeze, overlap, n_envs, threads in configurations:
         r = measure(head, n_envs, options.rollouts, options.n_steps, options.threads, options.update_threads, env_kwargs, model,
-                    freeze, overlap == "on", options.init_from, options.env_id, networks.get(head), threads)
+                    freeze, overlap == "on", options.init_from, options.env_id, networks.get(head), threads, options.ppo_encoder_lr_scale)
         print(
             f"{head:<14}{freeze:<9}{overlap:<8}{n_envs:>5}{threads:>12}{r['steps_per_second']:>10.1f}{r['rollout_steps_per_second']:>17.1f}"
             f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}{r['episode_steps']:>15.1f}",
             flush=True,
         )
-        rows.append({"head": head, "frozen": freeze, "overlap": overlap == "on", "envs": n_envs, "env_threads": threads, **r})
+        rows.append({"head": head, "frozen": freeze, "overlap": overlap == "on", "envs": n_envs, "env_threads": threads,
+                     "encoder_lr_scale": options.ppo_encoder_lr_scale if freeze != "encoder" else 1.0, **r})
     if options.json is not None:
         write_report(options.json, options, rows)
 

@@ -375,6 +375,9 @@ def train(
     ppo_critic_warmup: int = typer.Option(0, min=0, help="PPO trains only the critic for this many env steps (the cloned actor held fixed; PIRLNav's warm-up)."),
     ppo_actor_warmup: int = typer.Option(0, min=0, help="Then the actor's step size rises linearly from 0 to full over this many env steps."),
     ppo_critic_lr_scale: float = typer.Option(1.0, help="The critic's PPO step size relative to the actor's (a positive number; 1: the same)."),
+    ppo_encoder_lr_scale: float = typer.Option(
+        1.0, help="The encoder's PPO step size relative to the actor's (a positive number; 1: the same), when PPO trains it (--ppo-freeze none|trunk).",
+    ),
     ppo_freeze: str = typer.Option(
         "none", help="What of the encoder PPO leaves as it is: none, trunk (the ResNet-9) or encoder (trunk, head and input layer; "
         "only the recurrent cores and action/value layers train). Frozen features are computed once while acting: faster updates.",
@@ -422,7 +425,8 @@ def train(
             pose_val_episodes=pose_val_episodes, pose_epochs=pose_epochs, pose_max_minutes=pose_max_minutes if pose_max_minutes is not None else (None if pose_max_cpu_minutes is not None else 15.0),
             pose_max_cpu_minutes=pose_max_cpu_minutes, pose_learning_rate=pose_learning_rate, pose_group=pose_group, dagger_rounds=dagger_rounds, dagger_episodes=dagger_episodes,
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
-            ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from, init_parts=init_parts,
+            ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale,
+            ppo_encoder_lr_scale=ppo_encoder_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from, init_parts=init_parts,
             ray=ray is not None, ray_address=None if ray in (None, "local") else ray, overlap_rollouts=overlap_rollouts, env_threads=env_threads, device=device,
         )
     from navgym.evaluation import sr_spl

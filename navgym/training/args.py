@@ -149,6 +149,11 @@ class TrainArgs:
             (its LSTM and value layer) is scaled by it, which with Adam scales their step size
             (:class:`navgym.training.warmup.ActorWarmup`). For a critic that must learn fast, e.g.
             a ``privileged_critic`` started from a clone's.
+        ppo_encoder_lr_scale: The encoder's PPO step size relative to the actor's (a positive
+            number; 1, the default: the same), for PPO that trains the encoder (``ppo_freeze``
+            ``"none"`` or ``"trunk"``): each update's change of the encoder's parameters is scaled
+            by it on top of the actor's warm-up scale. A small value (e.g. 0.1) lets PPO adapt a
+            cloned encoder without rewriting it.
         ppo_freeze: What of the encoder PPO leaves as it is (and the BC minibatches of
             ``ppo_bc_batches``): ``"none"`` (default: PPO trains everything), ``"trunk"`` (the
             ResNet-9: the relationship head and everything after it train) or ``"encoder"`` (the
@@ -241,6 +246,7 @@ class TrainArgs:
     ppo_critic_warmup: int = 0
     ppo_actor_warmup: int = 0
     ppo_critic_lr_scale: float = 1.0
+    ppo_encoder_lr_scale: float = 1.0
     ppo_freeze: str = "none"
     init_from: Path | None = None
     init_parts: str = "all"
@@ -276,10 +282,15 @@ class TrainArgs:
         for name, low in (("n_envs", 1), ("seed", 0), ("eval_every", 0), ("eval_episodes", 0), ("checkpoint_every", 0),
                           ("ppo_critic_warmup", 0), ("ppo_actor_warmup", 0)):
             check_int(name, getattr(self, name), low)
-        scale = self.ppo_critic_lr_scale
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < float("inf"):
-            raise InvalidArgumentError(f"ppo_critic_lr_scale={scale!r} must be a positive finite number (1: the actor's step size)")
-        self.ppo_critic_lr_scale = float(scale)
+        for name in ("ppo_critic_lr_scale", "ppo_encoder_lr_scale"):
+            scale = getattr(self, name)
+            if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not 0 < scale < float("inf"):
+                raise InvalidArgumentError(f"{name}={scale!r} must be a positive finite number (1: the actor's step size)")
+            setattr(self, name, float(scale))
+        if self.ppo_encoder_lr_scale != 1.0 and self.ppo_freeze == "encoder":
+            raise InvalidArgumentError(
+                f"ppo_encoder_lr_scale={self.ppo_encoder_lr_scale!r} scales the encoder's PPO steps, but ppo_freeze='encoder' holds the "
+                "encoder fixed; use ppo_freeze='none' or 'trunk', or leave ppo_encoder_lr_scale=1")
         for name in ("max_minutes", "max_cpu_minutes"):
             check_minutes(name, getattr(self, name))
         for name in ("torch_threads", "update_threads"):

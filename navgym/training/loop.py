@@ -147,10 +147,12 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             # run is frozen again here (the setting is the run's, not the checkpoint's).
             trainer.freeze(model, args.ppo_freeze)
         warmup = None
-        if (args.ppo_critic_warmup or args.ppo_actor_warmup or args.ppo_critic_lr_scale != 1.0) and start_steps < args.timesteps:
+        if (args.ppo_critic_warmup or args.ppo_actor_warmup or args.ppo_critic_lr_scale != 1.0 or args.ppo_encoder_lr_scale != 1.0) \
+                and start_steps < args.timesteps:
             from navgym.training.warmup import ActorWarmup
 
-            warmup = ActorWarmup(model.policy, args.ppo_critic_warmup, args.ppo_actor_warmup, args.ppo_critic_lr_scale)
+            warmup = ActorWarmup(model.policy, args.ppo_critic_warmup, args.ppo_actor_warmup, args.ppo_critic_lr_scale,
+                                 args.ppo_encoder_lr_scale)
         callback = make_callback(args, config, eval_env, time.time(), start_steps, cloning=cloning, warmup=warmup)
         if start_steps < args.timesteps:
             try:

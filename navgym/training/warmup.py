@@ -17,6 +17,11 @@ The same hooks scale the critic's steps by a constant ``critic_scale`` (``ppo_cr
 a critic with a larger step size than the actor, as in PPO implementations with separate
 optimisers. A critic that must learn a new input (``privileged_critic``) or a new return scale
 fits it in fewer updates, while the actor keeps PPO's step size.
+
+And the encoder's (every parameter under :data:`ENCODER_PREFIXES`, shared by the actor and the
+critic) by ``encoder_scale`` on top of the actor's scale (``ppo_encoder_lr_scale``): PPO that
+trains a cloned encoder at the actor's step size unlearned the comparison the cloning had built
+(docs/results/rsrnav.md, "Training speed"); a smaller step lets it adapt without being rewritten.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from navgym.errors import InvalidArgumentError
 #: Parameter-name prefixes of the critic in SB3's (recurrent) actor-critic policies: the critic's
 #: LSTM, its MLP and the value layer (``critic`` is the linear layer of ``shared_lstm`` policies).
 CRITIC_PREFIXES = ("lstm_critic.", "mlp_extractor.value_net.", "value_net.", "critic.")
+
+#: Parameter-name prefixes of the features extractor (the encoder) in SB3's policies.
+ENCODER_PREFIXES = ("features_extractor.", "pi_features_extractor.", "vf_features_extractor.")
 
 
 def actor_parameters(policy) -> list[Any]:
@@ -46,15 +54,19 @@ def split_parameters(policy) -> tuple[list[Any], list[Any]]:
 
 class ActorWarmup:
     """Scales the actor's PPO steps: 0 for the first ``critic_steps`` env steps of the run, then
-    rising linearly to 1 over ``ramp_steps`` more; and the critic's by ``critic_scale`` (a
-    positive number; 1: unchanged). Only steps taken between :meth:`begin_update` and
+    rising linearly to 1 over ``ramp_steps`` more; the critic's by ``critic_scale`` (a
+    positive number; 1: unchanged); and the encoder's by the actor's scale times
+    ``encoder_scale`` (a positive number; 1: the actor's). Only steps taken between :meth:`begin_update` and
     :meth:`end_update` are scaled (behaviour-cloning steps between updates are not). The scales
     depend on the step count alone, so a resumed run continues the same schedule."""
 
-    def __init__(self, policy, critic_steps: int = 0, ramp_steps: int = 0, critic_scale: float = 1.0):
+    def __init__(self, policy, critic_steps: int = 0, ramp_steps: int = 0, critic_scale: float = 1.0, encoder_scale: float = 1.0):
         self.critic_steps, self.ramp_steps = int(critic_steps), int(ramp_steps)
-        self.params, self.critic_params = split_parameters(policy)
-        self.critic_scale = float(critic_scale)
+        actor, self.critic_params = split_parameters(policy)
+        encoder = {id(p) for name, p in policy.named_parameters() if name.startswith(ENCODER_PREFIXES)}
+        self.encoder_params = [p for p in actor if id(p) in encoder]
+        self.params = [p for p in actor if id(p) not in encoder]
+        self.critic_scale, self.encoder_scale = float(critic_scale), float(encoder_scale)
         self.active_scale: float | None = None
         self._saved: list[Any] | None = None
         optimiser = policy.optimizer
@@ -87,7 +99,10 @@ class ActorWarmup:
         """The parameter lists whose step this update scales, with their scales."""
         if self.active_scale is None:
             return []
-        scaled = [(self.params, float(self.active_scale))] if self.active_scale < 1.0 else []
+        actor = float(self.active_scale)
+        scaled = [(self.params, actor)] if actor < 1.0 else []
+        if actor * self.encoder_scale != 1.0:
+            scaled.append((self.encoder_params, actor * self.encoder_scale))
         if self.critic_scale != 1.0:
             scaled.append((self.critic_params, self.critic_scale))
         return scaled

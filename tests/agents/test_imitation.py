@@ -541,6 +541,20 @@ def test_actor_warmup_scales_only_the_actors_steps_inside_updates():
     for name in ("value_net.weight", "features_extractor.weight"):
         got, expected = (dict(p.named_parameters())[name] - before[name] for p in (policy, twin))
         torch.testing.assert_close(got, (3.0 if name.startswith("value_net") else 1.0) * expected)
+    warmup.close()
+    # encoder_scale: the encoder's step times the actor's scale times 0.1; the critic's unscaled
+    for p in (policy, twin):
+        p.load_state_dict(before)
+        p.optimizer = torch.optim.Adam(p.parameters(), lr=0.1)
+    warmup = ActorWarmup(policy, critic_steps=100, ramp_steps=200, encoder_scale=0.1)
+    assert warmup.begin_update(200) == 0.5
+    adam_step(policy)
+    adam_step(twin)
+    for name, factor in (("value_net.weight", 1.0), ("features_extractor.weight", 0.05)):
+        got, expected = (dict(p.named_parameters())[name] - before[name] for p in (policy, twin))
+        assert expected.abs().max() > 0.01
+        torch.testing.assert_close(got, factor * expected)
+    warmup.close()
 
 
 def test_actor_warmup_leaves_parameters_without_gradients_untouched():
@@ -617,3 +631,9 @@ def test_train_cli_passes_the_ppo_warmup_options(tmp_path, train_cli):
     assert seen[-1].ppo_critic_lr_scale == 10.0
     result = invoke([*common, "--ppo-critic-lr-scale", "0"])
     assert result.exit_code == 2 and "ppo_critic_lr_scale=0.0" in result.output
+    invoke([*common, "--ppo-encoder-lr-scale", "0.1"])
+    assert seen[-1].ppo_encoder_lr_scale == 0.1
+    result = invoke([*common, "--ppo-encoder-lr-scale", "-1"])
+    assert result.exit_code == 2 and "ppo_encoder_lr_scale=-1.0" in result.output
+    result = invoke([*common, "--ppo-encoder-lr-scale", "0.1", "--ppo-freeze", "encoder"])
+    assert result.exit_code == 2 and "ppo_freeze='encoder' holds the encoder fixed" in result.output

@@ -24,7 +24,8 @@ CLONE = ROOT / "docs/results/rsrnav/checkpoints/pipeg30_direction_s0.zip"  # a c
     [
         (["direction"], 1, [], ["none"], ["off"], [0]),  # one env in this process, the default 128x128 camera
         (["dense"], 2, ["--size", "64", "--overlap", "off,on"], ["none"], ["off", "on"], [0]),  # two envs in subprocesses, with and without overlap
-        (["direction"], 1, ["--ppo-freeze", "trunk,encoder", "--overlap", "off,on"], ["trunk", "encoder"], ["off"], [0]),  # part of the encoder fixed; no overlap with one env
+        # part of the encoder fixed, the rest at a tenth of PPO's step; no overlap with one env
+        (["direction"], 1, ["--ppo-freeze", "trunk,encoder", "--overlap", "off,on", "--ppo-encoder-lr-scale", "0.1"], ["trunk", "encoder"], ["off"], [0]),
         (["dense"], 2, ["--size", "64", "--env-threads", "0,2"], ["none"], ["off"], [0, 2]),  # two envs in subprocesses, then in this process on two threads
     ],
     ids=["1-env", "2-envs", "frozen", "env-threads"],
@@ -53,7 +54,8 @@ def test_train_speed_benchmark_tiny_run(tmp_path, heads, envs, extra, frozen, ov
     assert report["options"]["envs"] == str(envs) and report["options"]["n_steps"] == 8
     assert [(r["head"], r["frozen"], "on" if r["overlap"] else "off", r["envs"], r["env_threads"]) for r in report["results"]] == expected
     for r in report["results"]:
-        assert set(r) == {"head", "frozen", "overlap", "envs", "env_threads", "samples_per_update", "episode_steps", *NUMBERS}
+        assert set(r) == {"head", "frozen", "overlap", "envs", "env_threads", "encoder_lr_scale", "samples_per_update", "episode_steps", *NUMBERS}
+        assert r["encoder_lr_scale"] == (0.1 if "--ppo-encoder-lr-scale" in extra and r["frozen"] != "encoder" else 1.0)
         assert all(math.isfinite(r[key]) and r[key] > 0 for key in NUMBERS), r
         assert r["samples_per_update"] == 8 * envs
 
