@@ -176,15 +176,16 @@ def _join(phrases: Sequence[str]) -> str:
 
 def instruction_text(kind: str, phrases: Sequence[str]) -> str:
     """The instruction for sub-goal ``phrases`` of one kind, e.g. ``"First go to the sofa, then to
-    the bed."`` (sequential, spatial) or ``"Visit the sofa, the bed and the sink, in any order."``."""
+    the bed."`` (sequential, spatial) or ``"Visit the sofa, the bed and the sink, in any order."``;
+    one sub-goal of any kind is ``"Go to the sofa."`` (an order of one goal is no constraint)."""
     if not phrases:
         raise ValueError("an instruction needs at least one sub-goal phrase")
-    if kind == "any_order":
-        return f"Visit {_join(list(phrases))}, in any order."
-    if kind not in ORDERED_KINDS:
+    if kind not in INSTRUCTION_KINDS:
         raise ValueError(f"kind={kind!r} is not an instruction kind; valid: {list(INSTRUCTION_KINDS)}")
     if len(phrases) == 1:
         return f"Go to {phrases[0]}."
+    if kind == "any_order":
+        return f"Visit {_join(list(phrases))}, in any order."
     parts = [f"First go to {phrases[0]}"]
     parts += [f"then to {p}" for p in phrases[1:-1]]
     parts.append(f"{'and finally' if len(phrases) > 2 else 'then'} to {phrases[-1]}")

@@ -78,7 +78,8 @@ from navgym.tasks.semantic_nav import DEFAULT_CATEGORIES
 from navgym.tasks.text_goals import goal_text
 
 #: Bump when generation changes: cached episode sets of older versions are not reused.
-MULTIGOAL_GENERATION_VERSION = 1
+#: 2: one sub-goal "in any order" reads "Go to X." (was "Visit X, in any order.").
+MULTIGOAL_GENERATION_VERSION = 2
 #: Longest instruction the ``instruction`` space admits.
 MAX_INSTRUCTION_LENGTH = 512
 INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " ,.;:'-_()/&!?\""

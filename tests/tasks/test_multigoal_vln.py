@@ -97,6 +97,9 @@ def test_descriptions_go_from_short_to_long_and_texts_read_well():
     assert instruction_text("sequential", ["the sofa", "the bed"]) == "First go to the sofa, then to the bed."
     assert instruction_text("spatial", ["a", "b", "c"]) == "First go to a, then to b, and finally to c."
     assert instruction_text("any_order", ["a", "b", "c"]) == "Visit a, b and c, in any order."
+    assert instruction_text("any_order", ["the desk"]) == instruction_text("sequential", ["the desk"]) == "Go to the desk."
+    with pytest.raises(ValueError, match="not an instruction kind"):
+        instruction_text("random", ["a"])
     round_trip = Description("lamp", room="bedroom", near="bed")
     assert Description.from_dict(round_trip.as_dict()) == round_trip
     with pytest.raises(ValueError, match="unknown constraint fields"):
