@@ -111,9 +111,16 @@ def plot(paths: list[Path], out: Path, title: str = "", max_step: int | None = N
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.4))
     for ax, name, label in ((axes[0], "train_success", "training success rate (sampled, train houses)"),
                             (axes[1], "explained_variance", "critic's explained variance")):
+        lowest = 0.0
         for run, scalars in sorted(series.items()):
             if scalars.get(name):
-                ax.plot(*windowed(scalars[name], max_step), label=run, marker=".", **styles[run])
+                steps, values = windowed(scalars[name], max_step)
+                lowest = min(lowest, float(np.nanmin(values))) if len(values) else lowest
+                ax.plot(steps, values, label=run, marker=".", **styles[run])
+        if name == "explained_variance" and lowest < -1.0:
+            # a collapsed run's critic reaches -1e15: cut the axis so the others stay readable
+            ax.set_ylim(-1.05, 1.05)
+            label += " (axis cut at -1)"
         ax.set_xlabel(f"env steps (means over {WINDOW:,}-step windows)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
