@@ -148,8 +148,8 @@ def main() -> None:
     parser.add_argument("--ppo-freeze", default="none", help="Comma-separated parts of the encoder PPO holds fixed: none, trunk, encoder.")
     parser.add_argument("--ppo-encoder-lr-scale", type=float, default=1.0,
                         help="The encoder's PPO step size relative to the actor's where it trains (navgym train --ppo-encoder-lr-scale; "
-                             "rows with --ppo-freeze encoder ignore it). It changes no arithmetic, only how far the encoder moves, "
-                             "and so how long episodes run from a clone.")
+                             "rows with --ppo-freeze encoder ignore it). It changes how far the encoder moves, "
+                             "and so how long episodes run from a clone, not the work of an update.")
     parser.add_argument("--overlap", default="off", help="Comma-separated: off, on (navgym train --overlap-rollouts; envs >= 2 only).")
     parser.add_argument("--env-threads", default="0",
                         help="Comma-separated: 0 (envs in subprocesses, one in-process), N (all envs in this process, stepped on N threads: "
@@ -160,6 +160,8 @@ def main() -> None:
     parser.add_argument("--env-id", default=None, help="Training env id (default: ImageNav-ProcHouseEasy-v0).")
     parser.add_argument("--json", type=Path, default=None, help="Also write the options and rows to this JSON file.")
     options = parser.parse_args()
+    if not 0 < options.ppo_encoder_lr_scale < float("inf"):
+        parser.error(f"--ppo-encoder-lr-scale {options.ppo_encoder_lr_scale!r} must be a positive finite number (1: PPO's own step)")
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
     model = dict(parse_model_option(text) for text in options.model_option)
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]

@@ -1,8 +1,9 @@
 """PPO's own diagnostics of RSRNav runs, kept as small CSV files and summarised from them.
 
 TensorBoard logs are not committed (hundreds of kB per run); this exports the scalars the
-results page quotes (the critic's explained variance, the policy's entropy, the value loss and
-the training success rate, one row per PPO update) to a CSV (gzipped when the name ends in
+results page quotes (the critic's explained variance, the policy's entropy, the value loss, the
+training success rate and episode length, and the run's env steps per second so far, one row per
+PPO update) to a CSV (gzipped when the name ends in
 ``.gz``) that is, and prints the summary the page's numbers come from:
 
     python experiments/ppo_diagnostics.py export runs/ppopc_encoder_ent0 runs/... --out docs/results/rsrnav/privileged_critic/ppo_scalars.csv.gz
@@ -33,6 +34,9 @@ TAGS = {
     "train/entropy_loss": "entropy_loss",
     "train/value_loss": "value_loss",
     "rollout/success_rate": "train_success",
+    "rollout/ep_len_mean": "episode_length",
+    # navgym's callback: env steps per second of the run so far (the last row: the whole run's)
+    "time/env_steps_per_second": "env_steps_per_second",
 }
 WINDOW = 16_384
 

@@ -284,9 +284,13 @@ class TrainArgs:
             check_int(name, getattr(self, name), low)
         for name in ("ppo_critic_lr_scale", "ppo_encoder_lr_scale"):
             scale = getattr(self, name)
-            if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not 0 < scale < float("inf"):
+            try:
+                number = float(scale) if isinstance(scale, (int, float, np.integer, np.floating)) and not isinstance(scale, (bool, np.bool_)) else None
+            except OverflowError:  # an integer too large for a float
+                number = None
+            if number is None or not 0 < number < float("inf"):
                 raise InvalidArgumentError(f"{name}={scale!r} must be a positive finite number (1: the actor's step size)")
-            setattr(self, name, float(scale))
+            setattr(self, name, number)
         if self.ppo_encoder_lr_scale != 1.0 and self.ppo_freeze == "encoder":
             raise InvalidArgumentError(
                 f"ppo_encoder_lr_scale={self.ppo_encoder_lr_scale!r} scales the encoder's PPO steps, but ppo_freeze='encoder' holds the "

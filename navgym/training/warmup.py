@@ -32,10 +32,13 @@ from navgym.errors import InvalidArgumentError
 
 #: Parameter-name prefixes of the critic in SB3's (recurrent) actor-critic policies: the critic's
 #: LSTM, its MLP and the value layer (``critic`` is the linear layer of ``shared_lstm`` policies).
-CRITIC_PREFIXES = ("lstm_critic.", "mlp_extractor.value_net.", "value_net.", "critic.")
+#: A critic's own features extractor (SB3's ``share_features_extractor=False``) is the critic's too; a
+#: shared one is listed once, under ``features_extractor.``.
+CRITIC_PREFIXES = ("lstm_critic.", "mlp_extractor.value_net.", "value_net.", "critic.", "vf_features_extractor.")
 
-#: Parameter-name prefixes of the features extractor (the encoder) in SB3's policies.
-ENCODER_PREFIXES = ("features_extractor.", "pi_features_extractor.", "vf_features_extractor.")
+#: Parameter-name prefixes of the actor's features extractor (the encoder; shared with the critic
+#: unless the policy has its own ``vf_features_extractor``).
+ENCODER_PREFIXES = ("features_extractor.", "pi_features_extractor.")
 
 
 def actor_parameters(policy) -> list[Any]:
@@ -67,6 +70,10 @@ class ActorWarmup:
         self.encoder_params = [p for p in actor if id(p) in encoder]
         self.params = [p for p in actor if id(p) not in encoder]
         self.critic_scale, self.encoder_scale = float(critic_scale), float(encoder_scale)
+        if self.encoder_scale != 1.0 and not self.encoder_params:
+            raise InvalidArgumentError(
+                f"encoder_scale={self.encoder_scale!r} scales the encoder's steps, but {type(policy).__name__} has no parameters "
+                f"named {list(ENCODER_PREFIXES)}; leave it at 1")
         self.active_scale: float | None = None
         self._saved: list[Any] | None = None
         optimiser = policy.optimizer

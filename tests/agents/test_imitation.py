@@ -542,19 +542,55 @@ def test_actor_warmup_scales_only_the_actors_steps_inside_updates():
         got, expected = (dict(p.named_parameters())[name] - before[name] for p in (policy, twin))
         torch.testing.assert_close(got, (3.0 if name.startswith("value_net") else 1.0) * expected)
     warmup.close()
-    # encoder_scale: the encoder's step times the actor's scale times 0.1; the critic's unscaled
-    for p in (policy, twin):
-        p.load_state_dict(before)
-        p.optimizer = torch.optim.Adam(p.parameters(), lr=0.1)
+    # encoder_scale: the encoder's step times the actor's scale times 0.1, the rest of the actor's
+    # times the actor's scale, the critic's unscaled
+    class ActorPolicy(Policy):
+        def __init__(self):
+            super().__init__()
+            self.action_net = torch.nn.Linear(3, 2)
+            self.optimizer = torch.optim.Adam(self.parameters(), lr=0.1)
+
+    def actor_step(policy):
+        policy.optimizer.zero_grad()
+        features = policy.features_extractor(torch.ones(2, 3))
+        (policy.value_net(features).sum() + policy.action_net(features).sum()).backward()
+        policy.optimizer.step()
+
+    torch.manual_seed(1)
+    policy, twin = ActorPolicy(), ActorPolicy()
+    twin.load_state_dict(policy.state_dict())
+    before = {k: v.clone() for k, v in policy.state_dict().items()}
     warmup = ActorWarmup(policy, critic_steps=100, ramp_steps=200, encoder_scale=0.1)
     assert warmup.begin_update(200) == 0.5
-    adam_step(policy)
-    adam_step(twin)
-    for name, factor in (("value_net.weight", 1.0), ("features_extractor.weight", 0.05)):
+    actor_step(policy)
+    actor_step(twin)
+    for name, factor in (("value_net.weight", 1.0), ("action_net.weight", 0.5), ("features_extractor.weight", 0.05)):
         got, expected = (dict(p.named_parameters())[name] - before[name] for p in (policy, twin))
         assert expected.abs().max() > 0.01
         torch.testing.assert_close(got, factor * expected)
     warmup.close()
+    # a critic's own features extractor (share_features_extractor=False) is the critic's
+    policy.vf_features_extractor = torch.nn.Linear(3, 3)
+    warmup = ActorWarmup(policy, encoder_scale=0.1)
+    assert {id(p) for p in policy.vf_features_extractor.parameters()} <= {id(p) for p in warmup.critic_params}
+    assert {id(p) for p in warmup.encoder_params} == {id(p) for p in policy.features_extractor.parameters()}
+    warmup.close()
+    from navgym.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="encoder_scale=0.1 .* no parameters named"):
+        ActorWarmup(torch.nn.ModuleDict({"action_net": torch.nn.Linear(2, 2), "value_net": torch.nn.Linear(2, 1)}), encoder_scale=0.1)
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(True), float("nan"), float("inf"), 0, -0.5, "0.1", 10**400, None])
+def test_ppo_step_scales_must_be_positive_finite_numbers(value):
+    from navgym.errors import InvalidArgumentError
+    from navgym.training import TrainArgs
+
+    for name in ("ppo_critic_lr_scale", "ppo_encoder_lr_scale"):
+        with pytest.raises(InvalidArgumentError, match=f"{name}=.* must be a positive finite number"):
+            TrainArgs(**{name: value})
+    args = TrainArgs(ppo_encoder_lr_scale=np.float32(0.25), ppo_critic_lr_scale=np.int64(3))
+    assert (args.ppo_encoder_lr_scale, args.ppo_critic_lr_scale) == (0.25, 3.0) and type(args.ppo_encoder_lr_scale) is float
 
 
 def test_actor_warmup_leaves_parameters_without_gradients_untouched():

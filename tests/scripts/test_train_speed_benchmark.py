@@ -151,3 +151,11 @@ def test_train_ceiling_benchmark_tiny_run(tmp_path):
     for option, value in (("--precisions", "float16"), ("--update-batch", "0"), ("--epochs", "0"), ("--base-channels", "6")):
         bad = subprocess.run([*command[:2], option, value], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert bad.returncode != 0 and option in bad.stderr, (option, bad.stderr[-500:])
+
+
+def test_train_speed_benchmark_refuses_a_bad_encoder_step_scale():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/train_speed.py", *TINY, "--ppo-encoder-lr-scale", "0"],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2 and "--ppo-encoder-lr-scale 0.0 must be a positive finite number" in result.stderr, result.stderr
