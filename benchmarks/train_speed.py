@@ -118,6 +118,7 @@ def measure(head: str, n_envs: int, rollouts: int, n_steps: int, threads: int, u
         "samples_per_update": samples,
         # Every reset renders a new goal photo and the policy encodes it: short episodes cost more.
         "episode_steps": sum(lengths) / len(lengths) if lengths else float("nan"),
+        "encoder_lr_scale": args.ppo_encoder_lr_scale,
     }
 
 
@@ -201,8 +202,7 @@ def main() -> None:
             f"{r['update_seconds']:>10.2f}{r['samples_per_update']:>16d}{r['episode_steps']:>15.1f}",
             flush=True,
         )
-        rows.append({"head": head, "frozen": freeze, "overlap": overlap == "on", "envs": n_envs, "env_threads": threads,
-                     "encoder_lr_scale": options.ppo_encoder_lr_scale if freeze != "encoder" else 1.0, **r})
+        rows.append({"head": head, "frozen": freeze, "overlap": overlap == "on", "envs": n_envs, "env_threads": threads, **r})
     if options.json is not None:
         write_report(options.json, options, rows)
 

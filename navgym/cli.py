@@ -427,7 +427,7 @@ def train(
             dagger_epochs=dagger_epochs, demo_workers=demo_workers, ppo_bc_batches=ppo_bc_batches,
             ppo_critic_warmup=ppo_critic_warmup, ppo_actor_warmup=ppo_actor_warmup, ppo_critic_lr_scale=ppo_critic_lr_scale,
             ppo_encoder_lr_scale=ppo_encoder_lr_scale, ppo_freeze=ppo_freeze, init_from=init_from, init_parts=init_parts,
-            ray=ray is not None, ray_address=None if ray in (None, "local") else ray, overlap_rollouts=overlap_rollouts, env_threads=env_threads, device=device,
+            ray=ray is not None, ray_address=ray, overlap_rollouts=overlap_rollouts, env_threads=env_threads, device=device,
         )
     from navgym.evaluation import sr_spl
 

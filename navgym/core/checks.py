@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 from navgym.errors import InvalidArgumentError
 
 
@@ -27,9 +29,12 @@ def check_range(name: str, value: float, low: float, high: float, *, low_open: b
     """
     bracket = ("(" if low_open else "[", ")" if high_open else "]")
     allowed = f"allowed {bracket[0]}{low}, {high}{bracket[1]}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
         raise InvalidArgumentError(f"{name}={value!r} is not a number; {allowed}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        raise InvalidArgumentError(f"{name}={value!r} is out of range; {allowed}") from None
     ok = (low < number if low_open else low <= number) and (number < high if high_open else number <= high)
     if not ok or not math.isfinite(number):
         raise InvalidArgumentError(f"{name}={value!r} is out of range; {allowed}")

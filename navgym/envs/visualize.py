@@ -65,6 +65,32 @@ def storey_caption(storeys: Sequence[float], height: float, goals: np.ndarray | 
     return text
 
 
+def storey_mask(storeys: Sequence[float] | None, height: float | None) -> Callable[[np.ndarray], np.ndarray] | None:
+    """With two storeys or more and a ``height`` (the storey a map shows): a function telling, for
+    (N, 3) points, which lie on that storey (:func:`storey_index`); ``None`` otherwise (all do)."""
+    if storeys is None or len(storeys) < 2 or height is None:
+        return None
+    shown = int(storey_index(storeys, height))
+    return lambda points: storey_index(storeys, np.asarray(points)[:, 1]) == shown
+
+
+def draw_storey_path(draw: ImageDraw.ImageDraw, pixels: Sequence[tuple[float, float]], on: np.ndarray,
+                     color: tuple[int, int, int], other_color: tuple[int, int, int]) -> None:
+    """A path's ``pixels``: its segments on the storey shown (both ends ``on``) as a line 2 px wide in
+    ``color``, the others 1 px wide in ``other_color`` beneath them."""
+    for k in range(len(pixels) - 1):
+        if not (on[k] and on[k + 1]):
+            draw.line([pixels[k], pixels[k + 1]], fill=other_color, width=1)
+    run: list[tuple[float, float]] = []
+    for k in range(len(pixels)):
+        if on[k]:
+            run.append(pixels[k])
+        if not on[k] or k == len(pixels) - 1:
+            if len(run) > 1:
+                draw.line(run, fill=color, width=2)
+            run = []
+
+
 def draw_topdown(
     top: TopDownMap,
     path: Sequence[np.ndarray] = (),
@@ -85,11 +111,8 @@ def draw_topdown(
     draw = ImageDraw.Draw(image)
     if height is None and agent is not None:
         height = float(agent.position[1])
-    multi = storeys is not None and len(storeys) > 1 and height is not None
-    shown = int(storey_index(storeys, height)) if multi else 0
-
-    def here(points: np.ndarray) -> np.ndarray:
-        return storey_index(storeys, points[:, 1]) == shown if multi else np.ones(len(points), dtype=bool)
+    mask = storey_mask(storeys, height)
+    here = mask or (lambda points: np.ones(len(points), dtype=bool))
 
     if goals is not None and len(goals):
         shown_goals = np.asarray(goals)[:: max(1, len(goals) // 200)]
@@ -102,25 +125,14 @@ def draw_topdown(
                 draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=GOAL_COLOR)
     if len(path) > 1:
         points = np.asarray(path)
-        pixels, on = [tuple(p) for p in to_pixel(points)], here(points)
-        for k in range(len(points) - 1):  # a segment is on the storey shown when both its ends are
-            if not (on[k] and on[k + 1]):
-                draw.line([pixels[k], pixels[k + 1]], fill=OTHER_STOREY_PATH_COLOR, width=1)
-        run: list[tuple[float, float]] = []
-        for k in range(len(points)):
-            if on[k]:
-                run.append(pixels[k])
-            if not on[k] or k == len(points) - 1:
-                if len(run) > 1:
-                    draw.line(run, fill=PATH_COLOR, width=2)
-                run = []
+        draw_storey_path(draw, [tuple(p) for p in to_pixel(points)], here(points), PATH_COLOR, OTHER_STOREY_PATH_COLOR)
     if agent is not None:
         (x, y), yaw = to_pixel(agent.position)[0], agent.yaw
         tip = (x - 8 * math.sin(yaw), y - 8 * math.cos(yaw))
         left = (x - 4 * math.sin(yaw + 2.4), y - 4 * math.cos(yaw + 2.4))
         right = (x - 4 * math.sin(yaw - 2.4), y - 4 * math.cos(yaw - 2.4))
         draw.polygon([tip, left, right], fill=AGENT_COLOR)
-    if multi:
+    if mask is not None:
         _caption(draw, storey_caption(storeys, height, goals), size)
     return np.asarray(image)
 

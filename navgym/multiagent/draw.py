@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
-from navgym.envs.visualize import MAX_VIEW_ASPECT, _caption, floor_image, storey_caption, storey_index
+from navgym.envs.visualize import MAX_VIEW_ASPECT, _caption, draw_storey_path, floor_image, storey_caption, storey_mask
 from navgym.sims.embedded.bodies import agent_color
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,11 +35,8 @@ def team_topdown(env: "NavParallelEnv", size: int = 256) -> np.ndarray:
     # In a house of several storeys, what lies on another storey than seat 0's is set apart (as in
     # the single-agent map): goals as hollow rings, paths as thin light lines, bodies as outlines.
     storeys = sim.storey_heights() if callable(getattr(sim, "storey_heights", None)) else None
-    multi = storeys is not None and len(storeys) > 1
-    shown = int(storey_index(storeys, lead.position[1])) if multi else 0
-
-    def here(points: np.ndarray) -> np.ndarray:
-        return storey_index(storeys, np.asarray(points)[:, 1]) == shown if multi else np.ones(len(points), dtype=bool)
+    mask = storey_mask(storeys, lead.position[1])
+    here = mask or (lambda points: np.ones(len(points), dtype=bool))
 
     for s in env.seats:
         color = agent_color(s.agent_id)
@@ -55,17 +52,12 @@ def team_topdown(env: "NavParallelEnv", size: int = 256) -> np.ndarray:
         color = agent_color(s.agent_id)
         if len(s.path) > 1:
             path = np.asarray(s.path)
-            pixels, on = [tuple(p) for p in to_pixel(path)], here(path)
-            for k in range(len(path) - 1):  # a segment is on the storey shown when both its ends are
-                if on[k] and on[k + 1]:
-                    draw.line([pixels[k], pixels[k + 1]], fill=color, width=2)
-                else:
-                    draw.line([pixels[k], pixels[k + 1]], fill=_light(color, 0.75), width=1)
+            draw_storey_path(draw, [tuple(p) for p in to_pixel(path)], here(path), color, _light(color, 0.75))
     for s in env.seats:
         color = agent_color(s.agent_id)
         state = sim.get_agent_state(s.agent_id)
         (x, y), yaw = to_pixel(state.position)[0], state.yaw
-        if multi and not here(state.position[None])[0]:  # on another storey: its outline only
+        if mask is not None and not mask(state.position[None])[0]:  # on another storey: its outline only
             radius = max(2.0, sim.body(s.agent_id).radius * metres)
             draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline=color, width=2)
             continue
@@ -83,7 +75,7 @@ def team_topdown(env: "NavParallelEnv", size: int = 256) -> np.ndarray:
         draw.line([(x, y), (x - reach * math.sin(yaw), y - reach * math.cos(yaw))], fill=(0, 0, 0), width=2)
         if s.done and s.measures is not None and s.measures["success"]:
             draw.ellipse([x - radius - 3, y - radius - 3, x + radius + 3, y + radius + 3], outline=(0, 150, 0), width=2)
-    if multi:
+    if mask is not None:
         _caption(draw, storey_caption(storeys, lead.position[1]), size)
     return np.asarray(image)
 

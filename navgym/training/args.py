@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from navgym.core.checks import check_int, check_minutes
+from navgym.core.checks import check_int, check_minutes, check_range
 from navgym.core.registry import Registry
 from navgym.errors import InvalidArgumentError
 from navgym.wrappers.goal_camera import GOAL_CAMERA_SETTINGS
@@ -285,12 +286,9 @@ class TrainArgs:
         for name in ("ppo_critic_lr_scale", "ppo_encoder_lr_scale"):
             scale = getattr(self, name)
             try:
-                number = float(scale) if isinstance(scale, (int, float, np.integer, np.floating)) and not isinstance(scale, (bool, np.bool_)) else None
-            except OverflowError:  # an integer too large for a float
-                number = None
-            if number is None or not 0 < number < float("inf"):
-                raise InvalidArgumentError(f"{name}={scale!r} must be a positive finite number (1: the actor's step size)")
-            setattr(self, name, number)
+                setattr(self, name, check_range(name, scale, 0.0, math.inf, low_open=True, high_open=True))
+            except InvalidArgumentError:
+                raise InvalidArgumentError(f"{name}={scale!r} must be a positive finite number (1: the actor's step size)") from None
         if self.ppo_encoder_lr_scale != 1.0 and self.ppo_freeze == "encoder":
             raise InvalidArgumentError(
                 f"ppo_encoder_lr_scale={self.ppo_encoder_lr_scale!r} scales the encoder's PPO steps, but ppo_freeze='encoder' holds the "

@@ -24,7 +24,8 @@ def test_errors_are_also_the_builtins_older_code_catches():
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [(-1.0, "out of range"), (float("nan"), "out of range"), (float("inf"), "out of range"), ("wide", "not a number"), (True, "not a number"), (None, "not a number")],
+    [(-1.0, "out of range"), (float("nan"), "out of range"), (float("inf"), "out of range"), ("wide", "not a number"), (True, "not a number"), (None, "not a number"),
+     (np.bool_(True), "not a number"), (10**400, "out of range")],
 )
 def test_check_range_names_the_parameter_and_the_range(value, message):
     with pytest.raises(InvalidArgumentError, match=rf"hfov=.* {message}; allowed \(0.0, 179.0\]"):
