@@ -152,7 +152,9 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
             self.updated = True
             torch.set_num_threads(update_threads)
             if warmup is not None:
-                self.logger.record("train/actor_step_scale", warmup.begin_update(int(self.model.num_timesteps)))
+                warmup.begin_update(int(self.model.num_timesteps))
+                for part, scale in warmup.step_scales().items():  # train/actor_step_scale, train/encoder_step_scale, ...
+                    self.logger.record(f"train/{part}_step_scale", scale)
             buffer = self.model.ep_info_buffer
             if buffer:
                 success = float(np.mean([info.get("success", 0.0) for info in buffer]))

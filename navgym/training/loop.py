@@ -95,6 +95,8 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
         # Only now, with every setting checked, is anything written (a refused start, resumed
         # or new, leaves the run folder as it was).
         args.out.mkdir(parents=True, exist_ok=True)
+        if args.resume:
+            _keep_superseded_args(args)
         write_json_atomic(args.out / "train_args.json", args.to_json())
         remove_stale_temporaries(args.out, RUN_FILES)
         if args.overlap_rollouts:
@@ -299,6 +301,38 @@ def drop_evaluations_after(path: Path, timesteps: int) -> int:
 
 #: Files a run folder's writers replace atomically (:func:`navgym.core.paths.replace_atomically`).
 RUN_FILES = ("checkpoint.zip", "checkpoint.json", "train_args.json", "pretrain.zip", "eval.jsonl")
+
+
+#: Settings a resumed run is expected to change: how far and how long it runs, how it reports, and
+#: the run folder (a run copied to another ``out`` and continued there).
+RESUME_SETTINGS = frozenset({"resume", "timesteps", "max_minutes", "max_cpu_minutes", "progress", "out"})
+
+
+def _keep_superseded_args(args: TrainArgs) -> None:
+    """Before a resumed run overwrites ``train_args.json``: if it was started with other settings
+    (``ppo_encoder_lr_scale``, ``ppo_freeze``, the reward, the envs...), say which and keep the
+    earlier settings in ``train_args_history.jsonl``, so what trained the checkpoint's first part
+    is not lost. How far and how long the run goes (:data:`RESUME_SETTINGS`) is not reported."""
+    import json
+
+    from navgym.evaluation import append_jsonl
+
+    path = args.out / "train_args.json"
+    try:
+        before = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return  # no readable record of the first part: nothing to compare
+    if not isinstance(before, dict):
+        return
+    now = args.to_json()
+    changed = {key: (before.get(key), value) for key, value in now.items()
+               if key not in RESUME_SETTINGS and key in before and before[key] != value}
+    if changed:
+        append_jsonl(args.out / "train_args_history.jsonl",
+                     {"superseded": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changed": sorted(changed), "train_args": before})
+        listed = "; ".join(f"{key}: {old!r} -> {new!r}" for key, (old, new) in sorted(changed.items()))
+        _log(args, f"resuming with settings other than the run's first part: {listed} (the earlier ones are kept in "
+             f"{args.out / 'train_args_history.jsonl'})")
 
 
 def _log(args: TrainArgs, message: str) -> None:

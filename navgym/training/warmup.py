@@ -93,6 +93,19 @@ class ActorWarmup:
         self.active_scale = self.scale(num_timesteps)
         return self.active_scale
 
+    def step_scales(self) -> dict[str, float]:
+        """The scales of the update begun by :meth:`begin_update`, by part: ``actor`` always, ``encoder``
+        (the actor's times ``encoder_scale``) where the policy has an encoder that trains (not all
+        frozen), ``critic`` where ``critic_scale`` is not 1; empty between updates."""
+        if self.active_scale is None:
+            return {}
+        scales = {"actor": float(self.active_scale)}
+        if any(p.requires_grad for p in self.encoder_params):
+            scales["encoder"] = float(self.active_scale) * self.encoder_scale
+        if self.critic_scale != 1.0:
+            scales["critic"] = self.critic_scale
+        return scales
+
     def end_update(self) -> None:
         self.active_scale = None
 

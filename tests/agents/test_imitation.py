@@ -535,7 +535,12 @@ def test_actor_warmup_scales_only_the_actors_steps_inside_updates():
         p.load_state_dict(before)
         p.optimizer = torch.optim.Adam(p.parameters(), lr=0.1)
     warmup = ActorWarmup(policy, critic_scale=3.0)
+    assert warmup.step_scales() == {}  # between updates
     assert warmup.begin_update(0) == 1.0
+    assert warmup.step_scales() == {"actor": 1.0, "encoder": 1.0, "critic": 3.0}
+    policy.features_extractor.requires_grad_(False)  # a frozen encoder has no step to show
+    assert warmup.step_scales() == {"actor": 1.0, "critic": 3.0}
+    policy.features_extractor.requires_grad_(True)
     adam_step(policy)
     adam_step(twin)
     for name in ("value_net.weight", "features_extractor.weight"):
@@ -562,6 +567,7 @@ def test_actor_warmup_scales_only_the_actors_steps_inside_updates():
     before = {k: v.clone() for k, v in policy.state_dict().items()}
     warmup = ActorWarmup(policy, critic_steps=100, ramp_steps=200, encoder_scale=0.1)
     assert warmup.begin_update(200) == 0.5
+    assert warmup.step_scales() == {"actor": 0.5, "encoder": 0.05}  # what TensorBoard shows (train/<part>_step_scale)
     actor_step(policy)
     actor_step(twin)
     for name, factor in (("value_net.weight", 1.0), ("action_net.weight", 0.5), ("features_extractor.weight", 0.05)):

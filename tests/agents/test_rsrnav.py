@@ -319,6 +319,10 @@ def test_resume_continues_from_the_saved_step_and_optimiser_state(tiny_run, tmp_
     meta = json.loads((out / "checkpoint.json").read_text())
     assert result.start_timesteps == 32 and result.num_timesteps == meta["num_timesteps"] == 64
     assert meta["n_updates"] == 4 and _adam_steps(out / "checkpoint.zip") == 4  # continued, not restarted
+    # The first part's settings are kept where the resumed run changed some (not for the folder it moved to)
+    history = [json.loads(line) for line in (out / "train_args_history.jsonl").read_text().splitlines()]
+    assert [entry["changed"] for entry in history] == [["eval_episodes", "eval_every"]]
+    assert history[0]["train_args"]["eval_every"] == 32 and json.loads((out / "train_args.json").read_text())["eval_every"] == 0
 
 
 def test_train_arguments_are_checked(tmp_path):
