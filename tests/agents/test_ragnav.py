@@ -44,7 +44,7 @@ def test_parser_recovers_every_val_instruction(env):
         plan = parse_instruction(e.instruction)
         kind = e.extra["instruction_kind"]
         kinds.add(kind)
-        assert plan.ordered == (kind != "any_order"), e.instruction
+        assert plan.ordered == (kind != "any_order") or len(e.goals) == 1, e.instruction  # one sub-goal has no order
         assert len(plan.subtasks) == len(e.goals), e.instruction
         for sub, goal in zip(plan.subtasks, e.goals):
             c = goal.extra["constraints"]
@@ -55,6 +55,14 @@ def test_parser_recovers_every_val_instruction(env):
             if kind == "spatial":
                 assert sub.spatial
     assert kinds == {"sequential", "any_order", "spatial"}
+
+
+def test_parser_reads_one_subgoal_of_any_kind():
+    from navgym.tasks.multigoal_language import instruction_text
+
+    for kind in ("sequential", "any_order", "spatial"):
+        plan = parse_instruction(instruction_text(kind, ["the red desk"]))
+        assert [(sub.category, sub.color) for sub in plan.subtasks] == [("desk", "red")], kind
 
 
 def test_parser_errors_name_the_input():
