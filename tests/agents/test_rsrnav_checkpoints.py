@@ -146,6 +146,11 @@ EXPORTED = {
     "ppo_e8_t1_dense_look_s0_agent_sampled": ("ppo_e8_t1_dense_look_s0", "| **0.617 ± 0.060** | against its clone 42 / 26"),
     "ppo_e8_t1_dense_look_s0_user": ("ppo_e8_t1_dense_look_s0", "| 0.406 ± 0.061 (34 / 40"),
     "ppo_e8_t1_dense_look_s0_extreme": ("ppo_e8_t1_dense_look_s0", "| 0.160 ± 0.045 (17 / 18"),
+    # seed 3's 8-pass pose recipe, PPO with the encoder frozen; seed 0 with the encoder at x0.03 over 281,600 steps
+    "ppo_e8_t1_direction_frozen_bf16_1ep_half_s3_agent": ("ppo_e8_t1_direction_frozen_bf16_1ep_half_s3", "| **0.520 ± 0.062** | 0.473 ± 0.062 |"),
+    "ppo_e8_t1_direction_frozen_bf16_1ep_half_s3_agent_sampled": ("ppo_e8_t1_direction_frozen_bf16_1ep_half_s3", "| 0.473 ± 0.062 | against its clone 43 / 29"),
+    "ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0_agent": ("ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0", "| **0.555 ± 0.061** | **0.527 ± 0.062** |"),
+    "ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0_agent_sampled": ("ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0", "| **0.527 ± 0.062** | against 140,800 steps 45 / 28"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),
