@@ -240,6 +240,15 @@ def navgym_command():
     return typer.main.get_command(cli.app)
 
 
+def _protected_args(ctx) -> list[str]:
+    """The subcommand and its arguments click keeps aside while parsing the group's options
+    (``_protected_args`` in click 8.2 and later, ``protected_args`` before)."""
+    try:
+        return list(ctx._protected_args)
+    except AttributeError:
+        return list(ctx.protected_args)
+
+
 def parse_error(args: tuple[str, ...]) -> str | None:
     """click's message when ``navgym <args>`` does not parse, else None.
 
@@ -251,7 +260,7 @@ def parse_error(args: tuple[str, ...]) -> str | None:
     argv = cli._optional_values(list(args))  # as main() does: `--ray` alone means `--ray local`
     try:
         ctx = group.make_context("navgym", argv)
-        name, command, rest = group.resolve_command(ctx, [*ctx._protected_args, *ctx.args])
+        name, command, rest = group.resolve_command(ctx, [*_protected_args(ctx), *ctx.args])
         command.make_context(name, rest, parent=ctx)
     except typer.Exit as exc:  # --help: printed the help and stopped
         return None if exc.exit_code == 0 else f"exit {exc.exit_code}"

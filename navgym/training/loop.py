@@ -93,11 +93,11 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             fix = "; set the image size with env_kwargs resolution= (--env-option resolution=128)" if sizes else ""
             raise InvalidArgumentError(f"head={args.head!r} with env_id={args.env_id!r} and env_kwargs={args.env_kwargs}: {exc}{fix}") from exc
         # Only now, with every setting checked, is anything written (a refused start, resumed
-        # or new, leaves the run folder as it was).
+        # or new, leaves the run folder as it was). A resumed run's settings replace the first
+        # part's only when PPO is about to continue (below).
         args.out.mkdir(parents=True, exist_ok=True)
-        if args.resume:
-            _keep_superseded_args(args)
-        write_json_atomic(args.out / "train_args.json", args.to_json())
+        if not args.resume:
+            write_json_atomic(args.out / "train_args.json", args.to_json())
         remove_stale_temporaries(args.out, RUN_FILES)
         if args.overlap_rollouts:
             if not hasattr(model, "overlap_rollouts"):
@@ -156,6 +156,10 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             warmup = ActorWarmup(model.policy, args.ppo_critic_warmup, args.ppo_actor_warmup, args.ppo_critic_lr_scale,
                                  args.ppo_encoder_lr_scale)
         callback = make_callback(args, config, eval_env, time.time(), start_steps, cloning=cloning, warmup=warmup)
+        if args.resume and start_steps < args.timesteps:
+            # The checkpoint restored and every part set up: from here on these settings train it.
+            _keep_superseded_args(args)
+            write_json_atomic(args.out / "train_args.json", args.to_json())
         if start_steps < args.timesteps:
             try:
                 model.learn(
@@ -312,10 +316,12 @@ def _keep_superseded_args(args: TrainArgs) -> None:
     """Before a resumed run overwrites ``train_args.json``: if it was started with other settings
     (``ppo_encoder_lr_scale``, ``ppo_freeze``, the reward, the envs...), say which and keep the
     earlier settings in ``train_args_history.jsonl``, so what trained the checkpoint's first part
-    is not lost. How far and how long the run goes (:data:`RESUME_SETTINGS`) is not reported."""
+    is not lost. How far and how long the run goes (:data:`RESUME_SETTINGS`) is not reported; a
+    setting the first part's ``train_args.json`` lacks (written by an older navgym) had its default.
+    Called once the resumed run is set up and about to train."""
     import json
 
-    from navgym.evaluation import append_jsonl
+    from navgym.evaluation import _json_default, append_jsonl
 
     path = args.out / "train_args.json"
     try:
@@ -324,9 +330,13 @@ def _keep_superseded_args(args: TrainArgs) -> None:
         return  # no readable record of the first part: nothing to compare
     if not isinstance(before, dict):
         return
-    now = args.to_json()
-    changed = {key: (before.get(key), value) for key, value in now.items()
-               if key not in RESUME_SETTINGS and key in before and before[key] != value}
+    def as_stored(values: TrainArgs) -> dict[str, Any]:  # as train_args.json holds them (tuples read back as lists)
+        return json.loads(json.dumps(values.to_json(), default=_json_default))
+
+    now = as_stored(args)
+    defaults = as_stored(TrainArgs())  # a setting the first part's navgym did not write had its default
+    changed = {key: (before.get(key, defaults.get(key)), value) for key, value in now.items()
+               if key not in RESUME_SETTINGS and before.get(key, defaults.get(key)) != value}
     if changed:
         append_jsonl(args.out / "train_args_history.jsonl",
                      {"superseded": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changed": sorted(changed), "train_args": before})
