@@ -324,12 +324,20 @@ def _keep_superseded_args(args: TrainArgs) -> None:
     from navgym.evaluation import _json_default, append_jsonl
 
     path = args.out / "train_args.json"
+    history = args.out / "train_args_history.jsonl"
     try:
-        before = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return  # no readable record of the first part: nothing to compare
-    if not isinstance(before, dict):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return  # no record of the first part: nothing to compare
+    try:
+        before = json.loads(text)
+    except ValueError:
+        before = None
+    if not isinstance(before, dict):  # a record cut off or damaged: kept as it was, not compared
+        append_jsonl(history, {"superseded": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "unreadable": text})
+        _log(args, f"resuming: {path} could not be read as the first part's settings; its text is kept in {history}")
         return
+
     def as_stored(values: TrainArgs) -> dict[str, Any]:  # as train_args.json holds them (tuples read back as lists)
         return json.loads(json.dumps(values.to_json(), default=_json_default))
 
@@ -338,11 +346,11 @@ def _keep_superseded_args(args: TrainArgs) -> None:
     changed = {key: (before.get(key, defaults.get(key)), value) for key, value in now.items()
                if key not in RESUME_SETTINGS and before.get(key, defaults.get(key)) != value}
     if changed:
-        append_jsonl(args.out / "train_args_history.jsonl",
+        append_jsonl(history,
                      {"superseded": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changed": sorted(changed), "train_args": before})
         listed = "; ".join(f"{key}: {old!r} -> {new!r}" for key, (old, new) in sorted(changed.items()))
         _log(args, f"resuming with settings other than the run's first part: {listed} (the earlier ones are kept in "
-             f"{args.out / 'train_args_history.jsonl'})")
+             f"{history})")
 
 
 def _log(args: TrainArgs, message: str) -> None:
