@@ -343,8 +343,9 @@ def _keep_superseded_args(args: TrainArgs) -> None:
 
     now = as_stored(args)
     defaults = as_stored(TrainArgs())  # a setting the first part's navgym did not write had its default
-    changed = {key: (before.get(key, defaults.get(key)), value) for key, value in now.items()
-               if key not in RESUME_SETTINGS and before.get(key, defaults.get(key)) != value}
+    earlier = {**defaults, **before}
+    changed = {key: (earlier.get(key), value) for key, value in now.items()
+               if key not in RESUME_SETTINGS and earlier.get(key) != value}
     if changed:
         append_jsonl(history,
                      {"superseded": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changed": sorted(changed), "train_args": before})
