@@ -7,10 +7,16 @@ Scene ids:
       rooms), cached the same way in its own versioned folder.
     * a mesh path (``.glb``, ``.gltf``, ``.obj``, ``.ply``): absolute, or relative to the data root's
       ``scene_datasets/`` folder as in Habitat's episode files.
+    * a Habitat scene instance (``<dataset>/scenes/<name>.scene_instance.json``, as HSSD's episodes
+      name scenes), placed the same way: its stage and rigid objects composed through its
+      dataset's ``*.scene_dataset_config.json``
+      (:mod:`navgym.scenes.formats.scene_instance`); or just its name (``"102344049"``) when the
+      dataset configs under ``scene_datasets/`` list one scene instance of that name.
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -157,12 +163,24 @@ def habitat_up_axis(path: str | Path) -> str:
         ) from None
 
 
-def load_scene_by_id(scene_id: str, data_root: str | Path | None = None, up_axis: str = "auto") -> Scene:
+def load_scene_by_id(
+    scene_id: str,
+    data_root: str | Path | None = None,
+    up_axis: str = "auto",
+    scene_dataset_config: str | Path | None = None,
+) -> Scene:
     """Resolve a scene id (see module docs) to a :class:`Scene`.
 
     ``up_axis`` (mesh files only): ``"auto"`` follows habitat-sim (:func:`habitat_up_axis`: a
     bare ``.glb`` is z-up and is turned y-up the way habitat-sim turns it, ``(x, y, z) -> (x, z,
-    -y)``, so the episode files' positions fit it), ``"y"`` or ``"z"`` say it.
+    -y)``, so the episode files' positions fit it), ``"y"`` or ``"z"`` say it. For a scene
+    instance the configs give every frame; ``"y"`` / ``"z"`` then say which way up its stage mesh is.
+
+    ``scene_dataset_config`` (scene instances only; ``None`` or ``"default"``: found as
+    :func:`~navgym.scenes.formats.scene_instance.find_dataset_config` says): the dataset's
+    ``*.scene_dataset_config.json``, absolute or placed like a scene id (an episode's
+    ``"data/scene_datasets/hssd-hab/hssd-hab-uncluttered.scene_dataset_config.json"``).
+    The scene's ``name`` is ``scene_id`` either way.
     """
     if up_axis not in UP_AXES:
         from navgym.errors import InvalidArgumentError
@@ -175,13 +193,51 @@ def load_scene_by_id(scene_id: str, data_root: str | Path | None = None, up_axis
         return _load_prochouse_cached(prochouse_seed(scene_id), scene_id.startswith(PROCHOUSE_HARD_PREFIX))
     from navgym.scenes.io import load_scene
 
+    root = Path(data_root) if data_root is not None else default_data_root()
     path = Path(scene_id)
     if not path.is_absolute():
-        root = Path(data_root) if data_root is not None else default_data_root()
         path = resolve_scene_path(scene_id, root)
     hint = "Scene meshes go under <data root>/scene_datasets/ (data_dir=... or NAVGYM_DATA); see docs/datasets.md."
+    instance = _scene_instance(scene_id, path, root, scene_dataset_config, hint)
+    if instance is not None:
+        from navgym.scenes.formats.scene_instance import load_scene_instance
+
+        datasets = Path(os.path.abspath(root / "scene_datasets"))
+        inside = os.path.commonpath([str(datasets), str(instance[0])]) == str(datasets)
+        scene = load_scene_instance(*instance, search_stop=datasets if inside else None, up_axis=up_axis)
+        scene.name = scene_id
+        return scene
     if up_axis == "auto":
         up_axis = habitat_up_axis(path)
     scene = load_scene(path, up_axis=up_axis, hint=hint)
     scene.name = scene_id
     return scene
+
+
+def _scene_instance(
+    scene_id: str, path: Path, root: Path, scene_dataset_config: str | Path | None, hint: str
+) -> tuple[Path, Path | None] | None:
+    """``(scene instance file, dataset config or None to find it)`` when ``scene_id`` names a scene
+    instance: its ``.scene_instance.json`` (``path``, resolved), or a bare name (no ``/``, no
+    ``.``) with no file of that name, listed by the data root's dataset configs; else None."""
+    from navgym.errors import DataNotFoundError, InvalidArgumentError
+    from navgym.scenes.formats.scene_instance import SCENE_INSTANCE_SUFFIX, find_scene_instance
+
+    named = scene_id.lower().endswith(SCENE_INSTANCE_SUFFIX)
+    if not named and ("/" in scene_id or "\\" in scene_id or "." in scene_id or path.exists()):
+        return None
+    config = None
+    if scene_dataset_config is not None and str(scene_dataset_config) != "default":
+        config = Path(scene_dataset_config)
+        if not config.is_absolute():
+            try:
+                config = resolve_scene_path(str(scene_dataset_config), root)
+            except InvalidArgumentError as exc:
+                raise InvalidArgumentError(f"scene_dataset_config: {exc}") from None
+        if not config.is_file():
+            raise DataNotFoundError(f"scene_dataset_config={str(scene_dataset_config)!r} does not exist (looked at {config}). {hint}")
+    if named:
+        if not path.is_file():
+            raise DataNotFoundError(f"Scene instance not found: {path}. {hint}")
+        return path, config
+    return find_scene_instance(scene_id, root / "scene_datasets", config)
