@@ -48,6 +48,8 @@ MAKE_CASES = [
     ("embodiment unknown", "ImageNav-ProcHouse-v0", {"embodiment": "jetbott"}, ValueError, "embodiment='jetbott'"),
     ("a setting the embodiment lacks", "ImageNav-ProcHouse-v0", {"embodiment": "unicycle", "turn_angle": 10}, ValueError, "turn_angle"),
     ("unknown task keyword", "ImageNav-ProcHouse-v0", {"colour": "red"}, TypeError, "colour"),
+    ("misspelt make keyword", "ImageNav-ProcHouse-v0", {"resolutoin": 64}, TypeError, "Did you mean 'resolution'?"),
+    ("misspelt task field", "ObjectNav-ProcHouse-v0", {"sucess_reward": 1.0}, TypeError, "Did you mean 'success_reward'"),
     ("dataset path missing", "ObjectNav-HM3D-v0", {"dataset_path": "/nonexistent/val.json.gz"}, FileNotFoundError, "/nonexistent/val.json.gz"),
 ]
 

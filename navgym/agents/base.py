@@ -46,11 +46,20 @@ class SB3Agent:
 
             torch.manual_seed(seed)
 
-    def policy(self, obs: dict[str, Any]) -> int:
+    def policy(self, obs: dict[str, Any]) -> Any:
+        """The model's action: an ``int`` for a ``Discrete`` action space, else an array of the
+        action space's shape (velocity commands of a ``Box`` body: Jetbot, H1, Aliengo, unicycle)."""
         import numpy as np
+        from gymnasium import spaces
 
         action, self._state = self.model.predict(
             obs, state=self._state, episode_start=np.array([self._episode_start]), deterministic=self.deterministic
         )
         self._episode_start = False
-        return int(np.asarray(action).item())
+        action = np.asarray(action)
+        space = getattr(self.model, "action_space", None)
+        if isinstance(space, spaces.Discrete) or (space is None and action.size == 1):
+            return int(action.item())
+        if space is not None and space.shape is not None and action.size == int(np.prod(space.shape)):
+            return action.reshape(space.shape)
+        return action

@@ -95,8 +95,8 @@ def make(name: str, env: gym.Env | None = None, **kwargs: Any) -> Agent:
         close = difflib.get_close_matches(option, known, n=3)
         raise InvalidArgumentError(
             f"agent {name!r} takes no option {option}={kwargs[option]!r}"
-            + (f"; did you mean {' or '.join(close)}?" if close else "")
-            + (f" Its options: {', '.join(known)}" if known else "")
+            + (f"; did you mean {' or '.join(close)}?" if close else ".")
+            + (f" Its options: {', '.join(known)}" if known else " It takes no options.")
         ) from exc
 
 

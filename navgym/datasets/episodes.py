@@ -442,6 +442,14 @@ def _vector(value: Any, n: int, where: str, name: str) -> list[float]:
     return [float(v) for v in value]
 
 
+def _quaternion(value: Any, where: str, name: str) -> list[float]:
+    """4 numbers [x, y, z, w] of non-zero length (the agent's pose; unit length is not needed)."""
+    quaternion = _vector(value, 4, where, name)
+    if math.sqrt(sum(v * v for v in quaternion)) < 1e-6:
+        raise DatasetFormatError(f"{where}: {name} must be a quaternion [x, y, z, w] of non-zero length (e.g. [0, 0, 0, 1]: facing -z), got {_show(value)}")
+    return quaternion
+
+
 def _opt_number(value: Any, where: str, name: str) -> float | None:
     if value is None:
         return None
@@ -608,7 +616,7 @@ def _parse_episode(raw: Any, where: str) -> Episode:
         episode_id=str(episode_id),
         scene_id=scene_id,
         start_position=_vector(raw.get("start_position"), 3, where, "start_position"),
-        start_rotation=_vector(raw.get("start_rotation"), 4, where, "start_rotation"),
+        start_rotation=_quaternion(raw.get("start_rotation"), where, "start_rotation"),
         goals=[_parse_goal(g, f"{where}: goals[{j}]") for j, g in enumerate(goals)],
         info=_opt_dict(raw.get("info"), where, "info"),
         object_category=_opt_str(raw.get("object_category"), where, "object_category"),

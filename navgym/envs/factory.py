@@ -126,6 +126,22 @@ def _resolution(value: Any) -> tuple[int, int]:
     return side(value), side(value)
 
 
+def _keyword_hint(message: str, task_cls: type) -> str:
+    """`` Did you mean 'resolution'?`` for a misspelt ``gym.make`` keyword (a task's TypeError
+    names only the keyword), from make_nav_env's keywords, Gymnasium's and the task's fields."""
+    import inspect
+    import re
+
+    match = re.search(r"unexpected keyword argument '(\w+)'", message)
+    if match is None:
+        return ""
+    known = [n for n, p in inspect.signature(make_nav_env).parameters.items() if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD]
+    known = [n for n in known if n not in ("task", "dataset")] + ["max_episode_steps", "disable_env_checker"]
+    if dataclasses.is_dataclass(task_cls):
+        known += [f.name for f in dataclasses.fields(task_cls) if f.init]
+    return did_you_mean(match.group(1), sorted(set(known)))
+
+
 def make_nav_env(
     task: str,
     dataset: str,
@@ -191,7 +207,7 @@ def make_nav_env(
     try:
         task_obj = task_cls(**task_kwargs)
     except TypeError as exc:
-        raise TypeError(f"{task}: {exc}; see docs/tasks.md for the keyword arguments") from exc
+        raise TypeError(f"{task}: {exc}.{_keyword_hint(str(exc), task_cls)} See docs/tasks.md for the keyword arguments") from exc
 
     body = resolve_embodiment(task_obj, embodiment)
     camera_changes: dict[str, Any] = {}

@@ -71,3 +71,37 @@ def test_rsrnav_without_the_rl_extra_names_it(monkeypatch):
 
     with pytest.raises(gym.error.DependencyNotInstalled, match=r"navgym\[rl\]"):
         TrainArgs(out="runs/x")
+
+
+def test_a_stable_baselines3_model_with_box_actions_acts_as_an_agent():
+    """SB3Agent.policy cast every action to int: a velocity-commanded body's Box action
+    (Jetbot, H1, Aliengo, unicycle) failed with 'can only convert an array of size 1'."""
+    pytest.importorskip("stable_baselines3")
+    from stable_baselines3 import PPO
+
+    env = gym.make("PointNav-ProcHouse-v0", embodiment="unicycle", num_scenes=1, episodes_per_scene=2, resolution=40, max_episode_steps=5)
+    model = PPO("MultiInputPolicy", env, n_steps=16, batch_size=16, seed=0, device="cpu")
+    agent = SB3Agent(model)
+    obs, _ = env.reset(seed=0)
+    agent.reset()
+    action = agent.policy(obs)
+    assert action.shape == env.action_space.shape and env.action_space.contains(action.astype(env.action_space.dtype))
+    result = evaluate(env, agent, episodes=2, progress=False)
+    assert [r["num_steps"] for r in result.records] and all(1 <= r["num_steps"] <= 5 for r in result.records)
+
+
+def test_sb3_agent_returns_an_int_for_discrete_and_an_array_for_box_actions():
+    import numpy as np
+    from gymnasium import spaces
+
+    class Model:
+        def __init__(self, space, action):
+            self.action_space, self.action = space, action
+
+        def predict(self, obs, state=None, episode_start=None, deterministic=True):
+            return self.action, state
+
+    discrete = SB3Agent(Model(spaces.Discrete(4), np.array(2))).policy({})
+    assert discrete == 2 and type(discrete) is int
+    box = SB3Agent(Model(spaces.Box(-1, 1, (3,)), np.array([0.1, -0.2, 0.0], np.float32))).policy({})
+    assert isinstance(box, np.ndarray) and box.shape == (3,) and np.allclose(box, [0.1, -0.2, 0.0])

@@ -448,3 +448,17 @@ def test_fixture_tree_is_a_data_root():
     ds = read_dataset(FIXTURES / f"{OBJECTNAV}.json", data_root=FIXTURES)
     paths = {resolve_scene_path(s, FIXTURES) for s in ds.scene_ids()}
     assert paths == {FIXTURES.absolute() / "scene_datasets" / TEE, FIXTURES.absolute() / "scene_datasets/hm3d/val/00824-Dd4bFSTQ8gi/Dd4bFSTQ8gi.basis.glb"}
+
+
+def test_a_zero_start_rotation_names_file_and_episode(tmp_path):
+    """[0, 0, 0, 0] passed the reader and failed at reset as 'AgentState.rotation=... is not a
+    valid quaternion', naming neither the file nor the episode."""
+    data = json.loads((FIXTURES / f"{POINTNAV}.json").read_text())
+    data["episodes"][1]["start_rotation"] = [0, 0, 0, 0]
+    path = _write_gz(tmp_path / "val.json.gz", data)
+    with pytest.raises(ValueError) as exc:
+        read_dataset(path)
+    assert str(exc.value).startswith(f"{path}: episode 1: start_rotation must be a quaternion [x, y, z, w] of non-zero length")
+    data["episodes"][1]["start_rotation"] = [0, 2, 0, 0]  # not unit length: accepted (normalised when used)
+    _write_gz(path, data)
+    assert read_dataset(path).episodes[1].start_rotation == [0.0, 2.0, 0.0, 0.0]
