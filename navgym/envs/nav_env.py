@@ -139,6 +139,7 @@ class NavEnv(gym.Env):
         self._draw_scene: str | None = None
         self._episode_over = False
         self._checked_ceiling: set[str] = set()
+        self._checked_goals: set[tuple[str, str]] = set()
 
     # -- spaces --------------------------------------------------------------------------------
     def _observation_spaces(self) -> dict[str, spaces.Space]:
@@ -198,6 +199,7 @@ class NavEnv(gym.Env):
         self._path = [self._start.position.copy()]
         self._episode_over = False
         self._warn_if_camera_above_ceiling()
+        self._warn_if_goal_off_navigable()
         return self._observe(), self._info()
 
     def step(self, action):
@@ -242,6 +244,25 @@ class NavEnv(gym.Env):
             warnings.warn(
                 f"camera_height={self._camera.camera_height:g} m is above the ceiling ({clearance:.2f} m over the start of "
                 f"episode {self.episode.episode_id} in {scene_id}): the camera sees the house from outside; use a lower camera_height",
+                stacklevel=3,
+            )
+
+    def _warn_if_goal_off_navigable(self) -> None:
+        """Warn once per episode when every goal point lies farther from the navigable area
+        (horizontally) than the success radius: no stop can then succeed (e.g. a hand-written goal
+        in the wrong units or outside the house). Such episodes still run, as in habitat-sim."""
+        key = (str(self.episode.scene_id), str(self.episode.episode_id))
+        points = np.asarray(self._goal_points, dtype=np.float64).reshape(-1, 3)
+        if key in self._checked_goals or not len(points):
+            return
+        self._checked_goals.add(key)
+        radius = float(self.task.goal_radius(self.episode))
+        offs = [float(np.linalg.norm((self.sim.snap_point(p) - p)[[0, 2]])) for p in points]
+        if min(offs) > radius:
+            warnings.warn(
+                f"The goal of episode {self.episode.episode_id} in {self.episode.scene_id} lies {min(offs):.2f} m off the "
+                f"navigable area, beyond the success radius ({radius:g} m): no stop can succeed. Check its goal "
+                "position against the scene's mesh (units, up axis, the right scene file).",
                 stacklevel=3,
             )
 

@@ -188,6 +188,36 @@ def _habitat_root_with_scene(tmp_path):
     return tmp_path, scene
 
 
+def test_a_goal_off_the_navigable_area_is_warned_about_once(tmp_path):
+    """A hand-written goal farther from the navigable area than the success radius (here 100 m
+    outside the house) cannot be reached: the episode runs, as in habitat-sim, with a warning."""
+    import warnings
+
+    from navgym.sims.embedded.simulator import EmbeddedSimulator
+
+    root, scene = _habitat_root_with_scene(tmp_path)
+    sim = EmbeddedSimulator(scene)
+    rng = np.random.default_rng(1)
+    start, goal = sim.sample_navigable_point(rng), sim.sample_navigable_point(rng)
+    good = {"episode_id": "1", "scene_id": "data/scene_datasets/gibson/Adrian.glb", "start_position": start.tolist(),
+            "start_rotation": [0, 0, 0, 1], "info": {"geodesic_distance": 1.0}, "goals": [{"position": goal.tolist(), "radius": None}]}
+    far = dict(good, episode_id="2", goals=[{"position": [goal[0] + 100.0, goal[1], goal[2]], "radius": None}])
+    episode_dir = root / "datasets" / "pointnav" / "gibson" / "v1" / "val"
+    episode_dir.mkdir(parents=True)
+    with gzip.open(episode_dir / "val.json.gz", "wt") as f:
+        json.dump({"episodes": [good, far]}, f)
+    env = gym.make("PointNav-Gibson-v0", data_dir=root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        env.reset(seed=0, options={"episode_index": 0})  # an on-map goal: no warning
+    with pytest.warns(UserWarning, match=r"goal of episode 2 .* lies 9\d\.\d\d m off the navigable area, beyond the success radius \(0\.2 m\)"):
+        env.reset(seed=0, options={"episode_index": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        env.reset(seed=0, options={"episode_index": 1})  # once per episode
+    env.close()
+
+
 def test_hand_written_habitat_imagenav_file_runs(tmp_path):
     from navgym.sims.embedded.simulator import EmbeddedSimulator
 
