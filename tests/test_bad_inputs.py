@@ -39,6 +39,7 @@ MAKE_CASES = [
     ("sensors unknown", "ObjectNav-ProcHouse-v0", {"sensors": ("rgb", "thermal")}, ValueError, "thermal"),
     ("categories unknown to ProcHouse", "ObjectNav-ProcHouse-v0", {"categories": ["unicorn"]}, ValueError, "unicorn"),
     ("categories a bare string", "ObjectNav-ProcHouse-v0", {"categories": "chair"}, ValueError, "categories='chair'"),
+    ("categories repeated", "ObjectNav-ProcHouse-v0", {"categories": ["chair", "chair", "bed"]}, ValueError, "names 'chair' more than once"),
     ("split unknown", "ObjectNav-ProcHouse-v0", {"split": "bogus"}, ValueError, "split='bogus'"),
     ("difficulty unknown", "ImageNav-ProcHouse-v0", {"difficulty": "insane"}, ValueError, "difficulty='insane'"),
     ("num_scenes zero", "ImageNav-ProcHouse-v0", {"num_scenes": 0}, ValueError, "num_scenes=0"),

@@ -58,6 +58,12 @@ class ObjectGoalTask(Task):
         if isinstance(self.categories, str) or not all(isinstance(c, str) for c in self.categories) or not self.categories:
             raise InvalidArgumentError(f"categories={self.categories!r} must be a non-empty list of category names, e.g. ['chair', 'bed']")
         self.categories = tuple(self.categories)
+        repeated = sorted({c for c in self.categories if self.categories.count(c) > 1})
+        if repeated:
+            raise InvalidArgumentError(
+                f"categories={list(self.categories)!r} names {', '.join(map(repr, repeated))} more than once: objectgoal indexes "
+                "the list, so each category must appear once; remove the repeats"
+            )
 
     @classmethod
     def dataset_defaults(cls, dataset: str) -> dict[str, Any]:
