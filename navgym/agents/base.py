@@ -58,7 +58,7 @@ class SB3Agent:
         self._episode_start = False
         action = np.asarray(action)
         space = getattr(self.model, "action_space", None)
-        if isinstance(space, spaces.Discrete) or (space is None and action.size == 1):
+        if isinstance(space, spaces.Discrete) or (space is None and action.size == 1 and np.issubdtype(action.dtype, np.integer)):
             return int(action.item())
         if space is not None and space.shape is not None and action.size == int(np.prod(space.shape)):
             return action.reshape(space.shape)

@@ -207,7 +207,7 @@ def make_nav_env(
     try:
         task_obj = task_cls(**task_kwargs)
     except TypeError as exc:
-        raise TypeError(f"{task}: {exc}.{_keyword_hint(str(exc), task_cls)} See docs/tasks.md for the keyword arguments") from exc
+        raise TypeError(f"{task}: {str(exc).rstrip('.')}.{_keyword_hint(str(exc), task_cls)} See docs/tasks.md for the keyword arguments") from exc
 
     body = resolve_embodiment(task_obj, embodiment)
     camera_changes: dict[str, Any] = {}

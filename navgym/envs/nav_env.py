@@ -250,21 +250,36 @@ class NavEnv(gym.Env):
     def _warn_if_goal_off_navigable(self) -> None:
         """Warn once per episode when every goal point lies farther from the navigable area
         (horizontally) than the success radius: no stop can then succeed (e.g. a hand-written goal
-        in the wrong units or outside the house). Such episodes still run, as in habitat-sim."""
+        in the wrong units or outside the house). Such episodes still run, as in habitat-sim. A
+        navigable goal point ends the check at once; a point the simulator cannot snap at all
+        (habitat-sim searches 2 m around it) counts as infinitely far."""
         key = (str(self.episode.scene_id), str(self.episode.episode_id))
         points = np.asarray(self._goal_points, dtype=np.float64).reshape(-1, 3)
         if key in self._checked_goals or not len(points):
             return
+        if len(self._checked_goals) >= 100_000:  # bounded: training draws many episodes
+            self._checked_goals.clear()
         self._checked_goals.add(key)
+        if any(self.sim.is_navigable(p) for p in points):
+            return
         radius = float(self.task.goal_radius(self.episode))
-        offs = [float(np.linalg.norm((self.sim.snap_point(p) - p)[[0, 2]])) for p in points]
-        if min(offs) > radius:
-            warnings.warn(
-                f"The goal of episode {self.episode.episode_id} in {self.episode.scene_id} lies {min(offs):.2f} m off the "
-                f"navigable area, beyond the success radius ({radius:g} m): no stop can succeed. Check its goal "
-                "position against the scene's mesh (units, up axis, the right scene file).",
-                stacklevel=3,
-            )
+        nearest = float("inf")
+        for p in points:
+            try:
+                nearest = min(nearest, float(np.linalg.norm((self.sim.snap_point(p) - p)[[0, 2]])))
+            except (ValueError, NavgymError) as exc:  # nothing navigable near it
+                if isinstance(exc, ConnectionError):
+                    raise
+                continue
+            if nearest <= radius:
+                return
+        where = "no navigable point near it" if nearest == float("inf") else f"it lies {nearest:.2f} m off the navigable area"
+        warnings.warn(
+            f"The goal of episode {self.episode.episode_id} in {self.episode.scene_id} cannot be reached: {where}, "
+            f"beyond the success radius ({radius:g} m), so no stop can succeed. Check its goal position against the "
+            "scene's mesh (units, up axis, the right scene file).",
+            stacklevel=3,
+        )
 
     def _context(self, state: AgentState, previous: np.ndarray, collided: bool = False, stopped: bool = False) -> StepContext:
         return StepContext(

@@ -210,11 +210,24 @@ def test_a_goal_off_the_navigable_area_is_warned_about_once(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         env.reset(seed=0, options={"episode_index": 0})  # an on-map goal: no warning
-    with pytest.warns(UserWarning, match=r"goal of episode 2 .* lies 9\d\.\d\d m off the navigable area, beyond the success radius \(0\.2 m\)"):
+    with pytest.warns(UserWarning, match=r"goal of episode 2 .* cannot be reached: it lies 9\d\.\d\d m off the navigable area, beyond the success radius \(0\.2 m\)"):
         env.reset(seed=0, options={"episode_index": 1})
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         env.reset(seed=0, options={"episode_index": 1})  # once per episode
+    env.close()
+    # A simulator that finds nothing to snap to (habitat-sim searches 2 m around a point) warns too,
+    # instead of failing the reset.
+    env = gym.make("PointNav-Gibson-v0", data_dir=root)
+    env.reset(seed=0, options={"episode_index": 0})
+    sim = env.unwrapped.sim
+
+    def nothing_near(point, agent_id=0):
+        raise navgym.errors.InvalidArgumentError(f"no navigable point near {point}")
+
+    sim.snap_point = nothing_near
+    with pytest.warns(UserWarning, match=r"goal of episode 2 .* cannot be reached: no navigable point near it"):
+        env.reset(seed=0, options={"episode_index": 1})
     env.close()
 
 

@@ -309,3 +309,58 @@ def test_an_hssd_style_episode_file_runs_on_the_composed_scene(data):
     assert scene.name == str(root / "scenes" / "101.scene_instance.json") and scene.metadata["objects"] == 3
     assert info["distance_to_goal"] == pytest.approx(4.0, rel=0.05)  # along the room, past aaa's first copy
     env.close()
+
+
+def test_an_instance_visibility_wins_over_its_config(data):
+    tmp_path, root = data
+    instance_file = root / "scenes" / "101.scene_instance.json"
+    _write(root / "objects" / "a" / "aaa.object_config.json", {"render_asset": "aaa.glb", "is_visible": False})
+    objects = [{"template_name": "aaa", "is_instance_visible": True}, {"template_name": "aaa"},
+               {"template_name": "bbb", "is_instance_visible": False}, {"template_name": "bbb", "is_instance_visible": -1}]
+    _write(instance_file, _instance(object_instances=objects))
+    scene = load_scene_instance(instance_file)
+    # habitat-sim: the first aaa shown (its instance says so), the second hidden (its config), the
+    # first bbb hidden (its instance), the second shown (-1: unset).
+    assert scene.metadata["objects"] == 2 and len(scene.faces) == 3 * 12
+
+
+def test_meshes_are_kept_across_loads_until_their_file_changes(data):
+    tmp_path, root = data
+    first = load_scene_by_id(SCENE_ID, data_root=tmp_path)
+    again = load_scene_by_id(SCENE_ID, data_root=tmp_path)
+    np.testing.assert_array_equal(first.vertices, again.vertices)
+    assert [m.name for m in first.materials] == [m.name for m in again.materials]
+    assert len({m.name for m in again.materials}) == len(again.materials)  # renamed copies, not the cached ones
+    # A changed mesh file is read again: bbb twice as wide.
+    _write(root / "objects" / "b" / "bbb.glb", _box((-1.0, -0.2, 0.0), (1.0, 0.2, 1.2)))
+    changed = load_scene_by_id(SCENE_ID, data_root=tmp_path)
+    np.testing.assert_allclose(_faces_bounds(changed, 36, 12), [[2.0, 0.0, 0.6], [4.0, 0.6, 1.0]], atol=1e-6)
+
+
+def _with_gltf_extension(path, extension):
+    """Rewrite a .glb's JSON chunk to declare ``extension`` as used (the binary chunk unchanged)."""
+    raw = path.read_bytes()
+    length = int.from_bytes(raw[12:16], "little")
+    gltf = json.loads(raw[20 : 20 + length])
+    gltf["extensionsUsed"] = [extension]
+    text = json.dumps(gltf).encode()
+    text += b" " * (-len(text) % 4)
+    rest = raw[20 + length :]
+    body = len(text).to_bytes(4, "little") + b"JSON" + text + rest
+    path.write_bytes(raw[:8] + (12 + len(body)).to_bytes(4, "little") + body)
+
+
+def test_ktx2_textures_are_named_in_one_warning(data):
+    tmp_path, root = data
+    _with_gltf_extension(root / "objects" / "b" / "bbb.glb", "KHR_texture_basisu")
+    with pytest.warns(SceneInstanceWarning, match=r"1 of its mesh files \(bbb\.glb\) store their textures as KTX2"):
+        scene = load_scene_by_id(SCENE_ID, data_root=tmp_path)
+    assert scene.metadata["ktx2_meshes"] == 1 and scene.metadata["objects"] == 3
+
+
+def test_an_unreadable_config_beside_does_not_hide_a_scene_name(data):
+    tmp_path, root = data
+    _write(root / "broken.scene_dataset_config.json", "{not json")
+    with pytest.warns(SceneInstanceWarning, match=r"skipped while looking for a scene instance: .*broken"):
+        scene = load_scene_by_id("101", data_root=tmp_path)
+    assert scene.metadata["objects"] == 3

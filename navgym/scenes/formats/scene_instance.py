@@ -250,7 +250,7 @@ def load_scene_instance(
     if up_axis not in ("auto", "y", "z"):
         raise ValueError(f"load_scene_instance: up_axis={up_axis!r} must be 'auto', 'y' or 'z'")
     config = scene_dataset_config if scene_dataset_config is not None else find_dataset_config(path, search_stop)
-    dataset = SceneDataset(config)
+    dataset = _dataset(config)
     data = _read_json(path, "scene instance")
     stage = data.get("stage_instance")
     if not isinstance(stage, dict):
@@ -280,10 +280,8 @@ def load_scene_instance(
         where = f"object_instances[{i}]"
         if not isinstance(instance, dict):
             raise DatasetFormatError(f"{path}: {where} is {instance!r}; each object instance is a JSON object with a 'template_name'")
-        if instance.get("is_instance_visible", True) is False:
-            continue
         template = _template(dataset, "objects", OBJECT_CONFIG_SUFFIX, instance.get("template_name"), path, f"{where}.template_name")
-        if not template.visible:
+        if not _visible(instance.get("is_instance_visible"), template.visible):
             continue
         scale = template.scale * _instance_scale(instance, path, where)
         translation = _vector(instance.get("translation", [0, 0, 0]), 3, path, f"{where}.translation", "[x, y, z] in metres")
@@ -307,6 +305,15 @@ def load_scene_instance(
             SceneInstanceWarning,
             stacklevel=2,
         )
+    if parts.ktx2:
+        warnings.warn(
+            f"{path}: {len(parts.ktx2)} of its mesh files ({parts.ktx2[0].name}{', ...' if len(parts.ktx2) > 1 else ''}) "
+            "store their textures as KTX2 (KHR_texture_basisu, as HSSD's do), which navgym's glTF reader (trimesh) "
+            "does not decode: those surfaces show their base colours only. Convert the textures to PNG/JPEG (e.g. "
+            "with gltf-transform) for textured RGB frames",
+            SceneInstanceWarning,
+            stacklevel=2,
+        )
     name = path.name[: -len(SCENE_INSTANCE_SUFFIX)] if path.name.endswith(SCENE_INSTANCE_SUFFIX) else path.stem
     metadata = {
         "source": str(path),
@@ -315,10 +322,27 @@ def load_scene_instance(
         "up_axis": stage_axis,
         "objects": loaded,
         "articulated_objects_not_loaded": len(articulated),
+        "ktx2_meshes": len(parts.ktx2),
     }
     scene = parts.build(name, metadata, path)
     scene.mesh_file, scene.mesh_up_axis = stage_mesh, stage_axis
     return scene
+
+
+def _dataset(path: str | os.PathLike[str]) -> SceneDataset:
+    """:class:`SceneDataset` of ``path``, read afresh (listing its globs is cheap beside loading
+    the meshes, which :func:`_load_mesh` keeps across loads)."""
+    return SceneDataset(path)
+
+
+def _listed_instances(config: Path) -> list[Path]:
+    """The scene instances ``config`` lists, or none (with a warning) when it cannot be read:
+    a broken config beside the one that matters must not hide it."""
+    try:
+        return _dataset(config).config_files("scene_instances", SCENE_INSTANCE_SUFFIX)
+    except (DatasetFormatError, DataNotFoundError) as exc:
+        warnings.warn(f"skipped while looking for a scene instance: {exc}", SceneInstanceWarning, stacklevel=3)
+        return []
 
 
 def find_dataset_config(instance: str | os.PathLike[str], stop: str | os.PathLike[str] | None = None) -> Path:
@@ -335,7 +359,7 @@ def find_dataset_config(instance: str | os.PathLike[str], stop: str | os.PathLik
     for _ in range(CONFIG_SEARCH_LEVELS):
         for config in sorted(folder.glob("*" + DATASET_CONFIG_SUFFIX)):
             looked.append(str(config))
-            if instance in SceneDataset(config).config_files("scene_instances", SCENE_INSTANCE_SUFFIX):
+            if instance in _listed_instances(config):
                 return config
         if folder == stop_path or folder.parent == folder:
             break
@@ -365,7 +389,9 @@ def find_scene_instance(name: str, datasets_folder: str | os.PathLike[str],
                sorted(folder.glob("*" + DATASET_CONFIG_SUFFIX)) + sorted(folder.glob("*/*" + DATASET_CONFIG_SUFFIX)))
     hits: dict[Path, Path] = {}
     for config in configs:
-        for file in SceneDataset(config).config_files("scene_instances", SCENE_INSTANCE_SUFFIX):
+        listed = (_dataset(config).config_files("scene_instances", SCENE_INSTANCE_SUFFIX) if scene_dataset_config is not None
+                  else _listed_instances(config))
+        for file in listed:
             if file.name == name + SCENE_INSTANCE_SUFFIX:
                 hits.setdefault(file, Path(os.path.abspath(config)))
     if len(hits) > 1:
@@ -375,6 +401,61 @@ def find_scene_instance(name: str, datasets_folder: str | os.PathLike[str],
             f"(e.g. '<dataset>/scenes-uncluttered/{name}{SCENE_INSTANCE_SUFFIX}'), or pass scene_dataset_config="
         )
     return next(iter(hits.items()), None)
+
+
+#: Meshes kept across scene loads (HSSD's scenes share most of their objects): up to this many
+#: bytes of vertices, faces, UVs and textures, least recently used dropped first.
+MESH_CACHE_BYTES = 256 * 2**20
+_MESH_CACHE: Any = None
+
+
+def _mesh_bytes(value: tuple[Scene, Any]) -> int:
+    scene = value[0]
+    textures = sum(m.texture.nbytes for m in scene.materials if m.texture is not None)
+    return int(scene.vertices.nbytes + scene.faces.nbytes + scene.uvs.nbytes + scene.face_material.nbytes + textures) + 1
+
+
+def _load_mesh(path: Path, max_texture_size: int) -> Scene:
+    """The mesh file as a scene (through trimesh, as any external mesh), from a per-process cache
+    keyed by the file's path, size and modification time (:data:`MESH_CACHE_BYTES`). Callers must
+    not change the returned scene (materials are copied before renaming)."""
+    global _MESH_CACHE
+    from cachetools import LRUCache
+
+    if _MESH_CACHE is None:
+        _MESH_CACHE = LRUCache(maxsize=MESH_CACHE_BYTES, getsizeof=_mesh_bytes)
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, max_texture_size)
+    cached = _MESH_CACHE.get(key)
+    if cached is not None:
+        return cached[0]
+    try:
+        scene = load_external(path, "y", max_texture_size)
+    except ValueError as exc:  # names the file already
+        raise DatasetFormatError(str(exc)) from exc
+    try:
+        _MESH_CACHE[key] = (scene, None)
+    except ValueError:  # larger than the whole cache: used once, not kept
+        pass
+    return scene
+
+
+def _uses_ktx2(path: Path) -> bool:
+    """Whether a ``.glb`` / ``.gltf`` declares ``KHR_texture_basisu`` (KTX2 textures, as HSSD's
+    files do), which trimesh does not decode: such a mesh shows its base colours only."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(20)
+            if head[:4] == b"glTF" and head[16:20] == b"JSON":
+                text = f.read(int.from_bytes(head[12:16], "little"))
+            elif path.suffix.lower() == ".gltf":
+                text = head + f.read()
+            else:
+                return False
+        used = json.loads(text).get("extensionsUsed", [])
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(used, list) and "KHR_texture_basisu" in used
 
 
 class _Parts:
@@ -389,20 +470,20 @@ class _Parts:
         self._names: set[str] = set()
         self._meshes: dict[tuple[Path, int], tuple[Scene, int]] = {}
         self._count = 0
+        #: Meshes whose textures are KTX2 / Basis Universal (trimesh drops them: base colours only).
+        self.ktx2: list[Path] = []
 
     def mesh(self, path: Path, max_texture_size: int) -> tuple[Scene, int]:
         """The file as a scene (through trimesh, as any external mesh), and where its materials start."""
         key = (path, int(max_texture_size))
         if key not in self._meshes:
-            try:
-                scene = load_external(path, "y", int(max_texture_size))
-            except ValueError as exc:  # names the file already
-                raise DatasetFormatError(str(exc)) from exc
+            scene = _load_mesh(path, int(max_texture_size))
             start = len(self.materials)
-            for material in scene.materials:
-                material.name = _unique_name(material.name, self._names)
-                self.materials.append(material)
+            for material in scene.materials:  # copies: the cached mesh keeps its own names
+                self.materials.append(replace(material, name=_unique_name(material.name, self._names)))
             self._meshes[key] = (scene, start)
+            if _uses_ktx2(path):
+                self.ktx2.append(path)
         return self._meshes[key]
 
     def add(self, mesh: tuple[Scene, int], vertices: np.ndarray, mirrored: bool) -> None:
@@ -463,6 +544,14 @@ def _read_template(dataset: SceneDataset, section: str, suffix: str, name: Any, 
     scale = _vector(config.get("scale", [1, 1, 1]), 3, path, "scale", "[sx, sy, sz]")
     com = _vector(config["COM"], 3, path, "COM", "the centre of mass [x, y, z]") if "COM" in config else None
     return _Template(render, _frame(up, front, path, "up/front"), scale, com, config.get("is_visible", True) is not False)
+
+
+def _visible(instance_value: Any, config_visible: bool) -> bool:
+    """habitat-sim's rule: an instance's ``is_instance_visible`` (true / false, or 1 / 0) wins over
+    its config's ``is_visible``; unset (absent, null or -1) leaves the config's."""
+    if instance_value is None or (not isinstance(instance_value, bool) and instance_value == -1):
+        return config_visible
+    return bool(instance_value)
 
 
 def _frame(up: np.ndarray, front: np.ndarray, file: Path, field: str) -> np.ndarray:
