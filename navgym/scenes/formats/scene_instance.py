@@ -112,6 +112,7 @@ class SceneDataset:
         self.config = _read_json(self.path, "scene dataset config")
         self._files: dict[str, list[Path]] = {}
         self._by_name: dict[str, dict[str, list[Path]]] = {}
+        self._relative: dict[str, list[tuple[str, Path]]] = {}
         self._templates: dict[tuple[str, str], _Template] = {}
         self._warned_configs: set[str] = set()
 
@@ -162,6 +163,7 @@ class SceneDataset:
         for file in found:
             by_name.setdefault(file.name, []).append(file)
         self._by_name[section] = by_name
+        self._relative[section] = [(f.relative_to(self.root).as_posix(), f) for f in found]
         return self._files[section]
 
     def find_template(self, section: str, suffix: str, name: Any, file: Path, field: str) -> tuple[Path, bool]:
@@ -183,7 +185,7 @@ class SceneDataset:
         tail = "/" + with_suffix
         hits = sorted(f for f in same_name if f.as_posix().endswith(tail))
         if not hits:  # habitat-sim's look-up: a registered handle containing the name
-            hits = sorted(f for f in files if key in f.relative_to(self.root).as_posix())
+            hits = sorted(f for relative, f in self._relative[section] if key in relative)
         if hits:
             if len(hits) > 1:
                 warnings.warn(f"{file}: {field}={name!r} matches {len(hits)} configs of {self.path} "
