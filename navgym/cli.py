@@ -445,15 +445,45 @@ def train(
             scored = f", val bearing error {final['bearing_median_deg']:.0f} deg median" if "bearing_median_deg" in final else ""
             typer.echo(f"goal-pose pretraining: {final['pass']} passes over {pose['train_pairs']} pairs{scored}")
         typer.echo(f"pretrained ({last['stage']}) on {last['episodes']} episodes / {last['steps']} steps{val}: {result.pretrain['checkpoint']}")
-    typer.echo(
-        f"trained {result.num_timesteps - result.start_timesteps} steps ({result.start_timesteps} -> {result.num_timesteps}) "
-        f"in {result.training_seconds:.0f} s ({result.steps_per_second:.1f} steps/s)"
-    )
+    trained_line = _trained_line(result, timesteps)
+    if trained_line:
+        typer.echo(trained_line)
     if result.evaluations:
         last = result.evaluations[-1]
         typer.echo(f"val @ {last['timesteps']} steps: {sr_spl(last, 3)} ({last['episodes']} episodes)")
-    typer.echo(f"checkpoint: {result.checkpoint}\nevaluate: navgym evaluate --env {env} --agent rsrnav --checkpoint {result.checkpoint}")
-    typer.echo(f"TensorBoard: tensorboard --logdir {out / 'tb'}")
+    typer.echo(f"checkpoint: {result.checkpoint}\nevaluate: {_evaluate_command(env, result.checkpoint, goal_camera, env_option, eval_env_option)}")
+    if (out / "tb").is_dir():  # PPO writes it; a pretraining alone (--timesteps 0) does not
+        typer.echo(f"TensorBoard: tensorboard --logdir {out / 'tb'}")
+
+
+def _trained_line(result, timesteps: int) -> str | None:
+    """What ``navgym train`` says of its PPO steps: how many and how fast; that a resumed run had
+    none left to train (not "0 steps ... nan steps/s"); nothing after a pretraining alone."""
+    trained = result.num_timesteps - result.start_timesteps
+    if trained > 0:
+        return (f"trained {trained} steps ({result.start_timesteps} -> {result.num_timesteps}) "
+                f"in {result.training_seconds:.0f} s ({result.steps_per_second:.1f} steps/s)")
+    if timesteps == 0:
+        return None
+    return (f"no PPO steps left to train: the run is at {result.num_timesteps} steps and --timesteps is {timesteps} "
+            "(a larger --timesteps continues it)")
+
+
+def _evaluate_command(env: str, checkpoint: Path, goal_camera: str, env_option: list[str], eval_env_option: list[str]) -> str:
+    """The ``navgym evaluate`` command for a trained checkpoint, on the env of the run's periodic
+    evaluations (its ``--env-option``s, ``--eval-env-option``s over them, and its goal camera):
+    without them a run at another resolution would be refused by the agent."""
+    import shlex
+
+    options: dict[str, str] = {}
+    for item in [*env_option, *eval_env_option]:
+        options[item.partition("=")[0]] = item
+    words = ["navgym", "evaluate", "--env", env, "--agent", "rsrnav", "--checkpoint", str(checkpoint)]
+    if goal_camera != "agent":
+        words += ["--goal-camera", goal_camera]
+    for item in options.values():
+        words += ["--env-option", item]
+    return shlex.join(words)
 
 
 @app.command()

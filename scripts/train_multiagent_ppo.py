@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-steps", type=int, default=128, help="PPO rollout length per vector slot")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resolution", type=int, default=32, help="camera side in pixels (flattened for the MLP)")
+    parser.add_argument("--split", default="train", help="dataset split to train on (evaluate on val)")
     parser.add_argument("--num-scenes", type=int, default=None, help="ProcHouse houses (default: the split's)")
     parser.add_argument("--episodes-per-scene", type=int, default=None)
     parser.add_argument("--out", default="runs/multiagent_ppo", help="folder for model.zip")
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)  # one thread: the env and the small MLP do not gain from more
     from navgym.multiagent.training import train_shared_ppo
 
-    env_kwargs = {"resolution": args.resolution}
+    env_kwargs = {"resolution": args.resolution, "split": args.split}
     if args.num_scenes is not None:
         env_kwargs["num_scenes"] = args.num_scenes
     if args.episodes_per_scene is not None:

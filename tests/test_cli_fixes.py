@@ -124,3 +124,38 @@ def test_workers_without_ray_is_refused_and_a_grounding_checkpoint_hint_names_it
     for agent, hint in (("dual-heatmap", "scripts/train_grounding.py"), ("rsrnav", "checkpoint.zip a training run wrote")):
         result = runner.invoke(app, ["evaluate", "--env", "SemanticNav-ProcHouse-v0", "--agent", agent, "--checkpoint", str(missing)], env={"COLUMNS": "250"})
         assert result.exit_code == 2 and "does not exist" in result.output and hint in result.output, (agent, result.output)
+
+
+def test_train_prints_an_evaluate_command_with_the_runs_env_options():
+    """Old code printed `--env ID --agent rsrnav --checkpoint ...` only: for a run at another
+    resolution that command was refused by the agent (the checkpoint's image size)."""
+    import shlex
+    from pathlib import Path
+
+    from navgym.cli import _evaluate_command
+
+    command = _evaluate_command(
+        "ImageNav-ProcHouseNear-v0", Path("/runs/x y/checkpoint.zip"), "user",
+        ["resolution=64", "num_scenes=80", 'sim_options={"render_backend": "raster"}'], ["num_scenes=10"],
+    )
+    words = shlex.split(command)
+    assert words[:8] == ["navgym", "evaluate", "--env", "ImageNav-ProcHouseNear-v0", "--agent", "rsrnav", "--checkpoint", "/runs/x y/checkpoint.zip"]
+    assert words[8:10] == ["--goal-camera", "user"]
+    options = [words[i + 1] for i, word in enumerate(words) if word == "--env-option"]
+    assert options == ["resolution=64", "num_scenes=10", 'sim_options={"render_backend": "raster"}']  # the val env's: --eval-env-option wins
+    assert "--goal-camera" not in _evaluate_command("ImageNav-ProcHouseNear-v0", Path("c.zip"), "agent", [], [])
+
+
+def test_train_says_when_nothing_was_trained_instead_of_nan_steps_per_second():
+    from pathlib import Path
+
+    from navgym.cli import _trained_line
+    from navgym.training.args import TrainResult
+
+    def result(start, end, seconds):
+        return TrainResult(Path("run"), Path("run/checkpoint.zip"), end, start, 1.0, seconds, [])
+
+    assert _trained_line(result(0, 256, 2.0), 256) == "trained 256 steps (0 -> 256) in 2 s (128.0 steps/s)"
+    assert _trained_line(result(0, 0, 0.0), 0) is None  # --pretrain with --timesteps 0: no PPO was asked for
+    line = _trained_line(result(384, 384, 0.0), 256)  # --resume with --timesteps below the run's steps
+    assert "nan" not in line and "384 steps" in line and "--timesteps is 256" in line

@@ -137,7 +137,9 @@ def train_shared_ppo(
 
     Args:
         env_ids, num_agents, **env_kwargs: The parallel env (:func:`navgym.multiagent.parallel_env`);
-            every agent needs the same embodiment and sensors.
+            every agent needs the same embodiment and sensors. Its ``split`` is ``"train"`` unless
+            given (``gym.make``'s default, ``"val"``, is for evaluation: training there would
+            leave no unseen episodes to evaluate on).
         timesteps: Agent steps in total (each vector slot is one agent).
         out: Folder for ``model.zip``.
         seed: Seed of the env resets and PPO.
@@ -155,6 +157,7 @@ def train_shared_ppo(
     if isinstance(timesteps, bool) or not isinstance(timesteps, (int, np.integer)) or timesteps < 1:
         raise InvalidArgumentError(f"timesteps={timesteps!r} must be an integer >= 1")
     torch.set_num_threads(int(torch_threads))
+    env_kwargs.setdefault("split", "train")
     par = parallel_env(env_ids, num_agents, **env_kwargs)
     par.reset(seed=seed)  # seeds the env's stream; SB3's later resets (unseeded) continue it
     vec = make_vec_env(par, num_vec_envs=num_vec_envs)

@@ -228,9 +228,13 @@ def make_callback(args: TrainArgs, config, eval_env: gym.Env | None, start_time:
             }
             self.evaluations.append(record)
             append_jsonl(args.out / "eval.jsonl", record)
-            for key in ("success", "spl", "angle_to_goal_deg"):
-                if summary[key] is not None:
-                    self.logger.record(f"eval/{key}", summary[key])
+            # Written at once at the evaluated step: through ``logger.record`` they would wait for
+            # SB3's next dump, one rollout later (logged at the wrong step), and the final
+            # evaluation's would never be written (no dump follows it).
+            values = {f"eval/{key}": summary[key] for key in ("success", "spl", "angle_to_goal_deg") if summary[key] is not None}
+            if values:
+                for output in getattr(self.logger, "output_formats", []):
+                    output.write(values, {key: None for key in values}, int(self.model.num_timesteps))
             if self.bar is not None:
                 self.bar.write(f"eval @ {record['timesteps']} steps: {sr_spl(summary)}")
 

@@ -92,6 +92,9 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             sizes = any(rule in str(exc) for rule in ("square images", "same shape"))
             fix = "; set the image size with env_kwargs resolution= (--env-option resolution=128)" if sizes else ""
             raise InvalidArgumentError(f"head={args.head!r} with env_id={args.env_id!r} and env_kwargs={args.env_kwargs}: {exc}{fix}") from exc
+        reuse_pretrained = not args.resume and args.pretrain is not None and (args.out / "pretrain.zip").exists()
+        if reuse_pretrained:  # checked before train_args.json is written: a refused start must not rewrite it
+            _require_config(trainer, args.out / "pretrain.zip", config, str(args.out / "pretrain.zip"), "delete it to pretrain again")
         # Only now, with every setting checked, is anything written (a refused start, resumed
         # or new, leaves the run folder as it was). A resumed run's settings replace the first
         # part's only when PPO is about to continue (below).
@@ -110,8 +113,7 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
         if not args.resume and args.init_from is not None:
             trainer.init_weights(model, args.init_from, config, args.init_parts)  # with pretrain, BC starts from these weights
         if not args.resume and args.pretrain is not None:
-            if (args.out / "pretrain.zip").exists():
-                _require_config(trainer, args.out / "pretrain.zip", config, str(args.out / "pretrain.zip"), "delete it to pretrain again")
+            if reuse_pretrained:
                 trainer.init_weights(model, args.out / "pretrain.zip", config)
                 _log(args, f"reusing {args.out / 'pretrain.zip'} (delete it to pretrain again)")
             else:

@@ -42,6 +42,27 @@ def test_text_goals_cannot_be_flattened_and_the_error_says_which_sensor():
         FlattenObservations(par)
 
 
+@pytest.mark.parametrize("given, used", [({}, "train"), ({"split": "val"}, "val")])
+def test_shared_ppo_trains_on_the_train_split_unless_told(monkeypatch, tmp_path, given, used):
+    """gym.make's default split is val (for evaluation); old code trained the shared policy there."""
+    import navgym.multiagent
+    from navgym.multiagent.training import train_shared_ppo
+
+    seen = {}
+
+    class Built(Exception):
+        pass
+
+    def fake_parallel_env(env_ids, num_agents, **kwargs):
+        seen.update(kwargs)
+        raise Built
+
+    monkeypatch.setattr(navgym.multiagent, "parallel_env", fake_parallel_env)
+    with pytest.raises(Built):
+        train_shared_ppo("ImageNav-ProcHouseNear-v0", 2, timesteps=64, out=tmp_path, **SMALL, **given)
+    assert seen["split"] == used and seen["resolution"] == 16
+
+
 def test_training_script_trains_saves_and_the_model_acts(tmp_path, capsys):
     import runpy
 
@@ -50,7 +71,7 @@ def test_training_script_trains_saves_and_the_model_acts(tmp_path, capsys):
     out = tmp_path / "run"
     argv = [
         "--timesteps", "256", "--agents", "2", "--n-steps", "64", "--num-scenes", "1", "--episodes-per-scene", "3", "--resolution", "16",
-        "--out", str(out),
+        "--split", "val", "--out", str(out),  # val: its first house hosts 3 Near episodes, the train split's does not
     ]
     script = runpy.run_path(str(ROOT / "scripts" / "train_multiagent_ppo.py"), run_name="train_multiagent_ppo")
     threads = torch.get_num_threads()
@@ -98,7 +119,7 @@ def test_the_shared_policy_loads_without_unpickling_and_equals_sb3s_weights_only
 
     threads = torch.get_num_threads()
     try:
-        result = train_shared_ppo("ImageNav-ProcHouseNear-v0", 2, timesteps=128, out=tmp_path / "run", ppo_kwargs={"n_steps": 64}, **SMALL)
+        result = train_shared_ppo("ImageNav-ProcHouseNear-v0", 2, timesteps=128, out=tmp_path / "run", ppo_kwargs={"n_steps": 64}, split="val", **SMALL)
     finally:
         torch.set_num_threads(threads)
     par = parallel_env("ImageNav-ProcHouseNear-v0", num_agents=2, **SMALL)
@@ -135,7 +156,7 @@ def test_docs_loading_example_runs(tmp_path, monkeypatch):
     threads = torch.get_num_threads()
     try:
         train_shared_ppo("ImageNav-ProcHouseNear-v0", 2, timesteps=128, out="runs/multiagent_ppo", resolution=32, num_scenes=1,
-                         episodes_per_scene=3, ppo_kwargs={"n_steps": 64})
+                         episodes_per_scene=3, ppo_kwargs={"n_steps": 64}, split="val")
     finally:
         torch.set_num_threads(threads)
     assert "resolution=32)  # as trained" in block

@@ -75,6 +75,22 @@ def test_resume_after_a_kill_keeps_one_evaluation_and_one_tensorboard_point_per_
     events.Reload()
     steps = [e.step for e in events.Scalars("time/env_steps_per_second")]
     assert steps == sorted(set(steps)) == [32, 64, 96, 128, 160], steps  # old code: 96 and 128 twice
+    assert [e.step for e in events.Scalars("eval/success")] == [32, 64, 96, 128, 160]
+
+
+def test_evaluations_are_in_tensorboard_at_their_own_step_the_final_one_included(run64):
+    """eval/* points sit at the step evaluated, as in eval.jsonl. Old code recorded them through
+    SB3's logger, which wrote them one rollout later (64 for the evaluation at 32) and never wrote
+    the final evaluation's (no dump follows it)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    (run_dir,) = (run64 / "tb").iterdir()
+    events = EventAccumulator(str(run_dir))
+    events.Reload()
+    records = [json.loads(line) for line in (run64 / "eval.jsonl").read_text().splitlines()]
+    for key in ("success", "spl"):
+        points = events.Scalars(f"eval/{key}")
+        assert [(e.step, round(e.value, 6)) for e in points] == [(r["timesteps"], round(r[key], 6)) for r in records]
 
 
 def test_an_evaluation_cut_off_by_ctrl_c_runs_again_on_resume(run64, tmp_path):
@@ -196,6 +212,22 @@ def test_pretraining_again_replaces_the_records_of_one_that_was_interrupted(tmp_
     assert result.returncode == 0, result.stderr
     stages = [json.loads(line)["stage"] for line in (out / "pretrain.jsonl").read_text().splitlines()]
     assert stages == ["bc"], stages  # old code: ["pose", "bc"], a pose stage this pretraining never ran
+
+
+def test_a_pretrain_zip_of_other_settings_is_refused_before_train_args_json_is_rewritten(tmp_path):
+    """The folder's pretrain.zip is reused by the same command; one with other settings is refused,
+    and (old code) that refused start had already overwritten train_args.json with its settings."""
+    out = tmp_path / "run"
+    first = cli("train", *CLI_ARGS, *PRETRAIN_ARGS, "--bc-epochs", "1", "--timesteps", "0", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    before = {name: (out / name).read_bytes() for name in ("train_args.json", "pretrain.zip", "pretrain.jsonl")}
+    other = [*CLI_ARGS[:CLI_ARGS.index("n_steps=32")], "n_steps=16", *CLI_ARGS[CLI_ARGS.index("n_steps=32") + 1:]]
+    refused = cli("train", *other, *PRETRAIN_ARGS, "--bc-epochs", "1", "--timesteps", "64", "--out", str(out))
+    assert refused.returncode == 2, refused.stderr
+    (line,) = refused.stderr.strip().splitlines()
+    assert "pretrain.zip differs from this run" in line and "n_steps=32 (this run: 16)" in line, line
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert sorted(path.name for path in out.iterdir()) == sorted(before)
 
 
 def test_a_robot_with_continuous_actions_is_refused_naming_the_embodiment(tmp_path):
