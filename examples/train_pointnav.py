@@ -51,7 +51,7 @@ curve, steps = [], 0
 for row in episodes:
     steps += int(row["l"])
     if not curve or steps > curve[-1]["steps"]:
-        curve.append({"steps": (steps // args.bin + 1) * args.bin, "episodes": 0, "successes": 0})
+        curve.append({"steps": ((steps - 1) // args.bin + 1) * args.bin, "episodes": 0, "successes": 0})
     curve[-1]["episodes"] += 1
     curve[-1]["successes"] += int(float(row["success"]))
     curve[-1]["wall_minutes"] = round(float(row["t"]) / 60, 2)
