@@ -178,6 +178,7 @@ def evaluate(
         help="Spread episodes over Ray actors (pip install 'navgym\\[ray]'): alone, a local Ray on this machine; with ADDRESS (host:port or 'auto'), that cluster.",
     ),
     workers: Optional[int] = typer.Option(None, min=1, help="Ray actors, one env and agent each (with --ray; default 2)."),
+    progress: bool = typer.Option(True, help="Show a progress bar over the episodes (--no-progress for logs and scripts; a first generation of ProcHouse episodes still shows its own)."),
 ) -> None:
     """Run an agent on an env; print SR / SPL / SoftSPL with 95% confidence intervals."""
     from navgym.evaluation import EvalSpec
@@ -200,7 +201,7 @@ def evaluate(
             raise typer.BadParameter("--ray evaluates one agent; a team (comma-separated --agent) runs in this process", param_hint="--ray")
         if checkpoint is not None or goal_camera != "agent":
             raise typer.BadParameter("a team (comma-separated --agent) takes no --checkpoint or --goal-camera; pass them per agent with --agent-option", param_hint="--agent")
-        _evaluate_team(env, agent, episodes, split, seed, out, video, maps, resume, env_option, agent_option)
+        _evaluate_team(env, agent, episodes, split, seed, out, video, maps, resume, env_option, agent_option, progress)
         return
     agent_options = _parse_options(agent_option, "--agent-option")
     if checkpoint is not None:
@@ -217,7 +218,7 @@ def evaluate(
         agent_obj, env_obj = _make_agent(spec, env_obj)
         result = run(
             env_obj, agent_obj, episodes, out=out, seed=seed, resume=resume, video=video, maps=maps, run_info=spec.run_info(), threads=threads,
-            runner=runner,
+            runner=runner, progress=progress,
         )
     except KeyboardInterrupt:
         kept = f"finished episodes are kept in {out}/episodes.jsonl; rerun with --resume" if out is not None else "nothing kept (no --out)"
@@ -233,7 +234,7 @@ def evaluate(
 
 
 def _evaluate_team(env: str, agent: str, episodes: int, split: str, seed: int, out: Optional[Path], video: bool, maps: bool, resume: bool,
-                   env_option: list[str], agent_option: list[str]) -> None:
+                   env_option: list[str], agent_option: list[str], progress: bool = True) -> None:
     """``navgym evaluate`` with several agents in one scene: ``--agent a,b`` (one per seat),
     ``--env`` one id or one per seat; per-agent and team rows (navgym.multiagent.evaluate)."""
     names = [n.strip() for n in agent.split(",")]
@@ -253,7 +254,8 @@ def _evaluate_team(env: str, agent: str, episodes: int, split: str, seed: int, o
         with _user_input("--agent / --agent-option"):
             team = make_team(par, names, [agent_options] * len(names))
         run_info = {"agents": names, "agent_options": agent_options}
-        result = evaluate_team(par, team, episodes, out=out, seed=seed, resume=resume, video=video, maps=maps, run_info=run_info)
+        result = evaluate_team(par, team, episodes, out=out, seed=seed, resume=resume, video=video, maps=maps, run_info=run_info,
+                               progress=progress)
     except KeyboardInterrupt:
         kept = f"finished episodes are kept in {out}/episodes.jsonl; rerun with --resume" if out is not None else "nothing kept (no --out)"
         typer.echo(f"\ninterrupted: {kept}", err=True)

@@ -159,3 +159,16 @@ def test_train_says_when_nothing_was_trained_instead_of_nan_steps_per_second():
     assert _trained_line(result(0, 0, 0.0), 0) is None  # --pretrain with --timesteps 0: no PPO was asked for
     line = _trained_line(result(384, 384, 0.0), 256)  # --resume with --timesteps below the run's steps
     assert "nan" not in line and "384 steps" in line and "--timesteps is 256" in line
+
+
+@pytest.mark.parametrize("team", [False, True])
+def test_evaluate_no_progress_draws_no_bar(tmp_path, team):
+    agent = "random,random" if team else "random"
+    args = ["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", agent, "--episodes", "2", "--env-option", "resolution=32",
+            "--env-option", "num_scenes=1", "--env-option", "episodes_per_scene=2"]
+    quiet = CliRunner().invoke(app, [*args, "--no-progress"])
+    assert quiet.exit_code == 0, quiet.output
+    assert "ep/s" not in quiet.output and "SR" in quiet.output
+    shown = CliRunner().invoke(app, args)
+    assert shown.exit_code == 0, shown.output
+    assert "ep/s" in shown.output  # the bar is on (CliRunner mixes stderr into output)
