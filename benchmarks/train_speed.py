@@ -164,6 +164,7 @@ def main() -> None:
     if not 0 < options.ppo_encoder_lr_scale < float("inf"):
         parser.error(f"--ppo-encoder-lr-scale {options.ppo_encoder_lr_scale!r} must be a positive finite number (1: PPO's own step)")
     warnings.filterwarnings("ignore", message=".*starts off the navigable area.*")
+    warnings.filterwarnings("ignore", message=".*holds the randomly initialised.*")  # speed only: random weights are fine
     model = dict(parse_model_option(text) for text in options.model_option)
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
     env_counts = [int(n) for n in options.envs.split(",") if n.strip()]

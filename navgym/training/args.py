@@ -326,6 +326,17 @@ class TrainArgs:
                 raise InvalidArgumentError(f"{name}={getattr(self, name)!r} is not a part {self.agent}'s {stage} can hold fixed; use one of {list(parts)}")
         if self.bc_freeze != "none" and self.pretrain is None:
             raise InvalidArgumentError(f"bc_freeze={self.bc_freeze!r} holds part of the encoder fixed during cloning, but pretrain=None; set pretrain='bc' or 'dagger', or use ppo_freeze for PPO")
+        if self.ppo_freeze != "none" and self.pretrain is None and self.init_from is None and not self.resume:
+            import warnings
+
+            warnings.warn(
+                f"ppo_freeze={self.ppo_freeze!r} with neither pretrain nor init_from holds the randomly initialised "
+                f"{'encoder' if self.ppo_freeze == 'encoder' else self.ppo_freeze} fixed: PPO then learns on random features. "
+                "Pretrain (pretrain='bc', --pretrain bc) or start from a trained policy (init_from=..., --init-from), "
+                "or use ppo_freeze='none'",
+                UserWarning,
+                stacklevel=3,
+            )
         resolve_device(self.device)
         if self.ray:
             from navgym.distributed.cluster import require_ray

@@ -189,3 +189,18 @@ def test_bc_freeze_is_checked_and_passed_by_the_cli(tmp_path, train_cli):
         TrainArgs(bc_freeze="encoder", out=tmp_path / "bad")
     common = ["train", "--out", str(tmp_path / "run"), "--timesteps", "64", "--no-progress", "--pretrain", "bc"]
     _check_freeze_option(train_cli, common, "bc_freeze", "trunk")
+
+
+def test_freezing_a_random_encoder_is_warned_about():
+    import warnings
+
+    import pytest
+
+    from navgym.training.args import TrainArgs
+
+    with pytest.warns(UserWarning, match=r"ppo_freeze='encoder' with neither pretrain nor init_from holds the randomly initialised encoder"):
+        TrainArgs(ppo_freeze="encoder")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        TrainArgs(ppo_freeze="encoder", pretrain="bc")  # cloned first: no warning
+        TrainArgs(ppo_freeze="none")
