@@ -170,6 +170,9 @@ class Scene(_GraphQueries):
             (absolute), recorded when it loads and never read from a file; None for scenes made in
             memory. The embedded simulator's ``navmesh="auto"`` looks for the navmesh beside it.
         mesh_up_axis: The ``up_axis`` that file was loaded with (``"z"``: rotated to y-up).
+        navmesh_file: The navmesh a Habitat scene instance names (``navmesh_instance``, resolved
+            through its dataset config inside the dataset folder), recorded when it loads; None
+            otherwise. ``navmesh="auto"`` takes it before looking beside ``mesh_file``.
     """
 
     vertices: np.ndarray
@@ -186,6 +189,7 @@ class Scene(_GraphQueries):
     annotated: bool = True
     mesh_file: Path | None = field(default=None, compare=False, repr=False)
     mesh_up_axis: str = field(default="y", compare=False, repr=False)
+    navmesh_file: Path | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.vertices = np.ascontiguousarray(self.vertices, dtype=np.float32)

@@ -364,3 +364,35 @@ def test_an_unreadable_config_beside_does_not_hide_a_scene_name(data):
     with pytest.warns(SceneInstanceWarning, match=r"skipped while looking for a scene instance: .*broken"):
         scene = load_scene_by_id("101", data_root=tmp_path)
     assert scene.metadata["objects"] == 3
+
+
+def test_a_navmesh_instance_named_through_the_dataset_config_is_followed(data):
+    tmp_path, root = data
+    sim = EmbeddedSimulator(SCENE_ID, data_root=tmp_path)
+    grid = sim.grid(0.0)
+    left, right = grid.navigable.copy(), grid.navigable.copy()
+    left[:, grid.cols // 2 :] = False
+    right[:, : grid.cols // 2] = False
+    (root / "navmeshes").mkdir()
+    write_navmesh(NavMesh.from_grid(grid, mask=left), root / "navmeshes" / "101.navmesh")  # the stage's name
+    (root / "other").mkdir()
+    named = write_navmesh(NavMesh.from_grid(grid, mask=right), root / "other" / "tidy.navmesh")
+    config = json.loads((root / "hssd-test.scene_dataset_config.json").read_text())
+    config["navmesh_instances"] = {"tidy_navmesh": "other/tidy.navmesh", "outside": "../../elsewhere.navmesh"}
+    _write(root / "hssd-test.scene_dataset_config.json", config)
+    _write(root / "scenes" / "101.scene_instance.json", _instance(navmesh_instance="tidy_navmesh"))
+    followed = EmbeddedSimulator(SCENE_ID, data_root=tmp_path)
+    assert str(followed.active_navmesh().path) == str(named)
+    np.testing.assert_array_equal(followed.grid(0.0).navigable, right)
+    # A name the config does not map warns and falls back to the stage's name; a path leaving the
+    # dataset folder is refused.
+    _write(root / "scenes" / "101.scene_instance.json", _instance(navmesh_instance="nope"))
+    with pytest.warns(SceneInstanceWarning, match=r"navmesh_instance='nope' is not among the 'navmesh_instances' .*'tidy_navmesh'"):
+        scene = load_scene_by_id(SCENE_ID, data_root=tmp_path)
+    assert scene.navmesh_file is None
+    with pytest.warns(SceneInstanceWarning, match="navmesh_instance='nope'"):
+        fallback = EmbeddedSimulator(SCENE_ID, data_root=tmp_path)
+    assert str(fallback.active_navmesh().path).endswith("navmeshes/101.navmesh")
+    _write(root / "scenes" / "101.scene_instance.json", _instance(navmesh_instance="outside"))
+    with pytest.raises(DatasetFormatError, match=r"navmesh_instances\['outside'\].* outside the dataset folder"):
+        load_scene_by_id(SCENE_ID, data_root=tmp_path)

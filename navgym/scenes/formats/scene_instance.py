@@ -46,8 +46,10 @@ The rules below are habitat-sim's (its ``docs/pages/attributesJSON.rst`` and ``s
   ``translation_origin`` wins over the scene's; ``"default"`` or none falls back to the scene's;
   without either habitat-sim uses COM (HSSD's scenes say ``"asset_local"``).
 * **Articulated objects** (``articulated_object_instances``, URDF) are not loaded: one
-  :class:`SceneInstanceWarning` names them. Lighting, navmesh / semantic instances, semantic ids
-  and collision assets are not read either; ``motion_type`` is ignored (everything is static).
+  :class:`SceneInstanceWarning` names them. Lighting, semantic instances, semantic ids and
+  collision assets are not read either; ``motion_type`` is ignored (everything is static).
+* **Navmesh**: ``navmesh_instance`` names an entry of the dataset config's ``navmesh_instances``
+  (``{name: path relative to the config's folder}``); the file becomes ``scene.navmesh_file``.
 
 Every file a config names must lie inside the dataset folder (the folder of the
 ``.scene_dataset_config.json``; lexically, as :func:`navgym.core.paths.resolve_scene_path` checks
@@ -55,7 +57,7 @@ scene ids): a path escaping it is refused with :class:`~navgym.errors.DatasetFor
 missing render asset is an error (:class:`~navgym.errors.DataNotFoundError`), as in habitat-sim,
 which does not register a template whose render asset is missing and then fails to create the
 scene. The composed scene records the stage's render mesh as ``mesh_file``, so the embedded
-simulator's ``navmesh="auto"`` finds ``<stage>.navmesh`` beside it or HSSD's
+simulator's ``navmesh="auto"`` (when ``navmesh_instance`` names none) finds ``<stage>.navmesh`` beside it or HSSD's
 ``navmeshes/<stage>.navmesh`` (HSSD names each stage as its scene).
 """
 
@@ -328,7 +330,29 @@ def load_scene_instance(
     }
     scene = parts.build(name, metadata, path)
     scene.mesh_file, scene.mesh_up_axis = stage_mesh, stage_axis
+    scene.navmesh_file = _navmesh_instance(dataset, data.get("navmesh_instance"), path)
     return scene
+
+
+def _navmesh_instance(dataset: SceneDataset, name: Any, file: Path) -> Path | None:
+    """The navmesh file the scene instance's ``navmesh_instance`` names through the dataset
+    config's ``"navmesh_instances": {name: path relative to the config's folder}`` (ReplicaCAD's
+    layout), or None when it names none (``""``, absent: the navmesh is then looked for by the
+    stage's name). A name the config does not map, or a file that is missing, warns and gives None."""
+    if name is None or name == "":
+        return None
+    table = dataset.config.get("navmesh_instances", {})
+    if not isinstance(name, str) or not isinstance(table, dict) or name not in table:
+        warnings.warn(f"{file}: navmesh_instance={name!r} is not among the 'navmesh_instances' of {dataset.path} "
+                      f"({', '.join(map(repr, table)) if isinstance(table, dict) and table else 'none'}); the navmesh "
+                      "is looked for by the stage's name instead", SceneInstanceWarning, stacklevel=3)
+        return None
+    navmesh = _inside(dataset.root, dataset.root, table[name], dataset.path, f"navmesh_instances[{name!r}]")
+    if not navmesh.is_file():
+        warnings.warn(f"{dataset.path}: navmesh_instances[{name!r}] = {table[name]!r} not found at {navmesh}; the navmesh "
+                      "is looked for by the stage's name instead", SceneInstanceWarning, stacklevel=3)
+        return None
+    return navmesh
 
 
 def _dataset(path: str | os.PathLike[str]) -> SceneDataset:

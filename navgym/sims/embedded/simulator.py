@@ -81,9 +81,10 @@ def _resolve_navmesh(option, scene: Scene):
     # The file load_scene read, never metadata["source"]: that is data, copied from scan to
     # converted scene and written into annotation files, so it may name any file anywhere. A z-up
     # file was turned y-up as habitat-sim turns it, so its navmesh (habitat-sim's world frame) fits.
-    if scene.mesh_file is None:
-        return None
-    path = navmesh_next_to(scene.mesh_file)
+    # A scene instance's navmesh_instance (resolved inside its dataset folder when it loaded) first.
+    path = scene.navmesh_file
+    if path is None and scene.mesh_file is not None:
+        path = navmesh_next_to(scene.mesh_file)
     if path is None:
         return None
     try:
