@@ -94,7 +94,10 @@ def train(args: TrainArgs | None = None, /, **overrides: Any) -> TrainResult:
             raise InvalidArgumentError(f"head={args.head!r} with env_id={args.env_id!r} and env_kwargs={args.env_kwargs}: {exc}{fix}") from exc
         reuse_pretrained = not args.resume and args.pretrain is not None and (args.out / "pretrain.zip").exists()
         if reuse_pretrained:  # checked before train_args.json is written: a refused start must not rewrite it
-            _require_config(trainer, args.out / "pretrain.zip", config, str(args.out / "pretrain.zip"), "delete it to pretrain again")
+            _require_config(trainer, args.out / "pretrain.zip", config, str(args.out / "pretrain.zip"),
+                            "delete it to pretrain again, or start PPO from it in another folder without pretrain, "
+                            f"with init_from='{args.out / 'pretrain.zip'}' (--init-from), where PPO's own settings "
+                            "(n_steps, learning_rate, ...) may differ")
         # Only now, with every setting checked, is anything written (a refused start, resumed
         # or new, leaves the run folder as it was). A resumed run's settings replace the first
         # part's only when PPO is about to continue (below).

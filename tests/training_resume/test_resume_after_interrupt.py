@@ -226,6 +226,7 @@ def test_a_pretrain_zip_of_other_settings_is_refused_before_train_args_json_is_r
     assert refused.returncode == 2, refused.stderr
     (line,) = refused.stderr.strip().splitlines()
     assert "pretrain.zip differs from this run" in line and "n_steps=32 (this run: 16)" in line, line
+    assert "(--init-from)" in line and "pretrain.zip'" in line, line  # the way to keep it with other PPO settings
     assert {name: (out / name).read_bytes() for name in before} == before
     assert sorted(path.name for path in out.iterdir()) == sorted(before)
 
