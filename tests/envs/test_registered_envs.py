@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import pickle
 
 import gymnasium as gym
@@ -14,6 +12,7 @@ from gymnasium.utils.env_checker import check_env
 import navgym
 from navgym.errors import UnusableEpisodeError
 from navgym.wrappers.privileged import PrivilegedObservation, follow_shortest_path
+from tests.datasets._episode_files import write_habitat_episodes
 
 TASKS = ("ImageNav", "InstanceImageNav", "ObjectNav", "TextNav")
 PROCHOUSE_IDS = [i for i in navgym.env_ids() if "ProcHouse" in i]
@@ -202,10 +201,7 @@ def test_a_goal_off_the_navigable_area_is_warned_about_once(tmp_path):
     good = {"episode_id": "1", "scene_id": "data/scene_datasets/gibson/Adrian.glb", "start_position": start.tolist(),
             "start_rotation": [0, 0, 0, 1], "info": {"geodesic_distance": 1.0}, "goals": [{"position": goal.tolist(), "radius": None}]}
     far = dict(good, episode_id="2", goals=[{"position": [goal[0] + 100.0, goal[1], goal[2]], "radius": None}])
-    episode_dir = root / "datasets" / "pointnav" / "gibson" / "v1" / "val"
-    episode_dir.mkdir(parents=True)
-    with gzip.open(episode_dir / "val.json.gz", "wt") as f:
-        json.dump({"episodes": [good, far]}, f)
+    write_habitat_episodes(root, "pointnav", "gibson", [good, far])
     env = gym.make("PointNav-Gibson-v0", data_dir=root)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
@@ -252,10 +248,7 @@ def test_hand_written_habitat_imagenav_file_runs(tmp_path):
     }
     off_map = dict(data["episodes"][0], episode_id="8", start_position=[start[0] + 100.0, start[1], start[2]])
     data["episodes"].insert(0, off_map)
-    episode_dir = root / "datasets" / "pointnav" / "gibson" / "v1" / "val"
-    episode_dir.mkdir(parents=True)
-    with gzip.open(episode_dir / "val.json.gz", "wt") as f:
-        json.dump(data, f)
+    write_habitat_episodes(root, "pointnav", "gibson", data["episodes"])
     env = gym.make("ImageNav-Gibson-v0", data_dir=root)
     # Asked for by index or id, the off-map episode is refused (never swapped for episode 7).
     for options in ({"episode_index": 0}, {"episode_id": "8"}):

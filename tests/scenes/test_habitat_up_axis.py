@@ -4,8 +4,6 @@ episode file's y-up positions land on its floor; ``up_axis`` says otherwise."""
 
 from __future__ import annotations
 
-import gzip
-import json
 
 import gymnasium as gym
 import numpy as np
@@ -16,6 +14,7 @@ import navgym  # noqa: F401
 from navgym.errors import InvalidArgumentError
 from navgym.scenes.sources import habitat_up_axis, load_scene_by_id
 from navgym.sims.embedded.simulator import EmbeddedSimulator
+from tests.datasets._episode_files import write_habitat_episodes
 
 #: Habitat's world frame from a z-up file: (x, y, z) -> (x, z, -y).
 Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -61,10 +60,7 @@ def test_a_gibson_style_episode_file_runs_on_a_z_up_glb_and_y_up_needs_saying(tm
         "start_position": [1.0, 0.0, 1.0], "start_rotation": [0, 0, 0, 1],
         "info": {"geodesic_distance": 4.0}, "goals": [{"position": [5.0, 0.0, 3.0], "radius": None}],
     }
-    folder = tmp_path / "datasets" / "pointnav" / "gibson" / "v1" / "val"
-    folder.mkdir(parents=True)
-    with gzip.open(folder / "val.json.gz", "wt") as f:
-        json.dump({"episodes": [episode]}, f)
+    write_habitat_episodes(tmp_path, "pointnav", "gibson", [episode])
     env = gym.make("PointNav-Gibson-v0", data_dir=tmp_path)
     obs, info = env.reset(seed=0, options={"episode_index": 0})
     assert info["distance_to_goal"] == pytest.approx(np.hypot(4.0, 2.0), rel=0.05)  # across the floor

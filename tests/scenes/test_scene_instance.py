@@ -18,6 +18,7 @@ from navgym.scenes.sources import load_scene_by_id
 from navgym.sims.base import AgentState, CameraSpec
 from navgym.sims.embedded.navmesh import NavMesh, write_navmesh
 from navgym.sims.embedded.simulator import EmbeddedSimulator
+from tests.datasets._episode_files import write_habitat_episodes
 
 #: (x, y, z) -> (x, z, -y): a z-up file in habitat-sim's y-up world.
 Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -286,8 +287,6 @@ def test_the_embedded_simulator_renders_the_objects_and_finds_the_hssd_navmesh(d
 
 
 def test_an_hssd_style_episode_file_runs_on_the_composed_scene(data):
-    import gzip
-
     import gymnasium as gym
 
     import navgym  # noqa: F401  (registers the envs)
@@ -299,10 +298,7 @@ def test_an_hssd_style_episode_file_runs_on_the_composed_scene(data):
         "start_position": [1.0, 0.0, 3.5], "start_rotation": [0, 0, 0, 1],
         "info": {"geodesic_distance": 4.0}, "goals": [{"position": [5.0, 0.0, 3.5], "radius": None}],
     }
-    folder = tmp_path / "datasets" / "pointnav" / "hssd-hab" / "v1" / "val"
-    folder.mkdir(parents=True)
-    with gzip.open(folder / "val.json.gz", "wt") as f:
-        json.dump({"episodes": [episode]}, f)
+    write_habitat_episodes(tmp_path, "pointnav", "hssd-hab", [episode])
     env = gym.make("PointNav-HSSD-v0", data_dir=tmp_path)
     obs, info = env.reset(seed=0, options={"episode_index": 0})
     scene = env.unwrapped.sim.scene  # the env hands the simulator the episode's scene id resolved in the data root

@@ -254,7 +254,7 @@ def load_scene_instance(
     if up_axis not in ("auto", "y", "z"):
         raise ValueError(f"load_scene_instance: up_axis={up_axis!r} must be 'auto', 'y' or 'z'")
     config = scene_dataset_config if scene_dataset_config is not None else find_dataset_config(path, search_stop)
-    dataset = _dataset(config)
+    dataset = SceneDataset(config)
     data = _read_json(path, "scene instance")
     stage = data.get("stage_instance")
     if not isinstance(stage, dict):
@@ -355,17 +355,11 @@ def _navmesh_instance(dataset: SceneDataset, name: Any, file: Path) -> Path | No
     return navmesh
 
 
-def _dataset(path: str | os.PathLike[str]) -> SceneDataset:
-    """:class:`SceneDataset` of ``path``, read afresh (listing its globs is cheap beside loading
-    the meshes, which :func:`_load_mesh` keeps across loads)."""
-    return SceneDataset(path)
-
-
 def _listed_instances(config: Path) -> list[Path]:
     """The scene instances ``config`` lists, or none (with a warning) when it cannot be read:
     a broken config beside the one that matters must not hide it."""
     try:
-        return _dataset(config).config_files("scene_instances", SCENE_INSTANCE_SUFFIX)
+        return SceneDataset(config).config_files("scene_instances", SCENE_INSTANCE_SUFFIX)
     except (DatasetFormatError, DataNotFoundError) as exc:
         warnings.warn(f"skipped while looking for a scene instance: {exc}", SceneInstanceWarning, stacklevel=3)
         return []
@@ -415,7 +409,7 @@ def find_scene_instance(name: str, datasets_folder: str | os.PathLike[str],
                sorted(folder.glob("*" + DATASET_CONFIG_SUFFIX)) + sorted(folder.glob("*/*" + DATASET_CONFIG_SUFFIX)))
     hits: dict[Path, Path] = {}
     for config in configs:
-        listed = (_dataset(config).config_files("scene_instances", SCENE_INSTANCE_SUFFIX) if scene_dataset_config is not None
+        listed = (SceneDataset(config).config_files("scene_instances", SCENE_INSTANCE_SUFFIX) if scene_dataset_config is not None
                   else _listed_instances(config))
         for file in listed:
             if file.name == name + SCENE_INSTANCE_SUFFIX:
