@@ -53,6 +53,12 @@ def _user_input(param_hint: str | None = None) -> Iterator[None]:
         raise typer.BadParameter(str(exc), param_hint=param_hint) from exc
 
 
+def _no_progress_bars() -> None:
+    """``--no-progress``: no bar at all, also the ones deep in the library (a first generation of
+    ProcHouse episodes reads it when it starts) and in worker processes started after this."""
+    os.environ["TQDM_DISABLE"] = "1"
+
+
 def _check_out(path: Path, option: str = "--out") -> None:
     """Fail now, with one line, when ``path`` cannot be a writable folder (creates nothing)."""
     import tempfile
@@ -178,12 +184,15 @@ def evaluate(
         help="Spread episodes over Ray actors (pip install 'navgym\\[ray]'): alone, a local Ray on this machine; with ADDRESS (host:port or 'auto'), that cluster.",
     ),
     workers: Optional[int] = typer.Option(None, min=1, help="Ray actors, one env and agent each (with --ray; default 2)."),
-    progress: bool = typer.Option(True, help="Show a progress bar over the episodes (--no-progress for logs and scripts; a first generation of ProcHouse episodes still shows its own)."),
+    progress: bool = typer.Option(True, help="Show progress bars: the episodes, a first generation of ProcHouse episodes (--no-progress for logs and scripts)."),
 ) -> None:
     """Run an agent on an env; print SR / SPL / SoftSPL with 95% confidence intervals."""
     from navgym.evaluation import EvalSpec
     from navgym.evaluation import evaluate as run
     from navgym.evaluation import format_summary
+
+    if not progress:
+        _no_progress_bars()
 
     if (video or maps or resume) and out is None:
         raise typer.BadParameter("--video, --maps and --resume need --out", param_hint="--out")
@@ -326,7 +335,7 @@ def train(
     max_cpu_minutes: Optional[float] = typer.Option(None, help="Stop after this much CPU time of training (minutes; exact with --n-envs 1)."),
     threads: int = typer.Option(1, min=1, help="Torch CPU threads while collecting rollouts and evaluating (env workers use 1)."),
     update_threads: Optional[int] = typer.Option(None, min=1, help="Torch CPU threads during updates (default: all cores)."),
-    progress: bool = typer.Option(True, help="Show progress bars (training, and each evaluation on val)."),
+    progress: bool = typer.Option(True, help="Show progress bars (training, each evaluation on val, a first generation of ProcHouse episodes)."),
     env_option: list[str] = typer.Option([], "--env-option", help="key=value passed to gym.make for train and val envs (repeatable)."),
     eval_env_option: list[str] = typer.Option(
         [], "--eval-env-option", help="key=value passed to gym.make for the val env only, over --env-option (repeatable).",
@@ -409,6 +418,8 @@ def train(
     from navgym.training import train as run
 
     _check_out(out)
+    if not progress:
+        _no_progress_bars()
     with _user_input("--env"):
         import navgym  # noqa: F401  (registers the ids)
 
@@ -533,6 +544,8 @@ def semnav_data(
     from navgym.semnav.data import DataOptions, generate, house_key, resolve_bodies
 
     _check_out(out)
+    if not progress:
+        _no_progress_bars()
     with _user_input("--bodies"):
         names = resolve_bodies(bodies)
     with _user_input():

@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> None:
         args.env, args.agents, timesteps=args.timesteps, out=args.out, seed=args.seed,
         ppo_kwargs={"n_steps": args.n_steps, "batch_size": min(64, args.n_steps * args.agents)}, **env_kwargs,
     )
-    print(f"trained {result.timesteps} agent steps in {result.seconds:.1f} s; model: {result.model_path}")
+    print(f"trained {result.timesteps} agent steps in {result.seconds:.1f} s; model: {result.model_path}"
+          + (f"; TensorBoard: {result.model_path.parent / 'tb'}" if (result.model_path.parent / "tb").is_dir() else ""))
 
 
 if __name__ == "__main__":

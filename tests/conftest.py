@@ -29,6 +29,31 @@ def fresh_navgym_cache(tmp_path_factory):
         os.environ["NAVGYM_CACHE"] = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sb3_logs_in_the_run_folder(tmp_path_factory):
+    """stable-baselines3 makes a folder in the system temp folder (SB3-<date>) for every learn()
+    without a TensorBoard folder; the suite's go under its own temp folder instead."""
+    previous = os.environ.get("SB3_LOGDIR")
+    os.environ["SB3_LOGDIR"] = str(tmp_path_factory.mktemp("sb3_logs"))
+    yield
+    if previous is None:
+        os.environ.pop("SB3_LOGDIR", None)
+    else:
+        os.environ["SB3_LOGDIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def progress_setting_restored():
+    """`navgym ... --no-progress` run in this process (typer's CliRunner) sets TQDM_DISABLE for the
+    rest of the process; tests after it get the setting they started with."""
+    previous = os.environ.get("TQDM_DISABLE")
+    yield
+    if previous is None:
+        os.environ.pop("TQDM_DISABLE", None)
+    else:
+        os.environ["TQDM_DISABLE"] = previous
+
+
 @pytest.fixture
 def fill_caches_in_processes():
     """The function below, for tests that check caches are byte-identical across processes."""

@@ -297,3 +297,16 @@ def test_beliefmapnav_video_shows_the_belief_map_beside_the_view(tmp_path):
     assert first.shape == last.shape and first.shape[1] > first.shape[0] + 200
     panel = last[:, -first.shape[0]:]
     assert panel.std() > 10  # a drawn map, not a blank strip
+
+
+def test_no_progress_hides_the_bar_of_a_first_episode_generation(tmp_path):
+    # a fresh cache: the env generates its episodes, with a bar unless --no-progress (TQDM_DISABLE unset here)
+    base = {key: value for key, value in os.environ.items() if key != "TQDM_DISABLE"}
+    command = [*NAVGYM, "evaluate", "--env", "ImageNav-ProcHouseNear-v0", "--agent", "random", "--episodes", "1",
+               "--env-option", "num_scenes=1"]
+    shown = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**base, "NAVGYM_CACHE": str(tmp_path / "a")})
+    hidden = subprocess.run([*command, "--no-progress"], capture_output=True, text=True, timeout=300,
+                            env={**base, "NAVGYM_CACHE": str(tmp_path / "b")})
+    assert shown.returncode == 0 and hidden.returncode == 0, shown.stderr + hidden.stderr
+    assert "Generating ImageNav val episodes" in shown.stderr
+    assert "Generating" not in hidden.stderr and "ep/s" not in hidden.stderr and "ep]" not in hidden.stderr

@@ -9,6 +9,7 @@ every agent: :class:`FlattenObservations` turns navgym's ``Dict`` observations i
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -141,7 +142,8 @@ def train_shared_ppo(
             given (``gym.make``'s default, ``"val"``, is for evaluation: training there would
             leave no unseen episodes to evaluate on).
         timesteps: Agent steps in total (each vector slot is one agent).
-        out: Folder for ``model.zip``.
+        out: Folder for ``model.zip`` and, with tensorboard installed (the ``rl`` extra), TensorBoard's
+            ``tb/shared_ppo_<n>`` (``ppo_kwargs['tensorboard_log']`` chooses another).
         seed: Seed of the env resets and PPO.
         ppo_kwargs: PPO settings (``n_steps``, ``batch_size``, ``learning_rate`` ...).
         torch_threads: ``torch.set_num_threads`` while training.
@@ -166,12 +168,18 @@ def train_shared_ppo(
     from stable_baselines3.common.utils import set_random_seed
 
     set_random_seed(seed)
-    model = PPO("MlpPolicy", vec, device="cpu", **settings)
-    start = time.perf_counter()
-    model.learn(total_timesteps=int(timesteps))
-    seconds = time.perf_counter() - start
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if importlib.util.find_spec("tensorboard") is not None:  # in the [rl] extra
+        settings.setdefault("tensorboard_log", str(out_dir / "tb"))
+    model = PPO("MlpPolicy", vec, device="cpu", **settings)
+    if settings.get("tensorboard_log") is None:  # SB3 would make an empty SB3-<date> folder in the system temp folder
+        from stable_baselines3.common.logger import Logger
+
+        model.set_logger(Logger(folder=str(out_dir), output_formats=[]))
+    start = time.perf_counter()
+    model.learn(total_timesteps=int(timesteps), tb_log_name="shared_ppo")
+    seconds = time.perf_counter() - start
     path = out_dir / "model.zip"
     model.save(path)
     vec.close()

@@ -315,13 +315,21 @@ RUN_FILES = ("checkpoint.zip", "checkpoint.json", "train_args.json", "pretrain.z
 #: Settings a resumed run is expected to change: how far and how long it runs, how it reports, and
 #: the run folder (a run copied to another ``out`` and continued there).
 RESUME_SETTINGS = frozenset({"resume", "timesteps", "max_minutes", "max_cpu_minutes", "progress", "out"})
+#: Settings that change where and how fast the run computes, and what it reports, not what it
+#: trains: a resumed run may change them without a word (evaluations, checkpoints, threads,
+#: workers, the device, Ray).
+NON_TRAINING_SETTINGS = frozenset({
+    "eval_every", "eval_episodes", "eval_env_kwargs", "checkpoint_every", "torch_threads", "update_threads",
+    "env_threads", "demo_workers", "ray", "ray_address", "device",
+})
 
 
 def _keep_superseded_args(args: TrainArgs) -> None:
     """Before a resumed run overwrites ``train_args.json``: if it was started with other settings
     (``ppo_encoder_lr_scale``, ``ppo_freeze``, the reward, the envs...), say which and keep the
     earlier settings in ``train_args_history.jsonl``, so what trained the checkpoint's first part
-    is not lost. How far and how long the run goes (:data:`RESUME_SETTINGS`) is not reported; a
+    is not lost. How far and how long the run goes (:data:`RESUME_SETTINGS`) and where and how fast
+    it computes and what it reports (:data:`NON_TRAINING_SETTINGS`) are not reported; a
     setting the first part's ``train_args.json`` lacks (written by an older navgym) had its default.
     Called once the resumed run is set up and about to train."""
     import json
@@ -350,7 +358,7 @@ def _keep_superseded_args(args: TrainArgs) -> None:
     defaults = as_stored(TrainArgs())  # a setting the first part's navgym did not write had its default
     earlier = {**defaults, **before}
     changed = {key: (earlier.get(key), value) for key, value in now.items()
-               if key not in RESUME_SETTINGS and earlier.get(key) != value}
+               if key not in RESUME_SETTINGS | NON_TRAINING_SETTINGS and earlier.get(key) != value}
     if changed:
         append_jsonl(history,
                      {"superseded": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changed": sorted(changed), "train_args": before})

@@ -81,6 +81,13 @@ def test_training_script_trains_saves_and_the_model_acts(tmp_path, capsys):
         torch.set_num_threads(threads)
     assert (out / "model.zip").is_file()
     assert "trained 256 agent steps" in capsys.readouterr().out
+    # TensorBoard in the run folder (the [rl] extra has it), with the rollout's scalars
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    (tb,) = (out / "tb").iterdir()
+    assert tb.name == "shared_ppo_1"
+    scalars = EventAccumulator(str(tb)).Reload().Tags()["scalars"]
+    assert "train/value_loss" in scalars and "time/fps" in scalars
 
     par = parallel_env("ImageNav-ProcHouseNear-v0", num_agents=2, **SMALL)
     model = load_shared_policy(out / "model.zip", par)  # as docs/multiagent.md loads it: weights only

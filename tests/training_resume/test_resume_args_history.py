@@ -20,6 +20,11 @@ def test_only_real_changes_are_kept_and_json_round_trips_are_not_changes(tmp_pat
     # the same settings read back from JSON (a tuple becomes a list), longer and with another folder name: nothing kept
     _keep_superseded_args(TrainArgs(**{**first.__dict__, "resume": True, "timesteps": 10**6, "max_minutes": 5.0, "progress": False}))
     assert _history(tmp_path) == []
+    # other evaluations, checkpoints, threads and device: how it computes and reports, not what it trains: nothing kept
+    _keep_superseded_args(TrainArgs(**{**first.__dict__, "resume": True, "eval_every": 123, "eval_episodes": 7,
+                                       "eval_env_kwargs": {"num_scenes": 3}, "checkpoint_every": 999, "torch_threads": 2,
+                                       "update_threads": 2, "env_threads": 1, "demo_workers": 2, "device": "cpu"}))
+    assert _history(tmp_path) == []
     # another freeze and encoder step: the earlier settings are kept, with what changed
     _keep_superseded_args(TrainArgs(**{**first.__dict__, "resume": True, "ppo_freeze": "none", "ppo_encoder_lr_scale": 0.03}))
     (entry,) = _history(tmp_path)
