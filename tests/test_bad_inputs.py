@@ -106,12 +106,23 @@ def test_stepping_after_stop_asks_for_a_reset_and_keeps_the_result(env):
     env.step(1)  # a new episode steps again
 
 
-@pytest.mark.parametrize(("action", "text"), [(9, "action=9"), ("fly", "action='fly'"), (1.5, "action=1.5"), (None, "action=None")])
+@pytest.mark.parametrize(("action", "text"), [(9, "action=9"), ("fly", "action='fly'"), (1.5, "action=1.5"), (None, "action=None"),
+                                              (True, "action=True"), (np.bool_(True), "action=np.True_")])
 def test_bad_actions_list_the_valid_ones(env, action, text):
     env.reset(seed=0)
     with pytest.raises(ValueError, match=text) as caught:
         env.step(action)
     assert "0 stop" in str(caught.value)
+
+
+def test_an_env_told_no_goal_warns_naming_the_goal_sensor():
+    with pytest.warns(UserWarning, match=r"sensors=\['rgb'\] has none of ObjectNav's goal sensors \['objectgoal'\].*Add 'objectgoal'"):
+        gym.make("ObjectNav-ProcHouse-v0", sensors=("rgb",), **SMALL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a goal sensor among them: no warning; the documented filter silences it
+        gym.make("ObjectNav-ProcHouse-v0", sensors=("rgb", "objectgoal"), **SMALL)
+        warnings.filterwarnings("ignore", message="sensors=.*goal sensors")
+        gym.make("ObjectNav-ProcHouse-v0", sensors=("rgb",), **SMALL)
 
 
 def test_bad_reset_options_are_named(env):

@@ -59,7 +59,7 @@ class HabitatDiscreteAgent(Embodiment):
         if isinstance(action, str):
             if action in names:
                 return action
-        else:
+        elif np.asarray(action).dtype != bool:  # True / np.True_ are no action index (int(True) would be 1)
             try:
                 index = int(np.asarray(action).item())
             except (TypeError, ValueError):

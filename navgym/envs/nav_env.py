@@ -118,6 +118,13 @@ class NavEnv(gym.Env):
         unknown = [s for s in self.sensors if s not in task.valid_sensors]
         if unknown:
             raise InvalidArgumentError(f"sensors={list(self.sensors)} has unknown {unknown}; valid sensors for {task.name} are {list(task.valid_sensors)}")
+        if task.goal_sensors and not any(s in self.sensors for s in task.goal_sensors):
+            warnings.warn(
+                f"sensors={list(self.sensors)} has none of {task.name}'s goal sensors {list(task.goal_sensors)}: the agent is not "
+                f"told which goal to seek. Add {task.goal_sensors[0]!r} to sensors; if a goal-blind run is what you want, silence "
+                "this with warnings.filterwarnings('ignore', message='sensors=.*goal sensors')",
+                UserWarning, stacklevel=3,
+            )
         self.actions = self.embodiment.action_names
         self.action_space = self.embodiment.action_space
         self.observation_space = spaces.Dict(self._observation_spaces())
