@@ -1,8 +1,10 @@
 """Goal-pose pretraining: seconds per minibatch (forward, backward, Adam step) by head and by
-``--pose-group`` (views of one goal photo side by side in a minibatch), side by side in one run.
+``--pose-group`` (views of one goal photo side by side in a minibatch) and by precision (the
+encoder's ``precision``: ``--model-option precision=bfloat16`` of ``navgym train``), side by side
+in one run.
 
-    python benchmarks/pose_speed.py [--heads direction,dense] [--groups 1,8] [--size 128]
-        [--batches 12] [--rounds 2] [--threads 1] [--json results.json]
+    python benchmarks/pose_speed.py [--heads direction,dense] [--groups 1,8] [--precisions float32,bfloat16]
+        [--size 128] [--batches 12] [--rounds 2] [--threads 1] [--json results.json]
 
 Each configuration runs :func:`navgym.training.goal_pose.fit_goal_pose` on a fresh encoder over
 synthetic pairs (random images: the content does not change the cost) of ``(--batches + 2)``
@@ -26,7 +28,7 @@ BATCH = 64
 VIEWS = 8
 
 
-def measure(head: str, group: int, size: int, batches: int, threads: int) -> dict[str, float]:
+def measure(head: str, group: int, size: int, batches: int, threads: int, precision: str = "float32") -> dict[str, float]:
     import numpy as np
     import torch
     from gymnasium import spaces
@@ -37,7 +39,7 @@ def measure(head: str, group: int, size: int, batches: int, threads: int) -> dic
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     space = spaces.Dict({key: spaces.Box(0, 255, (3, size, size), np.uint8) for key in ("rgb", "imagegoal")})
-    encoder = RSRNavEncoder(space, head=head, cue_norm=head == "direction")
+    encoder = RSRNavEncoder(space, head=head, cue_norm=head == "direction", precision=precision)
     rng = np.random.default_rng(0)
     pairs_count = (batches + 2) * BATCH
     goals = pairs_count // VIEWS
@@ -68,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--heads", default="direction,dense", help="Comma-separated RSRNav heads.")
     parser.add_argument("--groups", default="1,8", help="Comma-separated --pose-group values.")
+    parser.add_argument("--precisions", default="float32", help="Comma-separated encoder precisions: float32, bfloat16.")
     parser.add_argument("--size", type=int, default=128, help="Image side in pixels.")
     parser.add_argument("--batches", type=int, default=12, help="Timed minibatches of 64 pairs per configuration.")
     parser.add_argument("--threads", type=int, default=1, help="Torch CPU threads (the recipe trains on 1).")
@@ -77,16 +80,23 @@ def main() -> None:
     if options.batches < 1 or options.rounds < 1 or options.threads < 1:
         raise SystemExit(f"--batches {options.batches}, --rounds {options.rounds} and --threads {options.threads} must be at least 1")
     heads = [h.strip() for h in options.heads.split(",") if h.strip()]
-    configurations = [(head, group) for head in heads for group in whole_numbers(options.groups, "groups", "1,8")]
+    precisions = [p.strip() for p in options.precisions.split(",") if p.strip()]
+    from navgym.agents.rsrnav.encoders import PRECISIONS
+
+    unknown = [p for p in precisions if p not in PRECISIONS]
+    if unknown or not precisions:
+        raise SystemExit(f"--precisions {options.precisions!r}: each must be one of {', '.join(PRECISIONS)}, e.g. float32,bfloat16")
+    configurations = [(head, group, precision) for head in heads for group in whole_numbers(options.groups, "groups", "1,8")
+                      for precision in precisions]
     print(f"machine: {processor()}, {os.cpu_count()} CPUs; {options.size}x{options.size} images, minibatches of {BATCH} pairs, "
           f"{VIEWS} views per goal photo, {options.threads} torch thread(s)")
-    print(f"{'round':>5}  {'head':<12}{'group':>6}{'s/minibatch':>13}{'pairs/s':>9}")
+    print(f"{'round':>5}  {'head':<12}{'group':>6}  {'precision':<10}{'s/minibatch':>13}{'pairs/s':>9}")
     rows = []
     for round_ in range(options.rounds):
-        for head, group in (configurations if round_ % 2 == 0 else configurations[::-1]):
-            r = measure(head, group, options.size, options.batches, options.threads)
-            print(f"{round_ + 1:>5}  {head:<12}{group:>6}{r['s_per_minibatch']:>13.3f}{r['pairs_per_s']:>9.1f}", flush=True)
-            rows.append({"round": round_ + 1, "head": head, "group": group, **r})
+        for head, group, precision in (configurations if round_ % 2 == 0 else configurations[::-1]):
+            r = measure(head, group, options.size, options.batches, options.threads, precision)
+            print(f"{round_ + 1:>5}  {head:<12}{group:>6}  {precision:<10}{r['s_per_minibatch']:>13.3f}{r['pairs_per_s']:>9.1f}", flush=True)
+            rows.append({"round": round_ + 1, "head": head, "group": group, "precision": precision, **r})
     if options.json is not None:
         write_report(options.json, options, rows)
 

@@ -100,24 +100,27 @@ def test_encoder_speed_benchmark_tiny_run(tmp_path):
 
 
 def test_pose_speed_benchmark_tiny_run(tmp_path):
-    """benchmarks/pose_speed.py: one row per (round, head, group), the second round reversed,
+    """benchmarks/pose_speed.py: one row per (round, head, group, precision), the second round reversed,
     finite positive times and pairs/s = 64 / s per minibatch; bad options exit naming them."""
     out = tmp_path / "pose_speed.json"
-    command = [sys.executable, "benchmarks/pose_speed.py", "--heads", "dense", "--groups", "1,8", "--size", "64",
+    command = [sys.executable, "benchmarks/pose_speed.py", "--heads", "dense", "--groups", "1,8", "--precisions", "float32,bfloat16", "--size", "64",
                "--batches", "1", "--rounds", "2", "--json", str(out)]
     result = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("machine:") and lines[1].split() == ["round", "head", "group", "s/minibatch", "pairs/s"]
+    assert lines[0].startswith("machine:") and lines[1].split() == ["round", "head", "group", "precision", "s/minibatch", "pairs/s"]
     rows = [line.split() for line in lines[2:] if line.strip()]
-    assert [(int(r[0]), r[1], int(r[2])) for r in rows] == [(1, "dense", 1), (1, "dense", 8), (2, "dense", 8), (2, "dense", 1)]
+    first = [(1, "dense", 1, "float32"), (1, "dense", 1, "bfloat16"), (1, "dense", 8, "float32"), (1, "dense", 8, "bfloat16")]
+    assert [(int(r[0]), r[1], int(r[2]), r[3]) for r in rows] == first + [(2, *row[1:]) for row in first[::-1]]
     report = json.loads(out.read_text())["results"]
-    assert len(report) == 4
+    assert len(report) == 8 and [r["precision"] for r in report[:2]] == ["float32", "bfloat16"]
     for r in report:
         assert math.isfinite(r["s_per_minibatch"]) and r["s_per_minibatch"] > 0 and r["minibatches"] == 1
         assert r["pairs_per_s"] == pytest.approx(64 / r["s_per_minibatch"])
     bad = subprocess.run([*command[:2], "--groups", "0,8"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "--groups '0,8'" in bad.stderr
+    bad = subprocess.run([*command[:2], "--precisions", "float16"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "--precisions 'float16'" in bad.stderr
 
 
 def test_train_ceiling_benchmark_tiny_run(tmp_path):
