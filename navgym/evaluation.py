@@ -401,7 +401,7 @@ def evaluate(
         )
     folder = sorted(records, key=lambda r: r["episode_index"])
     if out_dir is not None:
-        write_json_atomic(out_dir / SUMMARY_NAME, summarize(folder))
+        write_json_atomic(out_dir / SUMMARY_NAME, strict_json(summarize(folder)))
     result = EvaluationResult(
         sorted(reported, key=lambda r: r["episode_index"]), reused=reused, folder_episodes=len(folder) if out_dir is not None else 0,
         repaired=repaired,
@@ -522,6 +522,19 @@ def run_manifest(env: gym.Env, agent: Any, episodes: int, seed: int, run_info: d
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return json.loads(json.dumps(manifest, default=_json_default))  # as it reads back from the file
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every NaN or infinite float as ``None``: JSON has no NaN (Python writes a
+    bare ``NaN`` that jq, JavaScript and other strict readers refuse). A summary of one episode
+    has no interval: its ``ci95`` is ``null``."""
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    return value
 
 
 def _json_default(value: Any) -> Any:

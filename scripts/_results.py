@@ -113,7 +113,10 @@ def run_commands(
 
 
 def _cell(summary: Mapping, key: str) -> str:
-    return f"{summary[key]['mean']:.3f} ± {summary[key]['ci95']:.3f}" if key in summary else "n/a"
+    if key not in summary:
+        return "n/a"
+    mean, half = summary[key]["mean"], summary[key]["ci95"]  # null in summary.json: one episode, no interval
+    return ("n/a" if mean is None else f"{mean:.3f}") + ("" if half is None else f" ± {half:.3f}")
 
 
 def markdown_header(columns: Sequence[str]) -> list[str]:

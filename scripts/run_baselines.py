@@ -31,7 +31,10 @@ def table(rows) -> str:
     ]
     for task, agent, s, _ in rows:
         def cell(key: str) -> str:
-            return f"{s[key]['mean']:.3f} ± {s[key]['ci95']:.3f}" if key in s else "n/a"
+            if key not in s:
+                return "n/a"
+            mean, half = s[key]["mean"], s[key]["ci95"]  # null in summary.json: one episode, no interval
+            return ("n/a" if mean is None else f"{mean:.3f}") + ("" if half is None else f" ± {half:.3f}")
 
         lines.append(
             f"| {task} | {agent} | {cell('success')} | {cell('spl')} | {cell('soft_spl')} | "

@@ -10,6 +10,7 @@ the vector env, all slots share the policy. Needs the multiagent extra: pip inst
 from __future__ import annotations
 
 import argparse
+import sys
 
 import torch
 
@@ -25,21 +26,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", default="train", help="dataset split to train on (evaluate on val)")
     parser.add_argument("--num-scenes", type=int, default=None, help="ProcHouse houses (default: the split's)")
     parser.add_argument("--episodes-per-scene", type=int, default=None)
+    parser.add_argument("--sensors", default=None,
+                        help="comma-separated observations of every agent (default: the task's); leave Text ones out, "
+                             "e.g. SemanticNav: rgb,depth,prompt_image")
+    parser.add_argument("--embodiment", default=None, help="body of every agent (default: the task's), e.g. jetbot, h1, aliengo")
     parser.add_argument("--out", default="runs/multiagent_ppo", help="folder for model.zip")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(1)  # one thread: the env and the small MLP do not gain from more
+    from navgym.errors import NavgymError
     from navgym.multiagent.training import train_shared_ppo
 
     env_kwargs = {"resolution": args.resolution, "split": args.split}
+    if args.sensors is not None:
+        env_kwargs["sensors"] = tuple(s.strip() for s in args.sensors.split(",") if s.strip())
+    if args.embodiment is not None:
+        env_kwargs["embodiments"] = args.embodiment
     if args.num_scenes is not None:
         env_kwargs["num_scenes"] = args.num_scenes
     if args.episodes_per_scene is not None:
         env_kwargs["episodes_per_scene"] = args.episodes_per_scene
-    result = train_shared_ppo(
-        args.env, args.agents, timesteps=args.timesteps, out=args.out, seed=args.seed,
-        ppo_kwargs={"n_steps": args.n_steps, "batch_size": min(64, args.n_steps * args.agents)}, **env_kwargs,
-    )
+    try:
+        result = train_shared_ppo(
+            args.env, args.agents, timesteps=args.timesteps, out=args.out, seed=args.seed,
+            ppo_kwargs={"n_steps": args.n_steps, "batch_size": min(64, args.n_steps * args.agents)}, **env_kwargs,
+        )
+    except NavgymError as exc:  # bad options, unusable sensors: one line, as the navgym commands give
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     print(f"trained {result.timesteps} agent steps in {result.seconds:.1f} s; model: {result.model_path}"
           + (f"; TensorBoard: {result.model_path.parent / 'tb'}" if (result.model_path.parent / "tb").is_dir() else ""))
 

@@ -52,6 +52,9 @@ MAKE_CASES = [
     ("misspelt make keyword", "ImageNav-ProcHouse-v0", {"resolutoin": 64}, TypeError, "Did you mean 'resolution'?"),
     ("misspelt task field", "ObjectNav-ProcHouse-v0", {"sucess_reward": 1.0}, TypeError, "Did you mean 'success_reward'"),
     ("dataset path missing", "ObjectNav-HM3D-v0", {"dataset_path": "/nonexistent/val.json.gz"}, FileNotFoundError, "/nonexistent/val.json.gz"),
+    # a word where true/false is due (any non-empty string used to switch the setting on)
+    ("mask_prompt_image a word", "SemanticNav-ProcHouse-v0", {"mask_prompt_image": "maybe"}, ValueError, "mask_prompt_image='maybe' must be true or false"),
+    ("measure_wall_time a list", "MultiGoalVLN-ProcHouse-v0", {"measure_wall_time": [0]}, ValueError, "measure_wall_time=[0] must be true or false"),
 ]
 
 
@@ -115,6 +118,11 @@ def test_bad_actions_list_the_valid_ones(env, action, text):
     assert "0 stop" in str(caught.value)
 
 
+def test_true_false_settings_read_no_as_false():
+    assert gym.make("SemanticNav-ProcHouse-v0", mask_prompt_image="no", **SMALL).unwrapped.task.mask_prompt_image is False
+    assert gym.make("MultiGoalVLN-ProcHouse-v0", measure_wall_time="off", **SMALL).unwrapped.task.measure_wall_time is False
+
+
 def test_an_env_told_no_goal_warns_naming_the_goal_sensor():
     with pytest.warns(UserWarning, match=r"sensors=\['rgb'\] has none of ObjectNav's goal sensors \['objectgoal'\].*Add 'objectgoal'"):
         gym.make("ObjectNav-ProcHouse-v0", sensors=("rgb",), **SMALL)
@@ -140,6 +148,11 @@ def test_bad_reset_options_are_named(env):
             env.reset(options={"episode_index": index})
     with pytest.raises(ValueError, match=r"options\['episode_id'\]=1.5 must be an episode's id"):
         env.reset(options={"episode_id": 1.5})
+    with pytest.raises(ValueError, match=r"options='idx' must be a dict"):
+        env.reset(options="idx")
+    with pytest.raises(ValueError, match="No episode with episode_id='nope'") as caught:  # a KeyError too, as it was
+        env.reset(options={"episode_id": "nope"})
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, NavgymError)
     _, info = env.reset(options={"episode_index": np.int64(1)})  # numpy integers are integers
     assert info["episode_id"] == env.unwrapped.dataset.episodes[1].episode_id
 

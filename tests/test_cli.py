@@ -310,3 +310,14 @@ def test_no_progress_hides_the_bar_of_a_first_episode_generation(tmp_path):
     assert shown.returncode == 0 and hidden.returncode == 0, shown.stderr + hidden.stderr
     assert "Generating ImageNav val episodes" in shown.stderr
     assert "Generating" not in hidden.stderr and "ep/s" not in hidden.stderr and "ep]" not in hidden.stderr
+
+
+def test_a_one_episode_summary_is_strict_json(tmp_path):
+    """One episode has no interval: summary.json says null (Python's json wrote a bare NaN, which
+    jq, JavaScript and other strict readers refuse)."""
+    result = run("evaluate", "--env", "ImageNav-ProcHouseNear-v0", "--agent", "random", "--episodes", "1", "--env-option", "num_scenes=1",
+                 "--out", str(tmp_path / "one"))
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "one" / "summary.json").read_text()
+    summary = json.loads(text, parse_constant=lambda name: pytest.fail(f"summary.json holds {name}"))
+    assert summary["success"]["ci95"] is None and summary["success"]["n"] == 1.0

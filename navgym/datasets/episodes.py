@@ -109,7 +109,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping, get_args
 
 from navgym.core.paths import resolve_scene_path
-from navgym.errors import DataNotFoundError, DatasetFormatError, InvalidArgumentError
+from navgym.errors import DataNotFoundError, DatasetFormatError, InvalidArgumentError, UnknownNameError
 
 __all__ = [
     "KINDS",
@@ -339,7 +339,7 @@ class EpisodeDataset:
         of several scenes: such an id is an error, not the first of them.
 
         Raises:
-            KeyError: No such episode.
+            UnknownNameError: (a ``KeyError`` and a ``ValueError``) No such episode.
             InvalidArgumentError: (a ``ValueError``) Several episodes have this id (in this scene);
                 the message names their scenes and indices (``reset(options={"episode_index": i})``).
         """
@@ -354,7 +354,7 @@ class EpisodeDataset:
         ids = [ep.episode_id for ep in self.episodes[:5]]
         more = ", ..." if len(self.episodes) > 5 else ""
         where = f" in scene {scene_id!r}" if scene_id is not None else ""
-        raise KeyError(
+        raise UnknownNameError(  # a KeyError (as before) and a ValueError, as every other bad reset option
             f"No episode with episode_id={wanted!r}{where}; the dataset has {len(self.episodes)} episodes "
             f"(ids {', '.join(ids)}{more})"
         )

@@ -64,6 +64,10 @@ class Embodiment(ABC):
         returns ``camera`` itself."""
         return camera
 
+    def check_action(self, action: Any) -> None:
+        """Raise what :meth:`apply` would raise for ``action`` (an ``InvalidArgumentError``),
+        without moving anything: several agents' actions are checked before any of them moves."""
+
     @abstractmethod
     def apply(self, sim: Simulator, action: Any, agent_id: int = 0) -> ActionResult:
         """Carry out one action in ``sim`` (through ``move_agent`` / ``set_agent_state``).

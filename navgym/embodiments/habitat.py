@@ -69,6 +69,9 @@ class HabitatDiscreteAgent(Embodiment):
         valid = ", ".join(f"{i} {name}" for i, name in enumerate(names))
         raise InvalidArgumentError(f"action={action!r} is not a valid action; valid actions are {valid}")
 
+    def check_action(self, action: Any) -> None:
+        self.action_name(action)
+
     def apply(self, sim: Simulator, action: Any, agent_id: int = 0) -> ActionResult:
         name = self.action_name(action)
         if name == "stop":

@@ -219,7 +219,7 @@ class VelocityBody(Embodiment):
             command = np.asarray(action, dtype=np.float64).reshape(len(names))
         except (TypeError, ValueError):
             raise InvalidArgumentError(
-                f"action={action!r} is not a [{layout}] command of the {self.name!r} embodiment"
+                f"action={action!r} is not a [{layout}] command of the {self.name!r} embodiment ({len(names)} numbers)"
             ) from None
         bad = [f"{n}={v!r}" for n, v in zip(names, command.tolist()) if not math.isfinite(v)]
         if bad:
@@ -227,6 +227,9 @@ class VelocityBody(Embodiment):
                 f"action={command.tolist()} must be finite: {', '.join(bad)} (the {self.name!r} embodiment's command is [{layout}])"
             )
         return command
+
+    def check_action(self, action: Any) -> None:
+        self.parse_command(action)
 
     def clip_command(self, command: np.ndarray) -> np.ndarray:
         """The velocity components of ``command`` clipped to the command range (``stop`` dropped)."""

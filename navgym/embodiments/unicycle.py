@@ -48,15 +48,23 @@ class UnicycleAgent(Embodiment):
         low = np.array([-self.max_linear_velocity, -self.max_angular_velocity, 0.0], dtype=np.float32)
         return spaces.Box(low, high, dtype=np.float32)
 
-    def apply(self, sim: Simulator, action: Any, agent_id: int = 0) -> ActionResult:
+    def parse_command(self, action: Any) -> np.ndarray:
+        """``action`` as a float array [linear, angular, stop], or a clear error."""
         try:
             command = np.asarray(action, dtype=np.float64).reshape(3)
         except (TypeError, ValueError):
             raise InvalidArgumentError(
-                f"action={action!r} is not a [linear, angular, stop] command of the {self.name!r} embodiment"
+                f"action={action!r} is not a [linear, angular, stop] command of the {self.name!r} embodiment (3 numbers)"
             ) from None
         if not np.isfinite(command).all():
             raise InvalidArgumentError(f"action={command.tolist()} must be finite")
+        return command
+
+    def check_action(self, action: Any) -> None:
+        self.parse_command(action)
+
+    def apply(self, sim: Simulator, action: Any, agent_id: int = 0) -> ActionResult:
+        command = self.parse_command(action)
         space = self.action_space
         linear, angular, stop = np.clip(command, space.low, space.high)
         if stop >= 0.5:

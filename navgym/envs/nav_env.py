@@ -6,7 +6,7 @@ import logging
 import math
 import warnings
 from collections import OrderedDict
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -349,6 +349,10 @@ class NavEnv(gym.Env):
     def _check_options(options: dict[str, Any] | None) -> dict[str, Any]:
         """``reset``'s options, checked: at most one of ``episode_index`` (an integer) and
         ``episode_id`` (a string or an integer), nothing else."""
+        if options is not None and not isinstance(options, Mapping):
+            raise InvalidArgumentError(
+                f"options={options!r} must be a dict (or None), e.g. options={{'episode_index': 0}} or options={{'episode_id': '3'}}"
+            )
         options = dict(options or {})
         unknown = set(options) - {"episode_id", "episode_index"}
         if unknown:

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from navgym.core.checks import check_int
 from navgym.errors import InvalidArgumentError, UnusableEpisodeError
 from navgym.evaluation import (
-    MANIFEST_FORMAT, RECORDS_NAME, SUMMARY_NAME, _json_default, _open_run_folder, _plain, append_jsonl, finished, skipped_record, summarize,
+    MANIFEST_FORMAT, RECORDS_NAME, SUMMARY_NAME, _json_default, strict_json, _open_run_folder, _plain, append_jsonl, finished, skipped_record, summarize,
     write_json_atomic, write_video,
 )
 from navgym.multiagent.parallel import TEAM_KEYS, NavParallelEnv
@@ -251,5 +251,5 @@ def evaluate_team(
             bar.update(1)
     records = sorted(records, key=lambda r: r["episode_index"])
     if out_dir is not None:
-        write_json_atomic(out_dir / SUMMARY_NAME, team_summary(records))
+        write_json_atomic(out_dir / SUMMARY_NAME, strict_json(team_summary(records)))
     return TeamEvaluationResult([r for r in records if r["episode_index"] < episodes], reused=reused)

@@ -293,6 +293,11 @@ class NavParallelEnv(ParallelEnv):
             )
         sim = self.sim
         acting = [self._by_name[a] for a in self.agents]
+        for s in acting:  # every action checked before any agent moves: a refused step changes nothing
+            try:
+                s.embodiment.check_action(actions[s.name])
+            except InvalidArgumentError as exc:
+                raise InvalidArgumentError(f"actions[{s.name!r}]: {exc}") from None
         rewards, stopped, collided = {}, {}, {}
         for s in acting:
             previous = sim.get_agent_state(s.agent_id).position
@@ -353,6 +358,8 @@ class NavParallelEnv(ParallelEnv):
     def team_measures(self) -> dict[str, Any]:
         """All succeeded, any succeeded, total path length (metres), total collisions; and which
         agent succeeded first (``None``: none yet)."""
+        if not self._reset_done:
+            raise ResetNeededError("Call reset() before team_measures(): there is no episode yet")
         successes = [bool(s.measures["success"]) for s in self.seats]
         return {
             "team_success_all": float(all(successes)),

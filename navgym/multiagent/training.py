@@ -50,8 +50,9 @@ class FlattenObservations(BaseParallelWrapper):
             bad = [k for k, s in getattr(space, "spaces", {}).items() if isinstance(s, spaces.Text)]
             if bad:
                 raise InvalidArgumentError(
-                    f"sensors {bad} of {agent} are Text and cannot be flattened for SB3; pass sensors=(...) without them "
-                    "(e.g. TextNav's 'textgoal_category' instead of 'textgoal')"
+                    f"sensors {bad} of {agent} are Text, which the shared MLP policy cannot read (flattened they would be "
+                    "one-hot character codes); pass sensors=(...) without them (scripts/train_multiagent_ppo.py: --sensors), "
+                    "e.g. TextNav's 'textgoal_category' instead of 'textgoal'"
                 )
             flat = spaces.flatten_space(space)
             self._flat[agent] = spaces.Box(flat.low.astype(np.float32), flat.high.astype(np.float32), dtype=np.float32)

@@ -58,6 +58,7 @@ import numpy as np
 from gymnasium import spaces
 
 from navgym.core.checks import check_range
+from navgym.core.options import flag
 from navgym.core.specs import BodySpec, CameraSpec
 from navgym.datasets import prochouse as gen
 from navgym.datasets.episodes import Episode, ObjectGoal
@@ -522,6 +523,7 @@ class MultiGoalVLNTask(Task):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        object.__setattr__(self, "measure_wall_time", flag("measure_wall_time", self.measure_wall_time))  # "no" is no
         check_range("view_point_radius", self.view_point_radius, 0.0, 10.0, low_open=True)
         check_range("near_distance", self.near_distance, 0.0, 10.0, low_open=True)
         check_range("min_separation", self.min_separation, 0.0, 50.0)

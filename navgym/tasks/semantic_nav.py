@@ -66,6 +66,7 @@ import numpy as np
 from gymnasium import spaces
 
 from navgym.core.checks import check_range
+from navgym.core.options import flag
 from navgym.core.geometry import quaternion_to_yaw, wrap_angle, yaw_to_quaternion, yaw_toward
 from navgym.core.registry import did_you_mean
 from navgym.core.specs import AgentState, CameraSpec
@@ -463,6 +464,7 @@ class SemanticNavTask(Task):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        object.__setattr__(self, "mask_prompt_image", flag("mask_prompt_image", self.mask_prompt_image))  # "no" is no
         check_range("facing_angle", self.facing_angle, 0.0, 180.0, low_open=True)
         check_range("goal_region_distance", self.goal_region_distance, 0.0, 5.0, low_open=True)
         check_range("min_target_coverage", self.min_target_coverage, 0.0, 1.0, low_open=True)

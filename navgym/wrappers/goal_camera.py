@@ -26,6 +26,7 @@ import gymnasium as gym
 import numpy as np
 
 from navgym.core.checks import check_range
+from navgym.core.options import flag
 from navgym.core.specs import CameraSpec
 from navgym.errors import InvalidArgumentError
 
@@ -72,6 +73,7 @@ class GoalCameraRanges:
         object.__setattr__(self, "pitch", _check_interval("pitch", self.pitch, -90.0, 90.0))
         object.__setattr__(self, "hfov", _check_interval("hfov", self.hfov, 0.0, 179.0, low_open=True))
         object.__setattr__(self, "roll", _check_interval("roll", self.roll, -180.0, 180.0))
+        object.__setattr__(self, "integer_hfov", flag("GoalCameraRanges.integer_hfov", self.integer_hfov))
         if self.integer_hfov and math.ceil(self.hfov[0]) >= self.hfov[1]:
             raise ValueError(
                 f"GoalCameraRanges.hfov={self.hfov!r} holds no integer in [low, high) for integer_hfov=True; "

@@ -193,11 +193,34 @@ def test_bad_arguments_say_what_to_do():
     par = small("ObjectNav-ProcHouse-v0", num_agents=2)
     with pytest.raises(gym.error.ResetNeeded):
         par.step({})
+    with pytest.raises(gym.error.ResetNeeded, match="team_measures"):
+        par.team_measures()
     par.reset(seed=0)
     with pytest.raises(InvalidArgumentError, match="missing"):
         par.step({par.possible_agents[0]: 1})
     with pytest.raises(InvalidArgumentError, match="is not an agent of this env"):
         par.observation_space("nobody")
+
+
+@pytest.mark.parametrize("embodiments, good, bad, text", [
+    (["h1", "jetbot"], np.array([0.5, 0, 0, 0], np.float32), np.array([np.nan, 0, 0], np.float32), "must be finite"),
+    (["habitat", "habitat"], 1, 7, "action=7 is not a valid action"),
+])
+def test_a_refused_action_moves_no_agent(embodiments, good, bad, text):
+    """Every action is checked before any agent moves: one bad action used to leave the agents
+    before it a step ahead (moved, counted) of those after it."""
+    par = small("ObjectNav-ProcHouse-v0", num_agents=2, embodiments=embodiments)
+    first, second = par.possible_agents
+    par.reset(seed=0)
+    before = [par.sim.get_agent_state(s.agent_id).position.copy() for s in par.seats]
+    good = good[: par.action_space(first).shape[0]] if isinstance(good, np.ndarray) else good
+    with pytest.raises(InvalidArgumentError, match=rf"actions\['{second}'\]: .*{text}"):
+        par.step({first: good, second: bad})
+    assert all(np.array_equal(par.sim.get_agent_state(s.agent_id).position, p) for s, p in zip(par.seats, before))
+    assert par.team_measures()["team_path_length"] == 0.0
+    fine = np.zeros(par.action_space(second).shape, np.float32) if par.action_space(second).shape else 1
+    _, _, _, _, infos = par.step({first: good, second: fine})
+    assert infos[first]["num_steps"] == infos[second]["num_steps"] == 1
 
 
 def test_missing_pettingzoo_names_the_extra(monkeypatch):

@@ -188,3 +188,27 @@ def test_a_policy_trained_with_gsde_loads_as_trained(tmp_path):
         torch.set_num_threads(threads)
     policy = load_shared_policy(result.model_path, parallel_env("ImageNav-ProcHouseNear-v0", num_agents=2, **small))
     assert policy.use_sde and "log_std" in policy.state_dict()
+
+
+def test_training_script_takes_sensors_and_body_and_refuses_text_in_one_line(tmp_path, capsys):
+    import runpy
+
+    import torch
+
+    script = runpy.run_path(str(ROOT / "scripts" / "train_multiagent_ppo.py"), run_name="train_multiagent_ppo")
+    common = ["--env", "SemanticNav-ProcHouse-v0", "--agents", "2", "--timesteps", "128", "--n-steps", "64", "--num-scenes", "1",
+              "--resolution", "16", "--split", "val", "--out", str(tmp_path / "run")]
+    threads = torch.get_num_threads()
+    try:
+        with pytest.raises(SystemExit) as exited:  # SemanticNav's default sensors hold the Text prompt
+            script["main"](common)
+        assert exited.value.code == 2
+        assert "error: sensors ['prompt_text']" in capsys.readouterr().err and not (tmp_path / "run" / "model.zip").exists()
+        script["main"]([*common, "--sensors", "rgb,prompt_image", "--embodiment", "h1"])
+    finally:
+        torch.set_num_threads(threads)
+    assert "trained 128 agent steps" in capsys.readouterr().out
+    par = parallel_env("SemanticNav-ProcHouse-v0", num_agents=2, sensors=("rgb", "prompt_image"), embodiments="h1", split="val",
+                       num_scenes=1, resolution=16)
+    assert par.possible_agents == ["h1_0", "h1_1"]
+    load_shared_policy(tmp_path / "run" / "model.zip", par)  # trained on the sensors and body asked for
