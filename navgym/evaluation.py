@@ -200,7 +200,8 @@ def format_summary(summary: dict[str, dict[str, float]], title: str = "") -> str
     for key in SUMMARY_KEYS:
         if key in summary:
             s = summary[key]
-            line = f"{names[key]:<12}{s['mean']:>10.3f}{s['ci95']:>12.3f}"
+            half = s["ci95"]  # None where summary.json was read back (its null: one episode, no interval)
+            line = f"{names[key]:<12}{s['mean']:>10.3f}" + (f"{'-':>12}" if half is None or not math.isfinite(half) else f"{half:>12.3f}")
             if "interval95" in s:
                 line += f"   Wilson 95%: [{s['interval95'][0]:.3f}, {s['interval95'][1]:.3f}]"
             lines.append(line)

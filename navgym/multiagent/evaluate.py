@@ -28,13 +28,15 @@ from tqdm.auto import tqdm
 from navgym.core.checks import check_int
 from navgym.errors import InvalidArgumentError, UnusableEpisodeError
 from navgym.evaluation import (
-    MANIFEST_FORMAT, RECORDS_NAME, SUMMARY_NAME, _json_default, strict_json, _open_run_folder, _plain, append_jsonl, finished, skipped_record, summarize,
+    MANIFEST_FORMAT, RECORDED_MEASURES, RECORDS_NAME, SUMMARY_NAME, _json_default, _open_run_folder, _plain, append_jsonl, finished, skipped_record,
+    strict_json, summarize,
     write_json_atomic, write_video,
 )
 from navgym.multiagent.parallel import TEAM_KEYS, NavParallelEnv
 
-#: Per-agent measures recorded (those a task does not report are left out).
-AGENT_KEYS = ("success", "spl", "soft_spl", "distance_to_goal", "navigation_error", "angle_to_goal", "num_steps", "collisions", "path_length")
+#: Per-agent measures recorded: those of a one-agent evaluation (MultiGoalVLN's progress and
+#: sub-goals, SemanticNav's navigation error ...); those a seat's task does not report are left out.
+AGENT_KEYS = RECORDED_MEASURES
 
 
 class SeatEnv(gym.Env):
@@ -134,16 +136,25 @@ def team_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def format_team_summary(summary: dict[str, Any], title: str = "") -> str:
-    """A small text table: per agent SR / SPL, then the team."""
+    """A small text table: per agent SR / SPL / SoftSPL / steps, and NE or progress where a seat's
+    task reports them ("-" for a seat whose task does not), then the team."""
     lines = [title] if title else []
-    lines.append(f"{'agent':<14}{'SR':>8}{'SPL':>8}{'SoftSPL':>9}{'steps':>8}")
+    columns = [("success", "SR", 8, 3), ("spl", "SPL", 8, 3), ("soft_spl", "SoftSPL", 9, 3), ("num_steps", "steps", 8, 1)]
+    columns += [(key, label, 9, 3) for key, label in (("navigation_error", "NE (m)"), ("progress", "progress"))
+                if any(key in s for s in summary["agents"].values())]
+    width = max([14, *(len(agent) + 2 for agent in summary["agents"])])
+    lines.append(f"{'agent':<{width}}" + "".join(f"{label:>{size}}" for _, label, size, _ in columns))
     for agent, s in summary["agents"].items():
-        get = lambda k: s.get(k, {}).get("mean", float("nan"))  # noqa: E731
-        lines.append(f"{agent:<14}{get('success'):>8.3f}{get('spl'):>8.3f}{get('soft_spl'):>9.3f}{get('num_steps'):>8.1f}")
+        cells = []
+        for key, _, size, digits in columns:
+            mean = s.get(key, {}).get("mean")
+            cells.append(f"{'-':>{size}}" if mean is None or not math.isfinite(mean) else f"{mean:>{size}.{digits}f}")
+        lines.append(f"{agent:<{width}}" + "".join(cells))
     team = summary["team"]
     for key, label in (("team_success_all", "all succeeded"), ("team_success_any", "any succeeded"), ("team_path_length", "path (m)")):
         if key in team:
-            lines.append(f"{'team ' + label:<24}{team[key]['mean']:>8.3f} ± {team[key]['ci95']:.3f}")
+            half = team[key]["ci95"]  # None (summary.json's null) or nan: one episode, no interval
+            lines.append(f"{'team ' + label:<24}{team[key]['mean']:>8.3f}" + ("" if half is None or not math.isfinite(half) else f" ± {half:.3f}"))
     lines.append(f"{'episodes':<14}{summary['episodes']:>8d}")
     if summary.get("skipped"):
         lines.append(f"{'skipped':<14}{summary['skipped']:>8d}  (starts off the navigable area: see episodes.jsonl)")

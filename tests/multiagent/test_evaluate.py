@@ -50,3 +50,19 @@ def test_one_agent_name_per_seat():
         make_team(env, ["random"])
     with pytest.raises(InvalidArgumentError, match="privileged"):
         make_team(env, ["oracle", "random"])
+
+
+def test_a_mixed_team_keeps_each_tasks_measures_and_prints_no_nan(tmp_path):
+    """A MultiGoalVLN seat beside a SemanticNav one: each keeps what a one-agent evaluation records
+    (progress and sub-goals; navigation error), and the table prints '-' for a measure a seat's
+    task does not have (it printed nan), with the long seat name in its column."""
+    env = parallel_env(["MultiGoalVLN-ProcHouse-v0", "SemanticNav-ProcHouse-v0"], num_agents=2, **SMALL)
+    result = evaluate_team(env, make_team(env, ["random", "random"]), 1, out=tmp_path / "run", progress=False)
+    multigoal, semnav = (result.records[0]["agents"][a] for a in env.possible_agents)
+    assert {"progress", "subgoals_reached", "wrong_found", "shortest_tour"} <= set(multigoal) and "soft_spl" not in multigoal
+    assert "navigation_error" in semnav and "progress" not in semnav
+    table = format_team_summary(json.loads((tmp_path / "run" / "summary.json").read_text()))
+    assert "nan" not in table and "progress" in table and "NE (m)" in table
+    header, first, second = table.splitlines()[:3]
+    assert first.startswith("habitat_found_0 ") and len(header) == len(first) == len(second)
+    assert first.split()[3] == "-" and second.split()[-1] == "-"  # MultiGoalVLN has no SoftSPL, SemanticNav no progress
