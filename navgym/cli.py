@@ -534,7 +534,7 @@ def semnav_data(
     ),
     views_per_house: int = typer.Option(10, "--views-per-house", min=1, max=10_000, help="Views (positive samples) per house and body."),
     split_seed: int = typer.Option(0, "--split-seed", min=0, help="0: the first seeds of each ProcHouse split; else a seeded draw of houses."),
-    split_fractions: tuple[float, float, float] = typer.Option((0.7, 0.15, 0.15), "--split-fractions", help="Train, val, test shares of the houses."),
+    split_fractions: tuple[float, float, float] = typer.Option((0.7, 0.15, 0.15), "--split-fractions", help="Train, val, test shares of the houses (divided by their sum: 1 1 1 is thirds)."),
     resolution: Optional[int] = typer.Option(None, "--resolution", min=16, max=1024, help="Image width in pixels, each body's aspect kept (default: the body's camera)."),
     negative_fraction: float = typer.Option(0.1, "--negative-fraction", min=0.0, max=1.0, help="Share of views that also get a negative sample (target not in view)."),
     progress: bool = typer.Option(True, help="Show a progress bar over (house, body) pairs."),
