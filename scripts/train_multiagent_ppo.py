@@ -30,14 +30,20 @@ def main(argv: list[str] | None = None) -> None:
                         help="comma-separated observations of every agent (default: the task's); leave Text ones out, "
                              "e.g. SemanticNav: rgb,depth,prompt_image")
     parser.add_argument("--embodiment", default=None, help="body of every agent (default: the task's), e.g. jetbot, h1, aliengo")
+    parser.add_argument("--env-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="another gym.make keyword of every agent's env (repeatable), e.g. prompt_kinds=image")
     parser.add_argument("--out", default="runs/multiagent_ppo", help="folder for model.zip")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(1)  # one thread: the env and the small MLP do not gain from more
+    from navgym.core.options import key_values
     from navgym.errors import NavgymError
     from navgym.multiagent.training import train_shared_ppo
 
-    env_kwargs = {"resolution": args.resolution, "split": args.split}
+    try:
+        env_kwargs = {**key_values(args.env_option, "--env-option"), "resolution": args.resolution, "split": args.split}
+    except NavgymError as exc:
+        parser.error(str(exc))
     if args.sensors is not None:
         env_kwargs["sensors"] = tuple(s.strip() for s in args.sensors.split(",") if s.strip())
     if args.embodiment is not None:

@@ -110,7 +110,8 @@ def test_stepping_after_stop_asks_for_a_reset_and_keeps_the_result(env):
 
 
 @pytest.mark.parametrize(("action", "text"), [(9, "action=9"), ("fly", "action='fly'"), (1.5, "action=1.5"), (None, "action=None"),
-                                              (True, "action=True"), (np.bool_(True), "action=np.True_")])
+                                              (True, "action=True"), (np.bool_(True), "action=np.True_"),
+                                              ([[1], [2, 3]], r"action=\[\[1\], \[2, 3\]\]"), ([1, 2], r"action=\[1, 2\]")])
 def test_bad_actions_list_the_valid_ones(env, action, text):
     env.reset(seed=0)
     with pytest.raises(ValueError, match=text) as caught:
@@ -126,6 +127,12 @@ def test_true_false_settings_read_no_as_false():
 def test_an_env_told_no_goal_warns_naming_the_goal_sensor():
     with pytest.warns(UserWarning, match=r"sensors=\['rgb'\] has none of ObjectNav's goal sensors \['objectgoal'\].*Add 'objectgoal'"):
         gym.make("ObjectNav-ProcHouse-v0", sensors=("rgb",), **SMALL)
+    # a goal sensor that does not say which goal (SemanticNav's prompt kind, MultiGoalVLN's pose) is not enough
+    with pytest.warns(UserWarning, match=r"SemanticNav's goal sensors \['prompt_text', 'prompt_image'\]") as caught:
+        gym.make("SemanticNav-ProcHouse-v0", sensors=("rgb", "prompt_kind"), **SMALL)
+    assert caught[0].filename == __file__  # names the user's line, not Gymnasium's registry
+    with pytest.warns(UserWarning, match=r"MultiGoalVLN's goal sensors \['instruction'\]"):
+        gym.make("MultiGoalVLN-ProcHouse-v0", sensors=("rgb", "pose"), **SMALL)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a goal sensor among them: no warning; the documented filter silences it
         gym.make("ObjectNav-ProcHouse-v0", sensors=("rgb", "objectgoal"), **SMALL)

@@ -53,3 +53,21 @@ def check_minutes(name: str, value) -> float | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
         raise InvalidArgumentError(f"{name}={value!r} must be a positive number of minutes, or None")
     return float(value)
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for :func:`warnings.warn` that names the first caller outside navgym
+    and Gymnasium (the user's ``gym.make`` line, not Gymnasium's registry), for the function
+    that calls this and then warns."""
+    import sys
+    from pathlib import Path
+
+    import gymnasium
+
+    inside = (str(Path(__file__).resolve().parents[1]), str(Path(gymnasium.__file__).resolve().parent))
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        if not str(Path(frame.f_code.co_filename).resolve()).startswith(inside):
+            return level
+        frame, level = frame.f_back, level + 1
+    return 1

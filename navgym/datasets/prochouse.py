@@ -142,10 +142,11 @@ def _generate(task, embodiment, sim_factory, split: str, num_scenes: int, episod
     # Shown off a terminal too (logs of a training job), there updated every 10 s instead of redrawn.
     interactive = sys.stderr.isatty()
     name = " ProcHouseHard" if hard else ""
-    # TQDM_DISABLE read here, not only where tqdm is imported: `--no-progress` sets it after the import.
-    quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() in {"1", "true", "yes", "on"}
+    # TQDM_DISABLE read here too, not only where tqdm is imported: `--no-progress` sets it after the
+    # import. Any non-empty value disables, as tqdm reads it; unset, tqdm's own default stands.
+    quiet = {"disable": True} if os.environ.get("TQDM_DISABLE") else {}
     seeds = tqdm(list(SPLITS[split][:num_scenes]), desc=f"Generating {task.name}{name} {split} episodes", leave=interactive,
-                 mininterval=0.1 if interactive else 10.0, disable=quiet)
+                 mininterval=0.1 if interactive else 10.0, **quiet)
     for seed in seeds:
         sim = sim_factory(prochouse_scene_id(seed, hard))
         rng = np.random.default_rng([seed, task.generation_salt])

@@ -66,7 +66,9 @@ class Embodiment(ABC):
 
     def check_action(self, action: Any) -> None:
         """Raise what :meth:`apply` would raise for ``action`` (an ``InvalidArgumentError``),
-        without moving anything: several agents' actions are checked before any of them moves."""
+        without moving anything: several agents' actions are checked before any of them moves.
+        Subclasses override it (this default accepts everything, so a bad action of a body that
+        does not is only caught by its ``apply``, after the agents before it moved)."""
 
     @abstractmethod
     def apply(self, sim: Simulator, action: Any, agent_id: int = 0) -> ActionResult:

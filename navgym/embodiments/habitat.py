@@ -59,10 +59,12 @@ class HabitatDiscreteAgent(Embodiment):
         if isinstance(action, str):
             if action in names:
                 return action
-        elif np.asarray(action).dtype != bool:  # True / np.True_ are no action index (int(True) would be 1)
+        else:
             try:
-                index = int(np.asarray(action).item())
-            except (TypeError, ValueError):
+                array = np.asarray(action)
+                # True / np.True_ are no action index (int(True) would be 1, move_forward)
+                index = -1 if array.dtype == bool else int(array.item())
+            except (TypeError, ValueError):  # ragged, several numbers, not a number
                 index = -1
             if 0 <= index < len(names) and float(np.asarray(action).item()) == index:
                 return names[index]

@@ -12,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from navgym.core.checks import check_int
+from navgym.core.checks import check_int, user_stacklevel
 from navgym.core.geometry import wrap_angle
 from navgym.core.specs import AgentState, CameraSpec
 from navgym.datasets.episodes import Episode, EpisodeDataset
@@ -118,12 +118,13 @@ class NavEnv(gym.Env):
         unknown = [s for s in self.sensors if s not in task.valid_sensors]
         if unknown:
             raise InvalidArgumentError(f"sensors={list(self.sensors)} has unknown {unknown}; valid sensors for {task.name} are {list(task.valid_sensors)}")
-        if task.goal_sensors and not any(s in self.sensors for s in task.goal_sensors):
+        naming = task.goal_sensors if task.goal_naming_sensors is None else task.goal_naming_sensors
+        if naming and not any(s in self.sensors for s in naming):
             warnings.warn(
-                f"sensors={list(self.sensors)} has none of {task.name}'s goal sensors {list(task.goal_sensors)}: the agent is not "
-                f"told which goal to seek. Add {task.goal_sensors[0]!r} to sensors; if a goal-blind run is what you want, silence "
+                f"sensors={list(self.sensors)} has none of {task.name}'s goal sensors {list(naming)}: the agent is not "
+                f"told which goal to seek. Add {naming[0]!r} to sensors; if a goal-blind run is what you want, silence "
                 "this with warnings.filterwarnings('ignore', message='sensors=.*goal sensors')",
-                UserWarning, stacklevel=3,
+                UserWarning, stacklevel=user_stacklevel(),
             )
         self.actions = self.embodiment.action_names
         self.action_space = self.embodiment.action_space

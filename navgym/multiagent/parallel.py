@@ -14,7 +14,7 @@ import math
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -232,6 +232,8 @@ class NavParallelEnv(ParallelEnv):
             for s in self.seats:  # as NavEnv: a reseeded env behaves as a fresh one
                 s.env._draw_scene, s.env._scene_draws = None, 0
         rng = self.np_random
+        if options is not None and not isinstance(options, Mapping):
+            raise InvalidArgumentError(f"options={options!r} must be a dict (or None), e.g. options={{'episode_index': 0}}")
         options = dict(options or {})
         unknown = sorted(set(options) - set(RESET_OPTIONS))
         if unknown:

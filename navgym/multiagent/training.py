@@ -9,7 +9,6 @@ every agent: :class:`FlattenObservations` turns navgym's ``Dict`` observations i
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -171,13 +170,15 @@ def train_shared_ppo(
     set_random_seed(seed)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if importlib.util.find_spec("tensorboard") is not None:  # in the [rl] extra
+    from stable_baselines3.common import utils as sb3_utils
+
+    if sb3_utils.SummaryWriter is not None:  # SB3's own test: torch's TensorBoard writer imports (tensorboard, the [rl] extra)
         settings.setdefault("tensorboard_log", str(out_dir / "tb"))
     model = PPO("MlpPolicy", vec, device="cpu", **settings)
     if settings.get("tensorboard_log") is None:  # SB3 would make an empty SB3-<date> folder in the system temp folder
-        from stable_baselines3.common.logger import Logger
+        from stable_baselines3.common.logger import configure
 
-        model.set_logger(Logger(folder=str(out_dir), output_formats=[]))
+        model.set_logger(configure(str(out_dir), ["stdout"] if settings.get("verbose") else []))
     start = time.perf_counter()
     model.learn(total_timesteps=int(timesteps), tb_log_name="shared_ppo")
     seconds = time.perf_counter() - start

@@ -43,6 +43,9 @@ class Task:
     #: The task's name, as in env ids (``{name}-{Dataset}-v0``).
     name: ClassVar[str] = "task"
     goal_sensors: ClassVar[tuple[str, ...]] = ()
+    #: The goal sensors that say which goal to seek (an env with none of them warns); ``None``:
+    #: all of :attr:`goal_sensors` (SemanticNav's ``prompt_kind`` or MultiGoalVLN's ``pose`` do not).
+    goal_naming_sensors: ClassVar[tuple[str, ...] | None] = None
     default_sensors: ClassVar[tuple[str, ...]] = ("rgb",)
     #: Step limit of the registered ids (the papers').
     max_episode_steps: ClassVar[int] = 500

@@ -498,6 +498,7 @@ class MultiGoalVLNTask(Task):
 
     name: ClassVar[str] = "MultiGoalVLN"
     goal_sensors: ClassVar[tuple[str, ...]] = ("instruction", "pose", "lidar", "temperature")
+    goal_naming_sensors: ClassVar[tuple[str, ...] | None] = ("instruction",)
     default_sensors: ClassVar[tuple[str, ...]] = ("rgb", "depth", "instruction", "pose", "lidar", "temperature")
     max_episode_steps: ClassVar[int] = 1000
     episode_kind: ClassVar[str] = "multigoal_vln"

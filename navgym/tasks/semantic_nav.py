@@ -443,6 +443,7 @@ class SemanticNavTask(Task):
 
     name: ClassVar[str] = "SemanticNav"
     goal_sensors: ClassVar[tuple[str, ...]] = ("prompt_kind", "prompt_text", "prompt_image")
+    goal_naming_sensors: ClassVar[tuple[str, ...] | None] = ("prompt_text", "prompt_image")
     default_sensors: ClassVar[tuple[str, ...]] = ("rgb", "depth", "prompt_kind", "prompt_text", "prompt_image")
     max_episode_steps: ClassVar[int] = 200
     episode_kind: ClassVar[str] = "semantic_nav"

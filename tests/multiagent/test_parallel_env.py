@@ -195,6 +195,9 @@ def test_bad_arguments_say_what_to_do():
         par.step({})
     with pytest.raises(gym.error.ResetNeeded, match="team_measures"):
         par.team_measures()
+    for options in ("idx", [("episode_index", 0)]):  # dict() took the list of pairs silently
+        with pytest.raises(InvalidArgumentError, match="must be a dict"):
+            par.reset(seed=0, options=options)
     par.reset(seed=0)
     with pytest.raises(InvalidArgumentError, match="missing"):
         par.step({par.possible_agents[0]: 1})

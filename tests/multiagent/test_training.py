@@ -212,3 +212,28 @@ def test_training_script_takes_sensors_and_body_and_refuses_text_in_one_line(tmp
                        num_scenes=1, resolution=16)
     assert par.possible_agents == ["h1_0", "h1_1"]
     load_shared_policy(tmp_path / "run" / "model.zip", par)  # trained on the sensors and body asked for
+
+
+def test_without_tensorboard_training_leaves_no_folder_in_the_temp_dir(tmp_path, monkeypatch):
+    """SB3 makes an SB3-<date> folder in the system temp folder for every learn() without a
+    TensorBoard folder; train_shared_ppo gives it a logger of its own instead."""
+    import tempfile
+
+    import torch
+    from stable_baselines3.common import utils as sb3_utils
+
+    from navgym.multiagent.training import train_shared_ppo
+
+    monkeypatch.setattr(sb3_utils, "SummaryWriter", None)  # as without the tensorboard package
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    threads = torch.get_num_threads()
+    try:
+        result = train_shared_ppo("ImageNav-ProcHouseNear-v0", 2, timesteps=128, out=tmp_path / "run", ppo_kwargs={"n_steps": 64},
+                                  split="val", **SMALL)
+    finally:
+        torch.set_num_threads(threads)
+    assert result.model_path.is_file() and not (tmp_path / "run" / "tb").exists()
+    assert list(temp.glob("SB3-*")) == []
