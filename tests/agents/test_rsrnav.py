@@ -314,15 +314,17 @@ def test_resume_continues_from_the_saved_step_and_optimiser_state(tiny_run, tmp_
 
     result = train(
         head="direction", timesteps=64, n_envs=2, out=out, resume=True, seed=3, eval_every=0, eval_episodes=0,
-        checkpoint_every=32, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False,
+        checkpoint_every=32, env_kwargs=TINY_ENV, model=TINY_MODEL, progress=False, ppo_encoder_lr_scale=0.5,
     )
     meta = json.loads((out / "checkpoint.json").read_text())
     assert result.start_timesteps == 32 and result.num_timesteps == meta["num_timesteps"] == 64
     assert meta["n_updates"] == 4 and _adam_steps(out / "checkpoint.zip") == 4  # continued, not restarted
-    # The first part's settings are kept where the resumed run changed some (not for the folder it moved to)
+    # The first part's settings are kept where the resumed run changed what trains (not for the folder it
+    # moved to, nor for evaluations, which change what is reported, not what is trained)
     history = [json.loads(line) for line in (out / "train_args_history.jsonl").read_text().splitlines()]
-    assert [entry["changed"] for entry in history] == [["eval_episodes", "eval_every"]]
-    assert history[0]["train_args"]["eval_every"] == 32 and json.loads((out / "train_args.json").read_text())["eval_every"] == 0
+    assert [entry["changed"] for entry in history] == [["ppo_encoder_lr_scale"]]
+    assert history[0]["train_args"]["eval_every"] == 32 and history[0]["train_args"]["ppo_encoder_lr_scale"] == 1.0
+    assert json.loads((out / "train_args.json").read_text())["eval_every"] == 0
 
 
 def test_train_arguments_are_checked(tmp_path):
