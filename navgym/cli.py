@@ -55,8 +55,26 @@ def _user_input(param_hint: str | None = None) -> Iterator[None]:
 
 def _no_progress_bars() -> None:
     """``--no-progress``: no bar at all, also the ones deep in the library (a first generation of
-    ProcHouse episodes reads it when it starts) and in worker processes started after this."""
+    ProcHouse episodes reads it when it starts) and in worker processes started after this. The
+    setting is undone when the command ends (a command invoked in a longer-lived process, a test's
+    CliRunner or a notebook, leaves the process's bars as it found them)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # older typer: click itself
+        from click import get_current_context
+
+    previous = os.environ.get("TQDM_DISABLE")
     os.environ["TQDM_DISABLE"] = "1"
+
+    def restore() -> None:
+        if previous is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = previous
+
+    context = get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(restore)
 
 
 def _check_out(path: Path, option: str = "--out") -> None:

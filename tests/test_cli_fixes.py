@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import gymnasium as gym
 import numpy as np
@@ -166,9 +167,11 @@ def test_evaluate_no_progress_draws_no_bar(tmp_path, team):
     agent = "random,random" if team else "random"
     args = ["evaluate", "--env", "ObjectNav-ProcHouse-v0", "--agent", agent, "--episodes", "2", "--env-option", "resolution=32",
             "--env-option", "num_scenes=1", "--env-option", "episodes_per_scene=2"]
+    before = os.environ.get("TQDM_DISABLE")
     quiet = CliRunner().invoke(app, [*args, "--no-progress"])
     assert quiet.exit_code == 0, quiet.output
     assert "ep/s" not in quiet.output and "SR" in quiet.output
+    assert os.environ.get("TQDM_DISABLE") == before  # --no-progress hid the bars for its own command only
     shown = CliRunner().invoke(app, args)
     assert shown.exit_code == 0, shown.output
     assert "ep/s" in shown.output  # the bar is on (CliRunner mixes stderr into output)
