@@ -240,6 +240,10 @@ def evaluate(
 
         with _user_input("--ray / --workers"):
             runner = RayEpisodeRunner(spec, workers=2 if workers is None else workers, address=None if ray == "local" else ray, threads=threads)
+        if runner.address is not None:  # a HOST:PORT that does not answer fails here, before --out gets a run.json and a bar starts
+            from navgym.distributed.cluster import _probe
+
+            _probe(runner.address)
     env_obj = _make_env(spec)
     try:
         agent_obj, env_obj = _make_agent(spec, env_obj)
@@ -442,6 +446,11 @@ def train(
         import navgym  # noqa: F401  (registers the ids)
 
         gym.spec(env)
+    if ray is not None:
+        with _user_input("--ray"):  # named as the user wrote it, not as TrainArgs' ray_address
+            from navgym.distributed.cluster import check_address
+
+            check_address(ray, "--ray")
     with _user_input():
         args = TrainArgs(
             agent=agent, head=head, env_id=env, timesteps=timesteps, n_envs=n_envs, out=out, resume=resume, seed=seed,

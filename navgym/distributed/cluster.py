@@ -42,7 +42,9 @@ def _host_port(address: str) -> tuple[str, int] | None:
         text = text[len("ray://"):]
     host, sep, port = text.rpartition(":")
     host = host.strip("[]")  # [IPv6]:port
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    # no other scheme (http://HOST:8265 is the dashboard's job address, not the cluster's) and no
+    # path or spaces in the host
+    if not sep or not host or "/" in host or any(c.isspace() for c in host) or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(address)
     return host, int(port)
 
@@ -61,7 +63,10 @@ def check_address(address: Any, name: str = "address") -> str | None:
     try:
         _host_port(address)
     except ValueError:
-        raise InvalidArgumentError(f"{name}={address!r} is not a Ray address (HOST:PORT with a port in 1..65535); {_ADDRESS_HELP}") from None
+        dashboard = " (http://HOST:8265 is the dashboard's address, for `ray job submit`)" if "://" in address and not address.strip().startswith("ray://") else ""
+        raise InvalidArgumentError(
+            f"{name}={address!r} is not a Ray address (HOST:PORT with a port in 1..65535){dashboard}; {_ADDRESS_HELP}"
+        ) from None
     return address.strip()
 
 
@@ -110,5 +115,7 @@ def connect(address: str | None = None, num_cpus: int = 2) -> bool:
         try:
             ray.init(address=address, logging_level=logging.WARNING)
         except ConnectionError as exc:
-            raise RayConnectionError(f"address={address!r}: {exc} Start one with `ray start --head`, or leave the address out for a local Ray") from exc
+            # Ray's text names its own `--address` flag; here the address is navgym's --ray value
+            reason = str(exc).replace("by setting `--address` flag or `RAY_ADDRESS` environment variable", "as --ray ADDRESS")
+            raise RayConnectionError(f"address={address!r}: {reason} Start one with `ray start --head`, or leave the address out for a local Ray") from exc
     return True

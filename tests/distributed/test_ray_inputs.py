@@ -37,7 +37,8 @@ def no_ray_init(monkeypatch):
     monkeypatch.setattr(ray, "init", lambda *a, **k: pytest.fail(f"ray.init({a}, {k}) was called"))
 
 
-@pytest.mark.parametrize("address", ["notanaddress", "host:notaport", "host:0", ":6379", "", "ray://", 6379])
+@pytest.mark.parametrize("address", ["notanaddress", "host:notaport", "host:0", ":6379", "", "ray://", 6379,
+                                     "http://127.0.0.1:8265", "head node:6379", "head/x:6379"])
 def test_malformed_addresses_are_named_when_built(address):
     with pytest.raises(InvalidArgumentError, match="address=") as err:
         RayEpisodeRunner(SPEC, address=address)
@@ -77,7 +78,7 @@ def test_vec_env_unreachable_address_fails_fast(no_ray_init):
         RayVecEnv([lambda: None], address="nohost")
 
 
-def test_cli_unreachable_address_is_a_one_line_error(no_ray_init, capsys):
+def test_cli_unreachable_address_is_a_one_line_error(no_ray_init, capsys, tmp_path):
     from navgym.cli import main
 
     address = f"127.0.0.1:{_closed_port()}"
@@ -86,15 +87,28 @@ def test_cli_unreachable_address_is_a_one_line_error(no_ray_init, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert address in err and "Traceback" not in err
+    # with --out: refused before the run folder is made
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--env", ENV, "--agent", "random", "--episodes", "2", "--ray", address, "--out", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()
 
 
-def test_cli_malformed_address_is_a_usage_error(capsys):
+def test_cli_malformed_address_is_a_usage_error(capsys, tmp_path):
     from navgym.cli import main
 
     with pytest.raises(SystemExit) as exit_:
         main(["evaluate", "--env", ENV, "--agent", "random", "--episodes", "2", "--ray", "headnode"])
     assert exit_.value.code == 2
     assert "address='headnode'" in capsys.readouterr().err
+    # the dashboard's job address is named as such; train names its option as the user wrote it
+    with pytest.raises(SystemExit) as exit_:
+        main(["evaluate", "--env", ENV, "--agent", "random", "--episodes", "2", "--ray", "http://127.0.0.1:8265"])
+    assert exit_.value.code == 2 and "the dashboard's address" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--ray", "nonsense", "--timesteps", "64", "--out", str(tmp_path / "t")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--ray='nonsense' is not a Ray address" in err and "ray_address" not in err and not (tmp_path / "t").exists()
 
 
 def test_no_address_starts_a_local_ray_even_with_ray_address_set(monkeypatch):
