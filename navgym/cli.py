@@ -241,9 +241,9 @@ def evaluate(
         with _user_input("--ray / --workers"):
             runner = RayEpisodeRunner(spec, workers=2 if workers is None else workers, address=None if ray == "local" else ray, threads=threads)
         if runner.address is not None:  # a HOST:PORT that does not answer fails here, before --out gets a run.json and a bar starts
-            from navgym.distributed.cluster import _probe
+            from navgym.distributed.cluster import probe_address
 
-            _probe(runner.address)
+            probe_address(runner.address)
     env_obj = _make_env(spec)
     try:
         agent_obj, env_obj = _make_agent(spec, env_obj)

@@ -112,7 +112,8 @@ def run_commands(
     return [name for name, _, _ in failed]
 
 
-def _cell(summary: Mapping, key: str) -> str:
+def summary_cell(summary: Mapping, key: str) -> str:
+    """``mean ± ci95`` of ``key`` in a ``summary.json``; "n/a" when absent, no interval when null."""
     if key not in summary:
         return "n/a"
     mean, half = summary[key]["mean"], summary[key]["ci95"]  # null in summary.json: one episode, no interval
@@ -136,7 +137,7 @@ def summary_row(lead: Sequence[str], run_dir: Path) -> str:
     s = json.loads(path.read_text())
     steps = f"{s['num_steps']['mean']:.0f}" if "num_steps" in s else "n/a"
     skipped = f" ({int(s['skipped']['n'])} skipped)" if s.get("skipped") else ""
-    return head + f"{_cell(s, 'success')} | {_cell(s, 'spl')} | {_cell(s, 'distance_to_goal')} | {steps} | {int(s['episodes']['n'])}{skipped} |"
+    return head + f"{summary_cell(s, 'success')} | {summary_cell(s, 'spl')} | {summary_cell(s, 'distance_to_goal')} | {steps} | {int(s['episodes']['n'])}{skipped} |"
 
 
 def paired_row(lead: Sequence[str], run_a: Path, run_b: Path, keys: Sequence[str] = ("success", "spl")) -> str | None:

@@ -20,6 +20,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import summary_cell  # noqa: E402
+
 TASKS = ("ImageNav", "InstanceImageNav", "ObjectNav", "TextNav")
 AGENTS = ("random", "frontier", "oracle")
 
@@ -30,15 +33,9 @@ def table(rows) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for task, agent, s, _ in rows:
-        def cell(key: str) -> str:
-            if key not in s:
-                return "n/a"
-            mean, half = s[key]["mean"], s[key]["ci95"]  # null in summary.json: one episode, no interval
-            return ("n/a" if mean is None else f"{mean:.3f}") + ("" if half is None else f" ± {half:.3f}")
-
         lines.append(
-            f"| {task} | {agent} | {cell('success')} | {cell('spl')} | {cell('soft_spl')} | "
-            f"{cell('distance_to_goal')} | {s['num_steps']['mean']:.0f} | {int(s['episodes']['n'])} |"
+            f"| {task} | {agent} | {summary_cell(s, 'success')} | {summary_cell(s, 'spl')} | {summary_cell(s, 'soft_spl')} | "
+            f"{summary_cell(s, 'distance_to_goal')} | {s['num_steps']['mean']:.0f} | {int(s['episodes']['n'])} |"
         )
     return "\n".join(lines)
 

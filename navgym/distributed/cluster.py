@@ -70,7 +70,7 @@ def check_address(address: Any, name: str = "address") -> str | None:
     return address.strip()
 
 
-def _probe(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+def probe_address(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
     """Raise :class:`RayConnectionError` when nothing accepts a TCP connection at ``address``."""
     target = _host_port(address)
     if target is None:
@@ -111,7 +111,7 @@ def connect(address: str | None = None, num_cpus: int = 2) -> bool:
         ray.init(address="local", num_cpus=check_int("num_cpus", num_cpus, 1), include_dashboard=False, logging_level=logging.WARNING)
     else:
         address = check_address(address)
-        _probe(address)
+        probe_address(address)
         try:
             ray.init(address=address, logging_level=logging.WARNING)
         except ConnectionError as exc:

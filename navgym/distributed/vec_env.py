@@ -37,7 +37,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import CloudpickleWrapper, VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
-from navgym.distributed.cluster import _probe, check_address, connect, require_ray
+from navgym.distributed.cluster import check_address, connect, probe_address, require_ray
 from navgym.errors import InvalidArgumentError, NavgymError
 
 
@@ -182,7 +182,7 @@ class RayVecEnv(VecEnv):
                 warnings.warn(f"Ray is already initialised in this process; RayVecEnv uses that cluster, not address={address!r}")
         elif ray_init_kwargs:
             if address is not None:
-                _probe(address)
+                probe_address(address)
             local = {"address": "local", "num_cpus": cpus, "include_dashboard": False} if address is None else {"address": address}
             ray.init(**{**local, **ray_init_kwargs})
             self._started_ray = True

@@ -66,7 +66,7 @@ class HabitatDiscreteAgent(Embodiment):
                 index = -1 if array.dtype == bool else int(array.item())
             except (TypeError, ValueError):  # ragged, several numbers, not a number
                 index = -1
-            if 0 <= index < len(names) and float(np.asarray(action).item()) == index:
+            if 0 <= index < len(names) and float(array.item()) == index:
                 return names[index]
         valid = ", ".join(f"{i} {name}" for i, name in enumerate(names))
         raise InvalidArgumentError(f"action={action!r} is not a valid action; valid actions are {valid}")
