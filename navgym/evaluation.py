@@ -381,6 +381,7 @@ def evaluate(
         episodes_run = runner(todo, seed, want_frames) if runner is not None else _serial(env, agent, todo, seed, want_frames)
         try:
             for record, frames in episodes_run:
+                record = strict_json(record)  # as episodes.jsonl holds it: NaN as None
                 records.append(record)
                 reported.append(record)
                 if log_path is not None:
@@ -695,8 +696,11 @@ def _parse_record(raw: bytes) -> dict[str, Any] | None:
 def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
     """Append ``record`` as one JSON line, flushed and synced. The line starts on a line of its
     own even when the file ends in a cut-off write (so that write stays one bad last line and is
-    never glued to this record)."""
-    line = (json.dumps(record, default=_json_default) + "\n").encode()
+    never glued to this record). A NaN or infinite measure (an angle with no goal in view, a
+    measure a task could not compute) is written as ``null`` (:func:`strict_json`): JSON has no
+    NaN, and jq or a JavaScript reader refuses Python's bare ``NaN``."""
+    record = strict_json(json.loads(json.dumps(record, default=_json_default)))
+    line = (json.dumps(record, allow_nan=False) + "\n").encode()
     with open(path, "a+b") as f:
         f.seek(0, os.SEEK_END)
         if f.tell() > 0:

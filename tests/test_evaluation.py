@@ -257,3 +257,31 @@ def test_success_rate_has_a_wilson_interval_that_is_not_zero_width():
     half = summarize([{"success": 1.0}, {"success": 0.0}] * 128)["success"]
     assert half["interval95"][0] == pytest.approx(0.5 - half["ci95"], abs=0.002)  # many episodes: the two agree
     assert json.loads(json.dumps(summary)) == summary  # summary.json stays plain JSON
+
+
+def _strict(text):
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+class Unsure(Counting):
+    """An agent whose episode summary holds a NaN (a score it could not compute)."""
+
+    def episode_summary(self):
+        return {"confidence": float("nan"), "plans": [1.0, float("inf")]}
+
+
+def test_episode_records_are_strict_json_with_null_for_nan(tmp_path):
+    """A NaN in a record (here an agent's episode summary; a measure already was) is written as
+    null in episodes.jsonl (a bare NaN is refused by jq and JavaScript), and the records returned
+    hold None as well, the same as a resumed run reads back."""
+    agent, env = make_for_env("random", small_env("ObjectNav"), seed=0)
+    result = evaluate(env, Unsure(agent), episodes=2, out=tmp_path / "run", seed=0, progress=False)
+    lines = (tmp_path / "run" / "episodes.jsonl").read_text().splitlines()
+    records = [_strict(line) for line in lines]
+    assert len(records) == 2 and all(r["agent"] == {"confidence": None, "plans": [1.0, None]} for r in records)
+    assert [r["agent"] for r in result.records] == [r["agent"] for r in records]
+    summary = _strict((tmp_path / "run" / "summary.json").read_text())
+    assert summary["success"]["n"] == 2
+    env.close()

@@ -248,6 +248,7 @@ def evaluate_team(
     with tqdm(total=episodes, initial=episodes - len(todo), desc="team episodes", disable=not progress, unit="ep") as bar:
         for index in todo:
             record, frames = run_team_episode(env, team, index, seed, video=video or maps)
+            record = strict_json(record)  # as episodes.jsonl holds it: NaN as None
             records.append(record)
             if out_dir is not None:
                 name = f"episode_{index:04d}"
