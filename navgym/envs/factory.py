@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -48,9 +49,22 @@ class SimFactory:
             _check_backend_options(self.sim, backend, self.options)
         self.body = body
         self.root = root
+        #: scene id -> the ``scene_dataset_config`` its episodes name (resolved in the data root,
+        #: existing files only), set by :func:`make_nav_env`; given to a backend that takes a
+        #: ``scene_dataset_config`` keyword (habitat-sim, the embedded simulator's scene instances)
+        #: in place of ``sim_options``' one, as habitat-lab configures a scene from its episode.
+        self.scene_configs: dict[str, str] = {}
+        try:
+            self._takes_config = "scene_dataset_config" in inspect.signature(backend).parameters
+        except (TypeError, ValueError):
+            self._takes_config = False
 
     def __call__(self, scene_id: str) -> Simulator:
-        return SIMULATORS.get(self.sim)(scene_id, body=self.body, data_root=self.root, **self.options)
+        options = self.options
+        config = self.scene_configs.get(scene_id)
+        if config is not None and self._takes_config:
+            options = {**options, "scene_dataset_config": config}
+        return SIMULATORS.get(self.sim)(scene_id, body=self.body, data_root=self.root, **options)
 
 
 def _check_backend_options(name: str, backend: Any, options: Mapping[str, Any]) -> None:
@@ -247,6 +261,7 @@ def make_nav_env(
 
         path = Path(dataset_path) if dataset_path is not None else habitat_episode_file(task, dataset, split, root)
         episodes = _with_resolved_scenes(read_dataset(path, data_root=root), root)
+        sim_factory.scene_configs = _scene_configs(episodes, root)
         source = f"the episode file {path}"
         try:
             task_obj.check_dataset(episodes)  # e.g. ObjectNav: every episode's category is the task's
@@ -293,6 +308,27 @@ def _check_prochouse_categories(task) -> None:
             f"categories={list(categories)} has {unknown}, which ProcHouse houses never contain.{hints} "
             f"ProcHouse categories: {sorted(CATEGORIES)}"
         )
+
+
+def _scene_configs(dataset: EpisodeDataset, root: Path) -> dict[str, str]:
+    """Each scene's ``scene_dataset_config`` as its (first) episode names it, resolved in the data
+    root like a scene id, where that file exists; ``"default"`` and configs not downloaded (the
+    embedded simulator reads a mesh scene without one) are left out. A config path leaving the
+    data root is refused (:func:`~navgym.core.paths.resolve_scene_path`)."""
+    from navgym.core.paths import resolve_scene_path
+
+    configs: dict[str, str] = {}
+    for episode in dataset.episodes:
+        config = episode.scene_dataset_config
+        if episode.scene_id in configs or not config or config == "default":
+            continue
+        try:
+            path = resolve_scene_path(config, root)
+        except InvalidArgumentError as exc:
+            raise DatasetFormatError(f"Episode {episode.episode_id}: scene_dataset_config: {exc}") from None
+        if path.is_file():
+            configs[episode.scene_id] = str(path)
+    return configs
 
 
 def _with_resolved_scenes(dataset: EpisodeDataset, root: Path) -> EpisodeDataset:

@@ -6,6 +6,7 @@ are worked out by hand from habitat-sim's rules (navgym/scenes/formats/scene_ins
 from __future__ import annotations
 
 import json
+import shutil
 import warnings
 
 import numpy as np
@@ -305,6 +306,48 @@ def test_an_hssd_style_episode_file_runs_on_the_composed_scene(data):
     assert scene.name == str(root / "scenes" / "101.scene_instance.json") and scene.metadata["objects"] == 3
     assert info["distance_to_goal"] == pytest.approx(4.0, rel=0.05)  # along the room, past aaa's first copy
     env.close()
+
+
+def test_the_env_uses_the_dataset_config_its_episodes_name(data):
+    """Two configs beside the scenes list the same scene instance; the first by name (which the
+    folder search takes) knows only object "aaa". The episodes name the full config: the env
+    hands it to the simulator (as habitat-lab configures a scene from its episode), so all three
+    objects load. A config that is not there is left to the search; one leaving the data root is
+    refused, naming the episode."""
+    import gymnasium as gym
+
+    import navgym  # noqa: F401  (registers the envs)
+
+    tmp_path, root = data
+    _write(root / "aaa-only.scene_dataset_config.json", {
+        "stages": {"paths": {".json": ["stages"]}}, "objects": {"paths": {".json": ["objects/a"]}},
+        "scene_instances": {"paths": {".json": ["scenes"]}},
+    })
+    with pytest.raises(DatasetFormatError, match="bbb"):  # the folder search takes aaa-only's config
+        load_scene_by_id(SCENE_ID, data_root=tmp_path)
+
+    def make(config):
+        episode = {
+            "episode_id": "0", "scene_id": "data/scene_datasets/" + SCENE_ID, "scene_dataset_config": config,
+            "start_position": [1.0, 0.0, 3.5], "start_rotation": [0, 0, 0, 1],
+            "info": {"geodesic_distance": 4.0}, "goals": [{"position": [5.0, 0.0, 3.5], "radius": None}],
+        }
+        shutil.rmtree(tmp_path / "datasets", ignore_errors=True)
+        write_habitat_episodes(tmp_path, "pointnav", "hssd-hab", [episode])
+        return gym.make("PointNav-HSSD-v0", data_dir=tmp_path)
+
+    env = make("./data/scene_datasets/hssd-test/hssd-test.scene_dataset_config.json")
+    env.reset(seed=0, options={"episode_index": 0})
+    scene = env.unwrapped.sim.scene
+    assert scene.metadata["objects"] == 3
+    assert scene.metadata["scene_dataset_config"] == str(root / "hssd-test.scene_dataset_config.json")
+    env.close()
+    env = make("data/scene_datasets/hssd-test/not-downloaded.scene_dataset_config.json")
+    with pytest.raises(DatasetFormatError, match="bbb"):  # no such file: the folder search, as before
+        env.reset(seed=0)
+    env.close()
+    with pytest.raises(DatasetFormatError, match=r"Episode 0: scene_dataset_config: .*inside the data root"):
+        make("../../elsewhere.scene_dataset_config.json")
 
 
 def test_an_instance_visibility_wins_over_its_config(data):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import threading
 import warnings
 from contextlib import contextmanager
@@ -146,6 +147,11 @@ class EmbeddedSimulator(OwnAgents, Simulator):
             it, ``(x, y, z) -> (x, z, -y)``, so episode positions and navmeshes fit; other files
             are y-up. ``"y"`` / ``"z"``: the file is that way up (``gym.make(...,
             sim_options={"up_axis": "y"})`` for a y-up ``.glb`` of your own).
+        scene_dataset_config: For scene ids naming a Habitat scene instance
+            (``*.scene_instance.json``): the dataset's ``*.scene_dataset_config.json`` that names
+            its stage and objects (absolute, or placed like a scene id). ``None`` (default): the
+            config beside the instance that lists it. An env built from an episode file passes
+            the one its episodes name, when that file exists; mesh scenes ignore it.
     """
 
     def __init__(
@@ -158,6 +164,7 @@ class EmbeddedSimulator(OwnAgents, Simulator):
         navmesh="auto",
         render_backend: str = "auto",
         up_axis: str = "auto",
+        scene_dataset_config: str | Path | None = None,
     ):
         if body is not None and not isinstance(body, BodySpec):
             raise InvalidArgumentError(f"body={body!r} must be a navgym BodySpec(radius, height, max_climb)")
@@ -182,6 +189,11 @@ class EmbeddedSimulator(OwnAgents, Simulator):
                 "Gibson, MP3D and HM3D files), 'y' for y-up mesh files, 'z' for z-up ones"
             )
         self.up_axis = up_axis
+        if scene_dataset_config is not None and not isinstance(scene_dataset_config, (str, os.PathLike)):
+            raise InvalidArgumentError(
+                f"scene_dataset_config={scene_dataset_config!r} must be the path of a *.scene_dataset_config.json (or None to find it beside the scene instance)"
+            )
+        self.scene_dataset_config = None if scene_dataset_config in (None, "default") else scene_dataset_config
         self._scene: Scene | None = None
         self._caster: RayCaster | None = None
         self._grids: dict[tuple[float, BodySpec], NavGrid] = {}
@@ -200,7 +212,7 @@ class EmbeddedSimulator(OwnAgents, Simulator):
                 return
             from navgym.scenes.sources import load_scene_by_id
 
-            scene = load_scene_by_id(scene, data_root=self.data_root, up_axis=self.up_axis)
+            scene = load_scene_by_id(scene, data_root=self.data_root, up_axis=self.up_axis, scene_dataset_config=self.scene_dataset_config)
         if not isinstance(scene, Scene):
             raise TypeError(f"scene must be a navgym Scene or a scene id string, got {type(scene).__name__}")
         self._scene = scene
