@@ -285,6 +285,17 @@ def make_nav_env(
     )
 
 
+def _nav_env_metadata() -> dict[str, Any]:
+    from navgym.envs.nav_env import NavEnv
+
+    return dict(NavEnv.metadata)
+
+
+#: Gymnasium's ``make`` reads the entry point's render modes: with them ``render_mode="rgb_array_list"``
+#: gets Gymnasium's RenderCollection and ``"human"`` its HumanRendering (pygame), as for any env class.
+make_nav_env.metadata = _nav_env_metadata()  # type: ignore[attr-defined]
+
+
 def habitat_episode_file(task: str, dataset: str, split: str, root: Path) -> Path:
     """Where a registered task's episodes of a Habitat dataset are under ``root`` (or a
     :class:`~navgym.errors.DataNotFoundError` saying where it looked)."""

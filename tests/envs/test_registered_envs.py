@@ -30,6 +30,23 @@ def test_gymnasium_check_env(env_id):
     env.close()
 
 
+def test_gymnasium_render_collection_and_human_rendering_apply():
+    """gym.make reads the entry point's render modes, so "rgb_array_list" gets Gymnasium's
+    RenderCollection (one frame per reset and step) and "human" its HumanRendering."""
+    env = make_small("ImageNav-ProcHouse-v0", resolution=32, render_mode="rgb_array_list")
+    env.reset(seed=0)
+    env.step(1)
+    env.step(2)
+    frames = env.render()
+    assert isinstance(frames, list) and len(frames) == 3 and frames[0].ndim == 3
+    env.close()
+    try:
+        import pygame  # noqa: F401
+    except ImportError:
+        with pytest.warns(UserWarning, match="HumanRendering"), pytest.raises(gym.error.DependencyNotInstalled, match="pygame"):
+            make_small("ImageNav-ProcHouse-v0", resolution=32, render_mode="human").reset(seed=0)
+
+
 @pytest.mark.parametrize("task", TASKS)
 def test_stable_baselines3_check_env(task):
     sb3_env_checker = pytest.importorskip("stable_baselines3.common.env_checker")
