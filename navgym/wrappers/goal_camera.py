@@ -175,7 +175,7 @@ class UserMatchedGoalCamera(gym.Wrapper, gym.utils.RecordConstructorArgs):
             self.setting_name = setting
             self.ranges = GOAL_CAMERA_SETTINGS[setting]
         else:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"setting={setting!r} is not a goal camera setting; use one of {list(GOAL_CAMERA_SETTINGS)} "
                 "or a GoalCameraRanges(height=..., pitch=..., hfov=...)"
             )
@@ -188,6 +188,18 @@ class UserMatchedGoalCamera(gym.Wrapper, gym.utils.RecordConstructorArgs):
                 f"UserMatchedGoalCamera needs an image goal in the observations, one of {list(IMAGE_GOAL_SENSORS)}; "
                 f"this {nav.task.name} env observes {list(nav.sensors)}. Use an ImageNav or InstanceImageNav env "
                 "with its image goal sensor."
+            )
+        space = env.observation_space
+        changed = [
+            k for k in observed
+            if not isinstance(space, gym.spaces.Dict) or k not in space.spaces or space[k] != nav.observation_space[k]
+        ]
+        if changed:
+            raise InvalidArgumentError(
+                f"UserMatchedGoalCamera replaces {changed[0]!r} in the navgym env's observations, but the wrapper below it "
+                f"changes that observation (its observation space is {space}); put UserMatchedGoalCamera directly around "
+                "gym.make(...), inside observation wrappers such as FrameStackObservation, FilterObservation or "
+                "FlattenObservation: UserMatchedGoalCamera(gym.make(...)) first, then wrap that"
             )
         self.goal_sensors = tuple(observed)
         self.goal_camera: CameraSpec | None = None

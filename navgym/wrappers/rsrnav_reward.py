@@ -22,13 +22,16 @@ import math
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
+import numpy as np
+
+from navgym.errors import InvalidArgumentError
 
 
 def _finite(value: Any) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
+    """A finite real number: not a bool, not a string of digits (as ``gym.make``'s own keywords)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         return False
+    return math.isfinite(float(value))
 
 
 class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
@@ -86,11 +89,11 @@ class RSRNavReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         for name, value in (("success_reward", success_reward), ("angle_reward", angle_reward), ("slack_reward", slack_reward),
                             ("failed_stop_reward", failed_stop_reward), ("failed_stop_per_metre", failed_stop_per_metre)):
             if not _finite(value):
-                raise ValueError(f"{name}={value!r} must be a finite number")
+                raise InvalidArgumentError(f"{name}={value!r} must be a finite number (an int or float, not a bool or a string)")
         if not (_finite(angle_success) and 0.0 < angle_success <= math.pi):
-            raise ValueError(f"angle_success={angle_success!r} is out of range; allowed (0, pi] radians (25° is math.radians(25))")
+            raise InvalidArgumentError(f"angle_success={angle_success!r} is out of range; allowed (0, pi] radians (25° is math.radians(25))")
         if success_distance is not None and not (_finite(success_distance) and 0.0 < success_distance <= 10.0):
-            raise ValueError(f"success_distance={success_distance!r} is out of range; allowed (0, 10] metres, or None for the task's")
+            raise InvalidArgumentError(f"success_distance={success_distance!r} is out of range; allowed (0, 10] metres, or None for the task's")
         self.success_reward = float(success_reward)
         self.angle_reward = float(angle_reward)
         self.angle_success = float(angle_success)

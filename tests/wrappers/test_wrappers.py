@@ -145,6 +145,27 @@ def test_unknown_setting_and_envs_without_an_image_goal_are_refused():
         UserMatchedGoalCamera(make_small("ObjectNav-ProcHouse-v0"))
 
 
+def test_the_goal_camera_refuses_to_sit_outside_an_observation_wrapper():
+    """Below a frame stack the re-taken goal would be merged unstacked into stacked observations
+    (and the stack's older slot keep the agent's goal image); below a filter or a flattener the
+    goal key is gone or changed: each is refused at construction, saying where the wrapper goes.
+    Around gym.make (a TimeLimit, order enforcing and checker below it) and inside the frame stack
+    it works."""
+    for inner in (
+        gym.wrappers.FrameStackObservation(make_small("ImageNav-ProcHouse-v0", resolution=32), 2),
+        gym.wrappers.FilterObservation(make_small("ImageNav-ProcHouse-v0", resolution=32), ["rgb"]),
+        gym.wrappers.FlattenObservation(make_small("ImageNav-ProcHouse-v0", resolution=32)),
+    ):
+        with pytest.raises(ValueError, match=r"'imagegoal'.*directly around gym.make"):
+            UserMatchedGoalCamera(inner, "extreme")
+    env = gym.wrappers.FrameStackObservation(UserMatchedGoalCamera(make_small("ImageNav-ProcHouse-v0", resolution=32), "extreme"), 2)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    obs, *_ = env.step(2)
+    np.testing.assert_array_equal(obs["imagegoal"][0], obs["imagegoal"][1])  # the re-taken goal in both slots
+    env.close()
+
+
 # -- the wrapper on real resets --------------------------------------------------------------------
 @pytest.mark.parametrize("task", ["ImageNav", "InstanceImageNav"])
 def test_real_resets_draw_inside_the_ranges_and_same_seed_same_camera(task):
@@ -476,6 +497,9 @@ def test_a_custom_success_distance_switches_the_angle_shaping_on_further_away():
         ({"slack_reward": "x"}, "slack_reward"),
         ({"failed_stop_reward": float("nan")}, "failed_stop_reward"),
         ({"failed_stop_per_metre": float("inf")}, "failed_stop_per_metre"),
+        ({"success_reward": "5"}, "success_reward"),
+        ({"angle_reward": True}, "angle_reward"),
+        ({"success_distance": np.True_}, "success_distance"),
     ],
 )
 def test_bad_reward_parameters_are_refused_naming_them(kwargs, name):
