@@ -257,11 +257,18 @@ def evaluate(
         raise typer.Exit(130)
     finally:
         env_obj.close()
-    typer.echo(format_summary(result.summary(), title=f"{agent} on {env} ({split})"))
+    summary = result.summary()
+    typer.echo(format_summary(summary, title=f"{agent} on {env} ({split})"))
     _note_privileged(agent, agent_obj)
     _report_reuse(result, out)
     if out is not None:
         typer.echo(f"wrote {out}/episodes.jsonl and {out}/summary.json" + (f", videos in {out}/videos" if video else ""))
+    if not summary["episodes"]["n"] and summary.get("skipped", {}).get("n"):
+        first = next((r["skipped"] for r in result.records if r.get("skipped")), "")
+        typer.echo(
+            f"error: every episode was skipped (none could start), so nothing was evaluated; the first: {first}", err=True
+        )
+        raise typer.Exit(1)
 
 
 def _evaluate_team(env: str, agent: str, episodes: int, split: str, seed: int, out: Optional[Path], video: bool, maps: bool, resume: bool,

@@ -175,3 +175,44 @@ def test_evaluate_no_progress_draws_no_bar(tmp_path, team):
     shown = CliRunner().invoke(app, args)
     assert shown.exit_code == 0, shown.output
     assert "ep/s" in shown.output  # the bar is on (CliRunner mixes stderr into output)
+
+
+def _one_episode_root(tmp_path, mesh_bytes: bytes | None = None, mesh=None, start=(1.0, 0.0, 1.0)):
+    """A data root with one Gibson-style scene (the given bytes, or a trimesh mesh written as
+    y-up .glb) and one PointNav episode in it."""
+    from tests.datasets._episode_files import write_habitat_episodes
+
+    scene = tmp_path / "scene_datasets" / "gibson" / "Tiny.glb"
+    scene.parent.mkdir(parents=True)
+    if mesh is not None:
+        mesh.export(scene)
+    else:
+        scene.write_bytes(mesh_bytes)
+    write_habitat_episodes(tmp_path, "pointnav", "gibson", [{
+        "episode_id": "0", "scene_id": "data/scene_datasets/gibson/Tiny.glb", "start_position": list(start),
+        "start_rotation": [0, 0, 0, 1], "info": {"geodesic_distance": 1.0}, "goals": [{"position": [2.0, 0.0, 1.0], "radius": None}],
+    }])
+    return tmp_path
+
+
+def test_a_scene_that_is_not_a_mesh_or_has_no_floor_is_a_clean_error(tmp_path, capsys):
+    """A text file named .glb: one error line naming the file, exit code 2 (was a long traceback).
+    Walls without a floor: the episode cannot start, so it is skipped, and an evaluation in which
+    every episode was skipped exits 1 saying so (was 0, with 'episodes 0')."""
+    import trimesh
+
+    from navgym.cli import main
+
+    def run(root):
+        with pytest.raises(SystemExit) as exited:
+            main(["evaluate", "--env", "PointNav-Gibson-v0", "--agent", "random", "--episodes", "1", "--no-progress",
+                  "--env-option", f"data_dir={root}", "--env-option", 'sim_options={"up_axis": "y"}'])
+        captured = capsys.readouterr()
+        return exited.value.code, captured.out + captured.err
+
+    code, output = run(_one_episode_root(tmp_path / "text", mesh_bytes=b"not a mesh at all\n"))
+    assert code == 2 and "Cannot parse mesh file" in output and "Tiny.glb" in output and "Traceback" not in output, output
+    walls = trimesh.util.concatenate([trimesh.creation.box((0.1, 2.5, 4.0), trimesh.transformations.translation_matrix((x, 1.25, 2.0)))
+                                      for x in (0.0, 4.0)])
+    code, output = run(_one_episode_root(tmp_path / "walls", mesh=walls, start=(2.0, 0.0, 2.0)))
+    assert code == 1 and "every episode was skipped" in output and "Traceback" not in output, output

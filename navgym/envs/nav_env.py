@@ -26,6 +26,9 @@ from navgym.tasks.measures import StepContext
 SIM_CACHE_SIZE = 4
 #: Starts at most this far (metres) from the navigable area are snapped onto it; farther ones are skipped.
 START_SNAP_DISTANCE = 0.3
+#: Starts at most this far (metres) above or below the floor they snap to are snapped onto it (habitat-sim's
+#: ``is_navigable`` takes 0.5 m); farther ones (above the roof, under the floor) are skipped as off the area.
+START_SNAP_HEIGHT = 0.5
 
 
 def _up_axis_hint(sim: Simulator) -> str:
@@ -35,6 +38,13 @@ def _up_axis_hint(sim: Simulator) -> str:
         return (
             " This .glb was read z-up, as habitat-sim reads Gibson, MP3D and HM3D files (up_axis='auto'); "
             "for a y-up file of your own pass gym.make(..., sim_options={'up_axis': 'y'})."
+        )
+    scene = getattr(sim, "scene", None)
+    if (getattr(scene, "mesh_file", None) is not None and getattr(scene, "mesh_up_axis", None) == "y"
+            and getattr(sim, "up_axis", None) == "auto" and "scene_dataset_config" not in (getattr(scene, "metadata", None) or {})):
+        return (
+            " This mesh file was read y-up (up_axis='auto' reads a .glb navgym wrote and files other than .glb so); "
+            "for a z-up file pass gym.make(..., sim_options={'up_axis': 'z'})."
         )
     return ""
 
@@ -312,13 +322,34 @@ class NavEnv(gym.Env):
         the scene's simulator when the caller holds it (default: this env's, loaded if needed)."""
         sim = sim if sim is not None else self._sim_for(episode.scene_id)
         start = episode_start_state(episode)
-        if sim.is_navigable(start.position):
-            return None
-        off = float(np.linalg.norm((sim.snap_point(start.position) - start.position)[[0, 2]]))
-        if off <= START_SNAP_DISTANCE:
-            return None
         asked = f" (reset options {options})" if options else ""
         turned = _up_axis_hint(sim)
+        navigable = sim.is_navigable(start.position)
+        try:
+            snapped = np.asarray(sim.snap_point(start.position), dtype=np.float64)
+        except ValueError as exc:  # no navigable area on that storey, or none near (habitat-sim searches 2 m)
+            if navigable:
+                return None
+            return UnusableEpisodeError(
+                f"Episode {episode.episode_id} of scene {episode.scene_id}{asked} cannot start: {exc} (a scene without a floor "
+                f"the body fits on, or the wrong scene file).{turned}",
+                episode_id=str(episode.episode_id), scene_id=str(episode.scene_id), distance=float("inf"),
+            )
+        height = float(start.position[1] - snapped[1])
+        if abs(height) > START_SNAP_HEIGHT:
+            return UnusableEpisodeError(
+                f"Episode {episode.episode_id} of scene {episode.scene_id}{asked} starts {abs(height):.2f} m "
+                f"{'above' if height > 0 else 'below'} the floor it would be snapped to (starts within {START_SNAP_HEIGHT} m of "
+                "the floor are snapped onto it): it cannot be run as written. Check its start_position's height against the "
+                "scene's mesh (units, up axis, the right scene file); random resets skip such episodes, and "
+                f"navgym.evaluation.evaluate records them as skipped.{turned}",
+                episode_id=str(episode.episode_id), scene_id=str(episode.scene_id), distance=abs(height),
+            )
+        if navigable:
+            return None
+        off = float(np.linalg.norm((snapped - start.position)[[0, 2]]))
+        if off <= START_SNAP_DISTANCE:
+            return None
         return UnusableEpisodeError(
             f"Episode {episode.episode_id} of scene {episode.scene_id}{asked} starts {off:.2f} m off the navigable area "
             f"(starts within {START_SNAP_DISTANCE} m are snapped onto it): it cannot be run as written. Check its "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import gymnasium as gym
 import numpy as np
@@ -241,6 +242,54 @@ def test_a_goal_off_the_navigable_area_is_warned_about_once(tmp_path):
     sim.snap_point = nothing_near
     with pytest.warns(UserWarning, match=r"goal of episode 2 .* cannot be reached: no navigable point near it"):
         env.reset(seed=0, options={"episode_index": 1})
+    env.close()
+
+
+def test_a_start_above_the_roof_or_under_the_floor_is_unusable_and_a_little_above_is_snapped(tmp_path):
+    """Habitat's snap is 3-D: a start 5 m up (above the roof) or 2 m down is not on the house's
+    floor; the embedded grid's own snap is 2-D, so the env checks the height: more than
+    START_SNAP_HEIGHT off is refused as unusable, 0.3 m above is snapped onto the floor."""
+    from navgym.envs.nav_env import START_SNAP_HEIGHT
+    from navgym.sims.embedded.simulator import EmbeddedSimulator
+
+    root, scene = _habitat_root_with_scene(tmp_path)
+    sim = EmbeddedSimulator(scene)
+    rng = np.random.default_rng(0)
+    start, goal = sim.sample_navigable_point(rng), sim.sample_navigable_point(rng)
+    episodes = [
+        {"episode_id": str(i), "scene_id": "data/scene_datasets/gibson/Adrian.glb",
+         "start_position": [start[0], start[1] + dy, start[2]], "start_rotation": [0, 0, 0, 1],
+         "info": {"geodesic_distance": 1.0}, "goals": [{"position": goal.tolist(), "radius": None}]}
+        for i, dy in enumerate((5.0, -2.0, 0.3))
+    ]
+    write_habitat_episodes(root, "pointnav", "gibson", episodes)
+    env = gym.make("PointNav-Gibson-v0", data_dir=root)
+    nav = env.unwrapped
+    for index, where in ((0, r"5\.00 m above"), (1, r"2\.00 m below")):
+        error = nav.unusable_episode({"episode_index": index})
+        assert error is not None and re.search(f"Episode {index} .* starts {where} the floor", str(error)), error
+        assert error.distance > START_SNAP_HEIGHT
+    assert nav.unusable_episode({"episode_index": 2}) is None
+    obs, info = env.reset(seed=0, options={"episode_index": 2})
+    assert nav.sim.get_agent_state().position[1] == pytest.approx(start[1], abs=1e-6)
+    env.close()
+
+
+def test_a_z_up_obj_read_y_up_names_the_up_axis_option(tmp_path):
+    """A z-up .obj is read y-up by up_axis='auto' (only .glb files are taken as z-up): its floor
+    stands on its side, the episode cannot start, and the error names sim_options' up_axis."""
+    import trimesh
+
+    scene = tmp_path / "scene_datasets" / "gibson" / "Z.obj"
+    scene.parent.mkdir(parents=True)
+    trimesh.creation.box((6, 6, 0.1), trimesh.transformations.translation_matrix((3, 3, -0.05))).export(scene)
+    write_habitat_episodes(tmp_path, "pointnav", "gibson", [{
+        "episode_id": "0", "scene_id": "data/scene_datasets/gibson/Z.obj", "start_position": [2, 0, -2], "start_rotation": [0, 0, 0, 1],
+        "info": {"geodesic_distance": 1}, "goals": [{"position": [3, 0, -3], "radius": None}]}])
+    error = gym.make("PointNav-Gibson-v0", data_dir=tmp_path).unwrapped.unusable_episode({"episode_index": 0})
+    assert error is not None and "read y-up" in str(error) and "sim_options={'up_axis': 'z'}" in str(error), error
+    env = gym.make("PointNav-Gibson-v0", data_dir=tmp_path, sim_options={"up_axis": "z"})
+    assert env.unwrapped.unusable_episode({"episode_index": 0}) is None
     env.close()
 
 

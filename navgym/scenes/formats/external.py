@@ -18,6 +18,7 @@ from PIL import Image
 from trimesh.visual.material import PBRMaterial, SimpleMaterial
 from trimesh.visual.texture import TextureVisuals
 
+from navgym.errors import DatasetFormatError
 from navgym.scenes.scene import Material, Scene
 
 #: Default longest texture side for external meshes; larger textures are downsampled.
@@ -49,13 +50,16 @@ def load_external(path: Path, up_axis: str, max_texture_size: int) -> Scene:
         max_texture_size: Longest texture side kept; larger textures are downsampled.
 
     Raises:
-        ValueError: trimesh cannot parse the file, it holds no triangles, or vertices that are
+        DatasetFormatError: (a ``ValueError``) trimesh cannot parse the file, it holds no triangles, or vertices that are
             not finite (NaN, inf).
     """
     try:
         loaded = trimesh.load(str(path), force="scene", process=False)
     except Exception as exc:  # trimesh raises anything from KeyError to struct.error on bad files
-        raise ValueError(f"Cannot parse mesh file {path}: {type(exc).__name__}: {exc}") from exc
+        raise DatasetFormatError(
+            f"Cannot parse mesh file {path}: {type(exc).__name__}: {exc}. A scene must be a mesh file trimesh reads "
+            "(.glb, .gltf, .obj, .ply, .stl ...); check the episode's scene_id names the right file"
+        ) from exc
 
     vertices, uvs, faces, face_material = [], [], [], []
     colored: list[tuple[int, np.ndarray]] = []  # (part index, per-face RGB), for the palette
@@ -90,7 +94,7 @@ def load_external(path: Path, up_axis: str, max_texture_size: int) -> Scene:
         faces.append(mesh_faces + offset)
         offset += len(points)
     if not faces:
-        raise ValueError(f"Cannot use mesh file {path}: it contains no triangles")
+        raise DatasetFormatError(f"Cannot use mesh file {path}: it contains no triangles (a point cloud or an empty file?)")
 
     if colored:
         palette, labels = _palette(np.concatenate([colors for _, colors in colored]))
@@ -119,7 +123,7 @@ def load_external(path: Path, up_axis: str, max_texture_size: int) -> Scene:
             annotated=False,
         )
     except ValueError as exc:  # e.g. NaN vertices: name the file, not only the scene
-        raise ValueError(f"Cannot use mesh file {path}: {exc}") from exc
+        raise DatasetFormatError(f"Cannot use mesh file {path}: {exc}") from exc
     extent = scene.vertices.max(axis=0) - scene.vertices.min(axis=0)
     if extent.max() > LARGE_SCENE_EXTENT:
         warnings.warn(
