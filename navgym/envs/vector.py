@@ -133,8 +133,26 @@ class ThreadedVectorEnv(SyncVectorEnv):
         super().close_extras(**kwargs)
 
 
-def make_vec(env_id: str, num_envs: int, threads: int = 2, **kwargs: Any) -> ThreadedVectorEnv:
-    """``num_envs`` copies of ``gym.make(env_id, **kwargs)`` stepped on ``threads`` threads."""
+def make_vec(env_id: str, num_envs: int, threads: int = 2, wrappers: Sequence[Callable[[gym.Env], gym.Env]] | None = None,
+             **kwargs: Any) -> ThreadedVectorEnv:
+    """``num_envs`` copies of ``gym.make(env_id, **kwargs)`` stepped on ``threads`` threads; each
+    copy wrapped by ``wrappers`` in order (the first innermost), as ``gymnasium.make_vec``'s
+    ``wrappers=`` does: ``make_vec(id, 4, wrappers=[lambda e: UserMatchedGoalCamera(e, "user")])``."""
     if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
         raise InvalidArgumentError(f"num_envs={num_envs!r} must be a whole number >= 1")
-    return ThreadedVectorEnv([lambda: gym.make(env_id, **kwargs) for _ in range(int(num_envs))], threads=threads)
+    if wrappers is None:
+        wrappers = ()
+    if isinstance(wrappers, (str, bytes)) or not isinstance(wrappers, Sequence) or not all(callable(w) for w in wrappers):
+        raise InvalidArgumentError(
+            f"wrappers={wrappers!r} must be a list of callables taking an env and returning the wrapped env, "
+            "e.g. [lambda env: RSRNavReward(env)] or [RSRNavReward]"
+        )
+    wrappers = tuple(wrappers)
+
+    def make_one() -> gym.Env:
+        env = gym.make(env_id, **kwargs)
+        for wrap in wrappers:
+            env = wrap(env)
+        return env
+
+    return ThreadedVectorEnv([make_one for _ in range(int(num_envs))], threads=threads)

@@ -68,3 +68,21 @@ def test_make_vec_and_bad_arguments():
         ThreadedVectorEnv(_fns(), threads=0)
     with pytest.raises(InvalidArgumentError, match="num_envs=0"):
         navgym.make_vec(ENV_ID, num_envs=0)
+
+
+def test_make_vec_applies_wrappers_to_each_copy_innermost_first():
+    """As gymnasium.make_vec's wrappers=: each copy gets them in order (here RSRNav's reward
+    around the user-matched goal camera, which must sit directly on gym.make)."""
+    from navgym.wrappers import RSRNavReward, UserMatchedGoalCamera
+
+    envs = navgym.make_vec("ImageNav-ProcHouse-v0", num_envs=2, threads=1, resolution=32, num_scenes=1, episodes_per_scene=2,
+                           wrappers=[lambda env: UserMatchedGoalCamera(env, "user"), RSRNavReward])
+    try:
+        _, infos = envs.reset(seed=0)
+        assert "goal_camera" in infos
+        _, _, _, _, infos = envs.step(np.array([1, 2]))
+        assert "reward_terms" in infos
+    finally:
+        envs.close()
+    with pytest.raises(InvalidArgumentError, match="wrappers="):
+        navgym.make_vec(ENV_ID, num_envs=1, wrappers=RSRNavReward)
