@@ -651,7 +651,13 @@ def _load_json(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise DatasetFormatError(f"{path}: not valid JSON ({exc})") from exc
     except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise DatasetFormatError(f"{path}: cannot be read as {'gzip-compressed ' if path.name.endswith('.gz') else ''}JSON ({exc})") from exc
+        gz = path.name.endswith(".gz")
+        hint = ""
+        if not gz:
+            with open(path, "rb") as f:
+                if f.read(2) == b"\x1f\x8b":
+                    hint = f"; it is gzip-compressed: name it {path.name}.gz"
+        raise DatasetFormatError(f"{path}: cannot be read as {'gzip-compressed ' if gz else ''}JSON ({exc}){hint}") from exc
     if not isinstance(data, dict):
         raise DatasetFormatError(f"{path}: the top level must be a JSON object with an 'episodes' list, got {type(data).__name__}")
     if not isinstance(data.get("episodes"), list):

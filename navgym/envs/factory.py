@@ -265,11 +265,21 @@ def make_nav_env(
         source = f"the episode file {path}"
         try:
             task_obj.check_dataset(episodes)  # e.g. ObjectNav: every episode's category is the task's
-        except InvalidArgumentError as error:
-            raise InvalidArgumentError(f"{path}: {error}") from None
+        except (InvalidArgumentError, DatasetFormatError) as error:
+            kind = InvalidArgumentError if isinstance(error, InvalidArgumentError) else DatasetFormatError
+            raise kind(f"{path}: {error}") from None
     if not episodes.episodes:
         if dataset_path is not None or dataset not in GENERATED_DATASETS:
-            raise InvalidArgumentError(f"{source} gave no {task} episodes; check the file")
+            content = path.parent / "content"
+            files = sorted(content.glob("*.json*")) if content.is_dir() else []
+            if not content.is_dir():
+                why = (f"its 'episodes' list is empty and there is no content/ folder beside it ({content}): Habitat's "
+                       "ObjectNav and v2 datasets keep each scene's episodes in content/<scene>.json.gz; download or copy that folder too")
+            elif not files:
+                why = f"its 'episodes' list is empty and {content} holds no <scene>.json.gz files"
+            else:
+                why = f"its 'episodes' list is empty and so are those of the {len(files)} files in {content}"
+            raise InvalidArgumentError(f"{source} gave no {task} episodes: {why}")
         settings = "num_scenes, episodes_per_scene, the camera (hfov, camera_height, resolution) and body, difficulty, max_goal_distance"
         if hasattr(task_obj, "categories"):
             settings += ", categories"

@@ -31,7 +31,7 @@ from gymnasium import spaces
 
 from navgym.core.specs import AgentState, CameraSpec
 from navgym.datasets import prochouse as gen
-from navgym.datasets.episodes import Episode, NavigationGoal
+from navgym.datasets.episodes import Episode, EpisodeDataset, NavigationGoal
 from navgym.errors import DatasetFormatError
 from navgym.sims.base import Simulator
 from navgym.tasks.base import Task
@@ -110,6 +110,11 @@ class PointNavTask(Task):
 
     def goal_points(self, sim: Simulator, episode: Episode, agent_id: int = 0) -> np.ndarray:
         return self.goal_position(episode)[None]
+
+    def check_dataset(self, dataset: EpisodeDataset) -> None:
+        """Every episode has its goal point, checked when the env is made (not at its reset)."""
+        for episode in dataset.episodes:
+            self.goal_position(episode)
 
     def goal_observation_space(self, camera: CameraSpec) -> dict[str, spaces.Space]:
         low = np.array([0.0, -math.pi], dtype=np.float32)

@@ -110,15 +110,23 @@ def test_an_empty_generation_names_the_settings_not_a_file():
     with pytest.raises(InvalidArgumentError) as exc:  # a 1 cm distance bin: nothing fits
         gym.make("ImageNav-ProcHouse-v0", difficulty="hard", max_goal_distance=5.01, **ONE)
     message = str(exc.value)
-    assert "check the file" not in message
+    assert "content/" not in message
     for setting in ("num_scenes", "episodes_per_scene", "hfov", "difficulty", "max_goal_distance"):
         assert setting in message
 
 
-def test_an_empty_episode_file_still_says_check_the_file(tmp_path):
+def test_an_empty_episode_file_says_where_the_episodes_should_have_been(tmp_path):
+    """Habitat's ObjectNav (and v2) top-level file is empty by design; without its content/
+    folder the error says so, with one it says the content files are empty too."""
     path = tmp_path / "empty.json"
     path.write_text(json.dumps({"episodes": []}))
-    with pytest.raises(InvalidArgumentError, match="check the file"):
+    with pytest.raises(InvalidArgumentError, match=r"gave no PointNav episodes: its 'episodes' list is empty and there is no content/ folder"):
+        gym.make("PointNav-ProcHouse-v0", dataset_path=path)
+    (tmp_path / "content").mkdir()
+    with pytest.raises(InvalidArgumentError, match=r"content holds no <scene>\.json\.gz files"):
+        gym.make("PointNav-ProcHouse-v0", dataset_path=path)
+    (tmp_path / "content" / "a.json").write_text(json.dumps({"episodes": []}))
+    with pytest.raises(InvalidArgumentError, match=r"so are those of the 1 files in"):
         gym.make("PointNav-ProcHouse-v0", dataset_path=path)
 
 
@@ -173,3 +181,18 @@ def test_camera_height_zero_is_refused():
     env = gym.make("PointNav-ProcHouse-v0", camera_height=0.05, sensors=["depth"], **ONE)
     obs, _ = env.reset(seed=0)
     assert obs["depth"].max() > 0
+
+
+def test_a_pointnav_episode_without_its_goal_and_a_gzip_file_named_json_are_named_at_make(tmp_path):
+    import gzip
+
+    episode = {"episode_id": "0", "scene_id": "prochouse/1000000", "start_position": [1.0, 0.0, 1.0], "start_rotation": [0, 0, 0, 1],
+               "info": {"geodesic_distance": 1.0}, "goals": []}
+    path = tmp_path / "val.json"
+    path.write_text(json.dumps({"episodes": [episode]}))
+    with pytest.raises(DatasetFormatError, match=r"val\.json: Episode 0: a PointNav episode needs goals\[0\]\.position"):
+        gym.make("PointNav-ProcHouse-v0", dataset_path=path)  # at make, with the file, not at the first reset
+    with gzip.open(path, "wt") as f:
+        json.dump({"episodes": [episode]}, f)
+    with pytest.raises(DatasetFormatError, match=r"it is gzip-compressed: name it val\.json\.gz"):
+        gym.make("PointNav-ProcHouse-v0", dataset_path=path)
