@@ -403,6 +403,61 @@ def test_reconnects_after_the_server_comes_back():
         assert np.array_equal(sim.get_agent_state().position, placed.position)
 
 
+def test_restarted_server_with_another_scene_serves_this_backends_scene_again():
+    """The server restarted on the same port with another house: the backend notices the closed
+    socket before its next call, reconnects, loads its own scene again and puts its vehicles, body,
+    camera size and poses back, so frames and geometry come from the same house (they used to
+    come from the other house, silently, after one connection error)."""
+    spec = CameraSpec(width=24, height=16, outputs=("rgb", "depth"))
+    port = _free_port()
+    with EmbeddedAirSimServer(SCENE, port=port):
+        sim = AirSimSimulator(SCENE, port=port, timeout=10)
+        state = sim.get_agent_state()
+        before = sim.render([(state, spec)])[0]
+    with EmbeddedAirSimServer("prochouse/1000004", port=port) as other:
+        started = time.monotonic()
+        after = sim.render([(sim.get_agent_state(), spec)])[0]
+        assert time.monotonic() - started < 5
+        assert other.service.scene_id == SCENE and sim.server_scene_id == SCENE
+        assert np.array_equal(sim.get_agent_state().position, state.position)
+        assert np.array_equal(after["rgb"], before["rgb"]) and np.array_equal(after["depth"], before["depth"])
+    sim.close()
+
+
+def test_restarted_server_with_the_same_scene_is_configured_again():
+    """The same scene on a fresh server (default 256x144 cameras, vehicles at their start, no added
+    vehicles): the first call after the restart neither waits for the timeout nor reports another
+    client, and frames have the requested size (t11: a timeout, 'another client drives it', then
+    'returned a 256x144 image' on every reset)."""
+    spec = CameraSpec(width=32, height=32, outputs=("rgb",))
+    port = _free_port()
+    with EmbeddedAirSimServer(SCENE, port=port):
+        sim = AirSimSimulator(SCENE, port=port, timeout=10)
+        other = sim.add_agent(BodySpec(radius=0.1))
+        sim.move_agent([0.25, 0.0, 0.0])
+        sim.turn_agent(0.4)
+        state = sim.get_agent_state()
+        assert sim.render([(state, spec)])[0]["rgb"].shape == (32, 32, 3)
+    with EmbeddedAirSimServer(SCENE, port=port) as fresh:
+        started = time.monotonic()
+        sim.move_agent([0.05, 0.0, 0.0])
+        assert time.monotonic() - started < 5
+        assert sim.render([(sim.get_agent_state(), spec)])[0]["rgb"].shape == (32, 32, 3)
+        assert f"navgym_agent_{other}" in fresh.service.vehicles
+        assert fresh.service.vehicles["ComputerVision"].body == sim.body(0)
+    sim.close()
+
+
+def test_cameras_are_checked_against_navgym_servers_cameras(server):
+    """navgym's server has cameras '0' and 'front_center' only: another AirSim name fails at
+    construction, naming them (it used to pass and fail at the first render)."""
+    with pytest.raises(ValueError, match=r"camera='front_left' is not a camera of navgym's AirSim server .*\['0', 'front_center'\]"):
+        AirSimSimulator(SCENE, port=server.port, camera="front_left")
+    with pytest.raises(ValueError, match=r"cameras\['1x1'\]='probe' is not a camera of navgym's AirSim server"):
+        AirSimSimulator(SCENE, port=server.port, cameras={"1x1": "probe"})
+    AirSimSimulator(SCENE, port=server.port, camera="front_center").close()
+
+
 def test_import_does_not_load_the_client():
     code = "import navgym, navgym.sims.airsim.simulator, navgym.sims.airsim.server, sys; print('cosysairsim' in sys.modules, 'msgpackrpc' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -282,3 +282,101 @@ def test_numpy2_client_arithmetic_issue_is_still_there():
     with pytest.raises(AttributeError, match="sctypes"):
         cosysairsim.Quaternionr(0.0, 0.0, 0.0, 2.0) / 2.0
     assert np.array_equal(frames.read_vector(cosysairsim.Vector3r(1.0, 2.0, 3.0)) * 2.0, [2.0, 4.0, 6.0])
+
+
+# -- the LiDAR is cast from the vehicle's pose; argument checks (a newcomer's probe) ---------------------
+def _sweep(client) -> np.ndarray:
+    return np.asarray(client.getLidarData().point_cloud, dtype=np.float64).reshape(-1, 3)
+
+
+@pytest.mark.parametrize("offset", [(0.3, 0.0, 0.0), (0.0, 0.0, -3.0)], ids=["off-grid", "3m-up"])
+def test_lidar_is_cast_from_the_vehicle_pose(client, server, embedded, offset):
+    """A vehicle set off the grid (0.3 m) or in the air (3 m up): the sweep starts at the vehicle's
+    pose + the mount, where the reply's pose says the sensor is (it used to start at the snapped
+    floor point, so these sweeps were those of the start pose)."""
+    from types import SimpleNamespace
+
+    start = client.simGetVehiclePose()
+    level = _sweep(client)
+    moved = cosysairsim.Pose(cosysairsim.Vector3r(*(frames.read_vector(start.position) + np.array(offset))), start.orientation)
+    client.simSetVehiclePose(moved, True)
+    cloud = _sweep(client)
+    state = frames.state_from_vehicle_pose(frames.read_vector(moved.position), frames.read_quat(moved.orientation))
+    settings = server.service.lidar_settings
+    at_pose = SimpleNamespace(caster=embedded.caster, get_agent_state=lambda agent_id=0: state)  # the reference ring, from the pose
+    local = lidar_points(at_pose, 0, channels=settings["channels"], points_per_channel=settings["points_per_channel"],
+                         vertical_fov=settings["vertical_fov"], max_range=settings["max_range"], mount_height=settings["mount_height"])
+    expected = np.stack([-local[:, 2], local[:, 0], -local[:, 1]], axis=1)
+    assert cloud.shape == expected.shape and np.allclose(cloud, expected, atol=1e-4)
+    assert not (cloud.shape == level.shape and np.allclose(cloud, level, atol=1e-3))
+
+
+def test_lidar_turns_with_a_pitched_vehicle(client, server, embedded):
+    """Pitched nose-up by 0.6 rad, each point (sensor frame) put into the world with the vehicle's
+    rotation lies where that world ray meets the scene (the sweep used to stay level: only the
+    yaw was used, so it equalled the level sweep)."""
+    from navgym.core.geometry import matrix_from_quat_wxyz
+
+    start = client.simGetVehiclePose()
+    level = _sweep(client)
+    quat = cosysairsim.euler_to_quaternion(0.0, 0.6, 0.0)  # (roll, pitch, yaw)
+    client.simSetVehiclePose(cosysairsim.Pose(start.position, quat), True)
+    cloud = _sweep(client)
+    rotation = matrix_from_quat_wxyz(frames.read_quat(quat))
+    origin = frames.read_vector(start.position) + rotation @ [0.0, 0.0, -server.service.lidar_settings["mount_height"]]
+    ranges = np.linalg.norm(cloud, axis=1)
+    directions = frames.ned_to_nav((cloud / ranges[:, None]) @ rotation.T)
+    t, prim, _, _ = embedded.caster.cast(np.broadcast_to(frames.ned_to_nav(origin), directions.shape), directions, max_distance=100.0)
+    assert len(cloud) > 1000 and np.all(prim >= 0) and np.allclose(t, ranges, atol=1e-3)
+    assert not (cloud.shape == level.shape and np.allclose(cloud, level, atol=1e-3))
+
+
+def test_float_images_are_single_channel_and_capped(client, server):
+    for kind in (cosysairsim.ImageType.Scene, cosysairsim.ImageType.Segmentation):
+        with pytest.raises(RPCError, match="pixels_as_float=True; float images are single channel"):
+            client.simGetImages([cosysairsim.ImageRequest("0", kind, True, False)])
+    client.client.call("navgymSetCameraResolution", "0", 4096, 1025, "")
+    try:
+        with pytest.raises(RPCError, match=r"4096x1025 = 4198400 pixels; float images \(DepthPlanar\) are at most 4194304"):
+            client.simGetImages([cosysairsim.ImageRequest("0", cosysairsim.ImageType.DepthPlanar, True, False)])
+    finally:
+        client.client.call("navgymSetCameraResolution", "0", W, H, "")
+    depth = client.simGetImages([cosysairsim.ImageRequest("0", cosysairsim.ImageType.DepthPlanar, True, False)])[0]
+    assert cosysairsim.get_pfm_array(depth).shape == (H, W)
+
+
+@pytest.mark.parametrize("image_type", [0.0, True, "0"])
+def test_image_type_must_be_an_integer(client, image_type):
+    request = {"camera_name": "0", "image_type": image_type, "pixels_as_float": False, "compress": True}
+    with pytest.raises(RPCError, match=f"image_type={image_type!r};"):
+        client.client.call("simGetImages", [request], "")
+
+
+def test_added_vehicle_with_a_bad_pose_is_not_added(client):
+    with pytest.raises(RPCError, match="simAddVehicle: 'v6' was not added"):
+        client.simAddVehicle("v6", "ComputerVision", "garbage", "")
+    assert "v6" not in client.listVehicles()
+    assert client.simAddVehicle("v6", "ComputerVision", client.simGetVehiclePose(), "")  # a retry works
+    assert "v6" in client.listVehicles()
+
+
+@pytest.mark.parametrize("method, args, message", [
+    ("simSetCameraFov", ("0", None, ""), "simSetCameraFov: fov_degrees=None must be a number"),
+    ("moveByVelocity", ("a", 0.0, 0.0, 1.0, 0, {"is_rate": True, "yaw_or_rate": 0.0}, ""), "moveByVelocity: vx='a' must be a number"),
+    ("moveByVelocity", (0.1, 0.0, 0.0, 1.0, 0, "fast", ""), "moveByVelocity: yaw_mode='fast' must be a YawMode"),
+    ("moveByVelocity", (0.1, 0.0, 0.0, "1", 0, None, ""), "moveByVelocity: duration='1' must be a number"),
+    ("rotateByYawRate", (None, 1.0, ""), "rotateByYawRate: yaw_rate=None must be a number"),
+    ("navgymSetVehicleBody", ("x", 1.0, 0.1, ""), "navgymSetVehicleBody: radius='x' must be a number"),
+    ("simLoadLevel", ("prochouse:-1",), "simLoadLevel: level_name 'prochouse:-1': a ProcHouse scene is prochouse:SEED"),
+    ("simLoadLevel", (7,), "simLoadLevel: level_name=7 must be a string"),
+    ("getLidarData", (None, ""), "getLidarData: lidar_name=None must be a string"),
+])
+def test_bad_argument_types_are_one_clean_error(client, caplog, method, args, message):
+    """A user's bad argument is an error reply naming the argument and the value, never a server
+    traceback (they used to be TypeErrors logged with their traceback, and simLoadLevel's text
+    spoke of the CLI's --scene flag)."""
+    with caplog.at_level("ERROR", logger="navgym.sims.airsim.server"):
+        with pytest.raises(RPCError) as info:
+            client.client.call(method, *args)
+    assert message in str(info.value) and "--scene" not in str(info.value)
+    assert not [r for r in caplog.records if r.name == "navgym.sims.airsim.server"]

@@ -47,6 +47,9 @@ class Connection:
         self.port = int(port)
         self.timeout = float(timeout)
         self._client = None
+        #: How many clients this connection has made: it grows at each (re)connect, so a user of
+        #: the connection can tell that the server it talks to may be another one (a restart).
+        self.generation = 0
 
     @property
     def address(self) -> str:
@@ -75,7 +78,41 @@ class Connection:
         """The cosysairsim ``VehicleClient`` (created on first use)."""
         if self._client is None:
             self._client = self._new_client()
+            self.generation += 1
         return self._client
+
+    def drop_if_closed(self) -> bool:
+        """Close the client when the server closed its socket (it stopped, or restarted on the
+        same port), so the next call reconnects at once; True when it did.
+
+        rpc-msgpack notices a closed socket only while a call waits, and then drops the request
+        already written to it: without this check, the first call after a server restart waits
+        the whole ``timeout``. The check is one non-blocking ``recv(MSG_PEEK)`` on the client's
+        socket. A peer that vanished without closing (a half-open socket: its machine lost power
+        or its network) is not seen here; a call to it fails after ``timeout`` seconds."""
+        import socket
+
+        if self._client is None:
+            return False
+        try:
+            transport = self._client.client._transport
+            streams = [s._stream for s in getattr(transport, "_sockets", [])] if transport is not None else []
+        except AttributeError:  # another rpc-msgpack layout: nothing to check
+            return False
+        for stream in streams:
+            sock = getattr(stream, "socket", None)
+            dead = stream.closed() or sock is None
+            if not dead:
+                try:
+                    dead = sock.recv(1, socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)) == b""
+                except (BlockingIOError, InterruptedError):
+                    dead = False  # open, nothing to read: the usual case
+                except OSError:
+                    dead = True  # reset by the peer
+            if dead:
+                self.close()
+                return True
+        return False
 
     def call(self, method: str, *args: Any) -> Any:
         """``method(*args)`` on the server; raises :class:`AirSimConnectionError` or
@@ -89,7 +126,7 @@ class Connection:
             self.close()
             raise AirSimConnectionError(
                 f"the AirSim server at {self.address} did not answer {method} within {self.timeout:g} s ({exc}); it may have "
-                f"died or hung. Restart it, or raise timeout= if it is only slow; {START_HINT.format(port=self.port)}"
+                f"died or hung, or the connection is half-open (the server's machine vanished without closing it). Restart it, or raise timeout= if it is only slow; {START_HINT.format(port=self.port)}"
             ) from None
         except TransportError as exc:
             self.close()

@@ -59,16 +59,17 @@ DEFAULT_PORT = 41451
 DEFAULT_VEHICLE = "ComputerVision"
 
 
-def scene_id_from_cli(value: str) -> str:
-    """``prochouse:SEED`` (the CLI's spelling) or ``prochouse/SEED`` or a mesh path -> a scene id."""
+def scene_id_from_cli(value: str, what: str = "--scene") -> str:
+    """``prochouse:SEED`` (the CLI's spelling) or ``prochouse/SEED`` or a mesh path -> a scene id.
+    ``what`` names the value in errors (the CLI's flag, or an RPC argument)."""
     text = str(value).strip()
     match = re.fullmatch(r"prochouse[:/](\d+)", text)
     if match:
         return f"prochouse/{int(match.group(1))}"
     if text.startswith(("prochouse:", "prochouse/")):
-        raise InvalidArgumentError(f"--scene {value!r}: a ProcHouse scene is prochouse:SEED with a non-negative integer seed, e.g. prochouse:1000003")
+        raise InvalidArgumentError(f"{what} {value!r}: a ProcHouse scene is prochouse:SEED with a non-negative integer seed, e.g. prochouse:1000003")
     if not text:
-        raise InvalidArgumentError("--scene is empty; give prochouse:SEED or a mesh path")
+        raise InvalidArgumentError(f"{what} is empty; give prochouse:SEED or a mesh path")
     return text
 
 
@@ -81,6 +82,50 @@ def _unit(quat: np.ndarray, norm: float) -> np.ndarray:
 
 class RpcError(Exception):
     """An error the server answers with (the text travels to the client as the RPC error)."""
+
+
+#: The most floats one ``pixels_as_float`` image may have (2048 x 2048): a float list travels
+#: as 9 bytes a value in msgpack and costs about 30 bytes a value while it is built.
+MAX_FLOAT_PIXELS = 2048 * 2048
+
+
+def _number(method: str, name: str, value: Any) -> float:
+    """``value`` as a float, or the RPC error naming the call, the argument and the value (a
+    user's bad argument is an error reply, never a traceback in the server's log)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RpcError(f"{method}: {name}={value!r} must be a number")
+    return float(value)
+
+
+def _finite(method: str, name: str, value: Any) -> float:
+    number = _number(method, name, value)
+    if not math.isfinite(number):
+        raise RpcError(f"{method}: {name}={value!r} must be finite")
+    return number
+
+
+def _integer(method: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RpcError(f"{method}: {name}={value!r} must be an integer")
+    return int(value)
+
+
+def _text(method: str, name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise RpcError(f"{method}: {name}={value!r} must be a string")
+    return value
+
+
+def _yaw_mode(method: str, yaw_mode: Any) -> tuple[bool, float]:
+    """(is_rate, yaw_or_rate) of a ``YawMode`` dict; None is AirSim's default (rate 0)."""
+    if yaw_mode is None:
+        return True, 0.0
+    if not isinstance(yaw_mode, dict):
+        raise RpcError(f"{method}: yaw_mode={yaw_mode!r} must be a YawMode {{'is_rate': bool, 'yaw_or_rate': degrees}}")
+    is_rate = yaw_mode.get("is_rate", True)
+    if not isinstance(is_rate, bool):
+        raise RpcError(f"{method}: yaw_mode['is_rate']={is_rate!r} must be True or False")
+    return is_rate, _finite(method, "yaw_mode['yaw_or_rate']", yaw_mode.get("yaw_or_rate", 0.0))
 
 
 def _rpc(function: Callable) -> Callable:
@@ -137,6 +182,11 @@ class AirSimService:
         self._colormap = None
         self.paused = False
         self._load(scene)
+        from navgym.sims.embedded.lidar import lidar_points
+
+        settings = self.lidar_settings  # checked once here (a one-ray-per-ring sweep), cast by getLidarData
+        lidar_points(self.sim, 0, channels=settings["channels"], points_per_channel=1, vertical_fov=settings["vertical_fov"],
+                     max_range=settings["max_range"], mount_height=settings["mount_height"])
 
     # -- scene --------------------------------------------------------------------------------
     def _load(self, scene: Scene | str) -> None:
@@ -258,7 +308,11 @@ class AirSimService:
     def simLoadLevel(self, level_name: str) -> bool:
         """Load another navgym scene (AirSim loads an Unreal level): a scene id such as
         ``"prochouse/1000004"``. Vehicles other than the default one are removed."""
-        level = scene_id_from_cli(level_name)
+        _text("simLoadLevel", "level_name", level_name)
+        try:
+            level = scene_id_from_cli(level_name, what="simLoadLevel: level_name")
+        except InvalidArgumentError as exc:
+            raise RpcError(str(exc)) from None
         if level != self.scene_id:
             try:
                 self._load(level)
@@ -284,8 +338,9 @@ class AirSimService:
     @_rpc
     def navgymSetVehicleBody(self, radius: float, height: float, max_climb: float, vehicle_name: str = "") -> None:
         """The body (navgym ``BodySpec``) that ``moveByVelocity*`` slides on the navigation grid."""
+        values = [_finite("navgymSetVehicleBody", n, v) for n, v in (("radius", radius), ("height", height), ("max_climb", max_climb))]
         try:
-            body = BodySpec(float(radius), float(height), float(max_climb))
+            body = BodySpec(*values)
         except (TypeError, ValueError) as exc:
             raise RpcError(f"navgymSetVehicleBody: {exc}") from None
         self._vehicle(vehicle_name).body = body
@@ -307,9 +362,12 @@ class AirSimService:
         default = next(iter(self.vehicles.values()))
         vehicle = _Vehicle(vehicle_name, default.start[0].copy(), default.start[1].copy(), self.sim.body(0),
                            _default_cameras(width, height, fov, camera_height))
-        self.vehicles[vehicle_name] = vehicle
-        self.simSetVehiclePose(pose, True, vehicle_name)
+        try:
+            self._place(vehicle, pose)  # a bad pose fails before the vehicle exists
+        except RpcError as exc:
+            raise RpcError(f"simAddVehicle: {vehicle_name!r} was not added: {str(exc).replace('simSetVehiclePose: ', '')}") from None
         vehicle.start = (vehicle.position.copy(), vehicle.rotation.copy())
+        self.vehicles[vehicle_name] = vehicle
         return True
 
     @_rpc
@@ -320,7 +378,9 @@ class AirSimService:
     @_rpc
     def simSetVehiclePose(self, pose: dict, ignore_collision: bool, vehicle_name: str = "") -> None:
         """Teleport a vehicle (NaN components keep the current value, as in AirSim)."""
-        vehicle = self._vehicle(vehicle_name)
+        self._place(self._vehicle(vehicle_name), pose)
+
+    def _place(self, vehicle: _Vehicle, pose: Any) -> None:
         try:
             position, quat = frames.read_pose(pose, "pose")  # NaN components are allowed here
         except ValueError as exc:
@@ -329,12 +389,13 @@ class AirSimService:
         position = np.where(np.isnan(position), current_ned, position)
         if not np.isfinite(position).all():
             raise RpcError(f"simSetVehiclePose: position {position.tolist()} must be finite")
-        vehicle.position = frames.ned_to_nav(position)
+        rotation = vehicle.rotation
         if not np.isnan(quat).any():
             norm = float(np.linalg.norm(quat))
             if not math.isfinite(norm) or norm < 1e-9:
                 raise RpcError(f"simSetVehiclePose: orientation {quat.tolist()} is not a rotation quaternion")
-            vehicle.rotation = frames.ned_quat_to_nav(_unit(quat, norm))
+            rotation = frames.ned_quat_to_nav(_unit(quat, norm))
+        vehicle.position, vehicle.rotation = frames.ned_to_nav(position), rotation  # both checked first
 
     @_rpc
     def simGetGroundTruthKinematics(self, vehicle_name: str = "") -> dict:
@@ -349,7 +410,12 @@ class AirSimService:
 
     def _move(self, vehicle: _Vehicle, delta_nav: np.ndarray, yaw: float | None) -> None:
         """Slide the vehicle's body along the floor by ``delta_nav`` (navgym's motion rule), then
-        face ``yaw`` (navgym radians) when given."""
+        face ``yaw`` (navgym radians) when given.
+
+        The body follows the floor: a vehicle placed off the navigation grid (``simSetVehiclePose``
+        between cells, in the air, or pitched) is first snapped to the nearest navigable floor
+        point, level, and moves from there (a jump of up to a grid cell, or to the floor),
+        unlike an AirSim ComputerVision vehicle, which moves freely (docs/airsim.md)."""
         agent = self._agent_for(vehicle.body)
         self.sim.set_agent_state(AgentState(vehicle.position, vehicle.rotation), snap=True, agent_id=agent)
         self.sim.move_agent(delta_nav, agent_id=agent)
@@ -357,16 +423,18 @@ class AirSimService:
         if yaw is not None:
             vehicle.rotation = AgentState.from_yaw(vehicle.position, yaw).rotation
 
-    def _velocity(self, vehicle: _Vehicle, v_ned: np.ndarray, duration: float, drivetrain: int, yaw_mode: Any) -> None:
-        if not (math.isfinite(duration) and 0.0 <= duration <= 3600.0) or not np.isfinite(v_ned).all():
-            raise RpcError(f"velocity {v_ned.tolist()} and duration {duration!r} must be finite, duration in [0, 3600] s")
+    def _velocity(self, method: str, vehicle: _Vehicle, v_ned: np.ndarray, duration: Any, drivetrain: Any, yaw_mode: Any) -> None:
+        duration = _finite(method, "duration", duration)
+        if not 0.0 <= duration <= 3600.0:
+            raise RpcError(f"{method}: duration={duration!r} must be in [0, 3600] seconds")
+        drivetrain = _integer(method, "drivetrain", drivetrain)
+        if drivetrain not in (0, 1):
+            raise RpcError(f"{method}: drivetrain={drivetrain!r} must be 0 (MaxDegreeOfFreedom) or 1 (ForwardOnly)")
+        is_rate, value = _yaw_mode(method, yaw_mode)
         delta = frames.ned_to_nav(v_ned * duration)
         yaw_now = AgentState(vehicle.position, vehicle.rotation).yaw
         new_yaw = None
-        is_rate, value = True, 0.0
-        if isinstance(yaw_mode, dict):
-            is_rate, value = bool(yaw_mode.get("is_rate", True)), float(yaw_mode.get("yaw_or_rate", 0.0))
-        if int(drivetrain) == 1 and math.hypot(v_ned[0], v_ned[1]) > 1e-9:  # ForwardOnly: face the motion
+        if drivetrain == 1 and math.hypot(v_ned[0], v_ned[1]) > 1e-9:  # ForwardOnly: face the motion
             new_yaw = -math.atan2(v_ned[1], v_ned[0]) - math.radians(value if not is_rate else 0.0)
         elif is_rate:
             if value:
@@ -380,31 +448,32 @@ class AirSimService:
         """World-frame (NED) velocity for ``duration`` seconds, done at once (no physics): the body
         slides on the navigation grid; vz is ignored (vehicles stay on the floor)."""
         vehicle = self._vehicle(vehicle_name)
-        if not math.isfinite(float(vz)):
-            raise RpcError(f"moveByVelocity: vz={vz!r} must be finite")
-        self._velocity(vehicle, np.array([float(vx), float(vy), 0.0]), float(duration), drivetrain, yaw_mode)
+        v = [_finite("moveByVelocity", n, x) for n, x in (("vx", vx), ("vy", vy), ("vz", vz))]
+        self._velocity("moveByVelocity", vehicle, np.array([v[0], v[1], 0.0]), duration, drivetrain, yaw_mode)
         return True
 
     @_rpc
     def moveByVelocityBodyFrame(self, vx, vy, vz, duration, drivetrain=0, yaw_mode=None, vehicle_name: str = "") -> bool:
         """Body-frame velocity (x forward, y right), turned into the world frame by the vehicle's yaw."""
         vehicle = self._vehicle(vehicle_name)
+        vx, vy, _ = (_finite("moveByVelocityBodyFrame", n, x) for n, x in (("vx", vx), ("vy", vy), ("vz", vz)))
         heading = frames.ned_yaw(AgentState(vehicle.position, vehicle.rotation).yaw)
         c, s = math.cos(heading), math.sin(heading)
-        world = np.array([c * float(vx) - s * float(vy), s * float(vx) + c * float(vy), 0.0])
-        self._velocity(vehicle, world, float(duration), drivetrain, yaw_mode)
+        world = np.array([c * vx - s * vy, s * vx + c * vy, 0.0])
+        self._velocity("moveByVelocityBodyFrame", vehicle, world, duration, drivetrain, yaw_mode)
         return True
 
     @_rpc
     def rotateByYawRate(self, yaw_rate, duration, vehicle_name: str = "") -> bool:
         vehicle = self._vehicle(vehicle_name)
-        self._velocity(vehicle, np.zeros(3), float(duration), 0, {"is_rate": True, "yaw_or_rate": float(yaw_rate)})
+        rate = _finite("rotateByYawRate", "yaw_rate", yaw_rate)
+        self._velocity("rotateByYawRate", vehicle, np.zeros(3), duration, 0, {"is_rate": True, "yaw_or_rate": rate})
         return True
 
     @_rpc
     def rotateToYaw(self, yaw, timeout_sec=3e38, margin=5, vehicle_name: str = "") -> bool:
         vehicle = self._vehicle(vehicle_name)
-        vehicle.rotation = AgentState.from_yaw(vehicle.position, -math.radians(float(yaw))).rotation
+        vehicle.rotation = AgentState.from_yaw(vehicle.position, -math.radians(_finite("rotateToYaw", "yaw", yaw))).rotation
         return True
 
     @_rpc
@@ -432,7 +501,7 @@ class AirSimService:
     @_rpc
     def simSetCameraFov(self, camera_name: str, fov_degrees: float, vehicle_name: str = "") -> None:
         camera = self._camera(self._vehicle(vehicle_name), camera_name)
-        fov = float(fov_degrees)
+        fov = _number("simSetCameraFov", "fov_degrees", fov_degrees)
         if not 0.0 < fov < 180.0:
             raise RpcError(f"simSetCameraFov: fov_degrees={fov_degrees!r} must be in (0, 180)")
         camera.fov = fov
@@ -466,15 +535,35 @@ class AirSimService:
             if not isinstance(request, dict) or "camera_name" not in request or "image_type" not in request:
                 raise RpcError(f"simGetImages: request {index} is {request!r}; expected an ImageRequest {{camera_name, image_type, pixels_as_float, compress}}")
             kind = request["image_type"]
-            if kind not in IMAGE_TYPES:
-                raise RpcError(f"simGetImages: request {index} asks for image_type={kind!r}; this server renders {', '.join(f'{n} ({k})' for k, n in IMAGE_TYPES.items())}")
-            as_float = bool(request.get("pixels_as_float", False))
+            if isinstance(kind, bool) or not isinstance(kind, int) or kind not in IMAGE_TYPES:
+                raise RpcError(f"simGetImages: request {index} asks for image_type={kind!r}; this server renders {', '.join(f'{n} ({k})' for k, n in IMAGE_TYPES.items())} (an integer, cosysairsim.ImageType)")
+            flags = {}
+            for flag in ("pixels_as_float", "compress"):
+                value = request.get(flag, False)
+                if not (isinstance(value, bool) or (isinstance(value, int) and value in (0, 1))):
+                    raise RpcError(f"simGetImages: request {index} has {flag}={value!r}; it must be True or False")
+                flags[flag] = bool(value)
+            as_float = flags["pixels_as_float"]
             if kind in (DEPTH_PLANAR, DEPTH_PERSPECTIVE) and not as_float:
                 raise RpcError(f"simGetImages: request {index} asks for {IMAGE_TYPES[kind]} with pixels_as_float=False; ask with pixels_as_float=True (metres as floats)")
-            parsed.append((str(request["camera_name"]), kind, as_float, bool(request.get("compress", False)), str(request.get("annotation_name", ""))))
+            if kind in (SCENE, SEGMENTATION) and as_float:
+                raise RpcError(
+                    f"simGetImages: request {index} asks for {IMAGE_TYPES[kind]} with pixels_as_float=True; float images are single "
+                    "channel (depth, as Cosys-AirSim documents them); ask with pixels_as_float=False (RGB bytes, or PNG with compress=True)"
+                )
+            camera_name = request["camera_name"]
+            if not isinstance(camera_name, (str, int)) or isinstance(camera_name, bool):
+                raise RpcError(f"simGetImages: request {index} has camera_name={camera_name!r}; it must be a camera name, e.g. '0'")
+            parsed.append((str(camera_name), kind, as_float, flags["compress"], str(request.get("annotation_name", ""))))
         needs: dict[str, set[str]] = {}
-        for camera_name, kind, *_ in parsed:
-            self._camera(vehicle, camera_name)
+        for camera_name, kind, as_float, *_ in parsed:
+            camera = self._camera(vehicle, camera_name)
+            if as_float and camera.width * camera.height > MAX_FLOAT_PIXELS:
+                raise RpcError(
+                    f"simGetImages: camera '{camera_name}' is {camera.width}x{camera.height} = {camera.width * camera.height} pixels; "
+                    f"float images ({IMAGE_TYPES[kind]}) are at most {MAX_FLOAT_PIXELS} pixels (2048x2048; each float costs 9 bytes "
+                    "on the wire): make the camera smaller with navgymSetCameraResolution"
+                )
             needs.setdefault(camera_name, set()).add({SCENE: "rgb", SEGMENTATION: "semantic"}.get(kind, "depth"))
         rendered = {name: self._render(vehicle, vehicle.cameras[name], outputs) for name, outputs in needs.items()}
         stamp = time.time_ns()
@@ -498,9 +587,7 @@ class AirSimService:
                 response["image_data_float"] = depth.astype(np.float32).ravel().tolist()
             else:
                 rgb = frame["rgb"] if kind == SCENE else self.segmentation_rgb(frame["semantic"])
-                if as_float:
-                    response["image_data_float"] = rgb.astype(np.float32).ravel().tolist()
-                elif compress:
+                if compress:
                     response["image_data_uint8"] = encode_png(rgb)
                 else:
                     # RGB, as Cosys-AirSim (whose version, 4, this server reports) since 2019;
@@ -512,7 +599,7 @@ class AirSimService:
     @_rpc
     def simGetImage(self, camera_name: str, image_type: int, vehicle_name: str = "", annotation_name: str = "") -> bytes:
         """One PNG image (AirSim's ``simGetImage``)."""
-        if image_type not in (SCENE, SEGMENTATION):
+        if isinstance(image_type, bool) or not isinstance(image_type, int) or image_type not in (SCENE, SEGMENTATION):
             raise RpcError(f"simGetImage: image_type={image_type!r}; PNG images are Scene (0) and Segmentation (5); use simGetImages with pixels_as_float=True for depth")
         request = {"camera_name": camera_name, "image_type": image_type, "pixels_as_float": False, "compress": True}
         return self.simGetImages([request], vehicle_name)[0]["image_data_uint8"]
@@ -581,24 +668,35 @@ class AirSimService:
         ``pose`` the sensor's pose relative to the vehicle, ``groundtruth`` one object name per
         point (``"background"`` for unannotated geometry). Only hits are sent (Cosys-AirSim also
         sends [0, 0, 0] for each miss)."""
-        from navgym.sims.embedded.lidar import lidar_points
+        from navgym.core.geometry import matrix_from_quat_wxyz
+        from navgym.sims.embedded.lidar import _directions
 
+        if not isinstance(lidar_name, str):
+            raise RpcError(f"getLidarData: lidar_name={lidar_name!r} must be a string ('' picks this server's LiDAR, 'lidar')")
         if lidar_name not in ("", "lidar", "Lidar1", "LidarSensor1"):
             raise RpcError(f"getLidarData: no LiDAR named '{lidar_name}' (this server's LiDAR is 'lidar'; '' picks it)")
         vehicle = self._vehicle(vehicle_name)
-        agent = self._agent_for(vehicle.body)
-        self.sim.set_agent_state(AgentState(vehicle.position, vehicle.rotation), snap=True, agent_id=agent)
         settings = self.lidar_settings
-        local, ids = lidar_points(self.sim, agent, channels=settings["channels"], points_per_channel=settings["points_per_channel"],
-                                  vertical_fov=settings["vertical_fov"], max_range=settings["max_range"],
-                                  mount_height=settings["mount_height"], return_instances=True)
-        # The agent frame (x right, y up, -z forward, origin at the sensor) -> the sensor's NED axes:
-        # the same fixed rotation as navgym's world -> NED (frames.nav_to_ned).
+        mount = np.array([0.0, 0.0, -float(settings["mount_height"])])  # NED, relative to the vehicle
+        # The sensor sits at the vehicle's pose (position and full rotation: yaw, pitch and roll, as
+        # Cosys-AirSim's sensor on its vehicle) plus the mount, wherever simSetVehiclePose put it.
+        r_vehicle = matrix_from_quat_wxyz(frames.nav_quat_to_ned(vehicle.rotation))
+        origin_ned = frames.nav_to_ned(vehicle.position) + r_vehicle @ mount
+        # Ring directions in the agent frame (x right, y up, -z forward) -> the sensor's NED axes
+        # (x forward, y right, z down: the same fixed rotation as navgym's world -> NED) -> world.
+        local = frames.nav_to_ned(_directions(int(settings["channels"]), int(settings["points_per_channel"]),
+                                              tuple(float(v) for v in settings["vertical_fov"])))
+        world = frames.ned_to_nav(local @ r_vehicle.T)
+        max_range = float(settings["max_range"])
+        t, prim, _, _ = self.sim.caster.cast(np.broadcast_to(frames.ned_to_nav(origin_ned), world.shape), world, max_distance=max_range)
+        hit = (prim >= 0) & np.isfinite(t) & (t <= max_range)
+        points = local[hit] * t[hit, None]
+        ids = np.asarray(self.sim.caster.face_instance).take(prim[hit])
         names_by_id = {inst.id: name for name, inst in self.objects.items()}
         return {
-            "point_cloud": frames.nav_to_ned(local.astype(np.float64)).astype(np.float32).ravel().tolist(),
+            "point_cloud": points.astype(np.float32).ravel().tolist(),
             "time_stamp": time.time_ns(),
-            "pose": frames.pose_msg((0.0, 0.0, -float(settings["mount_height"])), (1.0, 0.0, 0.0, 0.0)),
+            "pose": frames.pose_msg(mount, (1.0, 0.0, 0.0, 0.0)),
             "groundtruth": [names_by_id.get(int(i), "background") for i in ids],
         }
 

@@ -153,8 +153,8 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         if channel_order == "auto":
             channel_order = "rgb" if self.server_version is None or self.server_version >= 4 else "bgr"
         self.channel_order = channel_order
-        self._check_vehicle_and_camera()
         self.server_scene_id = self._server_scene()
+        self._check_vehicle_and_camera()
         if isinstance(scene, Scene):
             if self.server_scene_id is not None and self.server_scene_id != scene.name:
                 raise InvalidArgumentError(
@@ -180,6 +180,9 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         self._lut: tuple[np.ndarray, np.ndarray] | None = None
         self._set_body(0)
         self._push(0, self._geo.get_agent_state(0))
+        #: The connection's generation this backend configured the server for: a reconnect (a
+        #: restarted server on the same port, a timeout) makes :meth:`_ensure_scene` set it all again.
+        self._generation = self._conn.generation
 
     # -- dependency check ------------------------------------------------------------------------
     @classmethod
@@ -217,9 +220,13 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         return reply
 
     def _check_vehicle_and_camera(self) -> None:
-        """Check ``vehicle=`` against ``listVehicles`` and ``camera=`` against AirSim's camera
-        names and settings.json's, before any call uses them: an Unreal AirSim dereferences a
-        missing camera (it can crash the simulator) and names neither parameter."""
+        """Check ``vehicle=`` against ``listVehicles`` and ``camera=`` (and ``cameras=``) against
+        the server's cameras, before any call uses them: an Unreal AirSim dereferences a missing
+        camera (it can crash the simulator) and names neither parameter. navgym's server lists
+        every camera it has in ``getSettingsString``, so only those are accepted there; for another
+        server, AirSim's standard names and settings.json's ``Cameras`` are."""
+        import json
+
         address = self._conn.address
         found, vehicles = self._conn.has_method("listVehicles")
         if found and isinstance(vehicles, list) and self.vehicle and self.vehicle not in vehicles:
@@ -227,29 +234,38 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
                 f"vehicle={self.vehicle!r} is not a vehicle of the AirSim server at {address} (its vehicles: {vehicles}); "
                 "pass one of them, or vehicle='' for the server's default vehicle (a new one goes in settings.json's Vehicles)"
             )
-        known = set(AIRSIM_CAMERAS)
         found, text = self._conn.has_method("getSettingsString")
         if not found:
             return  # a server that cannot say its settings.json: its cameras cannot be checked here
+        settings = None
         if isinstance(text, str):
-            import json
-
             try:
                 settings = json.loads(text)
             except ValueError:
                 settings = None
-            vehicle_settings = settings.get("Vehicles") if isinstance(settings, dict) else None
-            if isinstance(vehicle_settings, dict):
-                for name, entry in vehicle_settings.items():
-                    if (not self.vehicle or name == self.vehicle) and isinstance(entry, dict) and isinstance(entry.get("Cameras"), dict):
-                        known.update(str(c) for c in entry["Cameras"])
+        vehicle_settings = settings.get("Vehicles") if isinstance(settings, dict) else None
+        listed: set[str] = set()
+        if isinstance(vehicle_settings, dict):
+            names = list(vehicle_settings)
+            own = self.vehicle or (names[0] if self.is_navgym_server and names else None)
+            for name, entry in vehicle_settings.items():
+                if (own is None or name == own) and isinstance(entry, dict) and isinstance(entry.get("Cameras"), dict):
+                    listed.update(str(c) for c in entry["Cameras"])
+        # navgym's server lists all its cameras; an Unreal AirSim's settings.json lists only the
+        # ones it adds to AirSim's standard set.
+        known = listed if self.is_navgym_server and listed else listed | set(AIRSIM_CAMERAS)
         for what, name in [("camera", self.camera)] + [(f"cameras['{w}x{h}']", c) for (w, h), c in self.cameras_by_size.items()]:
             if name in known:
                 continue
+            if self.is_navgym_server and listed:
+                raise InvalidArgumentError(
+                    f"{what}={name!r} is not a camera of navgym's AirSim server at {address}: its vehicle "
+                    f"'{self.vehicle or 'default'}' has the cameras {sorted(listed)}; pass one of them (e.g. camera='0')"
+                )
             raise InvalidArgumentError(
                 f"{what}={name!r} is not a camera of the AirSim server at {address}: AirSim's cameras are "
                 f"{', '.join(AIRSIM_CAMERAS[:5])} (or '0'..'4'), and settings.json's Vehicles.<vehicle>.Cameras add others "
-                f"(this server's: {sorted(known - set(AIRSIM_CAMERAS)) or 'none'}); pass one of them"
+                f"(this server's: {sorted(listed - set(AIRSIM_CAMERAS)) or 'none'}); pass one of them"
             )
 
     def _set_body(self, agent_id: int) -> None:
@@ -299,29 +315,69 @@ class AirSimSimulator(GridGeometry, Simulator):  # geometry: navgym's grid over 
         self._tilts[agent_id] = float(state.tilt)
 
     def _ensure_scene(self) -> None:
-        """On navgym's server, serve this backend's scene again when another backend (an env keeps
-        one per recent scene) loaded another one with ``simLoadLevel``: frames would otherwise come
-        from that scene while navigability and measures come from this one. The load resets the
-        server's vehicles, so this backend's vehicles and poses are put back. The server is asked
-        only after a backend of this process served another scene (:data:`_SERVED_SCENES`); a
-        level loaded by another process resets the vehicles, which the vehicle check reports."""
+        """Make sure the server is configured for this backend before a call uses it.
+
+        * **After a reconnect** (the server closed the socket: it stopped or restarted on the same
+          port; or a call timed out), the server may be a new one with another scene, default
+          camera sizes and vehicles at their start: everything is sent again (:meth:`_restore`).
+          The connection notices a closed socket before the call (:meth:`Connection.drop_if_closed`),
+          so a restarted server costs no timeout.
+        * **On navgym's server**, serve this backend's scene again when another backend (an env
+          keeps one per recent scene) loaded another one with ``simLoadLevel``: frames would
+          otherwise come from that scene while navigability and measures come from this one. The
+          server is asked only after a backend of this process served another scene
+          (:data:`_SERVED_SCENES`); a level loaded by another process resets the vehicles, which
+          the vehicle check reports."""
+        self._conn.drop_if_closed()
+        self._conn.client  # a new client (no I/O yet) after a drop: the generation moves on
+        if self._conn.generation != self._generation:
+            self._restore(reconnected=True)
+            return
         if self._served is None or _SERVED_SCENES.get(self._conn.address) == self._served:
             return  # no backend of this process has loaded another scene since: no call needed
         if self._server_scene() == self._served:
             _SERVED_SCENES[self._conn.address] = self._served
             return
-        self._conn.call("simLoadLevel", self._served)
-        self.server_scene_id = self._server_scene()
-        _SERVED_SCENES[self._conn.address] = self.server_scene_id
+        self._restore(reconnected=False)
+
+    def _restore(self, reconnected: bool) -> None:
+        """Configure the server for this backend from scratch: its scene (navgym's server:
+        ``simLoadLevel`` when it serves another), the camera sizes (sent again at the next
+        render), each vehicle (added agents re-added when missing), its body and its pose (the
+        backend's own state, so an episode goes on where it was)."""
+        generation = self._conn.generation
+        address = self._conn.address
+        if self._served is not None:
+            scene = self._server_scene()
+            if scene is None:
+                raise AirSimProtocolError(
+                    f"the AirSim server at {address} is no longer navgym's server (it does not answer navgymSceneId) but this "
+                    f"backend's geometry is navgym's scene {self._served!r}; restart `navgym airsim-server --scene "
+                    f"{self._served} --port {self.port}`, or make a new env for this server"
+                )
+            if scene != self._served:
+                self._conn.call("simLoadLevel", self._served)
+                scene = self._server_scene()
+            self.server_scene_id = scene
+            _SERVED_SCENES[address] = scene
         self._resolution = {}
+        listed = None
+        if len(self._vehicles) > 1:
+            found, reply = self._conn.has_method("listVehicles")
+            listed = reply if found and isinstance(reply, list) else None
         for agent_id, name in self._vehicles.items():
             state = self._geo.get_agent_state(agent_id)
             state.tilt = self._tilts.get(agent_id, 0.0)
-            if agent_id != 0:
+            if agent_id != 0 and (listed is None or name not in listed):
                 position, quat = frames.vehicle_pose(state)
-                self._conn.call("simAddVehicle", name, "ComputerVision", frames.pose_msg(position, quat), "")
+                try:
+                    self._conn.call("simAddVehicle", name, "ComputerVision", frames.pose_msg(position, quat), "")
+                except AirSimServerError:
+                    if listed is not None or not reconnected:
+                        raise  # (without listVehicles, a vehicle kept by the same server answers 'exists')
             self._set_body(agent_id)
             self._push(agent_id, state)
+        self._generation = generation
 
     def _sync(self, agent_id: int) -> AgentState:
         """The agent's state from the server, copied into the local geometry (snapped to it)."""
