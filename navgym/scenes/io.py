@@ -128,7 +128,7 @@ def load_scene(
 def _require_file(path: Path, what: str, hint: str) -> None:
     """FileNotFoundError naming ``path`` (and the caller's ``hint``) unless it is a file."""
     if not path.is_file():
-        message = f"{what} not found: {path}"
+        message = f"{what} not found: {path}" + (" is a folder; the scene id must name the mesh file in it" if path.is_dir() else "")
         raise FileNotFoundError(f"{message}. {hint}" if hint else message)
 
 

@@ -196,3 +196,11 @@ def test_a_pointnav_episode_without_its_goal_and_a_gzip_file_named_json_are_name
         json.dump({"episodes": [episode]}, f)
     with pytest.raises(DatasetFormatError, match=r"it is gzip-compressed: name it val\.json\.gz"):
         gym.make("PointNav-ProcHouse-v0", dataset_path=path)
+
+
+def test_a_scene_id_naming_a_folder_says_so(tmp_path):
+    from navgym.scenes.sources import load_scene_by_id
+
+    (tmp_path / "scene_datasets" / "gibson" / "X.glb").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"X\.glb is a folder; the scene id must name the mesh file in it"):
+        load_scene_by_id("gibson/X.glb", data_root=tmp_path)
