@@ -833,12 +833,12 @@ def read_dataset(
             episode = _parse_episode(raw, where)
             if wanted is not None and not _scene_matches(episode.scene_id, wanted):
                 continue
-            _fill_goals(dataset, episode, where)
-            if data_root is not None:
+            if data_root is not None:  # before its goals are looked up by the scene's name
                 try:
                     resolve_scene_path(episode.scene_id, data_root)
                 except ValueError as exc:
                     raise DatasetFormatError(f"{where}: {exc}") from None
+            _fill_goals(dataset, episode, where)
             dataset.episodes.append(episode)
     if wanted is not None and not dataset.episodes and top["episodes"]:
         names = sorted({scene_name(_object(e, str(path)).get("scene_id", "")) for e in top["episodes"]})

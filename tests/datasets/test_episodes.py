@@ -22,6 +22,7 @@ from navgym.datasets.episodes import (
     resolve_scene_path,
     write_dataset,
 )
+from navgym.errors import DatasetFormatError
 
 FIXTURES = Path(__file__).parent / "data" / "habitat"
 POINTNAV = "datasets/pointnav/gibson/v1/val/val"
@@ -462,3 +463,16 @@ def test_a_zero_start_rotation_names_file_and_episode(tmp_path):
     data["episodes"][1]["start_rotation"] = [0, 2, 0, 0]  # not unit length: accepted (normalised when used)
     _write_gz(path, data)
     assert read_dataset(path).episodes[1].start_rotation == [0.0, 2.0, 0.0, 0.0]
+
+
+def test_an_escaping_scene_id_in_a_content_file_is_named_as_an_escape(tmp_path):
+    """The scene id is checked before the episode's goals are looked up by its scene's name (the
+    escape was reported as a missing goals_by_category entry)."""
+    root = gzip_tree(FIXTURES, tmp_path / "data")
+    content = root / "datasets/objectnav/hm3d/v1/val/content/TEEsavR23oF.json.gz"
+    with gzip.open(content, "rt") as f:
+        data = json.load(f)
+    data["episodes"][0]["scene_id"] = "hm3d/val/00001-Tiny/../../../../../etc/passwd"
+    _write_gz(content, data)
+    with pytest.raises(DatasetFormatError, match=r"TEEsavR23oF\.json\.gz: episode 0: scene_id .* escapes the data root"):
+        read_dataset(root / f"{OBJECTNAV}.json.gz", data_root=root)
