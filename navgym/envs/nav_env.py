@@ -278,20 +278,27 @@ class NavEnv(gym.Env):
         if len(self._checked_goals) >= 100_000:  # bounded: training draws many episodes
             self._checked_goals.clear()
         self._checked_goals.add(key)
-        if any(self.sim.is_navigable(p) for p in points):
-            return
         radius = float(self.task.goal_radius(self.episode))
-        nearest = float("inf")
+        nearest, height = float("inf"), 0.0
         for p in points:
             try:
-                nearest = min(nearest, float(np.linalg.norm((self.sim.snap_point(p) - p)[[0, 2]])))
+                snapped = np.asarray(self.sim.snap_point(p), dtype=np.float64)
             except (ValueError, NavgymError) as exc:  # nothing navigable near it
                 if isinstance(exc, ConnectionError):
                     raise
                 continue
+            if abs(p[1] - snapped[1]) > START_SNAP_HEIGHT:  # above the roof, under the floor
+                height = max(height, abs(p[1] - snapped[1]))
+                continue
+            if self.sim.is_navigable(p):
+                return
+            nearest = min(nearest, float(np.linalg.norm((snapped - p)[[0, 2]])))
             if nearest <= radius:
                 return
-        where = "no navigable point near it" if nearest == float("inf") else f"it lies {nearest:.2f} m off the navigable area"
+        if nearest == float("inf") and height > 0.0:
+            where = f"it lies {height:.2f} m above or below the floor under it (more than {START_SNAP_HEIGHT} m)"
+        else:
+            where = "no navigable point near it" if nearest == float("inf") else f"it lies {nearest:.2f} m off the navigable area"
         warnings.warn(
             f"The goal of episode {self.episode.episode_id} in {self.episode.scene_id} cannot be reached: {where}, "
             f"beyond the success radius ({radius:g} m), so no stop can succeed. Check its goal position against the "

@@ -219,7 +219,8 @@ def test_a_goal_off_the_navigable_area_is_warned_about_once(tmp_path):
     good = {"episode_id": "1", "scene_id": "data/scene_datasets/gibson/Adrian.glb", "start_position": start.tolist(),
             "start_rotation": [0, 0, 0, 1], "info": {"geodesic_distance": 1.0}, "goals": [{"position": goal.tolist(), "radius": None}]}
     far = dict(good, episode_id="2", goals=[{"position": [goal[0] + 100.0, goal[1], goal[2]], "radius": None}])
-    write_habitat_episodes(root, "pointnav", "gibson", [good, far])
+    up = dict(good, episode_id="3", goals=[{"position": [goal[0], goal[1] + 3.0, goal[2]], "radius": None}])
+    write_habitat_episodes(root, "pointnav", "gibson", [good, far, up])
     env = gym.make("PointNav-Gibson-v0", data_dir=root)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
@@ -229,6 +230,8 @@ def test_a_goal_off_the_navigable_area_is_warned_about_once(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         env.reset(seed=0, options={"episode_index": 1})  # once per episode
+    with pytest.warns(UserWarning, match=r"goal of episode 3 .* cannot be reached: it lies 3\.00 m above or below the floor under it"):
+        env.reset(seed=0, options={"episode_index": 2})  # above the roof: the grid's 2-D snap alone would take it
     env.close()
     # A simulator that finds nothing to snap to (habitat-sim searches 2 m around a point) warns too,
     # instead of failing the reset.
