@@ -249,7 +249,7 @@ def run_episode(env: gym.Env, agent, episode_index: int, seed: int, video: bool 
             if k in info
         },
         "reward": total_reward,
-        "truncated": bool(truncated),
+        "truncated": bool(truncated and not terminated),  # ran out of steps; a stop on the last step is not (as SB3 reads it)
     }
     episode = getattr(env.unwrapped, "episode", None)
     goals = getattr(episode, "goals", None)

@@ -285,3 +285,26 @@ def test_episode_records_are_strict_json_with_null_for_nan(tmp_path):
     summary = _strict((tmp_path / "run" / "summary.json").read_text())
     assert summary["success"]["n"] == 2
     env.close()
+
+
+def test_a_stop_on_the_last_step_is_not_recorded_as_truncated(tmp_path):
+    """With one step allowed, a stop ends the episode (terminated) on the step the time limit
+    also ends it (truncated): the record says it was not cut off, as SB3 reads it."""
+
+    class Stop:
+        def reset(self):
+            pass
+
+        def policy(self, obs):
+            return 0
+
+    class Forward(Stop):
+        def policy(self, obs):
+            return 1
+
+    env = small_env("ObjectNav", max_episode_steps=1)
+    stopped = evaluate(env, Stop(), episodes=1, seed=0, progress=False).records[0]
+    walked = evaluate(env, Forward(), episodes=1, seed=0, progress=False).records[0]
+    assert (stopped["num_steps"], stopped["truncated"]) == (1, False)
+    assert (walked["num_steps"], walked["truncated"]) == (1, True)
+    env.close()

@@ -177,11 +177,11 @@ def run_team_episode(env: NavParallelEnv, team: Sequence[Any], episode_index: in
     truncated = {a: False for a in env.possible_agents}
     while env.agents:
         actions = {a: policies[a].policy(observations[a]) for a in env.agents}
-        observations, rewards, _, truncations, infos = env.step(actions)
+        observations, rewards, terminations, truncations, infos = env.step(actions)
         for agent, reward in rewards.items():
             returns[agent] += float(reward)
         last.update(infos)
-        truncated.update(truncations)
+        truncated.update({a: bool(t) and not terminations.get(a, False) for a, t in truncations.items()})
         if video:
             frames.append(env.render())
     agents = {

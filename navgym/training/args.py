@@ -266,6 +266,13 @@ class TrainArgs:
         if self.reward not in REWARDS:
             raise InvalidArgumentError(f"reward={self.reward!r} is not a training reward; use one of {list(REWARDS)}")
         self.reward_options = check_reward_options(self.reward, self.reward_options)
+        for name in ("env_kwargs", "eval_env_kwargs", "pose_env_kwargs"):
+            kwargs = getattr(self, name)
+            if isinstance(kwargs, dict) and "split" in kwargs:
+                raise InvalidArgumentError(
+                    f"{name} has split={kwargs['split']!r}: training fixes the splits (it trains on 'train' and evaluates on "
+                    "'val'); leave split out (--env-option / --eval-env-option / --pose-env-option)"
+                )
         from navgym.training.imitation import check_pretrain_args
 
         check_pretrain_args(self)

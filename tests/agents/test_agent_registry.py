@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 import navgym
@@ -105,3 +106,79 @@ def test_sb3_agent_returns_an_int_for_discrete_and_an_array_for_box_actions():
     assert discrete == 2 and type(discrete) is int
     box = SB3Agent(Model(spaces.Box(-1, 1, (3,)), np.array([0.1, -0.2, 0.0], np.float32))).policy({})
     assert isinstance(box, np.ndarray) and box.shape == (3,) and np.allclose(box, [0.1, -0.2, 0.0])
+
+
+def test_sb3_agent_keeps_torchs_global_generator_and_reproduces_sampled_episodes():
+    """A seeded reset drives the agent's own generator state: torch's global generator (a
+    training run's, when an evaluation runs inside it) is untouched, and the same seeds give the
+    same sampled actions."""
+    pytest.importorskip("stable_baselines3")
+    import torch
+    from stable_baselines3 import PPO
+
+    env = gym.make("ImageNav-ProcHouse-v0", num_scenes=1, episodes_per_scene=2, resolution=64, max_episode_steps=8)
+    model = PPO("MultiInputPolicy", env, n_steps=16, seed=0)
+    obs, _ = env.reset(seed=0)
+
+    def actions(agent):
+        agent.reset(seed=5)
+        return [agent.policy(obs) for _ in range(20)]
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first = actions(SB3Agent(model, deterministic=False))
+    assert torch.equal(torch.rand(3), expected)
+    assert actions(SB3Agent(model, deterministic=False)) == first and len(set(first)) > 1
+    env.close()
+
+
+def test_sb3_agent_uses_vecnormalize_statistics_and_explains_a_frame_stack_mismatch():
+    pytest.importorskip("stable_baselines3")
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecFrameStack, VecNormalize
+
+    from navgym.errors import InvalidArgumentError
+
+    kwargs = dict(num_scenes=1, episodes_per_scene=2, resolution=48, max_episode_steps=8, sensors=("depth", "pointgoal_with_gps_compass"))
+    venv = VecNormalize(make_vec_env("PointNav-ProcHouse-v0", n_envs=1, env_kwargs=kwargs), norm_reward=False)
+    model = PPO("MultiInputPolicy", venv, n_steps=16, batch_size=16, n_epochs=1, seed=0).learn(32)
+    seen = []
+
+    class Recording:
+        def normalize_obs(self, obs):
+            seen.append(obs)
+            return venv.normalize_obs(obs)
+
+    env = gym.make("PointNav-ProcHouse-v0", **kwargs)
+    result = evaluate(env, SB3Agent(model, vec_normalize=Recording()), episodes=1, progress=False)
+    assert result.records[0]["num_steps"] >= 1 and len(seen) == result.records[0]["num_steps"]
+    with pytest.raises(InvalidArgumentError, match="vec_normalize="):
+        SB3Agent(model, vec_normalize="stats.pkl")
+    stacked = PPO("MultiInputPolicy", VecFrameStack(make_vec_env("PointNav-ProcHouse-v0", n_envs=1, env_kwargs=kwargs), 2),
+                  n_steps=16, batch_size=16, n_epochs=1, seed=0)
+    agent = SB3Agent(stacked)
+    agent.reset()
+    obs, _ = env.reset(seed=0)
+    with pytest.raises(InvalidArgumentError, match="FrameStackObservation"):
+        agent.policy(obs)
+    env.close()
+
+
+def test_stable_baselines3_reads_success_from_navgym_infos(tmp_path):
+    """SB3 looks for info['is_success'] at an episode's end (EvalCallback's successes,
+    rollout/success_rate): navgym's info carries it beside its own 'success'."""
+    pytest.importorskip("stable_baselines3")
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import EvalCallback
+    from stable_baselines3.common.monitor import Monitor
+
+    kwargs = dict(num_scenes=1, episodes_per_scene=2, resolution=48, max_episode_steps=6, sensors=("depth", "pointgoal_with_gps_compass"))
+    env = gym.make("PointNav-ProcHouse-v0", split="train", **kwargs)
+    _, info = env.reset(seed=0)
+    assert info["is_success"] is False and info["success"] == 0.0
+    callback = EvalCallback(Monitor(gym.make("PointNav-ProcHouse-v0", **kwargs)), n_eval_episodes=2, eval_freq=16, log_path=str(tmp_path), verbose=0)
+    model = PPO("MultiInputPolicy", env, n_steps=16, batch_size=16, n_epochs=1, seed=0).learn(16, callback=callback)
+    assert "successes" in np.load(tmp_path / "evaluations.npz").files
+    assert len(model.ep_success_buffer) >= 1

@@ -657,6 +657,7 @@ def test_cli_interrupted_training_keeps_a_resumable_checkpoint(tmp_path):
         (["--model-option", "cue_norm=maybe"], "cue_norm='maybe' must be true or false"),
         (["--pretrain", "imitate"], "pretrain='imitate'"),
         (["--overlap-rollouts"], "overlap_rollouts=True needs n_envs >= 2"),
+        (["--env-option", "split=val"], "training fixes the splits"),
     ],
 )
 def test_cli_train_bad_arguments_exit_2_with_the_fix(tmp_path, args, message):
