@@ -44,7 +44,7 @@ MAKE_CASES = [
     ("difficulty unknown", "ImageNav-ProcHouse-v0", {"difficulty": "insane"}, ValueError, "difficulty='insane'"),
     ("num_scenes zero", "ImageNav-ProcHouse-v0", {"num_scenes": 0}, ValueError, "num_scenes=0"),
     ("scene_repeat_episodes zero", "ImageNav-ProcHouse-v0", {"scene_repeat_episodes": 0}, ValueError, "scene_repeat_episodes=0"),
-    ("render_mode unknown", "ImageNav-ProcHouse-v0", {"render_mode": "human"}, ValueError, "render_mode='human'"),
+    ("render_mode unknown", "ImageNav-ProcHouse-v0", {"render_mode": "depth_array"}, ValueError, "render_mode='depth_array'"),
     ("sim unknown", "ImageNav-ProcHouse-v0", {"sim": "embeded"}, ValueError, "sim='embeded'"),
     ("embodiment unknown", "ImageNav-ProcHouse-v0", {"embodiment": "jetbott"}, ValueError, "embodiment='jetbott'"),
     ("a setting the embodiment lacks", "ImageNav-ProcHouse-v0", {"embodiment": "unicycle", "turn_angle": 10}, ValueError, "turn_angle"),
