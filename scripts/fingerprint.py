@@ -82,6 +82,8 @@ def _close(expected, actual, tolerance: float = 1e-5) -> bool:
 def _metrics(info: dict) -> dict:
     out = {}
     for key, value in sorted(info.items()):
+        if key == "is_success":  # SB3's copy of success (added 2026-12-07): the recorded fingerprints keep success alone
+            continue
         if isinstance(value, (bool, np.bool_)):
             out[key] = bool(value)
         elif isinstance(value, (int, float, np.integer, np.floating)):
