@@ -465,8 +465,6 @@ class NavEnv(gym.Env):
 
     def _info(self) -> dict[str, Any]:
         info = self.measures.as_info()
-        if "success" in info:  # stable-baselines3's name (Monitor, EvalCallback, rollout/success_rate read it at episode end)
-            info["is_success"] = bool(info["success"])
         info["episode_id"] = self.episode.episode_id if self.episode else None
         info["scene_id"] = self.episode.scene_id if self.episode else None
         return info

@@ -487,8 +487,6 @@ class NavParallelEnv(ParallelEnv):
 
     def _info(self, s: Seat) -> dict[str, Any]:
         info = s.measures.as_info()
-        if "success" in info:  # as the Gymnasium env's info (stable-baselines3's name)
-            info["is_success"] = bool(info["success"])
         info["episode_id"] = s.episode.episode_id if s.episode else None
         info["scene_id"] = s.episode.scene_id if s.episode else None
         if self.shared_goal:

@@ -95,13 +95,16 @@ class MeasureSet:
 
     def as_info(self) -> dict[str, Any]:
         """Every measure's ``info`` entries; a measure whose value is NaN (undefined for this
-        episode, e.g. the angle to an object goal) is left out."""
+        episode, e.g. the angle to an object goal) is left out. ``success`` is copied to
+        ``is_success`` (a bool), the key stable-baselines3 reads."""
         info: dict[str, Any] = {}
         for name, measure in self._measures.items():
             value = measure.value
             if isinstance(value, float) and math.isnan(value):
                 continue
             info[name] = float(value) if isinstance(value, bool) else value
+        if "success" in info:  # stable-baselines3's name (Monitor, EvalCallback, rollout/success_rate read it at episode end)
+            info["is_success"] = bool(info["success"])
         return info
 
 
