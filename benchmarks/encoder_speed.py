@@ -10,7 +10,7 @@ rollout's acting step computes for ``batch`` envs at once (the goal's trunk feat
 the encoder's goal cache after the first call, as while acting). Each configuration is timed
 ``--repeats`` times after 5 warm-up calls; ``--rounds`` repeats the whole table (the second round
 in reversed order), so drift of the machine shows as a difference between rounds. It answers
-two questions of docs/results/rsrnav.md's "Training speed": what batching the envs' images saves
+two questions of docs/results/rsrnav_log.md's "Training speed": what batching the envs' images saves
 per image, and whether the main process should act on one thread or two while the env workers
 wait. CI runs it with a tiny budget (tests/scripts/test_train_speed_benchmark.py); it asserts
 nothing about speed.

@@ -11,7 +11,7 @@ synthetic pairs (random images: the content does not change the cost) of ``(--ba
 minibatches of 64 pairs, 8 views per goal photo as the pretraining renders them; the first two
 minibatches are a warm-up, the rest timed. ``--rounds`` repeats the table, every other round in
 reverse order, so drift of the machine shows as a difference between rounds. It measures what
-docs/results/rsrnav.md's "Goal-grouped pose minibatches" reports. CI runs it with a tiny budget
+docs/results/rsrnav_log.md's "Goal-grouped pose minibatches" reports. CI runs it with a tiny budget
 (tests/scripts/test_train_speed_benchmark.py); it asserts nothing about speed.
 """
 

@@ -16,7 +16,7 @@ steps per second: that is the ceiling printed, with the parts beside it. It leav
 recurrent cores, the action and value layers, the optimiser, resets and every copy between
 processes, so real training (``benchmarks/train_speed.py``) stays below it; one thread's cost per
 image is the cheapest this machine has measured (two threads split a batch at 1.5-1.6x, not 2x:
-docs/results/rsrnav.md, "Training speed"). The FLOP counts (``torch.utils.flop_counter``)
+docs/results/rsrnav_log.md, "Training speed"). The FLOP counts (``torch.utils.flop_counter``)
 show how close the trunk's convolutions already run to the processor's peak.
 
 The issue's target is 150 env steps/s with the direction head at 128x128 (issue 15): a ceiling

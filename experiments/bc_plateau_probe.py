@@ -1,6 +1,6 @@
 """Where behaviour cloning starts: the first ``--episodes`` of a run's cached oracle
 demonstrations, BC from fresh weights for ``--epochs`` passes, each pass's accuracy, cross-entropy
-and value loss (docs/results/rsrnav.md, "A teacher that stops on the goal photo's pose").
+and value loss (docs/results/rsrnav_log.md, "A teacher that stops on the goal photo's pose").
 
     python experiments/bc_plateau_probe.py --head direction --episodes 200 --epochs 10
     python experiments/bc_plateau_probe.py --head dense --episodes 200 --epochs 3 --variants default,novf,noclip,lr3e-4

@@ -9,7 +9,7 @@ is not in it) and the wall seconds that makes;
 then whether the two checkpoints' policy weights (`policy.pth`) and optimiser states
 (`policy.optimizer.pth`) are byte-identical. Made to check that `--env-threads` (envs in the
 training process on threads) trains exactly what subprocess envs train, and how much faster
-(docs/results/rsrnav.md, "Training speed"). Reads the run folders only; nothing is unpickled.
+(docs/results/rsrnav_log.md, "Training speed"). Reads the run folders only; nothing is unpickled.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ needs a GPU: ``--device cpu`` runs the same on any machine (how it is tested).
 
 ``--init-from`` may be given several times (one run per checkpoint and seed: the head table
 after PPO, equal budgets side by side); each run takes its head and network settings from its
-checkpoint. Each run is the 40-CPU-minute command of docs/results/rsrnav.md's section "PPO with the encoder
+checkpoint. Each run is the 40-CPU-minute command of docs/results/rsrnav_log.md's section "PPO with the encoder
 frozen" (encoder frozen, ``ent_coef=0``, PIRLNav's warm-up, RSRNav's reward) with ``--envs`` envs
 and minibatches of half a rollout. The snapshots are evaluated afterwards with ``navgym evaluate``.
 """

@@ -1,5 +1,5 @@
 """Where behaviour cloning of RSRNav gets stuck: the same oracle demonstrations, the same encoder,
-with and without the policy's recurrent core (docs/results/rsrnav.md, "Imitation").
+with and without the policy's recurrent core (docs/results/rsrnav_log.md, "Imitation").
 
     python experiments/imitation_probe.py --head dense --epochs 6 --out docs/results/rsrnav/imitation_probe.json
 

@@ -1,6 +1,6 @@
 """Clone again on the frozen encoder of a finished ``--bc-freeze encoder`` run, with other cloning settings.
 
-The one-command RSRNav recipe (docs/results/rsrnav.md, "Cloning on a frozen pose-trained encoder")
+The one-command RSRNav recipe (docs/results/rsrnav_log.md, "Cloning on a frozen pose-trained encoder")
 trains the encoder on goal-pose pairs, then clones the oracle with that encoder held fixed. Only
 the recurrent core and the action and value layers learn in the cloning, so the run's
 ``pretrain.zip`` still holds the pose-trained encoder unchanged. This script starts a new run from

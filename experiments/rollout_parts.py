@@ -14,7 +14,7 @@ times ``--rollouts`` more with each part wrapped in a timer. Parts nest (the tru
 forward pass; the trunk and head also run in the updates, so their call counts are larger), and
 the env workers' own time is not in it: "step_wait" is the main process waiting for the slowest
 worker. Prints seconds, calls and milliseconds per call; the results page quotes it
-(docs/results/rsrnav.md, "Training speed").
+(docs/results/rsrnav_log.md, "Training speed").
 """
 
 from __future__ import annotations

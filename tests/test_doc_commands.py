@@ -274,7 +274,7 @@ def parse_error(args: tuple[str, ...]) -> str | None:
 def test_docs_have_navgym_commands():
     files = {command.path for command in CHECKED}
     assert ROOT / "README.md" in files
-    assert ROOT / "docs" / "results" / "rsrnav.md" in files
+    assert ROOT / "docs" / "results" / "rsrnav.md" in files and ROOT / "docs" / "results" / "rsrnav_log.md" in files
     assert len(CHECKED) >= 100, f"only {len(CHECKED)} navgym commands found in the docs: is the extraction broken?"
 
 

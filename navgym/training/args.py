@@ -122,7 +122,7 @@ class TrainArgs:
         pose_group: Views of one goal photo side by side in a pose minibatch (1, default: every
             pair drawn independently). The encoder computes each photo's features once per
             minibatch, so 8 (all of a photo's default views) computes 72 images per 64 pairs
-            instead of 128 (docs/results/rsrnav.md, "Goal-grouped pose minibatches").
+            instead of 128 (docs/results/rsrnav_log.md, "Goal-grouped pose minibatches").
         bc_teacher: Who labels the demonstrations' states (BC, DAgger, ``ppo_bc_batches``):
             ``"path"`` (default: the oracle agent's shortest-path follower, which stops once well
             inside the success radius) or ``"view"`` (the same path on to within 0.3 m of the goal

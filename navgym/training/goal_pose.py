@@ -1,7 +1,7 @@
 """Goal-pose pretraining: teach an encoder where an ImageNav goal is before cloning a policy on it.
 
 An ImageNav policy has to read from its view and the goal photo which way the goal lies. The
-encoders RSRNav's heads learn by behaviour cloning barely do (docs/results/rsrnav.md, "What the
+encoders RSRNav's heads learn by behaviour cloning barely do (docs/results/rsrnav_log.md, "What the
 encoder knows of where the goal is"); trained directly on that question over many houses they do
 much better, and cloning on top of such an encoder, held fixed (``TrainArgs.bc_freeze``), gave
 the first policies above SR 0.5 on ``ImageNav-ProcHouseNear-v0``.

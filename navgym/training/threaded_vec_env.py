@@ -8,7 +8,7 @@ and waking one process per env; against ``DummyVecEnv`` it uses the second core.
 ``DummyVecEnv``'s exactly: each env steps alone, in its own state, and resets on its thread when
 its episode ends (a reset may build a house's simulator; the parts the envs of one process share,
 the Embree device and the scene cache, are safe to use from several threads). Measured in
-docs/results/rsrnav.md, "Training speed".
+docs/results/rsrnav_log.md, "Training speed".
 """
 
 from __future__ import annotations

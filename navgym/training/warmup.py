@@ -21,7 +21,7 @@ fits it in fewer updates, while the actor keeps PPO's step size.
 And the encoder's (every parameter under :data:`ENCODER_PREFIXES`, shared by the actor and the
 critic) by ``encoder_scale`` on top of the actor's scale (``ppo_encoder_lr_scale``): PPO that
 trains a cloned encoder at the actor's step size unlearned the comparison the cloning had built
-(docs/results/rsrnav.md, "Training speed"); a smaller step lets it adapt without being rewritten.
+(docs/results/rsrnav_log.md, "Training speed"); a smaller step lets it adapt without being rewritten.
 """
 
 from __future__ import annotations

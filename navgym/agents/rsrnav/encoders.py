@@ -430,10 +430,10 @@ class RSRNavEncoder(BaseFeaturesExtractor):
         cue_norm: Put a ``LayerNorm`` over the cue before the input layer (not in the paper; off
             by default, so older checkpoints load unchanged). Without it the direction head's cue
             was far off the input layer's scale and BC stalled; with it the head learns
-            (docs/results/rsrnav.md, "Normalising the cue").
+            (docs/results/rsrnav_log.md, "Normalising the cue").
         precision: ``"float32"`` (default) or ``"bfloat16"``: the trunk and head run under
             ``torch.autocast`` in bfloat16 (weights and the cue stay float32). Faster on CPUs with
-            AMX or AVX-512 BF16 for the direction head; slower elsewhere (docs/results/rsrnav.md,
+            AMX or AVX-512 BF16 for the direction head; slower elsewhere (docs/results/rsrnav_log.md,
             Training speed).
     """
 

@@ -67,7 +67,7 @@ class RSRNavConfig:
         cue_norm: ``LayerNorm`` over the head's cue before the policy's input layer (navgym's
             addition, off by default; see :class:`~navgym.agents.rsrnav.encoders.RSRNavEncoder`).
         precision: ``"float32"`` or ``"bfloat16"`` (autocast of the trunk and head; faster for
-            the direction head on CPUs with AMX, see docs/results/rsrnav.md, Training speed).
+            the direction head on CPUs with AMX, see docs/results/rsrnav_log.md, Training speed).
         lstm_hidden_size, n_lstm_layers: Recurrent state (paper: 2-layer GRU of 128; here LSTM).
         learning_rate: Adam step size (habitat-baselines: 2.5e-4).
         n_steps: Rollout length per env per update (authors: 128).

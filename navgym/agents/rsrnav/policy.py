@@ -5,7 +5,7 @@ with all-zero observations, then runs the features extractor over the padded bat
 padding out of the losses. With 128x128
 images and short episodes most of a padded minibatch can be padding: SB3's ``float / 255`` of it,
 the encoder's check for padding rows and the copies took most of a PPO update once the encoder
-was frozen (docs/results/rsrnav.md, "Training speed").
+was frozen (docs/results/rsrnav_log.md, "Training speed").
 
 :class:`CompactRolloutBuffer` hands out minibatches whose image entries hold only the real rows, in the padded layout's
 order, plus :data:`REAL_ROWS_KEY`, a bool mask over the padded rows. :class:`RSRNavLstmPolicy`
