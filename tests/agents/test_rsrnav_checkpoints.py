@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,26 @@ def test_the_page_states_the_256_episode_rows_of_an_exported_checkpoint(run):
     assert row.strip("|* ").startswith(f"{summary['success']['mean']:.3f} ± {summary['success']['ci95']:.3f}")
 
 
+def _precision(checkpoint: str) -> str:
+    """The policy's compute precision, from the checkpoint's JSON settings (nothing unpickled)."""
+    with zipfile.ZipFile(CHECKPOINTS / f"{checkpoint}.zip") as archive:
+        return json.loads(archive.read("navgym_rsrnav.json"))["config"].get("precision", "float32")
+
+
+def _has_amx() -> bool:
+    """Whether this CPU has AMX tiles for bfloat16 (Linux /proc/cpuinfo flags; False where unreadable)."""
+    try:
+        return "amx_bf16" in Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+
+
+#: bfloat16 policies replay step for step only on the kind of CPU their rows were evaluated on (an
+#: Intel Xeon with AMX): on an AMD EPYC (AVX-512 BF16) one took another path in 18 of 256 episodes
+#: (docs/results/rsrnav.md, "Rebuilding the top rows"); float32 policies replay there exactly.
+BFLOAT16_REPLAY_CPU = "an Intel CPU with AMX (amx_bf16)"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("run", sorted(EXPORTED))
 def test_an_exported_checkpoint_replays_its_256_episode_run(run):
@@ -192,6 +213,9 @@ def test_an_exported_checkpoint_replays_its_256_episode_run(run):
     folder = EVAL256 / run
     meta = json.loads((folder / "run.json").read_text())
     checkpoint, _ = EXPORTED[run]
+    if _precision(checkpoint) == "bfloat16" and not _has_amx():
+        pytest.skip(f"{checkpoint} runs in bfloat16 and its rows were evaluated on {BFLOAT16_REPLAY_CPU}; "
+                    "bfloat16 kernels of other CPUs round differently, so its actions need not replay here")
     options = {k: v for k, v in meta["env_kwargs"].items() if k not in ("task", "dataset", "difficulty")}
     spec = EvalSpec(meta["env_id"], "rsrnav", meta["split"], options,
                     {**meta["agent_options"], "checkpoint": str(CHECKPOINTS / f"{checkpoint}.zip")}, meta["goal_camera"])
