@@ -158,6 +158,9 @@ EXPORTED = {
     "ppo_e8_t1_direction_frozen_bf16_1ep_half_s3_agent_sampled": ("ppo_e8_t1_direction_frozen_bf16_1ep_half_s3", "| 0.473 ± 0.062 | against its clone 43 / 29"),
     "ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0_agent": ("ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0", "| **0.555 ± 0.061** | **0.527 ± 0.062** |"),
     "ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0_agent_sampled": ("ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0", "| **0.527 ± 0.062** | against 140,800 steps 45 / 28"),
+    # the two bfloat16 policies evaluated in float32 (--agent-option precision=float32): these replay on any CPU
+    "ppo_e8_t1_direction_frozen_bf16_1ep_half_s3_agent_float32": ("ppo_e8_t1_direction_frozen_bf16_1ep_half_s3", "| 0.520 ± 0.062 | 10 / 10 (43) |"),
+    "ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0_agent_float32": ("ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0", "| 0.551 ± 0.061 | 6 / 7 (32) |"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),
@@ -165,7 +168,7 @@ EXPORTED = {
 }
 #: evaluations that read the committed file itself (its export, or the committed BC start): their
 #: ``run.json`` records that file's SHA-256. The others were made from the run's full checkpoint.
-SAME_BYTES = {run for run in EXPORTED if run.startswith(("easy_", "default_"))} | {
+SAME_BYTES = {run for run in EXPORTED if run.startswith(("easy_", "default_")) or run.endswith("_float32")} | {
     "ppo_e8_t1_direction_look_half_s0_user", "ppo_e8_t1_direction_look_half_s0_extreme",
     "ppo_e8_t1_dense_look_s0_user", "ppo_e8_t1_dense_look_s0_extreme"}
 
@@ -213,7 +216,8 @@ def test_an_exported_checkpoint_replays_its_256_episode_run(run):
     folder = EVAL256 / run
     meta = json.loads((folder / "run.json").read_text())
     checkpoint, _ = EXPORTED[run]
-    if _precision(checkpoint) == "bfloat16" and not _has_amx():
+    # an evaluation may override the trained precision (--agent-option precision=float32)
+    if (meta["agent_options"].get("precision") or _precision(checkpoint)) == "bfloat16" and not _has_amx():
         pytest.skip(f"{checkpoint} runs in bfloat16 and its rows were evaluated on {BFLOAT16_REPLAY_CPU}; "
                     "bfloat16 kernels of other CPUs round differently, so its actions need not replay here")
     options = {k: v for k, v in meta["env_kwargs"].items() if k not in ("task", "dataset", "difficulty")}
@@ -228,3 +232,41 @@ def test_an_exported_checkpoint_replays_its_256_episode_run(run):
         assert have["episode_id"] == want["episode_id"]
         for key in COMPARED:
             assert have[key] == pytest.approx(want[key], rel=1e-6, abs=1e-6), (want["episode_id"], key)
+
+
+def test_a_bfloat16_policy_can_be_evaluated_in_float32():
+    """``precision="float32"`` (``--agent-option precision=float32``) runs a bfloat16-trained policy
+    in float32, the same weights; a bad value names the parameter; the default keeps bfloat16."""
+    import numpy as np
+    import torch
+
+    from navgym.agents import make
+    from navgym.agents.rsrnav.encoders import RSRNavEncoder
+    from navgym.agents.rsrnav.model import load_policy
+    from navgym.errors import InvalidArgumentError
+
+    checkpoint = CHECKPOINTS / "ppo_e8_t1_direction_frozen_bf16_1ep_half_s3.zip"
+    assert _precision(checkpoint.stem) == "bfloat16"
+
+    def encoders(policy):
+        return [m.precision for m in policy.modules() if isinstance(m, RSRNavEncoder)]
+
+    trained, meta = load_policy(checkpoint)
+    as32, meta32 = load_policy(checkpoint, precision="float32")
+    assert set(encoders(trained)) == {"bfloat16"} and set(encoders(as32)) == {"float32"}
+    assert "trained_precision" not in meta
+    assert meta32["trained_precision"] == "bfloat16" and meta32["config"]["precision"] == "float32"
+    for (name, a), (_, b) in zip(trained.state_dict().items(), as32.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
+    # the two compute differently (bfloat16 rounds), on the same observation
+    rng = np.random.default_rng(0)
+    obs = {key: rng.integers(0, 256, size=(1, *shape), dtype=np.uint8) for key, shape in meta["observation_shapes"].items()}
+    with torch.no_grad():
+        f16 = trained.extract_features(trained.obs_to_tensor(obs)[0], trained.pi_features_extractor)
+        f32 = as32.extract_features(as32.obs_to_tensor(obs)[0], as32.pi_features_extractor)
+    assert f16.shape == f32.shape and not torch.equal(f16, f32)
+    assert torch.allclose(f16.float(), f32, atol=0.1 * float(f32.abs().max()) + 1e-3)
+    agent = make("rsrnav", checkpoint=str(checkpoint), precision="float32")
+    assert set(encoders(agent.model)) == {"float32"}
+    with pytest.raises(InvalidArgumentError, match="precision='half'"):
+        make("rsrnav", checkpoint=str(checkpoint), precision="half")

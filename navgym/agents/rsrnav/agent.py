@@ -48,6 +48,7 @@ class RSRNavAgent(SB3Agent):
 
 def make_rsrnav_agent(
     env: gym.Env | None = None, checkpoint: str | Path | None = None, deterministic: bool = True, device: str = "cpu", threads: int | None = 1,
+    precision: str | None = None,
 ) -> RSRNavAgent:
     """Load a trained RSRNav agent from a checkpoint written by :func:`navgym.training.train`.
 
@@ -63,6 +64,10 @@ def make_rsrnav_agent(
             (the default) is fastest for one-observation policy calls and keeps several processes
             from oversubscribing the cores (under load, torch's default took ~500 ms a call
             against 6-9 ms with one); ``None`` leaves torch's setting alone.
+        precision: ``None`` (default) computes as the policy was trained; ``"float32"`` runs a
+            bfloat16-trained policy in float32 (on any CPU; its steps then match the bfloat16
+            ones in most episodes, not all), ``"bfloat16"`` the other way round. On the command
+            line: ``--agent-option precision=float32``.
     """
     if checkpoint is None:
         raise InvalidArgumentError("agent 'rsrnav' needs checkpoint=<path to checkpoint.zip> (train one with `navgym train`)")
@@ -75,7 +80,7 @@ def make_rsrnav_agent(
 
     if threads is not None:
         torch.set_num_threads(threads)
-    policy, meta = load_policy(checkpoint, device=device)
+    policy, meta = load_policy(checkpoint, device=device, precision=precision)
     if env is not None:
         _check_env(env, meta, checkpoint)
     agent = RSRNavAgent(policy, deterministic=deterministic)

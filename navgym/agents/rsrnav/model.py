@@ -334,14 +334,29 @@ def build_policy(meta: dict[str, Any]):
     )
 
 
-def load_policy(path: str | Path, device: str = "cpu"):
+def load_policy(path: str | Path, device: str = "cpu", precision: str | None = None):
     """Rebuild a trained RSRNav policy from a checkpoint without unpickling anything.
+
+    Args:
+        path: The checkpoint zip.
+        device: Torch device.
+        precision: ``None`` (default) computes as the policy was trained (its config's
+            ``precision``); ``"float32"`` or ``"bfloat16"`` overrides it. The weights are float32
+            either way, so a bfloat16-trained policy runs in float32 on any CPU; its actions then
+            match its bfloat16 self in most steps, not all (bfloat16 kernels also round differently
+            between CPUs, e.g. AMX and AVX-512 BF16).
 
     Returns:
         (policy, meta): an sb3-contrib ``RecurrentActorCriticPolicy`` in eval mode (it has
-        ``predict(obs, state, episode_start, deterministic)``) and the checkpoint's JSON.
+        ``predict(obs, state, episode_start, deterministic)``) and the checkpoint's JSON (with
+        an overridden ``precision`` in its config, and the trained one under
+        ``"trained_precision"``).
     """
     meta = read_checkpoint_meta(path)
+    if precision is not None:
+        choice("precision", precision, list(PRECISIONS))
+        config = dict(meta.get("config") or {})
+        meta = {**meta, "trained_precision": config.get("precision", "float32"), "config": {**config, "precision": precision}}
     policy = build_policy(meta)
     state = read_state_dicts(path)
     if "policy" not in state:
