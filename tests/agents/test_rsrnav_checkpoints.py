@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -190,8 +189,9 @@ def test_the_page_states_the_256_episode_rows_of_an_exported_checkpoint(run):
 
 def _precision(checkpoint: str) -> str:
     """The policy's compute precision, from the checkpoint's JSON settings (nothing unpickled)."""
-    with zipfile.ZipFile(CHECKPOINTS / f"{checkpoint}.zip") as archive:
-        return json.loads(archive.read("navgym_rsrnav.json"))["config"].get("precision", "float32")
+    from navgym.agents.rsrnav.model import read_checkpoint_meta
+
+    return read_checkpoint_meta(CHECKPOINTS / f"{checkpoint}.zip")["config"].get("precision", "float32")
 
 
 def _has_amx() -> bool:

@@ -353,9 +353,8 @@ def load_policy(path: str | Path, device: str = "cpu", precision: str | None = N
         ``"trained_precision"``).
     """
     meta = read_checkpoint_meta(path)
-    if precision is not None:
-        choice("precision", precision, list(PRECISIONS))
-        config = dict(meta.get("config") or {})
+    if precision is not None:  # RSRNavConfig checks the value when build_policy reads it
+        config = meta["config"]
         meta = {**meta, "trained_precision": config.get("precision", "float32"), "config": {**config, "precision": precision}}
     policy = build_policy(meta)
     state = read_state_dicts(path)

@@ -1,17 +1,20 @@
 #!/bin/bash
-# usage: chain.sh SEED  -- the bfloat16 8-pass direction recipe (clone, PPO, evals) for one seed
+# usage: [RUNS=runs/s35] [CLONE_ONLY=1] chain.sh SEED  -- the bfloat16 8-pass direction recipe (clone, PPO, evals) for one
+# seed; CLONE_ONLY=1 stops after the clone and its policy-only export (RUNS: the run folder, runs/s35 by default)
 set -x
 S=$1
-cd "$(dirname "$0")/../../../.." && mkdir -p runs/s35  # the repository root; run it with the venv active
+D=${RUNS:-runs/s35}
+cd "$(dirname "$0")/../../../.." && mkdir -p $D  # the repository root; run it with the venv active
 export OMP_NUM_THREADS=1
-R=runs/s35/pipeg8p_bf16_direction_s$S
-P=runs/s35/frozen_bf16pose_s$S
+R=$D/pipeg8p_bf16_direction_s$S
+P=$D/frozen_bf16pose_s$S
 /usr/bin/time -v navgym train --head direction --model-option cue_norm=true --model-option precision=bfloat16 --env ImageNav-ProcHouseNear-v0 --timesteps 0 --seed $S \
   --pretrain bc --bc-teacher view --bc-epochs 8 --bc-freeze encoder --pose-episodes 6000 --pose-env-option num_scenes=240 --pose-val-episodes 256 \
   --pose-group 8 --pose-epochs 8 --pose-max-minutes 90 --env-option num_scenes=80 --env-option sim_options='{"render_backend": "raster"}' \
   --eval-env-option num_scenes=40 --model-option n_lstm_layers=1 --demo-workers 1 --threads 1 --update-threads 1 --eval-episodes 0 --no-progress --out $R > $R.log 2>&1
 test -f $R/pretrain.zip || exit 1
 python -c "from navgym.agents.rsrnav.model import export_policy; export_policy('$R/pretrain.zip', '$R/policy.zip')"
+[ -n "${CLONE_ONLY:-}" ] && exit 0
 /usr/bin/time -v navgym train --head direction --env ImageNav-ProcHouseNear-v0 --timesteps 140800 --n-envs 8 --threads 1 --update-threads 1 \
   --ppo-freeze encoder --init-from $R/policy.zip \
   --model-option n_lstm_layers=1 --model-option cue_norm=true --model-option ent_coef=0 --model-option n_steps=128 \
@@ -21,7 +24,7 @@ python -c "from navgym.agents.rsrnav.model import export_policy; export_policy('
 E=docs/results/rsrnav/eval256
 for spec in "$P/checkpoint.zip ppo_e8_t1_direction_bf16pose_half_s$S" "$R/policy.zip pipeg8p_bf16_direction_s$S"; do
   set -- $spec
-  navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $1 --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --out $E/$2_agent > runs/s35/eval_$2_agent.log 2>&1
-  navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $1 --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --agent-option deterministic=false --out $E/$2_agent_sampled > runs/s35/eval_$2_agent_sampled.log 2>&1
+  navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $1 --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --out $E/$2_agent > $D/eval_$2_agent.log 2>&1
+  navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $1 --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --agent-option deterministic=false --out $E/$2_agent_sampled > $D/eval_$2_agent_sampled.log 2>&1
 done
 echo CHAIN_DONE
