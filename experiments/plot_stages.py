@@ -8,6 +8,9 @@ the PPO policy's success rate with its 95 % interval, joined by a line; a dashed
 
     python experiments/plot_stages.py --root docs/results/rsrnav/eval256 --random random_agent \\
         "direction s0=pipeg8p_bf16_direction_s0_agent:ppo_e8_t1_direction_bf16pose_half_s0_agent" --out stages.png
+
+More than two stages: ``LABEL=RUN:RUN:RUN`` with ``--stage clone --stage "PPO 140,800 steps" --stage
+"PPO 281,600 steps"`` (one ``--stage`` per stage; every line must have that many runs).
 """
 
 from __future__ import annotations
@@ -31,15 +34,22 @@ def success(root: Path, run: str) -> tuple[float, float, dict]:
     return float(summary["success"]["mean"]), float(summary["success"]["ci95"]), meta
 
 
-def parse_pair(spec: str) -> tuple[str, str, str]:
+STAGES = ("clone (behaviour cloning)", "after PPO")
+
+
+def parse_pair(spec: str, stages: int = 2) -> tuple[str, list[str]]:
+    """(label, runs) of ``LABEL=RUN:RUN[:RUN...]``: ``stages`` evaluation folder names."""
     label, sep, runs = spec.partition("=")
-    clone, colon, ppo = runs.partition(":")
-    if not (sep and colon and label and clone and ppo):
-        raise SystemExit(f"pair {spec!r} is not LABEL=CLONE_RUN:PPO_RUN (two evaluation folder names under --root)")
-    return label, clone, ppo
+    names = runs.split(":")
+    if not (sep and label and len(names) == stages and all(names)):
+        form = "LABEL=CLONE_RUN:PPO_RUN (two evaluation folder names under --root)" if stages == 2 else \
+            f"LABEL={':'.join(['RUN'] * stages)} ({stages} evaluation folder names under --root, one per --stage)"
+        raise SystemExit(f"pair {spec!r} is not {form}")
+    return label, names
 
 
-def plot(root: Path, pairs: list[str], out: Path, random_run: str | None = None, target: float | None = 0.5, title: str = "") -> Path:
+def plot(root: Path, pairs: list[str], out: Path, random_run: str | None = None, target: float | None = 0.5, title: str = "",
+         stages: tuple[str, ...] | list[str] = STAGES) -> Path:
     try:
         import matplotlib
 
@@ -49,14 +59,17 @@ def plot(root: Path, pairs: list[str], out: Path, random_run: str | None = None,
         from gymnasium.error import DependencyNotInstalled
 
         raise DependencyNotInstalled("the plot needs matplotlib: pip install 'navgym[plots]'") from error
+    if len(stages) < 2:
+        raise SystemExit(f"stages={list(stages)!r}: name at least two stages, e.g. --stage clone --stage 'after PPO'")
     rows = []
     for spec in pairs:
-        label, clone, ppo = parse_pair(spec)
-        (c, c_ci, c_meta), (p, p_ci, p_meta) = success(root, clone), success(root, ppo)
-        differ = [k for k in SAME_EPISODES if c_meta.get(k) != p_meta.get(k)]
-        if differ:
-            raise SystemExit(f"pair {label!r}: {clone} and {ppo} were evaluated on other episodes ({', '.join(differ)} differ)")
-        rows.append((label, c, c_ci, p, p_ci))
+        label, runs = parse_pair(spec, len(stages))
+        read = [success(root, run) for run in runs]
+        for run, (_, _, meta) in zip(runs[1:], read[1:]):
+            differ = [k for k in SAME_EPISODES if read[0][2].get(k) != meta.get(k)]
+            if differ:
+                raise SystemExit(f"pair {label!r}: {runs[0]} and {run} were evaluated on other episodes ({', '.join(differ)} differ)")
+        rows.append((label, [mean for mean, _, _ in read], [ci for _, ci, _ in read]))
     figure, axis = plt.subplots(figsize=(6.4, 4.2))
     if random_run:
         r, r_ci, _ = success(root, random_run)
@@ -64,12 +77,13 @@ def plot(root: Path, pairs: list[str], out: Path, random_run: str | None = None,
     if target is not None:
         axis.axhline(target, color="0.3", linestyle="--", linewidth=1, label=f"target {target}")
     offsets = [(i - (len(rows) - 1) / 2) * 0.06 for i in range(len(rows))]
-    for (label, c, c_ci, p, p_ci), dx in zip(rows, offsets):
-        line = axis.errorbar([dx, 1 + dx], [c, p], yerr=[c_ci, p_ci], marker="o", capsize=3, label=label)
-        axis.annotate(f"{p:.3f}", (1 + dx, p), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7,
+    last = len(stages) - 1
+    for (label, means, cis), dx in zip(rows, offsets):
+        line = axis.errorbar([i + dx for i in range(len(means))], means, yerr=cis, marker="o", capsize=3, label=label)
+        axis.annotate(f"{means[-1]:.3f}", (last + dx, means[-1]), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7,
                       color=line[0].get_color())
-    axis.set_xticks([0, 1], ["clone (behaviour cloning)", "after PPO"])
-    axis.set_xlim(-0.4, 1.6)
+    axis.set_xticks(list(range(len(stages))), list(stages))
+    axis.set_xlim(-0.4, last + 0.6)
     axis.set_ylabel("val success rate (argmax, 95 % interval)")
     axis.grid(axis="y", alpha=0.3)
     axis.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -83,14 +97,19 @@ def plot(root: Path, pairs: list[str], out: Path, random_run: str | None = None,
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pairs", nargs="+", metavar="LABEL=CLONE:PPO")
+    parser.add_argument("pairs", nargs="+", metavar="LABEL=CLONE:PPO", help="one line: LABEL=RUN:RUN (or one run per --stage)")
     parser.add_argument("--root", type=Path, default=ROOT, help=f"folder of the evaluation folders (default {ROOT})")
     parser.add_argument("--random", dest="random_run", help="an evaluation folder of the random agent, drawn as a band")
     parser.add_argument("--target", type=float, default=0.5, help="a dashed line at this success rate (default 0.5)")
     parser.add_argument("--title", default="")
+    parser.add_argument("--stage", dest="stages", action="append", metavar="NAME",
+                        help=f"name of a stage, once per stage in order; every line has one run per stage (default: {' / '.join(STAGES)})")
     parser.add_argument("--out", type=Path, required=True, help="the picture to write (.png)")
     args = parser.parse_args(argv)
-    print(plot(args.root, args.pairs, args.out, args.random_run, args.target, args.title))
+    stages = args.stages or list(STAGES)
+    if not all(name.strip() for name in stages):
+        parser.error(f"--stage {stages!r}: an empty stage name; give each stage a name, e.g. --stage clone --stage 'after PPO'")
+    print(plot(args.root, args.pairs, args.out, args.random_run, args.target, args.title, stages))
 
 
 if __name__ == "__main__":

@@ -160,6 +160,9 @@ EXPORTED = {
     # the two bfloat16 policies evaluated in float32 (--agent-option precision=float32): these replay on any CPU
     "ppo_e8_t1_direction_frozen_bf16_1ep_half_s3_agent_float32": ("ppo_e8_t1_direction_frozen_bf16_1ep_half_s3", "| 0.520 ± 0.062 | 10 / 10 (43) |"),
     "ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0_agent_float32": ("ppo_e8_t2_direction_e2e_bf16_1ep_enc0.03_full_s0", "| 0.551 ± 0.061 | 6 / 7 (32) |"),
+    # seed 2's bfloat16 clone (rebuilt on an AMD EPYC), PPO with two float32 epochs at the full 281,600 steps (float32: replays anywhere)
+    "ppo_e8_t1_direction_frozen_f32_2ep_full_bf16s2_ppo2_agent": ("ppo_e8_t1_direction_frozen_f32_2ep_full_bf16s2_ppo2", "| **0.531 ± 0.062** | **0.523 ± 0.062** | 27 / 16"),
+    "ppo_e8_t1_direction_frozen_f32_2ep_full_bf16s2_ppo2_agent_sampled": ("ppo_e8_t1_direction_frozen_f32_2ep_full_bf16s2_ppo2", "| **0.523 ± 0.062** | 27 / 16 (p = 0.126) |"),
     # PPO on the default ImageNav-ProcHouse-v0, from the Easy policy above
     "default_ppo_e8_t2_direction_default_s0_agent_sampled": ("ppo_e8_t2_direction_default_s0", "| **0.062 ± 0.030** | 13 / 3 (p = 0.021) |"),
     "default_ppo_e8_t2_direction_easy_s1_agent": ("ppo_e8_t2_direction_easy_s1", "| 0.051 ± 0.027 | 0.037 | 10 / 5 against the Near BC (p = 0.30) |"),
