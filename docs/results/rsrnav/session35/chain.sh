@@ -21,10 +21,8 @@ python -c "from navgym.agents.rsrnav.model import export_policy; export_policy('
   --model-option batch_size=512 --model-option precision=bfloat16 --model-option n_epochs=1 \
   --ppo-critic-warmup 8192 --ppo-actor-warmup 16384 --env-option num_scenes=80 --env-option sim_options='{"render_backend": "raster"}' \
   --eval-episodes 0 --checkpoint-every 16384 --seed $S --no-progress --env-threads 1 --max-minutes 60 --out $P > $P.log 2>&1
-E=docs/results/rsrnav/eval256
 for spec in "$P/checkpoint.zip ppo_e8_t1_direction_bf16pose_half_s$S" "$R/policy.zip pipeg8p_bf16_direction_s$S"; do
   set -- $spec
-  navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $1 --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --out $E/$2_agent > $D/eval_$2_agent.log 2>&1
-  navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $1 --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --agent-option deterministic=false --out $E/$2_agent_sampled > $D/eval_$2_agent_sampled.log 2>&1
+  bash docs/results/rsrnav/eval256.sh $1 $2 $D
 done
 echo CHAIN_DONE

@@ -12,7 +12,6 @@ case "${UPDATES:-bf16_1ep}" in
 esac
 cd "$(dirname "$0")/../../../.." && mkdir -p runs/s36  # the repository root; run it with the venv active
 export OMP_NUM_THREADS=1
-E=docs/results/rsrnav/eval256
 for S in "$@"; do
   P=runs/s36/ppo_${T}_${N}_ppo$S
   /usr/bin/time -v navgym train --head direction --env ImageNav-ProcHouseNear-v0 --timesteps 140800 --n-envs 8 --threads 1 --update-threads 1 \
@@ -23,7 +22,6 @@ for S in "$@"; do
     --eval-episodes 0 --checkpoint-every 16384 --seed $S --no-progress --env-threads 1 --max-minutes 60 --out $P > $P.log 2>&1
   test -f $P/checkpoint.zip || continue
   O=ppo_e8_t1_direction_${T}_half_${N}_ppo$S
-  navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $P/checkpoint.zip --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --out $E/${O}_agent > runs/s36/eval_${O}_agent.log 2>&1
-  navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $P/checkpoint.zip --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --agent-option deterministic=false --out $E/${O}_agent_sampled > runs/s36/eval_${O}_agent_sampled.log 2>&1
+  bash docs/results/rsrnav/eval256.sh $P/checkpoint.zip $O runs/s36
 done
 echo SEEDS_DONE

@@ -10,7 +10,6 @@ RUNS=runs/s37 CLONE_ONLY=1 bash docs/results/rsrnav/session35/chain.sh $S
 test -f $R/policy.zip || exit 1
 export OMP_NUM_THREADS=1
 UPDATES=f32_2ep bash docs/results/rsrnav/session36/ppo_seeds.sh $R/policy.zip bf16s$S "$@"
-E=docs/results/rsrnav/eval256
 O=pipeg8p_bf16_direction_s${S}_rebuilt
-navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $R/policy.zip --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --out $E/${O}_agent > runs/s37/eval_${O}_agent.log 2>&1
+bash docs/results/rsrnav/eval256.sh $R/policy.zip $O runs/s37 argmax
 echo CLONE_PPO_DONE

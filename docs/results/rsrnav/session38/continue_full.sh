@@ -5,7 +5,6 @@
 set -x
 cd "$(dirname "$0")/../../../.." && mkdir -p runs/s38  # the repository root; run it with the venv active
 export OMP_NUM_THREADS=1
-E=docs/results/rsrnav/eval256
 for RUN in "$@"; do
   B=$(basename $RUN)                      # ppo_frozen_f32_2ep_<NAME>_ppo<S>
   P=runs/s38/${B/_f32_2ep_/_f32_2ep_full_}
@@ -15,7 +14,6 @@ for RUN in "$@"; do
 a.update(out='$P', timesteps=281_600, resume=True); train(**a)" > $P.log 2>&1
   T=${B#ppo_frozen_f32_2ep_}               # <NAME>_ppo<S>
   O=ppo_e8_t1_direction_frozen_f32_2ep_full_$T
-  navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $P/checkpoint.zip --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --out $E/${O}_agent > runs/s38/eval_${O}_agent.log 2>&1
-  navgym evaluate --env ImageNav-ProcHouseNear-v0 --agent rsrnav --checkpoint $P/checkpoint.zip --episodes 256 --env-option num_scenes=40 --no-maps --no-video --threads 1 --seed 0 --agent-option deterministic=false --out $E/${O}_agent_sampled > runs/s38/eval_${O}_agent_sampled.log 2>&1
+  bash docs/results/rsrnav/eval256.sh $P/checkpoint.zip $O runs/s38
 done
 echo FULL_DONE
